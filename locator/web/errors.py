@@ -1,0 +1,77 @@
+"""One table from domain errors to HTTP status, and one error body: RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DataError, FacilityNotFound, InvalidQuery, LayerNotFound, LocatorError
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[LocatorError], int] = {
+    InvalidQuery: 400,
+    LayerNotFound: 404,
+    FacilityNotFound: 404,
+    DataError: 422,
+}
+TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+          422: "Unprocessable Content", 500: "Internal Server Error"}
+PROBLEM_TYPE = "https://locator.invalid/problems/"  # documentation anchor, not fetched
+
+
+def problem(status: int, detail: str, kind: str, **extra) -> Response:
+    """A problem+json response; ``extra`` adds members such as ``param`` or ``valid``."""
+    body = {"type": PROBLEM_TYPE + kind, "title": TITLES.get(status, "Error"),
+            "status": status, "detail": detail, **extra}
+    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+
+
+def _wants_html() -> bool:
+    if request.path.startswith(("/api/", "/ogc")):
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "text/html"
+
+
+def _html_error(status: int, detail: str, param: str | None = None) -> Response:
+    html = render_template("error.html", status=status, detail=detail, param=param)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _status_for(exc: LocatorError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(LocatorError)
+    def _domain_error(exc: LocatorError):
+        status = _status_for(exc)
+        extra = {}
+        if getattr(exc, "param", None):
+            extra["param"] = exc.param
+        if isinstance(exc, LayerNotFound):
+            extra["valid"] = exc.valid
+        if _wants_html():
+            return _html_error(status, exc.message, extra.get("param"))
+        return problem(status, exc.message, exc.kind, **extra)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        if _wants_html():
+            return _html_error(status, exc.description or "")
+        return problem(status, exc.description or TITLES.get(status, ""), f"http-{status}")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # The user gets a plain message; the traceback goes to the log only.
+        log.exception("unhandled error on %s", request.path)
+        if _wants_html():
+            return _html_error(500, "服务器内部错误 · Internal server error")
+        return problem(500, "internal server error", "internal-error")

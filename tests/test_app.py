@@ -1,0 +1,81 @@
+"""The app factory and the first pages through Flask's test client."""
+
+import pytest
+
+from locator.errors import DataError
+from locator.web import create_app
+
+from .conftest import facility, write_layer
+
+
+def test_factory_uses_the_passed_config(data_dir):
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    cat = app.extensions["locator"].catalog
+    assert list(cat.layers) == ["love_stations"]
+    assert app.testing
+
+
+def test_factory_reads_locator_env(monkeypatch, data_dir):
+    monkeypatch.setenv("LOCATOR_DATA_DIR", str(data_dir))
+    app = create_app()
+    assert app.config["DATA_DIR"] == str(data_dir)
+    assert list(app.extensions["locator"].catalog.layers) == ["love_stations"]
+
+
+def test_passed_config_beats_env(monkeypatch, data_dir, tmp_path):
+    monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path / "missing"))
+    app = create_app({"DATA_DIR": str(data_dir)})
+    assert app.config["DATA_DIR"] == str(data_dir)
+
+
+def test_broken_layer_stops_the_factory(data_dir):
+    write_layer(data_dir, "love_stations", [facility("x", 113.07, 22.57, amenities=["sauna"])])
+    with pytest.raises(DataError, match="love_stations.geojson: feature 'x': unknown amenity"):
+        create_app({"DATA_DIR": str(data_dir)})
+
+
+def test_home_lists_layers_with_counts_and_says_sample(client):
+    resp = client.get("/")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert 'lang="zh-CN"' in html
+    for layer, count in [("love_stations", 133), ("mothers_rooms", 234),
+                         ("service_centers", 73), ("book_rooms", 706)]:
+        assert f'<tr data-layer="{layer}">' in html
+        row = html.split(f'<tr data-layer="{layer}">')[1].split("</tr>")[0]
+        assert f'<td class="count">{count}</td>' in row
+        assert "示例数据 · sample" in row
+    assert 'class="sample-banner"' in html
+    assert 'href="tel:19262012351"' in html
+
+
+def test_home_in_english(client):
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert 'lang="en"' in html and "sample data" in html and "Mothers&#39; rooms" in html
+
+
+def test_home_without_sample_layers_has_no_banner(data_dir):
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert 'class="sample-banner"' not in html
+    assert "real data" not in html and "真实数据: test" in html
+
+
+def test_layers_json_twin(client):
+    body = client.get("/api/v1/layers").get_json()
+    assert [(lay["id"], lay["count"], lay["sample"]) for lay in body["layers"]] == [
+        ("love_stations", 133, True), ("mothers_rooms", 234, True),
+        ("service_centers", 73, True), ("book_rooms", 706, True)]
+
+
+def test_unknown_api_path_is_problem_json(client):
+    resp = client.get("/api/v1/nope")
+    assert resp.status_code == 404
+    assert resp.mimetype == "application/problem+json"
+    assert resp.get_json()["status"] == 404
+
+
+def test_unknown_page_is_friendly_html(client):
+    resp = client.get("/nope", headers={"Accept": "text/html"})
+    assert resp.status_code == 404 and resp.mimetype == "text/html"
+    assert "返回首页" in resp.get_data(as_text=True)
