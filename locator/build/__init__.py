@@ -1,0 +1,1 @@
+"""Build ``geodata/``: real reference layers from registry packages, and sample layers."""

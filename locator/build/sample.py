@@ -1,0 +1,258 @@
+"""Generate the sample facility layers (DATA.md: no public list of these facilities exists).
+
+Deterministic: one seeded generator, inputs read from the committed reference layers, output
+serialised with fixed key order and 6-decimal coordinates, so two runs give identical bytes.
+Placement is plausible rather than real: one service center near each town seat; love
+stations and mothers' rooms concentrated in urban streets (街道) and town centres; book
+rooms spread over every town. Every point lies inside its own district and town area.
+Every feature carries ``"source": "sample"``. No phone numbers are invented: a made-up
+number could belong to a real person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+
+from ..geo.distance import from_utm, geometry_to_utm, to_utm
+from ..models import SAMPLE_SOURCE
+from ..store import (
+    DISTRICTS_FILE,
+    TOWN_AREAS_FILE,
+    TOWNS_FILE,
+    read_features,
+    write_feature_collection,
+)
+
+SEED = 20240929  # the article's date
+#: the article says "700多家" (700-odd) book rooms; the other counts are exact
+COUNTS = {"service_centers": 73, "love_stations": 133, "mothers_rooms": 234, "book_rooms": 706}
+ID_PREFIX = {"service_centers": "sc", "love_stations": "ls", "mothers_rooms": "mr",
+             "book_rooms": "br"}
+#: the article's three named service complexes: town code -> complex name
+SERVICE_COMPLEXES = {
+    "440704005": "江海礼乐职工服务综合体",  # 礼乐街道, 江海区
+    "440781101": "台山水步职工服务综合体",  # 水步镇, 台山市
+    "440785109": "恩平东城职工服务综合体",  # 东成镇, 恩平市 (the article writes 东城)
+}
+#: relative weight of a street (街道, urban) against a town (镇) when sharing out a layer
+URBAN_WEIGHT = {"love_stations": 4.0, "mothers_rooms": 3.0, "book_rooms": 2.0}
+#: spread around the seat (metres, 1 sigma) for (street, town)
+SPREAD_M = {"service_centers": (150, 150), "love_stations": (1200, 500),
+            "mothers_rooms": (1500, 700), "book_rooms": (2000, 1500)}
+
+HOSTS = {
+    "love_stations": [("中国石化加油站", "Sinopec station"), ("供电营业厅", "power company office"),
+                      ("邮政网点", "post office"), ("农商银行网点", "rural bank branch"),
+                      ("环卫工人休息室", "sanitation workers' rest room"),
+                      ("党群服务中心", "community service centre"), ("公交总站", "bus terminal"),
+                      ("市场管理处", "market office"), ("骑手驿站", "riders' hub")],
+    "mothers_rooms": [("人民医院", "hospital"), ("政务服务中心", "government service centre"),
+                      ("工业园", "industrial park"), ("商业广场", "shopping plaza"),
+                      ("妇幼保健院", "maternity hospital"), ("电子厂", "electronics factory"),
+                      ("食品厂", "food factory"), ("汽车客运站", "coach station")],
+    "book_rooms": [("社区", "community"), ("工业园", "industrial park"), ("企业", "company"),
+                   ("村委会", "village committee"), ("学校", "school"), ("医院", "hospital"),
+                   ("物流园", "logistics park"), ("商会", "chamber of commerce")],
+}
+LAYER_NAME = {"love_stations": ("爱心驿站", "love station"),
+              "mothers_rooms": ("爱心妈妈小屋", "mothers' room"),
+              "book_rooms": ("职工书屋", "worker book room"),
+              "service_centers": ("职工服务中心", "worker service center")}
+
+HOURS = {
+    "service_centers": [("Mo-Fr 08:30-12:00,14:30-17:30; PH off", 0.8),
+                        ("Mo-Sa 08:30-17:30; PH off", 0.2)],
+    "love_stations": [("24/7", 0.3), ("Mo-Su 07:00-21:00", 0.3), ("Mo-Su 08:00-20:00", 0.15),
+                      ("Mo-Fr 08:00-18:00; Sa,Su 09:00-17:00", 0.15), (None, 0.1)],
+    "mothers_rooms": [("Mo-Fr 08:30-12:00,14:30-17:30; PH off", 0.5),
+                      ("Mo-Su 09:00-21:00", 0.3), ("Mo-Fr 08:00-18:00", 0.1), (None, 0.1)],
+    "book_rooms": [("Mo-Fr 09:00-17:00; PH off", 0.4), ("Mo-Su 09:00-21:00", 0.2),
+                   ("Tu-Su 09:00-17:30", 0.2), (None, 0.2)],
+}
+#: (always present, {optional amenity: probability})
+AMENITY_PLAN = {
+    "service_centers": (["seating", "drinking_water"],
+                        {"toilet": .9, "air_conditioning": .9, "wifi": .7, "books": .6,
+                         "first_aid": .5, "charging": .6}),
+    "love_stations": (["drinking_water", "seating"],
+                      {"microwave": .7, "charging": .8, "toilet": .5, "air_conditioning": .6,
+                       "first_aid": .6, "wifi": .5, "fridge": .3, "e_bike_battery": .2,
+                       "umbrella": .4, "hot_water": .6, "repair_kit": .3, "locker": .2}),
+    "mothers_rooms": (["nursing", "seating"],
+                      {"changing_table": .8, "fridge": .6, "air_conditioning": .8,
+                       "hot_water": .5, "wifi": .3, "toilet": .4}),
+    "book_rooms": (["books", "seating"],
+                   {"wifi": .5, "air_conditioning": .6, "drinking_water": .5, "charging": .3}),
+}
+UNKNOWN_AMENITIES_P = 0.05
+WHEELCHAIR = [("yes", .4), ("limited", .25), ("no", .1), ("unknown", .25)]
+VERIFIED_FROM, VERIFIED_TO = dt.date(2024, 1, 2), dt.date(2024, 9, 29)
+
+
+@dataclass
+class _Town:
+    code: str
+    name: str
+    name_en: str
+    district_code: str
+    district_name: str
+    seat_xy: tuple[float, float]  # UTM 49N metres
+    area: object  # prepared shapely polygon, UTM 49N
+
+    @property
+    def urban(self) -> bool:
+        return self.name.endswith("街道")
+
+
+def _choice(rng: np.random.Generator, options):
+    values = [v for v, _ in options]
+    p = np.array([w for _, w in options], dtype=float)
+    return values[int(rng.choice(len(values), p=p / p.sum()))]
+
+
+def _load_towns(data_dir: Path) -> list[_Town]:
+    districts = {f["properties"]["code"]: f["properties"]["name"]
+                 for f in read_features(data_dir / DISTRICTS_FILE)}
+    areas = {f["properties"]["code"]: geometry_to_utm(shape(f["geometry"]))
+             for f in read_features(data_dir / TOWN_AREAS_FILE)}
+    towns = []
+    for f in read_features(data_dir / TOWNS_FILE):
+        p = f["properties"]
+        lon, lat = f["geometry"]["coordinates"]
+        area = areas[p["code"]]
+        shapely.prepare(area)
+        towns.append(_Town(p["code"], p["name"], p.get("name_en") or "", p["district_code"],
+                           districts[p["district_code"]], to_utm(lon, lat), area))
+    return sorted(towns, key=lambda t: t.code)
+
+
+def share_out(total: int, weights: list[float], minimum: int = 0) -> list[int]:
+    """Split ``total`` over weights by largest remainder, each share at least ``minimum``."""
+    w = np.asarray(weights, dtype=float)
+    rest = total - minimum * len(w)
+    exact = w / w.sum() * rest
+    shares = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - shares), kind="stable")
+    shares[order[: rest - shares.sum()]] += 1
+    return [int(s) + minimum for s in shares]
+
+
+def _place(rng: np.random.Generator, town: _Town, sigma_m: float) -> tuple[float, float]:
+    """A point near the seat inside the town area (which lies inside its district)."""
+    sx, sy = town.seat_xy
+    for _ in range(500):
+        x, y = rng.normal(sx, sigma_m), rng.normal(sy, sigma_m)
+        if shapely.contains_xy(town.area, x, y):
+            break
+    else:  # a tiny or oddly shaped area: the seat itself is inside by construction
+        x, y = sx, sy
+    lon, lat = from_utm(x, y)
+    return round(float(lon), 6), round(float(lat), 6)
+
+
+def _amenities(rng: np.random.Generator, layer: str) -> list[str] | None:
+    if rng.random() < UNKNOWN_AMENITIES_P:
+        return None
+    always, optional = AMENITY_PLAN[layer]
+    draws = rng.random(len(optional))
+    return always + [a for a, d in zip(optional, draws, strict=True) if d < optional[a]]
+
+
+def _feature(rng, layer: str, n: int, town: _Town, name: str, name_en: str, address: str,
+             sigma_m: float, extra: dict | None = None) -> dict:
+    lon, lat = _place(rng, town, sigma_m)
+    props = {
+        "id": f"{ID_PREFIX[layer]}-{n:04d}",
+        "layer": layer,
+        "name": name,
+        "name_en": name_en,
+        "address": address,
+        "district_code": town.district_code,
+        "town_code": town.code,
+    }
+    hours = _choice(rng, HOURS[layer])
+    if hours is not None:
+        props["opening_hours"] = hours
+    amenities = _amenities(rng, layer)
+    if amenities is not None:
+        props["amenities"] = amenities
+    props["wheelchair"] = _choice(rng, WHEELCHAIR)
+    props["operator"] = f"{town.district_name}总工会"
+    span = (VERIFIED_TO - VERIFIED_FROM).days
+    props["verified_on"] = (VERIFIED_FROM + dt.timedelta(days=int(rng.integers(span + 1)))).isoformat()
+    if extra:
+        props.update(extra)
+    props["source"] = SAMPLE_SOURCE
+    return {"type": "Feature", "id": props["id"], "properties": props,
+            "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+
+
+def _service_centers(rng, towns: list[_Town]) -> list[dict]:
+    out = []
+    for n, town in enumerate(towns, start=1):
+        complex_name = SERVICE_COMPLEXES.get(town.code)
+        name = f"{town.name}职工服务中心"
+        extra = {"service_complex": complex_name} if complex_name else None
+        if complex_name:
+            name = f"{name}({complex_name})"
+        out.append(_feature(rng, "service_centers", n, town, name,
+                            f"{town.name_en} worker service center".strip(),
+                            f"江门市{town.district_name}{town.name}", SPREAD_M["service_centers"][0],
+                            extra))
+    return out
+
+
+def _hosted_layer(rng, layer: str, towns: list[_Town], total: int, minimum: int) -> list[dict]:
+    weights = [URBAN_WEIGHT[layer] if t.urban else 1.0 for t in towns]
+    shares = share_out(total, weights, minimum)
+    suffix_zh, suffix_en = LAYER_NAME[layer]
+    hosts = HOSTS[layer]
+    out = []
+    n = 0
+    for town, count in zip(towns, shares, strict=True):
+        used: dict[str, int] = {}
+        sigma = SPREAD_M[layer][0 if town.urban else 1]
+        for _ in range(count):
+            host_zh, host_en = hosts[int(rng.integers(len(hosts)))]
+            used[host_zh] = used.get(host_zh, 0) + 1
+            ordinal = used[host_zh]
+            tag_zh = f"{ordinal}号" if ordinal > 1 else ""
+            tag_en = f" no. {ordinal}" if ordinal > 1 else ""
+            n += 1
+            out.append(_feature(
+                rng, layer, n, town,
+                f"{town.name}{host_zh}{suffix_zh}{tag_zh}",
+                f"{town.name_en} {host_en} {suffix_en}{tag_en}".strip(),
+                f"江门市{town.district_name}{town.name}{host_zh}", sigma))
+    return out
+
+
+def generate_sample_layers(data_dir: Path) -> dict[str, list[dict]]:
+    """Return the four sample layers as lists of GeoJSON features (no files written)."""
+    rng = np.random.default_rng(SEED)
+    towns = _load_towns(Path(data_dir))
+    layers = {"service_centers": _service_centers(rng, towns)}
+    layers["love_stations"] = _hosted_layer(rng, "love_stations", towns,
+                                            COUNTS["love_stations"], 1)
+    layers["mothers_rooms"] = _hosted_layer(rng, "mothers_rooms", towns,
+                                            COUNTS["mothers_rooms"], 1)
+    layers["book_rooms"] = _hosted_layer(rng, "book_rooms", towns, COUNTS["book_rooms"], 5)
+    return layers
+
+
+def build_sample(data_dir: Path, out_dir: Path | None = None) -> dict[str, int]:
+    """Generate the sample layers from ``data_dir`` and write them to ``out_dir``.
+
+    Returns the number of features written per layer.
+    """
+    out = Path(out_dir or data_dir)
+    layers = generate_sample_layers(Path(data_dir))
+    for layer_id, features in layers.items():
+        write_feature_collection(out / f"{layer_id}.geojson", features, layer_id)
+    return {k: len(v) for k, v in layers.items()}
