@@ -1,16 +1,125 @@
-"""The shared, read-only catalog of layers and a holder that swaps it atomically."""
+"""The catalog: the validated layers plus their spatial indexes, built once at start-up,
+shared read-only by requests, and swapped atomically on reload or import."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .store import Catalog, read_catalog
+import shapely
+from shapely.geometry import Point as ShapelyPoint
+from shapely.ops import nearest_points
+
+from .errors import FacilityNotFound, LayerNotFound
+from .geo.distance import geodesic_distance_m, geometry_to_utm, to_utm
+from .models import Facility, LayerInfo, Point
+from .nearest import (
+    LayerIndex,
+    Nearby,
+    NearestQuery,
+    build_index,
+    nearest_facilities,
+)
+from .store import Geodata, read_geodata
+
+
+@dataclass(frozen=True)
+class ServiceArea:
+    """Where the service is meant for: the city polygon (WGS-84), tested in UTM 49N."""
+
+    city: object = field(repr=False)
+    city_utm: object = field(repr=False)
+
+    def contains(self, point: Point) -> bool:
+        x, y = to_utm(point.lon, point.lat)
+        return bool(shapely.contains_xy(self.city_utm, x, y))
+
+    def distance_m(self, point: Point) -> float:
+        """Geodesic metres from ``point`` to the city (0 inside)."""
+        if self.contains(point):
+            return 0.0
+        # the nearest point is picked in degrees (a choice, not a measurement) ...
+        _, near = nearest_points(ShapelyPoint(point.lon, point.lat), self.city)
+        # ... and the distance to it measured on the ellipsoid
+        return float(geodesic_distance_m(point.lon, point.lat, near.x, near.y))
+
+
+@dataclass(frozen=True)
+class NearestAnswer:
+    """A nearest query's answer, with whether the point lies in the service area."""
+
+    point: Point
+    results: list[Nearby]
+    in_service_area: bool
+    distance_to_service_area_m: float
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Catalog:
+    geodata: Geodata
+    indexes: dict[str, LayerIndex]
+    service_area: ServiceArea
+    by_id: dict[str, Facility] = field(repr=False)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.geodata.data_dir
+
+    @property
+    def layers(self):
+        return self.geodata.layers
+
+    @property
+    def districts(self):
+        return self.geodata.districts
+
+    @property
+    def towns(self):
+        return self.geodata.towns
+
+    def layer_infos(self) -> list[LayerInfo]:
+        return self.geodata.layer_infos()
+
+    def layer_ids(self) -> list[str]:
+        return list(self.geodata.layers)
+
+    def resolve_layers(self, requested: list[str] | None, param: str = "layer") -> tuple[str, ...]:
+        """Check requested layer ids; None or empty means every facility layer."""
+        if not requested:
+            return tuple(self.geodata.layers)
+        for layer in requested:
+            if layer not in self.geodata.layers:
+                raise LayerNotFound(layer, self.layer_ids(), param)
+        return tuple(dict.fromkeys(requested))
+
+    def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        """Answer a nearest query; points outside Jiangmen are answered too, and flagged."""
+        for layer in query.layers:
+            if layer not in self.indexes:
+                raise LayerNotFound(layer, self.layer_ids())
+        results = nearest_facilities(self.indexes, query, now)
+        inside = self.service_area.contains(query.point)
+        dist = 0.0 if inside else self.service_area.distance_m(query.point)
+        return NearestAnswer(query.point, results, inside, dist, query.at or now)
+
+    def facility(self, facility_id: str) -> Facility:
+        try:
+            return self.by_id[facility_id]
+        except KeyError:
+            raise FacilityNotFound(facility_id) from None
 
 
 def load_catalog(data_dir: Path | str) -> Catalog:
-    """Read and validate ``data_dir`` and build what queries need (once, at start-up)."""
-    return read_catalog(data_dir)
+    """Read and validate ``data_dir`` and build the per-layer indexes."""
+    geodata = read_geodata(data_dir)
+    indexes = {lid: build_index(layer) for lid, layer in geodata.layers.items()}
+    city_utm = geometry_to_utm(geodata.city)
+    shapely.prepare(city_utm)
+    by_id = {f.id: f for layer in geodata.layers.values() for f in layer.facilities}
+    return Catalog(geodata, indexes, ServiceArea(geodata.city, city_utm), by_id)
 
 
 class CatalogHolder:

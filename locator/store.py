@@ -6,6 +6,7 @@ file, the feature and what is wrong. Writes are atomic (temporary file + ``os.re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -54,6 +55,7 @@ class FacilityLayer:
     facilities: tuple[Facility, ...]
     lon: np.ndarray = field(repr=False)
     lat: np.ndarray = field(repr=False)
+    digest: str = ""  # SHA-256 of the file, for ETags
 
     @property
     def is_sample(self) -> bool:
@@ -66,8 +68,8 @@ class FacilityLayer:
 
 
 @dataclass(frozen=True)
-class Catalog:
-    """Everything read from one data directory; shared read-only by requests."""
+class Geodata:
+    """Everything read from one data directory, validated."""
 
     data_dir: Path
     city: Any  # shapely geometry, WGS-84
@@ -290,11 +292,11 @@ def check_layer(path: Path, layer_id: str, districts: dict[str, District],
     return facilities, problems
 
 
-def _make_layer(layer_id: str, facilities: list[Facility]) -> FacilityLayer:
+def _make_layer(layer_id: str, facilities: list[Facility], digest: str) -> FacilityLayer:
     zh, en = FACILITY_LAYERS[layer_id]
     lon = np.array([f.lon for f in facilities], dtype=float)
     lat = np.array([f.lat for f in facilities], dtype=float)
-    return FacilityLayer(layer_id, zh, en, tuple(facilities), lon, lat)
+    return FacilityLayer(layer_id, zh, en, tuple(facilities), lon, lat, digest)
 
 
 def layer_files(data_dir: Path) -> dict[str, Path]:
@@ -321,7 +323,7 @@ def validate_data_dir(data_dir: Path) -> tuple[list[LayerReport], list[DataError
     return reports, []
 
 
-def read_catalog(data_dir: Path | str) -> Catalog:
+def read_geodata(data_dir: Path | str) -> Geodata:
     """Read and validate a data directory; raise the first DataError found."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
@@ -335,8 +337,9 @@ def read_catalog(data_dir: Path | str) -> Catalog:
         facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen)
         if problems:
             raise problems[0]
-        layers[layer_id] = _make_layer(layer_id, facilities)
-    return Catalog(data_dir, city, districts, shapes, towns, layers)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        layers[layer_id] = _make_layer(layer_id, facilities, digest)
+    return Geodata(data_dir, city, districts, shapes, towns, layers)
 
 
 # --------------------------------------------------------------------------- writing

@@ -11,6 +11,7 @@ RANKS = {
     "errors": 0, "models": 0, "geo": 0,
     "store": 1,
     "catalog": 2, "nearest": 2, "hours": 2, "coverage": 2, "routes": 2, "importer": 2,
+    "lookup": 2,
     "build": 2,
     "maps": 3,
     "web": 4,

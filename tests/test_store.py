@@ -5,13 +5,13 @@ import json
 import pytest
 
 from locator.errors import DataError
-from locator.store import read_catalog, validate_data_dir, write_text_atomic
+from locator.store import read_geodata, validate_data_dir, write_text_atomic
 
 from .conftest import facility, write_layer
 
 
 def test_reads_a_valid_dir(data_dir):
-    cat = read_catalog(data_dir)
+    cat = read_geodata(data_dir)
     layer = cat.layers["love_stations"]
     assert [f.id for f in layer.facilities] == ["t-1", "t-2"]
     assert layer.lon.tolist() == [113.0726, 113.08]
@@ -49,7 +49,7 @@ CASES = [
 def test_validation_failures(data_dir, feats, message, fid):
     write_layer(data_dir, "mothers_rooms", feats)
     with pytest.raises(DataError) as err:
-        read_catalog(data_dir)
+        read_geodata(data_dir)
     assert err.value.file == "mothers_rooms.geojson"
     assert err.value.feature_id == fid
     assert message in err.value.message
@@ -60,7 +60,7 @@ def test_duplicate_ids_across_layers(data_dir):
     write_layer(data_dir, "book_rooms", [facility("t-1", 113.07, 22.57)])
     with pytest.raises(DataError, match=r"book_rooms.geojson: feature 't-1': duplicate id "
                                         r"\(also in love_stations.geojson\)"):
-        read_catalog(data_dir)
+        read_geodata(data_dir)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -72,25 +72,25 @@ def test_duplicate_ids_across_layers(data_dir):
 def test_invalid_json_and_geojson(data_dir, text, message):
     (data_dir / "book_rooms.geojson").write_text(text, encoding="utf-8")
     with pytest.raises(DataError, match="book_rooms.geojson") as err:
-        read_catalog(data_dir)
+        read_geodata(data_dir)
     assert message in err.value.message
 
 
 def test_not_utf8(data_dir):
     (data_dir / "book_rooms.geojson").write_bytes("名称".encode("gb18030"))
     with pytest.raises(DataError, match="not UTF-8"):
-        read_catalog(data_dir)
+        read_geodata(data_dir)
 
 
 def test_missing_reference_file(data_dir):
     (data_dir / "towns.geojson").unlink()
     with pytest.raises(DataError, match="towns.geojson: file not found"):
-        read_catalog(data_dir)
+        read_geodata(data_dir)
 
 
 def test_missing_data_dir(tmp_path):
     with pytest.raises(DataError, match="data directory not found"):
-        read_catalog(tmp_path / "nope")
+        read_geodata(tmp_path / "nope")
 
 
 def test_validate_reports_every_problem(data_dir):

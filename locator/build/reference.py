@@ -109,7 +109,8 @@ def read_geonames(cities500: Path, bbox: tuple[float, float, float, float]) -> l
             lat, lon = float(f[4]), float(f[5])
             if west <= lon <= east and south <= lat <= north:
                 out.append({"geonameid": int(f[0]), "name": f[1], "lat": lat, "lon": lon,
-                            "fcode": f[7], "alternatenames": set(f[3].split(",")) if f[3] else set()})
+                            "fcode": f[7],
+                            "alternatenames": set(f[3].split(",")) if f[3] else set()})
     return out
 
 

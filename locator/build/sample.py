@@ -185,7 +185,8 @@ def _feature(rng, layer: str, n: int, town: _Town, name: str, name_en: str, addr
     props["wheelchair"] = _choice(rng, WHEELCHAIR)
     props["operator"] = f"{town.district_name}总工会"
     span = (VERIFIED_TO - VERIFIED_FROM).days
-    props["verified_on"] = (VERIFIED_FROM + dt.timedelta(days=int(rng.integers(span + 1)))).isoformat()
+    verified = VERIFIED_FROM + dt.timedelta(days=int(rng.integers(span + 1)))
+    props["verified_on"] = verified.isoformat()
     if extra:
         props.update(extra)
     props["source"] = SAMPLE_SOURCE
@@ -203,7 +204,8 @@ def _service_centers(rng, towns: list[_Town]) -> list[dict]:
             name = f"{name}({complex_name})"
         out.append(_feature(rng, "service_centers", n, town, name,
                             f"{town.name_en} worker service center".strip(),
-                            f"江门市{town.district_name}{town.name}", SPREAD_M["service_centers"][0],
+                            f"江门市{town.district_name}{town.name}",
+                            SPREAD_M["service_centers"][0],
                             extra))
     return out
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_compress import Compress
 
 from ..catalog import CatalogHolder, load_catalog
 
@@ -15,7 +16,11 @@ TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
 DEFAULTS: dict[str, Any] = {
     "DATA_DIR": str(DEFAULT_DATA_DIR),
-    "JSON_AS_ASCII": False,
+    # gzip (flask-compress) for every textual type we serve, above 500 bytes
+    "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/json", "application/javascript",
+                           "application/geo+json", "application/problem+json"],
+    "COMPRESS_ALGORITHM": ["gzip"],
+    "COMPRESS_MIN_SIZE": 500,
 }
 
 
@@ -35,9 +40,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["locator"] = CatalogHolder(load_catalog(app.config["DATA_DIR"]))
 
-    from . import api, errors, pages
+    from . import api, errors, ogc, openapi, pages
 
     errors.register(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(ogc.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
+    Compress(app)
     return app

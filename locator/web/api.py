@@ -2,18 +2,84 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import hashlib
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, Response, current_app, json, request
+
+from ..catalog import Catalog
+from ..hours import now, parse_time
+from ..lookup import layer_page
+from ..nearest import MAX_K, NearestQuery
+from . import params
+from .serialize import facility_feature, feature_collection, layer_info_json, nearest_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+GEOJSON = "application/geo+json"
+MAX_LIMIT = 10_000
 
-def catalog():
+
+def catalog() -> Catalog:
     return current_app.extensions["locator"].catalog
+
+
+def json_response(body, mimetype: str = "application/json", status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype=mimetype)
+
+
+def cacheable(body, mimetype: str, version: str, max_age: int = 300) -> Response:
+    """A response with a strong ETag over data version + query, honouring If-None-Match."""
+    resp = json_response(body, mimetype)
+    tag = hashlib.sha256(f"{version}|{request.full_path}".encode()).hexdigest()[:32]
+    resp.set_etag(tag)
+    resp.cache_control.public = True
+    resp.cache_control.max_age = max_age
+    return resp.make_conditional(request)
 
 
 @bp.get("/layers")
 def layers():
     infos = catalog().layer_infos()
-    return jsonify({"layers": [asdict(i) for i in infos]})
+    return json_response({"layers": [layer_info_json(i) for i in infos]})
+
+
+@bp.get("/layers/<layer_id>")
+def layer(layer_id: str):
+    cat = catalog()
+    (layer_id,) = cat.resolve_layers([layer_id])
+    box = params.bbox(request.args)
+    limit = params.integer(request.args, "limit", MAX_LIMIT, 1, MAX_LIMIT)
+    lay = cat.layers[layer_id]
+    page = layer_page(lay, box, limit)
+    body = feature_collection([facility_feature(f) for f in page.facilities],
+                              name=layer_id, numberMatched=page.matched,
+                              numberReturned=len(page.facilities), sample=lay.is_sample)
+    return cacheable(body, GEOJSON, lay.digest)
+
+
+@bp.get("/facilities/<facility_id>")
+def facility(facility_id: str):
+    fac = catalog().facility(facility_id)
+    return cacheable(facility_feature(fac), GEOJSON, catalog().layers[fac.layer].digest)
+
+
+def parse_nearest(args) -> tuple[NearestQuery, str]:
+    cat = catalog()
+    pt, system = params.point(args)
+    query = NearestQuery(
+        point=pt,
+        layers=cat.resolve_layers(params.csv_list(args, "layer")),
+        k=params.integer(args, "k", 5, 1, MAX_K),
+        max_distance_m=params.positive_number(args, "max_distance_m"),
+        amenities=frozenset(params.csv_list(args, "amenity")),
+        at=parse_time(args.get("at")),
+        open_on_arrival=params.boolean(args, "open_now"),
+    )
+    return query, system.value
+
+
+@bp.get("/nearest")
+def nearest():
+    query, coord = parse_nearest(request.args)
+    answer = catalog().nearest(query, now())
+    return json_response(nearest_json(answer, coord), GEOJSON)

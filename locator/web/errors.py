@@ -66,7 +66,11 @@ def register(app: Flask) -> None:
         status = exc.code or 500
         if _wants_html():
             return _html_error(status, exc.description or "")
-        return problem(status, exc.description or TITLES.get(status, ""), f"http-{status}")
+        resp = problem(status, exc.description or TITLES.get(status, ""), f"http-{status}")
+        for name in ("Allow", "Retry-After"):  # keep what the status code promises
+            if name in exc.get_response().headers:
+                resp.headers[name] = exc.get_response().headers[name]
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -1,0 +1,160 @@
+"""Opening hours: OpenStreetMap ``opening_hours`` evaluated in Asia/Shanghai time.
+
+The expression is parsed and evaluated by ``opening-hours-py`` (the Rust ``opening-hours``
+crate). Its own public-holiday calendar for China knows only the statutory days (e.g. 1 Oct
+but not the whole Golden Week) and nothing of make-up working days (调休), so the calendar
+comes from ``chinesecalendar`` instead, the maintained list of the State Council's notices:
+
+- on a public holiday (any day of an official break), ``PH`` rules apply: the expression is
+  evaluated with every ``PH`` selector made to match (``PH`` -> ``Mo-Su``), so a later
+  ``PH off`` overrides the weekday rules as OSM intends;
+- on a make-up working day (a weekend day worked in lieu) the place keeps a working day's
+  hours: the day is evaluated as the latest regular working day (Mon-Fri, not a holiday)
+  before it;
+- beyond the years chinesecalendar covers, days are plain weekdays and weekends.
+
+A missing expression, or one that says ``unknown``, is reported as unknown: never closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from opening_hours import OpeningHours, State
+
+from .errors import InvalidQuery
+
+TZ = ZoneInfo("Asia/Shanghai")
+#: how far ahead "opens at" / "closes at" look (days)
+LOOKAHEAD_DAYS = 8
+
+OPEN, CLOSED, UNKNOWN = "open", "closed", "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class HoursStatus:
+    """The state of a place at ``at`` and the next change, all Asia/Shanghai aware times.
+
+    ``closes_at`` is None for an open place that stays open for the whole look-ahead
+    (e.g. ``24/7``); ``opens_at`` is None for a closed place that does not open within it.
+    """
+
+    state: str  # open | closed | unknown
+    at: dt.datetime
+    opens_at: dt.datetime | None = None
+    closes_at: dt.datetime | None = None
+    comment: str = ""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == CLOSED
+
+
+def parse_time(raw: str | None, param: str = "at") -> dt.datetime | None:
+    """Parse an ISO 8601 time; a naive one is Asia/Shanghai local time."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidQuery(param, f"{param} must be an ISO 8601 date-time such as "
+                                  f"2026-10-01T08:30 or 2026-10-01T08:30+08:00, got {raw!r}"
+                           ) from None
+    return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(TZ)
+
+
+def day_kind(day: dt.date) -> str:
+    """``holiday``, ``makeup`` (a weekend day worked in lieu), ``workday`` or ``weekend``."""
+    try:
+        is_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:  # a year the calendar does not cover yet
+        return "weekend" if day.weekday() >= 5 else "workday"
+    if is_holiday:
+        return "holiday" if name else "weekend"
+    return "makeup" if day.weekday() >= 5 else "workday"
+
+
+_PH = re.compile(r"\bPH\b")
+
+
+def _force_ph(expr: str) -> str:
+    """Make every PH selector match, outside quoted comments."""
+    parts = expr.split('"')
+    parts[::2] = [_PH.sub("Mo-Su", p) for p in parts[::2]]
+    return '"'.join(parts)
+
+
+@lru_cache(maxsize=512)
+def _parsed(expr: str, holiday: bool) -> OpeningHours:
+    if holiday and _PH.search(expr):
+        try:
+            return OpeningHours(_force_ph(expr))
+        except Exception:  # an exotic PH form ("PH +1 day"): fall back to the plain rules
+            pass
+    return OpeningHours(expr)
+
+
+def _proxy_day(day: dt.date) -> dt.date:
+    """The latest regular working day before a make-up working day."""
+    probe = day - dt.timedelta(days=1)
+    for _ in range(21):
+        if probe.weekday() < 5 and day_kind(probe) == "workday":
+            return probe
+        probe -= dt.timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=8192)
+def day_intervals(expr: str, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime, str, str], ...]:
+    """The ``(start, end, state, comment)`` intervals of one local day, naive local times."""
+    kind = day_kind(day)
+    source_day = _proxy_day(day) if kind == "makeup" else day
+    oh = _parsed(expr, kind == "holiday")
+    start = dt.datetime.combine(source_day, dt.time())
+    shift = day - source_day
+    out = []
+    for a, b, state, comment in oh.intervals(start, start + dt.timedelta(days=1)):
+        label = OPEN if state == State.OPEN else CLOSED if state == State.CLOSED else UNKNOWN
+        out.append((a + shift, b + shift, label, comment or ""))
+    return tuple(out)
+
+
+def hours_status(expr: str | None, at: dt.datetime) -> HoursStatus:
+    """Evaluate an ``opening_hours`` expression at an aware time (converted to Asia/Shanghai)."""
+    at = at.astimezone(TZ)
+    if not expr:
+        return HoursStatus(UNKNOWN, at)
+    local = at.replace(tzinfo=None)
+    state, comment = UNKNOWN, ""
+    for a, b, s, c in day_intervals(expr, local.date()):
+        if a <= local < b:
+            state, comment = s, c
+            break
+    if state == UNKNOWN:
+        return HoursStatus(UNKNOWN, at, comment=comment)
+    change = _next_change(expr, local, state)
+    aware = change.replace(tzinfo=TZ) if change else None
+    if state == OPEN:
+        return HoursStatus(OPEN, at, closes_at=aware, comment=comment)
+    return HoursStatus(CLOSED, at, opens_at=aware, comment=comment)
+
+
+def _next_change(expr: str, local: dt.datetime, state: str) -> dt.datetime | None:
+    """The first time after ``local`` at which the state differs (within the look-ahead)."""
+    day = local.date()
+    for offset in range(LOOKAHEAD_DAYS):
+        for a, b, s, _ in day_intervals(expr, day + dt.timedelta(days=offset)):
+            if b <= local:
+                continue
+            if s != state:
+                return max(a, local)
+    return None

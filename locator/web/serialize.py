@@ -1,0 +1,57 @@
+"""Domain values -> JSON-ready dicts (GeoJSON, RFC 7946)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..catalog import NearestAnswer
+from ..hours import HoursStatus
+from ..models import Facility, LayerInfo
+from ..nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
+
+
+def hours_json(status: HoursStatus) -> dict[str, Any]:
+    return {
+        "state": status.state,
+        "at": status.at.isoformat(timespec="minutes"),
+        "opens_at": status.opens_at.isoformat(timespec="minutes") if status.opens_at else None,
+        "closes_at": status.closes_at.isoformat(timespec="minutes") if status.closes_at else None,
+    }
+
+
+def facility_feature(fac: Facility) -> dict[str, Any]:
+    return fac.to_feature()
+
+
+def feature_collection(features: list[dict[str, Any]], **members) -> dict[str, Any]:
+    return {"type": "FeatureCollection", **members, "features": features}
+
+
+def nearby_feature(item: Nearby) -> dict[str, Any]:
+    return item.facility.to_feature({
+        "distance_m": round(item.distance_m, 1),
+        "bearing_deg": round(item.bearing_deg, 1),
+        "walk_min": round(item.walk_min, 1),
+        "ebike_min": round(item.ebike_min, 1),
+        "estimate": True,
+        "hours": hours_json(item.hours),
+        "hours_on_arrival": hours_json(item.hours_on_arrival),
+    })
+
+
+def nearest_json(answer: NearestAnswer, coord: str) -> dict[str, Any]:
+    return feature_collection(
+        [nearby_feature(r) for r in answer.results],
+        query={"lon": answer.point.lon, "lat": answer.point.lat, "crs": "wgs84",
+               "input_coord": coord, "at": answer.at.isoformat(timespec="minutes")},
+        in_service_area=answer.in_service_area,
+        distance_to_service_area_m=round(answer.distance_to_service_area_m, 1),
+        detour_factor=DETOUR_FACTOR,
+        estimate_note=ESTIMATE_NOTE,
+        numberReturned=len(answer.results),
+    )
+
+
+def layer_info_json(info: LayerInfo) -> dict[str, Any]:
+    return {"id": info.id, "name_zh": info.name_zh, "name_en": info.name_en,
+            "count": info.count, "sample": info.sample, "sources": list(info.sources)}
