@@ -59,3 +59,48 @@ def data_dir(tmp_path: Path) -> Path:
         facility("t-2", 113.0800, 22.5800),
     ])
     return tmp_path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, proc, timeout_s: float = 30.0) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """`locator serve` (waitress) on 127.0.0.1 in its own process; yields its base URL.
+
+    A separate process, not a thread: GDAL holds the GIL while it waits for HTTP answers.
+    """
+    import subprocess
+    import sys
+
+    port = free_port()
+    locator = str(Path(sys.executable).with_name("locator"))
+    proc = subprocess.Popen([locator, "serve", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/api/v1/layers", proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

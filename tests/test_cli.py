@@ -1,15 +1,13 @@
 """The `locator` command through Click's runner, and `serve` as a real process."""
 
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from locator.cli import cli
 
-from .conftest import facility, write_layer
+from .conftest import facility, free_port, wait_for, write_layer
 
 LOCATOR = str(Path(sys.executable).with_name("locator"))
 
@@ -51,28 +49,15 @@ def test_serve_with_broken_data_exits_1_without_traceback(data_dir):
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_answers_on_the_given_port():
     port = free_port()
     proc = subprocess.Popen([LOCATOR, "serve", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
-                    html = resp.read().decode()
-                    server = resp.headers["Server"]
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        wait_for(f"http://127.0.0.1:{port}/", proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+            html = resp.read().decode()
+            server = resp.headers["Server"]
         assert "爱心驿站" in html and "示例数据" in html
         assert server == "locator"  # waitress, not Werkzeug's development server
     finally:

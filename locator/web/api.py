@@ -72,7 +72,7 @@ def parse_nearest(args) -> tuple[NearestQuery, str]:
         k=params.integer(args, "k", 5, 1, MAX_K),
         max_distance_m=params.positive_number(args, "max_distance_m"),
         amenities=frozenset(params.csv_list(args, "amenity")),
-        at=parse_time(args.get("at")),
+        at=parse_time(params.raw_value(args, "at")),
         open_on_arrival=params.boolean(args, "open_now"),
     )
     return query, system.value

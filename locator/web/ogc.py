@@ -30,7 +30,7 @@ def _url(endpoint: str, **values) -> str:
 
 def _check_format() -> None:
     f = request.args.get("f")
-    if f not in (None, "", "json", "geojson"):
+    if f not in (None, "json", "geojson"):
         raise InvalidQuery("f", f"f must be json (the only format served), got {f!r}")
 
 

@@ -13,8 +13,10 @@ from .ogc import MAX_LIMIT as OGC_MAX_LIMIT
 bp = Blueprint("openapi", __name__)
 
 PROBLEM = "application/problem+json"
-BBOX_PATTERN = r"^\s*-?\d+(\.\d+)?\s*(,\s*-?\d+(\.\d+)?\s*){3}$"
-TIME_PATTERN = (r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d"
+_LON = r"-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?)"
+_LAT = r"-?(90(\.0+)?|[0-8]?\d(\.\d+)?)"
+BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
+TIME_PATTERN = (r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d"
                 r"(:[0-5]\d)?([+-](0\d|1[0-3]):[0-5]\d|Z)?$")
 
 
@@ -38,7 +40,7 @@ def _path(name: str, schema: dict, description: str) -> dict:
             "description": description}
 
 
-def build_document(layer_ids: list[str]) -> dict:
+def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
     layer_schema = {"type": "string", "enum": layer_ids} if layer_ids else {"type": "string"}
     bbox = _query("bbox", {"type": "string", "pattern": BBOX_PATTERN},
                   "minlon,minlat,maxlon,maxlat in WGS-84 degrees")
@@ -68,7 +70,8 @@ def build_document(layer_ids: list[str]) -> dict:
         "/api/v1/facilities/{id}": {"get": {
             "summary": "One facility as a GeoJSON Feature",
             "operationId": "getFacility",
-            "parameters": [_path("id", {"type": "string"}, "facility id")],
+            "parameters": [{**_path("id", {"type": "string"}, "facility id"),
+                            **({"example": example_id} if example_id else {})}],
             "responses": {"200": with_headers(_ok("Facility", GEOJSON)),
                           "304": not_modified, "404": missing}}},
         "/api/v1/nearest": {"get": {
@@ -132,7 +135,8 @@ def build_document(layer_ids: list[str]) -> dict:
         "/ogc/collections/{collectionId}/items/{featureId}": {"get": {
             "summary": "One feature", "operationId": "ogcItem",
             "parameters": [_path("collectionId", layer_schema, "layer id"),
-                           _path("featureId", {"type": "string"}, "feature id"), fmt],
+                           {**_path("featureId", {"type": "string"}, "feature id"),
+                            **({"example": example_id} if example_id else {})}, fmt],
             "responses": {"200": with_headers(_ok("Facility", GEOJSON)), "304": not_modified,
                           "400": bad, "404": missing}}},
     }
@@ -261,4 +265,5 @@ def build_document(layer_ids: list[str]) -> dict:
 
 @bp.get("/api/v1/openapi.json")
 def document():
-    return json_response(build_document(catalog().layer_ids()))
+    cat = catalog()
+    return json_response(build_document(cat.layer_ids(), next(iter(cat.by_id), None)))

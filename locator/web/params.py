@@ -11,20 +11,29 @@ from ..geo.crs import CoordSystem, to_wgs84
 from ..models import Point
 
 TRUE = {"1", "true", "yes", "on"}
-FALSE = {"0", "false", "no", "off", ""}
+FALSE = {"0", "false", "no", "off"}
+
+
+def raw_value(args: MultiDict, name: str) -> str | None:
+    """The parameter's text, None when absent. Present but empty is an error: an API
+    client that sends ``k=`` meant something and should hear that it did not arrive."""
+    raw = args.get(name)
+    if raw is not None and raw.strip() == "":
+        raise InvalidQuery(name, f"{name} is empty; leave it out or give a value")
+    return raw
 
 
 def point(args: MultiDict) -> tuple[Point, CoordSystem]:
     """``lon``, ``lat`` in the ``coord`` system, converted to a WGS-84 point."""
-    system = CoordSystem.parse(args.get("coord"))
+    system = CoordSystem.parse(raw_value(args, "coord"))
     given = Point.from_params(args.get("lon"), args.get("lat"))
     lon, lat = to_wgs84(given.lon, given.lat, system)
     return Point(lon, lat), system
 
 
 def integer(args: MultiDict, name: str, default: int, lo: int, hi: int) -> int:
-    raw = args.get(name)
-    if raw is None or raw == "":
+    raw = raw_value(args, name)
+    if raw is None:
         return default
     try:
         value = int(raw.strip())
@@ -37,8 +46,8 @@ def integer(args: MultiDict, name: str, default: int, lo: int, hi: int) -> int:
 
 
 def positive_number(args: MultiDict, name: str) -> float | None:
-    raw = args.get(name)
-    if raw is None or raw == "":
+    raw = raw_value(args, name)
+    if raw is None:
         return None
     try:
         value = float(raw)
@@ -50,7 +59,7 @@ def positive_number(args: MultiDict, name: str) -> float | None:
 
 
 def boolean(args: MultiDict, name: str) -> bool:
-    raw = (args.get(name) or "").strip().lower()
+    raw = (raw_value(args, name) or "false").strip().lower()
     if raw in TRUE:
         return True
     if raw in FALSE:
@@ -62,14 +71,17 @@ def csv_list(args: MultiDict, name: str) -> list[str]:
     """Comma-separated values, also accepted as repeated parameters."""
     out: list[str] = []
     for raw in args.getlist(name):
-        out.extend(v.strip() for v in raw.split(",") if v.strip())
+        values = [v.strip() for v in raw.split(",")]
+        if not all(values):
+            raise InvalidQuery(name, f"{name} has an empty value in {raw!r}")
+        out.extend(values)
     return out
 
 
 def bbox(args: MultiDict, name: str = "bbox") -> tuple[float, float, float, float] | None:
     """``minlon,minlat,maxlon,maxlat`` in WGS-84 degrees (OGC API order)."""
-    raw = args.get(name)
-    if raw is None or raw == "":
+    raw = raw_value(args, name)
+    if raw is None:
         return None
     parts = raw.split(",")
     if len(parts) != 4:

@@ -1,0 +1,29 @@
+"""Build in-memory layers and indexes for engine tests (no files)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from locator.models import Facility
+from locator.nearest import build_index
+from locator.store import FacilityLayer
+
+
+def make_layer(layer_id: str, lons, lats, props_fn=None, prefix: str = "f") -> FacilityLayer:
+    facilities = []
+    for i, (lon, lat) in enumerate(zip(lons, lats, strict=True)):
+        props = {"id": f"{prefix}{i:06d}", "layer": layer_id, "name": f"n{i}",
+                 "district_code": "440703", "town_code": "440703002", "source": "test"}
+        if props_fn:
+            props.update(props_fn(i))
+        facilities.append(Facility(props["id"], layer_id, props["name"], float(lon), float(lat),
+                                   "440703", "440703002", "test", props))
+    return FacilityLayer(layer_id, layer_id, layer_id, tuple(facilities),
+                         np.asarray(lons, dtype=float), np.asarray(lats, dtype=float), "d")
+
+
+def random_index(layer_id: str, n: int, seed: int, props_fn=None, prefix: str = "f"):
+    rng = np.random.default_rng(seed)
+    lons = rng.uniform(111.9, 113.3, n).round(6)
+    lats = rng.uniform(21.4, 22.9, n).round(6)
+    return build_index(make_layer(layer_id, lons, lats, props_fn, prefix))
