@@ -13,7 +13,7 @@ from shapely.geometry import Point as ShapelyPoint
 from shapely.ops import nearest_points
 
 from .errors import FacilityNotFound, LayerNotFound
-from .geo.distance import geodesic_distance_m, geometry_to_utm, to_utm
+from .geo.distance import geod
 from .models import Facility, LayerInfo, Point
 from .nearest import (
     LayerIndex,
@@ -29,21 +29,23 @@ from .store import Geodata, read_geodata
 class ServiceArea:
     """Where the service is meant for: the city polygon (WGS-84), tested in UTM 49N."""
 
-    city: object = field(repr=False)
-    city_utm: object = field(repr=False)
+    city: object = field(repr=False)  # prepared
+    #: the outline simplified by ~0.0005° (about 50 m): only to pick the nearest point
+    outline: object = field(repr=False)
 
     def contains(self, point: Point) -> bool:
-        x, y = to_utm(point.lon, point.lat)
-        return bool(shapely.contains_xy(self.city_utm, x, y))
+        # containment is topological: testing in degrees is exact for this polygon
+        return bool(shapely.contains_xy(self.city, point.lon, point.lat))
 
     def distance_m(self, point: Point) -> float:
-        """Geodesic metres from ``point`` to the city (0 inside)."""
+        """Geodesic metres from ``point`` to the city (0 inside; about ±50 m outside)."""
         if self.contains(point):
             return 0.0
-        # the nearest point is picked in degrees (a choice, not a measurement) ...
-        _, near = nearest_points(ShapelyPoint(point.lon, point.lat), self.city)
+        # the nearest point is picked in degrees on a simplified outline (a choice, not a
+        # measurement; within about 50 m) ...
+        _, near = nearest_points(ShapelyPoint(point.lon, point.lat), self.outline)
         # ... and the distance to it measured on the ellipsoid
-        return float(geodesic_distance_m(point.lon, point.lat, near.x, near.y))
+        return float(geod().inv(point.lon, point.lat, near.x, near.y)[2])
 
 
 @dataclass(frozen=True)
@@ -116,10 +118,11 @@ def load_catalog(data_dir: Path | str) -> Catalog:
     """Read and validate ``data_dir`` and build the per-layer indexes."""
     geodata = read_geodata(data_dir)
     indexes = {lid: build_index(layer) for lid, layer in geodata.layers.items()}
-    city_utm = geometry_to_utm(geodata.city)
-    shapely.prepare(city_utm)
     by_id = {f.id: f for layer in geodata.layers.values() for f in layer.facilities}
-    return Catalog(geodata, indexes, ServiceArea(geodata.city, city_utm), by_id)
+    city = geodata.city
+    shapely.prepare(city)
+    outline = city.simplify(0.0005)
+    return Catalog(geodata, indexes, ServiceArea(city, outline), by_id)
 
 
 class CatalogHolder:

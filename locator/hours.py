@@ -133,19 +133,28 @@ def hours_status(expr: str | None, at: dt.datetime) -> HoursStatus:
     at = at.astimezone(TZ)
     if not expr:
         return HoursStatus(UNKNOWN, at)
-    local = at.replace(tzinfo=None)
+    # opening_hours has minute resolution, so the state at hh:mm:ss is the state at hh:mm;
+    # facilities share a handful of expressions, so this cache is hit by most requests
+    state, opens_at, closes_at, comment = _status_at_minute(
+        expr, at.replace(tzinfo=None, second=0, microsecond=0))
+    return HoursStatus(state, at, opens_at, closes_at, comment)
+
+
+@lru_cache(maxsize=4096)
+def _status_at_minute(expr: str, local: dt.datetime):
+    """``(state, opens_at, closes_at, comment)`` at a naive local minute."""
     state, comment = UNKNOWN, ""
     for a, b, s, c in day_intervals(expr, local.date()):
         if a <= local < b:
             state, comment = s, c
             break
     if state == UNKNOWN:
-        return HoursStatus(UNKNOWN, at, comment=comment)
+        return UNKNOWN, None, None, comment
     change = _next_change(expr, local, state)
     aware = change.replace(tzinfo=TZ) if change else None
     if state == OPEN:
-        return HoursStatus(OPEN, at, closes_at=aware, comment=comment)
-    return HoursStatus(CLOSED, at, opens_at=aware, comment=comment)
+        return OPEN, None, aware, comment
+    return CLOSED, aware, None, comment
 
 
 def _next_change(expr: str, local: dt.datetime, state: str) -> dt.datetime | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, current_app, json, request
+import orjson
+from flask import Blueprint, Response, current_app, request
 
 from ..catalog import Catalog
 from ..hours import now, parse_time
@@ -24,7 +25,8 @@ def catalog() -> Catalog:
 
 
 def json_response(body, mimetype: str = "application/json", status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype=mimetype)
+    # orjson: about ten times faster than the standard library on feature collections
+    return Response(orjson.dumps(body), status=status, mimetype=mimetype)
 
 
 def cacheable(body, mimetype: str, version: str, max_age: int = 300) -> Response:
@@ -35,6 +37,12 @@ def cacheable(body, mimetype: str, version: str, max_age: int = 300) -> Response
     resp.cache_control.public = True
     resp.cache_control.max_age = max_age
     return resp.make_conditional(request)
+
+
+@bp.get("/health")
+def health():
+    """A trivial endpoint: liveness for operators, and the benchmark's baseline."""
+    return json_response({"status": "ok"})
 
 
 @bp.get("/layers")

@@ -55,6 +55,12 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
         return {**resp, "headers": etag_headers}
 
     paths = {
+        "/api/v1/health": {"get": {
+            "summary": "Liveness check", "operationId": "health",
+            "responses": {"200": {"description": "the service is up", "content": {
+                "application/json": {"schema": {
+                    "type": "object", "required": ["status"],
+                    "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}}}}},
         "/api/v1/layers": {"get": {
             "summary": "List the facility layers with counts and whether they are sample data",
             "operationId": "listLayers",
