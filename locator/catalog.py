@@ -3,6 +3,7 @@ shared read-only by requests, and swapped atomically on reload or import."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
@@ -12,9 +13,10 @@ import shapely
 from shapely.geometry import Point as ShapelyPoint
 from shapely.ops import nearest_points
 
-from .errors import FacilityNotFound, LayerNotFound
+from .errors import FacilityNotFound, InvalidQuery, LayerNotFound
 from .geo.distance import geod
-from .models import Facility, LayerInfo, Point
+from .hours import DaySchedule, HoursStatus, hours_status, week_schedule
+from .models import District, Facility, LayerInfo, Point, Town
 from .nearest import (
     LayerIndex,
     Nearby,
@@ -56,6 +58,16 @@ class NearestAnswer:
     results: list[Nearby]
     in_service_area: bool
     distance_to_service_area_m: float
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FacilityDetails:
+    """A facility with its hours now and its week ahead (for the facility page)."""
+
+    facility: Facility
+    status: HoursStatus
+    week: list[DaySchedule]
     at: dt.datetime
 
 
@@ -106,6 +118,35 @@ class Catalog:
         inside = self.service_area.contains(query.point)
         dist = 0.0 if inside else self.service_area.distance_m(query.point)
         return NearestAnswer(query.point, results, inside, dist, query.at or now)
+
+    def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        """Like :meth:`nearest`, but k results from each layer, in ``query.layers`` order."""
+        results: list[Nearby] = []
+        for layer in query.layers:
+            results += self.nearest(dataclasses.replace(query, layers=(layer,)), now).results
+        inside = self.service_area.contains(query.point)
+        dist = 0.0 if inside else self.service_area.distance_m(query.point)
+        return NearestAnswer(query.point, results, inside, dist, query.at or now)
+
+    def towns_by_district(self) -> list[tuple[District, list[Town]]]:
+        """Towns grouped by district, both in code order (for a town picker)."""
+        return [(d, sorted((t for t in self.geodata.towns.values() if t.district_code == code),
+                           key=lambda t: t.code))
+                for code, d in sorted(self.geodata.districts.items())]
+
+    def town_position(self, code: str) -> Point:
+        """The seat of a town/street, for a worker who picks their town instead of GPS."""
+        town = self.geodata.towns.get(code)
+        if town is None:
+            raise InvalidQuery("town", f"unknown town code {code!r}; expected one of the "
+                                       f"{len(self.geodata.towns)} 9-digit codes of Jiangmen")
+        return Point(town.lon, town.lat)
+
+    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
+        fac = self.facility(facility_id)
+        expr = fac.properties.get("opening_hours")
+        return FacilityDetails(fac, hours_status(expr, now), week_schedule(expr, now.date()),
+                               now)
 
     def facility(self, facility_id: str) -> Facility:
         try:

@@ -59,6 +59,12 @@ class DataError(LocatorError):
         self.problem = problem
 
 
+class ConfigError(LocatorError):
+    """A configuration value is invalid."""
+
+    kind = "config-error"
+
+
 class BuildError(LocatorError):
     """Building geodata from the registry packages failed."""
 

@@ -167,3 +167,32 @@ def _next_change(expr: str, local: dt.datetime, state: str) -> dt.datetime | Non
             if s != state:
                 return max(a, local)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class DaySchedule:
+    """One local day's opening: ``kind`` is holiday / makeup / workday / weekend."""
+
+    day: dt.date
+    kind: str
+    open_intervals: tuple[tuple[dt.time, dt.time], ...]
+    unknown: bool
+
+
+def week_schedule(expr: str | None, start: dt.date, days: int = 7) -> list[DaySchedule]:
+    """The open intervals of ``days`` local days from ``start`` (for a weekly table)."""
+    out = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        if not expr:
+            out.append(DaySchedule(day, day_kind(day), (), True))
+            continue
+        spans, unknown = [], False
+        for a, b, state, _ in day_intervals(expr, day):
+            if state == OPEN:
+                end = dt.time(23, 59) if b.date() > day else b.time()
+                spans.append((a.time(), end))
+            elif state == UNKNOWN:
+                unknown = True
+        out.append(DaySchedule(day, day_kind(day), tuple(spans), unknown and not spans))
+    return out

@@ -9,6 +9,8 @@ from flask import Flask
 from flask_compress import Compress
 
 from ..catalog import CatalogHolder, load_catalog
+from ..errors import ConfigError
+from ..maps import TILES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = PROJECT_ROOT / "geodata"
@@ -16,6 +18,8 @@ TEMPLATE_DIR = PROJECT_ROOT / "templates"
 
 DEFAULTS: dict[str, Any] = {
     "DATA_DIR": str(DEFAULT_DATA_DIR),
+    # basemap: osm (WGS-84, default), amap (GCJ-02; overlays converted), none (tests, intranets)
+    "TILES": "osm",
     # gzip (flask-compress) for every textual type we serve, above 500 bytes
     "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/json", "application/javascript",
                            "application/geo+json", "application/problem+json"],
@@ -37,12 +41,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    if app.config["TILES"] not in TILES:
+        raise ConfigError(f"TILES must be one of {', '.join(TILES)}, "
+                          f"got {app.config['TILES']!r}")
 
     app.extensions["locator"] = CatalogHolder(load_catalog(app.config["DATA_DIR"]))
 
-    from . import api, errors, ogc, openapi, pages
+    from . import api, assets, errors, ogc, openapi, pages
 
     errors.register(app)
+    app.register_blueprint(assets.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)

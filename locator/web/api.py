@@ -71,13 +71,17 @@ def facility(facility_id: str):
     return cacheable(facility_feature(fac), GEOJSON, catalog().layers[fac.layer].digest)
 
 
-def parse_nearest(args) -> tuple[NearestQuery, str]:
+def parse_nearest(args, default_k: int = 5) -> tuple[NearestQuery, str]:
+    """Parse the nearest parameters (shared by the API and the phone page)."""
     cat = catalog()
-    pt, system = params.point(args)
+    if args.get("lon") is None and args.get("lat") is None and args.get("town"):
+        pt, system = cat.town_position(args["town"]), params.CoordSystem.WGS84
+    else:
+        pt, system = params.point(args)
     query = NearestQuery(
         point=pt,
         layers=cat.resolve_layers(params.csv_list(args, "layer")),
-        k=params.integer(args, "k", 5, 1, MAX_K),
+        k=params.integer(args, "k", default_k, 1, MAX_K),
         max_distance_m=params.positive_number(args, "max_distance_m"),
         amenities=frozenset(params.csv_list(args, "amenity")),
         at=parse_time(params.raw_value(args, "at")),
@@ -89,5 +93,8 @@ def parse_nearest(args) -> tuple[NearestQuery, str]:
 @bp.get("/nearest")
 def nearest():
     query, coord = parse_nearest(request.args)
-    answer = catalog().nearest(query, now())
+    if params.boolean(request.args, "per_layer"):
+        answer = catalog().nearest_by_layer(query, now())
+    else:
+        answer = catalog().nearest(query, now())
     return json_response(nearest_json(answer, coord), GEOJSON)

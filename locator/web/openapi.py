@@ -101,6 +101,11 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
                        "required amenity (comma-separated for several; all must be present)"),
                 _query("open_now", {"type": "boolean"},
                        "leave out facilities known to be closed on arrival (walking)"),
+                _query("per_layer", {"type": "boolean"},
+                       "k results from each requested layer instead of k in all"),
+                _query("town", {"type": "string", "pattern": r"^\d{9}$"},
+                       "9-digit town/street code: its seat is the position when lon/lat "
+                       "are absent"),
                 _query("at", {"type": "string", "pattern": TIME_PATTERN},
                        "ISO 8601 time to evaluate opening hours at (default now; naive = "
                        "Asia/Shanghai)"),

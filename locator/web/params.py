@@ -8,6 +8,9 @@ from werkzeug.datastructures import MultiDict
 
 from ..errors import InvalidQuery
 from ..geo.crs import CoordSystem, to_wgs84
+
+__all__ = ["CoordSystem", "bbox", "boolean", "csv_list", "integer", "point", "positive_number",
+           "raw_value"]
 from ..models import Point
 
 TRUE = {"1", "true", "yes", "on"}

