@@ -16,8 +16,8 @@ import folium
 import numpy as np
 import shapely
 from branca.element import MacroElement
-from jinja2 import Template
 from folium.plugins import FastMarkerCluster
+from jinja2 import Template
 from shapely.geometry import mapping
 
 from .geo.crs import CoordSystem, from_wgs84

@@ -34,7 +34,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "locate_me": {"zh": "📍 定位我", "en": "📍 Locate me"},
     "locating": {"zh": "正在定位……", "en": "Locating…"},
-    "locate_failed": {"zh": "无法获取你的位置(可能未授权或没有信号)。请在下方选择镇(街),或在地图上点选。",
+    "locate_failed": {"zh": "无法获取你的位置(可能未授权或没有信号)。"
+                            "请在下方选择镇(街),或在地图上点选。",
                       "en": "Could not get your position (permission denied or no signal). "
                             "Pick your town below, or tap the map."},
     "pick_town": {"zh": "选择所在镇(街)", "en": "Pick your town or street"},
