@@ -5,13 +5,20 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 BIN := $(VENV)/bin
 
-.PHONY: serve test install install-test lint validate geodata sample clean
+.PHONY: serve test browser install install-test lint validate geodata sample bench clean
 
 serve: $(VENV)/.installed
 	$(BIN)/locator serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Browser tests drive Debian's Chromium (never a downloaded one); CJK fonts for screenshots.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei; }
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -43,6 +50,11 @@ geodata: $(VENV)/.installed
 # Regenerate the sample facility layers (deterministic, offline).
 sample: $(VENV)/.installed
 	$(BIN)/locator build-geodata --sample
+
+# Benchmarks (numbers go to docs/PERFORMANCE.md); the HTTP one needs Debian's wrk.
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_nearest.py
+	$(BIN)/python bench/bench_http.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -84,23 +85,36 @@ def wait_for(url: str, proc, timeout_s: float = 30.0) -> None:
             time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
-def live_server():
+@contextmanager
+def serve(data_dir: Path | None = None, tiles: str | None = None):
     """`locator serve` (waitress) on 127.0.0.1 in its own process; yields its base URL.
 
     A separate process, not a thread: GDAL holds the GIL while it waits for HTTP answers.
     """
+    import os
     import subprocess
     import sys
 
     port = free_port()
     locator = str(Path(sys.executable).with_name("locator"))
-    proc = subprocess.Popen([locator, "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cmd = [locator, "serve", "--port", str(port)]
+    if data_dir:
+        cmd += ["--data-dir", str(data_dir)]
+    env = dict(os.environ)
+    env.pop("LOCATOR_DATA_DIR", None)
+    if tiles:
+        env["LOCATOR_TILES"] = tiles
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(base + "/api/v1/layers", proc)
+        wait_for(base + "/api/v1/health", proc)
         yield base
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    with serve() as base:
+        yield base

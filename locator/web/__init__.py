@@ -21,7 +21,8 @@ DEFAULTS: dict[str, Any] = {
     # basemap: osm (WGS-84, default), amap (GCJ-02; overlays converted), none (tests, intranets)
     "TILES": "osm",
     # gzip (flask-compress) for every textual type we serve, above 500 bytes
-    "COMPRESS_MIMETYPES": ["text/html", "text/css", "application/json", "application/javascript",
+    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/json",
+                           "application/javascript",
                            "application/geo+json", "application/problem+json"],
     "COMPRESS_ALGORITHM": ["gzip"],
     "COMPRESS_MIN_SIZE": 500,

@@ -1,0 +1,243 @@
+"""Pages in a real browser: Debian's Chromium driven by Playwright, on a 360x640 phone.
+
+Chromium is never downloaded by Playwright: the tests use /usr/bin/chromium (Debian's
+package, installed by .ci/run). They do not skip when it is missing: they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from locator.geo.crs import wgs84_to_gcj02
+from locator.web import DEFAULT_DATA_DIR
+
+from .conftest import REFERENCE_FILES, facility, serve, write_layer
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2,
+         "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
+PENGJIANG = {"latitude": 22.5787, "longitude": 113.0815}  # central 蓬江区
+TILE_HOST = "tile.openstreetmap.org"
+PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
+HOSTILE = ["<script>window.__pwned=1;alert(1)</script>", "<img src=x onerror=alert(2)>",
+           '"><svg onload=alert(3)>']
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install chromium"
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+class Recorder:
+    """Records every request a page makes; answers tile requests offline, refuses others."""
+
+    def __init__(self, base: str):
+        self.base_host = urlparse(base).netloc
+        self.urls: list[str] = []
+
+    def __call__(self, route):
+        url = route.request.url
+        self.urls.append(url)
+        host = urlparse(url).netloc
+        if host == self.base_host or url.startswith("data:"):
+            route.continue_()
+        elif host.endswith(TILE_HOST):
+            route.fulfill(status=200, content_type="image/png", body=PNG_1PX)
+        else:
+            route.abort()
+
+    def foreign_hosts(self) -> set[str]:
+        hosts = {urlparse(u).netloc for u in self.urls if not u.startswith("data:")}
+        return {h for h in hosts if h != self.base_host and not h.endswith(TILE_HOST)}
+
+
+def new_page(browser, base, **context_args):
+    ctx = browser.new_context(**{**PHONE, **context_args})
+    recorder = Recorder(base)
+    ctx.route("**/*", recorder)
+    page = ctx.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return ctx, page, recorder, dialogs
+
+
+def transferred_bytes(page) -> int:
+    """Bytes over the wire (compressed bodies + headers) of the document and every resource
+    except map tiles, from the Resource Timing API."""
+    return page.evaluate("""(tile) => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const res = performance.getEntriesByType('resource')
+            .filter(e => !e.name.includes(tile));
+        return nav.transferSize + res.reduce((s, e) => s + e.transferSize, 0);
+    }""", TILE_HOST)
+
+
+def api_json(base: str, path: str) -> dict:
+    with urllib.request.urlopen(base + path, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def test_locate_me_lists_what_the_api_returns(browser, live_server):
+    ctx, page, rec, dialogs = new_page(browser, live_server, geolocation=PENGJIANG,
+                                       permissions=["geolocation"])
+    page.goto(live_server + "/")
+    page.click("#locate")
+    page.wait_for_selector("#results li.facility")
+    qs = parse_qs(urlparse(page.url).query)
+    lon, lat = qs["lon"][0], qs["lat"][0]
+    assert float(lon) == pytest.approx(113.0815) and float(lat) == pytest.approx(22.5787)
+    api = api_json(live_server, f"/api/v1/nearest?lon={lon}&lat={lat}&per_layer=true&k=3")
+    expected = [f["id"] for f in api["features"]]
+    shown = page.eval_on_selector_all("#results li.facility", "els => els.map(e => e.dataset.id)")
+    assert shown == expected
+    sections = page.eval_on_selector_all("#results section.layer",
+                                         "els => els.map(e => e.dataset.layer)")
+    assert sections[0] == "love_stations"
+    # the navigate link hands AMap GCJ-02 coordinates
+    first = api["features"][0]
+    href = page.get_attribute(f'li.facility[data-id="{first["id"]}"] a.nav-amap', "href")
+    to = parse_qs(urlparse(href).query)["to"][0].split(",")
+    want = wgs84_to_gcj02(*first["geometry"]["coordinates"])
+    assert float(to[0]) == pytest.approx(want[0], abs=2e-6)
+    assert float(to[1]) == pytest.approx(want[1], abs=2e-6)
+    assert parse_qs(urlparse(href).query)["coordinate"] == ["gaode"]
+    assert page.locator(".sample-banner").first.is_visible()
+    assert page.locator('a[href="tel:19262012351"]').is_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "home-360x640.png"))
+    assert not dialogs and rec.foreign_hosts() == set()
+    ctx.close()
+
+
+def test_town_picker_works_with_geolocation_denied(browser, live_server):
+    ctx, page, rec, _ = new_page(browser, live_server, permissions=[])
+    page.goto(live_server + "/")
+    page.click("#locate")
+    page.wait_for_function("document.getElementById('locate-msg').textContent.includes('镇')")
+    page.select_option("#town", "440703005")  # 潮连街道
+    page.click("#town-form input[type=submit]")
+    page.wait_for_selector("#results li.facility")
+    assert "潮连街道" in page.inner_text("#results")
+    ctx.close()
+
+
+def test_town_picker_without_javascript(browser, live_server):
+    ctx, page, _, _ = new_page(browser, live_server, java_script_enabled=False)
+    page.goto(live_server + "/")
+    assert not page.locator("#locate").is_visible()  # the button needs JavaScript
+    page.select_option("#town", "440781001")  # 台城街道
+    page.click("#town-form input[type=submit]")
+    page.wait_for_selector("#results li.facility")
+    ctx.close()
+
+
+def test_budget_and_speed_of_the_phone_page(browser, live_server):
+    ctx, page, _, _ = new_page(browser, live_server)
+    page.goto(live_server + "/?lon=113.0815&lat=22.5787")
+    page.wait_for_selector("#results li.facility", state="visible")
+    visible_ms = page.evaluate("performance.now()")
+    page.wait_for_load_state("load")
+    size = transferred_bytes(page)
+    print(f"\n/ with a position: {size / 1024:.1f} KB transferred, results visible after "
+          f"{visible_ms:.0f} ms")
+    assert size <= 150 * 1024
+    assert visible_ms <= 1500
+    ctx.close()
+
+
+def test_map_page_budget_hosts_and_screenshot(browser, live_server):
+    ctx, page, rec, dialogs = new_page(browser, live_server)
+    page.goto(live_server + "/map?lon=113.0815&lat=22.5787")
+    page.wait_for_selector(".leaflet-control-attribution")
+    page.wait_for_selector(".marker-cluster, canvas.leaflet-zoom-animated", state="attached")
+    page.wait_for_load_state("networkidle")
+    size = transferred_bytes(page)
+    print(f"\n/map: {size / 1024:.1f} KB transferred excluding tiles")
+    assert size <= 400 * 1024
+    assert page.locator(".leaflet-control-layers").count() == 1
+    assert "GeoNames" in page.inner_text(".leaflet-control-attribution")
+    assert any(TILE_HOST in u for u in rec.urls)  # the configured tile server is used
+    assert rec.foreign_hosts() == set()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map-360x640.png"))
+    assert not dialogs
+    ctx.close()
+
+
+def test_facility_page_hosts(browser, live_server):
+    ctx, page, rec, dialogs = new_page(browser, live_server)
+    page.goto(live_server + "/f/sc-0001")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("tr.today").count() == 1
+    assert rec.foreign_hosts() == set() and not dialogs
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("hostile")
+    for name in REFERENCE_FILES:
+        shutil.copy(DEFAULT_DATA_DIR / name, data / name)
+    feats = []
+    for i, payload in enumerate(HOSTILE):
+        feats.append(facility(f"h-{i}", 113.0815 + 0.01 * i, 22.5787, name=payload,
+                              address=payload,
+                              opening_hours=f'Mo-Su 00:00-24:00 "{payload.replace(chr(34), "")}"',
+                              source="sample"))
+    write_layer(data, "love_stations", feats)
+    with serve(data, tiles="none") as base:
+        yield base
+
+
+def test_hostile_names_stay_text(browser, hostile_server):
+    ctx, page, _, dialogs = new_page(browser, hostile_server)
+    page.goto(hostile_server + "/?lon=113.0815&lat=22.5787")
+    names = page.eval_on_selector_all("li.facility .name", "els => els.map(e => e.textContent)")
+    assert sorted(names) == sorted(HOSTILE)
+    for i, payload in enumerate(HOSTILE):
+        page.goto(f"{hostile_server}/f/h-{i}")
+        assert page.inner_text("h2.name") == payload
+        assert page.inner_text("td.address") == payload
+        assert payload.replace('"', "") in page.inner_text("td.opening-hours")
+    # map: open every popup and tooltip; their content must be the same text
+    page.goto(hostile_server + "/map?lon=113.0915&lat=22.5787")
+    page.wait_for_load_state("networkidle")
+    texts = page.evaluate("""(name) => {
+        const map = window[name];
+        map.setZoom(17, {animate: false});
+        const out = [];
+        map.eachLayer(l => {
+            if (l.getPopup && l.getPopup() && l.getLatLng) {
+                l.openTooltip(); out.push(l.getTooltip().getElement().textContent);
+                l.openPopup(); out.push(l.getPopup().getElement().textContent);
+            }
+        });
+        return out;
+    }""", page.get_attribute("script[data-map]", "data-map"))
+    assert texts and all(any(p in t for p in HOSTILE) for t in texts)
+    assert page.evaluate("window.__pwned") is None
+    assert dialogs == []
+    ctx.close()
+
+
+def test_bad_parameter_gives_a_friendly_page(browser, live_server):
+    ctx, page, _, _ = new_page(browser, live_server)
+    resp = page.goto(live_server + "/?lon=abc&lat=22.5")
+    assert resp.status == 400
+    assert "lon" in page.inner_text("main") and "返回首页" in page.inner_text("main")
+    ctx.close()
