@@ -1,0 +1,65 @@
+"""folium output, rendered to strings."""
+
+import json
+import re
+
+import pytest
+
+from locator.geo.crs import wgs84_to_gcj02
+from locator.maps import MapAssets, facility_map, overview_map
+from locator.models import Point
+
+from .helpers import make_layer
+
+ASSETS = MapAssets("/s/leaflet.js", "/s/leaflet.css", "/s/jquery.js", "/s/mc.js", "/s/mc.css",
+                   "/s/mcd.css")
+
+
+def rows_of(script: str) -> list:
+    return [json.loads(m) for m in re.findall(r"var data = (\[.*?\]);", script)]
+
+
+def layer_with(name: str):
+    return make_layer("love_stations", [113.08], [22.58],
+                      lambda i: {"name": name, "address": "地址"})
+
+
+def test_only_the_apps_own_assets(app):
+    with app.test_request_context():
+        cat = app.extensions["locator"].catalog
+        parts = overview_map(ASSETS, "none", {"love_stations": ("驿站", cat.layers[
+            "love_stations"].facilities)}, cat.geodata.district_shapes, Point(113.08, 22.58))
+    everything = parts.header + parts.html + parts.script
+    urls = set(re.findall(r"""(?:src|href)=["']([^"']+)""", everything))
+    assert urls <= {a for a in vars(ASSETS).values()}
+    assert "http://" not in parts.header and "https://" not in parts.header
+    assert "cdn" not in everything
+    assert "GeoNames" in parts.script  # data attribution even without tiles
+    assert len(rows_of(parts.script)[0]) == 133
+
+
+def test_amap_tiles_convert_every_overlay():
+    lay = layer_with("x")
+    parts = overview_map(ASSETS, "amap", {"love_stations": ("驿站", lay.facilities)}, {},
+                         Point(113.08, 22.58))
+    (row,) = rows_of(parts.script)[0]
+    lon, lat = wgs84_to_gcj02(113.08, 22.58)
+    assert row[0] == pytest.approx(lat, abs=1e-6) and row[1] == pytest.approx(lon, abs=1e-6)
+    assert "autonavi" in parts.script
+
+
+def test_osm_tiles_keep_wgs84():
+    lay = layer_with("x")
+    parts = facility_map(ASSETS, "osm", lay.facilities[0], "驿站")
+    (row,) = rows_of(parts.script)[0]
+    assert row[:2] == [22.58, 113.08]
+    assert "tile.openstreetmap.org" in parts.script
+
+
+def test_hostile_names_are_json_escaped_in_the_script():
+    lay = layer_with("</script><script>alert(1)</script>")
+    parts = overview_map(ASSETS, "none", {"love_stations": ("驿站", lay.facilities)}, {}, None)
+    assert "<script>alert(1)" not in parts.script
+    assert "\\u003c/script\\u003e" in parts.script
+    # and the marker callback puts it into the DOM as text
+    assert "textContent = row[2]" in parts.script and "innerHTML" not in parts.script
