@@ -22,6 +22,7 @@ from .nearest import (
     Nearby,
     NearestQuery,
     build_index,
+    build_union_index,
     nearest_facilities,
 )
 from .store import Geodata, read_geodata
@@ -75,6 +76,7 @@ class FacilityDetails:
 class Catalog:
     geodata: Geodata
     indexes: dict[str, LayerIndex]
+    union: LayerIndex  # over every layer, for all-layer queries
     service_area: ServiceArea
     by_id: dict[str, Facility] = field(repr=False)
 
@@ -114,7 +116,7 @@ class Catalog:
         for layer in query.layers:
             if layer not in self.indexes:
                 raise LayerNotFound(layer, self.layer_ids())
-        results = nearest_facilities(self.indexes, query, now)
+        results = nearest_facilities(self.indexes, query, now, self.union)
         inside = self.service_area.contains(query.point)
         dist = 0.0 if inside else self.service_area.distance_m(query.point)
         return NearestAnswer(query.point, results, inside, dist, query.at or now)
@@ -163,7 +165,8 @@ def load_catalog(data_dir: Path | str) -> Catalog:
     city = geodata.city
     shapely.prepare(city)
     outline = city.simplify(0.0005)
-    return Catalog(geodata, indexes, ServiceArea(city, outline), by_id)
+    union = build_union_index(list(geodata.layers.values()))
+    return Catalog(geodata, indexes, union, ServiceArea(city, outline), by_id)
 
 
 class CatalogHolder:

@@ -72,6 +72,16 @@ class LayerIndex:
         return len(self.layer.facilities)
 
 
+def build_union_index(layers: list[FacilityLayer]) -> LayerIndex:
+    """One index over several layers: a query over all of them costs one tree search
+    instead of one per layer."""
+    facilities = tuple(f for layer in layers for f in layer.facilities)
+    lon = np.concatenate([layer.lon for layer in layers]) if layers else np.empty(0)
+    lat = np.concatenate([layer.lat for layer in layers]) if layers else np.empty(0)
+    union = FacilityLayer("*", "全部", "all", facilities, lon, lat, "")
+    return build_index(union)
+
+
 def build_index(layer: FacilityLayer) -> LayerIndex:
     """Index a layer: a KD-tree over ECEF coordinates and one boolean mask per amenity."""
     tree = cKDTree(ecef(layer.lon, layer.lat)) if layer.facilities else None
@@ -187,11 +197,12 @@ def _layer_nearest(index: LayerIndex, q: NearestQuery, xyz: tuple[float, float, 
 
 
 def nearest_facilities(indexes: dict[str, LayerIndex], q: NearestQuery,
-                       now: dt.datetime) -> list[Nearby]:
+                       now: dt.datetime, union: LayerIndex | None = None) -> list[Nearby]:
     """The k nearest facilities over ``q.layers``, nearest first (ties by id).
 
     Distances are geodesic metres on WGS-84; ``now`` is used when ``q.at`` is None. Opening
-    hours are evaluated at ``at`` and on arrival (``at`` + the walking estimate).
+    hours are evaluated at ``at`` and on arrival (``at`` + the walking estimate). ``union``,
+    an index over every layer of ``indexes``, answers queries over all layers in one search.
     """
     at = q.at or now
     xyz = _ecef1(q.point.lon, q.point.lat)
@@ -205,18 +216,20 @@ def nearest_facilities(indexes: dict[str, LayerIndex], q: NearestQuery,
         def keep(fac: Facility, distance_m: float) -> bool:
             return not arrival(fac, distance_m).is_closed
 
-    merged: list[tuple[float, str, str, int, float]] = []
+    merged: list[tuple[float, str, LayerIndex, int, float]] = []
     bound = q.max_distance_m if q.max_distance_m is not None else math.inf
-    for layer_id in q.layers:
-        for d, fid, pos, bearing in _layer_nearest(indexes[layer_id], q, xyz, keep, bound):
-            merged.append((d, fid, layer_id, pos, bearing))
-        merged.sort()
+    searches = ([union] if union is not None and set(q.layers) == set(indexes)
+                else [indexes[lid] for lid in q.layers])
+    for index in searches:
+        for d, fid, pos, bearing in _layer_nearest(index, q, xyz, keep, bound):
+            merged.append((d, fid, index, pos, bearing))
+        merged.sort(key=lambda r: (r[0], r[1]))
         del merged[q.k:]
         if len(merged) == q.k:  # later layers only matter if they hold something nearer
             bound = merged[-1][0] * (1 + 1e-9) + 1e-6
     out = []
-    for d, _, layer_id, pos, bearing in merged:
-        fac = indexes[layer_id].layer.facilities[pos]
+    for d, _, index, pos, bearing in merged:
+        fac = index.layer.facilities[pos]
         out.append(Nearby(fac, d, bearing, walk_minutes(d), ebike_minutes(d),
                           hours_status(fac.properties.get("opening_hours"), at),
                           arrival(fac, d)))

@@ -180,3 +180,17 @@ def test_wrong_method_is_405_with_allow(client):
     resp = client.post("/api/v1/nearest?lon=113&lat=22")
     assert resp.status_code == 405 and "GET" in resp.headers["Allow"]
     assert resp.mimetype == "application/problem+json"
+
+
+# eviltransform's published pairs (wgs lat, wgs lon, gcj lat, gcj lon), see test_crs.py
+@pytest.mark.parametrize(("wlat", "wlon", "glat", "glon"), [
+    (22.543847, 113.912316, 22.540796131694766, 113.9171764808363),
+    (31.1774276, 121.5272106, 31.17530398364597, 121.531541859215)])
+def test_coord_parameter_on_known_pairs(client, wlat, wlon, glat, glon):
+    body = client.get(f"/api/v1/nearest?lon={glon}&lat={glat}&coord=gcj02&k=1").get_json()
+    q = body["query"]
+    assert geodesic_distance_m(q["lon"], q["lat"], wlon, wlat) < 1.0
+    plain = client.get(f"/api/v1/nearest?lon={wlon}&lat={wlat}&k=1").get_json()
+    assert body["features"][0]["id"] == plain["features"][0]["id"]
+    assert body["features"][0]["properties"]["distance_m"] == pytest.approx(
+        plain["features"][0]["properties"]["distance_m"], abs=1.0)

@@ -175,3 +175,14 @@ def test_batch_far_points_use_exact_distances(indexes):
     dist, pos = nearest_batch(idx, np.array([116.391]), np.array([39.907]), k=2)
     d = geodesic_distance_m(116.391, 39.907, idx.layer.lon, idx.layer.lat)
     assert np.allclose(dist[0], np.sort(d)[:2], atol=1.0)
+
+
+def test_union_index_gives_the_same_answer(indexes):
+    from locator.nearest import build_union_index
+
+    union = build_union_index([indexes["a"].layer, indexes["b"].layer])
+    for lon, lat in PROBES:
+        for k in (1, 7):
+            q = NearestQuery(Point(lon, lat), ("a", "b"), k=k)
+            got = nearest_facilities(indexes, q, NOW, union)
+            assert_same_ranking(got, oracle(indexes, ["a", "b"], lon, lat, k))
