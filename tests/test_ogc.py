@@ -1,7 +1,5 @@
 """OGC API - Features, read by clients nobody here wrote: GDAL (OAPIF via pyogrio) and OWSLib."""
 
-import os
-
 import pyogrio
 import pytest
 from owslib.ogcapi.features import Features
@@ -75,6 +73,3 @@ def test_unsupported_format(client):
     resp = client.get("/ogc/collections?f=html")
     assert resp.status_code == 400 and resp.get_json()["param"] == "f"
 
-
-def test_env_has_no_proxy_for_gdal():
-    assert "127.0.0.1" in os.environ["NO_PROXY"]
