@@ -11,7 +11,10 @@ comes from ``chinesecalendar`` instead, the maintained list of the State Council
 - on a make-up working day (a weekend day worked in lieu) the place keeps a working day's
   hours: the day is evaluated as the latest regular working day (Mon-Fri, not a holiday)
   before it;
-- beyond the years chinesecalendar covers, days are plain weekdays and weekends.
+- for a year chinesecalendar does not cover yet (the State Council publishes each year's
+  schedule late in the year before), the statutory days known to opening-hours' own CN
+  calendar count as holidays; the extra days of a break and make-up days are then unknown
+  until chinesecalendar is updated.
 
 A missing expression, or one that says ``unknown``, is reported as unknown: never closed.
 """
@@ -77,10 +80,24 @@ def day_kind(day: dt.date) -> str:
     try:
         is_holiday, name = chinese_calendar.get_holiday_detail(day)
     except NotImplementedError:  # a year the calendar does not cover yet
+        if _statutory_holiday(day):
+            return "holiday"
         return "weekend" if day.weekday() >= 5 else "workday"
     if is_holiday:
         return "holiday" if name else "weekend"
     return "makeup" if day.weekday() >= 5 else "workday"
+
+
+@lru_cache(maxsize=1)
+def _statutory_calendar() -> OpeningHours:
+    return OpeningHours("PH", country="CN")
+
+
+@lru_cache(maxsize=1024)
+def _statutory_holiday(day: dt.date) -> bool:
+    """Whether opening-hours' CN calendar (statutory days only) has ``day`` as a holiday."""
+    noon = dt.datetime.combine(day, dt.time(12))
+    return _statutory_calendar().state(noon)[0] == State.OPEN
 
 
 _PH = re.compile(r"\bPH\b")

@@ -80,3 +80,10 @@ def test_parse_time():
     with pytest.raises(InvalidQuery) as err:
         parse_time("tomorrow morning")
     assert err.value.param == "at" and "ISO 8601" in err.value.message
+
+
+def test_years_beyond_chinesecalendar_fall_back_to_statutory_days():
+    # chinesecalendar 1.11 covers up to 2026; New Year's Day 2027 is still a holiday
+    assert day_kind(dt.date(2027, 1, 1)) == "holiday"
+    assert hours_status(OFFICE, at("2026-12-31T18:00")).opens_at == at("2027-01-04T08:30")
+    assert day_kind(dt.date(2027, 3, 3)) == "workday"

@@ -24,7 +24,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "hotline": {"zh": "外卖骑手遇到困难?拨打「工会即时帮」热线",
                 "en": "Delivery riders in trouble? Call the union hotline"},
     "error_title": {"zh": "请求有误", "en": "Something is wrong with the request"},
-    "error_param": {"zh": "参数", "en": "Parameter"},
+    "error_param_lead": {"zh": "参数「{param}」的值无效,请检查后重试。",
+                         "en": "The value of the parameter “{param}” is not valid."},
+    "error_not_found": {"zh": "找不到这个页面或设施。", "en": "No such page or facility."},
     "back_home": {"zh": "返回首页", "en": "Back to the home page"},
     "switch_lang": {"zh": "English", "en": "中文"},
     "attribution": {
@@ -65,6 +67,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "details": {"zh": "详情", "en": "Details"},
     "none_found": {"zh": "附近没有符合条件的设施。", "en": "Nothing nearby matches these filters."},
     "map": {"zh": "地图", "en": "Map"},
+    "see_on_map": {"zh": "🗺️ 在地图上查看附近设施", "en": "🗺️ See them on the map"},
     "home": {"zh": "首页", "en": "Home"},
     "json": {"zh": "JSON 数据", "en": "JSON"},
     "estimate_note": {"zh": "距离为直线距离;步行时间为估算。", "en": "Distances are straight-line; "
