@@ -50,6 +50,7 @@ STRINGS: dict[str, dict[str, str]] = {
                 "en": "Note: this position is about {km:.0f} km outside Jiangmen; below are "
                       "the nearest facilities in Jiangmen."},
     "filters": {"zh": "筛选", "en": "Filters"},
+    "change_position": {"zh": "换个位置", "en": "Change position"},
     "open_now": {"zh": "到达时开放", "en": "Open when I arrive"},
     "apply": {"zh": "应用筛选", "en": "Apply"},
     "walk": {"zh": "步行约 {min} 分钟(估算)", "en": "about {min} min walk (estimate)"},
