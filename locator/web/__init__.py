@@ -40,8 +40,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("LOCATOR")
     if config:
         app.config.from_mapping(config)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
     if app.config["TILES"] not in TILES:
         raise ConfigError(f"TILES must be one of {', '.join(TILES)}, "
                           f"got {app.config['TILES']!r}")

@@ -52,13 +52,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(LocatorError)
     def _domain_error(exc: LocatorError):
         status = _status_for(exc)
-        extra = {}
-        if getattr(exc, "param", None):
-            extra["param"] = exc.param
+        extra: dict[str, object] = {}
+        param = getattr(exc, "param", None)
+        if param:
+            extra["param"] = param
         if isinstance(exc, LayerNotFound):
             extra["valid"] = exc.valid
         if _wants_html():
-            return _html_error(status, exc.message, extra.get("param"))
+            return _html_error(status, exc.message, param)
         return problem(status, exc.message, exc.kind, **extra)
 
     @app.errorhandler(HTTPException)
