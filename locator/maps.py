@@ -23,6 +23,9 @@ from shapely.geometry import mapping
 from .geo.crs import CoordSystem, from_wgs84
 from .models import Facility, Point
 
+#: where each tile provider's images come from (for the pages' Content-Security-Policy)
+TILE_ORIGINS = {"osm": "https://tile.openstreetmap.org", "amap": "https://*.is.autonavi.com",
+                "none": ""}
 #: tile providers: id -> (url template, attribution, coordinate system, subdomains)
 TILES: dict[str, tuple[str, str, CoordSystem, str]] = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",

@@ -79,3 +79,25 @@ def test_unknown_page_is_friendly_html(client):
     resp = client.get("/nope", headers={"Accept": "text/html"})
     assert resp.status_code == 404 and resp.mimetype == "text/html"
     assert "返回首页" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("tiles", "origin"), [("osm", "https://tile.openstreetmap.org"),
+                                               ("amap", "https://*.is.autonavi.com"),
+                                               ("none", None)])
+def test_pages_carry_a_content_security_policy(data_dir, tiles, origin):
+    app = create_app({"DATA_DIR": str(data_dir), "TILES": tiles})
+    resp = app.test_client().get("/")
+    csp = resp.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "connect-src 'self'" in csp
+    img = next(part for part in csp.split("; ") if part.startswith("img-src"))
+    assert img == "img-src 'self' data:" + (f" {origin}" if origin else "")
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    api = app.test_client().get("/api/v1/layers")
+    assert "Content-Security-Policy" not in api.headers
+
+
+def test_unknown_tile_provider_is_a_config_error(data_dir):
+    from locator.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="TILES must be one of osm, amap, none"):
+        create_app({"DATA_DIR": str(data_dir), "TILES": "google"})

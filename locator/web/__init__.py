@@ -10,7 +10,7 @@ from flask_compress import Compress
 
 from ..catalog import CatalogHolder, load_catalog
 from ..errors import ConfigError
-from ..maps import TILES
+from ..maps import TILE_ORIGINS, TILES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA_DIR = PROJECT_ROOT / "geodata"
@@ -49,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import api, assets, errors, ogc, openapi, pages
 
     errors.register(app)
+    _security_headers(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc.bp)
@@ -56,3 +57,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     Compress(app)
     return app
+
+
+def _security_headers(app: Flask) -> None:
+    """Pages may load nothing but the app's own files and the configured tile server's
+    images; the browser enforces what the tests check."""
+    tiles = TILE_ORIGINS[app.config["TILES"]]
+    policy = ("default-src 'self'; "
+              # folium writes its map set-up as inline script and style
+              "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+              f"img-src 'self' data: {tiles}".rstrip() + "; "
+              "connect-src 'self'; object-src 'none'; base-uri 'self'; "
+              "frame-ancestors 'self'")
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if resp.mimetype == "text/html":
+            resp.headers.setdefault("Content-Security-Policy", policy)
+            resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
