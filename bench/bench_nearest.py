@@ -96,11 +96,16 @@ def bench_n(n: int, n_single: int, n_batch: int, n_brute_batch: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer queries (for a smoke run)")
+    parser.add_argument("--sizes", default="1200,200000,1000000",
+                        help="comma-separated layer sizes N (default: %(default)s)")
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
     single, batch = (200, 20_000) if args.quick else (2_000, 200_000)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, numpy {np.__version__}")
-    for n, brute_batch in ((1_200, 20_000), (200_000, 500), (1_000_000, 100)):
+    for n in sizes:
+        # brute force at 1M points takes ~30 ms a query: fewer of them for large N
+        brute_batch = max(100, min(20_000, 100_000_000 // n))
         bench_n(n, single, batch, brute_batch // (10 if args.quick else 1))
 
 
