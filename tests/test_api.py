@@ -101,6 +101,10 @@ ERRORS = [
     ("lon=113&lat=22&open_now=perhaps", "open_now", "true or false"),
     ("lon=113&lat=22&max_distance_m=-5", "max_distance_m", "positive"),
     ("lon=113&lat=22&max_distance_m=nan", "max_distance_m", "positive"),
+    ("town=", "town", "empty"),
+    ("town=12ab", "town", "9-digit"),
+    ("town=440799999", "town", "unknown town code"),
+    ("lon=113&lat=22&town=x", "town", "9-digit"),
 ]
 
 
@@ -194,3 +198,10 @@ def test_coord_parameter_on_known_pairs(client, wlat, wlon, glat, glon):
     assert body["features"][0]["id"] == plain["features"][0]["id"]
     assert body["features"][0]["properties"]["distance_m"] == pytest.approx(
         plain["features"][0]["properties"]["distance_m"], abs=1.0)
+
+
+def test_per_layer_returns_k_from_each_layer(client):
+    body = client.get("/api/v1/nearest?lon=113.08&lat=22.58&k=50&per_layer=true").get_json()
+    layers = [f["properties"]["layer"] for f in body["features"]]
+    assert len(layers) == 4 * 50
+    assert layers == sorted(layers, key=LAYERS.index)  # grouped, in layer order

@@ -1,5 +1,6 @@
 """The OpenAPI document: valid, and the app keeps every promise it makes (schemathesis)."""
 
+import os
 import re
 import subprocess
 import sys
@@ -39,12 +40,16 @@ def test_schemathesis_finds_no_failure(live_server):
     Left out: positive_data_acceptance, which expects every schema-valid request to
     succeed; a bbox whose south edge lies north of its north edge matches the documented
     pattern (JSON Schema cannot compare two numbers) and is rightly refused with a 400.
+
+    The seed is fixed so that CI is repeatable; set SCHEMATHESIS_SEED to explore others
+    (six other seeds at 80 examples each found nothing on 2026-11-24).
     """
     st = str(Path(sys.executable).with_name("schemathesis"))
     proc = subprocess.run(
         [st, "run", f"{live_server}/api/v1/openapi.json", "--checks", "all",
          "--exclude-checks", "positive_data_acceptance", "--max-examples", "40",
-         "--workers", "2", "--no-color"],
+         "--workers", "2", "--no-color",
+         "--seed", os.environ.get("SCHEMATHESIS_SEED", "20240929")],
         capture_output=True, text=True, timeout=480)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     counts = re.search(r"(\d+) generated, (\d+) passed", proc.stdout)

@@ -74,8 +74,9 @@ def facility(facility_id: str):
 def parse_nearest(args, default_k: int = 5) -> tuple[NearestQuery, str]:
     """Parse the nearest parameters (shared by the API and the phone page)."""
     cat = catalog()
-    if args.get("lon") is None and args.get("lat") is None and args.get("town"):
-        pt, system = cat.town_position(args["town"]), params.CoordSystem.WGS84
+    town = params.town_code(args)
+    if args.get("lon") is None and args.get("lat") is None and town:
+        pt, system = cat.town_position(town), params.CoordSystem.WGS84
     else:
         pt, system = params.point(args)
     query = NearestQuery(

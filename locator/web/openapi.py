@@ -235,7 +235,8 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
                 "estimate_note": {"type": "object", "properties": {
                     "zh": {"type": "string"}, "en": {"type": "string"}}},
                 "numberReturned": {"type": "integer"},
-                "features": {"type": "array", "maxItems": MAX_K,
+                # k in all, or k from each layer with per_layer=true
+                "features": {"type": "array", "maxItems": MAX_K * max(1, len(layer_ids)),
                              "items": {"$ref": "#/components/schemas/NearbyFacility"}}}},
         "Landing": {"type": "object", "required": ["links"], "properties": {
             "title": {"type": "string"}, "description": {"type": "string"}, "links": links}},

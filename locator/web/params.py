@@ -10,7 +10,7 @@ from ..errors import InvalidQuery
 from ..geo.crs import CoordSystem, to_wgs84
 
 __all__ = ["CoordSystem", "bbox", "boolean", "csv_list", "integer", "point", "positive_number",
-           "raw_value"]
+           "raw_value", "town_code"]
 from ..models import Point
 
 TRUE = {"1", "true", "yes", "on"}
@@ -32,6 +32,14 @@ def point(args: MultiDict) -> tuple[Point, CoordSystem]:
     given = Point.from_params(args.get("lon"), args.get("lat"))
     lon, lat = to_wgs84(given.lon, given.lat, system)
     return Point(lon, lat), system
+
+
+def town_code(args: MultiDict, name: str = "town") -> str | None:
+    """A 9-digit town/street code, checked for form wherever it is given."""
+    raw = raw_value(args, name)
+    if raw is not None and not (len(raw) == 9 and raw.isdigit()):
+        raise InvalidQuery(name, f"{name} must be a 9-digit town/street code, got {raw!r}")
+    return raw
 
 
 def integer(args: MultiDict, name: str, default: int, lo: int, hi: int) -> int:
