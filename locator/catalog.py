@@ -30,7 +30,7 @@ from .store import Geodata, read_geodata
 
 @dataclass(frozen=True)
 class ServiceArea:
-    """Where the service is meant for: the city polygon (WGS-84), tested in UTM 49N."""
+    """Where the service is meant for: the city polygon (WGS-84)."""
 
     city: object = field(repr=False)  # prepared
     #: the outline simplified by ~0.0005° (about 50 m): only to pick the nearest point
@@ -79,6 +79,8 @@ class Catalog:
     union: LayerIndex  # over every layer, for all-layer queries
     service_area: ServiceArea
     by_id: dict[str, Facility] = field(repr=False)
+    #: district polygons generalised to ~100 m (0.001°), for drawing at city scale
+    district_outlines: dict[str, object] = field(repr=False, default_factory=dict)
 
     @property
     def data_dir(self) -> Path:
@@ -113,19 +115,25 @@ class Catalog:
 
     def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         """Answer a nearest query; points outside Jiangmen are answered too, and flagged."""
-        for layer in query.layers:
-            if layer not in self.indexes:
-                raise LayerNotFound(layer, self.layer_ids())
-        results = nearest_facilities(self.indexes, query, now, self.union)
-        inside = self.service_area.contains(query.point)
-        dist = 0.0 if inside else self.service_area.distance_m(query.point)
-        return NearestAnswer(query.point, results, inside, dist, query.at or now)
+        self._check_layers(query)
+        return self._answer(query, nearest_facilities(self.indexes, query, now, self.union), now)
 
     def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         """Like :meth:`nearest`, but k results from each layer, in ``query.layers`` order."""
+        self._check_layers(query)
         results: list[Nearby] = []
         for layer in query.layers:
-            results += self.nearest(dataclasses.replace(query, layers=(layer,)), now).results
+            results += nearest_facilities(self.indexes,
+                                          dataclasses.replace(query, layers=(layer,)), now)
+        return self._answer(query, results, now)
+
+    def _check_layers(self, query: NearestQuery) -> None:
+        for layer in query.layers:
+            if layer not in self.indexes:
+                raise LayerNotFound(layer, self.layer_ids())
+
+    def _answer(self, query: NearestQuery, results: list[Nearby],
+                now: dt.datetime) -> NearestAnswer:
         inside = self.service_area.contains(query.point)
         dist = 0.0 if inside else self.service_area.distance_m(query.point)
         return NearestAnswer(query.point, results, inside, dist, query.at or now)
@@ -166,7 +174,10 @@ def load_catalog(data_dir: Path | str) -> Catalog:
     shapely.prepare(city)
     outline = city.simplify(0.0005)
     union = build_union_index(list(geodata.layers.values()))
-    return Catalog(geodata, indexes, union, ServiceArea(city, outline), by_id)
+    outlines = {code: shapely.set_precision(
+                    shapely.simplify(geom, 0.001, preserve_topology=True), 1e-5)
+                for code, geom in geodata.district_shapes.items()}
+    return Catalog(geodata, indexes, union, ServiceArea(city, outline), by_id, outlines)
 
 
 class CatalogHolder:

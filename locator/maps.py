@@ -132,15 +132,14 @@ def _cluster(assets: MapAssets, data: list[list[Any]], name: str) -> FastMarkerC
     return cluster
 
 
-def _boundaries(fmap: folium.Map, system: CoordSystem, shapes: dict[str, Any]) -> None:
+def _boundaries(fmap: folium.Map, system: CoordSystem, outlines: dict[str, Any]) -> None:
+    """Draw boundary outlines (WGS-84, already generalised for city scale)."""
     features = []
-    for code, geom in shapes.items():
-        # ~100 m generalisation: a boundary drawn at city scale, a fraction of the raw size
-        simple = shapely.simplify(geom, 0.001, preserve_topology=True)
+    for code, geom in outlines.items():
         if system is not CoordSystem.WGS84:
-            simple = shapely.transform(simple, lambda xy: _convert_xy(system, xy))
+            geom = shapely.transform(geom, lambda xy: _convert_xy(system, xy))
         features.append({"type": "Feature", "properties": {"code": code},
-                         "geometry": mapping(shapely.set_precision(simple, 1e-5))})
+                         "geometry": mapping(geom)})
     folium.GeoJson({"type": "FeatureCollection", "features": features},
                    name="区县边界 District boundaries", control=True,
                    style_function=lambda _: {"color": "#555", "weight": 1.5, "fill": False},
@@ -169,12 +168,12 @@ def _parts(fmap: folium.Map) -> MapParts:
 
 
 def overview_map(assets: MapAssets, tiles: str, layers: dict[str, tuple[str, tuple]],
-                 district_shapes: dict[str, Any], position: Point | None,
+                 district_outlines: dict[str, Any], position: Point | None,
                  lang_query: str = "") -> MapParts:
     """Every layer as a clustered, switchable overlay, the district boundaries and the
     user's position when known. ``layers`` maps layer id -> (label, facilities)."""
     fmap, system = _base_map(assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9)
-    _boundaries(fmap, system, district_shapes)
+    _boundaries(fmap, system, district_outlines)
     for layer_id, (label, facilities) in layers.items():
         _cluster(assets, _rows(facilities, system, label, LAYER_COLOURS.get(layer_id, "#333"),
                                lang_query), label).add_to(fmap)

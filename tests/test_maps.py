@@ -28,7 +28,7 @@ def test_only_the_apps_own_assets(app):
     with app.test_request_context():
         cat = app.extensions["locator"].catalog
         parts = overview_map(ASSETS, "none", {"love_stations": ("驿站", cat.layers[
-            "love_stations"].facilities)}, cat.geodata.district_shapes, Point(113.08, 22.58))
+            "love_stations"].facilities)}, cat.district_outlines, Point(113.08, 22.58))
     everything = parts.header + parts.html + parts.script
     urls = set(re.findall(r"""(?:src|href)=["']([^"']+)""", everything))
     assert urls <= {a for a in vars(ASSETS).values()}

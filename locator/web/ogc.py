@@ -10,6 +10,7 @@ from ..errors import FacilityNotFound, InvalidQuery
 from ..lookup import layer_page
 from . import params
 from .api import GEOJSON, cacheable, catalog, json_response
+from .serialize import facility_feature, feature_collection
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -129,15 +130,11 @@ def items(layer_id: str):
         links.append(link("next", offset + limit))
     if offset > 0:
         links.append(link("prev", max(0, offset - limit)))
-    body = {
-        "type": "FeatureCollection",
-        "timeStamp": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-                       .replace("+00:00", "Z"),
-        "numberMatched": page.matched,
-        "numberReturned": len(page.facilities),
-        "links": links,
-        "features": [f.to_feature() for f in page.facilities],
-    }
+    body = feature_collection(
+        [facility_feature(f) for f in page.facilities],
+        timeStamp=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+                    .replace("+00:00", "Z"),
+        numberMatched=page.matched, numberReturned=len(page.facilities), links=links)
     return json_response(body, GEOJSON)
 
 
@@ -149,7 +146,7 @@ def item(layer_id: str, feature_id: str):
     fac = cat.facility(feature_id)
     if fac.layer != layer_id:
         raise FacilityNotFound(feature_id)
-    feature = fac.to_feature()
+    feature = facility_feature(fac)
     feature["links"] = [
         {"href": _url("ogc.item", layer_id=layer_id, feature_id=feature_id), "rel": "self",
          "type": GEOJSON},

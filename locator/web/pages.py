@@ -70,7 +70,7 @@ def map_page():
     layers = {lid: (f"{zh} {en}", cat.layers[lid].facilities)
               for lid, (zh, en) in FACILITY_LAYERS.items() if lid in cat.layers}
     parts = overview_map(map_assets(), current_app.config["TILES"], layers,
-                         cat.geodata.district_shapes, position,
+                         cat.district_outlines, position,
                          f"?lang={lang}" if lang != "zh" else "")
     infos = cat.layer_infos()
     return render_template("map.html", parts=parts, any_sample=any(i.sample for i in infos),
