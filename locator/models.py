@@ -8,14 +8,6 @@ from typing import Any
 
 from .errors import InvalidQuery
 
-#: layer id -> (中文, English); the order is the order pages show them in
-FACILITY_LAYERS: dict[str, tuple[str, str]] = {
-    "love_stations": ("户外劳动者爱心驿站", "Outdoor workers' love stations"),
-    "mothers_rooms": ("爱心妈妈小屋", "Mothers' rooms"),
-    "service_centers": ("职工服务中心", "Worker service centers"),
-    "book_rooms": ("职工书屋", "Worker book rooms"),
-}
-
 #: the closed amenity vocabulary (DESIGN.md); absent means unknown, never "no"
 AMENITIES: dict[str, tuple[str, str]] = {
     "drinking_water": ("饮用水", "Drinking water"),
@@ -94,17 +86,45 @@ class Facility:
     def is_sample(self) -> bool:
         return self.source == SAMPLE_SOURCE
 
+    @property
+    def collection(self) -> str:
+        return self.layer
+
+    @property
+    def geometry(self) -> dict[str, Any]:
+        return {"type": "Point", "coordinates": [self.lon, self.lat]}
+
     def to_feature(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Return the facility as a GeoJSON Feature (RFC 7946), ``extra`` merged into properties."""
-        props = dict(self.properties)
-        if extra:
-            props.update(extra)
-        return {
-            "type": "Feature",
-            "id": self.id,
-            "geometry": {"type": "Point", "coordinates": [self.lon, self.lat]},
-            "properties": props,
-        }
+        return feature_dict(self, extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One feature of a collection of any geometry kind (a boundary, a town area, a seat).
+
+    ``geometry`` is the GeoJSON geometry as read (WGS-84); ``properties`` every property.
+    """
+
+    id: str
+    collection: str
+    geometry: dict[str, Any] = field(hash=False, compare=False)
+    properties: dict[str, Any] = field(hash=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return str(self.properties.get("name", ""))
+
+    def to_feature(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return feature_dict(self, extra)
+
+
+def feature_dict(item: Facility | Feature, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A GeoJSON Feature (RFC 7946) of a facility or feature, ``extra`` merged into properties."""
+    props = dict(item.properties)
+    if extra:
+        props.update(extra)
+    return {"type": "Feature", "id": item.id, "geometry": item.geometry, "properties": props}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +148,22 @@ class Town:
 
 
 @dataclass(frozen=True, slots=True)
-class LayerInfo:
-    """Summary of one facility layer for listings."""
+class CollectionInfo:
+    """Summary of one collection for listings: what it is, how much, from where.
+
+    ``bbox`` is the extent ``(west, south, east, north)`` in WGS-84 degrees (None when the
+    collection is empty); ``version`` changes whenever the collection's data does.
+    """
 
     id: str
     name_zh: str
     name_en: str
+    kind: str  # point | line | polygon
+    role: str  # facility | reference
     count: int
     sample: bool
     sources: tuple[str, ...]
+    bbox: tuple[float, float, float, float] | None
+    version: str
+    approximate: bool = False
+    colour: str = "#333333"

@@ -29,6 +29,7 @@ from .hours import HoursStatus, hours_status
 from .models import AMENITIES, Facility, Point
 from .store import FacilityLayer
 
+DEFAULT_K = 5
 MAX_K = 50
 #: straight-line distance x DETOUR_FACTOR approximates the distance along streets
 DETOUR_FACTOR = 1.3
@@ -99,7 +100,7 @@ class NearestQuery:
 
     point: Point
     layers: tuple[str, ...]
-    k: int = 5
+    k: int = DEFAULT_K
     max_distance_m: float | None = None
     amenities: frozenset[str] = frozenset()
     at: dt.datetime | None = None
@@ -118,6 +119,8 @@ class NearestQuery:
                                           f"any of: {', '.join(AMENITIES)}")
         if not self.layers:
             raise InvalidQuery("layer", "at least one layer is required")
+        if self.at is not None and self.at.tzinfo is None:
+            raise ValueError("at must be an aware datetime")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,35 +20,46 @@ import numpy as np
 import shapely
 from opening_hours import OpeningHours
 
+from . import registry
 from .errors import DataError
 from .geo.distance import geometry_to_utm, to_utm
 from .models import (
     AMENITIES,
-    FACILITY_LAYERS,
     SAMPLE_SOURCE,
     WHEELCHAIR_VALUES,
+    CollectionInfo,
     District,
     Facility,
-    LayerInfo,
+    Feature,
     Town,
 )
+from .registry import Collection, Kind
 
-CITY_FILE = "city.geojson"
-DISTRICTS_FILE = "districts.geojson"
-TOWNS_FILE = "towns.geojson"
-TOWN_AREAS_FILE = "town_areas.geojson"
-
-#: properties every facility must carry
-REQUIRED_PROPERTIES = ("id", "name", "district_code", "town_code", "source")
+CITY_FILE = registry.CITY.file
+DISTRICTS_FILE = registry.DISTRICTS.file
+TOWNS_FILE = registry.TOWN_SEATS.file
+TOWN_AREAS_FILE = registry.TOWNS.file
 
 #: how far outside the city polygon a facility may lie (metres, UTM 49N): the boundary
 #: polygons are generalised, and a station on a border river bank may fall just outside
 CITY_TOLERANCE_M = 500.0
 
 
+def _sources(props: Iterable[dict[str, Any]]) -> tuple[str, ...]:
+    return tuple(sorted({str(p["source"]) for p in props if p.get("source")}))
+
+
+def _extent(bounds: np.ndarray) -> tuple[float, float, float, float] | None:
+    if not len(bounds):
+        return None
+    return (float(bounds[:, 0].min()), float(bounds[:, 1].min()),
+            float(bounds[:, 2].max()), float(bounds[:, 3].max()))
+
+
 @dataclass(frozen=True)
 class FacilityLayer:
-    """One facility layer: its features in file order, plus their coordinates as arrays."""
+    """One facility collection (points): its features in file order, plus their
+    coordinates as arrays (WGS-84 degrees) for the indexes and bbox look-ups."""
 
     id: str
     name_zh: str
@@ -55,42 +67,114 @@ class FacilityLayer:
     facilities: tuple[Facility, ...]
     lon: np.ndarray = field(repr=False)
     lat: np.ndarray = field(repr=False)
-    digest: str = ""  # SHA-256 of the file, for ETags
+    digest: str = ""  # SHA-256 of the file: the collection's data version
+
+    @property
+    def decl(self) -> Collection:
+        return registry.BY_ID[self.id]
+
+    @property
+    def features(self) -> tuple[Facility, ...]:
+        return self.facilities
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """``(n, 4)`` array of west, south, east, north per feature (a point's box)."""
+        return np.column_stack([self.lon, self.lat, self.lon, self.lat])
 
     @property
     def is_sample(self) -> bool:
         return any(f.is_sample for f in self.facilities)
 
-    def info(self) -> LayerInfo:
-        sources = tuple(sorted({f.source for f in self.facilities}))
-        return LayerInfo(self.id, self.name_zh, self.name_en, len(self.facilities),
-                         self.is_sample, sources)
+    def info(self) -> CollectionInfo:
+        decl = self.decl
+        extent = (None if not self.facilities else
+                  (float(self.lon.min()), float(self.lat.min()),
+                   float(self.lon.max()), float(self.lat.max())))
+        return CollectionInfo(self.id, self.name_zh, self.name_en, decl.kind.value,
+                              decl.role.value, len(self.facilities), self.is_sample,
+                              _sources(f.properties for f in self.facilities), extent,
+                              self.digest[:16], decl.approximate, decl.colour)
+
+
+@dataclass(frozen=True)
+class ReferenceCollection:
+    """A reference collection of any geometry kind (boundaries, town areas, town seats)."""
+
+    decl: Collection
+    features: tuple[Feature, ...]
+    shapes: tuple[Any, ...] = field(repr=False)  # shapely geometries, WGS-84
+    bounds: np.ndarray = field(repr=False)  # (n, 4) west, south, east, north
+    digest: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.decl.id
+
+    def shape(self, feature_id: str) -> Any:
+        for feat, geom in zip(self.features, self.shapes, strict=True):
+            if feat.id == feature_id:
+                return geom
+        raise KeyError(feature_id)
+
+    def info(self) -> CollectionInfo:
+        d = self.decl
+        sources = _sources(f.properties for f in self.features)
+        return CollectionInfo(d.id, d.name_zh, d.name_en, d.kind.value, d.role.value,
+                              len(self.features), SAMPLE_SOURCE in sources, sources,
+                              _extent(self.bounds), self.digest[:16], d.approximate, d.colour)
+
+
+AnyCollection = FacilityLayer | ReferenceCollection
 
 
 @dataclass(frozen=True)
 class Geodata:
-    """Everything read from one data directory, validated."""
+    """Everything read from one data directory, validated.
+
+    ``collections`` holds every collection present, in registry order; ``layers`` the
+    facility collections among them. ``version`` changes whenever any file does.
+    """
 
     data_dir: Path
-    city: Any  # shapely geometry, WGS-84
-    districts: dict[str, District]
-    district_shapes: dict[str, Any] = field(repr=False)
+    collections: dict[str, AnyCollection] = field(repr=False)
+    districts: dict[str, District] = field(repr=False)
     towns: dict[str, Town] = field(repr=False)
-    layers: dict[str, FacilityLayer] = field(repr=False)
+    version: str = ""
 
-    def layer_infos(self) -> list[LayerInfo]:
+    @property
+    def layers(self) -> dict[str, FacilityLayer]:
+        return {k: c for k, c in self.collections.items() if isinstance(c, FacilityLayer)}
+
+    def reference(self, collection_id: str) -> ReferenceCollection:
+        coll = self.collections[collection_id]
+        assert isinstance(coll, ReferenceCollection)
+        return coll
+
+    @property
+    def city(self) -> Any:
+        """The city polygon (shapely, WGS-84)."""
+        return self.reference(registry.CITY.id).shapes[0]
+
+    @property
+    def district_shapes(self) -> dict[str, Any]:
+        coll = self.reference(registry.DISTRICTS.id)
+        return {f.id: g for f, g in zip(coll.features, coll.shapes, strict=True)}
+
+    def layer_infos(self) -> list[CollectionInfo]:
         return [layer.info() for layer in self.layers.values()]
 
 
 @dataclass
 class LayerReport:
-    """What ``locator validate`` prints for one layer."""
+    """What ``locator validate`` prints for one collection."""
 
     layer: str
     file: str
     count: int = 0
     sources: tuple[str, ...] = ()
     problems: list[DataError] = field(default_factory=list)
+    approximate: bool = False
 
     @property
     def sample(self) -> bool:
@@ -100,81 +184,149 @@ class LayerReport:
 # --------------------------------------------------------------------------- reading
 
 
-def read_json(path: Path) -> Any:
-    """Parse a JSON file, turning every failure into a DataError naming the file."""
+def _read_bytes(path: Path) -> bytes:
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+        return path.read_bytes()
     except FileNotFoundError:
         raise DataError(path.name, "file not found") from None
+    except IsADirectoryError:
+        raise DataError(path.name, "is a directory, not a file") from None
+    except OSError as exc:
+        raise DataError(path.name, f"cannot be read ({exc.strerror})") from None
+
+
+def _parse_json(name: str, data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise DataError(path.name, f"not UTF-8 text ({exc.reason})") from None
+        raise DataError(name, f"not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
-        raise DataError(path.name, f"invalid JSON at line {exc.lineno} column {exc.colno}: "
-                                   f"{exc.msg}") from None
+        raise DataError(name, f"invalid JSON at line {exc.lineno} column {exc.colno}: "
+                              f"{exc.msg}") from None
+    except RecursionError:
+        raise DataError(name, "JSON nested too deeply") from None
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file, turning every failure into a DataError naming the file."""
+    return _parse_json(path.name, _read_bytes(path))
+
+
+def _check_outline(name: str, doc: Any) -> list[dict[str, Any]]:
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise DataError(name, "not a GeoJSON FeatureCollection")
+    features = doc.get("features")
+    if not isinstance(features, list):
+        raise DataError(name, "FeatureCollection has no 'features' list")
+    for i, feat in enumerate(features):
+        if not isinstance(feat, dict) or feat.get("type") != "Feature":
+            raise DataError(name, f"item {i} of 'features' is not a GeoJSON Feature")
+        if not isinstance(feat.get("properties"), dict):
+            raise DataError(name, f"feature {i} has no 'properties' object")
+    return features
 
 
 def read_features(path: Path) -> list[dict[str, Any]]:
     """Return the features of a GeoJSON FeatureCollection file, checking its outline."""
-    doc = read_json(path)
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise DataError(path.name, "not a GeoJSON FeatureCollection")
-    features = doc.get("features")
-    if not isinstance(features, list):
-        raise DataError(path.name, "FeatureCollection has no 'features' list")
-    for i, feat in enumerate(features):
-        if not isinstance(feat, dict) or feat.get("type") != "Feature":
-            raise DataError(path.name, f"item {i} of 'features' is not a GeoJSON Feature")
-        if not isinstance(feat.get("properties"), dict):
-            raise DataError(path.name, f"feature {i} has no 'properties' object")
-    return features
+    return _check_outline(path.name, read_json(path))
 
 
-def _shape(path: Path, feat: dict[str, Any], label: str):
+def _read_features_digest(path: Path) -> tuple[list[dict[str, Any]], str]:
+    data = _read_bytes(path)
+    return (_check_outline(path.name, _parse_json(path.name, data)),
+            hashlib.sha256(data).hexdigest())
+
+
+def _shape(name: str, feat: dict[str, Any], label: str, kind: Kind):
+    geometry = feat.get("geometry")
+    gtype = geometry.get("type") if isinstance(geometry, dict) else None
+    if gtype not in kind.geojson_types:
+        raise DataError(name, f"geometry must be a GeoJSON {' or '.join(kind.geojson_types)}, "
+                              f"got {gtype or type(geometry).__name__}", label)
     try:
-        geom = shapely.geometry.shape(feat["geometry"])
+        geom = shapely.geometry.shape(geometry)
     except Exception as exc:  # shapely raises several types for bad geometry
-        raise DataError(path.name, f"invalid geometry: {exc}", label) from None
+        raise DataError(name, f"invalid geometry: {exc}", label) from None
     if geom.is_empty:
-        raise DataError(path.name, "empty geometry", label)
+        raise DataError(name, "empty geometry", label)
     return geom
 
 
-def read_boundaries(data_dir: Path) -> tuple[Any, dict[str, District], dict[str, Any]]:
-    """Read the city polygon and the district polygons (WGS-84)."""
-    city_path = data_dir / CITY_FILE
-    city_feats = read_features(city_path)
-    if len(city_feats) != 1:
-        raise DataError(CITY_FILE, f"expected one city feature, found {len(city_feats)}")
-    city = _shape(city_path, city_feats[0], "city")
-    districts: dict[str, District] = {}
-    shapes: dict[str, Any] = {}
-    path = data_dir / DISTRICTS_FILE
-    for feat in read_features(path):
+def _check_declared(p: dict[str, Any], decl: Collection) -> None:
+    """Raise ValueError if declared properties are missing or not of their declared form."""
+    missing = [k for k in decl.required if p.get(k) in (None, "")]
+    if missing:
+        raise ValueError(f"missing required propert{'y' if len(missing) == 1 else 'ies'}: "
+                         + ", ".join(missing))
+    for prop in decl.properties:
+        value = p.get(prop.name)
+        if value is None:
+            continue
+        if prop.type == "string" and not isinstance(value, str):
+            raise ValueError(f"{prop.name} must be a string, got {type(value).__name__}")
+        if prop.pattern and isinstance(value, str) and not re.fullmatch(prop.pattern, value):
+            raise ValueError(f"{prop.name} {value!r} does not have the form {prop.pattern}")
+
+
+def read_reference(data_dir: Path, decl: Collection) -> ReferenceCollection:
+    """Read and check one reference collection (any geometry kind) against its declaration."""
+    features, digest = _read_features_digest(data_dir / decl.file)
+    items: list[Feature] = []
+    shapes = []
+    seen: set[str] = set()
+    for i, feat in enumerate(features):
         p = feat["properties"]
-        code = str(p.get("code", ""))
-        if not (len(code) == 6 and code.isdigit()):
-            raise DataError(DISTRICTS_FILE, "district code must have 6 digits", code or None)
-        districts[code] = District(code, str(p.get("name", "")), str(p.get("name_en", "")))
-        shapes[code] = _shape(path, feat, code)
-    return city, districts, shapes
+        raw_id = p.get(decl.id_property)
+        label = str(raw_id) if isinstance(raw_id, str) and raw_id else f"#{i}"
+        try:
+            _check_declared(p, decl)
+        except ValueError as exc:
+            raise DataError(decl.file, str(exc), label) from None
+        if label in seen:
+            raise DataError(decl.file, "duplicate id", label)
+        seen.add(label)
+        geom = _shape(decl.file, feat, label, decl.kind)
+        items.append(Feature(label, decl.id, feat["geometry"], dict(p)))
+        shapes.append(geom)
+    bounds = (np.array([g.bounds for g in shapes], dtype=float) if shapes
+              else np.empty((0, 4)))
+    return ReferenceCollection(decl, tuple(items), tuple(shapes), bounds, digest)
 
 
-def read_towns(data_dir: Path, districts: dict[str, District]) -> dict[str, Town]:
-    """Read the 9-digit town/street seats, checking each belongs to a known district."""
-    path = data_dir / TOWNS_FILE
+def _districts(coll: ReferenceCollection) -> dict[str, District]:
+    return {f.id: District(f.id, str(f.properties["name"]), str(f.properties.get("name_en") or ""))
+            for f in coll.features}
+
+
+def _towns(coll: ReferenceCollection, districts: dict[str, District]) -> dict[str, Town]:
+    """The 9-digit town/street seats, checking each belongs to a known district."""
     towns: dict[str, Town] = {}
-    for feat in read_features(path):
-        p = feat["properties"]
-        code = str(p.get("code", ""))
-        if not (len(code) == 9 and code.isdigit()):
-            raise DataError(TOWNS_FILE, "town code must have 9 digits", code or None)
-        if p.get("district_code") not in districts or not code.startswith(p["district_code"]):
-            raise DataError(TOWNS_FILE, f"unknown district code {p.get('district_code')!r}", code)
-        geom = _shape(path, feat, code)
-        towns[code] = Town(code, str(p["name"]), str(p.get("name_en", "")), p["district_code"],
-                           geom.x, geom.y, str(p.get("position", "")))
+    for f in coll.features:
+        p = f.properties
+        if p["district_code"] not in districts or not f.id.startswith(p["district_code"]):
+            raise DataError(coll.decl.file, f"unknown district code {p['district_code']!r}", f.id)
+        lon, lat = f.geometry["coordinates"][:2]
+        towns[f.id] = Town(f.id, str(p["name"]), str(p.get("name_en") or ""),
+                           p["district_code"], float(lon), float(lat),
+                           str(p.get("position") or ""))
     return towns
+
+
+def read_references(data_dir: Path) -> dict[str, ReferenceCollection]:
+    """Read every reference collection and check how they fit together."""
+    refs = {decl.id: read_reference(data_dir, decl)
+            for decl in registry.BY_ID.values() if not decl.is_facility}
+    city = refs[registry.CITY.id]
+    if len(city.features) != 1:
+        raise DataError(CITY_FILE, f"expected one city feature, found {len(city.features)}")
+    districts = _districts(refs[registry.DISTRICTS.id])
+    seats = _towns(refs[registry.TOWN_SEATS.id], districts)
+    areas = refs[registry.TOWNS.id]
+    for f in areas.features:
+        if f.id not in seats:
+            raise DataError(TOWN_AREAS_FILE, "no town seat with this code in "
+                                             f"{TOWNS_FILE}", f.id)
+    return refs
 
 
 class _CityTest:
@@ -221,12 +373,7 @@ def _check_point(geometry: Any, city: _CityTest) -> tuple[float, float]:
 def _check_properties(p: dict[str, Any], layer_id: str, districts: dict[str, District],
                       towns: dict[str, Town]) -> None:
     """Raise ValueError with the problem if a facility's properties break DESIGN.md."""
-    missing = [k for k in REQUIRED_PROPERTIES if p.get(k) in (None, "")]
-    if missing:
-        raise ValueError(f"missing required propert{'y' if len(missing) == 1 else 'ies'}: "
-                         + ", ".join(missing))
-    if not isinstance(p["id"], str):
-        raise ValueError("id must be a string")
+    _check_declared(p, registry.BY_ID[layer_id])
     if "layer" in p and p["layer"] != layer_id:
         raise ValueError(f"layer property {p['layer']!r} does not match file layer {layer_id!r}")
     if p["district_code"] not in districts:
@@ -259,14 +406,18 @@ def _check_properties(p: dict[str, Any], layer_id: str, districts: dict[str, Dis
 
 def check_layer(path: Path, layer_id: str, districts: dict[str, District],
                 towns: dict[str, Town], city: _CityTest,
-                seen_ids: dict[str, str]) -> tuple[list[Facility], list[DataError]]:
+                seen_ids: dict[str, str],
+                data: bytes | None = None) -> tuple[list[Facility], list[DataError]]:
     """Validate one facility layer file; return its facilities and every problem found.
 
     ``seen_ids`` maps ids already read (from other layers) to their file, to catch
-    duplicates across layers; it is updated in place.
+    duplicates across layers; it is updated in place. ``data`` is the file's content when
+    the caller has read it already.
     """
     try:
-        features = read_features(path)
+        if data is None:
+            data = _read_bytes(path)
+        features = _check_outline(path.name, _parse_json(path.name, data))
     except DataError as exc:
         return [], [exc]
     facilities: list[Facility] = []
@@ -293,34 +444,50 @@ def check_layer(path: Path, layer_id: str, districts: dict[str, District],
 
 
 def _make_layer(layer_id: str, facilities: list[Facility], digest: str) -> FacilityLayer:
-    zh, en = FACILITY_LAYERS[layer_id]
+    decl = registry.BY_ID[layer_id]
     lon = np.array([f.lon for f in facilities], dtype=float)
     lat = np.array([f.lat for f in facilities], dtype=float)
-    return FacilityLayer(layer_id, zh, en, tuple(facilities), lon, lat, digest)
+    return FacilityLayer(layer_id, decl.name_zh, decl.name_en, tuple(facilities), lon, lat,
+                         digest)
 
 
 def layer_files(data_dir: Path) -> dict[str, Path]:
-    """The facility layer files present in ``data_dir``, in the order of FACILITY_LAYERS."""
-    return {lid: data_dir / f"{lid}.geojson" for lid in FACILITY_LAYERS
-            if (data_dir / f"{lid}.geojson").exists()}
+    """The facility layer files present in ``data_dir``, in registry order."""
+    return {c.id: data_dir / c.file for c in registry.FACILITIES
+            if (data_dir / c.file).exists()}
+
+
+def _context(refs: dict[str, ReferenceCollection]):
+    districts = _districts(refs[registry.DISTRICTS.id])
+    towns = _towns(refs[registry.TOWN_SEATS.id], districts)
+    return districts, towns, _CityTest(refs[registry.CITY.id].shapes[0])
 
 
 def validate_data_dir(data_dir: Path) -> tuple[list[LayerReport], list[DataError]]:
-    """Check every file; return per-layer reports and reference-file problems."""
+    """Check every file; return per-collection reports and reference-file problems."""
     data_dir = Path(data_dir)
     try:
-        city, districts, _ = read_boundaries(data_dir)
-        towns = read_towns(data_dir, districts)
+        refs = read_references(data_dir)
     except DataError as exc:
         return [], [exc]
-    city_test = _CityTest(city)
+    districts, towns, city_test = _context(refs)
     seen: dict[str, str] = {}
     reports = []
     for layer_id, path in layer_files(data_dir).items():
         facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen)
         reports.append(LayerReport(layer_id, path.name, len(facilities),
-                                   tuple(sorted({f.source for f in facilities})), problems))
+                                   _sources(f.properties for f in facilities), problems))
+    for ref in refs.values():
+        reports.append(LayerReport(ref.id, ref.decl.file, len(ref.features),
+                                   _sources(f.properties for f in ref.features),
+                                   approximate=ref.decl.approximate))
     return reports, []
+
+
+def data_version(digests: dict[str, str]) -> str:
+    """One short version string over every collection's digest."""
+    joined = "|".join(f"{k}:{v}" for k, v in sorted(digests.items()))
+    return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
 def read_geodata(data_dir: Path | str) -> Geodata:
@@ -328,18 +495,34 @@ def read_geodata(data_dir: Path | str) -> Geodata:
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(str(data_dir), "data directory not found")
-    city, districts, shapes = read_boundaries(data_dir)
-    towns = read_towns(data_dir, districts)
-    city_test = _CityTest(city)
+    refs = read_references(data_dir)
+    districts, towns, city_test = _context(refs)
     seen: dict[str, str] = {}
-    layers: dict[str, FacilityLayer] = {}
+    found: dict[str, AnyCollection] = dict(refs)
     for layer_id, path in layer_files(data_dir).items():
-        facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen)
+        data = _read_bytes(path)
+        facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen,
+                                           data)
         if problems:
             raise problems[0]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        layers[layer_id] = _make_layer(layer_id, facilities, digest)
-    return Geodata(data_dir, city, districts, shapes, towns, layers)
+        found[layer_id] = _make_layer(layer_id, facilities, hashlib.sha256(data).hexdigest())
+    collections = {cid: found[cid] for cid in registry.BY_ID if cid in found}
+    version = data_version({cid: c.digest for cid, c in collections.items()})
+    return Geodata(data_dir, collections, districts, towns, version)
+
+
+def fingerprint(data_dir: Path | str) -> tuple:
+    """A cheap signature of the data directory's declared files (name, size, mtime, inode):
+    it changes when any of them is replaced, written or removed."""
+    out = []
+    for decl in registry.BY_ID.values():
+        try:
+            st = os.stat(Path(data_dir) / decl.file)
+        except OSError:
+            out.append((decl.file, None))
+            continue
+        out.append((decl.file, st.st_size, st.st_mtime_ns, st.st_ino))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- writing

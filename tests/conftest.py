@@ -18,7 +18,7 @@ REFERENCE_FILES = ("city.geojson", "districts.geojson", "towns.geojson", "town_a
 
 @pytest.fixture(scope="session")
 def app():
-    return create_app({"TESTING": True, "DATA_DIR": str(DEFAULT_DATA_DIR)})
+    return create_app({"TESTING": True, "DATA_DIR": str(DEFAULT_DATA_DIR), "WATCH_DATA": False})
 
 
 @pytest.fixture()

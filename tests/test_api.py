@@ -118,9 +118,11 @@ def test_nearest_errors_name_the_parameter(client, query, param, message):
     assert message in body["detail"]
 
 
-def test_unknown_layer_is_404_listing_the_valid_ones(client):
+def test_unknown_layer_parameter_is_400_listing_the_valid_ones(client):
+    """A bad value of a query parameter is the client's bad request (400), not a missing
+    resource (404, which stays for unknown ids in the path)."""
     resp = client.get("/api/v1/nearest?lon=113&lat=22.5&layer=love_stations,toilets")
-    assert resp.status_code == 404
+    assert resp.status_code == 400
     body = resp.get_json()
     assert body["param"] == "layer" and body["valid"] == LAYERS
     assert "toilets" in body["detail"]

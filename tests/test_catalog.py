@@ -2,7 +2,8 @@
 
 import pytest
 
-from locator.catalog import CatalogHolder, load_catalog
+from locator.catalog import load_catalog
+from locator.live import CatalogHolder
 from locator.errors import DataError, InvalidQuery
 from locator.models import Point
 

@@ -15,7 +15,10 @@ LOCATOR = str(Path(sys.executable).with_name("locator"))
 def test_validate_bundled_data_is_clean(runner):
     result = runner.invoke(cli, ["validate"])
     assert result.exit_code == 0, result.output
-    assert "love_stations       133 features  sample     ok" in result.output
+    assert "love_stations       133 features  ok       sample" in result.output
+    assert "districts             7 features  ok       real: AMap" in result.output
+    assert "towns                73 features  ok       real, see SOURCES.md (approximate)" in (
+        result.output)
     assert "all layers valid" in result.output
 
 

@@ -9,7 +9,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, shape
 
-from locator.build.sample import COUNTS, SERVICE_COMPLEXES
+from locator.ingest.sample import COUNTS, SERVICE_COMPLEXES
 from locator.geo.distance import geodesic_distance_m, geometry_to_utm
 from locator.web import DEFAULT_DATA_DIR
 

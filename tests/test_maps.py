@@ -27,20 +27,23 @@ def layer_with(name: str):
 def test_only_the_apps_own_assets(app):
     with app.test_request_context():
         cat = app.extensions["locator"].catalog
-        parts = overview_map(ASSETS, "none", {"love_stations": ("驿站", cat.layers[
-            "love_stations"].facilities)}, cat.district_outlines, Point(113.08, 22.58))
+        view = cat.map_view()
+        parts = overview_map(ASSETS, "none", view.layers[:1], view.district_outlines,
+                             Point(113.08, 22.58))
     everything = parts.header + parts.html + parts.script
     urls = set(re.findall(r"""(?:src|href)=["']([^"']+)""", everything))
     assert urls <= {a for a in vars(ASSETS).values()}
     assert "http://" not in parts.header and "https://" not in parts.header
     assert "cdn" not in everything
     assert "GeoNames" in parts.script  # data attribution even without tiles
-    assert len(rows_of(parts.script)[0]) == 133
+    (rows,) = rows_of(parts.script)
+    assert len(rows) == 133
+    assert {r[6] for r in rows} == {"#d62728"}  # the registry's colour of love stations
 
 
 def test_amap_tiles_convert_every_overlay():
     lay = layer_with("x")
-    parts = overview_map(ASSETS, "amap", {"love_stations": ("驿站", lay.facilities)}, {},
+    parts = overview_map(ASSETS, "amap", [(lay.info(), lay.facilities)], {},
                          Point(113.08, 22.58))
     (row,) = rows_of(parts.script)[0]
     lon, lat = wgs84_to_gcj02(113.08, 22.58)
@@ -50,7 +53,7 @@ def test_amap_tiles_convert_every_overlay():
 
 def test_osm_tiles_keep_wgs84():
     lay = layer_with("x")
-    parts = facility_map(ASSETS, "osm", lay.facilities[0], "驿站")
+    parts = facility_map(ASSETS, "osm", lay.facilities[0], "驿站", "#d62728")
     (row,) = rows_of(parts.script)[0]
     assert row[:2] == [22.58, 113.08]
     assert "tile.openstreetmap.org" in parts.script
@@ -58,7 +61,7 @@ def test_osm_tiles_keep_wgs84():
 
 def test_hostile_names_are_json_escaped_in_the_script():
     lay = layer_with("</script><script>alert(1)</script>")
-    parts = overview_map(ASSETS, "none", {"love_stations": ("驿站", lay.facilities)}, {}, None)
+    parts = overview_map(ASSETS, "none", [(lay.info(), lay.facilities)], {}, None)
     assert "<script>alert(1)" not in parts.script
     assert "\\u003c/script\\u003e" in parts.script
     # and the marker callback puts it into the DOM as text

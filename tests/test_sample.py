@@ -2,7 +2,7 @@
 
 import pytest
 
-from locator.build.sample import COUNTS, build_sample, share_out
+from locator.ingest.sample import COUNTS, build_sample, share_out
 from locator.web import DEFAULT_DATA_DIR
 
 

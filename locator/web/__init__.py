@@ -8,16 +8,19 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from ..catalog import CatalogHolder, load_catalog
+from ..catalog import load_catalog
 from ..errors import ConfigError
+from ..live import CatalogHolder, DataWatcher
 from ..maps import TILE_ORIGINS, TILES
+from ..paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DATA_DIR = PROJECT_ROOT / "geodata"
-TEMPLATE_DIR = PROJECT_ROOT / "templates"
+__all__ = ["DEFAULT_DATA_DIR", "create_app"]
 
 DEFAULTS: dict[str, Any] = {
     "DATA_DIR": str(DEFAULT_DATA_DIR),
+    # notice a changed data directory and swap the new data in (locator.live)
+    "WATCH_DATA": True,
+    "WATCH_INTERVAL_S": 1.0,
     # basemap: osm (WGS-84, default), amap (GCJ-02; overlays converted), none (tests, intranets)
     "TILES": "osm",
     # gzip (flask-compress) for every textual type we serve, above 500 bytes
@@ -32,8 +35,10 @@ DEFAULTS: dict[str, Any] = {
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``LOCATOR_*`` environment variables, then ``config``.
 
-    The catalog is read and validated here, once; a broken data directory raises
-    :class:`~locator.errors.DataError` naming the file, feature and problem.
+    The catalog is read and validated here; a broken data directory raises
+    :class:`~locator.errors.DataError` naming the file, feature and problem. With
+    ``WATCH_DATA`` a background thread then reloads it whenever its files change
+    (``app.extensions["locator_watcher"]``; ``.trigger()`` reloads at once).
     """
     app = Flask(__name__, template_folder=str(TEMPLATE_DIR), static_folder=None)
     app.config.from_mapping(DEFAULTS)
@@ -44,7 +49,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise ConfigError(f"TILES must be one of {', '.join(TILES)}, "
                           f"got {app.config['TILES']!r}")
 
-    app.extensions["locator"] = CatalogHolder(load_catalog(app.config["DATA_DIR"]))
+    holder = CatalogHolder(load_catalog(app.config["DATA_DIR"]))
+    app.extensions["locator"] = holder
+    if app.config["WATCH_DATA"]:
+        app.extensions["locator_watcher"] = DataWatcher(
+            holder, float(app.config["WATCH_INTERVAL_S"])).start()
 
     from . import api, assets, errors, ogc, openapi, pages
 

@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
+from flask import Blueprint, request
 
-import orjson
-from flask import Blueprint, Response, current_app, request
-
-from ..catalog import Catalog
-from ..hours import now, parse_time
-from ..lookup import layer_page
-from ..nearest import MAX_K, NearestQuery
+from ..errors import LayerNotFound
+from ..hours import now
 from . import params
-from .serialize import facility_feature, feature_collection, layer_info_json, nearest_json
+from .context import GEOJSON, cacheable, catalog, json_response, parse_nearest
+from .serialize import (
+    facility_details_json,
+    feature_collection,
+    feature_json,
+    layer_info_json,
+    nearest_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-GEOJSON = "application/geo+json"
-MAX_LIMIT = 10_000
-
-
-def catalog() -> Catalog:
-    return current_app.extensions["locator"].catalog
-
-
-def json_response(body, mimetype: str = "application/json", status: int = 200) -> Response:
-    # orjson: about ten times faster than the standard library on feature collections
-    return Response(orjson.dumps(body), status=status, mimetype=mimetype)
-
-
-def cacheable(body, mimetype: str, version: str, max_age: int = 300) -> Response:
-    """A response with a strong ETag over data version + query, honouring If-None-Match."""
-    resp = json_response(body, mimetype)
-    tag = hashlib.sha256(f"{version}|{request.full_path}".encode()).hexdigest()[:32]
-    resp.set_etag(tag)
-    resp.cache_control.public = True
-    resp.cache_control.max_age = max_age
-    return resp.make_conditional(request)
 
 
 @bp.get("/health")
@@ -47,55 +27,43 @@ def health():
 
 @bp.get("/layers")
 def layers():
-    infos = catalog().layer_infos()
-    return json_response({"layers": [layer_info_json(i) for i in infos]})
+    cat = catalog()
+    infos = cat.collection_infos(facilities_only=True)
+    return cacheable({"layers": [layer_info_json(i) for i in infos], "version": cat.version},
+                     "application/json", cat.version, max_age=60)
 
 
 @bp.get("/layers/<layer_id>")
 def layer(layer_id: str):
     cat = catalog()
-    (layer_id,) = cat.resolve_layers([layer_id])
-    box = params.bbox(request.args)
-    limit = params.integer(request.args, "limit", MAX_LIMIT, 1, MAX_LIMIT)
-    lay = cat.layers[layer_id]
-    page = layer_page(lay, box, limit)
-    body = feature_collection([facility_feature(f) for f in page.facilities],
+    valid = cat.resolve_layers(None)
+    if layer_id not in valid:  # reference collections are served by /ogc, not here
+        raise LayerNotFound(layer_id, list(valid), "layer")
+    info = cat.collection_info(layer_id)
+    box = params.BBOX.parse(request.args)
+    limit = params.LAYER_LIMIT.parse(request.args)
+    page = cat.page(layer_id, box, limit)
+    body = feature_collection([feature_json(f) for f in page.features],
                               name=layer_id, numberMatched=page.matched,
-                              numberReturned=len(page.facilities), sample=lay.is_sample)
-    return cacheable(body, GEOJSON, lay.digest)
+                              numberReturned=len(page.features), sample=info.sample)
+    return cacheable(body, GEOJSON, info.version)
 
 
 @bp.get("/facilities/<facility_id>")
 def facility(facility_id: str):
-    fac = catalog().facility(facility_id)
-    return cacheable(facility_feature(fac), GEOJSON, catalog().layers[fac.layer].digest)
-
-
-def parse_nearest(args, default_k: int = 5) -> tuple[NearestQuery, str]:
-    """Parse the nearest parameters (shared by the API and the phone page)."""
     cat = catalog()
-    town = params.town_code(args)
-    if args.get("lon") is None and args.get("lat") is None and town:
-        pt, system = cat.town_position(town), params.CoordSystem.WGS84
-    else:
-        pt, system = params.point(args)
-    query = NearestQuery(
-        point=pt,
-        layers=cat.resolve_layers(params.csv_list(args, "layer")),
-        k=params.integer(args, "k", default_k, 1, MAX_K),
-        max_distance_m=params.positive_number(args, "max_distance_m"),
-        amenities=frozenset(params.csv_list(args, "amenity")),
-        at=parse_time(params.raw_value(args, "at")),
-        open_on_arrival=params.boolean(args, "open_now"),
-    )
-    return query, system.value
+    details = cat.facility_details(facility_id, now())
+    # the answer carries the hours now and the week ahead: cache it for a minute
+    return cacheable(facility_details_json(details), GEOJSON, details.layer.version,
+                     max_age=60, at=details.at)
 
 
 @bp.get("/nearest")
 def nearest():
-    query, coord = parse_nearest(request.args)
-    if params.boolean(request.args, "per_layer"):
-        answer = catalog().nearest_by_layer(query, now())
+    cat = catalog()
+    req = parse_nearest(cat, request.args)
+    if req.per_layer:
+        answer = cat.nearest_by_layer(req.query, now())
     else:
-        answer = catalog().nearest(query, now())
-    return json_response(nearest_json(answer, coord), GEOJSON)
+        answer = cat.nearest(req.query, now())
+    return json_response(nearest_json(answer, req.coord), GEOJSON)

@@ -7,18 +7,21 @@ import logging
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DataError, FacilityNotFound, InvalidQuery, LayerNotFound, LocatorError
+from ..errors import DataError, FeatureNotFound, InvalidQuery, LayerNotFound, LocatorError
 
 log = logging.getLogger(__name__)
 
 STATUS: dict[type[LocatorError], int] = {
     InvalidQuery: 400,
     LayerNotFound: 404,
-    FacilityNotFound: 404,
+    FeatureNotFound: 404,
     DataError: 422,
 }
 TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-          422: "Unprocessable Content", 500: "Internal Server Error"}
+          406: "Not Acceptable", 422: "Unprocessable Content", 500: "Internal Server Error"}
+#: what the API and the OGC API can answer with; an Accept header that allows none of
+#: these gets 406
+API_TYPES = ["application/json", "application/geo+json", "application/problem+json"]
 PROBLEM_TYPE = "https://locator.invalid/problems/"  # documentation anchor, not fetched
 
 
@@ -30,7 +33,7 @@ def problem(status: int, detail: str, kind: str, **extra) -> Response:
 
 
 def _wants_html() -> bool:
-    if request.path.startswith(("/api/", "/ogc")):
+    if _is_api():
         return False
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "text/html"
@@ -48,7 +51,20 @@ def _status_for(exc: LocatorError) -> int:
     return 400
 
 
+def _is_api() -> bool:
+    return request.path.startswith(("/api/", "/ogc"))
+
+
 def register(app: Flask) -> None:
+    @app.before_request
+    def _negotiate():
+        accept = request.headers.get("Accept", "").strip()
+        if _is_api() and accept and request.accept_mimetypes.best_match(API_TYPES) is None:
+            return problem(406, f"cannot answer with any of: {accept[:200]}; this API "
+                                f"serves {', '.join(API_TYPES)}", "http-406",
+                           param="Accept")
+        return None
+
     @app.errorhandler(LocatorError)
     def _domain_error(exc: LocatorError):
         status = _status_for(exc)
@@ -56,8 +72,9 @@ def register(app: Flask) -> None:
         param = getattr(exc, "param", None)
         if param:
             extra["param"] = param
-        if isinstance(exc, LayerNotFound):
-            extra["valid"] = exc.valid
+        valid = getattr(exc, "valid", None)
+        if valid is not None:
+            extra["valid"] = valid
         if _wants_html():
             return _html_error(status, exc.message, param)
         return problem(status, exc.message, exc.kind, **extra)
@@ -76,7 +93,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         # The user gets a plain message; the traceback goes to the log only.
-        log.exception("unhandled error on %s", request.path)
+        log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_html():
             return _html_error(500, "服务器内部错误 · Internal server error")
         return problem(500, "internal server error", "internal-error")

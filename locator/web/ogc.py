@@ -1,4 +1,5 @@
-"""OGC API - Features (Part 1: Core, GeoJSON) at /ogc, over the same catalog and lookups."""
+"""OGC API - Features (Part 1: Core, GeoJSON) at /ogc: every collection of the registry,
+points, lines and polygons alike, through the read interface."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ import datetime as dt
 
 from flask import Blueprint, request, url_for
 
-from ..errors import FacilityNotFound, InvalidQuery
-from ..lookup import layer_page
+from ..models import CollectionInfo
 from . import params
-from .api import GEOJSON, cacheable, catalog, json_response
-from .serialize import facility_feature, feature_collection
+from .context import GEOJSON, cacheable, catalog, json_response
+from .serialize import feature_collection, feature_json
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -20,9 +20,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 10_000
-ITEMS_PARAMS = {"bbox", "limit", "offset", "f"}
+#: the parameters a next/prev link carries over
+ITEMS_PARAMS = ("bbox", "limit", "offset", "f")
 
 
 def _url(endpoint: str, **values) -> str:
@@ -30,31 +29,28 @@ def _url(endpoint: str, **values) -> str:
 
 
 def _check_format() -> None:
-    f = request.args.get("f")
-    if f not in (None, "json", "geojson"):
-        raise InvalidQuery("f", f"f must be json (the only format served), got {f!r}")
+    params.FORMAT.parse(request.args)
 
 
-def _collection(layer_id: str) -> dict:
-    cat = catalog()
-    lay = cat.layers[layer_id]
-    if lay.facilities:
-        bbox = [float(lay.lon.min()), float(lay.lat.min()),
-                float(lay.lon.max()), float(lay.lat.max())]
-    else:
-        bbox = list(cat.geodata.city.bounds)
-    sample = " 示例数据 · sample data." if lay.is_sample else ""
+def _collection(info: CollectionInfo, city_bbox) -> dict:
+    bbox = list(info.bbox or city_bbox)
+    notes = []
+    if info.sample:
+        notes.append("示例数据 · sample data.")
+    if info.approximate:
+        notes.append("近似范围 · approximate areas.")
     return {
-        "id": layer_id,
-        "title": f"{lay.name_zh} · {lay.name_en}",
-        "description": f"{lay.name_zh} ({lay.name_en}), {len(lay.facilities)} features.{sample}",
+        "id": info.id,
+        "title": f"{info.name_zh} · {info.name_en}",
+        "description": " ".join([f"{info.name_zh} ({info.name_en}), {info.count} "
+                                 f"{info.kind} features."] + notes),
         "itemType": "feature",
         "crs": [CRS84],
         "extent": {"spatial": {"bbox": [bbox], "crs": CRS84}},
         "links": [
-            {"href": _url("ogc.collection", layer_id=layer_id), "rel": "self",
+            {"href": _url("ogc.collection", collection_id=info.id), "rel": "self",
              "type": "application/json", "title": "this collection"},
-            {"href": _url("ogc.items", layer_id=layer_id), "rel": "items", "type": GEOJSON,
+            {"href": _url("ogc.items", collection_id=info.id), "rel": "items", "type": GEOJSON,
              "title": "items"},
         ],
     }
@@ -66,7 +62,8 @@ def landing():
     _check_format()
     return json_response({
         "title": "江门职工服务设施 · Jiangmen worker service facilities",
-        "description": "OGC API - Features over the locator layers (WGS-84, CRS84).",
+        "description": "OGC API - Features over the locator collections: facilities, "
+                       "boundaries and towns (WGS-84, CRS84).",
         "links": [
             {"href": _url("ogc.landing"), "rel": "self", "type": "application/json",
              "title": "this document"},
@@ -90,67 +87,64 @@ def conformance():
 def collections():
     _check_format()
     cat = catalog()
+    city = cat.extent("city")
     return json_response({
         "links": [{"href": _url("ogc.collections"), "rel": "self", "type": "application/json",
                    "title": "collections"}],
-        "collections": [_collection(lid) for lid in cat.layer_ids()],
+        "collections": [_collection(info, city) for info in cat.collection_infos()],
     })
 
 
-@bp.get("/collections/<layer_id>")
-def collection(layer_id: str):
-    _check_format()
-    (layer_id,) = catalog().resolve_layers([layer_id], "collectionId")
-    return json_response(_collection(layer_id))
-
-
-@bp.get("/collections/<layer_id>/items")
-def items(layer_id: str):
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str):
     _check_format()
     cat = catalog()
-    (layer_id,) = cat.resolve_layers([layer_id], "collectionId")
-    box = params.bbox(request.args)
-    limit = params.integer(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = params.integer(request.args, "offset", 0, 0, 10**9)
-    lay = cat.layers[layer_id]
-    page = layer_page(lay, box, limit, offset)
+    return json_response(_collection(cat.collection_info(collection_id), cat.extent("city")))
+
+
+@bp.get("/collections/<collection_id>/items")
+def items(collection_id: str):
+    _check_format()
+    cat = catalog()
+    cat.collection_info(collection_id)
+    box = params.BBOX.parse(request.args)
+    limit = params.OGC_LIMIT.parse(request.args)
+    offset = params.OFFSET.parse(request.args)
+    page = cat.page(collection_id, box, limit, offset)
 
     def link(rel: str, off: int) -> dict:
         args = {k: v for k, v in request.args.items() if k in ITEMS_PARAMS and k != "offset"}
         args["limit"] = str(limit)
         if off:
             args["offset"] = str(off)
-        return {"href": _url("ogc.items", layer_id=layer_id, **args), "rel": rel,
+        return {"href": _url("ogc.items", collection_id=collection_id, **args), "rel": rel,
                 "type": GEOJSON}
 
     links = [link("self", offset),
-             {"href": _url("ogc.collection", layer_id=layer_id), "rel": "collection",
-              "type": "application/json"}]
+             {"href": _url("ogc.collection", collection_id=collection_id),
+              "rel": "collection", "type": "application/json"}]
     if offset + limit < page.matched:
         links.append(link("next", offset + limit))
     if offset > 0:
         links.append(link("prev", max(0, offset - limit)))
     body = feature_collection(
-        [facility_feature(f) for f in page.facilities],
+        [feature_json(f) for f in page.features],
         timeStamp=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
                     .replace("+00:00", "Z"),
-        numberMatched=page.matched, numberReturned=len(page.facilities), links=links)
+        numberMatched=page.matched, numberReturned=len(page.features), links=links)
     return json_response(body, GEOJSON)
 
 
-@bp.get("/collections/<layer_id>/items/<feature_id>")
-def item(layer_id: str, feature_id: str):
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+def item(collection_id: str, feature_id: str):
     _check_format()
     cat = catalog()
-    (layer_id,) = cat.resolve_layers([layer_id], "collectionId")
-    fac = cat.facility(feature_id)
-    if fac.layer != layer_id:
-        raise FacilityNotFound(feature_id)
-    feature = facility_feature(fac)
+    info = cat.collection_info(collection_id)
+    feature = feature_json(cat.get(feature_id, collection_id))
     feature["links"] = [
-        {"href": _url("ogc.item", layer_id=layer_id, feature_id=feature_id), "rel": "self",
-         "type": GEOJSON},
-        {"href": _url("ogc.collection", layer_id=layer_id), "rel": "collection",
+        {"href": _url("ogc.item", collection_id=collection_id, feature_id=feature_id),
+         "rel": "self", "type": GEOJSON},
+        {"href": _url("ogc.collection", collection_id=collection_id), "rel": "collection",
          "type": "application/json"},
     ]
-    return cacheable(feature, GEOJSON, cat.layers[layer_id].digest)
+    return cacheable(feature, GEOJSON, info.version)

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..models import AMENITIES
-from ..nearest import MAX_K
-from .api import GEOJSON, catalog, json_response
-from .ogc import CONFORMANCE, DEFAULT_LIMIT
-from .ogc import MAX_LIMIT as OGC_MAX_LIMIT
+from .. import registry
+from . import params
+from .context import GEOJSON, catalog, json_response
+from .ogc import CONFORMANCE
 
 bp = Blueprint("openapi", __name__)
 
 PROBLEM = "application/problem+json"
-_LON = r"-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?)"
-_LAT = r"-?(90(\.0+)?|[0-8]?\d(\.\d+)?)"
-BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
-TIME_PATTERN = (r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d"
-                r"(:[0-5]\d)?([+-](0\d|1[0-3]):[0-5]\d|Z)?$")
 
 
 def _problem_response(description: str) -> dict:
@@ -30,26 +24,27 @@ def _ok(schema_ref: str, media: str = "application/json", description: str = "OK
             "content": {media: {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
 
 
-def _query(name: str, schema: dict, description: str, required: bool = False) -> dict:
-    return {"name": name, "in": "query", "required": required, "schema": schema,
-            "description": description}
-
-
 def _path(name: str, schema: dict, description: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": schema,
             "description": description}
 
 
-def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
+def build_document(layer_ids: list[str], collection_ids: list[str],
+                   example_id: str | None = None) -> dict:
+    """The OpenAPI 3.0 document; parameters come from their declarations in
+    :mod:`locator.web.params`, feature properties from the registry, and the layer and
+    collection ids from the running server's catalog."""
     layer_schema = {"type": "string", "enum": layer_ids} if layer_ids else {"type": "string"}
-    bbox = _query("bbox", {"type": "string", "pattern": BBOX_PATTERN},
-                  "minlon,minlat,maxlon,maxlat in WGS-84 degrees")
+    collection_schema = {"type": "string", "enum": collection_ids}
+    layers = tuple(layer_ids)
+    bbox = params.BBOX.openapi()
     bad = _problem_response("invalid parameter (the `param` member names it)")
     missing = _problem_response("unknown layer, collection or feature")
+    not_acceptable = _problem_response("none of the media types in Accept can be served")
     not_modified = {"description": "not modified (If-None-Match matched the ETag)"}
     etag_headers = {"ETag": {"schema": {"type": "string"}},
                     "Cache-Control": {"schema": {"type": "string"}}}
-    fmt = _query("f", {"type": "string", "enum": ["json"]}, "response format")
+    fmt = params.FORMAT.openapi()
 
     def with_headers(resp: dict) -> dict:
         return {**resp, "headers": etag_headers}
@@ -64,13 +59,12 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
         "/api/v1/layers": {"get": {
             "summary": "List the facility layers with counts and whether they are sample data",
             "operationId": "listLayers",
-            "responses": {"200": _ok("LayerList")}}},
+            "responses": {"200": with_headers(_ok("LayerList")), "304": not_modified}}},
         "/api/v1/layers/{layer}": {"get": {
             "summary": "All facilities of one layer as GeoJSON",
             "operationId": "getLayer",
             "parameters": [_path("layer", layer_schema, "layer id"), bbox,
-                           _query("limit", {"type": "integer", "minimum": 1,
-                                            "maximum": 10000}, "maximum number of features")],
+                           params.LAYER_LIMIT.openapi()],
             "responses": {"200": with_headers(_ok("FacilityCollection", GEOJSON)),
                           "304": not_modified, "400": bad, "404": missing}}},
         "/api/v1/facilities/{id}": {"get": {
@@ -78,40 +72,14 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
             "operationId": "getFacility",
             "parameters": [{**_path("id", {"type": "string"}, "facility id"),
                             **({"example": example_id} if example_id else {})}],
-            "responses": {"200": with_headers(_ok("Facility", GEOJSON)),
+            "responses": {"200": with_headers(_ok("FacilityDetails", GEOJSON)),
                           "304": not_modified, "404": missing}}},
         "/api/v1/nearest": {"get": {
             "summary": "The k nearest facilities to a point, by geodesic distance",
             "operationId": "nearest",
-            "parameters": [
-                _query("lon", {"type": "number", "minimum": -180, "maximum": 180},
-                       "longitude, degrees, in the `coord` system", True),
-                _query("lat", {"type": "number", "minimum": -90, "maximum": 90},
-                       "latitude, degrees, in the `coord` system", True),
-                _query("coord", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"]},
-                       "coordinate system of lon/lat: wgs84 (GPS, default), gcj02 (AMap, "
-                       "WeChat), bd09 (Baidu)"),
-                _query("layer", layer_schema, "layer id(s), comma-separated; default all"),
-                _query("k", {"type": "integer", "minimum": 1, "maximum": MAX_K},
-                       "number of results (default 5)"),
-                _query("max_distance_m", {"type": "number", "minimum": 0, "exclusiveMinimum": True,
-                                          "maximum": 1e8},
-                       "only facilities within this many metres"),
-                _query("amenity", {"type": "string", "enum": list(AMENITIES)},
-                       "required amenity (comma-separated for several; all must be present)"),
-                _query("open_now", {"type": "boolean"},
-                       "leave out facilities known to be closed on arrival (walking)"),
-                _query("per_layer", {"type": "boolean"},
-                       "k results from each requested layer instead of k in all"),
-                _query("town", {"type": "string", "pattern": r"^\d{9}$"},
-                       "9-digit town/street code: its seat is the position when lon/lat "
-                       "are absent"),
-                _query("at", {"type": "string", "pattern": TIME_PATTERN},
-                       "ISO 8601 time to evaluate opening hours at (default now; naive = "
-                       "Asia/Shanghai)"),
-            ],
-            "responses": {"200": _ok("NearestCollection", GEOJSON), "400": bad,
-                          "404": missing}}},
+            "parameters": [p.openapi(layers if p is params.LAYER else None)
+                           for p in params.NEAREST],
+            "responses": {"200": _ok("NearestCollection", GEOJSON), "400": bad}}},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document", "operationId": "openapi",
             "responses": {"200": {
@@ -126,29 +94,27 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
             "parameters": [fmt],
             "responses": {"200": _ok("Conformance"), "400": bad}}},
         "/ogc/collections": {"get": {
-            "summary": "The collections (one per layer)", "operationId": "ogcCollections",
+            "summary": "The collections: facility layers, boundaries, towns",
+            "operationId": "ogcCollections",
             "parameters": [fmt],
             "responses": {"200": _ok("Collections"), "400": bad}}},
         "/ogc/collections/{collectionId}": {"get": {
             "summary": "One collection", "operationId": "ogcCollection",
-            "parameters": [_path("collectionId", layer_schema, "layer id"), fmt],
+            "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
             "responses": {"200": _ok("Collection"), "400": bad, "404": missing}}},
         "/ogc/collections/{collectionId}/items": {"get": {
             "summary": "Features of a collection, paged", "operationId": "ogcItems",
             "parameters": [
-                _path("collectionId", layer_schema, "layer id"), bbox, fmt,
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": OGC_MAX_LIMIT,
-                                 "default": DEFAULT_LIMIT}, "page size"),
-                _query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9},
-                       "features to skip")],
+                _path("collectionId", collection_schema, "collection id"), bbox, fmt,
+                params.OGC_LIMIT.openapi(), params.OFFSET.openapi()],
             "responses": {"200": _ok("ItemsCollection", GEOJSON), "400": bad,
                           "404": missing}}},
         "/ogc/collections/{collectionId}/items/{featureId}": {"get": {
             "summary": "One feature", "operationId": "ogcItem",
-            "parameters": [_path("collectionId", layer_schema, "layer id"),
+            "parameters": [_path("collectionId", collection_schema, "collection id"),
                            {**_path("featureId", {"type": "string"}, "feature id"),
                             **({"example": example_id} if example_id else {})}, fmt],
-            "responses": {"200": with_headers(_ok("Facility", GEOJSON)), "304": not_modified,
+            "responses": {"200": with_headers(_ok("Feature", GEOJSON)), "304": not_modified,
                           "400": bad, "404": missing}}},
     }
     point = {"type": "object", "required": ["type", "coordinates"], "properties": {
@@ -160,16 +126,9 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
         "at": {"type": "string"},
         "opens_at": {"type": "string", "nullable": True},
         "closes_at": {"type": "string", "nullable": True}}}
-    facility_props = {"type": "object", "required": ["id", "layer", "name", "source"],
-                      "properties": {
-                          "id": {"type": "string"}, "layer": {"type": "string"},
-                          "name": {"type": "string"}, "name_en": {"type": "string"},
-                          "address": {"type": "string"}, "district_code": {"type": "string"},
-                          "town_code": {"type": "string"}, "phone": {"type": "string"},
-                          "opening_hours": {"type": "string"},
-                          "amenities": {"type": "array", "items": {"type": "string"}},
-                          "wheelchair": {"type": "string"}, "operator": {"type": "string"},
-                          "verified_on": {"type": "string"}, "source": {"type": "string"}}}
+    facility_props = {"type": "object",
+                      "required": [p.name for p in registry.FACILITY_PROPERTIES if p.required],
+                      "properties": {p.name: p.schema() for p in registry.FACILITY_PROPERTIES}}
     link = {"type": "object", "required": ["href", "rel"], "properties": {
         "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
         "title": {"type": "string"}}}
@@ -183,18 +142,43 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
         "Link": link,
         "Point": point,
         "Hours": hours,
-        "LayerList": {"type": "object", "required": ["layers"], "properties": {
+        "LayerList": {"type": "object", "required": ["layers", "version"], "properties": {
+            "version": {"type": "string"},
             "layers": {"type": "array", "items": {
                 "type": "object", "required": ["id", "count", "sample"],
                 "properties": {"id": {"type": "string"}, "name_zh": {"type": "string"},
                                "name_en": {"type": "string"}, "count": {"type": "integer"},
-                               "sample": {"type": "boolean"},
+                               "sample": {"type": "boolean"}, "version": {"type": "string"},
                                "sources": {"type": "array", "items": {"type": "string"}}}}}}},
         "Facility": {"type": "object", "required": ["type", "id", "geometry", "properties"],
                      "properties": {"type": {"type": "string", "enum": ["Feature"]},
                                     "id": {"type": "string"},
                                     "geometry": {"$ref": "#/components/schemas/Point"},
                                     "properties": facility_props, "links": links}},
+        "FacilityDetails": {"allOf": [{"$ref": "#/components/schemas/Facility"}, {
+            "type": "object", "properties": {"properties": {
+                "type": "object", "required": ["hours", "week"], "properties": {
+                    "hours": {"$ref": "#/components/schemas/Hours"},
+                    "week": {"type": "array", "minItems": 7, "maxItems": 7,
+                             "items": {"$ref": "#/components/schemas/Day"}}}}}}]},
+        "Day": {"type": "object", "required": ["date", "kind", "open", "unknown"],
+                "properties": {
+                    "date": {"type": "string", "format": "date"},
+                    "kind": {"type": "string",
+                             "enum": ["holiday", "makeup", "workday", "weekend"]},
+                    "open": {"type": "array", "items": {
+                        "type": "array", "minItems": 2, "maxItems": 2,
+                        "items": {"type": "string", "pattern": r"^\d{2}:\d{2}$"}}},
+                    "unknown": {"type": "boolean"}}},
+        "Geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {
+            "type": {"type": "string", "enum": sorted(
+                {t for c in registry.COLLECTIONS for t in c.kind.geojson_types})},
+            "coordinates": {"type": "array"}}},
+        "Feature": {"type": "object", "required": ["type", "id", "geometry", "properties"],
+                    "properties": {"type": {"type": "string", "enum": ["Feature"]},
+                                   "id": {"type": "string"},
+                                   "geometry": {"$ref": "#/components/schemas/Geometry"},
+                                   "properties": {"type": "object"}, "links": links}},
         "FacilityCollection": {"type": "object", "required": ["type", "features"], "properties": {
             "type": {"type": "string", "enum": ["FeatureCollection"]},
             "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"},
@@ -236,7 +220,7 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
                     "zh": {"type": "string"}, "en": {"type": "string"}}},
                 "numberReturned": {"type": "integer"},
                 # k in all, or k from each layer with per_layer=true
-                "features": {"type": "array", "maxItems": MAX_K * max(1, len(layer_ids)),
+                "features": {"type": "array", "maxItems": int(params.K.maximum or 1) * max(1, len(layer_ids)),
                              "items": {"$ref": "#/components/schemas/NearbyFacility"}}}},
         "Landing": {"type": "object", "required": ["links"], "properties": {
             "title": {"type": "string"}, "description": {"type": "string"}, "links": links}},
@@ -261,8 +245,11 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
                                 "numberReturned": {"type": "integer", "minimum": 0},
                                 "links": links,
                                 "features": {"type": "array", "items": {
-                                    "$ref": "#/components/schemas/Facility"}}}},
+                                    "$ref": "#/components/schemas/Feature"}}}},
     }
+    for ops in paths.values():
+        for op in ops.values():
+            op["responses"]["406"] = not_acceptable
     return {
         "openapi": "3.0.3",
         "info": {"title": "locator · 江门职工服务设施查询 API", "version": "1.0.0",
@@ -278,4 +265,12 @@ def build_document(layer_ids: list[str], example_id: str | None = None) -> dict:
 @bp.get("/api/v1/openapi.json")
 def document():
     cat = catalog()
-    return json_response(build_document(cat.layer_ids(), next(iter(cat.by_id), None)))
+    layer_ids = list(cat.resolve_layers(None))
+    example = None
+    for lid in layer_ids:
+        page = cat.page(lid, None, 1)
+        if page.features:
+            example = page.features[0].id
+            break
+    return json_response(build_document(
+        layer_ids, [i.id for i in cat.collection_infos()], example))

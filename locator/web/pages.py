@@ -1,19 +1,20 @@
-"""HTML pages. Each has a JSON twin in :mod:`locator.web.api` making the same domain call."""
+"""HTML pages: parse -> one domain call -> render. Each names its JSON twin (the API call
+that answers the same question) in a ``Link: rel="alternate"`` header and in its head."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, make_response, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from ..hours import now
 from ..maps import facility_map, overview_map
-from ..models import AMENITIES, FACILITY_LAYERS
+from ..models import AMENITIES
 from . import format as fmt
 from . import links, params
-from .api import catalog, parse_nearest
 from .assets import map_assets
+from .context import catalog, link_alternate, parse_nearest
 from .i18n import WEEKDAYS, current_lang, translate
 
 bp = Blueprint("pages", __name__)
@@ -22,6 +23,9 @@ RESULTS_PER_LAYER = 3
 #: the amenity filters offered on the phone page
 FILTER_AMENITIES = ("microwave", "charging", "toilet", "drinking_water", "nursing",
                     "air_conditioning", "e_bike_battery")
+#: the phone page's parameters that its JSON twin (/api/v1/nearest) takes as they are
+TWIN_PARAMS = ("lon", "lat", "coord", "town", "layer", "amenity", "open_now", "at",
+               "max_distance_m")
 
 
 @bp.app_context_processor
@@ -43,22 +47,31 @@ def _form_args() -> MultiDict:
     return MultiDict([(k, v) for k, v in request.args.items(multi=True) if v.strip()])
 
 
+def _page(template: str, twin: str, **context):
+    resp = make_response(render_template(template, twin=twin, **context))
+    return link_alternate(resp, twin)
+
+
 @bp.get("/")
 def home():
     cat = catalog()
     args = _form_args()
-    answer = query = None
+    req = None
     if any(k in args for k in ("lon", "lat", "town")):
-        query, _ = parse_nearest(args, default_k=RESULTS_PER_LAYER)
-        answer = cat.nearest_by_layer(query, now())
-    infos = cat.layer_infos()
-    town = cat.towns.get(args.get("town", "")) if "lon" not in args else None
-    return render_template(
-        "index.html", answer=answer, query=query, town=town, args=args,
-        towns_by_district=cat.towns_by_district(), layers=infos,
-        any_sample=any(i.sample for i in infos), filter_amenities=FILTER_AMENITIES,
-        chosen_amenities=set(params.csv_list(args, "amenity")),
-        open_now=params.boolean(args, "open_now"), per_layer=RESULTS_PER_LAYER)
+        req = parse_nearest(cat, args, default_k=RESULTS_PER_LAYER)
+    view = cat.phone_view(req.query if req else None, now(), req.town if req else None)
+    if req:
+        twin_args = [(k, v) for k, v in args.items(multi=True) if k in TWIN_PARAMS]
+        twin = "/api/v1/nearest?" + urlencode(
+            twin_args + [("per_layer", "true"), ("k", str(req.query.k))])
+    else:
+        twin = "/api/v1/layers"
+    return _page(
+        "index.html", twin, answer=view.answer, town=view.town, args=args,
+        towns_by_district=view.towns_by_district, layers=view.layers,
+        any_sample=view.any_sample, filter_amenities=FILTER_AMENITIES,
+        chosen_amenities=set(params.AMENITY.parse(args)),
+        open_now=params.OPEN_NOW.parse(args), per_layer=RESULTS_PER_LAYER)
 
 
 @bp.get("/map")
@@ -67,23 +80,22 @@ def map_page():
     args = _form_args()
     position = params.point(args)[0] if ("lon" in args or "lat" in args) else None
     lang = current_lang()
-    layers = {lid: (f"{zh} {en}", cat.layers[lid].facilities)
-              for lid, (zh, en) in FACILITY_LAYERS.items() if lid in cat.layers}
-    parts = overview_map(map_assets(), current_app.config["TILES"], layers,
-                         cat.district_outlines, position,
+    view = cat.map_view()
+    parts = overview_map(map_assets(), current_app.config["TILES"], view.layers,
+                         view.district_outlines, position,
                          f"?lang={lang}" if lang != "zh" else "")
-    infos = cat.layer_infos()
-    return render_template("map.html", parts=parts, any_sample=any(i.sample for i in infos),
-                           tiles=current_app.config["TILES"])
+    return _page("map.html", "/api/v1/layers", parts=parts, any_sample=view.any_sample,
+                 tiles=current_app.config["TILES"])
 
 
 @bp.get("/f/<facility_id>")
 def facility_page(facility_id: str):
     details = catalog().facility_details(facility_id, now())
-    fac = details.facility
-    zh, en = FACILITY_LAYERS.get(fac.layer, (fac.layer, fac.layer))
-    parts = facility_map(map_assets(), current_app.config["TILES"], fac, f"{zh} {en}")
-    return render_template(
-        "facility.html", fac=fac, p=fac.properties, layer_name=(zh, en), parts=parts,
+    fac, layer = details.facility, details.layer
+    parts = facility_map(map_assets(), current_app.config["TILES"], fac,
+                         f"{layer.name_zh} {layer.name_en}", layer.colour)
+    return _page(
+        "facility.html", f"/api/v1/facilities/{quote(fac.id, safe='')}", fac=fac,
+        p=fac.properties, layer_name=(layer.name_zh, layer.name_en), parts=parts,
         status=details.status, week=details.week, today=details.at.date(),
         tiles=current_app.config["TILES"], any_sample=fac.is_sample)

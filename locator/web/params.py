@@ -1,110 +1,270 @@
-"""Parse query-string parameters into domain values; every error names its parameter."""
+"""Query parameters, each declared once.
+
+A :class:`Param` says a parameter's name, type, bounds, default and description (zh/en).
+From that one declaration come its parsing (:meth:`Param.parse`), its error message (an
+:class:`~locator.errors.InvalidQuery` naming it) and its OpenAPI description
+(:meth:`Param.openapi`), so the document cannot drift from the server.
+
+A small table of our own rather than a library (webargs, flask-smorest, pydantic): those
+bring a schema layer, a serialisation layer and a second error shape, for about fifteen
+query parameters that are all scalars, lists or boxes. What they would add here is what
+this module does in 200 lines.
+
+Numbers are ASCII decimal numbers only (Python's ``float`` and ``int`` also accept
+full-width digits and underscores, which the document does not promise).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
+from dataclasses import dataclass
+from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from ..errors import InvalidQuery
 from ..geo.crs import CoordSystem, to_wgs84
-
-__all__ = ["CoordSystem", "bbox", "boolean", "csv_list", "integer", "point", "positive_number",
-           "raw_value", "town_code"]
-from ..models import Point
+from ..hours import TZ
+from ..models import AMENITIES, Point
+from ..nearest import DEFAULT_K, MAX_K
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+_LON = r"-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?)"
+_LAT = r"-?(90(\.0+)?|[0-8]?\d(\.\d+)?)"
+BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
+#: the years opening hours are evaluated for (the holiday calendars cover far less; outside
+#: this range date arithmetic near the limits of ``datetime`` would overflow)
+YEARS = (1900, 2199)
+TIME_PATTERN = (r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+                r"T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?"
+                r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?$")
 
 
-def raw_value(args: MultiDict, name: str) -> str | None:
-    """The parameter's text, None when absent. Present but empty is an error: an API
-    client that sends ``k=`` meant something and should hear that it did not arrive."""
-    raw = args.get(name)
-    if raw is not None and raw.strip() == "":
-        raise InvalidQuery(name, f"{name} is empty; leave it out or give a value")
-    return raw
+def _list_pattern(choices: tuple[str, ...]) -> str:
+    one = "(" + "|".join(re.escape(c) for c in choices) + ")"
+    return f"^{one}(,{one})*$"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter. ``kind`` is number, integer, boolean, choice, list, bbox,
+    datetime or code (a fixed number of digits, ``digits``)."""
+
+    name: str
+    kind: str
+    zh: str
+    en: str
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
+    default: Any = None
+    choices: tuple[str, ...] | None = None
+    required: bool = False
+    unit: str = ""
+    digits: int = 0
+
+    # ------------------------------------------------------------------ parsing
+
+    def raw(self, args: MultiDict) -> str | None:
+        """The parameter's text, None when absent. Present but empty is an error: an API
+        client that sends ``k=`` meant something and should hear that it did not arrive."""
+        raw = args.get(self.name)
+        if raw is not None and raw.strip() == "":
+            raise InvalidQuery(self.name, f"{self.name} is empty; leave it out or give a value")
+        return raw
+
+    def fail(self, message: str) -> InvalidQuery:
+        return InvalidQuery(self.name, f"{self.name} {message}")
+
+    def parse(self, args: MultiDict) -> Any:
+        """The parameter's value from ``args``, or its default when absent."""
+        if self.kind == "list":
+            return self._list(args)
+        raw = self.raw(args)
+        if raw is None:
+            if self.required:
+                raise self.fail(f"is required{f' ({self.unit})' if self.unit else ''}")
+            return self.default
+        return getattr(self, f"_{self.kind}")(raw.strip(), raw)
+
+    def _range_text(self) -> str:
+        return f"from {self.minimum:g} to {self.maximum:g}"
+
+    def _number(self, text: str, raw: str) -> float:
+        if not _NUMBER.fullmatch(text):
+            positive = "positive " if self.exclusive_minimum else ""
+            try:
+                if not math.isfinite(float(text)):
+                    raise self.fail(f"must be a {positive}finite number, got {raw!r}")
+            except ValueError:
+                pass
+            unit = f" in {self.unit}" if self.unit else ""
+            raise self.fail(f"must be a number{unit}, got {raw!r}")
+        value = float(text)
+        if not math.isfinite(value):
+            raise self.fail(f"must be a finite number, got {raw!r}")
+        if self.exclusive_minimum and self.minimum is not None and value <= self.minimum:
+            raise self.fail(f"must be a positive finite number, got {raw!r}")
+        low = self.minimum if self.minimum is not None else -math.inf
+        high = self.maximum if self.maximum is not None else math.inf
+        if not low <= value <= high:
+            raise self.fail(f"must be between {low:g} and {high:g}, got {value:g}")
+        return value
+
+    def _integer(self, text: str, raw: str) -> int:
+        # the length cap keeps int() away from Python's 4,300-digit conversion limit
+        whole = _INTEGER.fullmatch(text) is not None and len(text) <= 20
+        value = int(text) if whole else None
+        if value is None or not (self.minimum or 0) <= value <= (self.maximum or 0):
+            got = value if value is not None else repr(raw)
+            raise self.fail(f"must be an integer {self._range_text()}, got {got}")
+        return value
+
+    def _boolean(self, text: str, raw: str) -> bool:
+        if text.lower() in TRUE:
+            return True
+        if text.lower() in FALSE:
+            return False
+        raise self.fail(f"must be true or false, got {raw!r}")
+
+    def _choice(self, text: str, raw: str) -> str:
+        assert self.choices
+        if text.lower() not in self.choices:
+            raise self.fail(f"must be one of {', '.join(self.choices)}, got {raw!r}")
+        return text.lower()
+
+    def _code(self, text: str, raw: str) -> str:
+        if not (len(text) == self.digits and text.isascii() and text.isdigit()):
+            raise self.fail(f"must be a {self.digits}-digit code, got {raw!r}")
+        return text
+
+    def _datetime(self, text: str, raw: str) -> dt.datetime:
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise self.fail("must be an ISO 8601 date-time such as 2026-10-01T08:30 or "
+                            f"2026-10-01T08:30+08:00, got {raw!r}") from None
+        if not YEARS[0] <= value.year <= YEARS[1]:
+            raise self.fail(f"must be a date-time in the years {YEARS[0]} to {YEARS[1]}, "
+                            f"got {raw!r}")
+        return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
+
+    def _bbox(self, text: str, raw: str) -> tuple[float, float, float, float]:
+        parts = text.split(",")
+        if len(parts) != 4:
+            raise self.fail(f"must be four numbers minlon,minlat,maxlon,maxlat, got {raw!r}")
+        if not all(_NUMBER.fullmatch(p.strip()) for p in parts):
+            raise self.fail(f"must be four finite numbers, got {raw!r}")
+        west, south, east, north = (float(p) for p in parts)
+        if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+            raise self.fail(f"must have longitudes in [-180, 180] and "
+                            f"-90 <= minlat <= maxlat <= 90, got {raw!r}")
+        return west, south, east, north
+
+    def _list(self, args: MultiDict) -> list[str]:
+        """Comma-separated values, also accepted as repeated parameters."""
+        out: list[str] = []
+        for raw in args.getlist(self.name):
+            values = [v.strip() for v in raw.split(",")]
+            if not all(values):
+                raise self.fail(f"has an empty value in {raw!r}")
+            out.extend(values)
+        if self.choices:
+            unknown = sorted(set(out) - set(self.choices))
+            if unknown:
+                raise InvalidQuery(self.name, f"unknown {self.name} {', '.join(unknown)}; "
+                                              f"expected any of: {', '.join(self.choices)}")
+        return out
+
+    # ------------------------------------------------------------------ documenting
+
+    def schema(self, choices: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """JSON Schema of the value (OpenAPI 3.0); ``choices`` overrides the declared ones
+        (e.g. the layers a running server has)."""
+        choices = choices if choices is not None else self.choices
+        if self.kind in ("number", "integer"):
+            out: dict[str, Any] = {"type": self.kind}
+            if self.minimum is not None:
+                out["minimum"] = self.minimum
+                if self.exclusive_minimum:
+                    out["exclusiveMinimum"] = True
+            if self.maximum is not None:
+                out["maximum"] = self.maximum
+        elif self.kind == "boolean":
+            out = {"type": "boolean"}
+        elif self.kind == "choice":
+            out = {"type": "string", "enum": list(choices or ())}
+        elif self.kind == "list":
+            out = {"type": "string"}
+            if choices:
+                out["pattern"] = _list_pattern(choices)
+        elif self.kind == "bbox":
+            out = {"type": "string", "pattern": BBOX_PATTERN}
+        elif self.kind == "datetime":
+            out = {"type": "string", "pattern": TIME_PATTERN}
+        elif self.kind == "code":
+            out = {"type": "string", "pattern": rf"^\d{{{self.digits}}}$"}
+        else:
+            raise ValueError(self.kind)
+        if self.default is not None:
+            out["default"] = self.default
+        return out
+
+    def openapi(self, choices: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The OpenAPI parameter object (in: query)."""
+        return {"name": self.name, "in": "query", "required": self.required,
+                "schema": self.schema(choices), "description": f"{self.zh} · {self.en}"}
+
+
+# ---------------------------------------------------------------------- the declarations
+
+LON = Param("lon", "number", "经度(度,按 coord 坐标系)",
+            "longitude, degrees, in the `coord` system", -180, 180, required=True,
+            unit="decimal degrees")
+LAT = Param("lat", "number", "纬度(度,按 coord 坐标系)",
+            "latitude, degrees, in the `coord` system", -90, 90, required=True,
+            unit="decimal degrees")
+COORD = Param("coord", "choice", "lon/lat 的坐标系:wgs84(GPS,默认)、gcj02(高德、微信)、"
+              "bd09(百度)", "coordinate system of lon/lat: wgs84 (GPS, default), gcj02 (AMap, "
+              "WeChat), bd09 (Baidu)", choices=tuple(c.value for c in CoordSystem))
+#: checked against the layers the running server has (ReadStore.resolve_layers), which
+#: also lists them in the document
+LAYER = Param("layer", "list", "图层,逗号分隔;默认全部", "layer id(s), comma-separated or "
+              "repeated; default all")
+K = Param("k", "integer", "结果数量", "number of results", 1, MAX_K, default=DEFAULT_K)
+MAX_DISTANCE = Param("max_distance_m", "number", "只返回此距离(米)以内的设施",
+                     "only facilities within this many metres", 0, 1e8,
+                     exclusive_minimum=True, unit="metres")
+AMENITY = Param("amenity", "list", "必须具备的设施,逗号分隔时须全部具备",
+                "required amenity (comma-separated for several; all must be present)",
+                choices=tuple(AMENITIES))
+OPEN_NOW = Param("open_now", "boolean", "去掉步行到达时已知关门的设施",
+                 "leave out facilities known to be closed on arrival (walking)", default=False)
+PER_LAYER = Param("per_layer", "boolean", "每个图层各返回 k 个", "k results from each "
+                  "requested layer instead of k in all", default=False)
+TOWN = Param("town", "code", "9 位镇(街)代码:未给 lon/lat 时以其驻地为位置",
+             "9-digit town/street code: its seat is the position when lon/lat are absent",
+             digits=9)
+AT = Param("at", "datetime", "计算开放状态的时间(ISO 8601,默认现在;无时区即北京时间)",
+           "ISO 8601 time to evaluate opening hours at (default now; naive = Asia/Shanghai)")
+BBOX = Param("bbox", "bbox", "范围:最小经度,最小纬度,最大经度,最大纬度(WGS-84 度)",
+             "minlon,minlat,maxlon,maxlat in WGS-84 degrees")
+LAYER_LIMIT = Param("limit", "integer", "最多返回的要素数", "maximum number of features",
+                    1, 10_000, default=10_000)
+OGC_LIMIT = Param("limit", "integer", "每页要素数", "page size", 1, 10_000, default=100)
+OFFSET = Param("offset", "integer", "跳过的要素数", "features to skip", 0, 10**9, default=0)
+FORMAT = Param("f", "choice", "返回格式", "response format", choices=("json", "geojson"))
+
+NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, PER_LAYER, TOWN, AT)
 
 
 def point(args: MultiDict) -> tuple[Point, CoordSystem]:
     """``lon``, ``lat`` in the ``coord`` system, converted to a WGS-84 point."""
-    system = CoordSystem.parse(raw_value(args, "coord"))
-    given = Point.from_params(args.get("lon"), args.get("lat"))
-    lon, lat = to_wgs84(given.lon, given.lat, system)
+    system = CoordSystem(COORD.parse(args) or CoordSystem.WGS84.value)
+    lon, lat = to_wgs84(LON.parse(args), LAT.parse(args), system)
     return Point(lon, lat), system
-
-
-def town_code(args: MultiDict, name: str = "town") -> str | None:
-    """A 9-digit town/street code, checked for form wherever it is given."""
-    raw = raw_value(args, name)
-    if raw is not None and not (len(raw) == 9 and raw.isdigit()):
-        raise InvalidQuery(name, f"{name} must be a 9-digit town/street code, got {raw!r}")
-    return raw
-
-
-def integer(args: MultiDict, name: str, default: int, lo: int, hi: int) -> int:
-    raw = raw_value(args, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise InvalidQuery(name, f"{name} must be an integer from {lo} to {hi}, "
-                                 f"got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise InvalidQuery(name, f"{name} must be an integer from {lo} to {hi}, got {value}")
-    return value
-
-
-def positive_number(args: MultiDict, name: str) -> float | None:
-    raw = raw_value(args, name)
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidQuery(name, f"{name} must be a positive number, got {raw!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidQuery(name, f"{name} must be a positive finite number, got {raw!r}")
-    return value
-
-
-def boolean(args: MultiDict, name: str) -> bool:
-    raw = (raw_value(args, name) or "false").strip().lower()
-    if raw in TRUE:
-        return True
-    if raw in FALSE:
-        return False
-    raise InvalidQuery(name, f"{name} must be true or false, got {args.get(name)!r}")
-
-
-def csv_list(args: MultiDict, name: str) -> list[str]:
-    """Comma-separated values, also accepted as repeated parameters."""
-    out: list[str] = []
-    for raw in args.getlist(name):
-        values = [v.strip() for v in raw.split(",")]
-        if not all(values):
-            raise InvalidQuery(name, f"{name} has an empty value in {raw!r}")
-        out.extend(values)
-    return out
-
-
-def bbox(args: MultiDict, name: str = "bbox") -> tuple[float, float, float, float] | None:
-    """``minlon,minlat,maxlon,maxlat`` in WGS-84 degrees (OGC API order)."""
-    raw = raw_value(args, name)
-    if raw is None:
-        return None
-    parts = raw.split(",")
-    if len(parts) != 4:
-        raise InvalidQuery(name, f"{name} must be four numbers minlon,minlat,maxlon,maxlat, "
-                                 f"got {raw!r}")
-    try:
-        west, south, east, north = (float(p) for p in parts)
-    except ValueError:
-        raise InvalidQuery(name, f"{name} must be four numbers, got {raw!r}") from None
-    if not all(math.isfinite(v) for v in (west, south, east, north)):
-        raise InvalidQuery(name, f"{name} values must be finite, got {raw!r}")
-    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
-        raise InvalidQuery(name, f"{name} must have longitudes in [-180, 180] and "
-                                 f"-90 <= minlat <= maxlat <= 90, got {raw!r}")
-    return west, south, east, north

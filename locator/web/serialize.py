@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..catalog import NearestAnswer
-from ..hours import HoursStatus
-from ..models import Facility, LayerInfo
+from ..hours import DaySchedule, HoursStatus
+from ..models import CollectionInfo, Facility, Feature
 from ..nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
+from ..readstore import FacilityDetails, NearestAnswer
 
 
 def hours_json(status: HoursStatus) -> dict[str, Any]:
@@ -19,8 +19,24 @@ def hours_json(status: HoursStatus) -> dict[str, Any]:
     }
 
 
-def facility_feature(fac: Facility) -> dict[str, Any]:
-    return fac.to_feature()
+def day_json(day: DaySchedule) -> dict[str, Any]:
+    """One local day: ``kind`` holiday / makeup / workday / weekend, ``open`` as
+    ``[["08:30", "12:00"], ...]`` (Asia/Shanghai), ``unknown`` when the hours are not known."""
+    return {"date": day.day.isoformat(), "kind": day.kind,
+            "open": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in day.open_intervals],
+            "unknown": day.unknown}
+
+
+def feature_json(item: Facility | Feature) -> dict[str, Any]:
+    return item.to_feature()
+
+
+def facility_details_json(details: FacilityDetails) -> dict[str, Any]:
+    """The facility page's JSON twin: the Feature, its hours now and the week ahead."""
+    return details.facility.to_feature({
+        "hours": hours_json(details.status),
+        "week": [day_json(d) for d in details.week],
+    })
 
 
 def feature_collection(features: list[dict[str, Any]], **members) -> dict[str, Any]:
@@ -52,6 +68,7 @@ def nearest_json(answer: NearestAnswer, coord: str) -> dict[str, Any]:
     )
 
 
-def layer_info_json(info: LayerInfo) -> dict[str, Any]:
+def layer_info_json(info: CollectionInfo) -> dict[str, Any]:
     return {"id": info.id, "name_zh": info.name_zh, "name_en": info.name_en,
-            "count": info.count, "sample": info.sample, "sources": list(info.sources)}
+            "count": info.count, "sample": info.sample, "sources": list(info.sources),
+            "version": info.version}

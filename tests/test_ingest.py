@@ -6,11 +6,11 @@ import json
 import pytest
 from shapely.geometry import Point, box, shape
 
-from locator.build.reference import build_reference, short_name
-from locator.build.sources import CITY_CODE, DISTRICT_CODES, SourceFiles
+from locator.ingest.reference import build_reference, short_name
+from locator.ingest.sources import CITY_CODE, DISTRICT_CODES, SourceFiles
 from locator.geo.crs import wgs84_to_gcj02
 from locator.geo.distance import geodesic_distance_m
-from locator.store import read_boundaries, read_towns
+from locator.store import read_references
 
 # seven districts side by side, 0.1° wide, WGS-84
 BOXES = {code: box(112.0 + 0.1 * i, 22.5, 112.1 + 0.1 * i, 22.6)
@@ -82,8 +82,10 @@ def test_build_reference_on_tiny_sources(sources, tmp_path):
     assert towns["440703102"].position == "adjusted"
     assert towns["440703103"].position == "approximate"
 
-    city, districts, shapes = read_boundaries(out)
-    read_towns(out, districts)  # the written files read back
+    refs = read_references(out)  # the written files read back, checked as the store does
+    shapes = {f.id: g for f, g in zip(refs["districts"].features, refs["districts"].shapes,
+                                      strict=True)}
+    assert len(refs["towns"].features) == len(refs["town_seats"].features) == len(towns)
     # GCJ-02 undone: the district boxes are where they were drawn, to within a metre
     for code, geom in BOXES.items():
         for x, y in geom.exterior.coords[:-1]:

@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry import shape
 
 from ..geo.distance import from_utm, geometry_to_utm, to_utm
+from .. import registry
 from ..models import SAMPLE_SOURCE
 from ..store import (
     DISTRICTS_FILE,
@@ -32,8 +33,6 @@ from ..store import (
 SEED = 20240929  # the article's date
 #: the article says "700多家" (700-odd) book rooms; the other counts are exact
 COUNTS = {"service_centers": 73, "love_stations": 133, "mothers_rooms": 234, "book_rooms": 706}
-ID_PREFIX = {"service_centers": "sc", "love_stations": "ls", "mothers_rooms": "mr",
-             "book_rooms": "br"}
 #: the article's three named service complexes: town code -> complex name
 SERVICE_COMPLEXES = {
     "440704005": "江海礼乐职工服务综合体",  # 礼乐街道, 江海区
@@ -60,11 +59,6 @@ HOSTS = {
                    ("村委会", "village committee"), ("学校", "school"), ("医院", "hospital"),
                    ("物流园", "logistics park"), ("商会", "chamber of commerce")],
 }
-LAYER_NAME = {"love_stations": ("爱心驿站", "love station"),
-              "mothers_rooms": ("爱心妈妈小屋", "mothers' room"),
-              "book_rooms": ("职工书屋", "worker book room"),
-              "service_centers": ("职工服务中心", "worker service center")}
-
 HOURS = {
     "service_centers": [("Mo-Fr 08:30-12:00,14:30-17:30; PH off", 0.8),
                         ("Mo-Sa 08:30-17:30; PH off", 0.2)],
@@ -168,7 +162,7 @@ def _feature(rng, layer: str, n: int, town: _Town, name: str, name_en: str, addr
              sigma_m: float, extra: dict | None = None) -> dict:
     lon, lat = _place(rng, town, sigma_m)
     props = {
-        "id": f"{ID_PREFIX[layer]}-{n:04d}",
+        "id": f"{registry.BY_ID[layer].id_prefix}-{n:04d}",
         "layer": layer,
         "name": name,
         "name_en": name_en,
@@ -213,7 +207,8 @@ def _service_centers(rng, towns: list[_Town]) -> list[dict]:
 def _hosted_layer(rng, layer: str, towns: list[_Town], total: int, minimum: int) -> list[dict]:
     weights = [URBAN_WEIGHT[layer] if t.urban else 1.0 for t in towns]
     shares = share_out(total, weights, minimum)
-    suffix_zh, suffix_en = LAYER_NAME[layer]
+    decl = registry.BY_ID[layer]
+    suffix_zh, suffix_en = decl.short_zh, decl.short_en
     hosts = HOSTS[layer]
     out = []
     n = 0
@@ -256,5 +251,5 @@ def build_sample(data_dir: Path, out_dir: Path | None = None) -> dict[str, int]:
     out = Path(out_dir or data_dir)
     layers = generate_sample_layers(Path(data_dir))
     for layer_id, features in layers.items():
-        write_feature_collection(out / f"{layer_id}.geojson", features, layer_id)
+        write_feature_collection(out / registry.BY_ID[layer_id].file, features, layer_id)
     return {k: len(v) for k, v in layers.items()}

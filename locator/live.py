@@ -1,0 +1,127 @@
+"""Live data: notice a changed data directory, load it aside, swap it in whole.
+
+A :class:`CatalogHolder` holds the current catalog; requests read ``holder.catalog`` once
+and keep that object to the end, so a swap never shows a request half of each. A
+:class:`DataWatcher` thread polls the data directory's fingerprint (size, mtime and inode
+of each declared file: a few ``stat`` calls a second) and, once a change has settled,
+loads and validates the new data in the background. A valid version replaces the old in
+one assignment; a broken one is refused with one log line naming file, feature and problem,
+and the old data keeps being served. Each process runs its own watcher, so several worker
+processes each pick the change up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+from .catalog import Catalog, load_catalog
+from .errors import DataError
+from .store import fingerprint
+
+log = logging.getLogger("locator.live")
+
+#: how often the watcher looks at the data directory (seconds)
+POLL_INTERVAL_S = 1.0
+
+
+class CatalogHolder:
+    """Holds the current catalog; a reload replaces it in one assignment."""
+
+    def __init__(self, catalog: Catalog, loader: Callable[[Path], Catalog] = load_catalog):
+        self._catalog = catalog
+        self._loader = loader
+        self._lock = threading.Lock()
+        self.refused: DataError | None = None  # the last refused version's problem
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    @property
+    def data_dir(self) -> Path:
+        return self._catalog.data_dir
+
+    def reload(self) -> Catalog:
+        """Read the data directory again and swap it in; on error the current catalog
+        stays and the DataError is raised."""
+        with self._lock:
+            fresh = self._loader(self._catalog.data_dir)
+            self._catalog = fresh  # the one assignment requests can observe
+            self.refused = None
+            return fresh
+
+
+class DataWatcher:
+    """A daemon thread that reloads the holder's catalog when its data directory changes.
+
+    A change is loaded once the fingerprint has been the same for two polls in a row, so a
+    writer that replaces several files one after another is read once, when it is done.
+    Only a weak reference to the holder is kept: the thread ends with the app.
+    """
+
+    def __init__(self, holder: CatalogHolder, interval_s: float = POLL_INTERVAL_S):
+        self._holder = weakref.ref(holder)
+        self._data_dir = holder.data_dir
+        self._interval = interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._force = False
+        self._loaded = fingerprint(self._data_dir)
+        self._thread = threading.Thread(target=self._run, name="locator-data-watcher",
+                                        daemon=True)
+
+    def start(self) -> DataWatcher:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def trigger(self) -> None:
+        """Reload now, even if nothing seems changed (e.g. on SIGHUP)."""
+        self._force = True
+        self._wake.set()
+
+    def _run(self) -> None:
+        pending = None
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            if self._stop.is_set() or self._holder() is None:
+                return
+            current = fingerprint(self._data_dir)
+            if self._force:
+                self._force, pending = False, None
+                self._load(current)
+            elif current == self._loaded:
+                pending = None
+            elif current == pending:  # changed, and settled since the last poll
+                self._load(current)
+                pending = None
+            else:
+                pending = current
+
+    def _load(self, current: tuple) -> None:
+        holder = self._holder()
+        if holder is None:
+            return
+        # whatever the outcome, this version has been looked at: a refused one is not
+        # tried again until the files change once more
+        self._loaded = current
+        old = holder.catalog.version
+        try:
+            fresh = holder.reload()
+        except DataError as exc:
+            holder.refused = exc
+            log.error("data change refused, still serving version %s: %s", old, exc.message)
+            return
+        except Exception:  # never let the watcher die; the old data keeps being served
+            log.exception("data change refused, still serving version %s", old)
+            return
+        log.info("data reloaded: version %s -> %s (%s)", old, fresh.version,
+                    ", ".join(f"{i.id} {i.count}" for i in fresh.collection_infos(True)))

@@ -1,0 +1,145 @@
+"""The one read interface between the data and everything that shows it.
+
+Views, the OGC API and the OpenAPI document see the data only through :class:`ReadStore`.
+The in-memory catalog built from the GeoJSON files (:mod:`locator.catalog`) is its first
+implementation; a database store can be the second. The answers it returns are plain,
+frozen values defined here, so that no caller needs to know which store it has.
+
+Coordinates are WGS-84 ``(lon, lat)`` degrees; distances are metres on the ellipsoid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .hours import DaySchedule, HoursStatus
+from .models import CollectionInfo, District, Facility, Feature, Point, Town
+from .nearest import Nearby, NearestQuery
+
+#: a bounding box ``(west, south, east, north)`` in WGS-84 degrees; west > east crosses
+#: the antimeridian
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a collection: ``matched`` features in all, ``features`` from ``offset``."""
+
+    matched: int
+    offset: int
+    features: tuple[Facility | Feature, ...]
+
+
+@dataclass(frozen=True)
+class NearestAnswer:
+    """A nearest query's answer, with whether the point lies in the service area."""
+
+    point: Point
+    results: list[Nearby]
+    in_service_area: bool
+    distance_to_service_area_m: float
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FacilityDetails:
+    """A facility with its hours now and its week ahead (the facility page and its twin)."""
+
+    facility: Facility
+    layer: CollectionInfo
+    status: HoursStatus
+    week: list[DaySchedule]
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PhoneView:
+    """What the phone page shows: the layers, the town picker and, when a position is
+    known, the nearest of each layer."""
+
+    layers: list[CollectionInfo]
+    towns_by_district: list[tuple[District, list[Town]]]
+    answer: NearestAnswer | None = None
+    town: Town | None = None  # the town picked, when the position is its seat
+
+    @property
+    def any_sample(self) -> bool:
+        return any(i.sample for i in self.layers)
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What the overview map draws: each facility layer with its features, and the
+    district outlines generalised for city scale (shapely, WGS-84)."""
+
+    layers: list[tuple[CollectionInfo, tuple[Facility, ...]]]
+    district_outlines: dict[str, Any] = field(repr=False)
+
+    @property
+    def any_sample(self) -> bool:
+        return any(info.sample for info, _ in self.layers)
+
+
+class ReadStore(Protocol):
+    """Read access to the collections, the same whichever store holds them."""
+
+    @property
+    def version(self) -> str:
+        """Changes whenever any collection's data changes (for ETags and caches)."""
+        ...
+
+    def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
+        """Every collection present, in display order."""
+        ...
+
+    def collection_info(self, collection_id: str, param: str = "collectionId"
+                        ) -> CollectionInfo:
+        """One collection; LayerNotFound naming ``param`` when there is none."""
+        ...
+
+    def extent(self, collection_id: str) -> BBox | None:
+        """The collection's bounding box, None when it is empty."""
+        ...
+
+    def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
+        """A feature by id: in ``collection_id``, or among all facilities when None."""
+        ...
+
+    def page(self, collection_id: str, bbox: BBox | None, limit: int | None,
+             offset: int = 0) -> Page:
+        """Features whose geometry intersects ``bbox``, in collection order, paged."""
+        ...
+
+    def resolve_layers(self, requested: list[str] | None, param: str = "layer"
+                       ) -> tuple[str, ...]:
+        """Check facility layer ids named by a query parameter (InvalidQuery naming
+        ``param`` for an unknown one); None or empty means every facility layer."""
+        ...
+
+    def town_position(self, code: str) -> Point:
+        """The seat of a town/street, for a worker who picks a town instead of GPS."""
+        ...
+
+    def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        """The k nearest facilities over the query's layers."""
+        ...
+
+    def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        """k nearest from each of the query's layers, in the query's layer order."""
+        ...
+
+    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
+        """A facility with its hours at ``now`` and the 7 days from ``now``."""
+        ...
+
+    def phone_view(self, query: NearestQuery | None, now: dt.datetime,
+                   town_code: str | None = None) -> PhoneView:
+        """Everything the phone page shows, with the nearest of each layer when asked;
+        ``town_code`` names the town whose seat the query's position is."""
+        ...
+
+    def map_view(self) -> MapView:
+        """Everything the overview map draws."""
+        ...
