@@ -86,10 +86,13 @@ def wait_for(url: str, proc, timeout_s: float = 30.0) -> None:
 
 
 @contextmanager
-def serve(data_dir: Path | None = None, tiles: str | None = None):
+def serve(data_dir: Path | None = None, tiles: str | None = None, log: Path | None = None,
+          command: list[str] | None = None, cwd: Path | None = None):
     """`locator serve` (waitress) on 127.0.0.1 in its own process; yields its base URL.
 
     A separate process, not a thread: GDAL holds the GIL while it waits for HTTP answers.
+    ``log`` receives the server's standard error; ``command`` replaces the `locator`
+    executable (e.g. one installed elsewhere), run in ``cwd``.
     """
     import os
     import subprocess
@@ -97,14 +100,15 @@ def serve(data_dir: Path | None = None, tiles: str | None = None):
 
     port = free_port()
     locator = str(Path(sys.executable).with_name("locator"))
-    cmd = [locator, "serve", "--port", str(port)]
+    cmd = (command or [locator]) + ["serve", "--port", str(port)]
     if data_dir:
         cmd += ["--data-dir", str(data_dir)]
     env = dict(os.environ)
     env.pop("LOCATOR_DATA_DIR", None)
     if tiles:
         env["LOCATOR_TILES"] = tiles
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    err = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=cwd)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/api/v1/health", proc)
@@ -112,6 +116,8 @@ def serve(data_dir: Path | None = None, tiles: str | None = None):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if log:
+            err.close()
 
 
 @pytest.fixture(scope="session")

@@ -27,3 +27,21 @@ def random_index(layer_id: str, n: int, seed: int, props_fn=None, prefix: str = 
     lons = rng.uniform(111.9, 113.3, n).round(6)
     lats = rng.uniform(21.4, 22.9, n).round(6)
     return build_index(make_layer(layer_id, lons, lats, props_fn, prefix))
+
+
+PROBLEM_TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+                  406: "Not Acceptable", 500: "Internal Server Error"}
+
+
+def assert_problem(resp, status: int, param: str | None = None) -> dict:
+    """The one error shape (RFC 9457 problem+json), whatever raised the error."""
+    assert resp.status_code == status, resp.get_data(as_text=True)[:300]
+    assert resp.mimetype == "application/problem+json"
+    body = resp.get_json()
+    assert set(body) >= {"type", "title", "status", "detail"}
+    assert body["status"] == status and body["title"] == PROBLEM_TITLES[status]
+    assert body["type"].startswith("https://locator.invalid/problems/")
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert body.get("param") == param
+    assert "Traceback" not in resp.get_data(as_text=True)
+    return body

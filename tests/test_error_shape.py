@@ -1,9 +1,14 @@
-"""The one JSON error body (RFC 9457 problem+json), pinned."""
+"""The one JSON error body (RFC 9457 problem+json), pinned, for every error source."""
+
+import logging
+
+import pytest
+
+from .helpers import assert_problem
 
 
 def test_problem_json_shape(client):
     resp = client.get("/api/v1/nearest?lon=113&lat=22&k=99")
-    assert resp.status_code == 400
     assert resp.headers["Content-Type"] == "application/problem+json"
     assert resp.get_json() == {
         "type": "https://locator.invalid/problems/invalid-parameter",
@@ -14,7 +19,43 @@ def test_problem_json_shape(client):
     }
 
 
-def test_unexpected_errors_hide_the_traceback(app, monkeypatch):
+SOURCES = [
+    # (method, url, headers, status, param)
+    ("GET", "/api/v1/nearest?lon=113&lat=22&k=99", {}, 400, "k"),
+    ("GET", "/api/v1/nearest?lon=113&lat=22&layer=toilets", {}, 400, "layer"),
+    ("GET", "/api/v1/layers/love_stations?bbox=1,2", {}, 400, "bbox"),
+    ("GET", "/ogc/collections/districts/items?limit=0", {}, 400, "limit"),
+    ("GET", "/ogc/collections?f=html", {}, 400, "f"),
+    ("GET", "/api/v1/facilities/nope", {}, 404, None),
+    ("GET", "/api/v1/layers/nope", {}, 404, "layer"),
+    ("GET", "/ogc/collections/nope/items", {}, 404, "collectionId"),
+    ("GET", "/ogc/collections/districts/items/999999", {}, 404, None),
+    ("GET", "/api/v1/no-such-endpoint", {}, 404, None),
+    ("POST", "/api/v1/nearest?lon=113&lat=22", {}, 405, None),
+    ("DELETE", "/ogc/collections", {}, 405, None),
+    ("GET", "/api/v1/layers", {"Accept": "text/csv"}, 406, "Accept"),
+    ("GET", "/ogc/collections/towns/items", {"Accept": "application/gml+xml"}, 406, "Accept"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "status", "param"), SOURCES,
+                         ids=[f"{s[3]}-{s[1][:40]}" for s in SOURCES])
+def test_every_error_source_answers_problem_json(client, method, url, headers, status, param):
+    assert_problem(client.open(url, method=method, headers=headers), status, param)
+
+
+def test_405_says_what_is_allowed(client):
+    resp = client.post("/api/v1/nearest?lon=113&lat=22")
+    assert "GET" in resp.headers["Allow"]
+
+
+def test_json_is_served_to_clients_that_accept_it(client):
+    for accept in ("application/json", "application/geo+json", "*/*",
+                   "text/html,application/xhtml+xml,*/*;q=0.8"):
+        assert client.get("/api/v1/layers", headers={"Accept": accept}).status_code == 200
+
+
+def test_unexpected_errors_are_500_with_the_trace_in_the_log(app, monkeypatch, caplog):
     from locator.catalog import Catalog
 
     def boom(self, *args):
@@ -22,9 +63,13 @@ def test_unexpected_errors_hide_the_traceback(app, monkeypatch):
 
     monkeypatch.setattr(Catalog, "nearest", boom)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    caplog.set_level(logging.ERROR, logger="locator.web.errors")
     resp = app.test_client().get("/api/v1/nearest?lon=113&lat=22")
-    assert resp.status_code == 500
-    assert resp.get_json() == {"type": "https://locator.invalid/problems/internal-error",
-                               "title": "Internal Server Error", "status": 500,
-                               "detail": "internal server error"}
-    assert b"secret" not in resp.data and b"Traceback" not in resp.data
+    body = assert_problem(resp, 500)
+    assert body == {"type": "https://locator.invalid/problems/internal-error",
+                    "title": "Internal Server Error", "status": 500,
+                    "detail": "internal server error"}
+    assert b"secret" not in resp.data
+    (record,) = [r for r in caplog.records if r.name == "locator.web.errors"]
+    assert record.exc_info and "secret internals" in str(record.exc_info[1])
+    assert "GET /api/v1/nearest" in record.getMessage()
