@@ -13,12 +13,19 @@ serve: $(VENV)/.installed
 test: $(VENV)/.installed-test browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Browser tests drive Debian's Chromium (never a downloaded one); CJK fonts for screenshots.
+# Browser tests drive Debian's Chromium (never a downloaded one) and need a CJK font for
+# the pages' Chinese; each is installed when missing, whether or not the other is there.
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; for pkg in $(BROWSER_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing from Debian:$$missing"; \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
@@ -39,6 +46,7 @@ $(VENV)/.installed-test: $(VENV)/.created pyproject.toml
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check locator tests bench
+	$(BIN)/mypy
 
 validate: $(VENV)/.installed
 	$(BIN)/locator validate

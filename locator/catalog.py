@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,6 +234,10 @@ def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None,
     return Page(int(positions.size), offset, tuple(features[i] for i in chosen))
 
 
+def _positions(features: Sequence[Facility | Feature]) -> dict[str, int]:
+    return {f.id: i for i, f in enumerate(features)}
+
+
 def load_catalog(data_dir: Path | str) -> Catalog:
     """Read and validate ``data_dir`` and build the per-layer indexes."""
     geodata = read_geodata(data_dir)
@@ -245,8 +250,7 @@ def load_catalog(data_dir: Path | str) -> Catalog:
     outlines = {code: shapely.set_precision(
                     shapely.simplify(geom, 0.001, preserve_topology=True), 1e-5)
                 for code, geom in geodata.district_shapes.items()}
-    positions = {cid: {f.id: i for i, f in enumerate(coll.features)}
-                 for cid, coll in geodata.collections.items()}
+    positions = {cid: _positions(coll.features) for cid, coll in geodata.collections.items()}
     infos = {cid: coll.info() for cid, coll in geodata.collections.items()}
     return Catalog(geodata, indexes, union, ServiceArea(city, outline), by_id, outlines,
                    positions, infos)

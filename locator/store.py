@@ -514,7 +514,7 @@ def read_geodata(data_dir: Path | str) -> Geodata:
 def fingerprint(data_dir: Path | str) -> tuple:
     """A cheap signature of the data directory's declared files (name, size, mtime, inode):
     it changes when any of them is replaced, written or removed."""
-    out = []
+    out: list[tuple] = []
     for decl in registry.BY_ID.values():
         try:
             st = os.stat(Path(data_dir) / decl.file)

@@ -12,7 +12,7 @@ import pytest
 from locator.web import DEFAULT_DATA_DIR, create_app
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REFERENCE_FILES = ("city.geojson", "districts.geojson", "towns.geojson", "town_areas.geojson")
 
 

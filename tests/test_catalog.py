@@ -3,8 +3,8 @@
 import pytest
 
 from locator.catalog import load_catalog
-from locator.live import CatalogHolder
 from locator.errors import DataError, InvalidQuery
+from locator.live import CatalogHolder
 from locator.models import Point
 
 from .conftest import facility, write_layer

@@ -9,11 +9,11 @@ import pytest
 import shapely
 from shapely.geometry import Point, shape
 
-from locator.ingest.sample import COUNTS, SERVICE_COMPLEXES
 from locator.geo.distance import geodesic_distance_m, geometry_to_utm
+from locator.ingest.sample import COUNTS, SERVICE_COMPLEXES
 from locator.web import DEFAULT_DATA_DIR
 
-from .conftest import SHARED
+from .conftest import FIXTURES
 
 DISTRICTS = {"440703", "440704", "440705", "440781", "440783", "440784", "440785"}
 
@@ -65,7 +65,7 @@ def test_73_towns_with_codes_in_their_districts(towns, district_shapes):
 
 
 def test_towns_agree_with_the_independent_crosscheck(towns):
-    with open(SHARED / "reference" / "towns-geonames-crosscheck.csv", encoding="utf-8") as fh:
+    with open(FIXTURES / "towns-geonames-crosscheck.csv", encoding="utf-8") as fh:
         rows = {r["code"]: r for r in csv.DictReader(fh)}
     assert set(rows) == set(towns)
     for code, row in rows.items():

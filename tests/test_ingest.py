@@ -6,10 +6,10 @@ import json
 import pytest
 from shapely.geometry import Point, box, shape
 
-from locator.ingest.reference import build_reference, short_name
-from locator.ingest.sources import CITY_CODE, DISTRICT_CODES, SourceFiles
 from locator.geo.crs import wgs84_to_gcj02
 from locator.geo.distance import geodesic_distance_m
+from locator.ingest.reference import build_reference, short_name
+from locator.ingest.sources import CITY_CODE, DISTRICT_CODES, SourceFiles
 from locator.store import read_references
 
 # seven districts side by side, 0.1° wide, WGS-84

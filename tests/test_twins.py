@@ -14,7 +14,8 @@ def twin_of(client, url: str):
     (href,) = LINK.findall(resp.headers["Link"])
     html = resp.get_data(as_text=True)
     head = html.split("</head>")[0]
-    assert f'<link rel="alternate" type="application/json" href="{href.replace("&", "&amp;")}">' in head
+    escaped = href.replace("&", "&amp;")
+    assert f'<link rel="alternate" type="application/json" href="{escaped}">' in head
     twin = client.get(href)
     assert twin.status_code == 200
     return html, twin.get_json()

@@ -168,10 +168,11 @@ def place_missing_seats(towns: list[TownRecord], districts_utm: dict) -> None:
             continue
         zone = districts_utm[town.district_code]
         minx, miny, maxx, maxy = zone.bounds
-        gx, gy = np.meshgrid(np.arange(minx, maxx, GRID_M), np.arange(miny, maxy, GRID_M))
-        gx, gy = gx.ravel(), gy.ravel()
-        inside = shapely.contains_xy(zone, gx, gy)
-        gx, gy = gx[inside], gy[inside]
+        mesh_x, mesh_y = np.meshgrid(np.arange(minx, maxx, GRID_M),
+                                     np.arange(miny, maxy, GRID_M))
+        all_x, all_y = mesh_x.ravel(), mesh_y.ravel()
+        inside = shapely.contains_xy(zone, all_x, all_y)
+        gx, gy = all_x[inside], all_y[inside]
         if gx.size == 0:
             raise BuildError(f"no grid point inside district {town.district_code}")
         to_edge = shapely.distance(zone.boundary, shapely.points(gx, gy))
@@ -183,6 +184,13 @@ def place_missing_seats(towns: list[TownRecord], districts_utm: dict) -> None:
         town.note = ("no seat point in any source found; placed at the centre of the largest "
                      "circle in its district that avoids the boundary and all other seats")
         known = np.vstack([known, [gx[best], gy[best]]])
+
+
+def _seat(town: TownRecord) -> list[float]:
+    """The seat as rounded ``[lon, lat]``; every town has one once placed."""
+    if town.lon is None or town.lat is None:
+        raise BuildError(f"town {town.code} {town.name} has no seat")
+    return [round(town.lon, COORD_DECIMALS), round(town.lat, COORD_DECIMALS)]
 
 
 def town_areas(towns: list[TownRecord], districts_utm: dict) -> dict[str, object]:
@@ -240,8 +248,7 @@ def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
                        "district_code": t.district_code, "position": t.position,
                        "geonameid": t.geonameid, "matched_on": t.matched_on or None,
                        "note": t.note or None},
-        "geometry": {"type": "Point", "coordinates": [round(t.lon, COORD_DECIMALS),
-                                                      round(t.lat, COORD_DECIMALS)]},
+        "geometry": {"type": "Point", "coordinates": _seat(t)},
     } for t in towns], "towns")
     write_feature_collection(out_dir / TOWN_AREAS_FILE, [{
         "type": "Feature",

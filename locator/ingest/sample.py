@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
 from shapely.geometry import shape
 
-from ..geo.distance import from_utm, geometry_to_utm, to_utm
 from .. import registry
+from ..geo.distance import from_utm, geometry_to_utm, to_utm
 from ..models import SAMPLE_SOURCE
 from ..store import (
     DISTRICTS_FILE,
@@ -161,7 +162,7 @@ def _amenities(rng: np.random.Generator, layer: str) -> list[str] | None:
 def _feature(rng, layer: str, n: int, town: _Town, name: str, name_en: str, address: str,
              sigma_m: float, extra: dict | None = None) -> dict:
     lon, lat = _place(rng, town, sigma_m)
-    props = {
+    props: dict[str, Any] = {
         "id": f"{registry.BY_ID[layer].id_prefix}-{n:04d}",
         "layer": layer,
         "name": name,

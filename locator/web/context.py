@@ -27,9 +27,10 @@ def holder() -> CatalogHolder:
 def catalog() -> ReadStore:
     """The catalog of this request: read from the holder once, then the same object to
     the end of the request, so a data swap in between never mixes two versions."""
-    cat = g.get("locator_catalog")
+    cat: ReadStore | None = g.get("locator_catalog")
     if cat is None:
-        cat = g.locator_catalog = holder().catalog
+        cat = holder().catalog  # mypy checks here that the catalog is a ReadStore
+        g.locator_catalog = cat
     return cat
 
 
@@ -48,7 +49,8 @@ def cacheable(body: Any, mimetype: str, version: str, max_age: int = 300,
     resp.set_etag(tag)
     resp.cache_control.public = True
     resp.cache_control.max_age = max_age
-    return resp.make_conditional(request)
+    resp.make_conditional(request)
+    return resp
 
 
 def link_alternate(resp: Response, href: str, mimetype: str = "application/json") -> Response:

@@ -41,6 +41,7 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
     bad = _problem_response("invalid parameter (the `param` member names it)")
     missing = _problem_response("unknown layer, collection or feature")
     not_acceptable = _problem_response("none of the media types in Accept can be served")
+    per_layer_max = int(params.K.maximum or 1) * max(1, len(layer_ids))
     not_modified = {"description": "not modified (If-None-Match matched the ETag)"}
     etag_headers = {"ETag": {"schema": {"type": "string"}},
                     "Cache-Control": {"schema": {"type": "string"}}}
@@ -49,7 +50,7 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
     def with_headers(resp: dict) -> dict:
         return {**resp, "headers": etag_headers}
 
-    paths = {
+    paths: dict[str, dict[str, dict]] = {
         "/api/v1/health": {"get": {
             "summary": "Liveness check", "operationId": "health",
             "responses": {"200": {"description": "the service is up", "content": {
@@ -220,7 +221,7 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
                     "zh": {"type": "string"}, "en": {"type": "string"}}},
                 "numberReturned": {"type": "integer"},
                 # k in all, or k from each layer with per_layer=true
-                "features": {"type": "array", "maxItems": int(params.K.maximum or 1) * max(1, len(layer_ids)),
+                "features": {"type": "array", "maxItems": per_layer_max,
                              "items": {"$ref": "#/components/schemas/NearbyFacility"}}}},
         "Landing": {"type": "object", "required": ["links"], "properties": {
             "title": {"type": "string"}, "description": {"type": "string"}, "links": links}},
