@@ -74,7 +74,7 @@ def parse_nearest(cat: ReadStore, args: MultiDict, default_k: int | None = None
                   ) -> NearestRequest:
     """Parse the nearest parameters (shared by the API and the phone page)."""
     town = params.TOWN.parse(args)
-    if args.get("lon") is None and args.get("lat") is None and town:
+    if "lon" not in args and "lat" not in args and town:
         pt, system = cat.town_position(town), params.CoordSystem.WGS84
     else:
         pt, system = params.point(args)

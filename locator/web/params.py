@@ -73,8 +73,10 @@ class Param:
     def raw(self, args: MultiDict) -> str | None:
         """The parameter's text, None when absent. Present but empty is an error: an API
         client that sends ``k=`` meant something and should hear that it did not arrive."""
-        raw = args.get(self.name)
-        if raw is not None and raw.strip() == "":
+        if self.name not in args:  # args.get raises and catches a KeyError when absent
+            return None
+        raw = args[self.name]
+        if raw.strip() == "":
             raise InvalidQuery(self.name, f"{self.name} is empty; leave it out or give a value")
         return raw
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from ..hours import DaySchedule, HoursStatus
@@ -10,12 +12,19 @@ from ..nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
 from ..readstore import FacilityDetails, NearestAnswer
 
 
+@lru_cache(maxsize=4096)
+def _iso_minutes(when: dt.datetime | None) -> str | None:
+    # the same few times recur in every answer (the query's time, the next change of a
+    # handful of expressions): formatting them once saves a tenth of a nearest request
+    return when.isoformat(timespec="minutes") if when else None
+
+
 def hours_json(status: HoursStatus) -> dict[str, Any]:
     return {
         "state": status.state,
-        "at": status.at.isoformat(timespec="minutes"),
-        "opens_at": status.opens_at.isoformat(timespec="minutes") if status.opens_at else None,
-        "closes_at": status.closes_at.isoformat(timespec="minutes") if status.closes_at else None,
+        "at": _iso_minutes(status.at),
+        "opens_at": _iso_minutes(status.opens_at),
+        "closes_at": _iso_minutes(status.closes_at),
     }
 
 
