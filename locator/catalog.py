@@ -17,7 +17,7 @@ from shapely.geometry import Point as ShapelyPoint
 from shapely.ops import nearest_points
 
 from . import registry
-from .errors import FacilityNotFound, FeatureNotFound, InvalidQuery, LayerNotFound
+from .errors import FacilityNotFound, FeatureNotFound, InvalidQuery, LayerNotFound, shown
 from .geo.distance import geod
 from .hours import hours_status, week_schedule
 from .models import CollectionInfo, District, Facility, Feature, Point, Town
@@ -111,7 +111,7 @@ class Catalog:
             return tuple(self.geodata.layers)
         for layer in requested:
             if layer not in self.geodata.layers:
-                raise InvalidQuery(param, f"unknown layer {layer!r}; valid layers: "
+                raise InvalidQuery(param, f"unknown layer {shown(layer)}; valid layers: "
                                           f"{', '.join(self.geodata.layers)}",
                                    list(self.geodata.layers))
         return tuple(dict.fromkeys(requested))
@@ -133,7 +133,7 @@ class Catalog:
     def town_position(self, code: str) -> Point:
         town = self.geodata.towns.get(code)
         if town is None:
-            raise InvalidQuery("town", f"unknown town code {code!r}; expected one of the "
+            raise InvalidQuery("town", f"unknown town code {shown(code)}; expected one of the "
                                        f"{len(self.geodata.towns)} 9-digit codes of Jiangmen")
         return Point(town.lon, town.lat)
 
@@ -150,8 +150,8 @@ class Catalog:
         return PhoneView(self.collection_infos(facilities_only=True), self.towns_by_district(),
                          answer, town)
 
-    def map_view(self) -> MapView:
-        return MapView([(self.infos[lid], layer.facilities)
+    def map_view(self, max_points: int) -> MapView:
+        return MapView([(self.infos[lid], _thin(layer.facilities, max_points))
                         for lid, layer in self.geodata.layers.items()], self.district_outlines)
 
     # ------------------------------------------------------------------ helpers
@@ -181,7 +181,7 @@ class Catalog:
     def _check_layers(self, query: NearestQuery) -> None:
         for layer in query.layers:
             if layer not in self.indexes:
-                raise InvalidQuery("layer", f"unknown layer {layer!r}; valid layers: "
+                raise InvalidQuery("layer", f"unknown layer {shown(layer)}; valid layers: "
                                             f"{', '.join(self.indexes)}")
 
     def _answer(self, query: NearestQuery, results: list[Nearby],
@@ -232,6 +232,16 @@ def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None,
     end = None if limit is None else offset + limit
     chosen = positions[offset:end]
     return Page(int(positions.size), offset, tuple(features[i] for i in chosen))
+
+
+def _thin(features: tuple[Facility, ...], most: int) -> tuple[Facility, ...]:
+    """All features, or ``most`` of them drawn at random with a fixed seed (in file order):
+    an even sample keeps the density pattern a planner reads from a map, where every n-th
+    feature of a file sorted by town would not."""
+    if len(features) <= most:
+        return features
+    keep = np.sort(np.random.default_rng(0).choice(len(features), most, replace=False))
+    return tuple(features[i] for i in keep)
 
 
 def _positions(features: Sequence[Facility | Feature]) -> dict[str, int]:

@@ -37,8 +37,19 @@ def cli() -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
               envvar="LOCATOR_PORT")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--connection-limit", default=1000, show_default=True,
+              type=click.IntRange(10, 100_000), envvar="LOCATOR_CONNECTION_LIMIT",
+              help="Open connections at most (env LOCATOR_CONNECTION_LIMIT).")
+@click.option("--idle-timeout", default=10, show_default=True, type=click.IntRange(1, 3600),
+              envvar="LOCATOR_IDLE_TIMEOUT",
+              help="Seconds a connection may send nothing before it is closed "
+                   "(env LOCATOR_IDLE_TIMEOUT).")
+@click.option("--max-body-mb", default=4.0, show_default=True,
+              type=click.FloatRange(0.01, 1024), envvar="LOCATOR_MAX_BODY_MB",
+              help="Largest request body in MiB (env LOCATOR_MAX_BODY_MB).")
 @DATA_DIR_OPTION
-def serve(host: str, port: int, threads: int, data_dir: Path | None) -> None:
+def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeout: int,
+          max_body_mb: float, data_dir: Path | None) -> None:
     """Serve the app with waitress (a production WSGI server).
 
     The data directory is watched: changed files are loaded, validated and swapped in
@@ -47,8 +58,8 @@ def serve(host: str, port: int, threads: int, data_dir: Path | None) -> None:
     import logging
     import signal
 
-    from waitress import serve as waitress_serve
-
+    from .server import Limits
+    from .server import serve as run_server
     from .web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
@@ -63,7 +74,8 @@ def serve(host: str, port: int, threads: int, data_dir: Path | None) -> None:
         signal.signal(signal.SIGHUP, lambda *_: watcher.trigger())
     click.echo(f"locator: serving {app.config['DATA_DIR']} (version "
                f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="locator")
+    run_server(app, host, port, threads, Limits(connection_limit, idle_timeout,
+                                                max_body_bytes=int(max_body_mb * 2**20)))
 
 
 @cli.command()

@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 
+#: how much of a bad value an error message repeats
+SHOWN_CHARS = 100
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """``repr`` of a value for an error message, cut to ``limit`` characters: a client that
+    sends 100 KB of junk does not get it echoed back."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(str(value))} characters)"
+
+
 class LocatorError(Exception):
     """Root of every error the domain raises on purpose."""
 
@@ -31,7 +44,7 @@ class LayerNotFound(LocatorError):
     kind = "layer-not-found"
 
     def __init__(self, layer: str, valid: list[str], param: str = "layer"):
-        super().__init__(f"unknown layer {layer!r}; valid layers: {', '.join(valid)}")
+        super().__init__(f"unknown layer {shown(layer)}; valid layers: {', '.join(valid)}")
         self.layer = layer
         self.valid = valid
         self.param = param
@@ -44,7 +57,7 @@ class FeatureNotFound(LocatorError):
 
     def __init__(self, feature_id: str, collection_id: str | None = None):
         where = f" in collection {collection_id!r}" if collection_id else ""
-        super().__init__(f"no feature with id {feature_id!r}{where}")
+        super().__init__(f"no feature with id {shown(feature_id)}{where}")
         self.feature_id = feature_id
         self.collection_id = collection_id
 
@@ -56,7 +69,7 @@ class FacilityNotFound(FeatureNotFound):
 
     def __init__(self, facility_id: str):
         super().__init__(facility_id)
-        self.message = f"no facility with id {facility_id!r}"
+        self.message = f"no facility with id {shown(facility_id)}"
         self.args = (self.message,)
         self.facility_id = facility_id
 

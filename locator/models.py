@@ -49,24 +49,6 @@ class Point:
         if not -90.0 <= self.lat <= 90.0:
             raise InvalidQuery("lat", f"lat must be between -90 and 90, got {self.lat}")
 
-    @classmethod
-    def from_params(cls, lon: str | None, lat: str | None) -> Point:
-        """Parse query-string values into a point, naming the bad parameter on error."""
-        return cls(_parse_coord("lon", lon), _parse_coord("lat", lat))
-
-
-def _parse_coord(name: str, raw: str | None) -> float:
-    if raw is None or raw.strip() == "":
-        raise InvalidQuery(name, f"{name} is required (decimal degrees)")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidQuery(name, f"{name} must be a number in decimal degrees, "
-                                 f"got {raw!r}") from None
-    if not math.isfinite(value):
-        raise InvalidQuery(name, f"{name} must be a finite number, got {raw!r}")
-    return value
-
 
 @dataclass(frozen=True, slots=True)
 class Facility:

@@ -71,7 +71,8 @@ class PhoneView:
 
 @dataclass(frozen=True)
 class MapView:
-    """What the overview map draws: each facility layer with its features, and the
+    """What the overview map draws: each facility layer with the features drawn (all of
+    them, or an even sample when the layer holds more than the map can carry), and the
     district outlines generalised for city scale (shapely, WGS-84)."""
 
     layers: list[tuple[CollectionInfo, tuple[Facility, ...]]]
@@ -80,6 +81,11 @@ class MapView:
     @property
     def any_sample(self) -> bool:
         return any(info.sample for info, _ in self.layers)
+
+    @property
+    def thinned(self) -> list[tuple[CollectionInfo, int]]:
+        """The layers not drawn whole, with how many of their features are drawn."""
+        return [(info, len(shown)) for info, shown in self.layers if len(shown) < info.count]
 
 
 class ReadStore(Protocol):
@@ -140,6 +146,6 @@ class ReadStore(Protocol):
         ``town_code`` names the town whose seat the query's position is."""
         ...
 
-    def map_view(self) -> MapView:
-        """Everything the overview map draws."""
+    def map_view(self, max_points: int) -> MapView:
+        """Everything the overview map draws, at most ``max_points`` per layer."""
         ...

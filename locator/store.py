@@ -452,9 +452,16 @@ def _make_layer(layer_id: str, facilities: list[Facility], digest: str) -> Facil
 
 
 def layer_files(data_dir: Path) -> dict[str, Path]:
-    """The facility layer files present in ``data_dir``, in registry order."""
-    return {c.id: data_dir / c.file for c in registry.FACILITIES
-            if (data_dir / c.file).exists()}
+    """The facility layer files of ``data_dir``, in registry order. Every declared layer
+    must have its file: a layer meant to be empty says so with an empty FeatureCollection,
+    so that a file lost in a copy is an error, not a layer silently gone."""
+    return {c.id: data_dir / c.file for c in registry.FACILITIES}
+
+
+def _missing_layer(path: Path) -> DataError:
+    return DataError(path.name, "file not found: every declared layer needs its file (write "
+                                'an empty FeatureCollection, {"type": "FeatureCollection", '
+                                '"features": []}, for a layer that is meant to be empty)')
 
 
 def _context(refs: dict[str, ReferenceCollection]):
@@ -474,6 +481,9 @@ def validate_data_dir(data_dir: Path) -> tuple[list[LayerReport], list[DataError
     seen: dict[str, str] = {}
     reports = []
     for layer_id, path in layer_files(data_dir).items():
+        if not path.exists() and not path.is_symlink():
+            reports.append(LayerReport(layer_id, path.name, problems=[_missing_layer(path)]))
+            continue
         facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen)
         reports.append(LayerReport(layer_id, path.name, len(facilities),
                                    _sources(f.properties for f in facilities), problems))
@@ -500,6 +510,8 @@ def read_geodata(data_dir: Path | str) -> Geodata:
     seen: dict[str, str] = {}
     found: dict[str, AnyCollection] = dict(refs)
     for layer_id, path in layer_files(data_dir).items():
+        if not path.exists() and not path.is_symlink():
+            raise _missing_layer(path)
         data = _read_bytes(path)
         facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen,
                                            data)

@@ -52,9 +52,12 @@ def write_layer(data_dir: Path, layer: str, features: list[dict]) -> Path:
 
 @pytest.fixture()
 def data_dir(tmp_path: Path) -> Path:
-    """The real reference layers plus one tiny, valid facility layer."""
+    """The real reference layers plus one tiny, valid facility layer (the other layers
+    present and empty)."""
     for name in REFERENCE_FILES:
         shutil.copy(DEFAULT_DATA_DIR / name, tmp_path / name)
+    for layer in ("mothers_rooms", "service_centers", "book_rooms"):
+        write_layer(tmp_path, layer, [])
     write_layer(tmp_path, "love_stations", [
         facility("t-1", 113.0726, 22.5761),
         facility("t-2", 113.0800, 22.5800),
@@ -87,7 +90,8 @@ def wait_for(url: str, proc, timeout_s: float = 30.0) -> None:
 
 @contextmanager
 def serve(data_dir: Path | None = None, tiles: str | None = None, log: Path | None = None,
-          command: list[str] | None = None, cwd: Path | None = None):
+          command: list[str] | None = None, cwd: Path | None = None,
+          env_extra: dict[str, str] | None = None):
     """`locator serve` (waitress) on 127.0.0.1 in its own process; yields its base URL.
 
     A separate process, not a thread: GDAL holds the GIL while it waits for HTTP answers.
@@ -107,6 +111,7 @@ def serve(data_dir: Path | None = None, tiles: str | None = None, log: Path | No
     env.pop("LOCATOR_DATA_DIR", None)
     if tiles:
         env["LOCATOR_TILES"] = tiles
+    env.update(env_extra or {})
     err = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=cwd)
     base = f"http://127.0.0.1:{port}"

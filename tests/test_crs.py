@@ -51,16 +51,3 @@ def test_to_and_from_dispatch():
     for system in CoordSystem:
         back = crs.to_wgs84(*crs.from_wgs84(lon, lat, system), system)
         assert geodesic_distance_m(*back, lon, lat) < 1.0
-
-
-@pytest.mark.parametrize("raw", ["WGS84", "gcj02", " bd09 "])
-def test_parse_coord_system(raw):
-    assert CoordSystem.parse(raw).value == raw.strip().lower()
-
-
-def test_parse_coord_system_default_and_error():
-    assert CoordSystem.parse(None) is CoordSystem.WGS84
-    with pytest.raises(InvalidQuery) as err:
-        CoordSystem.parse("mercator")
-    assert err.value.param == "coord"
-    assert "wgs84, gcj02, bd09" in err.value.message

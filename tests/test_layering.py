@@ -18,7 +18,7 @@ RANKS = {
     "ingest": 2,
     "maps": 3,
     "web": 4,
-    "cli": 5,
+    "cli": 5, "server": 5,
 }
 
 

@@ -27,17 +27,6 @@ class CoordSystem(StrEnum):
     GCJ02 = "gcj02"
     BD09 = "bd09"
 
-    @classmethod
-    def parse(cls, raw: str | None, param: str = "coord") -> CoordSystem:
-        """Parse a ``coord=`` parameter; absent means WGS-84 (a browser's GPS)."""
-        if raw is None or raw == "":
-            return cls.WGS84
-        try:
-            return cls(raw.strip().lower())
-        except ValueError:
-            valid = ", ".join(c.value for c in cls)
-            raise InvalidQuery(param, f"{param} must be one of {valid}, got {raw!r}") from None
-
 
 def in_china(lon: float, lat: float) -> bool:
     """Whether the GCJ-02 offset applies (prcoords' rough mainland bounding box)."""

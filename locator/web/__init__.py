@@ -10,7 +10,7 @@ from flask_compress import Compress
 from ..catalog import load_catalog
 from ..errors import ConfigError
 from ..live import CatalogHolder, DataWatcher
-from ..maps import TILE_ORIGINS, TILES
+from ..maps import TILES
 from ..paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
 
 __all__ = ["DEFAULT_DATA_DIR", "create_app"]
@@ -22,6 +22,11 @@ DEFAULTS: dict[str, Any] = {
     "WATCH_INTERVAL_S": 1.0,
     # basemap: osm (WGS-84, default), amap (GCJ-02; overlays converted), none (tests, intranets)
     "TILES": "osm",
+    # the public address absolute links are built from (e.g. https://locator.example);
+    # None: from each request's Host (and then such answers vary by host)
+    "BASE_URL": None,
+    # at most this many points of one layer are drawn on /map (the rest: the JSON API)
+    "MAP_MAX_POINTS": 3000,
     # gzip (flask-compress) for every textual type we serve, above 500 bytes
     "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/json",
                            "application/javascript",
@@ -44,6 +49,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("LOCATOR")
     if config:
         app.config.from_mapping(config)
+    from .http import check_base_url
+
+    app.config["BASE_URL"] = check_base_url(app.config.get("BASE_URL"))
     if app.config["TILES"] not in TILES:
         raise ConfigError(f"TILES must be one of {', '.join(TILES)}, "
                           f"got {app.config['TILES']!r}")
@@ -54,10 +62,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.extensions["locator_watcher"] = DataWatcher(
             holder, float(app.config["WATCH_INTERVAL_S"])).start()
 
-    from . import api, assets, errors, ogc, openapi, pages
+    from . import api, assets, errors, http, ogc, openapi, pages
 
     errors.register(app)
-    _security_headers(app)
+    http.register(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc.bp)
@@ -65,23 +73,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     Compress(app)
     return app
-
-
-def _security_headers(app: Flask) -> None:
-    """Pages may load nothing but the app's own files and the configured tile server's
-    images; the browser enforces what the tests check."""
-    tiles = TILE_ORIGINS[app.config["TILES"]]
-    policy = ("default-src 'self'; "
-              # folium writes its map set-up as inline script and style
-              "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-              f"img-src 'self' data: {tiles}".rstrip() + "; "
-              "connect-src 'self'; object-src 'none'; base-uri 'self'; "
-              "frame-ancestors 'self'")
-
-    @app.after_request
-    def _headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if resp.mimetype == "text/html":
-            resp.headers.setdefault("Content-Security-Policy", policy)
-            resp.headers.setdefault("Referrer-Policy", "same-origin")
-        return resp

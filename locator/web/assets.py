@@ -1,46 +1,79 @@
 """Serve every script, style sheet and icon a page needs from the app itself.
 
 Third-party files come from the xstatic packages installed from PyPI (never copied into the
-repository); the app's own small scripts live in ``locator/web/static``.
+repository); the app's own small scripts live in ``locator/web/static``. Pages link them
+with a version in the URL (``?v=``: the package's version, or a hash of our own file), so
+they can be cached for a year and still change the day a new version ships.
 """
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 
 import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
-from flask import Blueprint, abort, send_from_directory, url_for
+from flask import Blueprint, abort, request, send_from_directory, url_for
 
 from ..maps import MapAssets
 
 bp = Blueprint("assets", __name__)
 
 VENDOR = {
-    "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
-    "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
-    "jquery": Path(xstatic.pkg.jquery.BASE_DIR),
+    "leaflet": xstatic.pkg.leaflet,
+    "markercluster": xstatic.pkg.leaflet_markercluster,
+    "jquery": xstatic.pkg.jquery,
 }
 APP_STATIC = Path(__file__).resolve().parent / "static"
-MAX_AGE = 7 * 24 * 3600
+#: a versioned URL never changes content: a year, and no revalidation
+VERSIONED_MAX_AGE = 365 * 24 * 3600
+#: an unversioned or outdated URL: an hour
+PLAIN_MAX_AGE = 3600
+
+
+@cache
+def _app_version(filename: str) -> str:
+    return hashlib.sha256((APP_STATIC / filename).read_bytes()).hexdigest()[:12]
+
+
+def _vendor_version(package: str) -> str:
+    return str(VENDOR[package].VERSION)
+
+
+def _send(directory: Path, filename: str, version: str):
+    versioned = request.args.get("v") == version
+    resp = send_from_directory(directory, filename,
+                               max_age=VERSIONED_MAX_AGE if versioned else PLAIN_MAX_AGE)
+    if versioned:
+        resp.cache_control.immutable = True
+        resp.cache_control.public = True
+    return resp
 
 
 @bp.get("/static/vendor/<package>/<path:filename>")
 def vendor(package: str, filename: str):
     if package not in VENDOR:
         abort(404)
-    return send_from_directory(VENDOR[package], filename, max_age=MAX_AGE)
+    return _send(Path(VENDOR[package].BASE_DIR), filename, _vendor_version(package))
 
 
 @bp.get("/static/app/<path:filename>")
 def app_static(filename: str):
-    return send_from_directory(APP_STATIC, filename, max_age=MAX_AGE)
+    if not (APP_STATIC / filename).is_file() or ".." in filename:
+        abort(404)
+    return _send(APP_STATIC, filename, _app_version(filename))
+
+
+def app_asset(filename: str) -> str:
+    """The versioned URL of one of our own scripts (for templates)."""
+    return url_for("assets.app_static", filename=filename, v=_app_version(filename))
 
 
 def map_assets() -> MapAssets:
     def v(pkg: str, name: str) -> str:
-        return url_for("assets.vendor", package=pkg, filename=name)
+        return url_for("assets.vendor", package=pkg, filename=name, v=_vendor_version(pkg))
 
     return MapAssets(
         leaflet_js=v("leaflet", "leaflet.js"), leaflet_css=v("leaflet", "leaflet.css"),

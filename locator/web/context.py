@@ -16,6 +16,7 @@ from ..live import CatalogHolder
 from ..nearest import NearestQuery
 from ..readstore import ReadStore
 from . import params
+from .http import host_key
 
 GEOJSON = "application/geo+json"
 
@@ -45,7 +46,8 @@ def cacheable(body: Any, mimetype: str, version: str, max_age: int = 300,
     answers that depend on the time), honouring If-None-Match."""
     resp = json_response(body, mimetype)
     minute = at.strftime("%Y%m%d%H%M") if at else ""
-    tag = hashlib.sha256(f"{version}|{minute}|{request.full_path}".encode()).hexdigest()[:32]
+    key = f"{version}|{minute}|{host_key()}|{request.full_path}"
+    tag = hashlib.sha256(key.encode()).hexdigest()[:32]
     resp.set_etag(tag)
     resp.cache_control.public = True
     resp.cache_control.max_age = max_age

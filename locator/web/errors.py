@@ -18,7 +18,8 @@ STATUS: dict[type[LocatorError], int] = {
     DataError: 422,
 }
 TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-          406: "Not Acceptable", 422: "Unprocessable Content", 500: "Internal Server Error"}
+          406: "Not Acceptable", 413: "Content Too Large", 416: "Range Not Satisfiable",
+          422: "Unprocessable Content", 500: "Internal Server Error"}
 #: what the API and the OGC API can answer with; an Accept header that allows none of
 #: these gets 406
 API_TYPES = ["application/json", "application/geo+json", "application/problem+json"]

@@ -73,6 +73,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "json": {"zh": "JSON 数据", "en": "JSON"},
     "estimate_note": {"zh": "距离为直线距离;步行时间为估算。", "en": "Distances are straight-line; "
                                                                  "walking times are estimates."},
+    "map_thinned": {"zh": "{layer}共 {total} 处，地图上只随机显示其中 {drawn} 处；完整数据：",
+                    "en": "{layer}: {total} in all; the map shows a random {drawn} of them. "
+                          "All of them:"},
     "find_here": {"zh": "查找这里附近的设施", "en": "Find facilities near here"},
     "map_hint": {"zh": "点击地图上的任意位置,查找附近的设施。",
                  "en": "Tap anywhere on the map to find facilities near that place."},

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, request
 
 from ..models import CollectionInfo
 from . import params
 from .context import GEOJSON, cacheable, catalog, json_response
+from .http import external_url
 from .serialize import feature_collection, feature_json
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -25,7 +26,7 @@ ITEMS_PARAMS = ("bbox", "limit", "offset", "f")
 
 
 def _url(endpoint: str, **values) -> str:
-    return url_for(endpoint, _external=True, **values)
+    return external_url(endpoint, **values)
 
 
 def _check_format() -> None:

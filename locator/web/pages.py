@@ -13,7 +13,7 @@ from ..maps import facility_map, overview_map
 from ..models import AMENITIES
 from . import format as fmt
 from . import links, params
-from .assets import map_assets
+from .assets import app_asset, map_assets
 from .context import catalog, link_alternate, parse_nearest
 from .i18n import WEEKDAYS, current_lang, translate
 
@@ -39,7 +39,7 @@ def _inject():
 
     return {"lang": lang, "t": lambda key, **kw: translate(key, lang, **kw), "fmt": fmt,
             "links": links, "weekdays": WEEKDAYS[lang], "amenity_terms": AMENITIES,
-            "lang_switch_query": lang_switch_query}
+            "lang_switch_query": lang_switch_query, "app_asset": app_asset}
 
 
 def _form_args() -> MultiDict:
@@ -80,12 +80,12 @@ def map_page():
     args = _form_args()
     position = params.point(args)[0] if ("lon" in args or "lat" in args) else None
     lang = current_lang()
-    view = cat.map_view()
+    view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
     parts = overview_map(map_assets(), current_app.config["TILES"], view.layers,
                          view.district_outlines, position,
                          f"?lang={lang}" if lang != "zh" else "")
     return _page("map.html", "/api/v1/layers", parts=parts, any_sample=view.any_sample,
-                 tiles=current_app.config["TILES"])
+                 tiles=current_app.config["TILES"], thinned=view.thinned)
 
 
 @bp.get("/f/<facility_id>")

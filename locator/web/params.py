@@ -24,7 +24,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from ..errors import InvalidQuery
+from ..errors import InvalidQuery, shown
 from ..geo.crs import CoordSystem, to_wgs84
 from ..hours import TZ
 from ..models import AMENITIES, Point
@@ -102,16 +102,16 @@ class Param:
             positive = "positive " if self.exclusive_minimum else ""
             try:
                 if not math.isfinite(float(text)):
-                    raise self.fail(f"must be a {positive}finite number, got {raw!r}")
+                    raise self.fail(f"must be a {positive}finite number, got {shown(raw)}")
             except ValueError:
                 pass
             unit = f" in {self.unit}" if self.unit else ""
-            raise self.fail(f"must be a number{unit}, got {raw!r}")
+            raise self.fail(f"must be a number{unit}, got {shown(raw)}")
         value = float(text)
         if not math.isfinite(value):
-            raise self.fail(f"must be a finite number, got {raw!r}")
+            raise self.fail(f"must be a finite number, got {shown(raw)}")
         if self.exclusive_minimum and self.minimum is not None and value <= self.minimum:
-            raise self.fail(f"must be a positive finite number, got {raw!r}")
+            raise self.fail(f"must be a positive finite number, got {shown(raw)}")
         low = self.minimum if self.minimum is not None else -math.inf
         high = self.maximum if self.maximum is not None else math.inf
         if not low <= value <= high:
@@ -132,17 +132,17 @@ class Param:
             return True
         if text.lower() in FALSE:
             return False
-        raise self.fail(f"must be true or false, got {raw!r}")
+        raise self.fail(f"must be true or false, got {shown(raw)}")
 
     def _choice(self, text: str, raw: str) -> str:
         assert self.choices
         if text.lower() not in self.choices:
-            raise self.fail(f"must be one of {', '.join(self.choices)}, got {raw!r}")
+            raise self.fail(f"must be one of {', '.join(self.choices)}, got {shown(raw)}")
         return text.lower()
 
     def _code(self, text: str, raw: str) -> str:
         if not (len(text) == self.digits and text.isascii() and text.isdigit()):
-            raise self.fail(f"must be a {self.digits}-digit code, got {raw!r}")
+            raise self.fail(f"must be a {self.digits}-digit code, got {shown(raw)}")
         return text
 
     def _datetime(self, text: str, raw: str) -> dt.datetime:
@@ -150,22 +150,22 @@ class Param:
             value = dt.datetime.fromisoformat(text)
         except ValueError:
             raise self.fail("must be an ISO 8601 date-time such as 2026-10-01T08:30 or "
-                            f"2026-10-01T08:30+08:00, got {raw!r}") from None
+                            f"2026-10-01T08:30+08:00, got {shown(raw)}") from None
         if not YEARS[0] <= value.year <= YEARS[1]:
             raise self.fail(f"must be a date-time in the years {YEARS[0]} to {YEARS[1]}, "
-                            f"got {raw!r}")
+                            f"got {shown(raw)}")
         return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
 
     def _bbox(self, text: str, raw: str) -> tuple[float, float, float, float]:
         parts = text.split(",")
         if len(parts) != 4:
-            raise self.fail(f"must be four numbers minlon,minlat,maxlon,maxlat, got {raw!r}")
+            raise self.fail(f"must be four numbers minlon,minlat,maxlon,maxlat, got {shown(raw)}")
         if not all(_NUMBER.fullmatch(p.strip()) for p in parts):
-            raise self.fail(f"must be four finite numbers, got {raw!r}")
+            raise self.fail(f"must be four finite numbers, got {shown(raw)}")
         west, south, east, north = (float(p) for p in parts)
         if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
             raise self.fail(f"must have longitudes in [-180, 180] and "
-                            f"-90 <= minlat <= maxlat <= 90, got {raw!r}")
+                            f"-90 <= minlat <= maxlat <= 90, got {shown(raw)}")
         return west, south, east, north
 
     def _list(self, args: MultiDict) -> list[str]:
@@ -174,7 +174,7 @@ class Param:
         for raw in args.getlist(self.name):
             values = [v.strip() for v in raw.split(",")]
             if not all(values):
-                raise self.fail(f"has an empty value in {raw!r}")
+                raise self.fail(f"has an empty value in {shown(raw)}")
             out.extend(values)
         if self.choices:
             unknown = sorted(set(out) - set(self.choices))

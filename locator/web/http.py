@@ -1,0 +1,101 @@
+"""How every response may be cached, shared across origins and linked absolutely.
+
+- Caching: every response says how it may be cached. Versioned static assets are immutable
+  for a year; data answers with an ETag may be kept and revalidated; pages, errors and
+  anything else default to ``no-cache`` (keep, but ask again), nearest answers to
+  ``no-store`` (they depend on the moment and the position).
+- Cross-origin: the read-only public API (``/api/``, ``/ogc``) answers any origin
+  (``Access-Control-Allow-Origin: *`` and a correct preflight), so a union's WeChat page
+  or a city portal can use it. Nothing else does (the admin paths to come never will).
+- Absolute links (the OGC API's) come from ``BASE_URL`` when it is configured; without it
+  they come from the request's Host, and then the answers vary by host (``Vary: Host``
+  and the host in the ETag), so that a shared cache cannot hand one host's links to
+  another.
+- An invalid ``Range`` header, or one in a unit other than bytes, is ignored, as RFC
+  9110 allows (and for unknown units requires), instead of answered 416.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request, url_for
+from werkzeug.http import parse_range_header
+
+from ..errors import ConfigError
+from ..maps import TILE_ORIGINS
+
+PUBLIC_PREFIXES = ("/api/", "/ogc")
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Link, Content-Type",
+}
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language, If-None-Match, Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def is_public_api(path: str) -> bool:
+    return path.startswith(PUBLIC_PREFIXES)
+
+
+def check_base_url(value: str | None) -> str | None:
+    """The configured public base URL without its trailing slash, or None."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
+            or parts.fragment:
+        raise ConfigError(f"BASE_URL must be an http(s) URL such as https://locator.example "
+                          f"(optionally with a path), got {value!r}")
+    return value.rstrip("/")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL: from BASE_URL when configured, else from the request."""
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def host_key() -> str:
+    """What an ETag must also depend on: the host, when links are built from it."""
+    return "" if current_app.config.get("BASE_URL") else request.host
+
+
+def register(app: Flask) -> None:
+    tiles = TILE_ORIGINS[app.config["TILES"]]
+    policy = ("default-src 'self'; "
+              # folium writes its map set-up as inline script and style
+              "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+              f"img-src 'self' data: {tiles}".rstrip() + "; "
+              "connect-src 'self'; object-src 'none'; base-uri 'self'; "
+              "frame-ancestors 'self'")
+
+    @app.before_request
+    def _ignore_invalid_range():
+        raw = request.headers.get("Range")
+        if raw is not None:
+            parsed = parse_range_header(raw)
+            if parsed is None or parsed.units != "bytes":  # invalid, or a unit we lack
+                request.environ.pop("HTTP_RANGE", None)
+
+    @app.after_request
+    def _headers(resp):
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if resp.mimetype == "text/html":
+            resp.headers.setdefault("Content-Security-Policy", policy)
+            resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if is_public_api(request.path):
+            for name, value in CORS_HEADERS.items():
+                resp.headers.setdefault(name, value)
+            if request.method == "OPTIONS":
+                resp.headers.update(PREFLIGHT_HEADERS)
+            if request.path.startswith("/ogc") and not app.config.get("BASE_URL"):
+                resp.vary.add("Host")
+        if "Cache-Control" not in resp.headers:
+            resp.headers["Cache-Control"] = "no-store" if resp.status_code >= 500 else "no-cache"
+        return resp
