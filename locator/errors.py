@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 #: how much of a bad value an error message repeats
 SHOWN_CHARS = 100
 

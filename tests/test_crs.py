@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from locator.errors import InvalidQuery
 from locator.geo import crs
 from locator.geo.crs import CoordSystem
 from locator.geo.distance import geodesic_distance_m

@@ -79,7 +79,7 @@ def test_a_very_large_layer_is_thinned_on_the_map(data_dir):
     rng = np.random.default_rng(1)
     lons, lats = rng.uniform(113.02, 113.12, 5000), rng.uniform(22.55, 22.62, 5000)
     write_layer(data_dir, "book_rooms", [facility(f"b-{i}", round(x, 6), round(y, 6))
-                                         for i, (x, y) in enumerate(zip(lons, lats))])
+                                         for i, (x, y) in enumerate(zip(lons, lats, strict=True))])
     app = create_app({"DATA_DIR": str(data_dir), "WATCH_DATA": False, "MAP_MAX_POINTS": 400})
     html = app.test_client().get("/map").get_data(as_text=True)
     counts = [len(rows) for rows in rows_of(html)]
