@@ -248,9 +248,10 @@ def _positions(features: Sequence[Facility | Feature]) -> dict[str, int]:
     return {f.id: i for i, f in enumerate(features)}
 
 
-def load_catalog(data_dir: Path | str) -> Catalog:
-    """Read and validate ``data_dir`` and build the per-layer indexes."""
-    geodata = read_geodata(data_dir)
+def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) -> Catalog:
+    """Read and validate ``data_dir`` (and the holiday schedule: the data directory's
+    ``holidays.json`` unless ``holidays_file`` names another) and build the indexes."""
+    geodata = read_geodata(data_dir, holidays_file)
     indexes = {lid: build_index(layer) for lid, layer in geodata.layers.items()}
     by_id = {f.id: f for layer in geodata.layers.values() for f in layer.facilities}
     city = geodata.city

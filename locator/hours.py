@@ -12,9 +12,12 @@ comes from ``chinesecalendar`` instead, the maintained list of the State Council
   hours: the day is evaluated as the latest regular working day (Mon-Fri, not a holiday)
   before it;
 - for a year chinesecalendar does not cover yet (the State Council publishes each year's
-  schedule late in the year before), the statutory days known to opening-hours' own CN
-  calendar count as holidays; the extra days of a break and make-up days are then unknown
-  until chinesecalendar is updated.
+  schedule late in the year before), the schedule an operator has put in the data
+  directory's ``holidays.json`` (see :class:`HolidaySchedule`; installed with
+  :func:`use_schedule`) — no release needed;
+- for a year neither covers, the statutory days known to opening-hours' own CN calendar
+  count as holidays, and the day is reported as not known (:func:`calendar_known`): the
+  extra days of a break and the make-up days are not published yet.
 
 A missing expression, or one that says ``unknown``, is reported as unknown: never closed.
 """
@@ -31,6 +34,7 @@ import chinese_calendar
 from opening_hours import OpeningHours, State
 
 from .errors import InvalidQuery
+from .models import HolidaySchedule
 
 TZ = ZoneInfo("Asia/Shanghai")
 #: how far ahead "opens at" / "closes at" look (days)
@@ -75,17 +79,65 @@ def now() -> dt.datetime:
     return dt.datetime.now(TZ)
 
 
-def day_kind(day: dt.date) -> str:
-    """``holiday``, ``makeup`` (a weekend day worked in lieu), ``workday`` or ``weekend``."""
+_schedule = HolidaySchedule({})
+
+
+def use_schedule(schedule: HolidaySchedule) -> None:
+    """Install the operator's schedule (from the data directory) for every evaluation."""
+    global _schedule
+    if schedule == _schedule:
+        return
+    _schedule = schedule
+    for cached in (day_intervals, _status_at_minute, _library_kind):
+        cached.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _library_kind(day: dt.date) -> str | None:
     try:
         is_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:  # a year the calendar does not cover yet
-        if _statutory_holiday(day):
-            return "holiday"
-        return "weekend" if day.weekday() >= 5 else "workday"
+    except NotImplementedError:  # a year the library does not cover yet
+        return None
     if is_holiday:
         return "holiday" if name else "weekend"
     return "makeup" if day.weekday() >= 5 else "workday"
+
+
+def _schedule_kind(day: dt.date) -> str | None:
+    year = _schedule.years.get(day.year)
+    if year is None:
+        return None
+    if day in year.holidays:
+        return "holiday"
+    if day in year.workdays:
+        return "makeup"
+    return "weekend" if day.weekday() >= 5 else "workday"
+
+
+def calendar_known(day: dt.date) -> bool:
+    """Whether the official schedule (library or the operator's file) covers ``day``."""
+    return _library_kind(day) is not None or day.year in _schedule.years
+
+
+def calendar_covered_until(start: dt.date) -> dt.date | None:
+    """The last day of the unbroken run of covered days from ``start`` (None: not even
+    ``start`` is covered). Looks at most three years ahead."""
+    day, last = start, None
+    while calendar_known(day) and day < start + dt.timedelta(days=3 * 366):
+        last = day
+        day = dt.date(day.year + 1, 1, 1)  # coverage is by whole years
+        last = day - dt.timedelta(days=1)
+    return last
+
+
+def day_kind(day: dt.date) -> str:
+    """``holiday``, ``makeup`` (a weekend day worked in lieu), ``workday`` or ``weekend``."""
+    kind = _library_kind(day) or _schedule_kind(day)
+    if kind is not None:
+        return kind
+    if _statutory_holiday(day):
+        return "holiday"
+    return "weekend" if day.weekday() >= 5 else "workday"
 
 
 @lru_cache(maxsize=1)
@@ -188,12 +240,15 @@ def _next_change(expr: str, local: dt.datetime, state: str) -> dt.datetime | Non
 
 @dataclass(frozen=True, slots=True)
 class DaySchedule:
-    """One local day's opening: ``kind`` is holiday / makeup / workday / weekend."""
+    """One local day's opening: ``kind`` is holiday / makeup / workday / weekend;
+    ``calendar_known`` is False when the official holiday schedule of that day is not
+    published yet (holidays and make-up days may then differ from what is shown)."""
 
     day: dt.date
     kind: str
     open_intervals: tuple[tuple[dt.time, dt.time], ...]
     unknown: bool
+    calendar_known: bool = True
 
 
 def week_schedule(expr: str | None, start: dt.date, days: int = 7) -> list[DaySchedule]:
@@ -201,8 +256,9 @@ def week_schedule(expr: str | None, start: dt.date, days: int = 7) -> list[DaySc
     out = []
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
+        known = calendar_known(day)
         if not expr:
-            out.append(DaySchedule(day, day_kind(day), (), True))
+            out.append(DaySchedule(day, day_kind(day), (), True, known))
             continue
         spans, unknown = [], False
         for a, b, state, _ in day_intervals(expr, day):
@@ -211,5 +267,5 @@ def week_schedule(expr: str | None, start: dt.date, days: int = 7) -> list[DaySc
                 spans.append((a.time(), end))
             elif state == UNKNOWN:
                 unknown = True
-        out.append(DaySchedule(day, day_kind(day), tuple(spans), unknown and not spans))
+        out.append(DaySchedule(day, day_kind(day), tuple(spans), unknown and not spans, known))
     return out

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .catalog import Catalog, load_catalog
 from .errors import DataError
+from .hours import use_schedule
 from .store import fingerprint
 
 log = logging.getLogger("locator.live")
@@ -29,28 +30,39 @@ POLL_INTERVAL_S = 1.0
 
 
 class CatalogHolder:
-    """Holds the current catalog; a reload replaces it in one assignment."""
+    """Holds the current catalog; a reload replaces it in one assignment.
 
-    def __init__(self, catalog: Catalog, loader: Callable[[Path], Catalog] = load_catalog):
-        self._catalog = catalog
+    The data directory's fingerprint is taken *before* each read, so a file that changes
+    while it is being read is seen as a change by the next look.
+    """
+
+    def __init__(self, data_dir: Path | str, holidays_file: Path | str | None = None,
+                 loader: Callable[..., Catalog] = load_catalog):
+        self.data_dir = Path(data_dir)
+        self.holidays_file = holidays_file
         self._loader = loader
         self._lock = threading.Lock()
         self.refused: DataError | None = None  # the last refused version's problem
+        self.loaded_fingerprint = self.fingerprint()
+        self._catalog = loader(self.data_dir, holidays_file)
+        use_schedule(self._catalog.geodata.holidays)
 
     @property
     def catalog(self) -> Catalog:
         return self._catalog
 
-    @property
-    def data_dir(self) -> Path:
-        return self._catalog.data_dir
+    def fingerprint(self) -> tuple:
+        return fingerprint(self.data_dir, self.holidays_file)
 
     def reload(self) -> Catalog:
         """Read the data directory again and swap it in; on error the current catalog
         stays and the DataError is raised."""
         with self._lock:
-            fresh = self._loader(self._catalog.data_dir)
+            seen = self.fingerprint()
+            fresh = self._loader(self.data_dir, self.holidays_file)
             self._catalog = fresh  # the one assignment requests can observe
+            use_schedule(fresh.geodata.holidays)
+            self.loaded_fingerprint = seen
             self.refused = None
             return fresh
 
@@ -65,12 +77,11 @@ class DataWatcher:
 
     def __init__(self, holder: CatalogHolder, interval_s: float = POLL_INTERVAL_S):
         self._holder = weakref.ref(holder)
-        self._data_dir = holder.data_dir
         self._interval = interval_s
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._force = False
-        self._loaded = fingerprint(self._data_dir)
+        self._loaded = holder.loaded_fingerprint
         self._thread = threading.Thread(target=self._run, name="locator-data-watcher",
                                         daemon=True)
 
@@ -92,9 +103,11 @@ class DataWatcher:
         while not self._stop.is_set():
             self._wake.wait(self._interval)
             self._wake.clear()
-            if self._stop.is_set() or self._holder() is None:
+            holder = self._holder()
+            if self._stop.is_set() or holder is None:
                 return
-            current = fingerprint(self._data_dir)
+            current = holder.fingerprint()
+            del holder  # hold no strong reference while sleeping
             if self._force:
                 self._force, pending = False, None
                 self._load(current)
@@ -116,6 +129,7 @@ class DataWatcher:
         old = holder.catalog.version
         try:
             fresh = holder.reload()
+            self._loaded = holder.loaded_fingerprint
         except DataError as exc:
             holder.refused = exc
             log.error("data change refused, still serving version %s: %s", old, exc.message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,3 +150,21 @@ class CollectionInfo:
     version: str
     approximate: bool = False
     colour: str = "#333333"
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    """One year's official schedule: every day off of an official break (name by date)
+    and the make-up working days (weekend days worked in lieu)."""
+
+    holidays: dict[dt.date, str]
+    workdays: frozenset[dt.date]
+
+
+@dataclass(frozen=True)
+class HolidaySchedule:
+    """Official schedules by year, for the years the libraries do not cover yet
+    (``holidays.json`` in the data directory; see :mod:`locator.hours`)."""
+
+    years: dict[int, YearSchedule]
+    source: str = ""

@@ -6,6 +6,7 @@ file, the feature and what is wrong. Writes are atomic (temporary file + ``os.re
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ import shapely
 from opening_hours import OpeningHours
 
 from . import registry
-from .errors import DataError
+from .errors import DataError, shown
 from .geo.distance import geometry_to_utm, to_utm
 from .models import (
     AMENITIES,
@@ -31,7 +32,9 @@ from .models import (
     District,
     Facility,
     Feature,
+    HolidaySchedule,
     Town,
+    YearSchedule,
 )
 from .registry import Collection, Kind
 
@@ -141,6 +144,7 @@ class Geodata:
     districts: dict[str, District] = field(repr=False)
     towns: dict[str, Town] = field(repr=False)
     version: str = ""
+    holidays: HolidaySchedule = field(default_factory=lambda: HolidaySchedule({}))
 
     @property
     def layers(self) -> dict[str, FacilityLayer]:
@@ -464,6 +468,62 @@ def _missing_layer(path: Path) -> DataError:
                                 '"features": []}, for a layer that is meant to be empty)')
 
 
+HOLIDAYS_FILE = "holidays.json"
+
+
+def read_holidays(path: Path) -> HolidaySchedule:
+    """Read and check an official holiday schedule file (optional; absent: empty).
+
+    The file: ``{"source": "...", "years": {"2027": {"holidays": {"2027-01-01": "元旦",
+    ...}, "workdays": ["2027-02-07", ...]}}}`` — every day off of each official break with
+    its name, and the make-up working days (weekend days worked in lieu).
+    """
+    path = Path(path)
+    if not path.exists():
+        return HolidaySchedule({})
+    doc = read_json(path)
+    name = path.name
+    if not isinstance(doc, dict) or not isinstance(doc.get("years"), dict):
+        raise DataError(name, 'expected {"years": {"YYYY": {"holidays": {...}, '
+                              '"workdays": [...]}}}')
+    years: dict[int, YearSchedule] = {}
+    for key, year in doc["years"].items():
+        if not (isinstance(key, str) and len(key) == 4 and key.isascii() and key.isdigit()):
+            raise DataError(name, f"year {shown(key)} is not a 4-digit year")
+        if not isinstance(year, dict) or not isinstance(year.get("holidays"), dict) \
+                or not isinstance(year.get("workdays", []), list):
+            raise DataError(name, "needs a 'holidays' object (date: name) and a 'workdays' "
+                                  "list", key)
+        holidays = {_year_day(name, key, d): _holiday_name(name, key, d, n)
+                    for d, n in year["holidays"].items()}
+        workdays = frozenset(_year_day(name, key, d) for d in year.get("workdays", []))
+        for day in sorted(workdays):
+            if day in holidays:
+                raise DataError(name, f"{day} is both a holiday and a make-up working day",
+                                key)
+            if day.weekday() < 5:
+                raise DataError(name, f"make-up working day {day} is a weekday; make-up "
+                                      "days are Saturdays or Sundays", key)
+        years[int(key)] = YearSchedule(holidays, workdays)
+    return HolidaySchedule(years, str(doc.get("source") or ""))
+
+
+def _year_day(name: str, year: str, raw: Any) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        day = None
+    if day is None or str(day.year) != year:
+        raise DataError(name, f"{shown(raw)} is not a date (YYYY-MM-DD) in {year}", year)
+    return day
+
+
+def _holiday_name(name: str, year: str, day: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise DataError(name, f"holiday {day} needs a name", year)
+    return value
+
+
 def _context(refs: dict[str, ReferenceCollection]):
     districts = _districts(refs[registry.DISTRICTS.id])
     towns = _towns(refs[registry.TOWN_SEATS.id], districts)
@@ -500,8 +560,10 @@ def data_version(digests: dict[str, str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def read_geodata(data_dir: Path | str) -> Geodata:
-    """Read and validate a data directory; raise the first DataError found."""
+def read_geodata(data_dir: Path | str, holidays_file: Path | str | None = None) -> Geodata:
+    """Read and validate a data directory; raise the first DataError found.
+
+    ``holidays_file`` replaces the data directory's ``holidays.json``."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(str(data_dir), "data directory not found")
@@ -519,21 +581,28 @@ def read_geodata(data_dir: Path | str) -> Geodata:
             raise problems[0]
         found[layer_id] = _make_layer(layer_id, facilities, hashlib.sha256(data).hexdigest())
     collections = {cid: found[cid] for cid in registry.BY_ID if cid in found}
-    version = data_version({cid: c.digest for cid, c in collections.items()})
-    return Geodata(data_dir, collections, districts, towns, version)
+    holidays_path = Path(holidays_file) if holidays_file else data_dir / HOLIDAYS_FILE
+    holidays = read_holidays(holidays_path)
+    digests = {cid: c.digest for cid, c in collections.items()}
+    if holidays_path.exists():
+        digests[HOLIDAYS_FILE] = hashlib.sha256(_read_bytes(holidays_path)).hexdigest()
+    return Geodata(data_dir, collections, districts, towns, data_version(digests), holidays)
 
 
-def fingerprint(data_dir: Path | str) -> tuple:
-    """A cheap signature of the data directory's declared files (name, size, mtime, inode):
-    it changes when any of them is replaced, written or removed."""
+def fingerprint(data_dir: Path | str, holidays_file: Path | str | None = None) -> tuple:
+    """A cheap signature of the data directory's declared files and the holiday schedule
+    (name, size, mtime, inode): it changes when any of them is replaced, written or
+    removed."""
+    paths = [Path(data_dir) / decl.file for decl in registry.BY_ID.values()]
+    paths.append(Path(holidays_file) if holidays_file else Path(data_dir) / HOLIDAYS_FILE)
     out: list[tuple] = []
-    for decl in registry.BY_ID.values():
+    for path in paths:
         try:
-            st = os.stat(Path(data_dir) / decl.file)
+            st = os.stat(path)
         except OSError:
-            out.append((decl.file, None))
+            out.append((str(path), None))
             continue
-        out.append((decl.file, st.st_size, st.st_mtime_ns, st.st_ino))
+        out.append((str(path), st.st_size, st.st_mtime_ns, st.st_ino))
     return tuple(out)
 
 

@@ -16,6 +16,18 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REFERENCE_FILES = ("city.geojson", "districts.geojson", "towns.geojson", "town_areas.geojson")
 
 
+@pytest.fixture(autouse=True)
+def _library_holidays_only():
+    """Apps install their data directory's holiday schedule for the whole process; put
+    back the libraries' alone after each test, so that one test's schedule never leaks
+    into another's."""
+    yield
+    from locator.hours import use_schedule
+    from locator.models import HolidaySchedule
+
+    use_schedule(HolidaySchedule({}))
+
+
 @pytest.fixture(scope="session")
 def app():
     return create_app({"TESTING": True, "DATA_DIR": str(DEFAULT_DATA_DIR), "WATCH_DATA": False})

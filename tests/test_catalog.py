@@ -11,7 +11,7 @@ from .conftest import facility, write_layer
 
 
 def test_reload_swaps_the_whole_catalog(data_dir):
-    holder = CatalogHolder(load_catalog(data_dir))
+    holder = CatalogHolder(data_dir)
     old = holder.catalog
     write_layer(data_dir, "love_stations", [facility("n-1", 113.07, 22.57)])
     new = holder.reload()
@@ -22,7 +22,7 @@ def test_reload_swaps_the_whole_catalog(data_dir):
 
 
 def test_failed_reload_keeps_the_old_catalog(data_dir):
-    holder = CatalogHolder(load_catalog(data_dir))
+    holder = CatalogHolder(data_dir)
     old = holder.catalog
     write_layer(data_dir, "love_stations", [facility("bad", 22.57, 113.07)])
     with pytest.raises(DataError):

@@ -11,7 +11,6 @@ import urllib.request
 
 import pytest
 
-from locator.catalog import load_catalog
 from locator.live import CatalogHolder, DataWatcher
 from locator.web import create_app
 from locator.web.context import catalog
@@ -42,7 +41,7 @@ def stations(n: int, prefix: str = "n") -> list[dict]:
 
 
 def test_watcher_swaps_valid_data_and_refuses_broken(data_dir, caplog):
-    holder = CatalogHolder(load_catalog(data_dir))
+    holder = CatalogHolder(data_dir)
     watcher = DataWatcher(holder, interval_s=0.05).start()
     try:
         first = holder.catalog
@@ -67,8 +66,26 @@ def test_watcher_swaps_valid_data_and_refuses_broken(data_dir, caplog):
         watcher.stop()
 
 
+def test_a_new_holiday_schedule_is_picked_up_too(data_dir):
+    import datetime as dt
+
+    from locator.hours import day_kind
+
+    holder = CatalogHolder(data_dir)
+    watcher = DataWatcher(holder, interval_s=0.05).start()
+    try:
+        first = holder.catalog
+        (data_dir / "holidays.json").write_text(json.dumps({"years": {"2040": {
+            "holidays": {"2040-03-05": "测试 test"}, "workdays": []}}}), encoding="utf-8")
+        wait_until(lambda: holder.catalog is not first, 5)
+        assert holder.catalog.version != first.version
+        assert day_kind(dt.date(2040, 3, 5)) == "holiday"
+    finally:
+        watcher.stop()
+
+
 def test_trigger_reloads_at_once(data_dir):
-    holder = CatalogHolder(load_catalog(data_dir))
+    holder = CatalogHolder(data_dir)
     watcher = DataWatcher(holder, interval_s=60).start()  # polls too rarely to matter
     try:
         first = holder.catalog

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Flask
 from flask_compress import Compress
 
-from ..catalog import load_catalog
 from ..errors import ConfigError
 from ..live import CatalogHolder, DataWatcher
 from ..maps import TILES
@@ -25,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     # the public address absolute links are built from (e.g. https://locator.example);
     # None: from each request's Host (and then such answers vary by host)
     "BASE_URL": None,
+    # the official holiday schedule for years the libraries lack; None: the data
+    # directory's holidays.json
+    "HOLIDAYS_FILE": None,
     # at most this many points of one layer are drawn on /map (the rest: the JSON API)
     "MAP_MAX_POINTS": 3000,
     # gzip (flask-compress) for every textual type we serve, above 500 bytes
@@ -56,7 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise ConfigError(f"TILES must be one of {', '.join(TILES)}, "
                           f"got {app.config['TILES']!r}")
 
-    holder = CatalogHolder(load_catalog(app.config["DATA_DIR"]))
+    holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
     app.extensions["locator"] = holder
     if app.config["WATCH_DATA"]:
         app.extensions["locator_watcher"] = DataWatcher(

@@ -92,6 +92,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "day_closed": {"zh": "不开放", "en": "closed"},
     "day_unknown": {"zh": "未知", "en": "unknown"},
     "kind_holiday": {"zh": "法定假日", "en": "public holiday"},
+    "kind_unknown": {"zh": "假日安排未公布", "en": "holiday schedule not out yet"},
+    "calendar_unknown": {"zh": "注意：部分日期的法定节假日安排尚未公布，这些日期如遇假日或调休，"
+                               "实际开放时间可能不同。",
+                         "en": "Note: the official holiday schedule for some of these days is "
+                               "not published yet; on a public holiday or make-up working day "
+                               "the real hours may differ."},
     "kind_makeup": {"zh": "调休上班", "en": "make-up working day"},
     "wheelchair_yes": {"zh": "可通行", "en": "yes"},
     "wheelchair_limited": {"zh": "部分可通行", "en": "limited"},

@@ -164,6 +164,7 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
                              "items": {"$ref": "#/components/schemas/Day"}}}}}}]},
         "Day": {"type": "object", "required": ["date", "kind", "open", "unknown"],
                 "properties": {
+                    "calendar_known": {"type": "boolean"},
                     "date": {"type": "string", "format": "date"},
                     "kind": {"type": "string",
                              "enum": ["holiday", "makeup", "workday", "weekend"]},

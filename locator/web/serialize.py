@@ -30,10 +30,11 @@ def hours_json(status: HoursStatus) -> dict[str, Any]:
 
 def day_json(day: DaySchedule) -> dict[str, Any]:
     """One local day: ``kind`` holiday / makeup / workday / weekend, ``open`` as
-    ``[["08:30", "12:00"], ...]`` (Asia/Shanghai), ``unknown`` when the hours are not known."""
+    ``[["08:30", "12:00"], ...]`` (Asia/Shanghai), ``unknown`` when the hours are not known,
+    ``calendar_known`` False when the official holiday schedule of the day is not out yet."""
     return {"date": day.day.isoformat(), "kind": day.kind,
             "open": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in day.open_intervals],
-            "unknown": day.unknown}
+            "unknown": day.unknown, "calendar_known": day.calendar_known}
 
 
 def feature_json(item: Facility | Feature) -> dict[str, Any]:
