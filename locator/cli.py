@@ -69,13 +69,35 @@ def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeou
         app = create_app(config)
     except LocatorError as exc:
         _fail(exc)
-    watcher = app.extensions.get("locator_watcher")
-    if watcher is not None and hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, lambda *_: watcher.trigger())
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: _reload_now(app))
     click.echo(f"locator: serving {app.config['DATA_DIR']} (version "
                f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/")
     run_server(app, host, port, threads, Limits(connection_limit, idle_timeout,
                                                 max_body_bytes=int(max_body_mb * 2**20)))
+
+
+def _reload_now(app) -> None:
+    """SIGHUP: reload the data at once, through the watcher when there is one, else in a
+    thread of its own (a signal handler must not do the work itself)."""
+    import threading
+
+    watcher = app.extensions.get("locator_watcher")
+    if watcher is not None:
+        watcher.trigger()
+        return
+
+    def reload() -> None:
+        import logging
+
+        try:
+            fresh = app.extensions["locator"].reload()
+            logging.getLogger("locator.live").info("data reloaded on SIGHUP: version %s",
+                                                   fresh.version)
+        except LocatorError as exc:
+            logging.getLogger("locator.live").error("data change refused: %s", exc.message)
+
+    threading.Thread(target=reload, name="locator-sighup-reload", daemon=True).start()
 
 
 @cli.command()

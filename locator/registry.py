@@ -170,9 +170,11 @@ COLLECTIONS: tuple[Collection, ...] = (
          Prop("approximate", "boolean", "近似", "Approximate"),
          Prop("method", "string", "方法", "Method")),
         "#888888", "", 120, approximate=True,
-        description_zh="73 个镇(街)的近似范围:驻地的泰森多边形,裁剪到所属区县(无公开的镇街边界)",
+        description_zh="73 个镇(街)的近似范围:驻地的泰森多边形,裁剪到所属区县(无公开的镇街边界)。"
+                       "文件 town_areas.geojson;驻地点见 town_seats",
         description_en="Approximate areas of the 73 towns/streets: Voronoi cells of their "
-                       "seats clipped to the district (no free town boundaries exist)"),
+                       "seats clipped to the district (no free town boundaries exist). File "
+                       "town_areas.geojson; the seats are the town_seats collection"),
     Collection(
         "town_seats", "镇(街)驻地", "Town and street seats", Kind.POINT, Role.REFERENCE,
         "towns.geojson", "code",
@@ -184,7 +186,8 @@ COLLECTIONS: tuple[Collection, ...] = (
          Prop("note", "string", "说明", "Note")),
         "#444444", "", 130,
         description_zh="73 个镇(街)驻地(GeoNames,CC BY 4.0;2 个为近似位置)",
-        description_en="The 73 town/street seats (GeoNames, CC BY 4.0; 2 placed approximately)"),
+        description_en="The 73 town/street seats (GeoNames, CC BY 4.0; 2 placed "
+                       "approximately). File towns.geojson"),
 )
 
 #: collection id -> declaration, in display order

@@ -100,6 +100,10 @@ def wait_for(url: str, proc, timeout_s: float = 30.0) -> None:
             time.sleep(0.2)
 
 
+#: base URL -> process id of the servers `serve` runs (for tests that signal them)
+SERVED_PIDS: dict[str, int] = {}
+
+
 @contextmanager
 def serve(data_dir: Path | None = None, tiles: str | None = None, log: Path | None = None,
           command: list[str] | None = None, cwd: Path | None = None,
@@ -129,6 +133,7 @@ def serve(data_dir: Path | None = None, tiles: str | None = None, log: Path | No
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/api/v1/health", proc)
+        SERVED_PIDS[base] = proc.pid
         yield base
     finally:
         proc.terminate()

@@ -101,3 +101,17 @@ def test_unknown_tile_provider_is_a_config_error(data_dir):
 
     with pytest.raises(ConfigError, match="TILES must be one of osm, amap, none"):
         create_app({"DATA_DIR": str(data_dir), "TILES": "google"})
+
+
+def test_filters_are_checked_before_a_position_is_given(client):
+    resp = client.get("/?layer=bogus", headers={"Accept": "text/html"})
+    assert resp.status_code == 400 and "「layer」" in resp.get_data(as_text=True)
+    assert client.get("/?amenity=sauna", headers={"Accept": "text/html"}).status_code == 400
+
+
+def test_404_page_is_titled_not_found_in_both_languages(client):
+    zh = client.get("/nope", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<h2>找不到页面 (404)</h2>" in zh and "请求有误" not in zh
+    assert "The requested URL" not in zh  # no framework boilerplate in English
+    en = client.get("/nope?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "<h2>Not found (404)</h2>" in en and 'href="/?lang=en"' in en

@@ -66,3 +66,26 @@ def test_serve_answers_on_the_given_port():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_sighup_reloads_even_without_a_watcher(data_dir, tmp_path):
+    import json
+    import os
+    import signal
+    import time
+
+    from .conftest import SERVED_PIDS, serve
+
+    log = tmp_path / "log"
+    with serve(data_dir, log=log, env_extra={"LOCATOR_WATCH_DATA": "false"}) as base:
+        pid = SERVED_PIDS[base]
+        write_layer(data_dir, "love_stations", [facility("h-1", 113.07, 22.57)])
+        os.kill(pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while True:
+            with urllib.request.urlopen(base + "/api/v1/layers", timeout=5) as resp:
+                if json.loads(resp.read())["layers"][0]["count"] == 1:
+                    break
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    assert "data reloaded on SIGHUP" in log.read_text()

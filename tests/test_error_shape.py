@@ -73,3 +73,13 @@ def test_unexpected_errors_are_500_with_the_trace_in_the_log(app, monkeypatch, c
     (record,) = [r for r in caplog.records if r.name == "locator.web.errors"]
     assert record.exc_info and "secret internals" in str(record.exc_info[1])
     assert "GET /api/v1/nearest" in record.getMessage()
+
+
+def test_unknown_paths_are_404_whatever_the_accept_header(client):
+    assert_problem(client.get("/api/v1/nope", headers={"Accept": "text/html"}), 404)
+
+
+def test_the_openapi_media_type_is_acceptable(client):
+    resp = client.get("/api/v1/openapi.json",
+                      headers={"Accept": "application/vnd.oai.openapi+json;version=3.0"})
+    assert resp.status_code == 200

@@ -84,6 +84,19 @@ def test_a_new_holiday_schedule_is_picked_up_too(data_dir):
         watcher.stop()
 
 
+def test_a_deleted_layer_file_is_refused_not_served_empty(data_dir):
+    holder = CatalogHolder(data_dir)
+    watcher = DataWatcher(holder, interval_s=0.05).start()
+    try:
+        first = holder.catalog
+        (data_dir / "love_stations.geojson").unlink()  # an rsync --delete gone wrong
+        wait_until(lambda: holder.refused is not None, 5)
+        assert holder.catalog is first and len(first.layers["love_stations"].facilities) == 2
+        assert "love_stations.geojson: file not found" in holder.refused.message
+    finally:
+        watcher.stop()
+
+
 def test_trigger_reloads_at_once(data_dir):
     holder = CatalogHolder(data_dir)
     watcher = DataWatcher(holder, interval_s=60).start()  # polls too rarely to matter

@@ -79,3 +79,17 @@ def test_unsupported_format(client):
     resp = client.get("/ogc/collections?f=html")
     assert resp.status_code == 400 and resp.get_json()["param"] == "f"
 
+
+
+def test_a_limit_above_the_maximum_is_served_as_the_maximum(client):
+    """OGC API - Features: a larger limit is not an error; the server uses its maximum."""
+    body = client.get("/ogc/collections/book_rooms/items?limit=50000").get_json()
+    assert body["numberReturned"] == 706
+    nxt = client.get("/ogc/collections/towns/items?limit=99999999999").get_json()
+    assert nxt["numberReturned"] == 73
+    assert client.get("/ogc/collections/towns/items?limit=0").status_code == 400
+
+
+def test_collections_say_which_file_they_are(client):
+    body = client.get("/ogc/collections/towns").get_json()
+    assert "town_areas.geojson" in body["description"] and "approximate" in body["description"]

@@ -5,19 +5,19 @@ import re
 
 import pytest
 
-LINK = re.compile(r'<([^>]+)>; rel="alternate"; type="application/json"')
+LINK = re.compile(r'<([^>]+)>; rel="alternate"; type="(application/(?:geo\+)?json)"')
 
 
 def twin_of(client, url: str):
     resp = client.get(url)
     assert resp.status_code == 200
-    (href,) = LINK.findall(resp.headers["Link"])
+    ((href, mimetype),) = LINK.findall(resp.headers["Link"])
     html = resp.get_data(as_text=True)
     head = html.split("</head>")[0]
     escaped = href.replace("&", "&amp;")
-    assert f'<link rel="alternate" type="application/json" href="{escaped}">' in head
+    assert f'<link rel="alternate" type="{mimetype}" href="{escaped}">' in head
     twin = client.get(href)
-    assert twin.status_code == 200
+    assert twin.status_code == 200 and twin.mimetype == mimetype
     return html, twin.get_json()
 
 

@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import shape
 
 from .. import registry
+from ..errors import BuildError
 from ..geo.distance import from_utm, geometry_to_utm, to_utm
 from ..models import SAMPLE_SOURCE
 from ..store import (
@@ -231,8 +232,20 @@ def _hosted_layer(rng, layer: str, towns: list[_Town], total: int, minimum: int)
     return out
 
 
+#: the order the layers are generated in: one generator is drawn from in this order, so
+#: changing it changes every layer (the committed files are byte-for-byte reproducible)
+GENERATION_ORDER = ("service_centers", "love_stations", "mothers_rooms", "book_rooms")
+
+
 def generate_sample_layers(data_dir: Path) -> dict[str, list[dict]]:
-    """Return the four sample layers as lists of GeoJSON features (no files written)."""
+    """Return the sample facility layers as lists of GeoJSON features (no files written).
+
+    Every facility collection of the registry needs a recipe here; a new one without
+    is a BuildError, not a layer silently left out."""
+    missing = sorted(set(registry.facility_ids()) - set(GENERATION_ORDER))
+    if missing:
+        raise BuildError(f"no sample recipe for {', '.join(missing)}: add one to "
+                         "locator/ingest/sample.py (COUNTS, HOURS, AMENITY_PLAN, ...)")
     rng = np.random.default_rng(SEED)
     towns = _load_towns(Path(data_dir))
     layers = {"service_centers": _service_centers(rng, towns)}

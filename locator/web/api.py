@@ -30,7 +30,7 @@ def layers():
     cat = catalog()
     infos = cat.collection_infos(facilities_only=True)
     return cacheable({"layers": [layer_info_json(i) for i in infos], "version": cat.version},
-                     "application/json", cat.version, max_age=60)
+                     "application/json", cat.version)
 
 
 @bp.get("/layers/<layer_id>")
@@ -53,9 +53,9 @@ def layer(layer_id: str):
 def facility(facility_id: str):
     cat = catalog()
     details = cat.facility_details(facility_id, now())
-    # the answer carries the hours now and the week ahead: cache it for a minute
+    # the answer carries the hours now and the week ahead: its ETag changes every minute
     return cacheable(facility_details_json(details), GEOJSON, details.layer.version,
-                     max_age=60, at=details.at)
+                     at=details.at)
 
 
 @bp.get("/nearest")

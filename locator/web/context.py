@@ -40,17 +40,22 @@ def json_response(body: Any, mimetype: str = "application/json", status: int = 2
     return Response(orjson.dumps(body), status=status, mimetype=mimetype)
 
 
-def cacheable(body: Any, mimetype: str, version: str, max_age: int = 300,
+def cacheable(body: Any, mimetype: str, version: str, max_age: int = 0,
               at: dt.datetime | None = None) -> Response:
     """A response with a strong ETag over data version + query (+ the minute ``at``, for
-    answers that depend on the time), honouring If-None-Match."""
+    answers that depend on the time), honouring If-None-Match. With ``max_age`` 0 (the
+    default) caches keep it but ask again each time (``no-cache``): a 304 costs little,
+    and data swapped in live reaches every client at once."""
     resp = json_response(body, mimetype)
     minute = at.strftime("%Y%m%d%H%M") if at else ""
     key = f"{version}|{minute}|{host_key()}|{request.full_path}"
     tag = hashlib.sha256(key.encode()).hexdigest()[:32]
     resp.set_etag(tag)
     resp.cache_control.public = True
-    resp.cache_control.max_age = max_age
+    if max_age:
+        resp.cache_control.max_age = max_age
+    else:
+        resp.cache_control.no_cache = True
     resp.make_conditional(request)
     return resp
 

@@ -22,7 +22,9 @@ TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
           422: "Unprocessable Content", 500: "Internal Server Error"}
 #: what the API and the OGC API can answer with; an Accept header that allows none of
 #: these gets 406
-API_TYPES = ["application/json", "application/geo+json", "application/problem+json"]
+API_TYPES = ["application/json", "application/geo+json", "application/problem+json",
+             "application/vnd.oai.openapi+json",
+             "application/vnd.oai.openapi+json;version=3.0"]
 PROBLEM_TYPE = "https://locator.invalid/problems/"  # documentation anchor, not fetched
 
 
@@ -60,7 +62,8 @@ def register(app: Flask) -> None:
     @app.before_request
     def _negotiate():
         accept = request.headers.get("Accept", "").strip()
-        if _is_api() and accept and request.accept_mimetypes.best_match(API_TYPES) is None:
+        if (_is_api() and accept and request.url_rule is not None
+                and request.accept_mimetypes.best_match(API_TYPES) is None):
             return problem(406, f"cannot answer with any of: {accept[:200]}; this API "
                                 f"serves {', '.join(API_TYPES)}", "http-406",
                            param="Accept")
@@ -84,7 +87,8 @@ def register(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         status = exc.code or 500
         if _wants_html():
-            return _html_error(status, exc.description or "")
+            # werkzeug's own descriptions are English boilerplate; the page says it better
+            return _html_error(status, "" if status in (404, 405) else exc.description or "")
         resp = problem(status, exc.description or TITLES.get(status, ""), f"http-{status}")
         for name in ("Allow", "Retry-After"):  # keep what the status code promises
             if name in exc.get_response().headers:

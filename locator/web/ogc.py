@@ -7,6 +7,7 @@ import datetime as dt
 
 from flask import Blueprint, request
 
+from .. import registry
 from ..models import CollectionInfo
 from . import params
 from .context import GEOJSON, cacheable, catalog, json_response
@@ -35,7 +36,9 @@ def _check_format() -> None:
 
 def _collection(info: CollectionInfo, city_bbox) -> dict:
     bbox = list(info.bbox or city_bbox)
-    notes = []
+    decl = registry.BY_ID.get(info.id)
+    notes = [f"{decl.description_zh} · {decl.description_en}."] if decl and \
+        decl.description_zh else []
     if info.sample:
         notes.append("示例数据 · sample data.")
     if info.approximate:

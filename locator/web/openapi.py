@@ -113,8 +113,7 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
         "/ogc/collections/{collectionId}/items/{featureId}": {"get": {
             "summary": "One feature", "operationId": "ogcItem",
             "parameters": [_path("collectionId", collection_schema, "collection id"),
-                           {**_path("featureId", {"type": "string"}, "feature id"),
-                            **({"example": example_id} if example_id else {})}, fmt],
+                           _path("featureId", {"type": "string"}, "feature id"), fmt],
             "responses": {"200": with_headers(_ok("Feature", GEOJSON)), "304": not_modified,
                           "400": bad, "404": missing}}},
     }

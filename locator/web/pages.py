@@ -14,7 +14,7 @@ from ..models import AMENITIES
 from . import format as fmt
 from . import links, params
 from .assets import app_asset, map_assets
-from .context import catalog, link_alternate, parse_nearest
+from .context import GEOJSON, catalog, link_alternate, parse_nearest
 from .i18n import WEEKDAYS, current_lang, translate
 
 bp = Blueprint("pages", __name__)
@@ -47,9 +47,9 @@ def _form_args() -> MultiDict:
     return MultiDict([(k, v) for k, v in request.args.items(multi=True) if v.strip()])
 
 
-def _page(template: str, twin: str, **context):
-    resp = make_response(render_template(template, twin=twin, **context))
-    return link_alternate(resp, twin)
+def _page(template: str, twin: str, twin_type: str = "application/json", **context):
+    resp = make_response(render_template(template, twin=twin, twin_type=twin_type, **context))
+    return link_alternate(resp, twin, twin_type)
 
 
 @bp.get("/")
@@ -59,6 +59,9 @@ def home():
     req = None
     if any(k in args for k in ("lon", "lat", "town")):
         req = parse_nearest(cat, args, default_k=RESULTS_PER_LAYER)
+    else:  # no position yet: the filters are still checked, not silently dropped
+        cat.resolve_layers(params.LAYER.parse(args))
+        params.AMENITY.parse(args)
     view = cat.phone_view(req.query if req else None, now(), req.town if req else None)
     if req:
         twin_args = [(k, v) for k, v in args.items(multi=True) if k in TWIN_PARAMS]
@@ -67,7 +70,8 @@ def home():
     else:
         twin = "/api/v1/layers"
     return _page(
-        "index.html", twin, answer=view.answer, town=view.town, args=args,
+        "index.html", twin, GEOJSON if req else "application/json", answer=view.answer,
+        town=view.town, args=args,
         towns_by_district=view.towns_by_district, layers=view.layers,
         any_sample=view.any_sample, filter_amenities=FILTER_AMENITIES,
         chosen_amenities=set(params.AMENITY.parse(args)),
@@ -95,7 +99,7 @@ def facility_page(facility_id: str):
     parts = facility_map(map_assets(), current_app.config["TILES"], fac,
                          f"{layer.name_zh} {layer.name_en}", layer.colour)
     return _page(
-        "facility.html", f"/api/v1/facilities/{quote(fac.id, safe='')}", fac=fac,
+        "facility.html", f"/api/v1/facilities/{quote(fac.id, safe='')}", GEOJSON, fac=fac,
         p=fac.properties, layer_name=(layer.name_zh, layer.name_en), parts=parts,
         status=details.status, week=details.week, today=details.at.date(),
         tiles=current_app.config["TILES"], any_sample=fac.is_sample)

@@ -67,6 +67,9 @@ class Param:
     required: bool = False
     unit: str = ""
     digits: int = 0
+    #: a value above ``maximum`` is served as ``maximum`` instead of refused (OGC API -
+    #: Features asks this of ``limit``); the document then states no maximum
+    clamp: bool = False
 
     # ------------------------------------------------------------------ parsing
 
@@ -122,6 +125,9 @@ class Param:
         # the length cap keeps int() away from Python's 4,300-digit conversion limit
         whole = _INTEGER.fullmatch(text) is not None and len(text) <= 20
         value = int(text) if whole else None
+        if value is not None and self.clamp and self.maximum is not None \
+                and value > self.maximum:
+            return int(self.maximum)
         if value is None or not (self.minimum or 0) <= value <= (self.maximum or 0):
             got = value if value is not None else repr(raw)
             raise self.fail(f"must be an integer {self._range_text()}, got {got}")
@@ -195,7 +201,7 @@ class Param:
                 out["minimum"] = self.minimum
                 if self.exclusive_minimum:
                     out["exclusiveMinimum"] = True
-            if self.maximum is not None:
+            if self.maximum is not None and not self.clamp:
                 out["maximum"] = self.maximum
         elif self.kind == "boolean":
             out = {"type": "boolean"}
@@ -225,12 +231,13 @@ class Param:
 
 # ---------------------------------------------------------------------- the declarations
 
-LON = Param("lon", "number", "经度(度,按 coord 坐标系)",
-            "longitude, degrees, in the `coord` system", -180, 180, required=True,
-            unit="decimal degrees")
-LAT = Param("lat", "number", "纬度(度,按 coord 坐标系)",
-            "latitude, degrees, in the `coord` system", -90, 90, required=True,
-            unit="decimal degrees")
+#: lon and lat are required unless a town is given (see ``point`` and ``parse_nearest``)
+LON = Param("lon", "number", "经度(度,按 coord 坐标系);未给 town 时必填",
+            "longitude, degrees, in the `coord` system; required unless `town` is given",
+            -180, 180, unit="decimal degrees")
+LAT = Param("lat", "number", "纬度(度,按 coord 坐标系);未给 town 时必填",
+            "latitude, degrees, in the `coord` system; required unless `town` is given",
+            -90, 90, unit="decimal degrees")
 COORD = Param("coord", "choice", "lon/lat 的坐标系:wgs84(GPS,默认)、gcj02(高德、微信)、"
               "bd09(百度)", "coordinate system of lon/lat: wgs84 (GPS, default), gcj02 (AMap, "
               "WeChat), bd09 (Baidu)", choices=tuple(c.value for c in CoordSystem))
@@ -258,7 +265,9 @@ BBOX = Param("bbox", "bbox", "范围:最小经度,最小纬度,最大经度,最�
              "minlon,minlat,maxlon,maxlat in WGS-84 degrees")
 LAYER_LIMIT = Param("limit", "integer", "最多返回的要素数", "maximum number of features",
                     1, 10_000, default=10_000)
-OGC_LIMIT = Param("limit", "integer", "每页要素数", "page size", 1, 10_000, default=100)
+OGC_LIMIT = Param("limit", "integer", "每页要素数(大于 10000 时按 10000)",
+                  "page size (a larger value is served as 10,000)", 1, 10_000, default=100,
+                  clamp=True)
 OFFSET = Param("offset", "integer", "跳过的要素数", "features to skip", 0, 10**9, default=0)
 FORMAT = Param("f", "choice", "返回格式", "response format", choices=("json", "geojson"))
 
@@ -268,5 +277,8 @@ NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, PER_LAYER
 def point(args: MultiDict) -> tuple[Point, CoordSystem]:
     """``lon``, ``lat`` in the ``coord`` system, converted to a WGS-84 point."""
     system = CoordSystem(COORD.parse(args) or CoordSystem.WGS84.value)
+    for p in (LON, LAT):
+        if p.name not in args:
+            raise p.fail(f"is required ({p.unit}), unless town is given")
     lon, lat = to_wgs84(LON.parse(args), LAT.parse(args), system)
     return Point(lon, lat), system
