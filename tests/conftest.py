@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from locator import registry
 from locator.web import DEFAULT_DATA_DIR, create_app
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REFERENCE_FILES = ("city.geojson", "districts.geojson", "towns.geojson", "town_areas.geojson")
+#: the files of every collection that is not a facility layer (boundaries, towns, routes)
+REFERENCE_FILES = tuple(c.file for c in registry.COLLECTIONS if not c.is_facility)
 
 
 @pytest.fixture(autouse=True)
@@ -62,14 +64,21 @@ def write_layer(data_dir: Path, layer: str, features: list[dict]) -> Path:
     return path
 
 
+def reference_dir(path: Path) -> Path:
+    """A data directory with the bundled reference collections and every facility layer
+    present but empty."""
+    for name in REFERENCE_FILES:
+        shutil.copy(DEFAULT_DATA_DIR / name, path / name)
+    for layer in registry.FACILITIES:
+        write_layer(path, layer.id, [])
+    return path
+
+
 @pytest.fixture()
 def data_dir(tmp_path: Path) -> Path:
     """The real reference layers plus one tiny, valid facility layer (the other layers
     present and empty)."""
-    for name in REFERENCE_FILES:
-        shutil.copy(DEFAULT_DATA_DIR / name, tmp_path / name)
-    for layer in ("mothers_rooms", "service_centers", "book_rooms"):
-        write_layer(tmp_path, layer, [])
+    reference_dir(tmp_path)
     write_layer(tmp_path, "love_stations", [
         facility("t-1", 113.0726, 22.5761),
         facility("t-2", 113.0800, 22.5800),

@@ -16,9 +16,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from locator.geo.crs import wgs84_to_gcj02
-from locator.web import DEFAULT_DATA_DIR
 
-from .conftest import REFERENCE_FILES, facility, serve, write_layer
+from .conftest import facility, reference_dir, serve, write_layer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -190,9 +189,7 @@ def test_facility_page_hosts(browser, live_server):
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("hostile")
-    for name in REFERENCE_FILES:
-        shutil.copy(DEFAULT_DATA_DIR / name, data / name)
+    data = reference_dir(tmp_path_factory.mktemp("hostile"))
     feats = []
     for i, payload in enumerate(HOSTILE):
         feats.append(facility(f"h-{i}", 113.0815 + 0.01 * i, 22.5787, name=payload,
