@@ -29,7 +29,16 @@ from .nearest import (
     build_union_index,
     nearest_facilities,
 )
-from .readstore import BBox, FacilityDetails, MapView, NearestAnswer, Page, PhoneView
+from .readstore import (
+    BBox,
+    FacilityDetails,
+    MapView,
+    NearestAnswer,
+    Page,
+    PhoneView,
+    RouteList,
+)
+from .routes import RouteDetails, route_details
 from .store import AnyCollection, Geodata, read_geodata
 
 
@@ -70,6 +79,8 @@ class Catalog:
     #: collection id -> {feature id: position}, for get-by-id in any collection
     positions: dict[str, dict[str, int]] = field(repr=False, default_factory=dict)
     infos: dict[str, CollectionInfo] = field(repr=False, default_factory=dict)
+    #: route id -> the route worked out (stops, facilities along, gap), at load
+    route_details: dict[str, RouteDetails] = field(repr=False, default_factory=dict)
 
     # ------------------------------------------------------------------ ReadStore
 
@@ -152,7 +163,31 @@ class Catalog:
 
     def map_view(self, max_points: int) -> MapView:
         return MapView([(self.infos[lid], _thin(layer.facilities, max_points))
-                        for lid, layer in self.geodata.layers.items()], self.district_outlines)
+                        for lid, layer in self.geodata.layers.items()], self.district_outlines,
+                       [d.summary for d in self.route_details.values()])
+
+    def routes(self, district: str | None = None, theme: str | None = None) -> RouteList:
+        every = [d.summary for d in self.route_details.values()]
+        themes = list(dict.fromkeys((r.theme, r.theme_en) for r in every))
+        codes = sorted({c for r in every for c in r.districts})
+        districts = [self.geodata.districts[c] for c in codes if c in self.geodata.districts]
+        if district is not None and district not in codes:
+            raise InvalidQuery("district", f"no route passes district {shown(district)}; "
+                                           f"routes pass: {', '.join(codes)}", codes)
+        if theme is not None and theme not in {t for pair in themes for t in pair}:
+            raise InvalidQuery("theme", f"no route has the theme {shown(theme)}; themes: "
+                                        f"{', '.join(t for t, _ in themes)}",
+                               [t for t, _ in themes])
+        chosen = [r for r in every
+                  if (district is None or district in r.districts)
+                  and (theme is None or theme in (r.theme, r.theme_en))]
+        return RouteList(chosen, themes, districts, len(every))
+
+    def route(self, route_id: str) -> RouteDetails:
+        try:
+            return self.route_details[route_id]
+        except KeyError:
+            raise FeatureNotFound(route_id, registry.ROUTES_DECL.id) from None
 
     # ------------------------------------------------------------------ helpers
 
@@ -263,5 +298,12 @@ def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) 
                 for code, geom in geodata.district_shapes.items()}
     positions = {cid: _positions(coll.features) for cid, coll in geodata.collections.items()}
     infos = {cid: coll.info() for cid, coll in geodata.collections.items()}
+    routes = {}
+    route_coll = geodata.collections.get(registry.ROUTES_DECL.id)
+    if route_coll is not None:
+        facilities = {lid: layer.facilities for lid, layer in geodata.layers.items()}
+        for feat in route_coll.features:
+            assert isinstance(feat, Feature)
+            routes[feat.id] = route_details(feat, facilities)
     return Catalog(geodata, indexes, union, ServiceArea(city, outline), by_id, outlines,
-                   positions, infos)
+                   positions, infos, routes)

@@ -175,6 +175,7 @@ def build_geodata(sample: bool, holidays: bool, cache_dir: Path | None,
     holiday schedule, or (with --sample) the sample facility layers, or (with --holidays)
     the holiday schedule."""
     from .ingest.holidays import build_holidays
+    from .ingest.routes import build_routes
     from .ingest.sample import build_sample
     from .store import HOLIDAYS_FILE
 
@@ -197,10 +198,12 @@ def build_geodata(sample: bool, holidays: bool, cache_dir: Path | None,
             for t in odd:
                 click.echo(f"  {t.code} {t.name}: {t.position} ({t.note})")
         counts = build_sample(data_dir)
+        n_routes = build_routes(data_dir)
     except LocatorError as exc:
         _fail(exc)
     for layer, n in counts.items():
         click.echo(f"wrote {n:>4} sample features to {layer}.geojson")
+    click.echo(f"wrote {n_routes:>4} illustrative rural routes to rural_routes.geojson")
 
 
 def main() -> None:

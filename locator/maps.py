@@ -22,6 +22,7 @@ from shapely.geometry import mapping
 
 from .geo.crs import CoordSystem, from_wgs84
 from .models import CollectionInfo, Facility, Point
+from .routes import RouteDetails, RouteSummary
 
 #: where each tile provider's images come from (for the pages' Content-Security-Policy)
 TILE_ORIGINS = {"osm": "https://tile.openstreetmap.org", "amap": "https://*.is.autonavi.com",
@@ -166,14 +167,32 @@ def _parts(fmap: folium.Map) -> MapParts:
                     fmap.get_name())
 
 
+def _route_lines(fmap: folium.Map, system: CoordSystem, routes: list[RouteSummary],
+                 colour: str, label: str) -> None:
+    """The routes as one overlay, off until switched on (no tooltip: names stay out of
+    HTML; the route pages list them)."""
+    features = []
+    for r in routes:
+        coords = [list(_convert(system, lon, lat)) for lon, lat in r.geometry["coordinates"]]
+        features.append({"type": "Feature", "properties": {},
+                         "geometry": {"type": "LineString", "coordinates": coords}})
+    folium.GeoJson({"type": "FeatureCollection", "features": features}, name=label, show=False,
+                   style_function=lambda _: {"color": colour, "weight": 4, "opacity": 0.8},
+                   ).add_to(fmap)
+
+
 def overview_map(assets: MapAssets, tiles: str,
                  layers: list[tuple[CollectionInfo, tuple[Facility, ...]]],
                  district_outlines: dict[str, Any], position: Point | None,
-                 lang_query: str = "") -> MapParts:
+                 lang_query: str = "", routes: list[RouteSummary] | None = None,
+                 routes_style: tuple[str, str] = ("#8c564b", "乡村游路线 Rural routes"),
+                 ) -> MapParts:
     """Every layer as a clustered, switchable overlay in its registry colour, the district
-    boundaries and the user's position when known."""
+    boundaries, the rural routes (switched off) and the user's position when known."""
     fmap, system = _base_map(assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9)
     _boundaries(fmap, system, district_outlines)
+    if routes:
+        _route_lines(fmap, system, routes, *routes_style)
     for info, facilities in layers:
         label = f"{info.name_zh} {info.name_en}"
         _cluster(assets, _rows(facilities, system, label, info.colour, lang_query),
@@ -184,6 +203,76 @@ def overview_map(assets: MapAssets, tiles: str,
                             fill_color="#0b5cad", fill_opacity=1,
                             tooltip="你的位置 Your position").add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)  # a phone screen has no room to spare
+    return _parts(fmap)
+
+
+# Numbered stops and the facilities along a route, from data rows; text goes in as text.
+_ROUTE_TEMPLATE = Template("""{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    var stops = {{ this.stops|tojson }}, along = {{ this.along|tojson }};
+    var line = L.polyline(stops.map(function (s) { return [s[0], s[1]]; }),
+        {color: {{ this.colour|tojson }}, weight: 5, opacity: 0.85}).addTo(map);
+    function box(lines, href) {
+        var div = document.createElement('div');
+        lines.forEach(function (text, i) {
+            var el = document.createElement(i === 0 && href ? 'a' : 'div');
+            if (i === 0 && href) { el.href = href; }
+            if (i === 0) { el.style.fontWeight = 'bold'; }
+            el.textContent = text;
+            div.appendChild(el);
+        });
+        return div;
+    }
+    along.forEach(function (a) {
+        L.circleMarker([a[0], a[1]], {radius: 6, color: '#fff', weight: 1.5,
+            fillColor: a[5], fillOpacity: 0.95})
+         .bindPopup(box([a[2], a[4]], '/f/' + encodeURIComponent(a[3]) + {{ this.query|tojson }}))
+         .addTo(map);
+    });
+    stops.forEach(function (s) {
+        var icon = L.divIcon({className: 'route-stop', html: String(s[2]),
+                              iconSize: [28, 28], iconAnchor: [14, 14]});
+        L.marker([s[0], s[1]], {icon: icon, title: s[3]})
+         .bindPopup(box([s[2] + '. ' + s[3], s[4], s[5]])).addTo(map);
+    });
+    map.fitBounds(line.getBounds(), {padding: [24, 24]});
+})();
+{% endmacro %}""")
+
+
+class _Route(MacroElement):
+    """A route's line, its numbered stops and the facilities along it."""
+
+    _template = _ROUTE_TEMPLATE
+
+    def __init__(self, stops: list[list[Any]], along: list[list[Any]], colour: str,
+                 query: str):
+        super().__init__()
+        self._name = "Route"
+        self.stops, self.along, self.colour, self.query = stops, along, colour, query
+
+
+def route_map(assets: MapAssets, tiles: str, details: RouteDetails, colour: str,
+              layer_labels: dict[str, str], layer_colours: dict[str, str],
+              lang_query: str = "") -> MapParts:
+    """A route: its line, numbered stops with popups and the facilities along it."""
+    lons = [st.lon for st in details.stops]
+    lats = [st.lat for st in details.stops]
+    fmap, system = _base_map(assets, tiles, Point(sum(lons) / len(lons),
+                                                  sum(lats) / len(lats)), 11)
+    stops = []
+    for st in details.stops:
+        lon, lat = _convert(system, st.lon, st.lat)
+        stops.append([round(lat, 6), round(lon, 6), st.number, st.name, st.description,
+                      st.name_en])
+    along = []
+    for a in details.along:
+        f = a.facility
+        lon, lat = _convert(system, f.lon, f.lat)
+        along.append([round(lat, 6), round(lon, 6), f.name, f.id,
+                      layer_labels.get(f.layer, f.layer), layer_colours.get(f.layer, "#333")])
+    _Route(stops, along, colour, lang_query).add_to(fmap)
     return _parts(fmap)
 
 

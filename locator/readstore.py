@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from .hours import DaySchedule, HoursStatus
 from .models import CollectionInfo, District, Facility, Feature, Point, Town
 from .nearest import Nearby, NearestQuery
+from .routes import RouteDetails, RouteSummary
 
 #: a bounding box ``(west, south, east, north)`` in WGS-84 degrees; west > east crosses
 #: the antimeridian
@@ -72,11 +73,12 @@ class PhoneView:
 @dataclass(frozen=True)
 class MapView:
     """What the overview map draws: each facility layer with the features drawn (all of
-    them, or an even sample when the layer holds more than the map can carry), and the
-    district outlines generalised for city scale (shapely, WGS-84)."""
+    them, or an even sample when the layer holds more than the map can carry), the
+    district outlines generalised for city scale (shapely, WGS-84), and the routes."""
 
     layers: list[tuple[CollectionInfo, tuple[Facility, ...]]]
     district_outlines: dict[str, Any] = field(repr=False)
+    routes: list[RouteSummary] = field(default_factory=list)
 
     @property
     def any_sample(self) -> bool:
@@ -86,6 +88,20 @@ class MapView:
     def thinned(self) -> list[tuple[CollectionInfo, int]]:
         """The layers not drawn whole, with how many of their features are drawn."""
         return [(info, len(shown)) for info, shown in self.layers if len(shown) < info.count]
+
+
+@dataclass(frozen=True)
+class RouteList:
+    """The routes a filter leaves, and what the filters can offer."""
+
+    routes: list[RouteSummary]
+    themes: list[tuple[str, str]]  # (zh, en) of every theme, in first-seen order
+    districts: list[District]  # every district some route passes, in code order
+    total: int  # routes before filtering
+
+    @property
+    def any_sample(self) -> bool:
+        return any(r.sample for r in self.routes)
 
 
 class ReadStore(Protocol):
@@ -148,4 +164,13 @@ class ReadStore(Protocol):
 
     def map_view(self, max_points: int) -> MapView:
         """Everything the overview map draws, at most ``max_points`` per layer."""
+        ...
+
+    def routes(self, district: str | None = None, theme: str | None = None) -> RouteList:
+        """The rural routes passing ``district`` (6-digit code) with ``theme`` (zh or en);
+        InvalidQuery naming the parameter for a district or theme no route has."""
+        ...
+
+    def route(self, route_id: str) -> RouteDetails:
+        """One route with its stops, the facilities along it and its longest gap."""
         ...

@@ -32,10 +32,12 @@ class Kind(StrEnum):
 
 class Role(StrEnum):
     """What a collection is for: facilities answer nearest queries; reference collections
-    (boundaries, town seats) give context, town pickers and the planner's areas."""
+    (boundaries, town seats) give context, town pickers and the planner's areas; routes
+    are lines with ordered stops that people follow."""
 
     FACILITY = "facility"
     REFERENCE = "reference"
+    ROUTE = "route"
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,10 @@ class Collection:
     @property
     def is_facility(self) -> bool:
         return self.role is Role.FACILITY
+
+    @property
+    def is_route(self) -> bool:
+        return self.role is Role.ROUTE
 
     def title(self) -> str:
         return f"{self.name_zh} · {self.name_en}"
@@ -189,6 +195,27 @@ COLLECTIONS: tuple[Collection, ...] = (
         description_en="The 73 town/street seats (GeoNames, CC BY 4.0; 2 placed "
                        "approximately). File towns.geojson"),
 )
+
+ROUTES_DECL = Collection(
+    "rural_routes", "五邑乡村游路线(示意)", "Wuyi rural rest routes (illustrative)", Kind.LINE,
+    Role.ROUTE, "rural_routes.geojson", "id",
+    (Prop("id", "string", "编号", "ID", True),
+     _NAME, _NAME_EN,
+     Prop("theme", "string", "主题", "Theme", True),
+     Prop("theme_en", "string", "英文主题", "Theme (English)"),
+     Prop("districts", "array", "途经县(市、区)代码", "District codes passed", items="string"),
+     Prop("stops", "array", "站点(按顺序)", "Stops, in order", True, items="object"),
+     Prop("illustrative", "boolean", "示意路线", "Illustrative"),
+     Prop("geometry_note", "string", "几何说明", "About the geometry"),
+     Prop("source", "string", "来源", "Source", True)),
+    "#8c564b", "🚌", 90, "乡村游路线", "rural route", "rr",
+    description_zh="12 条五邑乡村游路线的示意版本:官方站点名单未公开,站点取自公开坐标或镇驻地,"
+                   "站点之间为直线",
+    description_en="Illustrative versions of the 12 Wuyi rural rest routes: the official stop "
+                   "lists are not public; stops use public coordinates or town seats, joined "
+                   "by straight lines")
+
+COLLECTIONS = COLLECTIONS + (ROUTES_DECL,)
 
 #: collection id -> declaration, in display order
 BY_ID: dict[str, Collection] = {c.id: c for c in sorted(COLLECTIONS, key=lambda c: c.order)}

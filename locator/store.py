@@ -316,10 +316,11 @@ def _towns(coll: ReferenceCollection, districts: dict[str, District]) -> dict[st
     return towns
 
 
-def read_references(data_dir: Path) -> dict[str, ReferenceCollection]:
-    """Read every reference collection and check how they fit together."""
-    refs = {decl.id: read_reference(data_dir, decl)
-            for decl in registry.BY_ID.values() if not decl.is_facility}
+def read_references(data_dir: Path, routes: bool = True) -> dict[str, ReferenceCollection]:
+    """Read every collection that is not a facility layer (the boundaries and towns, and
+    with ``routes`` the route collections) and check how they fit together."""
+    refs = {decl.id: read_reference(data_dir, decl) for decl in registry.BY_ID.values()
+            if not decl.is_facility and (routes or not decl.is_route)}
     city = refs[registry.CITY.id]
     if len(city.features) != 1:
         raise DataError(CITY_FILE, f"expected one city feature, found {len(city.features)}")
@@ -525,9 +526,52 @@ def _holiday_name(name: str, year: str, day: str, value: Any) -> str:
 
 
 def _context(refs: dict[str, ReferenceCollection]):
+    """Districts, town seats and the city test; checks the routes against them."""
     districts = _districts(refs[registry.DISTRICTS.id])
     towns = _towns(refs[registry.TOWN_SEATS.id], districts)
-    return districts, towns, _CityTest(refs[registry.CITY.id].shapes[0])
+    city = _CityTest(refs[registry.CITY.id].shapes[0])
+    for coll in refs.values():
+        if coll.decl.is_route:
+            check_routes(coll, city)
+    return districts, towns, city
+
+
+#: a stop must lie this close to its route's line (metres, UTM 49N)
+STOP_ON_LINE_M = 1.0
+
+
+def check_routes(coll: ReferenceCollection, city: _CityTest) -> None:
+    """Each route: at least two stops, each a named point inside the city, and a line
+    that passes its stops in their order. The error names the route and the stop."""
+    name = coll.decl.file
+    for feat, line in zip(coll.features, coll.shapes, strict=True):
+        stops = feat.properties["stops"]
+        if not isinstance(stops, list) or len(stops) < 2:
+            raise DataError(name, "a route needs at least two stops", feat.id)
+        line_utm = geometry_to_utm(line)
+        last = -1.0
+        for i, stop in enumerate(stops, start=1):
+            label = stop.get("name") if isinstance(stop, dict) else None
+            where = f"stop {i} {shown(label)}" if label else f"stop {i}"
+            if not isinstance(stop, dict) or not isinstance(label, str) or not label:
+                raise DataError(name, f"{where} needs a name", feat.id)
+            lon, lat = stop.get("lon"), stop.get("lat")
+            if not (isinstance(lon, int | float) and isinstance(lat, int | float)
+                    and not isinstance(lon, bool) and not isinstance(lat, bool)
+                    and np.isfinite(lon) and np.isfinite(lat)):
+                raise DataError(name, f"{where} needs numeric lon and lat", feat.id)
+            if not city.contains(lon, lat):
+                raise DataError(name, f"{where} at [{lon}, {lat}] lies outside Jiangmen",
+                                feat.id)
+            point = shapely.Point(*to_utm(lon, lat))
+            off = line_utm.distance(point)
+            if off > STOP_ON_LINE_M:
+                raise DataError(name, f"the line does not pass {where} (it runs {off:.0f} m "
+                                      "from it)", feat.id)
+            position = line_utm.project(point)
+            if position < last - STOP_ON_LINE_M:
+                raise DataError(name, f"the line passes {where} out of order", feat.id)
+            last = position
 
 
 def validate_data_dir(data_dir: Path) -> tuple[list[LayerReport], list[DataError]]:
@@ -535,9 +579,9 @@ def validate_data_dir(data_dir: Path) -> tuple[list[LayerReport], list[DataError
     data_dir = Path(data_dir)
     try:
         refs = read_references(data_dir)
+        districts, towns, city_test = _context(refs)
     except DataError as exc:
         return [], [exc]
-    districts, towns, city_test = _context(refs)
     seen: dict[str, str] = {}
     reports = []
     for layer_id, path in layer_files(data_dir).items():

@@ -238,3 +238,29 @@ def test_bad_parameter_gives_a_friendly_page(browser, live_server):
     assert resp.status == 400
     assert "lon" in page.inner_text("main") and "返回首页" in page.inner_text("main")
     ctx.close()
+
+
+def test_routes_on_a_phone(browser, live_server):
+    """A tourist opens the route list, filters it without JavaScript, opens a route and
+    sees its numbered stops on the map, and nothing is fetched from another host."""
+    ctx, page, rec, dialogs = new_page(browser, live_server, java_script_enabled=False)
+    page.goto(live_server + "/routes")
+    assert page.locator("li.card.route").count() == 12
+    assert "示意" in page.inner_text(".illustrative")
+    page.select_option("select[name=theme]", "温泉")
+    page.click("input[type=submit]")
+    assert page.locator("li.card.route").count() == 2
+    ctx.close()
+    ctx, page, rec, dialogs = new_page(browser, live_server)
+    page.goto(live_server + "/routes")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "routes-zh-360x640.png"))
+    page.click("li.card.route[data-id=rr-01] h3 a")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".route-stop").count() == 6  # numbered stop markers on the map
+    assert page.locator("ol.stops li").count() == 6
+    assert page.locator("ol.along li").count() > 0
+    assert page.get_attribute("a[href$='.gpx']", "download") is not None
+    page.screenshot(path=str(ARTIFACTS / "route-zh-360x640.png"), full_page=True)
+    assert rec.foreign_hosts() == set() and not dialogs
+    ctx.close()

@@ -14,7 +14,7 @@ RANKS = {
     "registry": 0.5,
     "store": 1,
     "nearest": 2, "hours": 2, "readstore": 2.2, "catalog": 2.4, "live": 2.6,
-    "coverage": 2, "routes": 2, "importer": 2,
+    "coverage": 2, "routes": 2, "route_formats": 2.1, "importer": 2,
     "ingest": 2,
     "maps": 3,
     "web": 4,

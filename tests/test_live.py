@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
 
@@ -26,6 +27,17 @@ def replace_layer(data_dir, layer: str, features: list[dict]) -> None:
     os.replace(tmp, data_dir / f"{layer}.geojson")
 
 
+@contextmanager
+def watched(data_dir, interval_s: float):
+    """A holder over ``data_dir`` and a running watcher, stopped on leaving."""
+    holder = CatalogHolder(data_dir)
+    watcher = DataWatcher(holder, interval_s=interval_s).start()
+    try:
+        yield holder, watcher
+    finally:
+        watcher.stop()
+
+
 def wait_until(predicate, timeout_s: float) -> float:
     """Seconds until ``predicate()`` held; fails after ``timeout_s``."""
     start = time.monotonic()
@@ -41,9 +53,7 @@ def stations(n: int, prefix: str = "n") -> list[dict]:
 
 
 def test_watcher_swaps_valid_data_and_refuses_broken(data_dir, caplog):
-    holder = CatalogHolder(data_dir)
-    watcher = DataWatcher(holder, interval_s=0.05).start()
-    try:
+    with watched(data_dir, 0.05) as (holder, watcher):
         first = holder.catalog
         replace_layer(data_dir, "love_stations", stations(3))
         wait_until(lambda: holder.catalog is not first, 5)
@@ -62,8 +72,6 @@ def test_watcher_swaps_valid_data_and_refuses_broken(data_dir, caplog):
         replace_layer(data_dir, "love_stations", stations(4, "m"))  # mended
         wait_until(lambda: len(holder.catalog.layers["love_stations"].facilities) == 4, 5)
         assert holder.refused is None
-    finally:
-        watcher.stop()
 
 
 def test_a_new_holiday_schedule_is_picked_up_too(data_dir):
@@ -71,42 +79,30 @@ def test_a_new_holiday_schedule_is_picked_up_too(data_dir):
 
     from locator.hours import day_kind
 
-    holder = CatalogHolder(data_dir)
-    watcher = DataWatcher(holder, interval_s=0.05).start()
-    try:
+    with watched(data_dir, 0.05) as (holder, watcher):
         first = holder.catalog
         (data_dir / "holidays.json").write_text(json.dumps({"years": {"2040": {
             "holidays": {"2040-03-05": "测试 test"}, "workdays": []}}}), encoding="utf-8")
         wait_until(lambda: holder.catalog is not first, 5)
         assert holder.catalog.version != first.version
         assert day_kind(dt.date(2040, 3, 5)) == "holiday"
-    finally:
-        watcher.stop()
 
 
 def test_a_deleted_layer_file_is_refused_not_served_empty(data_dir):
-    holder = CatalogHolder(data_dir)
-    watcher = DataWatcher(holder, interval_s=0.05).start()
-    try:
+    with watched(data_dir, 0.05) as (holder, watcher):
         first = holder.catalog
         (data_dir / "love_stations.geojson").unlink()  # an rsync --delete gone wrong
         wait_until(lambda: holder.refused is not None, 5)
         assert holder.catalog is first and len(first.layers["love_stations"].facilities) == 2
         assert "love_stations.geojson: file not found" in holder.refused.message
-    finally:
-        watcher.stop()
 
 
 def test_trigger_reloads_at_once(data_dir):
-    holder = CatalogHolder(data_dir)
-    watcher = DataWatcher(holder, interval_s=60).start()  # polls too rarely to matter
-    try:
+    with watched(data_dir, 60) as (holder, watcher):  # polls too rarely to matter
         first = holder.catalog
         replace_layer(data_dir, "love_stations", stations(2, "s"))
         watcher.trigger()  # what SIGHUP does in `locator serve`
         wait_until(lambda: holder.catalog is not first, 5)
-    finally:
-        watcher.stop()
 
 
 def test_a_request_keeps_its_catalog_through_a_swap(data_dir):

@@ -8,7 +8,8 @@ LAYERS = {"love_stations": 133, "mothers_rooms": 234, "service_centers": 73, "bo
 #: collection -> (features, GDAL geometry type)
 COLLECTIONS = {**{k: (v, "Point") for k, v in LAYERS.items()},
                "city": (1, "MultiPolygon"), "districts": (7, "MultiPolygon"),
-               "towns": (73, "MultiPolygon"), "town_seats": (73, "Point")}
+               "towns": (73, "MultiPolygon"), "town_seats": (73, "Point"),
+               "rural_routes": (12, "LineString")}
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +27,7 @@ def test_gdal_lists_collections_and_reads_every_feature(live_server):
     for layer, (count, kind) in COLLECTIONS.items():
         df = pyogrio.read_dataframe(url, layer=layer)
         assert len(df) == count, layer  # GDAL pages through the `next` links
-        key = "id" if layer in LAYERS else "code"
+        key = "id" if layer in LAYERS or layer == "rural_routes" else "code"
         assert df[key].is_unique
         assert set(df.geometry.geom_type) <= {kind, kind.removeprefix("Multi")}, layer
         assert df.geometry.is_valid.all(), layer

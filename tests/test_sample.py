@@ -26,3 +26,12 @@ def test_two_runs_are_byte_identical_and_match_the_committed_files(tmp_path):
 def test_share_out(total, weights, minimum, expected):
     shares = share_out(total, weights, minimum)
     assert shares == expected and sum(shares) == total
+
+
+def test_routes_are_reproducible_and_match_the_committed_file(tmp_path):
+    from locator.ingest.routes import build_routes
+
+    assert build_routes(DEFAULT_DATA_DIR, tmp_path) == 12
+    name = "rural_routes.geojson"
+    assert (tmp_path / name).read_bytes() == (DEFAULT_DATA_DIR / name).read_bytes(), (
+        f"{name} differs from what the generator makes: run `make sample` and commit")

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+import hashlib
+
+import orjson
+from flask import Blueprint, Response, request
 
 from ..errors import LayerNotFound
 from ..hours import now
+from ..route_formats import ILLUSTRATIVE, route_to_geojson, route_to_gpx, route_to_kml
+from ..routes import COACH_NOTE
 from . import params
-from .context import GEOJSON, cacheable, catalog, json_response, parse_nearest
+from .context import GEOJSON, attachment, cacheable, catalog, json_response, parse_nearest
 from .serialize import (
     facility_details_json,
     feature_collection,
     feature_json,
     layer_info_json,
     nearest_json,
+    route_json,
+    route_summary_json,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -69,3 +76,56 @@ def nearest():
     resp = json_response(nearest_json(answer, req.coord), GEOJSON)
     resp.headers["Cache-Control"] = "no-store"  # depends on the moment and the position
     return resp
+
+
+@bp.get("/routes")
+def routes():
+    cat = catalog()
+    found = cat.routes(params.DISTRICT.parse(request.args), params.THEME.parse(request.args))
+    body = feature_collection([route_summary_json(r) for r in found.routes],
+                              numberMatched=len(found.routes), total=found.total,
+                              illustrative_note=ILLUSTRATIVE, coach_note=COACH_NOTE)
+    return cacheable(body, GEOJSON, cat.version)
+
+
+@bp.get("/routes/<route_id>")
+def route(route_id: str):
+    cat = catalog()
+    return cacheable(route_json(cat.route(route_id)), GEOJSON, cat.version)
+
+
+#: download format -> (writer, media type)
+DOWNLOADS = {
+    "gpx": (route_to_gpx, "application/gpx+xml"),
+    "kml": (route_to_kml, "application/vnd.google-earth.kml+xml"),
+    "geojson": (lambda d: orjson.dumps(route_to_geojson(d)).decode(), GEOJSON),
+}
+
+
+def _download(route_id: str, fmt: str):
+    cat = catalog()
+    details = cat.route(route_id)
+    write, mimetype = DOWNLOADS[fmt]
+    resp = Response(write(details), mimetype=mimetype)
+    resp.headers["Content-Disposition"] = attachment(
+        f"{details.summary.id}.{fmt}", f"{details.summary.name}.{fmt}")
+    resp.set_etag(hashlib.sha256(f"{cat.version}|{request.path}".encode()).hexdigest()[:32])
+    resp.cache_control.public = True
+    resp.cache_control.no_cache = True
+    resp.make_conditional(request)
+    return resp
+
+
+@bp.get("/routes/<route_id>.gpx")
+def route_gpx(route_id: str):
+    return _download(route_id, "gpx")
+
+
+@bp.get("/routes/<route_id>.kml")
+def route_kml(route_id: str):
+    return _download(route_id, "kml")
+
+
+@bp.get("/routes/<route_id>.geojson")
+def route_geojson(route_id: str):
+    return _download(route_id, "geojson")

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from flask import Response, current_app, g, request
@@ -58,6 +59,13 @@ def cacheable(body: Any, mimetype: str, version: str, max_age: int = 0,
         resp.cache_control.no_cache = True
     resp.make_conditional(request)
     return resp
+
+
+def attachment(ascii_name: str, name: str) -> str:
+    """A ``Content-Disposition`` that keeps a non-ASCII file name (RFC 6266 ``filename*``,
+    RFC 5987 encoding) with an ASCII fallback for old clients."""
+    return (f'attachment; filename="{ascii_name}"; '
+            f"filename*=UTF-8''{quote(name, safe='')}")
 
 
 def link_alternate(resp: Response, href: str, mimetype: str = "application/json") -> Response:

@@ -24,7 +24,8 @@ TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
 #: these gets 406
 API_TYPES = ["application/json", "application/geo+json", "application/problem+json",
              "application/vnd.oai.openapi+json",
-             "application/vnd.oai.openapi+json;version=3.0"]
+             "application/vnd.oai.openapi+json;version=3.0",
+             "application/gpx+xml", "application/vnd.google-earth.kml+xml"]
 PROBLEM_TYPE = "https://locator.invalid/problems/"  # documentation anchor, not fetched
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from ..hours import CLOSED, OPEN, HoursStatus
 from ..models import AMENITIES
@@ -49,3 +50,34 @@ def hours_text(status: HoursStatus, lang: str) -> str:
 def amenity_label(term: str, lang: str) -> str:
     zh, en = AMENITIES.get(term, (term, term))
     return f"{AMENITY_ICONS.get(term, '•')} {zh if lang == 'zh' else en}"
+
+
+def duration_text(minutes: float, lang: str) -> str:
+    """``1 小时 40 分钟`` / ``1 h 40 min``, rounded to 5 minutes."""
+    total = max(5, int(round(minutes / 5.0)) * 5)
+    h, m = divmod(total, 60)
+    if lang == "zh":
+        return (f"{h} 小时 " if h else "") + (f"{m} 分钟" if m or not h else "").strip()
+    return (f"{h} h " if h else "") + (f"{m} min" if m or not h else "").strip()
+
+
+def route_preview_points(geometry: dict, width: int = 120, height: int = 72,
+                         pad: int = 6) -> list[tuple[float, float]]:
+    """A line's vertices fitted into a ``width`` x ``height`` box (SVG y down; longitude
+    scaled by cos(latitude) so shapes keep their proportions)."""
+    coords = geometry["coordinates"]
+    lat0 = math.radians(sum(c[1] for c in coords) / len(coords))
+    xs = [c[0] * math.cos(lat0) for c in coords]
+    ys = [c[1] for c in coords]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
+    scale = min(width - 2 * pad, height - 2 * pad) / span
+    cx = (width - (max(xs) - min(xs)) * scale) / 2
+    cy = (height - (max(ys) - min(ys)) * scale) / 2
+    return [(round(cx + (x - min(xs)) * scale, 1), round(height - cy - (y - min(ys)) * scale, 1))
+            for x, y in zip(xs, ys, strict=True)]
+
+
+def precision_key(precision: str) -> str:
+    if precision in ("site", "town seat", "approximate"):
+        return f"precision_{precision}"
+    return "precision_other"

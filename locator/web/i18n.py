@@ -107,6 +107,48 @@ STRINGS: dict[str, dict[str, str]] = {
     "wheelchair_no": {"zh": "不可通行", "en": "no"},
     "wheelchair_unknown": {"zh": "未知", "en": "unknown"},
     "share": {"zh": "分享链接", "en": "Share link"},
+    "routes": {"zh": "乡村游", "en": "Routes"},
+    "routes_title": {"zh": "五邑乡村游路线", "en": "Wuyi rural rest routes"},
+    "routes_intro": {"zh": "市总工会联合市文广旅体局、市乡村振兴局推出 12 条"
+                           "“五邑乡村游”职工疗休养路线。",
+                     "en": "The city federation of trade unions, with the culture and tourism "
+                           "and the rural revitalisation bureaus, offers 12 “Wuyi rural” rest "
+                           "routes for workers."},
+    "illustrative_banner": {
+        "zh": "注意：官方路线的站点名单尚未公开，这里的路线是示意（站点取自公开坐标或镇驻地），"
+              "站点之间为直线，不是实际道路。",
+        "en": "Note: the official stop lists are not public; these routes are illustrative "
+              "(stops from public coordinates or town seats), and segments are straight "
+              "lines, not roads."},
+    "district": {"zh": "县（市、区）", "en": "District"},
+    "theme": {"zh": "主题", "en": "Theme"},
+    "any": {"zh": "全部", "en": "All"},
+    "show": {"zh": "筛选", "en": "Show"},
+    "n_routes": {"zh": "共 {n} 条路线", "en": "{n} routes"},
+    "stops_n": {"zh": "{n} 个站点", "en": "{n} stops"},
+    "length_km": {"zh": "全程约 {km:.1f} 公里", "en": "about {km:.1f} km"},
+    "coach_min": {"zh": "车程约 {text}（估算）", "en": "about {text} by coach (estimate)"},
+    "route_open": {"zh": "查看路线", "en": "Open route"},
+    "stops": {"zh": "站点", "en": "Stops"},
+    "along_title": {"zh": "沿途 2 公里内的服务设施", "en": "Facilities within 2 km of the route"},
+    "along_none": {"zh": "沿途 2 公里内没有爱心驿站、职工服务中心或爱心妈妈小屋。",
+                   "en": "No love station, service center or mothers' room within 2 km."},
+    "along_item": {"zh": "第 {km:.1f} 公里处，离路线 {off}", "en": "at km {km:.1f}, {off} off "
+                                                                  "the route"},
+    "longest_gap": {"zh": "最长一段没有爱心驿站或职工服务中心（2 公里内）的路程：约 {km:.1f} 公里"
+                          "（第 {a:.1f}–{b:.1f} 公里）。",
+                    "en": "Longest stretch with no love station or service center within 2 km: "
+                          "about {km:.1f} km (km {a:.1f}–{b:.1f})."},
+    "no_gap": {"zh": "全程都有爱心驿站或职工服务中心在 2 公里内。",
+               "en": "A love station or service center is within 2 km all along the route."},
+    "downloads": {"zh": "下载路线", "en": "Download"},
+    "download_hint": {"zh": "GPX 可导入导航或户外应用，KML 可在地图软件中打开。",
+                      "en": "GPX opens in navigation and outdoor apps, KML in map programs."},
+    "all_routes": {"zh": "全部路线", "en": "All routes"},
+    "precision_site": {"zh": "景点坐标", "en": "site coordinate"},
+    "precision_town seat": {"zh": "镇驻地", "en": "town seat"},
+    "precision_approximate": {"zh": "近似位置", "en": "approximate"},
+    "precision_other": {"zh": "公开坐标", "en": "published coordinate"},
 }
 
 WEEKDAYS = {"zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],

@@ -30,7 +30,7 @@ def _path(name: str, schema: dict, description: str) -> dict:
 
 
 def build_document(layer_ids: list[str], collection_ids: list[str],
-                   example_id: str | None = None) -> dict:
+                   example_id: str | None = None, route_example: str | None = None) -> dict:
     """The OpenAPI 3.0 document; parameters come from their declarations in
     :mod:`locator.web.params`, feature properties from the registry, and the layer and
     collection ids from the running server's catalog."""
@@ -42,6 +42,8 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
     missing = _problem_response("unknown layer, collection or feature")
     not_acceptable = _problem_response("none of the media types in Accept can be served")
     per_layer_max = int(params.K.maximum or 1) * max(1, len(layer_ids))
+    route_id = {**_path("id", {"type": "string"}, "route id"),
+                **({"example": route_example} if route_example else {})}
     not_modified = {"description": "not modified (If-None-Match matched the ETag)"}
     etag_headers = {"ETag": {"schema": {"type": "string"}},
                     "Cache-Control": {"schema": {"type": "string"}}}
@@ -81,6 +83,33 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
             "parameters": [p.openapi(layers if p is params.LAYER else None)
                            for p in params.NEAREST],
             "responses": {"200": _ok("NearestCollection", GEOJSON), "400": bad}}},
+        "/api/v1/routes": {"get": {
+            "summary": "The rural rest routes (illustrative), filtered by district and theme",
+            "operationId": "listRoutes",
+            "parameters": [params.DISTRICT.openapi(), params.THEME.openapi()],
+            "responses": {"200": with_headers(_ok("RouteCollection", GEOJSON)),
+                          "304": not_modified, "400": bad}}},
+        "/api/v1/routes/{id}": {"get": {
+            "summary": "One route: its line, stops, the facilities along it, its longest gap",
+            "operationId": "getRoute",
+            "parameters": [route_id],
+            "responses": {"200": with_headers(_ok("RouteDetails", GEOJSON)),
+                          "304": not_modified, "404": missing}}},
+        **{f"/api/v1/routes/{{id}}.{ext}": {"get": {
+            "summary": f"One route as a {label} download (Content-Disposition keeps the "
+                       "Chinese name)",
+            "operationId": f"getRoute{ext.capitalize()}",
+            "parameters": [route_id],
+            "responses": {"200": {"description": f"the route as {label}",
+                                  "headers": {"Content-Disposition": {
+                                      "schema": {"type": "string"}}},
+                                  "content": {media: {"schema": {"type": "string"}
+                                                      if ext != "geojson" else
+                                                      {"type": "object"}}}},
+                          "304": not_modified, "404": missing}}}
+           for ext, label, media in (("gpx", "GPX 1.1", "application/gpx+xml"),
+                                     ("kml", "KML 2.2", "application/vnd.google-earth.kml+xml"),
+                                     ("geojson", "GeoJSON", GEOJSON))},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document", "operationId": "openapi",
             "responses": {"200": {
@@ -171,6 +200,63 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
                         "type": "array", "minItems": 2, "maxItems": 2,
                         "items": {"type": "string", "pattern": r"^\d{2}:\d{2}$"}}},
                     "unknown": {"type": "boolean"}}},
+        "RouteSummary": {"type": "object", "required": ["type", "id", "geometry", "properties"],
+                         "properties": {
+                             "type": {"type": "string", "enum": ["Feature"]},
+                             "id": {"type": "string"},
+                             "geometry": {"$ref": "#/components/schemas/Geometry"},
+                             "properties": {"type": "object", "required": [
+                                 "id", "name", "theme", "districts", "stops_count",
+                                 "length_m", "coach_min", "illustrative"], "properties": {
+                                 "id": {"type": "string"}, "name": {"type": "string"},
+                                 "name_en": {"type": "string"}, "theme": {"type": "string"},
+                                 "theme_en": {"type": "string"},
+                                 "districts": {"type": "array", "items": {"type": "string"}},
+                                 "stops_count": {"type": "integer", "minimum": 2},
+                                 "length_m": {"type": "number", "minimum": 0},
+                                 "coach_min": {"type": "number", "minimum": 0},
+                                 "estimate": {"type": "boolean"},
+                                 "sample": {"type": "boolean"},
+                                 "illustrative": {"type": "boolean"},
+                                 "geometry_note": {"type": "string"}}}}},
+        "RouteCollection": {"type": "object", "required": ["type", "features"], "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "total": {"type": "integer", "minimum": 0},
+            "illustrative_note": {"type": "string"},
+            "coach_note": {"type": "object"},
+            "features": {"type": "array",
+                         "items": {"$ref": "#/components/schemas/RouteSummary"}}}},
+        "RouteDetails": {"allOf": [{"$ref": "#/components/schemas/RouteSummary"}, {
+            "type": "object", "properties": {"properties": {
+                "type": "object",
+                "required": ["stops", "along", "longest_gap_m", "longest_gap"],
+                "properties": {
+                    "stops": {"type": "array", "minItems": 2, "items": {
+                        "type": "object",
+                        "required": ["number", "name", "lon", "lat", "precision",
+                                     "position_m"],
+                        "properties": {
+                            "number": {"type": "integer", "minimum": 1},
+                            "name": {"type": "string"}, "name_en": {"type": "string"},
+                            "lon": {"type": "number"}, "lat": {"type": "number"},
+                            "description": {"type": "string"},
+                            "precision": {"type": "string"},
+                            "coord_source": {"type": "string"},
+                            "position_m": {"type": "number", "minimum": 0}}}},
+                    "along": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["id", "layer", "distance_off_m", "position_m"],
+                        "properties": {
+                            "id": {"type": "string"}, "layer": {"type": "string"},
+                            "name": {"type": "string"},
+                            "distance_off_m": {"type": "number", "minimum": 0},
+                            "position_m": {"type": "number", "minimum": 0}}}},
+                    "along_within_m": {"type": "number"},
+                    "longest_gap_m": {"type": "number", "minimum": 0},
+                    "longest_gap": {"type": "object", "properties": {
+                        "from_m": {"type": "number"}, "to_m": {"type": "number"}}},
+                    "coach_note": {"type": "object"}}}}}]},
         "Geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {
             "type": {"type": "string", "enum": sorted(
                 {t for c in registry.COLLECTIONS for t in c.kind.geojson_types})},
@@ -273,5 +359,7 @@ def document():
         if page.features:
             example = page.features[0].id
             break
+    routes = cat.routes().routes
     return json_response(build_document(
-        layer_ids, [i.id for i in cat.collection_infos()], example))
+        layer_ids, [i.id for i in cat.collection_infos()], example,
+        routes[0].id if routes else None))

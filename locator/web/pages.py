@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 from werkzeug.datastructures import MultiDict
 
 from ..hours import now
-from ..maps import facility_map, overview_map
+from ..maps import facility_map, overview_map, route_map
 from ..models import AMENITIES
 from . import format as fmt
 from . import links, params
@@ -85,9 +85,11 @@ def map_page():
     position = params.point(args)[0] if ("lon" in args or "lat" in args) else None
     lang = current_lang()
     view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
+    routes = cat.collection_info("rural_routes")
     parts = overview_map(map_assets(), current_app.config["TILES"], view.layers,
                          view.district_outlines, position,
-                         f"?lang={lang}" if lang != "zh" else "")
+                         f"?lang={lang}" if lang != "zh" else "", view.routes,
+                         (routes.colour, f"{routes.name_zh} {routes.name_en}"))
     return _page("map.html", "/api/v1/layers", parts=parts, any_sample=view.any_sample,
                  tiles=current_app.config["TILES"], thinned=view.thinned)
 
@@ -103,3 +105,32 @@ def facility_page(facility_id: str):
         p=fac.properties, layer_name=(layer.name_zh, layer.name_en), parts=parts,
         status=details.status, week=details.week, today=details.at.date(),
         tiles=current_app.config["TILES"], any_sample=fac.is_sample)
+
+
+@bp.get("/routes")
+def routes_page():
+    cat = catalog()
+    args = _form_args()
+    district, theme = params.DISTRICT.parse(args), params.THEME.parse(args)
+    found = cat.routes(district, theme)
+    chosen = [(k, v) for k, v in args.items() if k in ("district", "theme")]
+    twin = "/api/v1/routes" + (f"?{urlencode(chosen)}" if chosen else "")
+    return _page("routes.html", twin, GEOJSON, found=found, district=district, theme=theme,
+                 any_sample=found.any_sample, illustrative=True)
+
+
+@bp.get("/routes/<route_id>")
+def route_page(route_id: str):
+    cat = catalog()
+    details = cat.route(route_id)
+    lang = current_lang()
+    labels = {i.id: (i.name_zh if lang == "zh" else i.name_en)
+              for i in cat.collection_infos(facilities_only=True)}
+    colours = {i.id: i.colour for i in cat.collection_infos(facilities_only=True)}
+    parts = route_map(map_assets(), current_app.config["TILES"], details,
+                      cat.collection_info("rural_routes").colour, labels, colours,
+                      f"?lang={lang}" if lang != "zh" else "")
+    return _page("route.html", f"/api/v1/routes/{quote(details.summary.id, safe='')}",
+                 GEOJSON, d=details, r=details.summary, parts=parts, layer_labels=labels,
+                 any_sample=details.summary.sample, illustrative=True,
+                 tiles=current_app.config["TILES"])

@@ -53,7 +53,7 @@ def _list_pattern(choices: tuple[str, ...]) -> str:
 @dataclass(frozen=True)
 class Param:
     """One query parameter. ``kind`` is number, integer, boolean, choice, list, bbox,
-    datetime or code (a fixed number of digits, ``digits``)."""
+    datetime, code (a fixed number of digits, ``digits``) or text (1-50 characters)."""
 
     name: str
     kind: str
@@ -146,6 +146,11 @@ class Param:
             raise self.fail(f"must be one of {', '.join(self.choices)}, got {shown(raw)}")
         return text.lower()
 
+    def _text(self, text: str, raw: str) -> str:
+        if len(text) > 50:
+            raise self.fail(f"must be at most 50 characters, got {shown(raw)}")
+        return text
+
     def _code(self, text: str, raw: str) -> str:
         if not (len(text) == self.digits and text.isascii() and text.isdigit()):
             raise self.fail(f"must be a {self.digits}-digit code, got {shown(raw)}")
@@ -217,6 +222,10 @@ class Param:
             out = {"type": "string", "pattern": TIME_PATTERN}
         elif self.kind == "code":
             out = {"type": "string", "pattern": rf"^\d{{{self.digits}}}$"}
+        elif self.kind == "text":
+            out = {"type": "string", "minLength": 1, "maxLength": 50}
+            if choices:
+                out["enum"] = list(choices)
         else:
             raise ValueError(self.kind)
         if self.default is not None:
@@ -272,6 +281,13 @@ OFFSET = Param("offset", "integer", "跳过的要素数", "features to skip", 0,
 FORMAT = Param("f", "choice", "返回格式", "response format", choices=("json", "geojson"))
 
 NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, PER_LAYER, TOWN, AT)
+
+#: the route filters (checked against the routes the server has: ReadStore.routes)
+DISTRICT = Param("district", "code", "只列出经过这个县(市、区)的路线(6 位代码)",
+                 "only routes passing this district (6-digit code)", digits=6)
+THEME = Param("theme", "text", "只列出这个主题的路线(中文或英文)",
+              "only routes with this theme (in Chinese or English)")
+ROUTES = (DISTRICT, THEME)
 
 
 def point(args: MultiDict) -> tuple[Point, CoordSystem]:

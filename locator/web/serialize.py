@@ -10,6 +10,7 @@ from ..hours import DaySchedule, HoursStatus
 from ..models import CollectionInfo, Facility, Feature
 from ..nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
 from ..readstore import FacilityDetails, NearestAnswer
+from ..routes import ALONG_M, COACH_NOTE, RouteDetails, RouteSummary
 
 
 @lru_cache(maxsize=4096)
@@ -82,3 +83,34 @@ def layer_info_json(info: CollectionInfo) -> dict[str, Any]:
     return {"id": info.id, "name_zh": info.name_zh, "name_en": info.name_en,
             "count": info.count, "sample": info.sample, "sources": list(info.sources),
             "version": info.version}
+
+
+def route_summary_json(route: RouteSummary) -> dict[str, Any]:
+    """A route card as a GeoJSON Feature (the line)."""
+    return {"type": "Feature", "id": route.id, "geometry": route.geometry, "properties": {
+        "id": route.id, "name": route.name, "name_en": route.name_en, "theme": route.theme,
+        "theme_en": route.theme_en, "districts": list(route.districts),
+        "stops_count": route.stops_count, "length_m": round(route.length_m, 1),
+        "coach_min": round(route.coach_min), "estimate": True, "sample": route.sample,
+        "illustrative": route.illustrative, "geometry_note": route.geometry_note}}
+
+
+def route_json(details: RouteDetails) -> dict[str, Any]:
+    """One route: the line, its stops (with position along it), the facilities along it
+    and the longest stretch without a love station or service center within reach."""
+    feature = route_summary_json(details.summary)
+    feature["properties"].update({
+        "stops": [{"number": s.number, "name": s.name, "name_en": s.name_en,
+                   "lon": s.lon, "lat": s.lat, "description": s.description,
+                   "precision": s.precision, "coord_source": s.coord_source,
+                   "position_m": round(s.position_m, 1)} for s in details.stops],
+        "along": [{"id": a.facility.id, "layer": a.facility.layer, "name": a.facility.name,
+                   "distance_off_m": round(a.distance_off_m, 1),
+                   "position_m": round(a.position_m, 1)} for a in details.along],
+        "along_within_m": ALONG_M,
+        "longest_gap_m": round(details.longest_gap_m, 1),
+        "longest_gap": {"from_m": round(details.gap_from_m, 1),
+                        "to_m": round(details.gap_to_m, 1)},
+        "coach_note": COACH_NOTE,
+    })
+    return feature
