@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,19 @@ from shapely.geometry import Point as ShapelyPoint
 from shapely.ops import nearest_points
 
 from . import registry
+from .coverage import (
+    CELL_SIZES_M,
+    CoverageReport,
+    Demand,
+    Grid,
+    Progress,
+    SuggestResult,
+    build_grid,
+    check_radius,
+    coverage_report,
+    suggest_sites,
+)
+from .demand import example_demand
 from .errors import FacilityNotFound, FeatureNotFound, InvalidQuery, LayerNotFound, shown
 from .geo.distance import geod
 from .hours import hours_status, week_schedule
@@ -31,6 +46,7 @@ from .nearest import (
 )
 from .readstore import (
     BBox,
+    CoverageQuery,
     FacilityDetails,
     MapView,
     NearestAnswer,
@@ -40,6 +56,13 @@ from .readstore import (
 )
 from .routes import RouteDetails, route_details
 from .store import AnyCollection, Geodata, read_geodata
+
+#: planner answers kept per catalog (each a few MB at most)
+ANSWER_CACHE = 32
+
+
+def _no_progress(_step: str, _fraction: float) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,11 @@ class Catalog:
     infos: dict[str, CollectionInfo] = field(repr=False, default_factory=dict)
     #: route id -> the route worked out (stops, facilities along, gap), at load
     route_details: dict[str, RouteDetails] = field(repr=False, default_factory=dict)
+    #: planner caches: grids by cell size, answers by query (this catalog is one data
+    #: version, so a new version starts with empty caches)
+    _grids: dict[int, Grid] = field(repr=False, default_factory=dict)
+    _answers: OrderedDict = field(repr=False, default_factory=OrderedDict)
+    _lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
 
     # ------------------------------------------------------------------ ReadStore
 
@@ -174,14 +202,79 @@ class Catalog:
         if district is not None and district not in codes:
             raise InvalidQuery("district", f"no route passes district {shown(district)}; "
                                            f"routes pass: {', '.join(codes)}", codes)
-        if theme is not None and theme not in {t for pair in themes for t in pair}:
+        folded = theme.casefold() if theme is not None else None
+        if folded is not None and folded not in {t.casefold() for pair in themes for t in pair}:
             raise InvalidQuery("theme", f"no route has the theme {shown(theme)}; themes: "
                                         f"{', '.join(t for t, _ in themes)}",
                                [t for t, _ in themes])
         chosen = [r for r in every
                   if (district is None or district in r.districts)
-                  and (theme is None or theme in (r.theme, r.theme_en))]
+                  and (folded is None or folded in (r.theme.casefold(), r.theme_en.casefold()))]
         return RouteList(chosen, themes, districts, len(every))
+
+    # ------------------------------------------------------------------ planner
+
+    def grid(self, cell_m: int, progress: Progress | None = None) -> Grid:
+        if cell_m not in CELL_SIZES_M:
+            raise InvalidQuery("cell_m", f"cell_m must be one of "
+                                         f"{', '.join(map(str, CELL_SIZES_M))}, got {cell_m}")
+        with self._lock:
+            grid = self._grids.get(cell_m)
+            if grid is None:
+                towns = self.geodata.reference(registry.TOWNS.id)
+                grid = build_grid(self.geodata.city, self.geodata.district_shapes,
+                                  self.geodata.districts,
+                                  {f.id: g for f, g in zip(towns.features, towns.shapes,
+                                                           strict=True)},
+                                  self.geodata.towns, cell_m, progress or _no_progress)
+                self._grids[cell_m] = grid
+            return grid
+
+    def _cached(self, key: tuple, compute):
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        value = compute()
+        with self._lock:
+            self._answers[key] = value
+            while len(self._answers) > ANSWER_CACHE:
+                self._answers.popitem(last=False)
+        return value
+
+    def _planner_layers(self, query: CoverageQuery) -> tuple[str, ...]:
+        check_radius(query.radius_m)  # before any grid is built
+        return self.resolve_layers(list(query.layers))
+
+    def coverage(self, query: CoverageQuery, progress: Progress | None = None
+                 ) -> CoverageReport:
+        layers = self._planner_layers(query)
+        minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
+        key = ("coverage", layers, query.radius_m, query.by, minute, query.cell_m,
+               query.demand_key)
+        return self._cached(key, lambda: coverage_report(
+            self.grid(query.cell_m, progress), self._facilities(), layers, query.radius_m,
+            query.by, query.at, query.demand, progress=progress or _no_progress))
+
+    def suggest(self, query: CoverageQuery, n: int,
+                candidates: list[tuple[float, float]] | None = None,
+                progress: Progress | None = None) -> SuggestResult:
+        layers = self._planner_layers(query)
+        minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
+        key = ("suggest", layers, query.radius_m, minute, query.cell_m, query.demand_key, n,
+               tuple(candidates or ()))
+        return self._cached(key, lambda: suggest_sites(
+            self.grid(query.cell_m, progress), self._facilities(), layers, query.radius_m, n,
+            query.at, query.demand, candidates, progress or _no_progress))
+
+    def demand_example(self, name: str) -> Demand:
+        towns = self.geodata.reference(registry.TOWNS.id)
+        return example_demand(name, self.geodata.data_dir,
+                              {f.id: g for f, g in zip(towns.features, towns.shapes,
+                                                       strict=True)})
+
+    def _facilities(self) -> dict[str, tuple[Facility, ...]]:
+        return {lid: layer.facilities for lid, layer in self.geodata.layers.items()}
 
     def route(self, route_id: str) -> RouteDetails:
         try:

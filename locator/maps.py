@@ -173,7 +173,7 @@ def _route_lines(fmap: folium.Map, system: CoordSystem, routes: list[RouteSummar
     HTML; the route pages list them)."""
     features = []
     for r in routes:
-        coords = [list(_convert(system, lon, lat)) for lon, lat in r.geometry["coordinates"]]
+        coords = [list(_convert(system, c[0], c[1])) for c in r.geometry["coordinates"]]
         features.append({"type": "Feature", "properties": {},
                          "geometry": {"type": "LineString", "coordinates": coords}})
     folium.GeoJson({"type": "FeatureCollection", "features": features}, name=label, show=False,
@@ -281,4 +281,77 @@ def facility_map(assets: MapAssets, tiles: str, facility: Facility, label: str,
     """A small map centred on one facility, its marker in its layer's colour."""
     fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16)
     _cluster(assets, _rows((facility,), system, label, colour, ""), label).add_to(fmap)
+    return _parts(fmap)
+
+
+_NUMBERED = Template("""{% macro script(this, kwargs) %}
+(function () {
+    var map = {{ this._parent.get_name() }};
+    {{ this.rows|tojson }}.forEach(function (r) {
+        var icon = L.divIcon({className: 'numbered-site', html: String(r[2]),
+                              iconSize: [28, 28], iconAnchor: [14, 14]});
+        var box = document.createElement('div');
+        box.textContent = r[3];
+        L.marker([r[0], r[1]], {icon: icon}).bindPopup(box).addTo(map);
+    });
+})();
+{% endmacro %}""")
+
+
+class _Numbered(MacroElement):
+    """Numbered markers (rows of [lat, lon, number, text]); the text goes in as text."""
+
+    _template = _NUMBERED
+
+    def __init__(self, rows: list[list[Any]]):
+        super().__init__()
+        self._name = "Numbered"
+        self.rows = rows
+
+
+def _share_colour(share: float | None) -> str:
+    """Red (nothing within reach) to green (all of it), grey where there is no figure."""
+    if share is None:
+        return "#bbbbbb"
+    steps = ["#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"]
+    return steps[min(len(steps) - 1, int(share * len(steps)))]
+
+
+SHARE_LEGEND = [("0–17 %", "#b2182b"), ("17–33 %", "#ef8a62"), ("33–50 %", "#fddbc7"),
+                ("50–67 %", "#d1e5f0"), ("67–83 %", "#67a9cf"), ("83–100 %", "#2166ac")]
+
+
+def coverage_map(assets: MapAssets, tiles: str, areas: list[tuple[dict, float | None]],
+                 uncovered: list[tuple[float, float]],
+                 sites: list[tuple[float, float, int, str]]) -> MapParts:
+    """Areas (WGS-84 GeoJSON geometries) coloured by covered share, a sample of uncovered
+    cell centres, and numbered suggested sites ``(lon, lat, rank, label)``."""
+    fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9)
+    features = []
+    for geometry, share in areas:
+        geom = shapely.geometry.shape(geometry)
+        if system is not CoordSystem.WGS84:
+            geom = shapely.transform(geom, lambda xy: _convert_xy(system, xy))
+        features.append({"type": "Feature", "geometry": mapping(geom),
+                         "properties": {"fill": _share_colour(share)}})
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   name="覆盖比例 Covered share",
+                   style_function=lambda f: {"fillColor": f["properties"]["fill"],
+                                             "fillOpacity": 0.6, "color": "#555",
+                                             "weight": 1}).add_to(fmap)
+    if uncovered:
+        points = [list(_convert(system, lon, lat)) for lon, lat in uncovered]
+        folium.GeoJson({"type": "Feature", "properties": {},
+                        "geometry": {"type": "MultiPoint", "coordinates": points}},
+                       name="未覆盖网格 Uncovered cells", show=False,
+                       marker=folium.CircleMarker(radius=1.5, color="#b2182b", weight=0,
+                                                  fill=True, fill_opacity=0.7),
+                       ).add_to(fmap)
+    rows = []
+    for lon, lat, rank, label in sites:
+        x, y = _convert(system, lon, lat)
+        rows.append([round(y, 6), round(x, 6), rank, label])
+    if rows:
+        _Numbered(rows).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
     return _parts(fmap)

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .coverage import CoverageReport, Demand, Progress, SuggestResult
 from .hours import DaySchedule, HoursStatus
 from .models import CollectionInfo, District, Facility, Feature, Point, Town
 from .nearest import Nearby, NearestQuery
@@ -104,6 +105,21 @@ class RouteList:
         return any(r.sample for r in self.routes)
 
 
+@dataclass(frozen=True)
+class CoverageQuery:
+    """What a planner asks: coverage of ``layers`` within ``radius_m`` (UTM metres) on a
+    grid of ``cell_m`` cells, per district or town, at a moment (None: every facility),
+    by area or by ``demand``. ``demand_key`` identifies the demand for caching."""
+
+    layers: tuple[str, ...]
+    radius_m: float = 1000.0
+    by: str = "district"
+    at: dt.datetime | None = None
+    cell_m: int = 250
+    demand: Demand | None = None
+    demand_key: str = ""
+
+
 class ReadStore(Protocol):
     """Read access to the collections, the same whichever store holds them."""
 
@@ -173,4 +189,19 @@ class ReadStore(Protocol):
 
     def route(self, route_id: str) -> RouteDetails:
         """One route with its stops, the facilities along it and its longest gap."""
+        ...
+
+    def coverage(self, query: CoverageQuery, progress: Progress | None = None
+                 ) -> CoverageReport:
+        """Coverage per district or town and for the city (cached per data version)."""
+        ...
+
+    def suggest(self, query: CoverageQuery, n: int,
+                candidates: list[tuple[float, float]] | None = None,
+                progress: Progress | None = None) -> SuggestResult:
+        """``n`` new sites that bring the most uncovered demand (or area) within reach."""
+        ...
+
+    def demand_example(self, name: str) -> Demand:
+        """A bundled demand example (e.g. ``heshan-2020``)."""
         ...

@@ -199,7 +199,7 @@ COLLECTIONS: tuple[Collection, ...] = (
 ROUTES_DECL = Collection(
     "rural_routes", "五邑乡村游路线(示意)", "Wuyi rural rest routes (illustrative)", Kind.LINE,
     Role.ROUTE, "rural_routes.geojson", "id",
-    (Prop("id", "string", "编号", "ID", True),
+    (Prop("id", "string", "编号", "ID", True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
      _NAME, _NAME_EN,
      Prop("theme", "string", "主题", "Theme", True),
      Prop("theme_en", "string", "英文主题", "Theme (English)"),

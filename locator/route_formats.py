@@ -7,6 +7,7 @@ segments are straight lines, and is WGS-84 like everything else.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import gpxpy.gpx
@@ -70,6 +71,8 @@ def route_to_kml(details: RouteDetails) -> str:
     line.style.linestyle.width = 4
     line.style.linestyle.color = simplekml.Color.rgb(0x8C, 0x56, 0x4B)
     for i, st in enumerate(details.stops):
-        kml.newpoint(name=f"{st.number}. {st.name}", description=_stop_text(details, i),
+        # KML viewers render a description as HTML: escape it so that it stays text
+        kml.newpoint(name=f"{st.number}. {st.name}",
+                     description=html.escape(_stop_text(details, i)),
                      coords=[(st.lon, st.lat)])
     return kml.kml()

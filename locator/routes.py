@@ -5,8 +5,7 @@ along a route and distances off it are measured in UTM 49N (EPSG:32649; scale er
 0.02 % in Jiangmen) and positions are scaled so that the last stop's position equals the
 geodesic length. "Along" means within ``ALONG_M`` of the line; the longest gap is the
 longest stretch of the line farther than ``ALONG_M`` from every love station and service
-center (the line minus the union of 2 km circles, exact up to the circles' 128-gon
-approximation: under a metre).
+center, computed exactly segment by segment along the route's own course.
 """
 
 from __future__ import annotations
@@ -111,20 +110,52 @@ def _points_utm(facilities: Sequence[Facility]) -> np.ndarray:
 
 
 def _longest_gap(line_utm, reach: np.ndarray) -> tuple[float, float, float]:
-    """(length, from, to) in UTM metres of the longest part of ``line_utm`` farther than
-    ALONG_M from every point of ``reach``."""
-    if reach.size:
-        cover = shapely.union_all(shapely.buffer(reach, ALONG_M, quad_segs=32))
-        uncovered = line_utm.difference(cover)
-    else:
-        uncovered = line_utm
-    parts = [g for g in getattr(uncovered, "geoms", [uncovered]) if not g.is_empty]
-    if not parts:
+    """(length, from, to) in UTM metres of the longest stretch of ``line_utm`` farther
+    than ALONG_M from every point of ``reach`` (shapely points).
+
+    Exact and segment by segment: a point at distance d from a segment's line covers the
+    stretch of half-length sqrt(R^2 - d^2) around its foot; the uncovered rest of each
+    segment is carried along the running distance, so a route that crosses itself is
+    measured along its own course."""
+    coords = np.asarray(line_utm.coords)[:, :2]
+    pts = (np.column_stack([shapely.get_x(reach), shapely.get_y(reach)]) if reach.size
+           else np.empty((0, 2)))
+    runs: list[tuple[float, float]] = []  # uncovered [from, to] along the route
+    offset = 0.0
+    for a, b in zip(coords[:-1], coords[1:], strict=True):
+        seg = b - a
+        length = float(np.hypot(*seg))
+        if length == 0:
+            continue
+        u = seg / length
+        covered: list[tuple[float, float]] = []
+        if len(pts):
+            rel = pts - a
+            along = rel @ u
+            off = np.abs(rel[:, 0] * u[1] - rel[:, 1] * u[0])
+            near = off <= ALONG_M
+            half = np.sqrt(ALONG_M**2 - off[near] ** 2)
+            lo = np.clip(along[near] - half, 0, length)
+            hi = np.clip(along[near] + half, 0, length)
+            covered = sorted((x, y) for x, y in zip(lo, hi, strict=True) if y > x)
+        cursor = 0.0
+        for lo_, hi_ in covered:
+            if lo_ > cursor:
+                runs.append((offset + cursor, offset + lo_))
+            cursor = max(cursor, hi_)
+        if cursor < length:
+            runs.append((offset + cursor, offset + length))
+        offset += length
+    merged: list[list[float]] = []
+    for start, end in runs:  # join runs that continue across a vertex
+        if merged and abs(merged[-1][1] - start) < 1e-6:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    if not merged:
         return 0.0, 0.0, 0.0
-    best = max(parts, key=lambda g: g.length)
-    ends = sorted(line_utm.project(shapely.Point(c)) for c in (best.coords[0],
-                                                              best.coords[-1]))
-    return float(best.length), float(ends[0]), float(ends[1])
+    start, end = max(merged, key=lambda r: r[1] - r[0])
+    return float(end - start), float(start), float(end)
 
 
 def route_details(feature: Feature, facilities: Mapping[str, Sequence[Facility]]

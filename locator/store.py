@@ -268,6 +268,14 @@ def _check_declared(p: dict[str, Any], decl: Collection) -> None:
             continue
         if prop.type == "string" and not isinstance(value, str):
             raise ValueError(f"{prop.name} must be a string, got {type(value).__name__}")
+        if prop.type == "boolean" and not isinstance(value, bool):
+            raise ValueError(f"{prop.name} must be true or false, got {shown(value)}")
+        if prop.type == "array":
+            if not isinstance(value, list):
+                raise ValueError(f"{prop.name} must be a list, got {type(value).__name__}")
+            kind = {"string": str, "object": dict}.get(prop.items or "", object)
+            if not all(isinstance(v, kind) for v in value):
+                raise ValueError(f"{prop.name} must be a list of {prop.items}s")
         if prop.pattern and isinstance(value, str) and not re.fullmatch(prop.pattern, value):
             raise ValueError(f"{prop.name} {value!r} does not have the form {prop.pattern}")
 
@@ -489,14 +497,16 @@ def read_holidays(path: Path) -> HolidaySchedule:
                               '"workdays": [...]}}}')
     years: dict[int, YearSchedule] = {}
     for key, year in doc["years"].items():
-        if not (isinstance(key, str) and len(key) == 4 and key.isascii() and key.isdigit()):
-            raise DataError(name, f"year {shown(key)} is not a 4-digit year")
+        if not (isinstance(key, str) and re.fullmatch(r"(19|20|21)\d\d", key)):
+            raise DataError(name, f"year {shown(key)} is not a year from 1900 to 2199")
         if not isinstance(year, dict) or not isinstance(year.get("holidays"), dict) \
                 or not isinstance(year.get("workdays", []), list):
             raise DataError(name, "needs a 'holidays' object (date: name) and a 'workdays' "
                                   "list", key)
         holidays = {_year_day(name, key, d): _holiday_name(name, key, d, n)
                     for d, n in year["holidays"].items()}
+        if not holidays:  # every year has New Year's Day at least: an empty year is a slip
+            raise DataError(name, "a year needs its days off (none are listed)", key)
         workdays = frozenset(_year_day(name, key, d) for d in year.get("workdays", []))
         for day in sorted(workdays):
             if day in holidays:
@@ -510,8 +520,9 @@ def read_holidays(path: Path) -> HolidaySchedule:
 
 
 def _year_day(name: str, year: str, raw: Any) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(raw) if isinstance(raw, str) else None
+    try:  # YYYY-MM-DD only (fromisoformat would also take 20270101 and 2027-W01-1)
+        day = (dt.date.fromisoformat(raw) if isinstance(raw, str)
+               and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None)
     except ValueError:
         day = None
     if day is None or str(day.year) != year:
@@ -536,6 +547,17 @@ def _context(refs: dict[str, ReferenceCollection]):
     return districts, towns, city
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control(name: str, fid: str, what: str, value: Any) -> None:
+    """Control characters break the GPX and KML a route is downloaded as."""
+    if value is not None and not isinstance(value, str):
+        raise DataError(name, f"{what} must be text, got {type(value).__name__}", fid)
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise DataError(name, f"{what} contains a control character", fid)
+
+
 #: a stop must lie this close to its route's line (metres, UTM 49N)
 STOP_ON_LINE_M = 1.0
 
@@ -545,6 +567,10 @@ def check_routes(coll: ReferenceCollection, city: _CityTest) -> None:
     that passes its stops in their order. The error names the route and the stop."""
     name = coll.decl.file
     for feat, line in zip(coll.features, coll.shapes, strict=True):
+        if line.geom_type != "LineString":
+            raise DataError(name, f"a route is one LineString, got {line.geom_type}", feat.id)
+        for key in ("name", "name_en", "theme", "theme_en"):
+            _no_control(name, feat.id, key, feat.properties.get(key))
         stops = feat.properties["stops"]
         if not isinstance(stops, list) or len(stops) < 2:
             raise DataError(name, "a route needs at least two stops", feat.id)
@@ -555,6 +581,8 @@ def check_routes(coll: ReferenceCollection, city: _CityTest) -> None:
             where = f"stop {i} {shown(label)}" if label else f"stop {i}"
             if not isinstance(stop, dict) or not isinstance(label, str) or not label:
                 raise DataError(name, f"{where} needs a name", feat.id)
+            for key in ("name", "name_en", "description", "precision", "coord_source"):
+                _no_control(name, feat.id, f"{where} {key}", stop.get(key))
             lon, lat = stop.get("lon"), stop.get("lat")
             if not (isinstance(lon, int | float) and isinstance(lat, int | float)
                     and not isinstance(lon, bool) and not isinstance(lat, bool)
@@ -572,6 +600,17 @@ def check_routes(coll: ReferenceCollection, city: _CityTest) -> None:
             if position < last - STOP_ON_LINE_M:
                 raise DataError(name, f"the line passes {where} out of order", feat.id)
             last = position
+        for x, y, *_ in line.coords:
+            if not city.contains(x, y):
+                raise DataError(name, f"the line runs outside Jiangmen at [{x}, {y}]", feat.id)
+        # the line starts at the first stop and ends at the last (between them it may
+        # follow roads): no stretch before or after the trip
+        ends = line_utm.coords[0][:2], line_utm.coords[-1][:2]
+        for (x, y), stop, which in ((ends[0], stops[0], "first"), (ends[-1], stops[-1], "last")):
+            sx, sy = to_utm(stop["lon"], stop["lat"])
+            if float(np.hypot(x - sx, y - sy)) > STOP_ON_LINE_M:
+                raise DataError(name, f"the line must {'start' if which == 'first' else 'end'}"
+                                      f" at the {which} stop {shown(stop['name'])}", feat.id)
 
 
 def validate_data_dir(data_dir: Path) -> tuple[list[LayerReport], list[DataError]]:

@@ -30,7 +30,7 @@ def random_index(layer_id: str, n: int, seed: int, props_fn=None, prefix: str = 
 
 
 PROBLEM_TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-                  406: "Not Acceptable", 500: "Internal Server Error"}
+                  406: "Not Acceptable", 413: "Content Too Large", 500: "Internal Server Error"}
 
 
 def assert_problem(resp, status: int, param: str | None = None) -> dict:

@@ -264,3 +264,35 @@ def test_routes_on_a_phone(browser, live_server):
     page.screenshot(path=str(ARTIFACTS / "route-zh-360x640.png"), full_page=True)
     assert rec.foreign_hosts() == set() and not dialogs
     ctx.close()
+
+
+def test_planner_on_a_laptop_and_a_phone(browser, live_server):
+    """A planner runs an analysis from the form (a real POST from the browser), sees the
+    map, bars, table and suggestions, and nothing comes from another host."""
+    ctx, page, rec, dialogs = new_page(browser, live_server,
+                                       viewport={"width": 1280, "height": 800},
+                                       is_mobile=False, has_touch=False)
+    page.goto(live_server + "/planner")
+    page.check("input[name=layer][value=service_centers]")
+    page.fill("input[name=radius_m]", "2000")
+    page.select_option("select[name=by]", "town")
+    page.select_option("select[name=demand]", "heshan-2020")
+    page.fill("input[name=n]", "5")
+    page.click("input[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("table.coverage tbody tr").count() == 73
+    assert page.locator("#suggestions li").count() == 5
+    assert page.locator(".numbered-site").count() == 5
+    assert "按需求加权" in page.inner_text("#summary")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "planner-zh-1280.png"), full_page=True)
+    assert rec.foreign_hosts() == set() and not dialogs
+    ctx.close()
+    ctx, page, rec, dialogs = new_page(browser, live_server)
+    page.goto(live_server + "/planner?layer=love_stations&radius_m=1000&lang=en")
+    assert page.locator("table.coverage tbody tr").count() == 7
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360 + 1  # the table scrolls inside its box, the page does not
+    page.screenshot(path=str(ARTIFACTS / "planner-en-360x640.png"))
+    assert rec.foreign_hosts() == set()
+    ctx.close()

@@ -65,13 +65,16 @@ def test_libraries_stay_the_default(data_dir):
 
 
 @pytest.mark.parametrize(("years", "message"), [
-    ({"27": {"holidays": {}}}, "year '27' is not a 4-digit year"),
+    ({"27": {"holidays": {}}}, "year '27' is not a year from 1900 to 2199"),
+    ({"0000": {"holidays": {"0000-01-01": "x"}}}, "year '0000' is not a year"),
+    ({"2040": {"holidays": {}}}, "a year needs its days off"),
+    ({"2040": {"holidays": {"20400101": "元旦"}}}, "'20400101' is not a date (YYYY-MM-DD)"),
     ({"2040": {"holidays": {"2041-01-01": "元旦"}}}, "'2041-01-01' is not a date (YYYY-MM-DD) "
                                                      "in 2040"),
     ({"2040": {"holidays": {"2040-01-01": ""}}}, "holiday 2040-01-01 needs a name"),
     ({"2040": {"holidays": {"2040-02-18": "x"}, "workdays": ["2040-02-18"]}},
      "2040-02-18 is both a holiday and a make-up working day"),
-    ({"2040": {"holidays": {}, "workdays": ["2040-02-15"]}},
+    ({"2040": {"holidays": {"2040-01-01": "元旦"}, "workdays": ["2040-02-15"]}},
      "make-up working day 2040-02-15 is a weekday"),
     ({"2040": []}, "needs a 'holidays' object"),
 ])

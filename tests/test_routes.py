@@ -7,6 +7,7 @@ import json
 import re
 from urllib.parse import unquote
 
+import numpy as np
 import pytest
 import shapely
 from lxml import etree
@@ -144,7 +145,14 @@ C = {"name": "丙", "lon": 113.12, "lat": 22.58}
     (_route([A], [[113.07, 22.57], [113.1, 22.6]]), "a route needs at least two stops"),
     (_route([A, {"name": "远", "lon": 116.4, "lat": 39.9}]), "stop 2 '远' at [116.4, 39.9] "
                                                               "lies outside Jiangmen"),
-    (_route([A, B], [[113.07, 22.57], [113.2, 22.7]]), "the line does not pass stop 2 '乙'"),
+    (_route([A, B], [[113.07, 22.57], [113.13, 22.56]]), "the line does not pass stop 2 '乙'"),
+    (_route([A, B], [[113.07, 22.57], [113.10, 22.60], [113.12, 22.62]]),
+     "the line must end at the last stop '乙'"),
+    (_route([A, B], [[113.07, 22.57], [114.5, 23.4], [113.10, 22.60]]),
+     "the line runs outside Jiangmen at [114.5, 23.4]"),
+    ({**_route([A, B]), "geometry": {"type": "MultiLineString", "coordinates": [
+        [[113.07, 22.57], [113.10, 22.60]]]}}, "a route is one LineString"),
+    (_route([A, {**B, "name": "乙\x01"}]), "stop 2 '乙\\x01' name contains a control"),
     (_route([A, C, B], [[113.07, 22.57], [113.10, 22.60], [113.12, 22.58]]),
      "the line passes stop 3 '乙' out of order"),
     (_route([A, {"lon": 113.1, "lat": 22.6}]), "stop 2 needs a name"),
@@ -245,3 +253,34 @@ def test_the_overview_map_carries_the_routes_switched_off(client):
     (name,) = set(re.findall(r"(geo_json_\w+)_add\(\{\"features\": \[\{\"geometry\": "
                              r"\{\"coordinates\": \[\[[\d.]+, [\d.]+\], \[", html))
     assert f"{name}.addTo(" not in html  # off until the user switches it on
+
+
+def test_longest_gap_follows_a_route_that_crosses_itself():
+    """A route that runs back across its own course: the gap is measured along the route,
+    not cut where the line meets itself (an independent 1 m sampling agrees)."""
+    from locator.routes import ALONG_M, _longest_gap
+
+    line = shapely.LineString([(0, 0), (10_000, 10_000), (10_000, 0), (0, 10_000)])
+    reach = shapely.points([[-1_500, 0]])
+    gap, start, end = _longest_gap(line, reach)
+    dist = np.arange(0, line.length, 1.0)
+    pts = shapely.line_interpolate_point(line, dist)
+    uncovered = shapely.distance(pts, reach[0]) > ALONG_M
+    # the covered start, then one uncovered run to the end
+    first = int(np.argmax(uncovered))
+    assert not uncovered[:first].any() and uncovered[first:].all()
+    assert gap == pytest.approx(line.length - first, abs=1.5)
+    assert (start, end) == (pytest.approx(first, abs=1.5), pytest.approx(line.length))
+
+
+def test_odd_route_properties_are_data_errors(data_dir):
+    good = _route([A, B])
+    for change, message in (({"districts": [440783]}, "districts must be a list of strings"),
+                            ({"districts": "440783"}, "districts must be a list"),
+                            ({"illustrative": "false"}, "illustrative must be true or false"),
+                            ({"id": "路线01"}, "id '路线01' does not have the form")):
+        feature = {**good, "properties": {**good["properties"], **change}}
+        (data_dir / "rural_routes.geojson").write_text(json.dumps(
+            {"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False), "utf-8")
+        with pytest.raises(DataError, match=message):
+            read_geodata(data_dir)

@@ -54,6 +54,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .http import check_base_url
 
     app.config["BASE_URL"] = check_base_url(app.config.get("BASE_URL"))
+    try:
+        app.config["MAP_MAX_POINTS"] = int(app.config["MAP_MAX_POINTS"])
+        if app.config["MAP_MAX_POINTS"] < 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(f"MAP_MAX_POINTS must be a whole number of at least 1, "
+                          f"got {app.config['MAP_MAX_POINTS']!r}") from None
     if app.config["TILES"] not in TILES:
         raise ConfigError(f"TILES must be one of {', '.join(TILES)}, "
                           f"got {app.config['TILES']!r}")
@@ -64,7 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.extensions["locator_watcher"] = DataWatcher(
             holder, float(app.config["WATCH_INTERVAL_S"])).start()
 
-    from . import api, assets, errors, http, ogc, openapi, pages
+    from . import api, assets, errors, http, ogc, openapi, pages, planner
 
     errors.register(app)
     http.register(app)
@@ -73,5 +80,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(planner.bp)
     Compress(app)
     return app

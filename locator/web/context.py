@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -64,7 +65,8 @@ def cacheable(body: Any, mimetype: str, version: str, max_age: int = 0,
 def attachment(ascii_name: str, name: str) -> str:
     """A ``Content-Disposition`` that keeps a non-ASCII file name (RFC 6266 ``filename*``,
     RFC 5987 encoding) with an ASCII fallback for old clients."""
-    return (f'attachment; filename="{ascii_name}"; '
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", ascii_name) or "download"
+    return (f'attachment; filename="{fallback}"; '
             f"filename*=UTF-8''{quote(name, safe='')}")
 
 

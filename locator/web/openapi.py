@@ -29,6 +29,31 @@ def _path(name: str, schema: dict, description: str) -> dict:
             "description": description}
 
 
+def _planner_ops(op_id: str, summary: str, plist, media: str, schema: dict,
+                 layers: tuple[str, ...], bad: dict) -> dict:
+    """GET with the parameters in the query; POST with the same and a demand or candidate
+    file as multipart/form-data (read, used and forgotten)."""
+    parameters = [p.openapi(layers if p is params.LAYER else None) for p in plist]
+    ok = {"description": "OK", "content": {media: {"schema": schema}}}
+    too_large = _problem_response("the uploaded file is larger than 2 MB")
+    upload = {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "minProperties": 1, "properties": {
+            "demand_file": {"type": "string", "format": "binary",
+                            "description": "CSV (lon, lat, weight) or GeoJSON points/"
+                                           "polygons with a weight property"},
+            "candidates_file": {"type": "string", "format": "binary",
+                                "description": "candidate premises: CSV (lon, lat) or "
+                                               "GeoJSON points"}}}}}}
+    return {"get": {"summary": summary, "operationId": op_id, "parameters": parameters,
+                    "responses": {"200": ok, "304": {"description": "not modified"},
+                                  "400": bad}},
+            "post": {"summary": summary + " (with an uploaded file)",
+                     "operationId": op_id + "Upload",
+                     "parameters": parameters + [params.DEMAND_COORD.openapi()],
+                     "requestBody": upload,
+                     "responses": {"200": ok, "400": bad, "413": too_large}}}
+
+
 def build_document(layer_ids: list[str], collection_ids: list[str],
                    example_id: str | None = None, route_example: str | None = None) -> dict:
     """The OpenAPI 3.0 document; parameters come from their declarations in
@@ -110,6 +135,19 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
            for ext, label, media in (("gpx", "GPX 1.1", "application/gpx+xml"),
                                      ("kml", "KML 2.2", "application/vnd.google-earth.kml+xml"),
                                      ("geojson", "GeoJSON", GEOJSON))},
+        **{path: _planner_ops(op_id, summary, plist, media, schema, layers, bad)
+           for path, op_id, summary, plist, media, schema in (
+               ("/api/v1/coverage", "coverage", "Coverage of facility layers within a radius, "
+                "per district or town, and the city", params.COVERAGE, "application/json",
+                {"$ref": "#/components/schemas/Coverage"}),
+               ("/api/v1/coverage.csv", "coverageCsv", "The same as CSV (UTF-8 with BOM, "
+                "opens in Excel)", params.COVERAGE, "text/csv", {"type": "string"}),
+               ("/api/v1/coverage.geojson", "coverageGeojson", "The same as GeoJSON: the "
+                "area polygons with their figures", params.COVERAGE, GEOJSON,
+                {"type": "object"}),
+               ("/api/v1/coverage/suggest", "suggest", "New sites that bring the most "
+                "uncovered demand (or area) within reach", params.SUGGEST, GEOJSON,
+                {"$ref": "#/components/schemas/Suggestions"}))},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document", "operationId": "openapi",
             "responses": {"200": {
@@ -257,6 +295,35 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
                     "longest_gap": {"type": "object", "properties": {
                         "from_m": {"type": "number"}, "to_m": {"type": "number"}}},
                     "coach_note": {"type": "object"}}}}}]},
+        "Coverage": {"type": "object", "required": ["city", "areas", "shares_by"],
+                     "properties": {
+                         "layers": {"type": "array", "items": {"type": "string"}},
+                         "radius_m": {"type": "number"}, "cell_m": {"type": "number"},
+                         "by": {"type": "string", "enum": ["district", "town"]},
+                         "shares_by": {"type": "string", "enum": ["area", "demand"]},
+                         "city": {"$ref": "#/components/schemas/AreaCoverage"},
+                         "areas": {"type": "array",
+                                   "items": {"$ref": "#/components/schemas/AreaCoverage"}},
+                         "towns_without": {"type": "object"}}},
+        "AreaCoverage": {"type": "object", "required": ["code", "area_km2", "covered_share"],
+                         "properties": {
+                             "code": {"type": "string"}, "name": {"type": "string"},
+                             "area_km2": {"type": "number", "minimum": 0},
+                             "facilities": {"type": "integer", "minimum": 0},
+                             "covered_share": {"type": "number", "minimum": 0, "maximum": 1,
+                                               "nullable": True},
+                             "mean_distance_m": {"type": "number", "nullable": True},
+                             "max_distance_m": {"type": "number", "nullable": True},
+                             "uncovered_km2": {"type": "number", "minimum": 0},
+                             "demand": {"type": "number", "nullable": True},
+                             "approximate": {"type": "boolean"}}},
+        "Suggestions": {"type": "object", "required": ["type", "features"], "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "shares_by": {"type": "string", "enum": ["area", "demand"]},
+            "features": {"type": "array", "items": {"type": "object", "properties": {
+                "properties": {"type": "object", "required": ["rank", "town_code"],
+                               "properties": {"rank": {"type": "integer", "minimum": 1},
+                                              "town_code": {"type": "string"}}}}}}}},
         "Geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {
             "type": {"type": "string", "enum": sorted(
                 {t for c in registry.COLLECTIONS for t in c.kind.geojson_types})},

@@ -289,6 +289,23 @@ THEME = Param("theme", "text", "只列出这个主题的路线(中文或英文)"
               "only routes with this theme (in Chinese or English)")
 ROUTES = (DISTRICT, THEME)
 
+#: the planner's parameters (coverage and site suggestions)
+RADIUS = Param("radius_m", "number", "覆盖半径(米)", "radius of reach, metres", 100, 20_000,
+               default=1000.0, unit="metres")
+BY = Param("by", "choice", "按县(市、区)或镇(街)统计", "figures per district or per town",
+           choices=("district", "town"), default="district")
+CELL = Param("cell_m", "choice", "网格边长(米)", "grid cell size, metres",
+             choices=("100", "250", "500", "1000"), default="250")
+SUGGEST_N = Param("n", "integer", "建议新增站点数", "number of new sites to suggest", 1, 50,
+                  default=10)
+DEMAND = Param("demand", "choice", "需求:内置示例(鹤山 2020 年人口普查);不填则按面积",
+               "demand: a bundled example (Heshan 2020 census); leave out for shares by area",
+               choices=("heshan-2020",))
+DEMAND_COORD = Param("demand_coord", "choice", "上传文件的坐标系", "coordinate system of an "
+                     "uploaded file", choices=("wgs84", "gcj02", "bd09"))
+COVERAGE = (LAYER, RADIUS, BY, AT, CELL, DEMAND)
+SUGGEST = (LAYER, RADIUS, AT, CELL, DEMAND, SUGGEST_N)
+
 
 def point(args: MultiDict) -> tuple[Point, CoordSystem]:
     """``lon``, ``lat`` in the ``coord`` system, converted to a WGS-84 point."""

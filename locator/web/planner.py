@@ -1,0 +1,245 @@
+"""The planner: coverage and site suggestions as JSON, CSV and GeoJSON, and the /planner
+page. Parse -> one domain call (ReadStore.coverage / ReadStore.suggest) -> serialise.
+
+GET takes the parameters in the query string; POST takes the same parameters plus a
+demand file (``demand_file``) or candidate premises (``candidates_file``) as
+multipart/form-data. Uploaded files are read, used and forgotten: nothing is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+
+from ..coverage import Demand
+from ..coverage_formats import (
+    coverage_csv,
+    coverage_geojson,
+    coverage_json,
+    suggestions_geojson,
+)
+from ..demand import read_candidates, read_demand
+from ..errors import InvalidQuery
+from ..geo.crs import CoordSystem
+from ..maps import SHARE_LEGEND, coverage_map
+from ..readstore import CoverageQuery, ReadStore
+from . import params
+from .assets import map_assets
+from .context import GEOJSON, attachment, cacheable, catalog, json_response, link_alternate
+from .i18n import current_lang
+
+bp = Blueprint("planner", __name__)
+
+#: the largest demand or candidate file the planner reads
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+UNCOVERED_ON_MAP = 3000
+
+
+@dataclass(frozen=True)
+class PlannerRequest:
+    query: CoverageQuery
+    n: int
+    candidates: list[tuple[float, float]] | None
+    uploaded: bool  # a file came with the request (its answer cannot be linked to)
+
+
+@bp.before_request
+def _limit_uploads() -> None:
+    # before anything reads the body: a larger upload is a 413, not read at all
+    request.max_content_length = MAX_UPLOAD_BYTES
+
+
+def _args(form: bool = False) -> MultiDict:
+    """The request's parameters: the query string, and on POST the form fields too. An
+    HTML form (``form``) sends its empty fields; those mean "not given". An API client's
+    empty value is an error, as everywhere else."""
+    args = request.args
+    if request.method == "POST":
+        args = CombinedMultiDict([request.args, request.form])
+    if form:
+        return MultiDict([(k, v) for k, v in args.items(multi=True) if v.strip()])
+    return args
+
+
+def _require_upload() -> None:
+    """A POST to the API is for a file: without one it is a mistake, not a GET."""
+    if request.method == "POST" and not any(
+            (f := request.files.get(name)) is not None and f.filename
+            for name in ("demand_file", "candidates_file")):
+        raise InvalidQuery("demand_file", "POST needs a demand_file or a candidates_file "
+                                          "(multipart/form-data); without a file, use GET")
+
+
+def _upload(name: str) -> bytes | None:
+    if request.method != "POST":
+        return None
+    file = request.files.get(name)
+    if file is None or not file.filename:
+        return None
+    return file.read()
+
+
+def parse_planner(cat: ReadStore, args: MultiDict) -> PlannerRequest:
+    """The planner's parameters and files, checked (InvalidQuery naming the bad one)."""
+    coord = CoordSystem(params.DEMAND_COORD.parse(args) or "wgs84")
+    demand: Demand | None = None
+    key = ""
+    data = _upload("demand_file")
+    if data is not None:
+        name = request.files["demand_file"].filename or "upload"
+        demand = read_demand(data, f"上传的需求文件 uploaded demand: {name}", coord)
+        key = "upload:" + hashlib.sha256(data).hexdigest() + coord.value
+    elif (example := params.DEMAND.parse(args)) is not None:
+        demand, key = cat.demand_example(example), example
+    cand_data = _upload("candidates_file")
+    candidates = read_candidates(cand_data, coord) if cand_data is not None else None
+    layers = cat.resolve_layers(params.LAYER.parse(args) or ["love_stations"])
+    radius = params.RADIUS.parse(args)
+    query = CoverageQuery(layers, radius, params.BY.parse(args), params.AT.parse(args),
+                          int(params.CELL.parse(args)), demand, key)
+    return PlannerRequest(query, params.SUGGEST_N.parse(args), candidates,
+                          data is not None or cand_data is not None)
+
+
+def _query_string(args: MultiDict, names: tuple[params.Param, ...]) -> str:
+    keep = {p.name for p in names}
+    return urlencode([(k, v) for k, v in args.items(multi=True) if k in keep])
+
+
+# ---------------------------------------------------------------------- API
+
+
+@bp.route("/api/v1/coverage", methods=["GET", "POST"])
+def coverage():
+    cat = catalog()
+    _require_upload()
+    req = parse_planner(cat, _args())
+    return _answer(coverage_json(cat.coverage(req.query)), "application/json", cat, req)
+
+
+@bp.route("/api/v1/coverage.csv", methods=["GET", "POST"])
+def coverage_as_csv():
+    cat = catalog()
+    _require_upload()
+    req = parse_planner(cat, _args())
+    resp = Response(coverage_csv(cat.coverage(req.query)).encode("utf-8"),
+                    mimetype="text/csv")
+    resp.headers["Content-Disposition"] = attachment(
+        f"coverage-{req.query.by}.csv", f"覆盖分析-{req.query.by}.csv")
+    return _conditional(resp, cat, req)
+
+
+@bp.route("/api/v1/coverage.geojson", methods=["GET", "POST"])
+def coverage_as_geojson():
+    cat = catalog()
+    _require_upload()
+    req = parse_planner(cat, _args())
+    resp = json_response(coverage_geojson(cat.coverage(req.query)), GEOJSON)
+    resp.headers["Content-Disposition"] = attachment(
+        f"coverage-{req.query.by}.geojson", f"覆盖分析-{req.query.by}.geojson")
+    return _conditional(resp, cat, req)
+
+
+@bp.route("/api/v1/coverage/suggest", methods=["GET", "POST"])
+def suggest():
+    cat = catalog()
+    _require_upload()
+    req = parse_planner(cat, _args())
+    result = cat.suggest(req.query, req.n, req.candidates)
+    return _answer(suggestions_geojson(result), GEOJSON, cat, req)
+
+
+def _answer(body, mimetype: str, cat: ReadStore, req: PlannerRequest):
+    if req.uploaded or request.method == "POST":
+        resp = json_response(body, mimetype)
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+    return cacheable(body, mimetype, cat.version, at=req.query.at)
+
+
+def _conditional(resp: Response, cat: ReadStore, req: PlannerRequest) -> Response:
+    if req.uploaded or request.method == "POST":
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+    resp.set_etag(hashlib.sha256(f"{cat.version}|{request.full_path}".encode()).hexdigest()[:32])
+    resp.cache_control.public = True
+    resp.cache_control.no_cache = True
+    resp.make_conditional(request)
+    return resp
+
+
+# ---------------------------------------------------------------------- page
+
+
+@bp.route("/planner", methods=["GET", "POST"])
+def planner_page():
+    from flask import make_response, render_template
+
+    cat = catalog()
+    args = _args(form=True)
+    layers = cat.collection_infos(facilities_only=True)
+    ran = request.method == "POST" or "layer" in args
+    report = result = parts = None
+    if ran:
+        req = parse_planner(cat, args)
+        report = cat.coverage(req.query)
+        result = cat.suggest(req.query, req.n, req.candidates) if "n" in args else None
+        rows = sorted(report.areas, key=_sort_key(args.get("sort", "covered_share")),
+                      reverse=args.get("order") == "desc")
+        uncovered = _sample(report)
+        parts = coverage_map(
+            map_assets(), current_app.config["TILES"],
+            [(_wgs84(a.geometry), a.covered_share) for a in report.areas], uncovered,
+            [(s.lon, s.lat, s.rank, f"{s.rank}. {s.town_name}") for s in
+             (result.suggestions if result else ())])
+    else:
+        req, rows = None, []
+    query = _query_string(args, params.COVERAGE + (params.SUGGEST_N,))
+    twin = "/api/v1/coverage" + (f"?{query}" if query else "")
+    resp = make_response(render_template(
+        "planner.html", twin=twin, twin_type="application/json", layers=layers, args=args,
+        report=report, result=result, rows=rows, parts=parts, req=req, query=query,
+        legend=SHARE_LEGEND, any_sample=any(i.sample for i in layers),
+        layer_names={i.id: (i.name_zh if current_lang() == "zh" else i.name_en)
+                     for i in layers},
+        sort_query=_sort_query, lang_now=current_lang()))
+    return link_alternate(resp, twin)
+
+
+def _sort_key(column: str):
+    allowed = ("code", "name", "area_km2", "facilities", "covered_share", "mean_distance_m",
+               "max_distance_m", "uncovered_km2", "demand")
+    if column not in allowed:
+        raise InvalidQuery("sort", f"sort must be one of {', '.join(allowed)}")
+
+    def key(a):
+        value = getattr(a, column)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return (1, 0)
+        return (0, value)
+    return key
+
+
+def _sort_query(args: MultiDict, column: str) -> str:
+    order = "asc" if args.get("sort") == column and args.get("order") == "desc" else "desc"
+    keep = [(k, v) for k, v in args.items(multi=True) if k not in ("sort", "order")]
+    return urlencode(keep + [("sort", column), ("order", order)])
+
+
+def _sample(report) -> list[tuple[float, float]]:
+    from ..coverage import uncovered_cells_wgs84
+
+    return [(float(x), float(y)) for x, y in uncovered_cells_wgs84(report, UNCOVERED_ON_MAP)]
+
+
+def _wgs84(geometry) -> dict:
+    from shapely.geometry import mapping
+
+    from ..geo.distance import geometry_to_wgs84
+
+    return mapping(geometry_to_wgs84(geometry.simplify(100)))
