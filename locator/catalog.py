@@ -9,9 +9,11 @@ import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -33,6 +35,7 @@ from .coverage import (
 )
 from .demand import example_demand
 from .errors import FacilityNotFound, FeatureNotFound, InvalidQuery, LayerNotFound, shown
+from .feature_query import Queryable, compile_cql2, equals, queryables
 from .geo.distance import geod
 from .hours import hours_status, week_schedule
 from .models import CollectionInfo, District, Facility, Feature, Point, Town
@@ -48,6 +51,7 @@ from .readstore import (
     BBox,
     CoverageQuery,
     FacilityDetails,
+    FeatureQuery,
     MapView,
     NearestAnswer,
     Page,
@@ -57,8 +61,11 @@ from .readstore import (
 from .routes import RouteDetails, route_details
 from .store import AnyCollection, Geodata, read_geodata
 
-#: planner answers kept per catalog (each a few MB at most)
+#: planner answers kept per catalog (each well under a few MB: uncovered cells are sampled)
 ANSWER_CACHE = 32
+#: planner computations at a time (each may take a second and some hundred MB)
+PLANNER_WORKERS = 2
+_PLANNER_SLOTS = threading.BoundedSemaphore(PLANNER_WORKERS)
 
 
 def _no_progress(_step: str, _fraction: float) -> None:
@@ -109,6 +116,8 @@ class Catalog:
     _grids: dict[int, Grid] = field(repr=False, default_factory=dict)
     _answers: OrderedDict = field(repr=False, default_factory=OrderedDict)
     _lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
+    _inflight: dict = field(repr=False, default_factory=dict)
+    _point_shapes: dict = field(repr=False, default_factory=dict)
 
     # ------------------------------------------------------------------ ReadStore
 
@@ -143,6 +152,45 @@ class Catalog:
              offset: int = 0) -> Page:
         self.collection_info(collection_id)
         return layer_page(self._collection(collection_id), bbox, limit, offset)
+
+    def queryables(self, collection_id: str) -> dict[str, Queryable]:
+        self.collection_info(collection_id)
+        codes = {"district_code": sorted(self.geodata.districts),
+                 "town_code": sorted(self.geodata.towns)}
+        return queryables(registry.BY_ID[collection_id], codes)
+
+    def search(self, collection_id: str, query: FeatureQuery) -> Page:
+        self.collection_info(collection_id)
+        coll = self._collection(collection_id)
+        names = self.queryables(collection_id)
+        checks: list[Callable[[Any], bool]] = []
+        for name, raw in query.equals:
+            if name not in names:
+                raise InvalidQuery(name, f"unknown property {shown(name)}")
+            checks.append(equals(name, raw, names[name]))
+        if query.cql2 is not None:
+            shapes = getattr(coll, "shapes", None)
+            if shapes is None:  # points: made once per collection, then looked up
+                with self._lock:
+                    shapes = self._point_shapes.get(collection_id)
+                    if shapes is None:
+                        shapes = shapely.points(coll.lon, coll.lat)  # type: ignore[union-attr]
+                        self._point_shapes[collection_id] = shapes
+            positions = self.positions[collection_id]
+
+            def shape(item, shapes=shapes) -> Any:
+                return shapes[positions[item.id]]
+            checks.append(compile_cql2(query.cql2, names, shape))
+        for name, _ in query.sortby:
+            if name not in names:
+                raise InvalidQuery("sortby", f"sortby names {shown(name)}, which is not a "
+                                             f"queryable; queryables: {', '.join(names)}")
+        page = layer_page(coll, query.bbox, None, 0)
+        found = [f for f in page.features if all(check(f) for check in checks)]
+        for name, descending in reversed(query.sortby):  # stable: last key first
+            found.sort(key=partial(_sort_value, name=name), reverse=descending)
+        end = None if query.limit is None else query.offset + query.limit
+        return Page(len(found), query.offset, tuple(found[query.offset:end]))
 
     def resolve_layers(self, requested: list[str] | None, param: str = "layer"
                        ) -> tuple[str, ...]:
@@ -231,16 +279,31 @@ class Catalog:
             return grid
 
     def _cached(self, key: tuple, compute):
-        with self._lock:
-            if key in self._answers:
-                self._answers.move_to_end(key)
-                return self._answers[key]
-        value = compute()
-        with self._lock:
-            self._answers[key] = value
-            while len(self._answers) > ANSWER_CACHE:
-                self._answers.popitem(last=False)
-        return value
+        """The answer for ``key``, computed once: a request that finds the same question
+        already being worked on waits for that answer instead of computing it again, and
+        at most PLANNER_WORKERS questions are computed at a time."""
+        while True:
+            with self._lock:
+                if key in self._answers:
+                    self._answers.move_to_end(key)
+                    return self._answers[key]
+                running = self._inflight.get(key)
+                if running is None:
+                    running = self._inflight[key] = threading.Event()
+                    break
+            running.wait()  # someone else computes it; then look again (or take over)
+        try:
+            with _PLANNER_SLOTS:
+                value = compute()
+            with self._lock:
+                self._answers[key] = value
+                while len(self._answers) > ANSWER_CACHE:
+                    self._answers.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+            running.set()
 
     def _planner_layers(self, query: CoverageQuery) -> tuple[str, ...]:
         check_radius(query.radius_m)  # before any grid is built
@@ -360,6 +423,16 @@ def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None,
     end = None if limit is None else offset + limit
     chosen = positions[offset:end]
     return Page(int(positions.size), offset, tuple(features[i] for i in chosen))
+
+
+def _sort_value(item: Any, name: str) -> tuple:
+    """Sort key: missing values last, numbers before text, then the value."""
+    value = item.id if name == "id" else item.properties.get(name)
+    if value is None:
+        return (2, "")
+    if isinstance(value, bool | int | float):
+        return (0, float(value))
+    return (1, str(value))
 
 
 def _thin(features: tuple[Facility, ...], most: int) -> tuple[Facility, ...]:

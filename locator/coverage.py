@@ -35,6 +35,11 @@ from .models import District, Facility, Town
 RADIUS_RANGE_M = (100.0, 20_000.0)
 CELL_SIZES_M = (100, 250, 500, 1000)
 MAX_SUGGEST = 50
+#: candidates and demand bins for suggestions are never closer than this (metres): a
+#: 100 m radius on a 100 m grid would otherwise make a million candidates
+MIN_SPACING_M = 250.0
+#: uncovered cell centres kept with a report (for the map; an even sample beyond)
+UNCOVERED_KEPT = 20_000
 Progress = Callable[[str, float], None]
 
 
@@ -167,7 +172,9 @@ def demand_weights(grid: Grid, demand: Demand) -> np.ndarray:
                           & (grid.y <= maxy))[0]
         inside = cand[shapely.contains_xy(g, grid.x[cand], grid.y[cand])] if cand.size else cand
         if inside.size:
-            w[inside] += weight / inside.size
+            # a polygon partly outside the city brings only its share inside (by area)
+            share = min(1.0, inside.size * grid.cell_m**2 / g.area) if g.area > 0 else 1.0
+            w[inside] += weight * share / inside.size
         else:
             p = g.representative_point()
             dist, idx = tree.query([p.x, p.y])
@@ -312,15 +319,18 @@ def coverage_report(grid: Grid, facilities: Mapping[str, Sequence[Facility]],
     city = _area_row(None, np.ones(grid.size, dtype=bool), dist, covered, weights, grid,
                      len(counted), "440700", "江门市", "Jiangmen", "city")
     without: dict[str, list[tuple[str, str]]] = {}
-    for layer in layers:
-        have = {f.town_code for f in counted if f.layer == layer}
+    for layer in layers:  # "no facility at all": whatever the time asked about
+        have = {f.town_code for f in facilities.get(layer, ())}
         without[layer] = [(a.code, a.name) for a in grid.towns if a.code not in have]
     outside = (demand.total - float(weights.sum())) if demand and weights is not None else 0.0
     progress("areas", 1.0)
+    open_idx = np.nonzero(~covered)[0]
+    if open_idx.size > UNCOVERED_KEPT:
+        open_idx = open_idx[np.linspace(0, open_idx.size - 1, UNCOVERED_KEPT).astype(int)]
     return CoverageReport(tuple(layers), radius_m, grid.cell_m, at, by,
                           "demand" if demand else "area", demand.label if demand else "",
                           city, rows, len(counted), unknown, without, max(0.0, outside),
-                          np.column_stack([grid.x[~covered], grid.y[~covered]]))
+                          np.column_stack([grid.x[open_idx], grid.y[open_idx]]))
 
 
 def uncovered_cells_wgs84(report: CoverageReport, most: int = 20_000) -> np.ndarray:
@@ -498,12 +508,12 @@ def suggest_sites(grid: Grid, facilities: Mapping[str, Sequence[Facility]],
         cx, cy = to_utm(np.array([c[0] for c in candidates]), np.array([c[1] for c in candidates]))
         cand_xy = np.column_stack([cx, cy])
     else:
-        step = max(1, int(round(radius_m / 2 / grid.cell_m)))
+        step = max(1, int(round(max(radius_m / 2, MIN_SPACING_M) / grid.cell_m)))
         ix = np.rint((grid.x - grid.x0) / grid.cell_m).astype(np.int64)
         iy = np.rint((grid.y - grid.y0) / grid.cell_m).astype(np.int64)
         keep = (ix % step == step // 2) & (iy % step == step // 2)
         cand_xy = np.column_stack([grid.x[keep], grid.y[keep]])
-    factor = max(1, int(round(radius_m / 4 / grid.cell_m)))
+    factor = max(1, int(round(max(radius_m / 4, MIN_SPACING_M) / grid.cell_m)))
     bin_xy, bin_w = _bins(grid, open_cells, weights, factor)
     matrix = covering_matrix(cand_xy, bin_xy, radius_m)
     progress("greedy", 0.6)

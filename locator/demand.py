@@ -26,6 +26,8 @@ LON = ("lon", "lng", "longitude", "经度", "x")
 LAT = ("lat", "latitude", "纬度", "y")
 WEIGHT = ("weight", "population", "pop", "人口", "人数", "数量", "权重", "pop_2020")
 MAX_ROWS = 200_000
+MAX_FEATURES = 20_000
+MAX_WEIGHT = 1e12
 
 
 def _decode(data: bytes, param: str) -> str:
@@ -86,7 +88,10 @@ def read_candidates(data: bytes, coord: CoordSystem = CoordSystem.WGS84,
 
 def _csv(text: str, label: str, coord: CoordSystem, param: str,
          weight_needed: bool = True) -> Demand:
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise InvalidQuery(param, f"{param}: not a readable CSV file ({exc})") from None
     header = rows[0]
     ilon = _column(header, LON, "longitude", param)
     ilat = _column(header, LAT, "latitude", param)
@@ -104,8 +109,9 @@ def _csv(text: str, label: str, coord: CoordSystem, param: str,
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise InvalidQuery(param, f"{param}: row {n}: [{lon}, {lat}] is not a longitude "
                                       "and latitude in degrees")
-        if w < 0:
-            raise InvalidQuery(param, f"{param}: row {n}: weight {w:g} is negative")
+        if not 0 <= w <= MAX_WEIGHT:
+            raise InvalidQuery(param, f"{param}: row {n}: weight {w:g} is not between 0 and "
+                                      f"{MAX_WEIGHT:g}")
         x, y = to_wgs84(lon, lat, coord)
         points.append((x, y, w))
         if len(points) > MAX_ROWS:
@@ -117,25 +123,38 @@ def _csv(text: str, label: str, coord: CoordSystem, param: str,
 
 def _geojson(text: str, label: str, coord: CoordSystem, param: str,
              weight_needed: bool = True) -> Demand:
+    def no_constant(name: str):
+        raise ValueError(f"{name} is not a number JSON allows")
+
     try:
-        doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        doc = json.loads(text, parse_constant=no_constant)
+    except (json.JSONDecodeError, RecursionError, ValueError) as exc:
         raise InvalidQuery(param, f"{param}: not valid JSON ({exc})") from None
     feats = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(feats, list) or not feats:
         raise InvalidQuery(param, f"{param}: expected a GeoJSON FeatureCollection with features")
+    if len(feats) > MAX_FEATURES:
+        raise InvalidQuery(param, f"{param}: more than {MAX_FEATURES:,} features")
     points, polygons = [], []
     for i, f in enumerate(feats):
         props = f.get("properties") if isinstance(f, dict) else None
         props = props if isinstance(props, dict) else {}
         w = next((props[k] for k in WEIGHT if k in props), None if weight_needed else 1.0)
-        if not isinstance(w, int | float) or isinstance(w, bool) or not math.isfinite(w) or w < 0:
+        if isinstance(w, int) and not isinstance(w, bool):
+            w = float(w) if abs(w) <= MAX_WEIGHT else math.inf
+        if not isinstance(w, float) or not math.isfinite(w) or not 0 <= w <= MAX_WEIGHT:
             raise InvalidQuery(param, f"{param}: feature {i} needs a non-negative numeric "
                                       "'weight' (or 'population') property")
         try:
             geom = shapely.geometry.shape(f["geometry"])
         except Exception:
             raise InvalidQuery(param, f"{param}: feature {i} has no valid geometry") from None
+        if geom.is_empty:
+            raise InvalidQuery(param, f"{param}: feature {i} has an empty geometry")
+        minx, miny, maxx, maxy = geom.bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise InvalidQuery(param, f"{param}: feature {i} is not in longitude and latitude "
+                                      "degrees")
         if coord is not CoordSystem.WGS84:
             geom = shapely.transform(geom, lambda xy: convert_array(
                 xy, lambda lon, lat: to_wgs84(lon, lat, coord)))

@@ -355,3 +355,27 @@ def coverage_map(assets: MapAssets, tiles: str, areas: list[tuple[dict, float | 
         _Numbered(rows).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     return _parts(fmap)
+
+
+def features_map(assets: MapAssets, tiles: str, features: list[dict], colour: str) -> MapParts:
+    """A small map of GeoJSON features (WGS-84) fitted to them; no labels (the page's
+    table names them)."""
+    fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9)
+    shapes = []
+    for f in features:
+        if not f.get("geometry"):
+            continue
+        geom = shapely.geometry.shape(f["geometry"])
+        if system is not CoordSystem.WGS84:
+            geom = shapely.transform(geom, lambda xy: _convert_xy(system, xy))
+        shapes.append(geom)
+    if shapes:
+        folium.GeoJson({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": mapping(g)} for g in shapes]},
+            marker=folium.CircleMarker(radius=6, color="#fff", weight=1.5, fill=True,
+                                       fill_color=colour, fill_opacity=0.9),
+            style_function=lambda _: {"color": colour, "weight": 2, "fillOpacity": 0.2},
+            ).add_to(fmap)
+        west, south, east, north = shapely.GeometryCollection(shapes).bounds
+        fmap.fit_bounds([[south, west], [north, east]])
+    return _parts(fmap)

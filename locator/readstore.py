@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .coverage import CoverageReport, Demand, Progress, SuggestResult
+from .feature_query import Queryable
 from .hours import DaySchedule, HoursStatus
 from .models import CollectionInfo, District, Facility, Feature, Point, Town
 from .nearest import Nearby, NearestQuery
@@ -120,6 +121,19 @@ class CoverageQuery:
     demand_key: str = ""
 
 
+@dataclass(frozen=True)
+class FeatureQuery:
+    """A query on one collection: a bbox (WGS-84), property equalities (queryable name ->
+    value), a parsed CQL2 filter, a sort order ((name, descending), ...), a page."""
+
+    bbox: BBox | None = None
+    equals: tuple[tuple[str, str], ...] = ()
+    cql2: Any = None
+    sortby: tuple[tuple[str, bool], ...] = ()
+    limit: int | None = None
+    offset: int = 0
+
+
 class ReadStore(Protocol):
     """Read access to the collections, the same whichever store holds them."""
 
@@ -148,6 +162,14 @@ class ReadStore(Protocol):
     def page(self, collection_id: str, bbox: BBox | None, limit: int | None,
              offset: int = 0) -> Page:
         """Features whose geometry intersects ``bbox``, in collection order, paged."""
+        ...
+
+    def queryables(self, collection_id: str) -> dict[str, Queryable]:
+        """The properties of a collection that filter and sort, with their values."""
+        ...
+
+    def search(self, collection_id: str, query: FeatureQuery) -> Page:
+        """Features matching the query, sorted, paged (``matched`` counts them all)."""
         ...
 
     def resolve_layers(self, requested: list[str] | None, param: str = "layer"

@@ -285,7 +285,7 @@ def test_repeat_requests_come_from_the_cache(app):
 def test_planner_page(client):
     html = client.get("/planner?layer=love_stations&layer=service_centers&radius_m=2000"
                       "&by=town&n=3&demand=heshan-2020").get_data(as_text=True)
-    assert "按需求加权" in html and "近似" in html
+    assert "按需求加权" in html and 'class="note approximate"' in html
     assert len(__import__("re").findall(r'<tr data-code="\d{9}">', html)) == 73
     assert html.count('<li data-rank="') == 3
     assert "/api/v1/coverage.csv?" in html and "/api/v1/coverage.geojson?" in html
@@ -319,3 +319,65 @@ def test_cli_bad_input_is_one_message(runner, args):
     result = runner.invoke(cli, ["coverage", *args])
     assert result.exit_code == 1 and "error:" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("long.csv", b"lon,lat,weight\n" + b"1" * 200_000 + b",22,1\n"),
+    ("big.geojson", b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+                    b'{"weight":' + b"9" * 400 + b'},"geometry":{"type":"Point",'
+                    b'"coordinates":[113.08,22.58]}}]}'),
+    ("nan.geojson", b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+                    b'{"weight":1},"geometry":{"type":"Point","coordinates":[NaN,22.58]}}]}'),
+    ("empty.geojson", b'{"type":"FeatureCollection","features":[{"type":"Feature",'
+                      b'"properties":{"weight":1},"geometry":{"type":"Point",'
+                      b'"coordinates":[]}}]}'),
+    ("huge.csv", b"lon,lat,weight\n113.08,22.58,1e308\n"),
+])
+def test_odd_uploads_are_400(client, name, data):
+    for url in ("/api/v1/coverage", "/api/v1/coverage/suggest"):
+        resp = client.post(url, data={"demand_file": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+        assert_problem(resp, 400, "demand_file")
+
+
+def test_the_upload_label_is_not_shared_between_file_names(client):
+    data = b"lon,lat,weight\n113.0815,22.5787,5\n"
+    first = client.post("/api/v1/coverage", data={"demand_file": (io.BytesIO(data), "a.csv")},
+                        content_type="multipart/form-data").get_json()
+    second = client.post("/api/v1/coverage", data={"demand_file": (io.BytesIO(data), "b.csv")},
+                         content_type="multipart/form-data").get_json()
+    assert "a.csv" in first["demand"] and "b.csv" in second["demand"]
+
+
+def test_a_polygon_partly_outside_brings_only_its_share(square):
+    facs = {"love_stations": [fac("a", X0 + 2000, Y0 + 2000)]}
+    # 8 km x 4 km, of which the 4 km x 4 km west half is the west town
+    poly = wgs(shapely.box(X0 - 4000, Y0, X0 + 4000, Y0 + 4000))
+    rep = coverage_report(square, facs, ["love_stations"], 1000, "town",
+                          demand=Demand("p", polygons=((poly, 800.0),)))
+    assert rep.areas[0].demand == pytest.approx(400.0, rel=0.01)
+    assert rep.demand_outside == pytest.approx(400.0, rel=0.01)
+
+
+def test_same_question_at_once_is_computed_once(app, monkeypatch):
+    import threading
+
+    from locator import catalog as catalog_module
+
+    cat = app.extensions["locator"].catalog
+    calls = []
+    real = catalog_module.coverage_report
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(catalog_module, "coverage_report", counting)
+    q = CoverageQuery(("book_rooms",), 1730, "district", cell_m=1000)
+    out = []
+    threads = [threading.Thread(target=lambda: out.append(cat.coverage(q))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and all(r is out[0] for r in out)

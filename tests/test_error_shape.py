@@ -25,7 +25,7 @@ SOURCES = [
     ("GET", "/api/v1/nearest?lon=113&lat=22&layer=toilets", {}, 400, "layer"),
     ("GET", "/api/v1/layers/love_stations?bbox=1,2", {}, 400, "bbox"),
     ("GET", "/ogc/collections/districts/items?limit=0", {}, 400, "limit"),
-    ("GET", "/ogc/collections?f=html", {}, 400, "f"),
+    ("GET", "/ogc/collections?f=xml", {}, 400, "f"),
     ("GET", "/api/v1/facilities/nope", {}, 404, None),
     ("GET", "/api/v1/layers/nope", {}, 404, "layer"),
     ("GET", "/ogc/collections/nope/items", {}, 404, "collectionId"),

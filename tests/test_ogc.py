@@ -77,7 +77,7 @@ def test_item_in_wrong_collection_is_404(client):
 
 
 def test_unsupported_format(client):
-    resp = client.get("/ogc/collections?f=html")
+    resp = client.get("/ogc/collections?f=xml")
     assert resp.status_code == 400 and resp.get_json()["param"] == "f"
 
 

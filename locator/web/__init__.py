@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from flask_compress import Compress
 
 from ..errors import ConfigError
@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     # the official holiday schedule for years the libraries lack; None: the data
     # directory's holidays.json
     "HOLIDAYS_FILE": None,
+    # log every request (method, path with query, status) to the "locator.access" logger
+    "ACCESS_LOG": False,
     # at most this many points of one layer are drawn on /map (the rest: the JSON API)
     "MAP_MAX_POINTS": 3000,
     # gzip (flask-compress) for every textual type we serve, above 500 bytes
@@ -82,4 +84,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(planner.bp)
     Compress(app)
+    if app.config["ACCESS_LOG"]:
+        import logging
+
+        access = logging.getLogger("locator.access")
+
+        @app.after_request
+        def _log(resp):
+            access.info("%s %s %s", request.method, request.full_path.rstrip("?"),
+                        resp.status_code)
+            return resp
     return app

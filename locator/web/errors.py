@@ -37,7 +37,7 @@ def problem(status: int, detail: str, kind: str, **extra) -> Response:
 
 
 def _wants_html() -> bool:
-    if _is_api():
+    if _is_api():  # the OGC API's HTML pages too answer errors as problem+json
         return False
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "text/html"
@@ -63,8 +63,9 @@ def register(app: Flask) -> None:
     @app.before_request
     def _negotiate():
         accept = request.headers.get("Accept", "").strip()
+        offered = API_TYPES + (["text/html"] if request.path.startswith("/ogc") else [])
         if (_is_api() and accept and request.url_rule is not None
-                and request.accept_mimetypes.best_match(API_TYPES) is None):
+                and request.accept_mimetypes.best_match(offered) is None):
             return problem(406, f"cannot answer with any of: {accept[:200]}; this API "
                                 f"serves {', '.join(API_TYPES)}", "http-406",
                            param="Accept")

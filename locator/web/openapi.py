@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from .. import registry
+from ..models import AMENITIES, WHEELCHAIR_VALUES
 from . import params
 from .context import GEOJSON, catalog, json_response
 from .ogc import CONFORMANCE
@@ -12,6 +13,12 @@ from .ogc import CONFORMANCE
 bp = Blueprint("openapi", __name__)
 
 PROBLEM = "application/problem+json"
+
+
+def _html_too(resp: dict) -> dict:
+    """The same answer as HTML with f=html (or Accept: text/html)."""
+    return {**resp, "content": {**resp["content"],
+                                "text/html": {"schema": {"type": "string"}}}}
 
 
 def _problem_response(description: str) -> dict:
@@ -72,7 +79,7 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
     not_modified = {"description": "not modified (If-None-Match matched the ETag)"}
     etag_headers = {"ETag": {"schema": {"type": "string"}},
                     "Cache-Control": {"schema": {"type": "string"}}}
-    fmt = params.FORMAT.openapi()
+    fmt = params.OGC_FORMAT.openapi()
 
     def with_headers(resp: dict) -> dict:
         return {**resp, "headers": etag_headers}
@@ -148,6 +155,12 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
                ("/api/v1/coverage/suggest", "suggest", "New sites that bring the most "
                 "uncovered demand (or area) within reach", params.SUGGEST, GEOJSON,
                 {"$ref": "#/components/schemas/Suggestions"}))},
+        "/ogc/api": {"get": {
+            "summary": "The OGC API's own OpenAPI document (paths relative to /ogc, one "
+                       "items path per collection with its queryables)",
+            "operationId": "ogcOpenapi",
+            "responses": {"200": {"description": "OpenAPI 3.0 document", "content": {
+                "application/json": {"schema": {"type": "object"}}}}}}},
         "/api/v1/openapi.json": {"get": {
             "summary": "This document", "operationId": "openapi",
             "responses": {"200": {
@@ -156,33 +169,57 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
         "/ogc": {"get": {
             "summary": "OGC API - Features landing page", "operationId": "ogcLanding",
             "parameters": [fmt],
-            "responses": {"200": _ok("Landing"), "400": bad}}},
+            "responses": {"200": _html_too(_ok("Landing")), "400": bad}}},
         "/ogc/conformance": {"get": {
             "summary": "OGC API conformance classes", "operationId": "ogcConformance",
             "parameters": [fmt],
-            "responses": {"200": _ok("Conformance"), "400": bad}}},
+            "responses": {"200": _html_too(_ok("Conformance")), "400": bad}}},
         "/ogc/collections": {"get": {
             "summary": "The collections: facility layers, boundaries, towns",
             "operationId": "ogcCollections",
             "parameters": [fmt],
-            "responses": {"200": _ok("Collections"), "400": bad}}},
+            "responses": {"200": _html_too(_ok("Collections")), "400": bad}}},
         "/ogc/collections/{collectionId}": {"get": {
             "summary": "One collection", "operationId": "ogcCollection",
             "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
-            "responses": {"200": _ok("Collection"), "400": bad, "404": missing}}},
+            "responses": {"200": _html_too(_ok("Collection")), "400": bad, "404": missing}}},
         "/ogc/collections/{collectionId}/items": {"get": {
             "summary": "Features of a collection, paged", "operationId": "ogcItems",
-            "parameters": [
-                _path("collectionId", collection_schema, "collection id"), bbox, fmt,
-                params.OGC_LIMIT.openapi(), params.OFFSET.openapi()],
-            "responses": {"200": _ok("ItemsCollection", GEOJSON), "400": bad,
+            "parameters": [_path("collectionId", collection_schema, "collection id")]
+            + [p.openapi() for p in params.OGC_ITEMS]
+            + [{"name": name, "in": "query", "required": False, "schema": schema,
+                "description": f"可查询属性 {name} · queryable {name} as a query parameter "
+                               "(a collection without it answers 400)"}
+               for name, schema in (("district_code", {"type": "string",
+                                                       "pattern": r"^\d{6}$"}),
+                                    ("town_code", {"type": "string", "pattern": r"^\d{9}$"}),
+                                    ("amenities", {"type": "string",
+                                                   "enum": list(AMENITIES)}),
+                                    ("wheelchair", {"type": "string",
+                                                    "enum": list(WHEELCHAIR_VALUES)}))],
+            "responses": {"200": _html_too(_ok("ItemsCollection", GEOJSON)), "400": bad,
                           "404": missing}}},
+        "/ogc/collections/{collectionId}/queryables": {"get": {
+            "summary": "The queryables of a collection (JSON Schema)",
+            "operationId": "ogcQueryables",
+            "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
+            "responses": {"200": {"description": "JSON Schema", "content": {
+                "application/schema+json": {"schema": {"type": "object"}}}},
+                "400": bad, "404": missing}}},
+        "/ogc/collections/{collectionId}/schema": {"get": {
+            "summary": "The schema of a collection's features (JSON Schema)",
+            "operationId": "ogcSchema",
+            "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
+            "responses": {"200": {"description": "JSON Schema", "content": {
+                "application/schema+json": {"schema": {"type": "object"}}}},
+                "400": bad, "404": missing}}},
         "/ogc/collections/{collectionId}/items/{featureId}": {"get": {
             "summary": "One feature", "operationId": "ogcItem",
             "parameters": [_path("collectionId", collection_schema, "collection id"),
-                           _path("featureId", {"type": "string"}, "feature id"), fmt],
-            "responses": {"200": with_headers(_ok("Feature", GEOJSON)), "304": not_modified,
-                          "400": bad, "404": missing}}},
+                           _path("featureId", {"type": "string"}, "feature id"), fmt,
+                           params.OGC_CRS.openapi()],
+            "responses": {"200": _html_too(with_headers(_ok("Feature", GEOJSON))),
+                          "304": not_modified, "400": bad, "404": missing}}},
     }
     point = {"type": "object", "required": ["type", "coordinates"], "properties": {
         "type": {"type": "string", "enum": ["Point"]},
@@ -331,7 +368,9 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
         "Feature": {"type": "object", "required": ["type", "id", "geometry", "properties"],
                     "properties": {"type": {"type": "string", "enum": ["Feature"]},
                                    "id": {"type": "string"},
-                                   "geometry": {"$ref": "#/components/schemas/Geometry"},
+                                   # null with skipGeometry=true
+                                   "geometry": {"nullable": True, "allOf": [
+                                       {"$ref": "#/components/schemas/Geometry"}]},
                                    "properties": {"type": "object"}, "links": links}},
         "FacilityCollection": {"type": "object", "required": ["type", "features"], "properties": {
             "type": {"type": "string", "enum": ["FeatureCollection"]},
@@ -430,3 +469,33 @@ def document():
     return json_response(build_document(
         layer_ids, [i.id for i in cat.collection_infos()], example,
         routes[0].id if routes else None))
+
+
+@bp.get("/ogc/api")
+def ogc_document():
+    """The OGC API's own OpenAPI document (its landing page's service-desc): the /ogc
+    paths relative to /ogc, and one items path per collection listing that collection's
+    queryables as query parameters (GDAL pushes attribute filters down from these)."""
+    from .http import external_url
+
+    cat = catalog()
+    layer_ids = list(cat.resolve_layers(None))
+    main = build_document(layer_ids, [i.id for i in cat.collection_infos()])
+    paths = {key[len("/ogc"):] or "/": value for key, value in main["paths"].items()
+             if key.startswith("/ogc")}
+    generic = paths["/collections/{collectionId}/items"]["get"]
+    generic_names = {"district_code", "town_code", "amenities", "wheelchair"}
+    base = [p for p in generic["parameters"]
+            if p["in"] == "query" and p["name"] not in generic_names]
+    for info in cat.collection_infos():
+        queryable = [{"name": name, "in": "query", "required": False,
+                      "schema": ({"type": "string", "enum": list(q.enum)} if q.enum else
+                                 {"type": "string" if q.type == "array" else q.type}),
+                      "description": f"{q.title} (equality; for a list: contains)"}
+                     for name, q in cat.queryables(info.id).items()]
+        paths[f"/collections/{info.id}/items"] = {"get": {
+            **generic, "operationId": f"items_{info.id}",
+            "summary": f"{info.name_zh} · {info.name_en}", "parameters": base + queryable}}
+    doc = {**main, "servers": [{"url": external_url("ogc.landing").rstrip("/")}],
+           "paths": paths}
+    return json_response(doc)

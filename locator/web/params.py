@@ -70,6 +70,8 @@ class Param:
     #: a value above ``maximum`` is served as ``maximum`` instead of refused (OGC API -
     #: Features asks this of ``limit``); the document then states no maximum
     clamp: bool = False
+    #: longest value a text parameter takes
+    max_length: int = 50
 
     # ------------------------------------------------------------------ parsing
 
@@ -147,8 +149,10 @@ class Param:
         return text.lower()
 
     def _text(self, text: str, raw: str) -> str:
-        if len(text) > 50:
-            raise self.fail(f"must be at most 50 characters, got {shown(raw)}")
+        if len(text) > self.max_length:
+            raise self.fail(f"must be at most {self.max_length} characters, got {shown(raw)}")
+        if self.choices and text not in self.choices:
+            raise self.fail(f"must be one of {', '.join(self.choices)}, got {shown(raw)}")
         return text
 
     def _code(self, text: str, raw: str) -> str:
@@ -223,7 +227,7 @@ class Param:
         elif self.kind == "code":
             out = {"type": "string", "pattern": rf"^\d{{{self.digits}}}$"}
         elif self.kind == "text":
-            out = {"type": "string", "minLength": 1, "maxLength": 50}
+            out = {"type": "string", "minLength": 1, "maxLength": self.max_length}
             if choices:
                 out["enum"] = list(choices)
         else:
@@ -304,6 +308,32 @@ DEMAND = Param("demand", "choice", "需求:内置示例(鹤山 2020 年人口普
 DEMAND_COORD = Param("demand_coord", "choice", "上传文件的坐标系", "coordinate system of an "
                      "uploaded file", choices=("wgs84", "gcj02", "bd09"))
 COVERAGE = (LAYER, RADIUS, BY, AT, CELL, DEMAND)
+
+#: OGC API - Features (Parts 1-3): output and bbox CRS, property selection, sorting, CQL2
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+CRS_URIS = (CRS84, EPSG4326, CGCS2000)
+OGC_CRS = Param("crs", "text", "输出坐标系", "CRS of the geometries returned", max_length=100,
+                choices=CRS_URIS)
+BBOX_CRS = Param("bbox-crs", "text", "bbox 的坐标系", "CRS of bbox", max_length=100,
+                 choices=CRS_URIS)
+OGC_FORMAT = Param("f", "choice", "返回格式", "response format",
+                   choices=("json", "geojson", "html"))
+PROPERTIES = Param("properties", "text", "只返回这些属性(逗号分隔)",
+                   "only these properties (comma-separated)", max_length=1000)
+SKIP_GEOMETRY = Param("skipGeometry", "boolean", "不返回几何", "leave the geometry out",
+                      default=False)
+SORTBY = Param("sortby", "text", "排序:属性名,前加 - 为降序,逗号分隔",
+               "sort by these queryables; a leading - sorts descending", max_length=500)
+FILTER = Param("filter", "text", "CQL2 过滤条件", "CQL2 filter", max_length=5000)
+FILTER_LANG = Param("filter-lang", "choice", "过滤语言", "filter language",
+                    choices=("cql2-text", "cql2-json"))
+FILTER_CRS = Param("filter-crs", "text", "过滤条件中几何的坐标系(仅 CRS84)",
+                   "CRS of geometries in the filter (CRS84 only)", max_length=100,
+                   choices=(CRS84,))
+OGC_ITEMS = (BBOX, BBOX_CRS, OGC_LIMIT, OFFSET, OGC_FORMAT, OGC_CRS, PROPERTIES, SKIP_GEOMETRY,
+             SORTBY, FILTER, FILTER_LANG, FILTER_CRS)
 SUGGEST = (LAYER, RADIUS, AT, CELL, DEMAND, SUGGEST_N)
 
 

@@ -93,7 +93,8 @@ def parse_planner(cat: ReadStore, args: MultiDict) -> PlannerRequest:
     if data is not None:
         name = request.files["demand_file"].filename or "upload"
         demand = read_demand(data, f"上传的需求文件 uploaded demand: {name}", coord)
-        key = "upload:" + hashlib.sha256(data).hexdigest() + coord.value
+        # the label (the file's name) is part of the answer, so part of the key too
+        key = "upload:" + hashlib.sha256(data).hexdigest() + coord.value + "|" + name
     elif (example := params.DEMAND.parse(args)) is not None:
         demand, key = cat.demand_example(example), example
     cand_data = _upload("candidates_file")
