@@ -76,6 +76,25 @@ class Grid:
     districts: tuple[Area, ...] = field(repr=False)
     x0: float = 0.0
     y0: float = 0.0
+    #: (rows, columns) of the full rectangle -> cell index, -1 outside the city: finds the
+    #: cells in a box by slicing instead of scanning every cell
+    raster: np.ndarray | None = field(default=None, repr=False)
+    city: Any = field(default=None, repr=False)  # the city polygon, UTM 49N
+
+    def cells_in_box(self, minx: float, miny: float, maxx: float, maxy: float) -> np.ndarray:
+        """Indices of the cells whose centres lie in the box (UTM metres)."""
+        if self.raster is None:
+            return np.nonzero((self.x >= minx) & (self.x <= maxx) & (self.y >= miny)
+                              & (self.y <= maxy))[0]
+        rows, cols = self.raster.shape
+        c0 = max(0, int(np.ceil((minx - self.x0) / self.cell_m)))
+        c1 = min(cols - 1, int(np.floor((maxx - self.x0) / self.cell_m)))
+        r0 = max(0, int(np.ceil((miny - self.y0) / self.cell_m)))
+        r1 = min(rows - 1, int(np.floor((maxy - self.y0) / self.cell_m)))
+        if c1 < c0 or r1 < r0:
+            return np.empty(0, dtype=np.int64)
+        block = self.raster[r0:r1 + 1, c0:c1 + 1].ravel()
+        return block[block >= 0].astype(np.int64)
 
     @property
     def size(self) -> int:
@@ -132,8 +151,10 @@ def build_grid(city_wgs84, districts: Mapping[str, Any], district_info: Mapping[
         centroids = np.array([[a.geometry.centroid.x, a.geometry.centroid.y] for a in d_areas])
         _, nearest = cKDTree(centroids).query(np.column_stack([x[lost], y[lost]]))
         district[lost] = nearest
+    raster = np.full(mesh_x.shape, -1, dtype=np.int32)
+    raster.ravel()[np.nonzero(inside)[0]] = np.arange(int(inside.sum()), dtype=np.int32)
     progress("grid", 1.0)
-    return Grid(float(cell_m), x, y, town, district, t_areas, d_areas, x0, y0)
+    return Grid(float(cell_m), x, y, town, district, t_areas, d_areas, x0, y0, raster, city)
 
 
 # ---------------------------------------------------------------------- demand
@@ -167,13 +188,13 @@ def demand_weights(grid: Grid, demand: Demand) -> np.ndarray:
         np.add.at(w, idx[ok], weights[ok])
     for poly, weight in demand.polygons:
         g = geometry_to_utm(poly)
-        minx, miny, maxx, maxy = g.bounds
-        cand = np.nonzero((grid.x >= minx) & (grid.x <= maxx) & (grid.y >= miny)
-                          & (grid.y <= maxy))[0]
+        cand = grid.cells_in_box(*g.bounds)
         inside = cand[shapely.contains_xy(g, grid.x[cand], grid.y[cand])] if cand.size else cand
         if inside.size:
             # a polygon partly outside the city brings only its share inside (by area)
-            share = min(1.0, inside.size * grid.cell_m**2 / g.area) if g.area > 0 else 1.0
+            share = 1.0
+            if grid.city is not None and g.area > 0 and not grid.city.contains(g):
+                share = shapely.intersection(g, grid.city).area / g.area
             w[inside] += weight * share / inside.size
         else:
             p = g.representative_point()
