@@ -218,23 +218,22 @@ def _schema(cat: ReadStore, collection_id: str, kind: str) -> dict:
             "properties": props, "additionalProperties": kind == "schema"}
 
 
-@bp.get("/collections/<collection_id>/queryables")
-def queryables(collection_id: str):
+def _schema_response(collection_id: str, kind: str) -> Response:
     _check(SIMPLE)
     params.OGC_FORMAT.parse(request.args)
     cat = catalog()
     cat.collection_info(collection_id)
-    resp = json_response(_schema(cat, collection_id, "queryables"), "application/schema+json")
-    return resp
+    return json_response(_schema(cat, collection_id, kind), "application/schema+json")
+
+
+@bp.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str):
+    return _schema_response(collection_id, "queryables")
 
 
 @bp.get("/collections/<collection_id>/schema")
 def schema(collection_id: str):
-    _check(SIMPLE)
-    params.OGC_FORMAT.parse(request.args)
-    cat = catalog()
-    cat.collection_info(collection_id)
-    return json_response(_schema(cat, collection_id, "schema"), "application/schema+json")
+    return _schema_response(collection_id, "schema")
 
 
 # ---------------------------------------------------------------------- coordinates

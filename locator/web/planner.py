@@ -123,27 +123,29 @@ def coverage():
     return _answer(coverage_json(cat.coverage(req.query)), "application/json", cat, req)
 
 
-@bp.route("/api/v1/coverage.csv", methods=["GET", "POST"])
-def coverage_as_csv():
+def _download(ext: str) -> Response:
+    """The coverage answer as a file to open in Excel (csv) or QGIS (geojson)."""
     cat = catalog()
     _require_upload()
     req = parse_planner(cat, _args())
-    resp = Response(coverage_csv(cat.coverage(req.query)).encode("utf-8"),
-                    mimetype="text/csv")
+    report = cat.coverage(req.query)
+    if ext == "csv":
+        resp = Response(coverage_csv(report).encode("utf-8"), mimetype="text/csv")
+    else:
+        resp = json_response(coverage_geojson(report), GEOJSON)
     resp.headers["Content-Disposition"] = attachment(
-        f"coverage-{req.query.by}.csv", f"覆盖分析-{req.query.by}.csv")
+        f"coverage-{req.query.by}.{ext}", f"覆盖分析-{req.query.by}.{ext}")
     return _conditional(resp, cat, req)
+
+
+@bp.route("/api/v1/coverage.csv", methods=["GET", "POST"])
+def coverage_as_csv():
+    return _download("csv")
 
 
 @bp.route("/api/v1/coverage.geojson", methods=["GET", "POST"])
 def coverage_as_geojson():
-    cat = catalog()
-    _require_upload()
-    req = parse_planner(cat, _args())
-    resp = json_response(coverage_geojson(cat.coverage(req.query)), GEOJSON)
-    resp.headers["Content-Disposition"] = attachment(
-        f"coverage-{req.query.by}.geojson", f"覆盖分析-{req.query.by}.geojson")
-    return _conditional(resp, cat, req)
+    return _download("geojson")
 
 
 @bp.route("/api/v1/coverage/suggest", methods=["GET", "POST"])
