@@ -353,8 +353,26 @@ def coverage_map(assets: MapAssets, tiles: str, areas: list[tuple[dict, float | 
         rows.append([round(y, 6), round(x, 6), rank, label])
     if rows:
         _Numbered(rows).add_to(fmap)
+    # the whole city and every suggested site in view (the islands lie far south)
+    site_xy = [_convert(system, lon, lat) for lon, lat, _, _ in sites]
+    lats = [y for _, y in site_xy] + [lat for f in features
+                                      for lat in _lat_bounds(f["geometry"])]
+    lons = [x for x, _ in site_xy] + [lon for f in features
+                                      for lon in _lon_bounds(f["geometry"])]
+    if lats:
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
     folium.LayerControl(collapsed=True).add_to(fmap)
     return _parts(fmap)
+
+
+def _lon_bounds(geometry: dict) -> tuple[float, float]:
+    b = shapely.geometry.shape(geometry).bounds
+    return b[0], b[2]
+
+
+def _lat_bounds(geometry: dict) -> tuple[float, float]:
+    b = shapely.geometry.shape(geometry).bounds
+    return b[1], b[3]
 
 
 def features_map(assets: MapAssets, tiles: str, features: list[dict], colour: str) -> MapParts:

@@ -204,6 +204,8 @@ def test_html_pages(client):
     assert page.count('<tr data-id="br-') == 20 and "共 67 个" in page
     assert "offset=20" in page and "district_code=440703" in page  # paging keeps the filter
     assert "示例数据" in page and "leaflet" in page
+    english = client.get("/ogc/collections?f=html&lang=en")  # the header's language switch
+    assert english.status_code == 200 and "Collections" in english.get_data(as_text=True)
     one = client.get("/ogc/collections/towns/items/440703002?f=html").get_data(as_text=True)
     assert "白沙街道" in one and "approximate" in one.lower() or "近似" in one
 

@@ -154,16 +154,14 @@ STRINGS: dict[str, dict[str, str]] = {
                           "en": "* Town areas are approximate (Voronoi cells of the seats), and "
                                 "so are the per-town figures."},
     "towns_without": {"zh": "{n} 个镇（街）没有任何 {layer}：", "en": "{n} towns have no {layer}:"},
-    "every_town_has": {"zh": "全部 73 个镇（街）都有 {layer}。", "en": "Every one of the 73 towns "
-                                                                   "has a {layer}."},
+    "every_town_has": {"zh": "全部 73 个镇（街）都有{layer}。", "en": "Every one of the 73 towns "
+                                                                 "has at least one: {layer}."},
     "suggested_sites": {"zh": "建议新增站点", "en": "Suggested sites"},
     "gain_demand": {"zh": "新增覆盖 {gain}", "en": "newly covers {gain}"},
     "gain_km2": {"zh": "新增覆盖 {gain} 平方公里", "en": "newly covers {gain} km²"},
     "suggest_total": {"zh": "覆盖比例从 {before}% 提高到 {after}%（贪心算法）。",
                       "en": "Covered share from {before}% to {after}% (greedy choice)."},
     "by_district_bars": {"zh": "各县（市、区）覆盖比例", "en": "Covered share by district"},
-    "bars_by_district_only": {"zh": "按县（市、区）统计时显示条形图。",
-                              "en": "The bar chart shows when figures are per district."},
     "table": {"zh": "明细（点表头排序）", "en": "Figures (tap a heading to sort)"},
     "code": {"zh": "代码", "en": "Code"},
     "col_name": {"zh": "名称", "en": "Name"},

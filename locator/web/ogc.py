@@ -65,7 +65,8 @@ def _url(endpoint: str, **values) -> str:
 
 def _check(allowed: tuple[params.Param, ...], extra: set[str] | None = None) -> None:
     """Every query parameter must be defined here (OGC API - Features, /req/core/...)."""
-    known = {p.name for p in allowed} | (extra or set())
+    # lang: the site's language switch, which the HTML pages share with the rest
+    known = {p.name for p in allowed} | (extra or set()) | {"lang"}
     for name in request.args:
         if name not in known:
             raise InvalidQuery(name, f"unknown query parameter {shown(name)}; this endpoint "
@@ -377,7 +378,8 @@ def items(collection_id: str):
                      has_next=query.offset + limit < page.matched,
                      has_prev=query.offset > 0, html_links=html_links,
                      columns=[p.name for p in registry.BY_ID[collection_id].properties
-                              if p.type != "array" or p.items == "string"][:8])
+                              if (p.type != "array" or p.items == "string")
+                              and p.name not in ("id", "layer")][:8])
     body = feature_collection(
         features,
         timeStamp=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
