@@ -62,6 +62,9 @@ sample: $(VENV)/.installed
 # Benchmarks (numbers go to docs/PERFORMANCE.md); the HTTP one needs Debian's wrk.
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_nearest.py
+	$(BIN)/python bench/bench_request.py
+	$(BIN)/python bench/bench_coverage.py
+	$(BIN)/python bench/bench_ogc.py
 	$(BIN)/python bench/bench_http.py
 
 clean:

@@ -25,3 +25,14 @@ def test_bench_request_smoke():
                  "serialise"):
         assert re.search(rf"{part}.*\s\d+ µs", out), part
     assert re.search(r"ratio trivial/nearest \(CPU share\) : \d+%", out)
+
+
+def test_bench_coverage_and_ogc_smoke():
+    out = subprocess.run([sys.executable, str(BENCH / "bench_coverage.py"), "--quick"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    assert re.search(r"250 m:\s+[\d,]+ cells \| cold\s+[\d.]+ s", out)
+    assert re.search(r"greedy \+ swaps\s+[\d.]+% ", out)
+    ogc = subprocess.run([sys.executable, str(BENCH / "bench_ogc.py"), "--n", "5",
+                          "--repeats", "1"], capture_output=True, text=True, timeout=120,
+                         check=True).stdout
+    assert re.search(r"CQL2 S_INTERSECTS bbox\s+[\d.]+ ms/request\s+x[\d.]+ of plain", ogc)
