@@ -35,7 +35,7 @@ from .coverage import (
 )
 from .demand import example_demand
 from .errors import FacilityNotFound, FeatureNotFound, InvalidQuery, LayerNotFound, shown
-from .feature_query import Queryable, compile_cql2, equals, queryables
+from .feature_query import Queryable, compile_cql2, equals, property_value, queryables
 from .geo.distance import geod
 from .hours import hours_status, week_schedule
 from .models import CollectionInfo, District, Facility, Feature, Point, Town
@@ -118,6 +118,7 @@ class Catalog:
     _lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
     _inflight: dict = field(repr=False, default_factory=dict)
     _point_shapes: dict = field(repr=False, default_factory=dict)
+    _queryables: dict = field(repr=False, default_factory=dict)
 
     # ------------------------------------------------------------------ ReadStore
 
@@ -155,9 +156,13 @@ class Catalog:
 
     def queryables(self, collection_id: str) -> dict[str, Queryable]:
         self.collection_info(collection_id)
-        codes = {"district_code": sorted(self.geodata.districts),
-                 "town_code": sorted(self.geodata.towns)}
-        return queryables(registry.BY_ID[collection_id], codes)
+        found = self._queryables.get(collection_id)
+        if found is None:  # asked several times a request: worked out once per version
+            codes = {"district_code": sorted(self.geodata.districts),
+                     "town_code": sorted(self.geodata.towns)}
+            found = self._queryables[collection_id] = queryables(
+                registry.BY_ID[collection_id], codes)
+        return found
 
     def search(self, collection_id: str, query: FeatureQuery) -> Page:
         self.collection_info(collection_id)
@@ -427,7 +432,7 @@ def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None,
 
 def _sort_value(item: Any, name: str) -> tuple:
     """Sort key: missing values last, numbers before text, then the value."""
-    value = item.id if name == "id" else item.properties.get(name)
+    value = property_value(item, name)
     if value is None:
         return (2, "")
     if isinstance(value, bool | int | float):

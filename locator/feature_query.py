@@ -67,7 +67,8 @@ def queryables(decl: Collection, codes: Mapping[str, Sequence[str]]) -> dict[str
     return out
 
 
-def _value(item: Item, name: str) -> Any:
+def property_value(item: Item, name: str) -> Any:
+    """A feature's property by name (``id`` is the feature's id)."""
     if name == "id":
         return item.id
     return item.properties.get(name)
@@ -81,19 +82,19 @@ def equals(name: str, raw: str, q: Queryable) -> Predicate:
         shown_values = ", ".join(q.enum[:20]) + (" ..." if len(q.enum) > 20 else "")
         raise InvalidQuery(name, f"{name} must be one of {shown_values}, got {shown(raw)}")
     if q.type == "array":
-        return lambda item: raw in (_value(item, name) or ())
+        return lambda item: raw in (property_value(item, name) or ())
     if q.type == "boolean":
         if raw not in ("true", "false"):
             raise InvalidQuery(name, f"{name} must be true or false, got {shown(raw)}")
         want = raw == "true"
-        return lambda item: _value(item, name) is want
+        return lambda item: property_value(item, name) is want
     if q.type in ("number", "integer"):
         try:
             number = float(raw)
         except ValueError:
             raise InvalidQuery(name, f"{name} must be a number, got {shown(raw)}") from None
-        return lambda item: _value(item, name) == number
-    return lambda item: _value(item, name) == raw
+        return lambda item: property_value(item, name) == number
+    return lambda item: property_value(item, name) == raw
 
 
 # ---------------------------------------------------------------------- CQL2
@@ -163,7 +164,7 @@ def compile_cql2(tree: Any, names: Mapping[str, Queryable],
                 raise InvalidQuery("filter", f"unknown property {shown(node.name)}; "
                                              f"queryables: {', '.join(names)}")
             name = node.name
-            return lambda item: _value(item, name)
+            return lambda item: property_value(item, name)
         if isinstance(node, ast.Function) and node.name.lower() in ("casei", "lower") \
                 and len(node.arguments) == 1:
             inner = operand(node.arguments[0])

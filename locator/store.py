@@ -14,6 +14,7 @@ import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,10 @@ class FacilityLayer:
     def features(self) -> tuple[Facility, ...]:
         return self.facilities
 
-    @property
+    @cached_property
     def bounds(self) -> np.ndarray:
-        """``(n, 4)`` array of west, south, east, north per feature (a point's box)."""
+        """``(n, 4)`` array of west, south, east, north per feature (a point's box); made
+        on first use and kept (every bbox look-up reads it)."""
         return np.column_stack([self.lon, self.lat, self.lon, self.lat])
 
     @property

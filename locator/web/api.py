@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import orjson
 from flask import Blueprint, Response, request
 
@@ -12,7 +10,15 @@ from ..hours import now
 from ..route_formats import ILLUSTRATIVE, route_to_geojson, route_to_gpx, route_to_kml
 from ..routes import COACH_NOTE
 from . import params
-from .context import GEOJSON, attachment, cacheable, catalog, json_response, parse_nearest
+from .context import (
+    GEOJSON,
+    attachment,
+    cacheable,
+    catalog,
+    conditional,
+    json_response,
+    parse_nearest,
+)
 from .serialize import (
     facility_details_json,
     feature_collection,
@@ -109,11 +115,7 @@ def _download(route_id: str, fmt: str):
     resp = Response(write(details), mimetype=mimetype)
     resp.headers["Content-Disposition"] = attachment(
         f"{details.summary.id}.{fmt}", f"{details.summary.name}.{fmt}")
-    resp.set_etag(hashlib.sha256(f"{cat.version}|{request.path}".encode()).hexdigest()[:32])
-    resp.cache_control.public = True
-    resp.cache_control.no_cache = True
-    resp.make_conditional(request)
-    return resp
+    return conditional(resp, cat.version)
 
 
 @bp.get("/routes/<route_id>.gpx")

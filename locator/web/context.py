@@ -44,11 +44,16 @@ def json_response(body: Any, mimetype: str = "application/json", status: int = 2
 
 def cacheable(body: Any, mimetype: str, version: str, max_age: int = 0,
               at: dt.datetime | None = None) -> Response:
-    """A response with a strong ETag over data version + query (+ the minute ``at``, for
+    """A JSON response made conditional (see :func:`conditional`)."""
+    return conditional(json_response(body, mimetype), version, max_age, at)
+
+
+def conditional(resp: Response, version: str, max_age: int = 0,
+                at: dt.datetime | None = None) -> Response:
+    """``resp`` with a strong ETag over data version + query (+ the minute ``at``, for
     answers that depend on the time), honouring If-None-Match. With ``max_age`` 0 (the
     default) caches keep it but ask again each time (``no-cache``): a 304 costs little,
     and data swapped in live reaches every client at once."""
-    resp = json_response(body, mimetype)
     minute = at.strftime("%Y%m%d%H%M") if at else ""
     key = f"{version}|{minute}|{host_key()}|{request.full_path}"
     tag = hashlib.sha256(key.encode()).hexdigest()[:32]

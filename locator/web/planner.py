@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, make_response, render_template, request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from ..coverage import Demand
@@ -30,7 +30,7 @@ from ..maps import SHARE_LEGEND, coverage_map
 from ..readstore import CoverageQuery, ReadStore
 from . import params
 from .assets import map_assets
-from .context import GEOJSON, attachment, cacheable, catalog, json_response, link_alternate
+from .context import GEOJSON, attachment, catalog, conditional, json_response, link_alternate
 from .i18n import current_lang
 
 bp = Blueprint("planner", __name__)
@@ -158,22 +158,14 @@ def suggest():
 
 
 def _answer(body, mimetype: str, cat: ReadStore, req: PlannerRequest):
-    if req.uploaded or request.method == "POST":
-        resp = json_response(body, mimetype)
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
-    return cacheable(body, mimetype, cat.version, at=req.query.at)
+    return _conditional(json_response(body, mimetype), cat, req)
 
 
 def _conditional(resp: Response, cat: ReadStore, req: PlannerRequest) -> Response:
     if req.uploaded or request.method == "POST":
         resp.headers["Cache-Control"] = "no-store"
         return resp
-    resp.set_etag(hashlib.sha256(f"{cat.version}|{request.full_path}".encode()).hexdigest()[:32])
-    resp.cache_control.public = True
-    resp.cache_control.no_cache = True
-    resp.make_conditional(request)
-    return resp
+    return conditional(resp, cat.version, at=req.query.at)
 
 
 # ---------------------------------------------------------------------- page
@@ -181,8 +173,6 @@ def _conditional(resp: Response, cat: ReadStore, req: PlannerRequest) -> Respons
 
 @bp.route("/planner", methods=["GET", "POST"])
 def planner_page():
-    from flask import make_response, render_template
-
     cat = catalog()
     args = _args(form=True)
     layers = cat.collection_infos(facilities_only=True)
