@@ -1,4 +1,5 @@
-"""The ``locator`` command: serve, validate, build-geodata."""
+"""The ``locator`` command: serve, validate, build-geodata, coverage, import, export,
+history, rollback."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def cli() -> None:
               envvar="LOCATOR_IDLE_TIMEOUT",
               help="Seconds a connection may send nothing before it is closed "
                    "(env LOCATOR_IDLE_TIMEOUT).")
-@click.option("--max-body-mb", default=4.0, show_default=True,
+@click.option("--max-body-mb", default=12.0, show_default=True,
               type=click.FloatRange(0.01, 1024), envvar="LOCATOR_MAX_BODY_MB",
               help="Largest request body in MiB (env LOCATOR_MAX_BODY_MB).")
 @DATA_DIR_OPTION
@@ -300,6 +301,148 @@ def coverage(layers, radius_m, by, at_text, cell_m, demand, demand_coord, n, can
             click.echo(f"  #{s.rank} {s.lat:.5f},{s.lon:.5f} {s.town_name} +{s.gain:,.2f}")
     if out is not None:
         click.echo(f"wrote {out}")
+
+
+COORD_CHOICE = click.Choice(["wgs84", "gcj02", "bd09"])
+LANG_OPTION = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
+                           show_default=True, help="Language of the report.")
+
+
+def _who() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--layer", required=True, help="Facility layer to replace, e.g. love_stations.")
+@click.option("--coord", type=COORD_CHOICE, default=None,
+              help="Coordinate system of the register (AMap: gcj02, Baidu: bd09, GPS: "
+                   "wgs84). Needed unless the headers or the file say it.")
+@click.option("--sheet", default=None, help="XLSX sheet (default: the first).")
+@click.option("--dry-run", is_flag=True, help="Only check and report; write nothing.")
+@LANG_OPTION
+@DATA_DIR_OPTION
+def import_cmd(file: Path, layer: str, coord: str | None, sheet: str | None, dry_run: bool,
+               lang: str, data_dir: Path | None) -> None:
+    """Check a register (CSV, XLSX or GeoJSON) and replace LAYER with it.
+
+    One report line per problem (row, column, value, what is wrong, a suggestion). With
+    any error nothing is written and the exit code is 1; otherwise the layer file is
+    replaced atomically, the old one kept under history/ and the import logged."""
+    from .geo.crs import CoordSystem
+    from .importer import import_register
+
+    data_dir = data_dir or _default_data_dir()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        _fail(LocatorError(f"FILE: cannot read {file} ({exc.strerror})"))
+    try:
+        outcome = import_register(data_dir, data, file.name, layer,
+                                  CoordSystem(coord) if coord else None, sheet, dry_run,
+                                  _who())
+    except LocatorError as exc:
+        _fail(exc)
+    plan = outcome.plan
+    for line in plan.report(lang):
+        click.echo(line)
+    click.echo(plan.summary(lang))
+    if not plan.ok:
+        click.echo("未写入任何内容。" if lang == "zh" else "Nothing was written.")
+        sys.exit(1)
+    ch = plan.changes()
+    counts = (f"新增 {ch['added']},删除 {ch['removed']},修改 {ch['changed']},"
+              f"不变 {ch['unchanged']}" if lang == "zh" else
+              f"{ch['added']} added, {ch['removed']} removed, {ch['changed']} changed, "
+              f"{ch['unchanged']} unchanged")
+    if outcome.entry is None:
+        click.echo(("试运行,未写入:" if lang == "zh" else "dry run, nothing written: ") + counts)
+        return
+    kept = outcome.entry["previous_version"]
+    click.echo(f"已替换图层 {layer}({len(plan.features)} 个设施;{counts});"
+                f"原文件保存为版本 {kept}" if lang == "zh" else
+                f"replaced layer {layer} ({len(plan.features)} facilities; {counts}); the "
+                f"old file is kept as version {kept}")
+
+
+@cli.command()
+@click.option("--layer", required=True, help="Facility layer.")
+@DATA_DIR_OPTION
+def history(layer: str, data_dir: Path | None) -> None:
+    """List a layer's versions: the current file and every one an import replaced."""
+    from .importer.history import versions
+    from .importer.register import facility_decl
+
+    data_dir = data_dir or _default_data_dir()
+    try:
+        facility_decl(layer)
+    except LocatorError as exc:
+        _fail(exc)
+    for v in versions(data_dir, layer):
+        made = v.made_by or {}
+        how = (f"{made.get('action', '')} by {made.get('who', '?')} at {made.get('at', '?')}"
+               f" from {made.get('file', '?')}" if made else "")
+        click.echo(f"{v.id:<30} {v.count:>6} features  {v.sha256[:12]}  "
+                   f"{', '.join(v.sources) or '-'}  {how}".rstrip())
+
+
+@cli.command()
+@click.option("--layer", required=True, help="Facility layer.")
+@click.option("--to", "version", required=True, help="Version id (see `locator history`).")
+@DATA_DIR_OPTION
+def rollback(layer: str, version: str, data_dir: Path | None) -> None:
+    """Restore a kept version of a layer (the current file is kept first)."""
+    from .importer.history import rollback as do_rollback
+    from .importer.register import facility_decl
+
+    data_dir = data_dir or _default_data_dir()
+    try:
+        facility_decl(layer)
+        entry = do_rollback(data_dir, layer, version, _who())
+    except LocatorError as exc:
+        _fail(exc)
+    click.echo(f"restored {layer} to version {entry['restored_version']} "
+               f"({entry['features']} features); the replaced file is kept as version "
+               f"{entry['previous_version']}")
+
+
+@cli.command()
+@click.option("--layer", required=True, help="Facility layer.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson"]), required=True)
+@click.option("--coord", type=COORD_CHOICE, default="wgs84", show_default=True,
+              help="Coordinate system of the exported coordinates.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: standard output).")
+@DATA_DIR_OPTION
+def export(layer: str, fmt: str, coord: str, out: Path | None, data_dir: Path | None) -> None:
+    """Write a facility layer as CSV (UTF-8 with BOM, opens in Excel), XLSX or GeoJSON."""
+    from .geo.crs import CoordSystem
+    from .importer.export import export_layer
+    from .importer.register import facility_decl
+    from .store import read_features, read_references, reference_context, write_bytes_atomic
+
+    data_dir = data_dir or _default_data_dir()
+    try:
+        decl = facility_decl(layer)
+        features = read_features(data_dir / decl.file)
+        _districts, towns, _city = reference_context(read_references(data_dir, routes=False))
+    except LocatorError as exc:
+        _fail(exc)
+    data = export_layer(features, layer, fmt, CoordSystem(coord),
+                        {code: t.name for code, t in towns.items()})
+    if out is None:
+        if fmt == "xlsx" and sys.stdout.isatty():
+            _fail(LocatorError("--out: an XLSX workbook is binary; give a file to write"))
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    write_bytes_atomic(out, data)
+    click.echo(f"wrote {len(features)} features to {out}", err=True)
 
 
 def _parse_at(text: str | None):

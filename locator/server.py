@@ -7,8 +7,9 @@ connection slot for 120 s, renewable for ever, and accept 1 GiB bodies. Here:
   instead of ``select()``, so more than 1,024 descriptors work);
 - ``channel_timeout`` 10 s: a connection that sends nothing for that long is closed,
   checked every 2 s (``cleanup_interval``);
-- ``max_request_header_size`` 64 KiB and ``max_request_body_size`` 4 MiB (the public API is
-  read-only; an upload path that needs more sets its own limit in the app).
+- ``max_request_header_size`` 64 KiB and ``max_request_body_size`` 12 MiB (the public API
+  is read-only; the admin's register upload takes up to 10 MB, and every other upload
+  path sets a lower limit of its own in the app).
 
 A half-sent request occupies a connection slot, never a worker thread: waitress buffers a
 request until it is complete before handing it to the app. What waitress cannot do is
@@ -34,7 +35,7 @@ class Limits:
     connection_limit: int = 1000
     channel_timeout_s: int = 10
     max_header_bytes: int = 64 * 1024
-    max_body_bytes: int = 4 * 1024 * 1024
+    max_body_bytes: int = 12 * 1024 * 1024
 
     def waitress_options(self) -> dict:
         return {"connection_limit": self.connection_limit,

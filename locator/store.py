@@ -344,7 +344,7 @@ def read_references(data_dir: Path, routes: bool = True) -> dict[str, ReferenceC
     return refs
 
 
-class _CityTest:
+class CityTest:
     """Point-in-city test with a tolerance in metres, done in UTM 49N."""
 
     def __init__(self, city_wgs84):
@@ -357,7 +357,7 @@ class _CityTest:
         return bool(shapely.contains_xy(self.zone, x, y))
 
 
-def _check_point(geometry: Any, city: _CityTest) -> tuple[float, float]:
+def _check_point(geometry: Any, city: CityTest) -> tuple[float, float]:
     """Return ``(lon, lat)`` of a GeoJSON Point geometry or raise ValueError with the problem."""
     if not isinstance(geometry, dict) or geometry.get("type") != "Point":
         kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
@@ -420,7 +420,7 @@ def _check_properties(p: dict[str, Any], layer_id: str, districts: dict[str, Dis
 
 
 def check_layer(path: Path, layer_id: str, districts: dict[str, District],
-                towns: dict[str, Town], city: _CityTest,
+                towns: dict[str, Town], city: CityTest,
                 seen_ids: dict[str, str],
                 data: bytes | None = None) -> tuple[list[Facility], list[DataError]]:
     """Validate one facility layer file; return its facilities and every problem found.
@@ -540,9 +540,16 @@ def _holiday_name(name: str, year: str, day: str, value: Any) -> str:
 
 def _context(refs: dict[str, ReferenceCollection]):
     """Districts, town seats and the city test; checks the routes against them."""
+    return reference_context(refs)
+
+
+def reference_context(refs: dict[str, ReferenceCollection]
+                      ) -> tuple[dict[str, District], dict[str, Town], CityTest]:
+    """Districts, town seats and the city test of the reference collections ``refs``
+    (:func:`read_references`); checks the routes among them against the city."""
     districts = _districts(refs[registry.DISTRICTS.id])
     towns = _towns(refs[registry.TOWN_SEATS.id], districts)
-    city = _CityTest(refs[registry.CITY.id].shapes[0])
+    city = CityTest(refs[registry.CITY.id].shapes[0])
     for coll in refs.values():
         if coll.decl.is_route:
             check_routes(coll, city)
@@ -564,7 +571,7 @@ def _no_control(name: str, fid: str, what: str, value: Any) -> None:
 STOP_ON_LINE_M = 1.0
 
 
-def check_routes(coll: ReferenceCollection, city: _CityTest) -> None:
+def check_routes(coll: ReferenceCollection, city: CityTest) -> None:
     """Each route: at least two stops, each a named point inside the city, and a line
     that passes its stops in their order. The error names the route and the stop."""
     name = coll.decl.file
@@ -706,12 +713,18 @@ def dumps_feature_collection(features: Iterable[dict[str, Any]], name: str | Non
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a file so that readers see the old or the new content, never a half."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write a file atomically: a temporary file in the same directory, flushed and
+    fsynced, renamed over the old one, and the directory fsynced."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; data files are meant to be read
@@ -719,6 +732,22 @@ def write_text_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable: fsync the directory that holds it (POSIX; skipped where a
+    directory cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_feature_collection(path: Path, features: Iterable[dict[str, Any]],

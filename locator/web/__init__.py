@@ -37,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
                            "application/geo+json", "application/problem+json"],
     "COMPRESS_ALGORITHM": ["gzip"],
     "COMPRESS_MIN_SIZE": 500,
+    # /admin: off unless one of these is set (LOCATOR_ADMIN_TOKEN, or a werkzeug password
+    # hash in LOCATOR_ADMIN_PASSWORD_HASH); SECRET_KEY signs the session cookie (default:
+    # derived from the credential)
+    "ADMIN_TOKEN": None,
+    "ADMIN_PASSWORD_HASH": None,
 }
 
 
@@ -73,7 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.extensions["locator_watcher"] = DataWatcher(
             holder, float(app.config["WATCH_INTERVAL_S"])).start()
 
-    from . import api, assets, errors, http, ogc, openapi, pages, planner
+    from . import admin, api, assets, errors, http, ogc, openapi, pages, planner
 
     errors.register(app)
     http.register(app)
@@ -83,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(planner.bp)
+    admin.register_admin(app)
     Compress(app)
     if app.config["ACCESS_LOG"]:
         import logging

@@ -1,0 +1,216 @@
+"""Replacing a layer file without ever losing what was there: versions, a log, rollback.
+
+Under ``<data dir>/history/``:
+
+- ``<layer>/<version>.geojson``: every file a write replaced, byte for byte. A version id
+  is the UTC time it was replaced and the first 8 hex digits of its SHA-256
+  (``20261124T053000Z-1a2b3c4d``);
+- ``import-log.jsonl``: one JSON line per import or rollback (who, when, file, counts,
+  checksum, the version kept).
+
+A write takes a lock (two imports at once queue), keeps the current file in the history,
+then replaces the layer atomically (temporary file in the same directory, flush, fsync,
+rename; :func:`locator.store.write_text_atomic`), so a server reading the directory sees
+the old layer or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import registry
+from ..errors import LocatorError
+from ..store import (
+    check_layer,
+    dumps_feature_collection,
+    read_references,
+    reference_context,
+    write_bytes_atomic,
+    write_text_atomic,
+)
+
+HISTORY_DIR = "history"
+LOG_FILE = "import-log.jsonl"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a layer: the current file (``id`` "current") or one kept."""
+
+    id: str
+    layer: str
+    path: Path
+    count: int
+    sources: tuple[str, ...]
+    sha256: str
+    current: bool = False
+    #: what the import log says about the write that made this version, when it knows
+    made_by: dict[str, Any] | None = None
+
+
+def history_dir(data_dir: Path | str) -> Path:
+    return Path(data_dir) / HISTORY_DIR
+
+
+@contextlib.contextmanager
+def _locked(data_dir: Path) -> Iterator[None]:
+    """One writer at a time per data directory (an advisory lock; POSIX only)."""
+    folder = history_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+") as fh:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no second writer expected
+            yield
+            return
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _version_id(when: dt.datetime, data: bytes, folder: Path) -> str:
+    base = f"{when:%Y%m%dT%H%M%SZ}-{hashlib.sha256(data).hexdigest()[:8]}"
+    vid, n = base, 2
+    while (folder / f"{vid}.geojson").exists():
+        vid, n = f"{base}-{n}", n + 1
+    return vid
+
+
+def _keep_current(data_dir: Path, layer: str, when: dt.datetime) -> str | None:
+    """Copy the layer's current file into the history; its version id (None: no file)."""
+    path = data_dir / registry.BY_ID[layer].file
+    if not path.exists():
+        return None
+    data = path.read_bytes()
+    folder = history_dir(data_dir) / layer
+    folder.mkdir(parents=True, exist_ok=True)
+    vid = _version_id(when, data, folder)
+    write_bytes_atomic(folder / f"{vid}.geojson", data)
+    return vid
+
+
+def _append_log(data_dir: Path, entry: dict[str, Any]) -> None:
+    path = history_dir(data_dir) / LOG_FILE
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def replace_layer(data_dir: Path | str, layer: str, features: list[dict[str, Any]],
+                  entry: dict[str, Any]) -> dict[str, Any]:
+    """Replace a facility layer's file with ``features``, keeping the old file in the
+    history and logging ``entry`` (who, file ...) with the counts and checksum added.
+    Returns the log entry. If the write fails, the old file stays and nothing is logged."""
+    data_dir = Path(data_dir)
+    decl = registry.BY_ID[layer]
+    text = dumps_feature_collection(features, decl.id)
+    when = _now()
+    with _locked(data_dir):
+        kept = _keep_current(data_dir, layer, when)
+        try:
+            write_text_atomic(data_dir / decl.file, text)
+        except BaseException:
+            if kept:
+                (history_dir(data_dir) / layer / f"{kept}.geojson").unlink(missing_ok=True)
+            raise
+        entry = {"at": when.isoformat().replace("+00:00", "Z"), **entry, "layer": layer,
+                 "features": len(features),
+                 "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                 "previous_version": kept}
+        _append_log(data_dir, entry)
+    return entry
+
+
+def read_log(data_dir: Path | str) -> list[dict[str, Any]]:
+    path = history_dir(data_dir) / LOG_FILE
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            out.append(json.loads(line))
+    return out
+
+
+def _describe(vid: str, layer: str, path: Path, current: bool,
+              by_sha: dict[str, dict[str, Any]]) -> Version:
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        features = json.loads(data).get("features") or []
+    except (json.JSONDecodeError, AttributeError):
+        features = []
+    sources = sorted({str(f.get("properties", {}).get("source")) for f in features
+                      if isinstance(f, dict) and f.get("properties", {}).get("source")})
+    return Version(vid, layer, path, len(features), tuple(sources), sha, current,
+                   by_sha.get(sha))
+
+
+def versions(data_dir: Path | str, layer: str) -> list[Version]:
+    """The layer's current file first, then the kept versions, newest first."""
+    data_dir = Path(data_dir)
+    decl = registry.BY_ID[layer]
+    by_sha = {str(e.get("sha256")): e for e in read_log(data_dir) if e.get("layer") == layer}
+    out = []
+    current = data_dir / decl.file
+    if current.exists():
+        out.append(_describe("current", layer, current, True, by_sha))
+    folder = history_dir(data_dir) / layer
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.geojson"), reverse=True):
+            out.append(_describe(path.stem, layer, path, False, by_sha))
+    return out
+
+
+def find_version(data_dir: Path | str, layer: str, wanted: str) -> Version:
+    """The kept version ``wanted`` names (its id, or a prefix naming one version)."""
+    kept = [v for v in versions(data_dir, layer) if not v.current]
+    exact = [v for v in kept if v.id == wanted]
+    matches = exact or [v for v in kept if wanted and v.id.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    known = ", ".join(v.id for v in kept[:10]) or "none"
+    if not matches:
+        raise LocatorError(f"--to: layer {layer} has no version {wanted!r}; kept versions: "
+                           f"{known}")
+    raise LocatorError(f"--to: {wanted!r} names {len(matches)} versions; give more of the id")
+
+
+def rollback(data_dir: Path | str, layer: str, wanted: str, who: str) -> dict[str, Any]:
+    """Restore a kept version of a layer, the same way an import writes (the current file
+    is kept first, so a rollback can itself be rolled back). The version must pass the
+    layer checks against today's reference data and other layers, or nothing changes."""
+    data_dir = Path(data_dir)
+    version = find_version(data_dir, layer, wanted)
+    refs = read_references(data_dir, routes=False)
+    districts, towns, city = reference_context(refs)
+    seen: dict[str, str] = {}
+    for other in registry.FACILITIES:
+        path = data_dir / other.file
+        if other.id != layer and path.exists():
+            for f in json.loads(path.read_bytes()).get("features", []):
+                seen[str(f.get("properties", {}).get("id"))] = other.file
+    facilities, problems = check_layer(version.path, layer, districts, towns, city, seen)
+    if problems:
+        raise LocatorError(f"version {version.id} no longer passes the layer checks, nothing "
+                           f"changed: {problems[0].message}"
+                           + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    features = json.loads(version.path.read_bytes())["features"]
+    return replace_layer(data_dir, layer, features, {
+        "action": "rollback", "who": who, "file": f"{HISTORY_DIR}/{layer}/{version.id}.geojson",
+        "restored_version": version.id, "rows": len(facilities)})
