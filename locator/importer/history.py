@@ -34,7 +34,6 @@ from ..store import (
     read_references,
     reference_context,
     write_bytes_atomic,
-    write_text_atomic,
 )
 
 HISTORY_DIR = "history"
@@ -116,21 +115,23 @@ def replace_layer(data_dir: Path | str, layer: str, features: list[dict[str, Any
     """Replace a facility layer's file with ``features``, keeping the old file in the
     history and logging ``entry`` (who, file ...) with the counts and checksum added.
     Returns the log entry. If the write fails, the old file stays and nothing is logged."""
-    data_dir = Path(data_dir)
-    decl = registry.BY_ID[layer]
-    text = dumps_feature_collection(features, decl.id)
+    text = dumps_feature_collection(features, registry.BY_ID[layer].id)
+    return _replace(Path(data_dir), layer, text.encode("utf-8"), len(features), entry)
+
+
+def _replace(data_dir: Path, layer: str, data: bytes, count: int,
+             entry: dict[str, Any]) -> dict[str, Any]:
     when = _now()
     with _locked(data_dir):
         kept = _keep_current(data_dir, layer, when)
         try:
-            write_text_atomic(data_dir / decl.file, text)
+            write_bytes_atomic(data_dir / registry.BY_ID[layer].file, data)
         except BaseException:
             if kept:
                 (history_dir(data_dir) / layer / f"{kept}.geojson").unlink(missing_ok=True)
             raise
         entry = {"at": when.isoformat().replace("+00:00", "Z"), **entry, "layer": layer,
-                 "features": len(features),
-                 "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                 "features": count, "sha256": hashlib.sha256(data).hexdigest(),
                  "previous_version": kept}
         _append_log(data_dir, entry)
     return entry
@@ -172,7 +173,9 @@ def versions(data_dir: Path | str, layer: str) -> list[Version]:
         out.append(_describe("current", layer, current, True, by_sha))
     folder = history_dir(data_dir) / layer
     if folder.is_dir():
-        for path in sorted(folder.glob("*.geojson"), reverse=True):
+        # newest first: by the time in the id, then (same second) by when it was written
+        for path in sorted(folder.glob("*.geojson"),
+                           key=lambda p: (p.stem[:16], p.stat().st_mtime_ns), reverse=True):
             out.append(_describe(path.stem, layer, path, False, by_sha))
     return out
 
@@ -210,7 +213,7 @@ def rollback(data_dir: Path | str, layer: str, wanted: str, who: str) -> dict[st
         raise LocatorError(f"version {version.id} no longer passes the layer checks, nothing "
                            f"changed: {problems[0].message}"
                            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
-    features = json.loads(version.path.read_bytes())["features"]
-    return replace_layer(data_dir, layer, features, {
+    # byte for byte: the restored file is the file that was replaced
+    return _replace(data_dir, layer, version.path.read_bytes(), len(facilities), {
         "action": "rollback", "who": who, "file": f"{HISTORY_DIR}/{layer}/{version.id}.geojson",
-        "restored_version": version.id, "rows": len(facilities)})
+        "restored_version": version.id})

@@ -467,8 +467,9 @@ def check_register(data: bytes, filename: str, ctx: ImportContext,
         ([] if unit == "feature" or "coords" in headers or {"lon", "lat"} <= headers.keys()
          else ["lon/lat"])
     if missing:
+        zh = {"name": "名称", "lon/lat": "经度和纬度(或坐标)"}
         problems.append(_file_problem(
-            "missing-column", f"缺少必需的列:{'、'.join(missing)}",
+            "missing-column", f"缺少必需的列:{'、'.join(zh[m] for m in missing)}",
             f"required column(s) missing: {', '.join(missing)}",
             "表头须有 名称、经度、纬度(或 坐标)", "the header needs 名称/name, 经度/lon and "
             "纬度/lat (or 坐标/coordinates)"))

@@ -13,6 +13,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -195,8 +196,14 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
     headers = []
     for c in range(width):
         text = _cell_text(header[c]) if c < len(header) else ""
-        if not text and c < len(above):
-            text = _cell_text(above[c])
+        upper = _cell_text(above[c]) if c < len(above) else ""
+        if not text:
+            text = upper
+        elif upper and upper != text and "(" not in text and "（" not in text:
+            # a note on the upper level (坐标(高德) over 经度 | 纬度) applies below it
+            note = re.search(r"[(（]([^()（）]+)[)）]", upper)
+            if note:
+                text = f"{text}({note[1]})"
         headers.append(text)
     rows = [(n, [(r[c] if c < len(r) else None) for c in range(width)])
             for n, r in numbered[best + 1:]]

@@ -101,9 +101,9 @@ _AMENITY_SPLIT = re.compile(r"[;;、,,/|\n]+")
 
 
 def amenities(text: str) -> tuple[list[str], list[str]]:
-    """The vocabulary terms a cell names, in vocabulary order, and the words it could not
+    """The vocabulary terms a cell names, in the cell's order, and the words it could not
     place (kept by the caller, never dropped)."""
-    found: set[str] = set()
+    found: dict[str, None] = {}
     unknown: list[str] = []
     cleaned = plain(text).lower()
     terms: list[str] = []
@@ -112,14 +112,14 @@ def amenities(text: str) -> tuple[list[str], list[str]]:
         terms.extend([piece] if piece in AMENITY_TERMS else piece.split())
     for term in terms:
         if term in AMENITY_TERMS:
-            found.add(AMENITY_TERMS[term])
+            found.setdefault(AMENITY_TERMS[term])
             continue
         inside = sorted((w for w in AMENITY_TERMS if len(w) >= 2 and w in term), key=len)
         if inside:
-            found.add(AMENITY_TERMS[inside[-1]])
+            found.setdefault(AMENITY_TERMS[inside[-1]])
         else:
             unknown.append(term)
-    return [k for k in AMENITIES if k in found], unknown
+    return list(found), unknown
 
 
 # --------------------------------------------------------------------------- phones
