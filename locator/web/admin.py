@@ -320,7 +320,10 @@ def import_upload():
             upload = request.files.get("file")
             if upload is None or not upload.filename:
                 raise LocatorError("file: choose a register file (CSV, XLSX or GeoJSON)")
-            data = upload.read(MAX_REGISTER_BYTES + 1)
+            try:
+                data = upload.read(MAX_REGISTER_BYTES + 1)
+            finally:
+                upload.close()
             if len(data) > MAX_REGISTER_BYTES:
                 return _problem(413, "文件超过 10 MB 上限,请拆分后分批导入",
                                 "the file is larger than the 10 MB limit; split it")
