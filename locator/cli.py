@@ -356,15 +356,15 @@ def import_cmd(file: Path, layer: str, coord: str | None, sheet: str | None, dry
         click.echo("未写入任何内容。" if lang == "zh" else "Nothing was written.")
         sys.exit(1)
     ch = plan.changes()
-    counts = (f"新增 {ch['added']},删除 {ch['removed']},修改 {ch['changed']},"
+    counts = (f"新增 {ch['added']}，删除 {ch['removed']}，修改 {ch['changed']},"
               f"不变 {ch['unchanged']}" if lang == "zh" else
               f"{ch['added']} added, {ch['removed']} removed, {ch['changed']} changed, "
               f"{ch['unchanged']} unchanged")
     if outcome.entry is None:
-        click.echo(("试运行,未写入:" if lang == "zh" else "dry run, nothing written: ") + counts)
+        click.echo(("试运行，未写入：" if lang == "zh" else "dry run, nothing written: ") + counts)
         return
     kept = outcome.entry["previous_version"]
-    click.echo(f"已替换图层 {layer}({len(plan.features)} 个设施;{counts});"
+    click.echo(f"已替换图层 {layer}({len(plan.features)} 个设施；{counts});"
                 f"原文件保存为版本 {kept}" if lang == "zh" else
                 f"replaced layer {layer} ({len(plan.features)} facilities; {counts}); the "
                 f"old file is kept as version {kept}")
@@ -443,6 +443,18 @@ def export(layer: str, fmt: str, coord: str, out: Path | None, data_dir: Path | 
         return
     write_bytes_atomic(out, data)
     click.echo(f"wrote {len(features)} features to {out}", err=True)
+
+
+@cli.command("admin-hash")
+@click.password_option("--password", prompt="Admin password", help="The password to hash.")
+def admin_hash(password: str) -> None:
+    """Print a password hash for LOCATOR_ADMIN_PASSWORD_HASH (werkzeug scrypt), so the
+    server's environment holds no password."""
+    from werkzeug.security import generate_password_hash
+
+    if len(password) < 12:
+        _fail(LocatorError("--password: use at least 12 characters"))
+    click.echo(generate_password_hash(password))
 
 
 def _parse_at(text: str | None):

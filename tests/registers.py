@@ -80,7 +80,7 @@ def xlsx_as_excel_users_make_it(path: Path) -> Path:
     ws.title = "驿站"
     ws.append(["2026 年江门市爱心驿站登记表"])
     ws.merge_cells("A1:F1")
-    ws.append(["序号", "名称", "地址", "坐标(高德)", None, "联系电话"])
+    ws.append(["序号", "名称", "地址", "坐标（高德）", None, "联系电话"])
     ws.append([None, None, None, "经度", "纬度", None])
     ws.merge_cells("A2:A3")
     ws.merge_cells("B2:B3")

@@ -120,7 +120,7 @@ def test_check_then_confirm_replaces_the_layer_and_the_catalog(admin, ddir, tmp_
     resp = _upload(client, _register(tmp_path), "江门名单.csv", csrf_token=csrf,
                    coord="wgs84")
     assert resp.status_code == 200
-    assert "可以导入" in resp.text and "新增 3,删除 1" in resp.text
+    assert "可以导入" in resp.text and "新增 3，删除 1" in resp.text
     assert b"ls-0001" in _layer(ddir)  # checked, not written
     staged = re.search(r'name="staged" value="([^"]+)"', resp.text)[1]
     resp = client.post("/admin/import", data={"csrf_token": csrf, "staged": staged,
@@ -152,7 +152,7 @@ def test_a_register_with_errors_shows_the_rows_and_writes_nothing(admin, ddir, t
     before = _layer(ddir)
     resp = _upload(client, data, csrf_token=csrf, coord="wgs84", action="apply")
     assert resp.status_code == 422
-    assert "错误 第 3 行,列“电话”,值“3501234”" in resp.text
+    assert "错误 第 3 行，列“电话”，值“3501234”" in resp.text
     assert 'name="staged"' not in resp.text
     resp = _upload(client, data, csrf_token=csrf, coord="wgs84", action="apply",
                    headers={"Accept": "text/html"})
@@ -241,3 +241,16 @@ def test_english_pages(admin, tmp_path):
     client.post("/admin/signin?lang=en", data={"token": TOKEN})
     page = client.get("/admin/import?lang=en")
     assert "Import a register" in page.text and 'action="/admin/import?lang=en"' in page.text
+
+
+def test_admin_hash_command_makes_a_hash_the_server_accepts(ddir, runner):
+    from locator.cli import cli
+
+    res = runner.invoke(cli, ["admin-hash"], input="a long enough pass\na long enough pass\n")
+    assert res.exit_code == 0, res.output
+    hashed = res.output.strip().splitlines()[-1]
+    client = create_app({"TESTING": True, "DATA_DIR": str(ddir), "WATCH_DATA": False,
+                         "TILES": "none", "ADMIN_PASSWORD_HASH": hashed}).test_client()
+    assert client.post("/admin/signin", data={"token": "a long enough pass"}).status_code == 303
+    short = runner.invoke(cli, ["admin-hash", "--password", "short"])
+    assert short.exit_code == 1 and "at least 12" in short.output

@@ -296,3 +296,61 @@ def test_planner_on_a_laptop_and_a_phone(browser, live_server):
     page.screenshot(path=str(ARTIFACTS / "planner-en-360x640.png"))
     assert rec.foreign_hosts() == set()
     ctx.close()
+
+
+ADMIN_TOKEN = "browser-admin-token-0123456789"
+
+
+def test_admin_import_on_a_phone_keeps_hostile_names_as_text(browser, tmp_path):
+    """A clerk signs in, uploads a register whose names are hostile and whose rows have
+    errors, reads the report, fixes nothing, then uploads a clean one and confirms."""
+    from .registers import good_rows, write_register
+
+    (tmp_path / "data").mkdir()
+    data = reference_dir(tmp_path / "data")
+    write_layer(data, "love_stations", [facility("ls-1", 113.0726, 22.5761, source="sample")])
+    rows = good_rows()
+    bad_rows = [list(r) for r in rows]
+    for row, payload in zip(bad_rows, HOSTILE, strict=True):
+        row[0] = payload
+        row[4] = payload  # not a phone number: an error that repeats the value
+    bad = write_register(tmp_path / "bad", "csv-gb18030", bad_rows)
+    for row, payload in zip(rows, HOSTILE, strict=True):
+        row[0] = payload
+    good = write_register(tmp_path / "good", "csv-utf8", rows)
+    with serve(data, tiles="none", env_extra={"LOCATOR_ADMIN_TOKEN": ADMIN_TOKEN}) as base:
+        for lang in ("zh", "en"):
+            ctx, page, rec, dialogs = new_page(browser, base)
+            q = "?lang=en" if lang == "en" else ""
+            page.goto(base + "/admin/import" + q)
+            assert "/admin/signin" in page.url
+            page.fill("#token", ADMIN_TOKEN)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/admin/import*")
+            page.select_option("#coord", "wgs84")
+            page.set_input_files("#file", str(bad))
+            page.click("button[value=check]")
+            lines = page.eval_on_selector_all("ol.report li", "els => els.map(e => e.textContent)")
+            assert len(lines) == 3 and all(any(p in t for p in HOSTILE) for t in lines)
+            assert page.locator("input[name=staged]").count() == 0
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"admin-report-{lang}.png"), full_page=True)
+            page.goto(base + "/admin/import" + q)
+            page.select_option("#coord", "wgs84")
+            page.set_input_files("#file", str(good))
+            page.click("button[value=check]")
+            page.click("button[value=apply]")
+            assert page.locator(".ok[role=status]").count() == 1
+            page.goto(base + "/admin/history" + q)
+            page.screenshot(path=str(ARTIFACTS / f"admin-history-{lang}.png"), full_page=True)
+            assert page.locator("button:has-text('回退到此版本'), "
+                                "button:has-text('Roll back to this')").count() >= 1
+            for box in page.eval_on_selector_all(
+                    "button, a.btn, select, input:not([type=hidden])", "els => els.map(e => "
+                    "{const r = e.getBoundingClientRect(); return [r.width, r.height]})"):
+                assert box[0] >= 24 and box[1] >= 24, box
+            assert page.evaluate("window.__pwned") is None and dialogs == []
+            assert not rec.foreign_hosts()
+            ctx.close()
+        imported = api_json(base, "/api/v1/layers/love_stations")
+        assert sorted(f["properties"]["name"] for f in imported["features"]) == sorted(HOSTILE)

@@ -59,7 +59,8 @@ def _check(path: Path, ddir: Path, coord=CoordSystem.WGS84, layer="love_stations
     ("名称", "name", None), ("站点名称", "name", None), ("Name", "name", None),
     ("经度(高德)", "lon", CoordSystem.GCJ02), ("纬度（百度）", "lat", CoordSystem.BD09),
     ("经度 lon (GCJ-02)", "lon", CoordSystem.GCJ02), ("lng", "lon", None),
-    ("镇(街)", "town", None), ("县(市、区)代码", "district_code", None),
+    ("镇(街)", "town", None), ("县（市、区）代码", "district_code", None),
+    ("镇（街）", "town", None), ("县(市、区)代码", "district_code", None),
     ("*联系电话", "phone", None), ("开放时间", "opening_hours", None), ("备注", None, None),
 ])
 def test_headers_map_onto_the_model(header, field, crs):
@@ -122,35 +123,35 @@ CASES = {
     # name: (change to the rows, code, column (tables; GeoJSON: geometry for coordinates),
     #        the Chinese report line after the location)
     "missing-name": (lambda r: _case(r, 1, "名称", ""), "missing-name", "名称",
-                     "缺少名称。建议:填写设施名称"),
+                     "缺少名称。建议：填写设施名称"),
     "missing-coordinates": (lambda r: (_case(r, 1, "经度", ""), _case(r, 1, "纬度", "")),
                             "missing-coordinates", "经度",
-                            "缺少经度或纬度。建议:从地图上取点并填写经纬度"),
+                            "缺少经度或纬度。建议：从地图上取点并填写经纬度"),
     "not-a-number": (lambda r: _case(r, 1, "纬度", "北纬二十二度"), "not-a-number", "纬度",
-                     "纬度 lat不是数字。建议:填写十进制度数,如 113.0775"),
+                     "纬度 lat不是数字。建议：填写十进制度数，如 113.0775"),
     "swapped": (lambda r: (_case(r, 1, "经度", 22.63385), _case(r, 1, "纬度", 113.11116)),
                 "swapped-coordinates", "经度",
-                "经度和纬度填反了。建议:经度填 113.11116,纬度填 22.63385"),
+                "经度和纬度填反了。建议：经度填 113.11116，纬度填 22.63385"),
     "outside-city": (lambda r: (_case(r, 1, "经度", 113.264), _case(r, 1, "纬度", 23.129)),
                      "outside-city", "经度", "该点在江门市界外约"),
     "town-mismatch": (lambda r: _case(r, 1, "所属镇街", "台城街道"), "town-mismatch",
-                      "所属镇街", "该点在潮连街道,距台城街道约"),
+                      "所属镇街", "该点在潮连街道，距台城街道约"),
     "unknown-town": (lambda r: _case(r, 1, "所属镇街", "潮莲街道"), "unknown-town", "所属镇街",
-                     "江门没有这个镇(街)。建议:是否为:潮连街道"),
+                     "江门没有这个镇（街）。建议：是否为：潮连街道"),
     "duplicate-name": (lambda r: (_case(r, 1, "名称", "白沙测试驿站"),
                                   _case(r, 1, "经度", 113.0737), _case(r, 1, "纬度", 22.5772),
                                   _case(r, 1, "所属镇街", "")),
                        "duplicate", "名称", "相距 1"),
     "same-coordinates": (lambda r: (_case(r, 1, "经度", 113.07364), _case(r, 1, "纬度", 22.57707),
                                     _case(r, 1, "所属镇街", "")),
-                         "duplicate", "名称", "坐标相同。建议:删除重复的一行,或更正坐标"),
+                         "duplicate", "名称", "坐标相同。建议：删除重复的一行，或更正坐标"),
     "bad-hours": (lambda r: _case(r, 1, "开放时间", "周一至周五 8:30-17:30"), "bad-hours",
                   "开放时间",
-                  "开放时间不是 OSM opening_hours 格式。建议:可能是“Mo-Fr 08:30-17:30”"),
+                  "开放时间不是 OSM opening_hours 格式。建议：可能是“Mo-Fr 08:30-17:30”"),
     "bad-phone": (lambda r: _case(r, 1, "电话", "3501234"), "bad-phone", "电话",
-                  "“3501234”缺少区号。建议:江门的号码写作 0750-3501234"),
+                  "“3501234”缺少区号。建议：江门的号码写作 0750-3501234"),
     "unknown-amenity": (lambda r: _case(r, 1, "设施", "饮水、血压计"), "unknown-amenity", "设施",
-                        "设施用语不在词表中,原样保留在 amenities_other"),
+                        "设施用语不在词表中，原样保留在 amenities_other"),
 }
 
 
@@ -211,7 +212,7 @@ def test_xlsx_as_excel_users_make_it(ddir, tmp_path):
     path = xlsx_as_excel_users_make_it(tmp_path / "excel")
     plan = _check(path, ddir, coord=None)
     assert plan.coord is CoordSystem.GCJ02
-    assert "header row 3" in plan.description
+    assert plan.header_row == 3 and plan.description == "XLSX, sheet 驿站"
     errors = plan.errors
     assert [(p.row, p.column, p.code) for p in errors] == [(6, "联系电话", "bad-phone")]
     assert plan.rows == 2
@@ -236,7 +237,7 @@ def test_xlsx_as_excel_users_make_it(ddir, tmp_path):
 def test_coordinate_system_must_be_known_and_consistent(problem, coord, code, ddir, tmp_path):
     headers = list(HEADERS)
     if problem == "header says gcj02":
-        headers[2], headers[3] = "经度(高德)", "纬度(高德)"
+        headers[2], headers[3] = "经度（高德）", "纬度（高德）"
     path = write_register(tmp_path / "r", "csv-utf8", good_rows(), headers)
     plan = _check(path, ddir, coord=coord)
     assert [p.code for p in plan.errors] == [code]
@@ -418,7 +419,7 @@ def test_cli_import_all_or_nothing_and_dry_run(ddir, tmp_path, runner):
     res = runner.invoke(cli, ["import", str(bad), "--layer", "love_stations", "--coord",
                               "wgs84", "--data-dir", str(ddir)])
     assert res.exit_code == 1
-    assert "错误 第 4 行,列“开放时间”,值“每天8:00-18:00”" in res.output
+    assert "错误 第 4 行，列“开放时间”，值“每天8:00-18:00”" in res.output
     assert "可能是“Mo-Su 08:00-18:00”" in res.output and "未写入任何内容" in res.output
     good = write_register(tmp_path / "good", "csv-utf8", good_rows())
     res = runner.invoke(cli, ["import", str(good), "--layer", "love_stations", "--coord",
@@ -438,7 +439,7 @@ def test_cli_import_of_junk_has_no_traceback(ddir, tmp_path):
                            "--data-dir", str(ddir)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert "错误 文件:" in proc.stdout
+    assert "错误 文件：" in proc.stdout
 
 
 # --------------------------------------------------------------------------- export
@@ -515,7 +516,7 @@ def test_a_running_server_serves_the_import_within_5_seconds(ddir, tmp_path):
     path = write_register(tmp_path / "federation", "csv-gb18030",
                           [[r[0], r[1], *wgs84_to_gcj02(r[2], r[3]), *r[4:]]
                            for r in good_rows()],
-                          ["名称", "地址", "经度(高德)", "纬度(高德)", *HEADERS[4:]])
+                          ["名称", "地址", "经度（高德）", "纬度（高德）", *HEADERS[4:]])
     locator = str(Path(sys.executable).with_name("locator"))
     with serve(ddir) as base:
         def layer() -> dict:

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 from ..geo.crs import CoordSystem
 
-#: field -> aliases (normalised: lower case, NFKC, no spaces)
+_MARKS = re.compile(r"[*※\s]")
+
+#: field -> aliases (matched after NFKC, lower case, without spaces and required-marks)
 ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("编号", "id", "设施编号", "站点编号", "驿站编号"),
     "name": ("名称", "name", "站点名称", "驿站名称", "设施名称", "阵地名称", "单位名称",
@@ -30,12 +32,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
                       "开放时段", "hours"),
     "amenities": ("设施", "amenities", "服务设施", "配套设施", "服务功能", "服务内容",
                   "功能"),
-    "town": ("所属镇街", "town", "镇街", "镇(街)", "所在镇街", "镇街名称", "所属镇(街)",
-             "乡镇(街道)", "镇(街道)", "town_name"),
-    "town_code": ("镇(街)代码", "town_code", "镇街代码"),
-    "district": ("所属区县", "区县", "县(市、区)", "所属县(市、区)", "市(区)", "district",
+    "town": ("所属镇街", "town", "镇街", "镇（街）", "所在镇街", "镇街名称", "所属镇（街）",
+             "乡镇（街道）", "镇（街道）", "town_name"),
+    "town_code": ("镇（街）代码", "town_code", "镇街代码"),
+    "district": ("所属区县", "区县", "县（市、区）", "所属县（市、区）", "市（区）", "district",
                  "district_name"),
-    "district_code": ("县(市、区)代码", "district_code", "区县代码"),
+    "district_code": ("县（市、区）代码", "district_code", "区县代码"),
     "operator": ("运营单位", "operator", "管理单位", "建设单位", "主管单位", "运营方"),
     "verified_on": ("核实日期", "verified_on", "核实时间", "更新日期"),
     "wheelchair": ("无障碍", "wheelchair", "无障碍设施"),
@@ -43,7 +45,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "layer": ("图层", "layer"),
 }
 
-_BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+def normalise(text: str) -> str:
+    return _MARKS.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+_BY_ALIAS = {normalise(alias): name for name, aliases in ALIASES.items() for alias in aliases}
 
 #: words in a header note that name a coordinate system
 _CRS_WORDS: tuple[tuple[tuple[str, ...], CoordSystem], ...] = (
@@ -53,11 +59,6 @@ _CRS_WORDS: tuple[tuple[tuple[str, ...], CoordSystem], ...] = (
 )
 
 _NOTE = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
-_MARKS = re.compile(r"[*※\s]")
-
-
-def normalise(text: str) -> str:
-    return _MARKS.sub("", unicodedata.normalize("NFKC", text)).lower()
 
 
 def _crs_of(notes: list[str]) -> CoordSystem | None:

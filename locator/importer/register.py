@@ -164,6 +164,8 @@ class ImportPlan:
     features: list[dict[str, Any]]
     problems: list[Problem]
     current: list[dict[str, Any]] = field(default_factory=list)
+    #: the row of the header, as Excel numbers it (None: GeoJSON)
+    header_row: int | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -198,9 +200,11 @@ class ImportPlan:
     def summary(self, lang: str = "zh") -> str:
         n_err, n_warn = len(self.errors), len(self.warnings)
         if lang == "zh":
-            return (f"{self.filename}({self.description}):{self.rows} 行,"
-                    f"{n_err} 个错误,{n_warn} 个提醒")
-        return (f"{self.filename} ({self.description}): {self.rows} rows, "
+            where = f"，表头在第 {self.header_row} 行" if self.header_row else ""
+            return (f"{self.filename}（{self.description}{where}）：{self.rows} 行，"
+                    f"{n_err} 个错误，{n_warn} 个提醒")
+        where = f", header in row {self.header_row}" if self.header_row else ""
+        return (f"{self.filename} ({self.description}{where}): {self.rows} rows, "
                 f"{n_err} error(s), {n_warn} warning(s)")
 
 
@@ -236,7 +240,7 @@ def _geojson_rows(data: bytes, filename: str) -> tuple[list[_Row], dict[str, str
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise UnreadableRegister(f"not valid GeoJSON ({type(exc).__name__})",
-                                 f"不是有效的 GeoJSON({type(exc).__name__})") from None
+                                 f"不是有效的 GeoJSON（{type(exc).__name__}）") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" \
             or not isinstance(doc.get("features"), list):
         raise UnreadableRegister("not a GeoJSON FeatureCollection",
@@ -343,13 +347,13 @@ class _Checker:
             if self.ctx.city.contains(lon, lat):
                 self.add(row.number, field_x, shown, values.BadValue(
                     "swapped-coordinates", "经度和纬度填反了", "longitude and latitude are "
-                    "swapped", f"经度填 {y},纬度填 {x}", f"lon {y}, lat {x}"))
+                    "swapped", f"经度填 {y}，纬度填 {x}", f"lon {y}, lat {x}"))
                 return None
         if not (-180 <= x <= 180 and -90 <= y <= 90):
             self.add(row.number, field_y if -180 <= x <= 180 else field_x, shown,
                      values.BadValue("out-of-range", "坐标超出经纬度范围",
                                      "coordinates are out of range",
-                                     "经度在 -180 到 180 之间,纬度在 -90 到 90 之间",
+                                     "经度在 -180 到 180 之间，纬度在 -90 到 90 之间",
                                      "lon within -180..180, lat within -90..90"))
             return None
         lon, lat = to_wgs84(x, y, system)
@@ -357,7 +361,7 @@ class _Checker:
         self.add(row.number, field_x, shown, values.BadValue(
             "outside-city", f"该点在江门市界外约 {km:.1f} 公里",
             f"the point lies about {km:.1f} km outside Jiangmen",
-            "核对坐标和坐标系(高德为 gcj02,百度为 bd09)",
+            "核对坐标和坐标系（高德为 gcj02，百度为 bd09）",
             "check the coordinates and the coordinate system (AMap: gcj02, Baidu: bd09)"))
         return None
 
@@ -392,27 +396,27 @@ def _resolve_system(explicit: CoordSystem | None, notes: dict[str, CoordSystem],
         return None, _file_problem(
             "coordinate-system-conflict", f"指定的坐标系 {explicit} 与文件标注的 {named} 不一致",
             f"--coord {explicit} contradicts the file, which says {named}",
-            f"改用 {named},或更正列名", f"use {named}, or correct the header", where)
+            f"改用 {named}，或更正列名", f"use {named}, or correct the header", where)
     system = explicit or named or (CoordSystem.WGS84 if is_geojson else None)
     if system is None:
         return None, _file_problem(
             "coordinate-system-unknown", "未说明坐标系",
             "the coordinate system is not given",
-            "从高德取点选 gcj02,从百度取点选 bd09,GPS 选 wgs84",
+            "从高德取点选 gcj02，从百度取点选 bd09，GPS 选 wgs84",
             "coordinates from AMap: gcj02; from Baidu: bd09; from GPS: wgs84")
     return system, None
 
 
 def read_rows(data: bytes, filename: str, sheet: str | None
               ) -> tuple[list[_Row], dict[str, str], dict[str, CoordSystem],
-                         CoordSystem | None, str, list[Problem], str]:
+                         CoordSystem | None, str, int | None, list[Problem], str]:
     """The rows of a register of any format, the header of each field, coordinate-system
     notes by header, the system the file declares, its description, header problems
     and the unit rows are counted in."""
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if filename.lower().endswith((".geojson", ".json")) or head == b"{":
         rows, headers, system = _geojson_rows(data, filename)
-        return rows, headers, {}, system, "GeoJSON", [], "feature"
+        return rows, headers, {}, system, "GeoJSON", None, [], "feature"
     table = read_table(data, filename, sheet)
     cmap = map_columns(table.headers)
     headers = {f: table.headers[i] for f, i in cmap.fields.items()}
@@ -420,24 +424,24 @@ def read_rows(data: bytes, filename: str, sheet: str | None
     problems: list[Problem] = []
     for i, name in cmap.repeated:
         problems.append(Problem(
-            "repeated-column", WARNING, f"与列“{headers[name]}”重复,本列原样保留为属性",
+            "repeated-column", WARNING, f"与列“{headers[name]}”重复，本列原样保留为属性",
             f"repeats column {headers[name]!r}; kept as an extra property",
             column=table.headers[i]))
     for i, name in cmap.extras.items():
         if (i, read_header(name)[0]) in cmap.repeated:
             continue
         problems.append(Problem(
-            "extra-column", WARNING, "不是设施模型中的列,原样保留为属性",
+            "extra-column", WARNING, "不是设施模型中的列，原样保留为属性",
             "not a column of the facility model; kept as an extra property",
             column=name))
     rows = _table_rows(table.headers, cmap, table.rows)
     for i in cmap.unnamed:
         if any(i < len(r) and r[i] is not None and str(r[i]).strip() for _, r in table.rows):
             problems.append(Problem(
-                "unnamed-column", WARNING, f"没有列名,保留为属性 column_{column_letter(i)}",
+                "unnamed-column", WARNING, f"没有列名，保留为属性 column_{column_letter(i)}",
                 f"has no header; kept as the property column_{column_letter(i)}",
                 column=f"{column_letter(i)}"))
-    return rows, headers, notes, None, f"{table.description}, header row {table.header_row}", \
+    return rows, headers, notes, None, table.description, table.header_row, \
         problems, "row"
 
 
@@ -451,13 +455,13 @@ def check_register(data: bytes, filename: str, ctx: ImportContext,
     """
     name = Path(filename).name or "register"
     try:
-        rows, headers, notes, declared, description, problems, unit = \
+        rows, headers, notes, declared, description, header_row, problems, unit = \
             read_rows(data, name, sheet)
     except UnreadableRegister as exc:
         return ImportPlan(ctx.layer, name, "?", coord, 0, [],
                           [_file_problem("unreadable", exc.zh, exc.message)], ctx.current)
     plan = ImportPlan(ctx.layer, name, description, coord, len(rows), [], problems,
-                      ctx.current)
+                      ctx.current, header_row)
     system, problem = _resolve_system(coord, notes, declared, unit == "feature")
     if problem:
         problems.append(problem)
@@ -467,11 +471,11 @@ def check_register(data: bytes, filename: str, ctx: ImportContext,
         ([] if unit == "feature" or "coords" in headers or {"lon", "lat"} <= headers.keys()
          else ["lon/lat"])
     if missing:
-        zh = {"name": "名称", "lon/lat": "经度和纬度(或坐标)"}
+        zh = {"name": "名称", "lon/lat": "经度和纬度（或坐标）"}
         problems.append(_file_problem(
-            "missing-column", f"缺少必需的列:{'、'.join(zh[m] for m in missing)}",
+            "missing-column", f"缺少必需的列：{'、'.join(zh[m] for m in missing)}",
             f"required column(s) missing: {', '.join(missing)}",
-            "表头须有 名称、经度、纬度(或 坐标)", "the header needs 名称/name, 经度/lon and "
+            "表头须有 名称、经度、纬度（或 坐标）", "the header needs 名称/name， 经度/lon and "
             "纬度/lat (or 坐标/coordinates)"))
         return plan
     if not rows:
@@ -534,13 +538,13 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
             if unknown:
                 props["amenities_other"] = unknown
                 ck.add(row.number, "amenities", "、".join(unknown), values.BadValue(
-                    "unknown-amenity", "设施用语不在词表中,原样保留在 amenities_other",
+                    "unknown-amenity", "设施用语不在词表中，原样保留在 amenities_other",
                     "amenity term(s) not in the vocabulary; kept in amenities_other",
                     *_amenity_hint(unknown)), WARNING)
         layer_cell = _text(c.get("layer"))
         if layer_cell and layer_cell != ctx.layer:
             ck.add(row.number, "layer", layer_cell, values.BadValue(
-                "wrong-layer", f"本行属于图层 {layer_cell},不是 {ctx.layer}",
+                "wrong-layer", f"本行属于图层 {layer_cell}，不是 {ctx.layer}",
                 f"this row belongs to layer {layer_cell}, not {ctx.layer}",
                 "导入到正确的图层", "import it into its own layer"))
             ok = False
@@ -548,7 +552,7 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
         if fid:
             if not ID_PATTERN.match(fid):
                 ck.add(row.number, "id", fid, values.BadValue(
-                    "bad-id", "编号只能含字母、数字、点、下划线和连字符(最长 64)",
+                    "bad-id", "编号只能含字母、数字、点、下划线和连字符（最长 64）",
                     "an id may hold letters, digits, '.', '_' and '-' (64 at most)"))
                 ok = False
             elif fid in ids_in_file:
@@ -560,7 +564,7 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
                 ck.add(row.number, "id", fid, values.BadValue(
                     "duplicate-id", f"编号已被图层 {ctx.other_ids[fid]} 使用",
                     f"the id is used in layer {ctx.other_ids[fid]}",
-                    "留空编号,由系统生成", "leave the id empty to have one made"))
+                    "留空编号，由系统生成", "leave the id empty to have one made"))
                 ok = False
             ids_in_file.setdefault(fid, row.number)
             props["id"] = fid
@@ -600,8 +604,8 @@ def _amenity_hint(unknown: list[str]) -> tuple[str, str]:
     close = sorted({w for term in unknown
                     for w in difflib.get_close_matches(term, list(values.AMENITY_TERMS), 2, 0.5)})
     if close:
-        return "是否为:" + "、".join(close), "did you mean: " + ", ".join(close)
-    return ("词表见 README“设施用语”;若确为新设施,可保留", "the vocabulary is in the README "
+        return "是否为：" + "、".join(close), "did you mean: " + ", ".join(close)
+    return ("词表见 README“设施用语”；若确为新设施，可保留", "the vocabulary is in the README "
             "(amenity terms); keep it if it is a new kind of amenity")
 
 
@@ -627,8 +631,8 @@ def _assign_towns(good: list, ck: _Checker) -> None:
                 close = difflib.get_close_matches(values.plain(stated_text),
                                                   [t.name for t in ctx.towns.values()], 3, 0.4)
                 ck.add(row.number, field_name, stated_text, values.BadValue(
-                    "unknown-town", "江门没有这个镇(街)", "no such town or street in Jiangmen",
-                    ("是否为:" + "、".join(close)) if close else "填写镇(街)全称,如 白沙街道",
+                    "unknown-town", "江门没有这个镇（街）", "no such town or street in Jiangmen",
+                    ("是否为：" + "、".join(close)) if close else "填写镇（街）全称，如 白沙街道",
                     ("did you mean: " + ", ".join(close)) if close
                     else "write the full name, e.g. 白沙街道"))
                 drop.add(i)
@@ -639,13 +643,13 @@ def _assign_towns(good: list, ck: _Checker) -> None:
                 town, there = ctx.towns[stated].name, ctx.towns[code].name
                 if miss > TOWN_SLACK_M:
                     ck.add(row.number, field_name, stated_text, values.BadValue(
-                        "town-mismatch", f"该点在{there},距{town}约 {miss / 1000:.1f} 公里",
+                        "town-mismatch", f"该点在{there}，距{town}约 {miss / 1000:.1f} 公里",
                         f"the point lies in {there}, {miss / 1000:.1f} km from {town}",
                         "核对坐标或所属镇街", "check the coordinates or the town"))
                     drop.add(i)
                     continue
                 ck.add(row.number, field_name, stated_text, values.BadValue(
-                    "town-mismatch", f"该点落在{there}的近似范围内(距{town} {miss:.0f} 米),"
+                    "town-mismatch", f"该点落在{there}的近似范围内（距{town} {miss:.0f} 米），"
                     f"按所填的{town}登记", f"the point falls in {there}'s approximate area "
                     f"({miss:.0f} m from {town}); kept as {town}, as stated"), WARNING)
                 code = stated
@@ -683,11 +687,11 @@ def _find_duplicates(good: list, ck: _Checker) -> None:
             continue
         metres = float(np.hypot(*(xy[i] - xy[j])))
         zh = (f"与第 {a[0].number} 行坐标相同" if same_place
-              else f"与第 {a[0].number} 行同名,相距 {metres:.0f} 米")
+              else f"与第 {a[0].number} 行同名，相距 {metres:.0f} 米")
         en = (f"same coordinates as {ck.unit} {a[0].number}" if same_place
               else f"same name as {ck.unit} {a[0].number}, {metres:.0f} m apart")
         ck.add(b[0].number, "name", b[3]["name"], values.BadValue(
-            "duplicate", zh, en, "删除重复的一行,或更正坐标",
+            "duplicate", zh, en, "删除重复的一行，或更正坐标",
             "delete the repeated row or correct its coordinates"))
         drop.add(j)
     good[:] = [g for i, g in enumerate(good) if i not in drop]
@@ -743,7 +747,7 @@ def _recheck(features: list[dict[str, Any]], ctx: ImportContext) -> list[Problem
         path.write_text(dumps_feature_collection(features, decl.id), encoding="utf-8")
         _facilities, errors = check_layer(path, decl.id, ctx.districts, ctx.towns, ctx.city,
                                           seen)
-    return [_file_problem("invalid-result", "导入结果未通过图层检查:" + e.message,
+    return [_file_problem("invalid-result", "导入结果未通过图层检查：" + e.message,
                           "the result fails the layer check: " + e.message) for e in errors]
 
 

@@ -46,7 +46,7 @@ class Problem:
                 parts.append(f"列“{self.column}”")
             if self.value not in (None, ""):
                 parts.append(f"值“{_cut(str(self.value))}”")
-            return ",".join(parts) or "文件"
+            return "，".join(parts) or "文件"
         if self.row is not None:
             parts.append(f"{self.unit} {self.row}")
         if self.column:
@@ -56,11 +56,11 @@ class Problem:
         return ", ".join(parts) or "file"
 
     def line(self, lang: str = "zh") -> str:
-        """The report line: ``错误 第 12 行,列“纬度”,值“122.5”:……。建议:……``."""
+        """The report line: ``错误 第 12 行，列“纬度”，值“122.5”：……。建议：……``."""
         if lang == "zh":
             label = "错误" if self.is_error else "提醒"
-            hint = f"。建议:{self.hint_zh}" if self.hint_zh else ""
-            return f"{label} {self.where('zh')}:{self.zh}{hint}"
+            hint = f"。建议：{self.hint_zh}" if self.hint_zh else ""
+            return f"{label} {self.where('zh')}：{self.zh}{hint}"
         label = "error" if self.is_error else "warning"
         hint = f". Suggestion: {self.hint_en}" if self.hint_en else ""
         return f"{label} {self.where('en')}: {self.en}{hint}"

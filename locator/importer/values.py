@@ -44,11 +44,11 @@ def number(text: str, column: str) -> float:
         m = _DMS.match(plain(text))
         if m:
             deg = int(m[1]) + int(m[2] or 0) / 60 + float(m[3] or 0) / 3600
-            raise BadValue("not-a-number", f"“{text}”是度分秒,不是十进制度数",
+            raise BadValue("not-a-number", f"“{text}”是度分秒，不是十进制度数",
                            f"{text!r} is degrees-minutes-seconds, not decimal degrees",
                            f"改为 {deg:.6f}", f"write {deg:.6f}") from None
         raise BadValue("not-a-number", f"{column}不是数字", f"{column} is not a number",
-                       "填写十进制度数,如 113.0775", "write decimal degrees, e.g. 113.0775"
+                       "填写十进制度数，如 113.0775", "write decimal degrees, e.g. 113.0775"
                        ) from None
     if value != value or value in (float("inf"), float("-inf")):
         raise BadValue("not-a-number", f"{column}不是有限的数字",
@@ -60,7 +60,7 @@ def coordinate_pair(text: str) -> tuple[float, float]:
     """``"113.0775,22.5795"`` as AMap's coordinate picker copies it: ``(lon, lat)``."""
     parts = [p for p in re.split(r"[,,;;\s]+", plain(text)) if p]
     if len(parts) != 2:
-        raise BadValue("not-a-number", "坐标应为“经度,纬度”两个数字",
+        raise BadValue("not-a-number", "坐标应为“经度，纬度”两个数字",
                        "coordinates must be two numbers, \"lon,lat\"",
                        "如 113.0775,22.5795", "e.g. 113.0775,22.5795")
     return number(parts[0], "经度 lon"), number(parts[1], "纬度 lat")
@@ -158,7 +158,7 @@ def phone(text: str) -> str:
         else:
             raise BadValue("bad-phone", f"“{raw}”既不是固定电话也不是手机号码",
                            f"{raw!r} is neither a Chinese landline nor a mobile number",
-                           "固定电话如 0750-3501234,手机如 13800138000",
+                           "固定电话如 0750-3501234，手机如 13800138000",
                            "a landline looks like 0750-3501234, a mobile like 13800138000")
     return "; ".join(out)
 

@@ -160,7 +160,7 @@ def _guard():
     """Off, signed out, over the rate limit or without a CSRF token: nothing happens."""
     request.max_content_length = MAX_REGISTER_BYTES + _FORM_OVERHEAD
     if not admin_enabled():
-        return _problem(403, "管理页面未开启:设置环境变量 LOCATOR_ADMIN_TOKEN(一长串随机字符)"
+        return _problem(403, "管理页面未开启：设置环境变量 LOCATOR_ADMIN_TOKEN（一长串随机字符）"
                              "后重启服务即可开启。",
                         "The admin pages are off: set the environment variable "
                         "LOCATOR_ADMIN_TOKEN (a long random string) and restart to turn "
@@ -172,7 +172,7 @@ def _guard():
         key = request.remote_addr or "?"
         wait = _limiter().wait_s(key)
         if wait:
-            return _problem(429, "尝试次数过多,请稍后再试", "too many failed attempts; try "
+            return _problem(429, "尝试次数过多，请稍后再试", "too many failed attempts; try "
                             "again later", **{"Retry-After": str(wait)})
         if not _credential_ok(token):
             _limiter().fail(key)
@@ -188,7 +188,7 @@ def _guard():
     if request.method == "POST":
         sent = request.form.get("csrf_token", "")
         if not hmac.compare_digest(sent.encode(), str(session.get("csrf", "")).encode()):
-            return _problem(403, "表单已过期或来源不明(缺少 CSRF 令牌),未做任何更改;"
+            return _problem(403, "表单已过期或来源不明（缺少 CSRF 令牌），未做任何更改；"
                                  "请刷新页面后重试。",
                             "The form is stale or not ours (CSRF token missing or wrong); "
                             "nothing was changed. Reload the page and try again.")
@@ -225,7 +225,7 @@ def signin():
     key = request.remote_addr or "?"
     wait = _limiter().wait_s(key)
     if wait:
-        return _problem(429, f"尝试次数过多,请 {wait // 60 + 1} 分钟后再试",
+        return _problem(429, f"尝试次数过多，请 {wait // 60 + 1} 分钟后再试",
                         f"too many failed sign-ins; try again in {wait // 60 + 1} min",
                         **{"Retry-After": str(wait)})
     if not _credential_ok(request.form.get("token", "")):
@@ -325,7 +325,7 @@ def import_upload():
             finally:
                 upload.close()
             if len(data) > MAX_REGISTER_BYTES:
-                return _problem(413, "文件超过 10 MB 上限,请拆分后分批导入",
+                return _problem(413, "文件超过 10 MB 上限，请拆分后分批导入",
                                 "the file is larger than the 10 MB limit; split it")
             meta = {"filename": Path(upload.filename).name, "layer": form.get("layer", ""),
                     "coord": form.get("coord") or None, "sheet": form.get("sheet") or None}
