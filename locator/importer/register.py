@@ -616,10 +616,18 @@ def _assign_towns(good: list, ck: _Checker) -> None:
 
     ctx = ck.ctx
     tree = shapely.STRtree(ctx.areas_utm)
-    xy = np.array([to_utm(lon, lat) for _r, lon, lat, _p in good], dtype=float)
-    pts = shapely.points(xy)
-    idx, _dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-    joined = {int(i): ctx.area_codes[int(j)] for i, j in zip(idx[0], idx[1], strict=True)}
+    lon = np.array([g[1] for g in good], dtype=float)
+    lat = np.array([g[2] for g in good], dtype=float)
+    pts = shapely.points(np.column_stack(to_utm(lon, lat)))
+    # inside an area (almost every point): a cheap containment query; the few on a
+    # border or a coast between areas: the nearest area
+    inside = tree.query(pts, predicate="within")
+    joined = {int(i): ctx.area_codes[int(j)] for i, j in zip(inside[0], inside[1], strict=True)}
+    missing = np.array([i for i in range(len(good)) if i not in joined], dtype=int)
+    if len(missing):
+        idx = tree.query_nearest(pts[missing], all_matches=False)
+        joined.update({int(missing[i]): ctx.area_codes[int(j)]
+                       for i, j in zip(idx[0], idx[1], strict=True)})
     drop: set[int] = set()
     for i, (row, _lon, _lat, props) in enumerate(good):
         code = joined[i]
@@ -678,7 +686,8 @@ def _find_duplicates(good: list, ck: _Checker) -> None:
 
     if len(good) < 2:
         return
-    xy = np.array([to_utm(lon, lat) for _r, lon, lat, _p in good], dtype=float)
+    xy = np.column_stack(to_utm(np.array([g[1] for g in good], dtype=float),
+                                np.array([g[2] for g in good], dtype=float)))
     drop: set[int] = set()
     for i, j in sorted(cKDTree(xy).query_pairs(DUPLICATE_M)):
         a, b = good[i], good[j]
