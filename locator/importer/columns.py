@@ -84,9 +84,16 @@ def read_header(header: str) -> tuple[str | None, CoordSystem | None]:
     crs = _crs_of(notes)
     if normalise(base) in _BY_ALIAS:
         return _BY_ALIAS[normalise(base)], crs
-    for word in re.split(r"[\s·/|:：]+", base):
-        if normalise(word) in _BY_ALIAS:
-            return _BY_ALIAS[normalise(word)], crs
+    # "名称 name", "镇(街)代码 town_code", "经度 lon (GCJ-02)": every word names the same
+    # field, a word with its brackets or without ("Long Hua love station" and "X Road"
+    # name none)
+    fields = set()
+    for word in re.split(r"[\s·/|:：]+", text):
+        if not word.strip() or _NOTE.fullmatch(word):
+            continue
+        fields.add(_BY_ALIAS.get(normalise(word)) or _BY_ALIAS.get(normalise(_NOTE.sub("", word))))
+    if len(fields) == 1 and None not in fields:
+        return fields.pop(), crs
     return None, crs
 
 

@@ -61,17 +61,26 @@ def _extras(features: list[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def _cell(value: Any) -> Any:
+#: a text cell starting with one of these is a formula to Excel ("CSV injection"): it is
+#: written with a leading apostrophe, which the importer takes off again
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any, escape: bool) -> Any:
     if value is None:
         return ""
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        value = json.dumps(value, ensure_ascii=False)
+    if escape and isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return value
 
 
 def table_rows(features: list[dict[str, Any]], system: CoordSystem,
-               town_names: dict[str, str]) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of a layer, coordinates in ``system``."""
+               town_names: dict[str, str], escape: bool = True
+               ) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a layer, coordinates in ``system``; ``escape`` puts an apostrophe
+    before text Excel would take for a formula (CSV; XLSX marks such cells as text)."""
     extras = _extras(features)
     rows = []
     for f in features:
@@ -82,8 +91,8 @@ def table_rows(features: list[dict[str, Any]], system: CoordSystem,
         amenity_words += [str(w) for w in p.get("amenities_other") or []]
         computed = {"lon": lon, "lat": lat, "town": town_names.get(p.get("town_code"), ""),
                     "amenities": ";".join(amenity_words)}
-        rows.append([computed[k] if k in computed else _cell(p.get(k)) for k, _, _ in COLUMNS]
-                    + [_cell(p.get(k)) for k in extras])
+        rows.append([computed[k] if k in computed else _cell(p.get(k), escape)
+                     for k, _, _ in COLUMNS] + [_cell(p.get(k), escape) for k in extras])
     return _headers(system, extras), rows
 
 
@@ -100,9 +109,10 @@ def export_csv(features: list[dict[str, Any]], system: CoordSystem,
 def export_xlsx(features: list[dict[str, Any]], system: CoordSystem,
                 town_names: dict[str, str], title: str) -> bytes:
     import openpyxl
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
-    header, rows = table_rows(features, system, town_names)
+    header, rows = table_rows(features, system, town_names, escape=False)
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = title[:31]
@@ -110,7 +120,9 @@ def export_xlsx(features: list[dict[str, Any]], system: CoordSystem,
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append(row)
+        # XLSX cannot hold control characters (the importer refuses them; a hand-edited
+        # layer may still have some)
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     ws.freeze_panes = "A2"
     for i, head in enumerate(header, start=1):
         letter = openpyxl.utils.get_column_letter(i)
@@ -120,6 +132,7 @@ def export_xlsx(features: list[dict[str, Any]], system: CoordSystem,
         for cell in col:
             if isinstance(cell.value, str):
                 cell.number_format = "@"
+                cell.data_type = "s"  # "=HYPERLINK(...)" stays text, never a formula
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import registry
-from ..errors import LocatorError
+from ..errors import DataError, LocatorError
 from ..store import (
     check_layer,
     dumps_feature_collection,
+    read_features,
     read_references,
     reference_context,
     write_bytes_atomic,
@@ -60,21 +62,23 @@ def history_dir(data_dir: Path | str) -> Path:
 
 
 @contextlib.contextmanager
-def _locked(data_dir: Path) -> Iterator[None]:
-    """One writer at a time per data directory (an advisory lock; POSIX only)."""
-    folder = history_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a+") as fh:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no second writer expected
-            yield
-            return
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def write_lock(data_dir: Path | str) -> Iterator[None]:
+    """One writer at a time per data directory (an advisory lock; POSIX only). Hold it from
+    the checks to the write, so that two imports cannot both pass a check that only one
+    of them may pass (an id used twice)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no second writer expected
+        yield
+        return
+    # the lock is on the data directory itself: taking it writes nothing
+    fd = os.open(data_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def _now() -> dt.datetime:
@@ -102,38 +106,42 @@ def _keep_current(data_dir: Path, layer: str, when: dt.datetime) -> str | None:
     return vid
 
 
-def _append_log(data_dir: Path, entry: dict[str, Any]) -> None:
-    path = history_dir(data_dir) / LOG_FILE
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def replace_layer(data_dir: Path | str, layer: str, features: list[dict[str, Any]],
-                  entry: dict[str, Any]) -> dict[str, Any]:
+                  entry: dict[str, Any], locked: bool = False) -> dict[str, Any]:
     """Replace a facility layer's file with ``features``, keeping the old file in the
     history and logging ``entry`` (who, file ...) with the counts and checksum added.
-    Returns the log entry. If the write fails, the old file stays and nothing is logged."""
+    Returns the log entry. If the write fails, the old file stays and nothing is logged.
+    ``locked``: the caller holds :func:`write_lock` already."""
     text = dumps_feature_collection(features, registry.BY_ID[layer].id)
-    return _replace(Path(data_dir), layer, text.encode("utf-8"), len(features), entry)
+    return _replace(Path(data_dir), layer, text.encode("utf-8"), len(features), entry, locked)
 
 
 def _replace(data_dir: Path, layer: str, data: bytes, count: int,
-             entry: dict[str, Any]) -> dict[str, Any]:
+             entry: dict[str, Any], locked: bool = False) -> dict[str, Any]:
     when = _now()
-    with _locked(data_dir):
-        kept = _keep_current(data_dir, layer, when)
-        try:
-            write_bytes_atomic(data_dir / registry.BY_ID[layer].file, data)
-        except BaseException:
-            if kept:
-                (history_dir(data_dir) / layer / f"{kept}.geojson").unlink(missing_ok=True)
-            raise
-        entry = {"at": when.isoformat().replace("+00:00", "Z"), **entry, "layer": layer,
-                 "features": count, "sha256": hashlib.sha256(data).hexdigest(),
-                 "previous_version": kept}
-        _append_log(data_dir, entry)
+    with contextlib.nullcontext() if locked else write_lock(data_dir):
+        # the log opens before anything is written: a log that cannot be written stops
+        # the import while nothing has changed
+        history_dir(data_dir).mkdir(parents=True, exist_ok=True)
+        with open(history_dir(data_dir) / LOG_FILE, "a", encoding="utf-8") as log_file:
+            kept = _keep_current(data_dir, layer, when)
+            try:
+                write_bytes_atomic(data_dir / registry.BY_ID[layer].file, data)
+            except BaseException:
+                if kept:
+                    (history_dir(data_dir) / layer / f"{kept}.geojson").unlink(missing_ok=True)
+                raise
+            entry = {"at": when.isoformat().replace("+00:00", "Z"), **entry, "layer": layer,
+                     "features": count, "sha256": hashlib.sha256(data).hexdigest(),
+                     "previous_version": kept}
+            try:
+                log_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                log_file.flush()
+                os.fsync(log_file.fileno())
+            except OSError as exc:  # the layer is replaced already: say so, do not fail
+                logging.getLogger(__name__).error("layer %s replaced but the import log "
+                                                  "could not be written: %s", layer, exc)
+                entry["log_error"] = str(exc)
     return entry
 
 
@@ -154,10 +162,12 @@ def _describe(vid: str, layer: str, path: Path, current: bool,
     sha = hashlib.sha256(data).hexdigest()
     try:
         features = json.loads(data).get("features") or []
-    except (json.JSONDecodeError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         features = []
-    sources = sorted({str(f.get("properties", {}).get("source")) for f in features
-                      if isinstance(f, dict) and f.get("properties", {}).get("source")})
+    if not isinstance(features, list):
+        features = []
+    props = [f.get("properties") for f in features if isinstance(f, dict)]
+    sources = sorted({str(p["source"]) for p in props if isinstance(p, dict) and p.get("source")})
     return Version(vid, layer, path, len(features), tuple(sources), sha, current,
                    by_sha.get(sha))
 
@@ -189,9 +199,10 @@ def find_version(data_dir: Path | str, layer: str, wanted: str) -> Version:
         return matches[0]
     known = ", ".join(v.id for v in kept[:10]) or "none"
     if not matches:
-        raise LocatorError(f"--to: layer {layer} has no version {wanted!r}; kept versions: "
+        raise LocatorError(f"version: layer {layer} has no version {wanted!r}; kept versions: "
                            f"{known}")
-    raise LocatorError(f"--to: {wanted!r} names {len(matches)} versions; give more of the id")
+    raise LocatorError(f"version: {wanted!r} names {len(matches)} versions; give more of the "
+                       "id")
 
 
 def rollback(data_dir: Path | str, layer: str, wanted: str, who: str) -> dict[str, Any]:
@@ -200,20 +211,28 @@ def rollback(data_dir: Path | str, layer: str, wanted: str, who: str) -> dict[st
     layer checks against today's reference data and other layers, or nothing changes."""
     data_dir = Path(data_dir)
     version = find_version(data_dir, layer, wanted)
-    refs = read_references(data_dir, routes=False)
-    districts, towns, city = reference_context(refs)
-    seen: dict[str, str] = {}
-    for other in registry.FACILITIES:
-        path = data_dir / other.file
-        if other.id != layer and path.exists():
-            for f in json.loads(path.read_bytes()).get("features", []):
-                seen[str(f.get("properties", {}).get("id"))] = other.file
-    facilities, problems = check_layer(version.path, layer, districts, towns, city, seen)
-    if problems:
-        raise LocatorError(f"version {version.id} no longer passes the layer checks, nothing "
-                           f"changed: {problems[0].message}"
-                           + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
-    # byte for byte: the restored file is the file that was replaced
-    return _replace(data_dir, layer, version.path.read_bytes(), len(facilities), {
-        "action": "rollback", "who": who, "file": f"{HISTORY_DIR}/{layer}/{version.id}.geojson",
-        "restored_version": version.id})
+    with write_lock(data_dir):
+        refs = read_references(data_dir, routes=False)
+        districts, towns, city = reference_context(refs)
+        seen: dict[str, str] = {}
+        for other in registry.FACILITIES:
+            path = data_dir / other.file
+            if other.id == layer or not path.exists():
+                continue
+            try:
+                features = read_features(path)
+            except DataError:
+                continue  # a broken other layer is the server's to refuse, not ours
+            for f in features:
+                seen[str(f["properties"].get("id"))] = other.file
+        facilities, problems = check_layer(version.path, layer, districts, towns, city, seen)
+        if problems:
+            raise LocatorError(
+                f"version {version.id} no longer passes the layer checks, nothing changed: "
+                f"{problems[0].message}"
+                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        # byte for byte: the restored file is the file that was replaced
+        return _replace(data_dir, layer, version.path.read_bytes(), len(facilities), {
+            "action": "rollback", "who": who,
+            "file": f"{HISTORY_DIR}/{layer}/{version.id}.geojson",
+            "restored_version": version.id}, locked=True)

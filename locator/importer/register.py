@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .. import registry
+from ..errors import DataError
 from ..geo.crs import CoordSystem, from_wgs84, to_wgs84
 from ..geo.distance import geometry_to_utm, to_utm
 from ..models import District, Town
@@ -73,18 +74,22 @@ class ImportContext:
     current: list[dict[str, Any]]
     other_ids: dict[str, str]
     data_dir: Path | None = None
+    #: what could not be read of the current layers (the import goes on: it may be the fix)
+    notes: tuple[Problem, ...] = ()
 
     def town_by_text(self, text: str) -> str | None:
         """A town's code from its code, its name (白沙街道) or its short name (白沙)."""
         t = values.plain(text)
         if t in self.towns:
             return t
-        short = re.sub(r"(街道|街道办事处|镇|街|办事处)$", "", t)
         for code, town in self.towns.items():
-            if t in (town.name, town.name_en) or short and short == re.sub(
-                    r"(街道|镇|街)$", "", town.name):
+            if t in (town.name, town.name_en):
                 return code
-        return None
+        # 白沙 alone: only when one town has that short name (白沙街道 and 白沙镇 both do)
+        short = re.sub(r"(街道|街道办事处|镇|街|办事处)$", "", t)
+        found = [code for code, town in self.towns.items()
+                 if short and short == re.sub(r"(街道|镇|街)$", "", town.name)]
+        return found[0] if len(found) == 1 else None
 
     def district_by_text(self, text: str) -> str | None:
         t = values.plain(text)
@@ -110,11 +115,23 @@ def load_context(data_dir: Path | str, layer: str) -> ImportContext:
     areas_utm = [geometry_to_utm(g) for g in areas.shapes]
     current: list[dict[str, Any]] = []
     other: dict[str, str] = {}
+    notes: list[Problem] = []
     for other_decl in registry.FACILITIES:
         path = data_dir / other_decl.file
         if not path.exists():
             continue
-        feats = read_features(path)
+        try:
+            feats = read_features(path)
+        except DataError as exc:
+            # a broken current file is what an import may be meant to mend
+            notes.append(Problem(
+                "unreadable-layer", WARNING,
+                f"现有图层文件 {other_decl.file} 无法读取，"
+                + ("无法沿用原有编号" if other_decl.id == decl.id else "未能检查与其编号是否重复"),
+                f"the current file {other_decl.file} cannot be read ({exc.problem}); "
+                + ("ids cannot be carried over" if other_decl.id == decl.id
+                   else "ids were not checked against it")))
+            continue
         if other_decl.id == decl.id:
             current = feats
         else:
@@ -124,15 +141,15 @@ def load_context(data_dir: Path | str, layer: str) -> ImportContext:
     city_utm = geometry_to_utm(refs[registry.CITY.id].shapes[0])
     shapely.prepare(city_utm)
     return ImportContext(decl.id, districts, towns, city, city_utm, area_codes, areas_utm,
-                         current, other, data_dir)
+                         current, other, data_dir, tuple(notes))
 
 
 def facility_decl(layer: str, param: str = "--layer") -> registry.Collection:
     """The declaration of a facility layer; LayerNotFound naming ``param`` otherwise."""
-    decl = registry.collection(layer, param)
-    if not decl.is_facility:
-        from ..errors import LayerNotFound
+    from ..errors import LayerNotFound
 
+    decl = registry.BY_ID.get(layer)
+    if decl is None or not decl.is_facility:
         raise LayerNotFound(layer, registry.facility_ids(), param)
     return decl
 
@@ -236,9 +253,12 @@ def _geojson_rows(data: bytes, filename: str) -> tuple[list[_Row], dict[str, str
                                                         CoordSystem | None]:
     """Rows of a GeoJSON FeatureCollection of points: properties by their keys (mapped
     like headers), the point's coordinates as lon and lat."""
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        doc = json.loads(data.decode("utf-8-sig"), parse_constant=no_constants)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError too
         raise UnreadableRegister(f"not valid GeoJSON ({type(exc).__name__})",
                                  f"不是有效的 GeoJSON（{type(exc).__name__}）") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" \
@@ -285,7 +305,11 @@ def _geojson_rows(data: bytes, filename: str) -> tuple[list[_Row], dict[str, str
 def _text(value: Any) -> str:
     if isinstance(value, list):
         return "; ".join(str(v) for v in value)
-    return cell_text(value)
+    text = cell_text(value)
+    # our export escapes a cell Excel would take for a formula with an apostrophe
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
+        return text[1:]
+    return text
 
 
 def _normal_name(name: str) -> str:
@@ -460,6 +484,7 @@ def check_register(data: bytes, filename: str, ctx: ImportContext,
     except UnreadableRegister as exc:
         return ImportPlan(ctx.layer, name, "?", coord, 0, [],
                           [_file_problem("unreadable", exc.zh, exc.message)], ctx.current)
+    problems[:0] = ctx.notes
     plan = ImportPlan(ctx.layer, name, description, coord, len(rows), [], problems,
                       ctx.current, header_row)
     system, problem = _resolve_system(coord, notes, declared, unit == "feature")
@@ -529,7 +554,10 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
                 ok = False
         for fld in ("name_en", "address", "operator", "source"):
             text = re.sub(r"\s+", " ", _text(c.get(fld)))
-            if text:
+            if _has_control(text):
+                ck.add(row.number, fld, text, _CONTROL_PROBLEM)
+                ok = False
+            elif text:
                 props[fld] = text
         if _text(c.get("amenities")):
             known, unknown = values.amenities(_text(c["amenities"]))
@@ -577,6 +605,12 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
                 props.setdefault(key, value)
             elif _text(value):
                 props.setdefault(key, _text(value))
+            if _has_control(props.get(key)):
+                ck.problems.append(Problem(
+                    _CONTROL_PROBLEM.code, ERROR, _CONTROL_PROBLEM.zh, _CONTROL_PROBLEM.en,
+                    _CONTROL_PROBLEM.hint_zh, _CONTROL_PROBLEM.hint_en, row.number, key,
+                    None, ck.unit))
+                ok = False
         if ok and point is not None:
             good.append((row, point[0], point[1], props))
     if not good:
@@ -597,6 +631,24 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
         features.append({"type": "Feature", "id": out["id"], "properties": out,
                          "geometry": {"type": "Point", "coordinates": [lon, lat]}})
     return features
+
+
+_CONTROL_PROBLEM = values.BadValue(
+    "control-characters", "含有不可见的控制字符", "holds invisible control characters",
+    "删除该单元格中从别处粘贴来的不可见字符后重新输入", "retype the cell without the invisible "
+    "characters pasted into it")
+
+
+def _has_control(value: Any) -> bool:
+    """Whether a text, or any text inside a list or object, holds a control character
+    (tab and line breaks aside)."""
+    if isinstance(value, str):
+        return bool(_CONTROL.search(value))
+    if isinstance(value, list):
+        return any(_has_control(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_control(k) or _has_control(v) for k, v in value.items())
+    return False
 
 
 def _amenity_hint(unknown: list[str]) -> tuple[str, str]:
@@ -665,6 +717,13 @@ def _assign_towns(good: list, ck: _Checker) -> None:
         if district_text:
             d_field = "district_code" if _text(row.cells.get("district_code")) else "district"
             district = ctx.district_by_text(district_text)
+            if district is None:
+                ck.add(row.number, d_field, district_text, values.BadValue(
+                    "unknown-district", "江门没有这个县（市、区）",
+                    "no such district in Jiangmen",
+                    "填写如 蓬江区、台山市，或 6 位代码", "write e.g. 蓬江区 or its 6-digit code"))
+                drop.add(i)
+                continue
             if district != ctx.towns[code].district_code:
                 ck.add(row.number, d_field, district_text, values.BadValue(
                     "district-mismatch",

@@ -131,6 +131,9 @@ def _xlsx_rows(data: bytes, sheet: str | None) -> tuple[list[list[Any]], str]:
                 f"no sheet {sheet!r}; the workbook has: {', '.join(names)}",
                 f"没有名为“{sheet}”的工作表；工作簿中有：{'、'.join(names)}")
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        if not hasattr(ws, "iter_rows"):  # a chartsheet
+            raise UnreadableRegister(f"sheet {ws.title!r} is a chart, not a table",
+                                     f"工作表“{ws.title}”是图表，不是表格")
         if ws.max_row > MAX_ROWS + HEADER_SCAN_ROWS or ws.max_column > MAX_COLUMNS * 5:
             raise UnreadableRegister(f"sheet {ws.title!r} is too large "
                                      f"({ws.max_row} rows, {ws.max_column} columns)",
@@ -147,6 +150,23 @@ def _xlsx_rows(data: bytes, sheet: str | None) -> tuple[list[list[Any]], str]:
         return grid, f"XLSX, sheet {ws.title}"
     finally:
         wb.close()
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return True
+    try:
+        float(str(value).strip())
+        return bool(str(value).strip())
+    except ValueError:
+        return False
+
+
+def _filled_width(row: list[Any]) -> int:
+    for i in range(len(row) - 1, -1, -1):
+        if not _blank(row[i]):
+            return i + 1
+    return 0
 
 
 def _blank(value: Any) -> bool:
@@ -186,11 +206,13 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
     # a two-level header (坐标 over 经度 | 纬度): the lower row names the columns, a
     # blank cell in it takes the cell above
     if (best + 1 < len(numbered)
-            and header_score([_cell_text(v) for v in numbered[best + 1][1]]) >= 2):
+            and header_score([_cell_text(v) for v in numbered[best + 1][1]]) >= 2
+            and not any(_is_number(v) for v in numbered[best + 1][1])):  # data has numbers
         best += 1
     header_no, header = numbered[best]
     above = numbered[best - 1][1] if best > 0 else []
-    width = max(len(header), max(len(r) for _, r in numbered[best:]))
+    # as wide as the last filled cell (a styled empty cell far right does not count)
+    width = max(_filled_width(r) for _, r in numbered[best:])
     if width > MAX_COLUMNS:
         raise UnreadableRegister(f"more than {MAX_COLUMNS} columns", f"列数超过 {MAX_COLUMNS}")
     headers = []

@@ -32,28 +32,25 @@ def plain(text: str) -> str:
 
 # --------------------------------------------------------------------------- numbers
 
-_DMS = re.compile(r"^(\d{1,3})[°度]\s*(\d{1,2})?['′分]?\s*([\d.]+)?[\"″秒]?\s*([NSEW东西南北])?$")
+_DMS = re.compile(r"^(\d{1,3})[°度]\s*(\d{1,2})?['′分]?\s*(\d{1,2}(?:\.\d+)?)?[\"″秒]?\s*"
+                  r"([NSEW东西南北])?$")
+#: a decimal number as a clerk writes one (no exponents, no thousands separators)
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
 def number(text: str, column: str) -> float:
     """A decimal degree; ``113.0775``, ``113.0775°`` and full-width digits are fine."""
-    t = plain(text).rstrip("°").replace(",", "") if text.count(".") == 1 else plain(text)
-    try:
-        value = float(t)
-    except ValueError:
-        m = _DMS.match(plain(text))
-        if m:
-            deg = int(m[1]) + int(m[2] or 0) / 60 + float(m[3] or 0) / 3600
-            raise BadValue("not-a-number", f"“{text}”是度分秒，不是十进制度数",
-                           f"{text!r} is degrees-minutes-seconds, not decimal degrees",
-                           f"改为 {deg:.6f}", f"write {deg:.6f}") from None
-        raise BadValue("not-a-number", f"{column}不是数字", f"{column} is not a number",
-                       "填写十进制度数，如 113.0775", "write decimal degrees, e.g. 113.0775"
-                       ) from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise BadValue("not-a-number", f"{column}不是有限的数字",
-                       f"{column} is not a finite number")
-    return value
+    t = plain(text).removesuffix("°").strip()
+    if _DECIMAL.match(t):
+        return float(t)
+    m = _DMS.match(plain(text))
+    if m:
+        deg = int(m[1]) + int(m[2] or 0) / 60 + float(m[3] or 0) / 3600
+        raise BadValue("not-a-number", f"“{text}”是度分秒，不是十进制度数",
+                       f"{text!r} is degrees-minutes-seconds, not decimal degrees",
+                       f"改为 {deg:.6f}", f"write {deg:.6f}")
+    raise BadValue("not-a-number", f"{column}不是数字", f"{column} is not a number",
+                   "填写十进制度数，如 113.0775", "write decimal degrees, e.g. 113.0775")
 
 
 def coordinate_pair(text: str) -> tuple[float, float]:

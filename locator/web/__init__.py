@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
                            "application/geo+json", "application/problem+json"],
     "COMPRESS_ALGORITHM": ["gzip"],
     "COMPRESS_MIN_SIZE": 500,
+    # how many reverse proxies in front set X-Forwarded-For/-Proto (werkzeug ProxyFix):
+    # then the client's address (rate limits) and https (Secure cookies) are the real ones
+    "PROXY_COUNT": 0,
     # /admin: off unless one of these is set (LOCATOR_ADMIN_TOKEN, or a werkzeug password
     # hash in LOCATOR_ADMIN_PASSWORD_HASH); SECRET_KEY signs the session cookie (default:
     # derived from the credential)
@@ -56,6 +59,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(TEMPLATE_DIR), static_folder=None)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("LOCATOR")
+    import os
+
+    for key in ("ADMIN_TOKEN", "ADMIN_PASSWORD_HASH", "SECRET_KEY"):
+        # credentials are text as given (from_prefixed_env would read "1e30" as a number)
+        if f"LOCATOR_{key}" in os.environ:
+            app.config[key] = os.environ[f"LOCATOR_{key}"]
     if config:
         app.config.from_mapping(config)
     from .http import check_base_url
@@ -72,6 +81,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise ConfigError(f"TILES must be one of {', '.join(TILES)}, "
                           f"got {app.config['TILES']!r}")
 
+    proxies = int(app.config["PROXY_COUNT"] or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore
+                                x_host=0)
     holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
     app.extensions["locator"] = holder
     if app.config["WATCH_DATA"]:

@@ -64,15 +64,18 @@ def admin_enabled(app=None) -> bool:
 
 
 def session_secret(config: dict) -> str | None:
-    """The key that signs session cookies: ``SECRET_KEY`` when set, else derived from the
-    admin credential (so every app process agrees, and a new credential signs everyone
-    out)."""
+    """The key that signs session cookies: ``SECRET_KEY`` when set; else derived from the
+    admin token, which is secret (every app process agrees, and a new token signs everyone
+    out); else, with only a password hash (which is not secret: deriving from it would let
+    whoever reads it forge a session), a random key of this process."""
     if config.get("SECRET_KEY"):
         return str(config["SECRET_KEY"])
-    credential = config.get("ADMIN_TOKEN") or config.get("ADMIN_PASSWORD_HASH")
-    if not credential:
-        return None
-    return hmac.new(str(credential).encode(), b"locator admin session", hashlib.sha256).hexdigest()
+    if config.get("ADMIN_TOKEN"):
+        return hmac.new(str(config["ADMIN_TOKEN"]).encode(), b"locator admin session",
+                        hashlib.sha256).hexdigest()
+    if config.get("ADMIN_PASSWORD_HASH"):
+        return secrets.token_hex(32)
+    return None
 
 
 def _credential_ok(given: str) -> bool:
@@ -212,8 +215,8 @@ def _page(page: str, status: int = 200, **ctx: Any) -> Response:
 
 def _safe_next(target: str | None) -> str:
     """Only a path under /admin/ (never another host) is a place to go after signing in."""
-    if target and target.startswith("/admin/") and not target.startswith("//") \
-            and "\\" not in target:
+    if (target and target.startswith("/admin/") and "\\" not in target
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return url_for("admin.import_page")
 
