@@ -65,6 +65,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_request.py
 	$(BIN)/python bench/bench_coverage.py
 	$(BIN)/python bench/bench_ogc.py
+	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_http.py
 
 clean:

@@ -36,3 +36,12 @@ def test_bench_coverage_and_ogc_smoke():
                           "--repeats", "1"], capture_output=True, text=True, timeout=120,
                          check=True).stdout
     assert re.search(r"CQL2 S_INTERSECTS bbox\s+[\d.]+ ms/request\s+x[\d.]+ of plain", ogc)
+
+
+def test_bench_import_smoke():
+    out = subprocess.run([sys.executable, str(BENCH / "bench_import.py"), "--sizes", "200",
+                          "--repeats", "1"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:3] == ["rows", "format", "parse"]
+    assert [ln.split()[:2] for ln in lines[1:]] == [["200", "csv"], ["200", "xlsx"]]
