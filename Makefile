@@ -15,7 +15,7 @@ test: $(VENV)/.installed-test browser
 
 # Browser tests drive Debian's Chromium (never a downloaded one) and need a CJK font for
 # the pages' Chinese; each is installed when missing, whether or not the other is there.
-BROWSER_PACKAGES := chromium fonts-wqy-zenhei
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei fonts-noto-color-emoji
 browser:
 	@missing=""; for pkg in $(BROWSER_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \

@@ -109,8 +109,8 @@ def main() -> None:
             table = rows(n)
             for kind, data in (("csv", as_csv(table)), ("xlsx", as_xlsx(table))):
                 base = best(lambda d=data, k=kind: parse_only(d, k), a.repeats)
-                plans = []
-                check = best(lambda d=data, k=kind: plans.append(check_register(
+                plans: list = []
+                check = best(lambda d=data, k=kind, out=plans: out.append(check_register(
                     d, f"register.{k}", ctx, CoordSystem.GCJ02)), a.repeats)
                 plan = plans[-1]
                 assert plan.ok and len(plan.features) == n, plan.report()[:3]

@@ -1,14 +1,15 @@
 """folium map builders: the only code that knows folium.
 
-Leaflet, jQuery and markercluster come from the app's own ``/static/vendor`` URLs (installed
-from PyPI's xstatic packages), never from a CDN. Overlays are WGS-84 unless the basemap is
-AMap's, which is GCJ-02: then every overlay is converted on the way out. Anything from the
-data reaches the page as JSON (escaped by Jinja's ``tojson``) and is put into the DOM as
-text by the marker callback, never as HTML.
+Leaflet and markercluster come from the app's own ``/static/vendor`` URLs (installed from
+PyPI's xstatic packages), never from a CDN; nothing here needs jQuery. Overlays are WGS-84
+unless the basemap is AMap's, which is GCJ-02: then every overlay is converted on the way
+out. Anything from the data reaches the page as JSON (escaped by Jinja's ``tojson``) and is
+put into the DOM as text by the scripts, never as HTML.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +72,6 @@ class MapAssets:
 
     leaflet_js: str
     leaflet_css: str
-    jquery_js: str
     cluster_js: str
     cluster_css: str
     cluster_default_css: str
@@ -79,12 +79,15 @@ class MapAssets:
 
 @dataclass(frozen=True)
 class MapParts:
-    """A rendered map split for embedding in a page template."""
+    """A rendered map split for embedding in a page template. ``overlays`` names the
+    JavaScript variables of switchable overlays: ``(variable, label, shown at first,
+    colour)``."""
 
     header: str
     html: str
     script: str
     name: str  # the Leaflet map's JavaScript variable
+    overlays: tuple[tuple[str, str, bool, str], ...] = ()
 
 
 def _convert(system: CoordSystem, lon: float, lat: float) -> tuple[float, float]:
@@ -99,8 +102,8 @@ def _base_map(assets: MapAssets, tiles: str, centre: Point, zoom: int) -> tuple[
                       prefer_canvas=True)
     # folium hands zoom limits only to tile layers; markercluster needs them on the map
     fmap.options.update(maxZoom=18, minZoom=7)
-    # a lean, self-hosted set instead of folium's CDN bundle (bootstrap, font-awesome ...)
-    fmap.default_js = [("leaflet", assets.leaflet_js), ("jquery", assets.jquery_js)]
+    # a lean, self-hosted set instead of folium's CDN bundle (jQuery, bootstrap, ...)
+    fmap.default_js = [("leaflet", assets.leaflet_js)]
     fmap.default_css = [("leaflet_css", assets.leaflet_css)]
     if url:
         folium.TileLayer(tiles=url, attr=attribution, name="底图 Base",
@@ -131,18 +134,22 @@ def _cluster(assets: MapAssets, data: list[list[Any]], name: str) -> FastMarkerC
     return cluster
 
 
-def _boundaries(fmap: folium.Map, system: CoordSystem, outlines: dict[str, Any]) -> None:
-    """Draw boundary outlines (WGS-84, already generalised for city scale)."""
+def _boundaries(fmap: folium.Map, system: CoordSystem, outlines: dict[str, Any],
+                label: str = "区县边界 District boundaries") -> str:
+    """Draw boundary outlines (WGS-84, already generalised for city scale); returns the
+    overlay's JavaScript variable."""
     features = []
     for code, geom in outlines.items():
         if system is not CoordSystem.WGS84:
             geom = shapely.transform(geom, lambda xy: _convert_xy(system, xy))
         features.append({"type": "Feature", "properties": {"code": code},
                          "geometry": mapping(geom)})
-    folium.GeoJson({"type": "FeatureCollection", "features": features},
-                   name="区县边界 District boundaries", control=True,
-                   style_function=lambda _: {"color": "#555", "weight": 1.5, "fill": False},
-                   ).add_to(fmap)
+    layer = folium.GeoJson({"type": "FeatureCollection", "features": features},
+                           name=label, control=False,
+                           style_function=lambda _: {"color": "#555", "weight": 1.5,
+                                                     "fill": False})
+    layer.add_to(fmap)
+    return layer.get_name()
 
 
 def _convert_xy(system: CoordSystem, xy):
@@ -159,16 +166,22 @@ def _rows(facilities: tuple[Facility, ...], system: CoordSystem, label: str, col
     return rows
 
 
-def _parts(fmap: folium.Map) -> MapParts:
+#: folium's own <meta> tags: a second viewport that forbids pinch-zoom
+# (user-scalable=no, maximum-scale) and a content type the page states already
+_FOLIUM_META = re.compile(r"<meta (name=\"viewport\"|http-equiv=)[^>]*>", re.S)
+
+
+def _parts(fmap: folium.Map, overlays: tuple[tuple[str, str, bool, str], ...] = ()
+           ) -> MapParts:
     root = fmap.get_root()
     assert isinstance(root, Figure)  # a folium Map's root is always its Figure
     root.render()
-    return MapParts(root.header.render(), root.html.render(), root.script.render(),
-                    fmap.get_name())
+    return MapParts(_FOLIUM_META.sub("", root.header.render()), root.html.render(),
+                    root.script.render(), fmap.get_name(), overlays)
 
 
 def _route_lines(fmap: folium.Map, system: CoordSystem, routes: list[RouteSummary],
-                 colour: str, label: str) -> None:
+                 colour: str, label: str) -> str:
     """The routes as one overlay, off until switched on (no tooltip: names stay out of
     HTML; the route pages list them)."""
     features = []
@@ -176,34 +189,50 @@ def _route_lines(fmap: folium.Map, system: CoordSystem, routes: list[RouteSummar
         coords = [list(_convert(system, c[0], c[1])) for c in r.geometry["coordinates"]]
         features.append({"type": "Feature", "properties": {},
                          "geometry": {"type": "LineString", "coordinates": coords}})
-    folium.GeoJson({"type": "FeatureCollection", "features": features}, name=label, show=False,
-                   style_function=lambda _: {"color": colour, "weight": 4, "opacity": 0.8},
-                   ).add_to(fmap)
+    layer = folium.GeoJson({"type": "FeatureCollection", "features": features}, name=label,
+                           show=False, control=False,
+                           style_function=lambda _: {"color": colour, "weight": 4,
+                                                     "opacity": 0.8})
+    layer.add_to(fmap)
+    return layer.get_name()
 
 
-def overview_map(assets: MapAssets, tiles: str,
-                 layers: list[tuple[CollectionInfo, tuple[Facility, ...]]],
-                 district_outlines: dict[str, Any], position: Point | None,
-                 lang_query: str = "", routes: list[RouteSummary] | None = None,
+def overview_map(assets: MapAssets, tiles: str, district_outlines: dict[str, Any],
+                 position: Point | None, routes: list[RouteSummary] | None = None,
                  routes_style: tuple[str, str] = ("#8c564b", "乡村游路线 Rural routes"),
-                 ) -> MapParts:
-    """Every layer as a clustered, switchable overlay in its registry colour, the district
-    boundaries, the rural routes (switched off) and the user's position when known."""
+                 boundaries_label: str = "区县边界 District boundaries") -> MapParts:
+    """The base of the overview map: tiles, the district boundaries and the rural routes
+    (switched off) as overlays the page can switch. The facilities come separately, as
+    cacheable JSON (:func:`point_rows`), drawn by the page's script in one clustering."""
     fmap, system = _base_map(assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9)
-    _boundaries(fmap, system, district_outlines)
+    fmap.default_js = [*fmap.default_js, ("markerclusterjs", assets.cluster_js)]
+    fmap.default_css = [*fmap.default_css, ("markerclustercss", assets.cluster_css),
+                        ("markerclusterdefaultcss", assets.cluster_default_css)]
+    overlays = [(_boundaries(fmap, system, district_outlines, boundaries_label),
+                 boundaries_label, True, "#555555")]
     if routes:
-        _route_lines(fmap, system, routes, *routes_style)
-    for info, facilities in layers:
-        label = f"{info.name_zh} {info.name_en}"
-        _cluster(assets, _rows(facilities, system, label, info.colour, lang_query),
-                 label).add_to(fmap)
-    if position:
-        lon, lat = _convert(system, position.lon, position.lat)
-        folium.CircleMarker([lat, lon], radius=9, color="#ffffff", weight=3, fill=True,
-                            fill_color="#0b5cad", fill_opacity=1,
-                            tooltip="你的位置 Your position").add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)  # a phone screen has no room to spare
-    return _parts(fmap)
+        overlays.append((_route_lines(fmap, system, routes, *routes_style), routes_style[1],
+                         False, routes_style[0]))
+    return _parts(fmap, tuple(overlays))
+
+
+def point_rows(layers: list[tuple[CollectionInfo, tuple[Facility, ...]]], tiles: str
+               ) -> list[list[Any]]:
+    """Every facility drawn on the overview map as ``[lat, lon, layer index, id, name,
+    address]``, in the basemap's coordinate system (GCJ-02 for AMap tiles)."""
+    system = TILES[tiles][2]
+    rows = []
+    for index, (_info, facilities) in enumerate(layers):
+        for fac in facilities:
+            lon, lat = _convert(system, fac.lon, fac.lat)
+            rows.append([round(lat, 6), round(lon, 6), index, fac.id, fac.name,
+                         str(fac.properties.get("address") or "")])
+    return rows
+
+
+def basemap_system(tiles: str) -> CoordSystem:
+    """The coordinate system of a tile provider's maps."""
+    return TILES[tiles][2]
 
 
 # Numbered stops and the facilities along a route, from data rows; text goes in as text.

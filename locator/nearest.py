@@ -93,10 +93,16 @@ def build_index(layer: FacilityLayer) -> LayerIndex:
     return LayerIndex(layer, tree, masks, layer.lon.tolist(), layer.lat.tolist())
 
 
+#: how a worker travels: on foot, or (most riders and couriers) by e-bike
+WALK, EBIKE = "walk", "ebike"
+TRAVEL_MODES = (WALK, EBIKE)
+
+
 @dataclass(frozen=True)
 class NearestQuery:
     """What a worker asks. ``at`` is when; ``open_on_arrival`` keeps only places not known
-    to be closed when the worker, walking, would get there."""
+    to be closed when the worker, travelling by ``travel`` (walk or ebike), would get
+    there."""
 
     point: Point
     layers: tuple[str, ...]
@@ -105,8 +111,12 @@ class NearestQuery:
     amenities: frozenset[str] = frozenset()
     at: dt.datetime | None = None
     open_on_arrival: bool = False
+    travel: str = WALK
 
     def __post_init__(self) -> None:
+        if self.travel not in TRAVEL_MODES:
+            raise InvalidQuery("travel", f"travel must be one of {', '.join(TRAVEL_MODES)}, "
+                                         f"got {self.travel!r}")
         if not 1 <= self.k <= MAX_K:
             raise InvalidQuery("k", f"k must be an integer from 1 to {MAX_K}, got {self.k}")
         if self.max_distance_m is not None and not (
@@ -142,6 +152,11 @@ def walk_minutes(distance_m: float) -> float:
 
 def ebike_minutes(distance_m: float) -> float:
     return distance_m * DETOUR_FACTOR / EBIKE_M_PER_MIN
+
+
+def travel_minutes(distance_m: float, travel: str) -> float:
+    """Estimated minutes to cover ``distance_m`` (straight-line metres) by ``travel``."""
+    return ebike_minutes(distance_m) if travel == EBIKE else walk_minutes(distance_m)
 
 
 def _ecef1(lon: float, lat: float) -> tuple[float, float, float]:
@@ -204,15 +219,16 @@ def nearest_facilities(indexes: dict[str, LayerIndex], q: NearestQuery,
     """The k nearest facilities over ``q.layers``, nearest first (ties by id).
 
     Distances are geodesic metres on WGS-84; ``now`` is used when ``q.at`` is None. Opening
-    hours are evaluated at ``at`` and on arrival (``at`` + the walking estimate). ``union``,
-    an index over every layer of ``indexes``, answers queries over all layers in one search.
+    hours are evaluated at ``at`` and on arrival (``at`` + the estimate for ``q.travel``).
+    ``union``, an index over every layer of ``indexes``, answers queries over all layers in
+    one search.
     """
     at = q.at or now
     xyz = _ecef1(q.point.lon, q.point.lat)
 
     def arrival(fac: Facility, distance_m: float) -> HoursStatus:
         return hours_status(fac.properties.get("opening_hours"),
-                            at + dt.timedelta(minutes=walk_minutes(distance_m)))
+                            at + dt.timedelta(minutes=travel_minutes(distance_m, q.travel)))
 
     keep = None
     if q.open_on_arrival:

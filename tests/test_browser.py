@@ -95,7 +95,7 @@ def test_locate_me_lists_what_the_api_returns(browser, live_server):
     ctx, page, rec, dialogs = new_page(browser, live_server, geolocation=PENGJIANG,
                                        permissions=["geolocation"])
     page.goto(live_server + "/")
-    page.click("#locate")
+    page.click(".locate-btn >> nth=0")
     page.wait_for_selector("#results li.facility")
     qs = parse_qs(urlparse(page.url).query)
     lon, lat = qs["lon"][0], qs["lat"][0]
@@ -116,7 +116,12 @@ def test_locate_me_lists_what_the_api_returns(browser, live_server):
     assert float(to[1]) == pytest.approx(want[1], abs=2e-6)
     assert parse_qs(urlparse(href).query)["coordinate"] == ["gaode"]
     assert page.locator(".sample-banner").first.is_visible()
-    assert page.locator('a[href="tel:19262012351"]').is_visible()
+    assert page.locator('p.hotline a[href="tel:19262012351"]').is_visible()
+    # no station has a phone yet: every card offers the federation's hotline, said to be
+    # the federation's, not the station's
+    cards = page.locator("#results li.facility")
+    assert page.locator("#results li.facility a.hotline-fallback").count() == cards.count()
+    assert "非本站" in page.locator("a.hotline-fallback").first.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "home-360x640.png"))
     assert not dialogs and rec.foreign_hosts() == set()
@@ -126,10 +131,10 @@ def test_locate_me_lists_what_the_api_returns(browser, live_server):
 def test_town_picker_works_with_geolocation_denied(browser, live_server):
     ctx, page, rec, _ = new_page(browser, live_server, permissions=[])
     page.goto(live_server + "/")
-    page.click("#locate")
-    page.wait_for_function("document.getElementById('locate-msg').textContent.includes('镇')")
+    page.click(".locate-btn >> nth=0")
+    page.wait_for_function("document.querySelector('.locate-msg').textContent.includes('镇')")
     page.select_option("#town", "440703005")  # 潮连街道
-    page.click("#town-form input[type=submit]")
+    page.click(".town-form input[type=submit]")
     page.wait_for_selector("#results li.facility")
     assert "潮连街道" in page.inner_text("#results")
     ctx.close()
@@ -138,9 +143,9 @@ def test_town_picker_works_with_geolocation_denied(browser, live_server):
 def test_town_picker_without_javascript(browser, live_server):
     ctx, page, _, _ = new_page(browser, live_server, java_script_enabled=False)
     page.goto(live_server + "/")
-    assert not page.locator("#locate").is_visible()  # the button needs JavaScript
+    assert not page.locator(".locate-btn").first.is_visible()  # the button needs JavaScript
     page.select_option("#town", "440781001")  # 台城街道
-    page.click("#town-form input[type=submit]")
+    page.click(".town-form input[type=submit]")
     page.wait_for_selector("#results li.facility")
     ctx.close()
 
@@ -159,23 +164,80 @@ def test_budget_and_speed_of_the_phone_page(browser, live_server):
     ctx.close()
 
 
+def map_name(page) -> str:
+    return page.evaluate("JSON.parse(document.getElementById('map-config').textContent).map")
+
+
 def test_map_page_budget_hosts_and_screenshot(browser, live_server):
     ctx, page, rec, dialogs = new_page(browser, live_server)
     page.goto(live_server + "/map?lon=113.0815&lat=22.5787")
-    page.wait_for_selector(".leaflet-control-attribution")
-    page.wait_for_selector(".marker-cluster, canvas.leaflet-zoom-animated", state="attached")
+    page.wait_for_selector("html[data-map-ready=true]", state="attached")
+    page.wait_for_selector(".mix-cluster, path.leaflet-interactive", state="attached")
     page.wait_for_load_state("networkidle")
     size = transferred_bytes(page)
     print(f"\n/map: {size / 1024:.1f} KB transferred excluding tiles")
-    assert size <= 400 * 1024
-    assert page.locator(".leaflet-control-layers").count() == 1
-    assert "GeoNames" in page.inner_text(".leaflet-control-attribution")
+    assert size <= 250 * 1024
+    assert not any("jquery" in u for u in rec.urls)
+    # legend + layer switch: one chip per layer and overlay, each at least 44 px high
+    chips = page.locator(".chips .chip")
+    assert chips.count() == 6
+    for box in chips.evaluate_all("els => els.map(e => e.getBoundingClientRect().height)"):
+        assert box >= 44
+    for box in page.eval_on_selector_all(".leaflet-bar a, .leaflet-bar button",
+                                         "els => els.map(e => [e.offsetWidth, e.offsetHeight])"):
+        assert box[0] >= 44 and box[1] >= 44
+    # your position: its own marker, not a facility colour
+    assert page.locator(".you-dot").count() == 1
+    # the attribution is one line until tapped
+    attribution = page.locator(".leaflet-control-attribution")
+    assert attribution.evaluate("e => e.getBoundingClientRect().height") < 20
+    assert "GeoNames" in attribution.inner_text()
+    # switching a layer off takes its markers out of the clustering
+    before = page.evaluate(f"window['{map_name(page)}']._layers ? 1 : 0")
+    assert before == 1
+    page.click(".chip[data-index='0']")
+    assert page.get_attribute(".chip[data-index='0']", "aria-pressed") == "false"
     assert any(TILE_HOST in u for u in rec.urls)  # the configured tile server is used
     assert rec.foreign_hosts() == set()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "map-360x640.png"))
     assert not dialogs
     ctx.close()
+
+
+def test_map_without_javascript_points_to_the_list(browser, live_server):
+    ctx, page, _, _ = new_page(browser, live_server, java_script_enabled=False)
+    page.goto(live_server + "/map")
+    assert "JavaScript" in page.inner_text("main")
+    assert page.locator("main a[href='/']").count() >= 1
+    ctx.close()
+
+
+def test_map_popup_button_is_readable_and_the_map_does_not_move(browser, live_server):
+    ctx, page, _, _ = new_page(browser, live_server)
+    page.goto(live_server + "/map")
+    page.wait_for_selector("html[data-map-ready=true]", state="attached")
+    box = page.locator(".folium-map").bounding_box()
+    # a tap on an empty spot of the map (a tap on a cluster zooms in instead)
+    page.evaluate(f"window['{map_name(page)}'].fire('click', "
+                  "{latlng: L.latLng(22.25, 112.75)})")
+    link = page.locator(".leaflet-popup a.find-here")
+    link.wait_for()
+    assert page.locator(".folium-map").bounding_box()["y"] == box["y"]  # nothing pushed it
+    colours = link.evaluate("""e => [getComputedStyle(e).color,
+                                      getComputedStyle(e).backgroundColor]""")
+    assert contrast(*colours) >= 4.5, colours
+    ctx.close()
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two ``rgb(...)`` colours."""
+    def lum(css: str) -> float:
+        r, g, b = (int(v) / 255 for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    a, b = sorted((lum(fg), lum(bg)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
 
 
 def test_facility_page_hosts(browser, live_server):
@@ -213,6 +275,7 @@ def test_hostile_names_stay_text(browser, hostile_server):
         assert payload.replace('"', "") in page.inner_text("td.opening-hours")
     # map: open every popup and tooltip; their content must be the same text
     page.goto(hostile_server + "/map?lon=113.0915&lat=22.5787")
+    page.wait_for_selector("html[data-map-ready=true]", state="attached")
     page.wait_for_load_state("networkidle")
     texts = page.evaluate("""(name) => {
         const map = window[name];
@@ -225,7 +288,7 @@ def test_hostile_names_stay_text(browser, hostile_server):
             }
         });
         return out;
-    }""", page.get_attribute("script[data-map]", "data-map"))
+    }""", map_name(page))
     assert texts and all(any(p in t for p in HOSTILE) for t in texts)
     assert page.evaluate("window.__pwned") is None
     assert dialogs == []

@@ -75,7 +75,6 @@ def test_a_styled_empty_cell_far_right_does_not_widen_the_table(ddir, tmp_path):
 
 def test_a_chartsheet_is_not_a_table(ddir):
     import openpyxl
-
     from openpyxl.chart import BarChart, Reference
 
     wb = openpyxl.Workbook()

@@ -247,12 +247,13 @@ def test_routes_page_filters_without_javascript(client):
 
 def test_the_overview_map_carries_the_routes_switched_off(client):
     html = client.get("/map").get_data(as_text=True)
-    label = "乡村游路线".encode("unicode_escape").decode()
-    assert "乡村游路线" in html or label in html  # in the layer switcher
+    assert re.search(r'class="chip overlay" aria-pressed="false" data-overlay="(geo_json_\w+)"'
+                     r'><span class="swatch" style="background: #8c564b"></span>乡村游路线', html)
     assert len(re.findall(r'"type":\s*"LineString"', html)) == 12
     (name,) = set(re.findall(r"(geo_json_\w+)_add\(\{\"features\": \[\{\"geometry\": "
                              r"\{\"coordinates\": \[\[[\d.]+, [\d.]+\], \[", html))
     assert f"{name}.addTo(" not in html  # off until the user switches it on
+    assert f'data-overlay="{name}"' in html
 
 
 def test_longest_gap_follows_a_route_that_crosses_itself():

@@ -79,7 +79,7 @@ def nearest():
         answer = cat.nearest_by_layer(req.query, now())
     else:
         answer = cat.nearest(req.query, now())
-    resp = json_response(nearest_json(answer, req.coord), GEOJSON)
+    resp = json_response(nearest_json(answer, req.coord, req.query.travel), GEOJSON)
     resp.headers["Cache-Control"] = "no-store"  # depends on the moment and the position
     return resp
 

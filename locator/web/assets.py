@@ -12,7 +12,6 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from flask import Blueprint, abort, request, send_from_directory, url_for
@@ -24,7 +23,6 @@ bp = Blueprint("assets", __name__)
 VENDOR = {
     "leaflet": xstatic.pkg.leaflet,
     "markercluster": xstatic.pkg.leaflet_markercluster,
-    "jquery": xstatic.pkg.jquery,
 }
 APP_STATIC = Path(__file__).resolve().parent / "static"
 #: a versioned URL never changes content: a year, and no revalidation
@@ -77,7 +75,6 @@ def map_assets() -> MapAssets:
 
     return MapAssets(
         leaflet_js=v("leaflet", "leaflet.js"), leaflet_css=v("leaflet", "leaflet.css"),
-        jquery_js=v("jquery", "jquery.min.js"),
         cluster_js=v("markercluster", "leaflet.markercluster.js"),
         cluster_css=v("markercluster", "MarkerCluster.css"),
         cluster_default_css=v("markercluster", "MarkerCluster.Default.css"))

@@ -49,13 +49,14 @@ def cacheable(body: Any, mimetype: str, version: str, max_age: int = 0,
 
 
 def conditional(resp: Response, version: str, max_age: int = 0,
-                at: dt.datetime | None = None) -> Response:
+                at: dt.datetime | None = None, extra: str = "") -> Response:
     """``resp`` with a strong ETag over data version + query (+ the minute ``at``, for
-    answers that depend on the time), honouring If-None-Match. With ``max_age`` 0 (the
-    default) caches keep it but ask again each time (``no-cache``): a 304 costs little,
-    and data swapped in live reaches every client at once."""
+    answers that depend on the time; + ``extra``, e.g. a language not in the URL),
+    honouring If-None-Match. With ``max_age`` 0 (the default) caches keep it but ask again
+    each time (``no-cache``): a 304 costs little, and data swapped in live reaches every
+    client at once."""
     minute = at.strftime("%Y%m%d%H%M") if at else ""
-    key = f"{version}|{minute}|{host_key()}|{request.full_path}"
+    key = f"{version}|{minute}|{host_key()}|{request.full_path}|{extra}"
     tag = hashlib.sha256(key.encode()).hexdigest()[:32]
     resp.set_etag(tag)
     resp.cache_control.public = True
@@ -112,5 +113,6 @@ def parse_nearest(cat: ReadStore, args: MultiDict, default_k: int | None = None
         amenities=frozenset(params.AMENITY.parse(args)),
         at=params.AT.parse(args),
         open_on_arrival=params.OPEN_NOW.parse(args),
+        travel=params.TRAVEL.parse(args),
     )
     return NearestRequest(query, system.value, town, params.PER_LAYER.parse(args))

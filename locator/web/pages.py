@@ -3,29 +3,39 @@ that answers the same question) in a ``Link: rel="alternate"`` header and in its
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, current_app, make_response, render_template, request
+from flask import Blueprint, current_app, make_response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from .. import registry
 from ..hours import now
-from ..maps import facility_map, overview_map, route_map
+from ..maps import basemap_system, facility_map, overview_map, point_rows, route_map
 from ..models import AMENITIES
+from ..nearest import TRAVEL_MODES
 from . import format as fmt
 from . import links, params
 from .assets import app_asset, map_assets
-from .context import GEOJSON, catalog, link_alternate, parse_nearest
-from .i18n import WEEKDAYS, current_lang, translate
+from .context import GEOJSON, cacheable, catalog, conditional, link_alternate, parse_nearest
+from .i18n import LANG_COOKIE, LANGS, WEEKDAYS, current_lang, translate
 
 bp = Blueprint("pages", __name__)
 
 RESULTS_PER_LAYER = 3
+#: 江门市总工会「工会即时帮」 hotline for riders (from the newspaper article); shown as the
+#: federation's, never as a station's own number
+HOTLINE = "19262012351"
 #: the amenity filters offered on the phone page
 FILTER_AMENITIES = ("microwave", "charging", "toilet", "drinking_water", "nursing",
                     "air_conditioning", "e_bike_battery")
 #: the phone page's parameters that its JSON twin (/api/v1/nearest) takes as they are
 TWIN_PARAMS = ("lon", "lat", "coord", "town", "layer", "amenity", "open_now", "at",
-               "max_distance_m")
+               "max_distance_m", "travel")
+#: choices a visitor makes once and the phone remembers (a year), from ?lang= and ?travel=
+REMEMBERED = {LANG_COOKIE: LANGS, "travel": TRAVEL_MODES}
+REMEMBER_S = 365 * 24 * 3600
 
 
 @bp.app_context_processor
@@ -37,9 +47,44 @@ def _inject():
         args["lang"] = "en" if lang == "zh" else "zh"
         return urlencode(list(args.items(multi=True)))
 
+    def query_with(**changes: str) -> str:
+        """This page's query string with ``changes`` applied (a value of "" removes)."""
+        args = MultiDict(request.args)
+        for key, value in changes.items():
+            args.poplist(key)
+            if value:
+                args[key] = value
+        return "?" + urlencode(list(args.items(multi=True)))
+
     return {"lang": lang, "t": lambda key, **kw: translate(key, lang, **kw), "fmt": fmt,
             "links": links, "weekdays": WEEKDAYS[lang], "amenity_terms": AMENITIES,
-            "lang_switch_query": lang_switch_query, "app_asset": app_asset}
+            "lang_switch_query": lang_switch_query, "query_with": query_with,
+            "app_asset": app_asset}
+
+
+@bp.after_app_request
+def _remember(resp):
+    """An HTML page remembers ``?lang=`` and ``?travel=`` in cookies, and says that its
+    content follows them and the browser's languages (``Vary``)."""
+    if resp.mimetype != "text/html":
+        return resp
+    for name, valid in REMEMBERED.items():
+        value = request.args.get(name)
+        if value in valid and request.cookies.get(name) != value:
+            resp.set_cookie(name, value, max_age=REMEMBER_S, samesite="Lax",
+                            secure=request.is_secure)
+    resp.vary.update(("Cookie", "Accept-Language"))
+    return resp
+
+
+def _travel(args: MultiDict) -> MultiDict:
+    """``args`` with the remembered way of travel when the URL does not say."""
+    remembered = request.cookies.get("travel")
+    if "travel" in args or remembered not in TRAVEL_MODES:
+        return args
+    args = args.copy()
+    args["travel"] = remembered
+    return args
 
 
 def _form_args() -> MultiDict:
@@ -55,7 +100,8 @@ def _page(template: str, twin: str, twin_type: str = "application/json", **conte
 @bp.get("/")
 def home():
     cat = catalog()
-    args = _form_args()
+    args = _travel(_form_args())
+    travel = params.TRAVEL.parse(args)
     req = None
     if any(k in args for k in ("lon", "lat", "town")):
         req = parse_nearest(cat, args, default_k=RESULTS_PER_LAYER)
@@ -75,23 +121,101 @@ def home():
         towns_by_district=view.towns_by_district, layers=view.layers,
         any_sample=view.any_sample, filter_amenities=FILTER_AMENITIES,
         chosen_amenities=set(params.AMENITY.parse(args)),
-        open_now=params.OPEN_NOW.parse(args), per_layer=RESULTS_PER_LAYER)
+        open_now=params.OPEN_NOW.parse(args), per_layer=RESULTS_PER_LAYER, travel=travel,
+        hotline=HOTLINE)
+
+
+#: rendered /map pages kept (by data version, tiles, language and URL)
+MAP_CACHE_SIZE = 32
+
+
+class _PageCache:
+    """A small LRU of rendered pages; a new data version makes new keys, the old ones age
+    out."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: tuple, value: str) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _map_cache() -> _PageCache:
+    return current_app.extensions.setdefault("locator_map_cache", _PageCache(MAP_CACHE_SIZE))
+
+
+def _points_version(version: str) -> str:
+    return f"{version}-{current_app.config['TILES']}"
 
 
 @bp.get("/map")
 def map_page():
+    """The overview map: built once per data version, tile provider, language and URL,
+    and answered with an ETag; the facilities come from /map/points.json."""
     cat = catalog()
     args = _form_args()
     position = params.point(args)[0] if ("lon" in args or "lat" in args) else None
     lang = current_lang()
+    tiles = current_app.config["TILES"]
+    key = (cat.version, tiles, lang, request.full_path)
+    html = _map_cache().get(key)
+    if html is None:
+        view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
+        routes = cat.collection_info("rural_routes")
+        parts = overview_map(map_assets(), tiles, view.district_outlines, position,
+                             view.routes, (routes.colour, translate("routes_layer", lang)),
+                             translate("boundaries_layer", lang))
+        chips = [{"id": info.id, "colour": info.colour, "count": len(drawn),
+                  "name": (registry.BY_ID[info.id].short_zh if lang == "zh"
+                           else registry.BY_ID[info.id].short_en)}
+                 for info, drawn in view.layers]
+        config = {
+            "map": parts.name, "coord": basemap_system(tiles).value, "lang": lang,
+            "points": url_for("pages.map_points", v=_points_version(cat.version)),
+            "layers": chips, "you": [position.lat, position.lon] if position else None,
+            "langQuery": "?lang=en" if lang == "en" else "",
+            "texts": {k: translate(k, lang) for k in MAP_TEXTS}}
+        html = render_template("map.html", twin="/api/v1/layers",
+                               twin_type="application/json", parts=parts, chips=chips,
+                               config=config, any_sample=view.any_sample, tiles=tiles,
+                               thinned=view.thinned)
+        _map_cache().put(key, html)
+    resp = link_alternate(make_response(html), "/api/v1/layers")
+    return conditional(resp, cat.version, extra=lang)
+
+
+@bp.get("/map/points.json")
+def map_points():
+    """The facilities of the overview map as compact rows (see maps.point_rows), in the
+    basemap's coordinates. With the current ``v`` a year in any cache; it never changes."""
+    cat = catalog()
     view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
-    routes = cat.collection_info("rural_routes")
-    parts = overview_map(map_assets(), current_app.config["TILES"], view.layers,
-                         view.district_outlines, position,
-                         f"?lang={lang}" if lang != "zh" else "", view.routes,
-                         (routes.colour, f"{routes.name_zh} {routes.name_en}"))
-    return _page("map.html", "/api/v1/layers", parts=parts, any_sample=view.any_sample,
-                 tiles=current_app.config["TILES"], thinned=view.thinned)
+    body = {"layers": [info.id for info, _ in view.layers],
+            "rows": point_rows(view.layers, current_app.config["TILES"])}
+    current = request.args.get("v") == _points_version(cat.version)
+    resp = cacheable(body, "application/json", cat.version,
+                     max_age=REMEMBER_S if current else 0)
+    if current:
+        resp.cache_control.immutable = True
+    return resp
+
+
+#: the words the map's script shows (texts of the page's language)
+MAP_TEXTS = ("locate_me", "locating", "locate_insecure", "locate_denied", "locate_unavailable",
+             "locate_timeout", "you_are_here", "find_here", "attribution_toggle",
+             "map_load_failed")
 
 
 @bp.get("/f/<facility_id>")

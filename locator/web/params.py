@@ -265,8 +265,13 @@ MAX_DISTANCE = Param("max_distance_m", "number", "只返回此距离(米)以内�
 AMENITY = Param("amenity", "list", "必须具备的设施,逗号分隔时须全部具备",
                 "required amenity (comma-separated for several; all must be present)",
                 choices=tuple(AMENITIES))
-OPEN_NOW = Param("open_now", "boolean", "去掉步行到达时已知关门的设施",
-                 "leave out facilities known to be closed on arrival (walking)", default=False)
+OPEN_NOW = Param("open_now", "boolean", "去掉到达时(按 travel 的方式)已知关门的设施",
+                 "leave out facilities known to be closed on arrival (travelling by travel)",
+                 default=False)
+TRAVEL = Param("travel", "choice", "出行方式:walk(步行,默认)或 ebike(电动车);决定到达时间和"
+               "导航方式", "how you travel: walk (default) or ebike; sets the arrival time "
+               "for open_now and the kind of route the map apps are asked for",
+               choices=("walk", "ebike"), default="walk")
 PER_LAYER = Param("per_layer", "boolean", "每个图层各返回 k 个", "k results from each "
                   "requested layer instead of k in all", default=False)
 TOWN = Param("town", "code", "9 位镇(街)代码:未给 lon/lat 时以其驻地为位置",
@@ -284,7 +289,8 @@ OGC_LIMIT = Param("limit", "integer", "每页要素数(大于 10000 时按 10000
 OFFSET = Param("offset", "integer", "跳过的要素数", "features to skip", 0, 10**9, default=0)
 FORMAT = Param("f", "choice", "返回格式", "response format", choices=("json", "geojson"))
 
-NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, PER_LAYER, TOWN, AT)
+NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, TRAVEL, PER_LAYER, TOWN,
+           AT)
 
 #: the route filters (checked against the routes the server has: ReadStore.routes)
 DISTRICT = Param("district", "code", "只列出经过这个县(市、区)的路线(6 位代码)",

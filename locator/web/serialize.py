@@ -66,11 +66,12 @@ def nearby_feature(item: Nearby) -> dict[str, Any]:
     })
 
 
-def nearest_json(answer: NearestAnswer, coord: str) -> dict[str, Any]:
+def nearest_json(answer: NearestAnswer, coord: str, travel: str = "walk") -> dict[str, Any]:
     return feature_collection(
         [nearby_feature(r) for r in answer.results],
         query={"lon": answer.point.lon, "lat": answer.point.lat, "crs": "wgs84",
-               "input_coord": coord, "at": answer.at.isoformat(timespec="minutes")},
+               "input_coord": coord, "at": answer.at.isoformat(timespec="minutes"),
+               "travel": travel},
         in_service_area=answer.in_service_area,
         distance_to_service_area_m=round(answer.distance_to_service_area_m, 1),
         detour_factor=DETOUR_FACTOR,

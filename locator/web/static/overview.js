@@ -1,0 +1,202 @@
+// The overview map for a thumb: every layer in one clustering (a cluster's ring shows what
+// it holds, its count stays readable), chips above the map that are both the legend and
+// the layer switch, a locate button, your position drawn so it cannot be mistaken for a
+// facility, a one-line attribution, and "find near here" on a tap. Data goes into the page
+// as text (textContent), never as HTML.
+(function () {
+  var cfgEl = document.getElementById('map-config');
+  if (!cfgEl) { return; }
+  var cfg = JSON.parse(cfgEl.textContent);
+  var map = window[cfg.map];
+  var T = cfg.texts;
+  var status = document.getElementById('map-status');
+  if (!map || !window.L) { return; }
+
+  function say(text, link) {
+    status.textContent = text;
+    if (link) { status.appendChild(document.createTextNode(' ')); status.appendChild(link); }
+  }
+
+  // GCJ-02 (AMap tiles) from the browser's WGS-84 position: the published offset formula
+  function wgsToGcj(lat, lon) {
+    if (cfg.coord !== 'gcj02' || lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) {
+      return [lat, lon];
+    }
+    var a = 6378245.0, ee = 0.00669342162296594323, x = lon - 105.0, y = lat - 35.0;
+    var dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x))
+      + (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0
+      + (20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin(y / 3.0 * Math.PI)) * 2.0 / 3.0
+      + (160.0 * Math.sin(y / 12.0 * Math.PI) + 320 * Math.sin(y * Math.PI / 30.0)) * 2.0 / 3.0;
+    var dLon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x))
+      + (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0
+      + (20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin(x / 3.0 * Math.PI)) * 2.0 / 3.0
+      + (150.0 * Math.sin(x / 12.0 * Math.PI) + 300.0 * Math.sin(x / 30.0 * Math.PI)) * 2.0 / 3.0;
+    var radLat = lat / 180.0 * Math.PI, magic = 1 - ee * Math.sin(radLat) * Math.sin(radLat);
+    var sqrtMagic = Math.sqrt(magic);
+    dLat = (dLat * 180.0) / ((a * (1 - ee)) / (magic * sqrtMagic) * Math.PI);
+    dLon = (dLon * 180.0) / (a / sqrtMagic * Math.cos(radLat) * Math.PI);
+    return [lat + dLat, lon + dLon];
+  }
+
+  function findLink(lat, lon, coord) {
+    var q = new URLSearchParams({lon: lon.toFixed(6), lat: lat.toFixed(6), coord: coord});
+    if (cfg.lang === 'en') { q.set('lang', 'en'); }
+    var a = document.createElement('a');
+    a.className = 'btn find-here';
+    a.href = '/?' + q.toString();
+    a.textContent = T.find_here;
+    return a;
+  }
+
+  // ---------------------------------------------------------------- attribution
+  var attribution = map.attributionControl && map.attributionControl.getContainer();
+  if (attribution) {
+    attribution.setAttribute('role', 'button');
+    attribution.setAttribute('tabindex', '0');
+    attribution.setAttribute('aria-label', T.attribution_toggle);
+    attribution.addEventListener('click', function (e) {
+      if (e.target.tagName !== 'A') { attribution.classList.toggle('open'); }
+    });
+  }
+
+  // ---------------------------------------------------------------- your position
+  var you = null;
+  function showYou(lat, lon, accuracy) {
+    if (you) { map.removeLayer(you); }
+    var icon = L.divIcon({className: '', html: '<div class="you-dot"></div>',
+                          iconSize: [30, 30], iconAnchor: [15, 15]});
+    you = L.layerGroup().addTo(map);
+    if (accuracy) {
+      L.circle([lat, lon], {radius: accuracy, color: '#111', weight: 1, fillColor: '#ffd700',
+                            fillOpacity: 0.15, interactive: false}).addTo(you);
+    }
+    L.marker([lat, lon], {icon: icon, keyboard: false, zIndexOffset: 1000, title: T.you_are_here})
+      .bindTooltip(T.you_are_here, {permanent: true, direction: 'top', offset: [0, -14]})
+      .addTo(you);
+  }
+  if (cfg.you) { showYou(cfg.you[0], cfg.you[1]); }
+
+  // ---------------------------------------------------------------- locate
+  var Locate = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function () {
+      var box = L.DomUtil.create('div', 'leaflet-bar');
+      var button = L.DomUtil.create('button', 'locate-control', box);
+      button.type = 'button';
+      button.textContent = '📍';
+      button.title = T.locate_me;
+      button.setAttribute('aria-label', T.locate_me);
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.on(button, 'click', function () {
+        if (!window.isSecureContext || !navigator.geolocation) { say(T.locate_insecure); return; }
+        say(T.locating);
+        navigator.geolocation.getCurrentPosition(function (pos) {
+          var c = pos.coords, p = wgsToGcj(c.latitude, c.longitude);
+          showYou(p[0], p[1], c.accuracy);
+          map.setView(p, Math.max(map.getZoom(), 15));
+          say(T.you_are_here, findLink(c.latitude, c.longitude, 'wgs84'));
+        }, function (err) {
+          say(T[{1: 'locate_denied', 2: 'locate_unavailable', 3: 'locate_timeout'}[err.code]
+                || 'locate_unavailable']);
+        }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
+      });
+      return box;
+    }
+  });
+  new Locate().addTo(map);
+
+  // ---------------------------------------------------------------- a tap on the map
+  map.on('click', function (e) {
+    L.popup().setLatLng(e.latlng)
+      .setContent(findLink(e.latlng.lat, e.latlng.lng, cfg.coord)).openOn(map);
+  });
+
+  // ---------------------------------------------------------------- facilities
+  var layers = cfg.layers;
+  function clusterIcon(cluster) {
+    var counts = layers.map(function () { return 0; });
+    cluster.getAllChildMarkers().forEach(function (m) { counts[m.options.layerIndex] += 1; });
+    var total = cluster.getChildCount(), at = 0, stops = [];
+    counts.forEach(function (n, i) {
+      if (!n) { return; }
+      var from = at / total * 360;
+      at += n;
+      stops.push(layers[i].colour + ' ' + from + 'deg ' + (at / total * 360) + 'deg');
+    });
+    var div = document.createElement('div');
+    div.className = 'mix-cluster';
+    div.style.background = 'conic-gradient(' + stops.join(',') + ')';
+    var span = document.createElement('span');
+    span.textContent = total;
+    div.appendChild(span);
+    var size = total < 10 ? 36 : total < 100 ? 44 : 52;
+    return L.divIcon({html: div, className: 'mix-cluster-icon', iconSize: [size, size]});
+  }
+  var group = L.markerClusterGroup({maxClusterRadius: 60, disableClusteringAtZoom: 16,
+                                    showCoverageOnHover: false, iconCreateFunction: clusterIcon});
+  map.addLayer(group);
+  var byLayer = layers.map(function () { return []; });
+  var shown = layers.map(function () { return true; });
+
+  function popup(row) {
+    var box = document.createElement('div');
+    var title = document.createElement('a');
+    title.href = '/f/' + encodeURIComponent(row[3]) + cfg.langQuery;
+    title.textContent = row[4];
+    title.style.fontWeight = 'bold';
+    box.appendChild(title);
+    var kind = document.createElement('div');
+    kind.textContent = layers[row[2]].name;
+    box.appendChild(kind);
+    if (row[5]) {
+      var address = document.createElement('div');
+      address.textContent = row[5];
+      box.appendChild(address);
+    }
+    return box;
+  }
+
+  function redraw() {
+    group.clearLayers();
+    var all = [];
+    byLayer.forEach(function (markers, i) { if (shown[i]) { all = all.concat(markers); } });
+    group.addLayers(all);
+  }
+
+  fetch(cfg.points).then(function (r) {
+    if (!r.ok) { throw new Error(r.status); }
+    return r.json();
+  }).then(function (data) {
+    data.rows.forEach(function (row) {
+      var layer = layers[row[2]];
+      var marker = L.circleMarker([row[0], row[1]], {radius: 8, color: '#ffffff', weight: 2,
+        fillColor: layer.colour, fillOpacity: 0.95, layerIndex: row[2]});
+      marker.bindPopup(popup(row));
+      var tip = document.createElement('span');
+      tip.textContent = row[4];
+      marker.bindTooltip(tip);
+      byLayer[row[2]].push(marker);
+    });
+    redraw();
+    document.documentElement.dataset.mapReady = 'true';
+  }).catch(function () { say(T.map_load_failed); });
+
+  // ---------------------------------------------------------------- chips: legend + switch
+  var chips = document.querySelector('.chips');
+  if (chips) {
+    chips.hidden = false;
+    chips.addEventListener('click', function (e) {
+      var chip = e.target.closest('.chip');
+      if (!chip) { return; }
+      var on = chip.getAttribute('aria-pressed') !== 'true';
+      chip.setAttribute('aria-pressed', on ? 'true' : 'false');
+      if (chip.dataset.index !== undefined) {
+        shown[Number(chip.dataset.index)] = on;
+        redraw();
+      } else {
+        var overlay = window[chip.dataset.overlay];
+        if (overlay) { if (on) { overlay.addTo(map); } else { map.removeLayer(overlay); } }
+      }
+    });
+  }
+})();
