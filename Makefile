@@ -10,11 +10,21 @@ BIN := $(VENV)/bin
 serve: $(VENV)/.installed
 	$(BIN)/locator serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test browser
+# axe-core (the accessibility checker the browser tests inject) from the npm registry, with
+# Debian's npm when the machine has none
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+
+test: $(VENV)/.installed-test browser $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Browser tests drive Debian's Chromium (never a downloaded one) and need a CJK font for
-# the pages' Chinese; each is installed when missing, whether or not the other is there.
+$(AXE): | $(VENV)/.created
+	@command -v npm >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing from Debian: npm"; $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
+	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent axe-core@4
+
+# Browser tests drive Debian's Chromium (never a downloaded one) and need a CJK font and an
+# emoji font for the pages (the tests fail on missing glyphs); each is installed when missing.
 BROWSER_PACKAGES := chromium fonts-wqy-zenhei fonts-noto-color-emoji
 browser:
 	@missing=""; for pkg in $(BROWSER_PACKAGES); do \

@@ -7,6 +7,7 @@ package, installed by .ci/run). They do not skip when it is missing: they fail.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import urllib.request
 from pathlib import Path
@@ -417,3 +418,156 @@ def test_admin_import_on_a_phone_keeps_hostile_names_as_text(browser, tmp_path):
             ctx.close()
         imported = api_json(base, "/api/v1/layers/love_stations")
         assert sorted(f["properties"]["name"] for f in imported["features"]) == sorted(HOSTILE)
+
+
+# --------------------------------------------------------------------------- accessibility
+
+AXE_JS = Path(os.environ.get("LOCATOR_AXE_JS") or Path(__file__).resolve().parents[1] / ".venv"
+              / "npm" / "node_modules" / "axe-core" / "axe.min.js")
+# Characters of the page drawn on a canvas in the page's font; one that draws exactly like
+# a character no font has (the "tofu" box) has no glyph on this machine.
+TOFU_JS = r"""(extra) => {
+  const text = document.body.innerText + (extra || '');
+  const chars = [...new Set([...text].filter(c => c.codePointAt(0) > 0x2000 && !/\s/.test(c)
+                                               && !/[\uFE00-\uFE0F\u200B-\u200D]/.test(c)))];
+  const canvas = document.createElement('canvas');
+  canvas.width = 48; canvas.height = 48;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const font = '28px ' + getComputedStyle(document.body).fontFamily;
+  function draw(c) {
+    ctx.clearRect(0, 0, 48, 48); ctx.font = font; ctx.fillText(c, 4, 36);
+    return canvas.toDataURL();
+  }
+  const tofu = new Set(['\u{10FFFD}', '\u{E000}', '\u{F8FF}'].map(draw));
+  return chars.filter(c => tofu.has(draw(c)));
+}"""
+
+
+def missing_glyphs(page, extra: str = "") -> list[str]:
+    return page.evaluate(TOFU_JS, extra)
+
+
+def serious_axe_violations(page) -> list[str]:
+    assert AXE_JS.exists(), f"axe-core is installed by `make test` (npm): {AXE_JS}"
+    page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['impact']} {v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+A11Y_PAGES = ["/", "/?lang=en&lon=113.0815&lat=22.5787", "/map", "/f/sc-0001",
+              "/f/no-such-facility", "/?lang=en&lon=abc"]
+
+
+@pytest.mark.parametrize("path", A11Y_PAGES)
+def test_axe_finds_nothing_serious_and_every_glyph_is_there(browser, live_server, path):
+    ctx, page, _, _ = new_page(browser, live_server)
+    page.goto(live_server + path)
+    if path == "/map":
+        page.wait_for_selector("html[data-map-ready=true]", state="attached")
+        page.evaluate(f"window['{map_name(page)}'].fire('click', "
+                      "{latlng: L.latLng(22.25, 112.75)})")  # with a popup open
+        page.locator(".leaflet-popup").wait_for()
+    assert serious_axe_violations(page) == []
+    assert missing_glyphs(page) == []
+    ctx.close()
+
+
+def test_the_tofu_check_can_fail(browser, live_server):
+    """Gothic letters have no font on this machine: the check must see them as missing."""
+    ctx, page, _, _ = new_page(browser, live_server)
+    page.goto(live_server + "/")
+    assert missing_glyphs(page, "𐌰𐌱") == ["𐌰", "𐌱"]
+    ctx.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/?lon=113.0815&lat=22.5787", "/?lang=en&town=440703005",
+                                  "/map", "/f/sc-0001", "/routes", "/f/nope"])
+def test_targets_are_big_enough_for_a_thumb(browser, live_server, path):
+    """WCAG 2.2 target size: everything one taps at least 24x24 CSS px (links inside a
+    sentence aside), the primary controls at least 44 px high."""
+    ctx, page, _, _ = new_page(browser, live_server)
+    page.goto(live_server + path)
+    page.wait_for_load_state("networkidle")
+    small = page.evaluate("""() => {
+      const out = [];
+      const primary = 'nav a, .btn, .big, select, input[type=submit], .chip, .travel a,'
+                    + ' details.filters-box summary, .leaflet-bar a, .leaflet-bar button';
+      document.querySelectorAll('a, button, select, input:not([type=hidden]), summary')
+        .forEach(e => {
+          const r = e.getBoundingClientRect(), st = getComputedStyle(e);
+          if (!r.width || st.visibility === 'hidden' || e.closest('[hidden]')) return;
+          const inline = e.tagName === 'A' && st.display === 'inline'
+                         && e.parentElement && e.parentElement.textContent.trim().length
+                            > e.textContent.trim().length;
+          const need = e.matches(primary) ? 44 : 24;
+          if (!inline && (r.height < need - 0.5 || (r.width < 24 - 0.5)))
+            out.push([e.outerHTML.slice(0, 80), Math.round(r.width), Math.round(r.height)]);
+        });
+      return out;
+    }""")
+    assert small == []
+    ctx.close()
+
+
+def test_locating_over_plain_http_says_https_is_needed(browser):
+    """Served on a real address over HTTP, the browser refuses geolocation: the page says
+    so, shows no locate button, and the town picker is what comes first."""
+    b = browser.browser_type.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--host-resolver-rules=MAP locator.test 127.0.0.1"])
+    try:
+        with serve(tiles="none") as base:
+            ctx = b.new_context(**PHONE, geolocation=PENGJIANG, permissions=["geolocation"])
+            page = ctx.new_page()
+            page.goto(f"http://locator.test:{urlparse(base).port}/")
+            assert page.evaluate("window.isSecureContext") is False
+            assert "HTTPS" in page.inner_text(".locate-msg")
+            assert not page.locator(".locate-btn").first.is_visible()
+            assert page.locator("#town").is_visible()
+            ctx.close()
+    finally:
+        b.close()
+
+
+def test_a_rider_on_an_e_bike_gets_riding_times_and_routes(browser, live_server):
+    ctx, page, _, _ = new_page(browser, live_server)
+    page.goto(live_server + "/?lon=113.0815&lat=22.5787")
+    first = page.locator("li.facility .meta").first.inner_text()
+    assert first.index("步行") < first.index("电动车")
+    page.click(".travel a[data-travel=ebike]")
+    page.wait_for_url("**travel=ebike**")
+    meta = page.locator("li.facility .meta").first.inner_text()
+    assert meta.index("电动车") < meta.index("步行")
+    amap = page.get_attribute("li.facility a.nav-amap", "href")
+    baidu = page.get_attribute("li.facility a.nav-baidu", "href")
+    assert parse_qs(urlparse(amap).query)["mode"] == ["ride"]
+    assert parse_qs(urlparse(baidu).query)["mode"] == ["riding"]
+    # remembered on the phone: the next search without the parameter rides too
+    page.goto(live_server + "/?lon=113.09&lat=22.58")
+    assert page.get_attribute(".travel a[aria-current]", "data-travel") == "ebike"
+    assert parse_qs(urlparse(page.get_attribute("li.facility a.nav-amap", "href")).query
+                    )["mode"] == ["ride"]
+    # far outside the city: no "步行约 33286 分钟"
+    page.goto(live_server + "/?lon=116.4&lat=39.9")
+    assert "分钟" not in page.locator("li.facility .meta").first.inner_text()
+    ctx.close()
+
+
+def test_english_survives_every_link(browser, live_server):
+    ctx, page, _, _ = new_page(browser, live_server, locale="en-GB")
+    page.goto(live_server + "/?town=440703002")  # no ?lang: the browser prefers English
+    assert page.get_attribute("html", "lang") == "en"
+    page.click("text=See them on the map")
+    assert page.get_attribute("html", "lang") == "en" and "&amp;" not in page.url
+    page.goto(live_server + "/?lang=en&lon=113.0815&lat=22.5787")
+    page.click("li.facility a[href^='/f/'] >> nth=0")
+    assert page.get_attribute("html", "lang") == "en"
+    hours = page.locator("td.opening-hours").inner_text()
+    assert "Mo-" not in hours and "Mo," not in hours  # in words, not OSM syntax
+    page.goto(live_server + "/f/no-such-place")  # no ?lang: the cookie remembers
+    assert page.get_attribute("html", "lang") == "en" and "Not found" in page.inner_text("h2")
+    page.click("text=Back to the home page")
+    assert page.get_attribute("html", "lang") == "en"
+    ctx.close()

@@ -36,7 +36,8 @@ def test_pages_are_not_shared_across_origins(client):
 
 @pytest.mark.parametrize(("url", "policy"), [
     ("/", r"^no-cache$"),
-    ("/map", r"^no-cache$"),
+    ("/map", r"^public, no-cache$"),  # built once per data version; ETag
+    ("/map/points.json", r"^public, no-cache$"),
     ("/f/ls-0001", r"^no-cache$"),
     ("/api/v1/nearest?lon=113.08&lat=22.58", r"^no-store$"),
     ("/api/v1/layers/love_stations", r"^(public, no-cache|no-cache, public)$"),

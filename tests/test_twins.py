@@ -56,5 +56,9 @@ def test_facility_page_twin_carries_hours_and_week(client):
 
 def test_map_page_twin_is_the_layer_list(client):
     html, twin = twin_of(client, "/map")
-    drawn = [json.loads(m) for m in re.findall(r"var data = (\[.*?\]);", html)]
-    assert [len(rows) for rows in drawn] == [layer["count"] for layer in twin["layers"]]
+    config = json.loads(re.search(r'<script type="application/json" id="map-config">(.*?)'
+                                  r"</script>", html, re.S)[1])
+    assert [c["count"] for c in config["layers"]] == [layer["count"] for layer in twin["layers"]]
+    rows = client.get(config["points"]).get_json()["rows"]
+    assert [sum(1 for r in rows if r[2] == i) for i in range(len(config["layers"]))] == \
+        [layer["count"] for layer in twin["layers"]]

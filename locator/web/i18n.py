@@ -83,20 +83,23 @@ STRINGS: dict[str, dict[str, str]] = {
                        "en": "Locating took too long. Try again, or pick your town below."},
     "hotline_fallback": {"zh": "☎ 工会热线（非本站电话）",
                          "en": "☎ Union hotline (not this station)"},
-    "hotline_fallback_label": {"zh": "本站未登记电话，拨打江门市总工会“工会即时帮”热线 19262012351",
-                               "en": "No phone listed for this station; call the Jiangmen "
-                                     "federation's union hotline 19262012351"},
+    "hotline_fallback_label": {"zh": "工会热线（非本站电话）：本站未登记电话，拨打江门市总工会"
+                                     "“工会即时帮”热线 19262012351",
+                               "en": "Union hotline (not this station): no phone is listed "
+                                     "for this station; call the Jiangmen federation's union "
+                                     "hotline 19262012351"},
     "layer_hours_unknown": {"zh": "这一类设施的开放时间尚未登记，请到达前电话确认或直接前往。",
                             "en": "Opening hours of these places are not recorded yet; call "
                                   "ahead or just go."},
-    "nav_label": {"zh": "{app}导航到：{name}", "en": "{app} directions to {name}"},
+    "nav_label": {"zh": "{text}：{name}", "en": "{text}: {name}"},
     "details_label": {"zh": "详情：{name}", "en": "Details: {name}"},
     "call_label": {"zh": "拨打电话：{name}", "en": "Call {name}"},
     "open_until": {"zh": "营业中 · {time} 关门", "en": "Open · closes {time}"},
     "open_always": {"zh": "营业中 · 24 小时", "en": "Open · 24 hours"},
     "closed_until": {"zh": "已关门 · {time} 开门", "en": "Closed · opens {time}"},
     "closed": {"zh": "已关门", "en": "Closed"},
-    "hours_unknown": {"zh": "营业时间未知", "en": "Hours unknown"},
+    "hours_unknown": {"zh": "开放时间未登记", "en": "Hours not recorded"},
+    "osm_syntax": {"zh": "（OpenStreetMap 开放时间写法）", "en": "(OpenStreetMap syntax)"},
     "call": {"zh": "📞 拨打电话", "en": "📞 Call"},
     "no_phone": {"zh": "未登记电话", "en": "No phone listed"},
     "navigate": {"zh": "导航", "en": "Navigate"},

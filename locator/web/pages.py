@@ -221,6 +221,7 @@ MAP_TEXTS = ("locate_me", "locating", "locate_insecure", "locate_denied", "locat
 @bp.get("/f/<facility_id>")
 def facility_page(facility_id: str):
     details = catalog().facility_details(facility_id, now())
+    travel = params.TRAVEL.parse(_travel(_form_args()))
     fac, layer = details.facility, details.layer
     parts = facility_map(map_assets(), current_app.config["TILES"], fac,
                          f"{layer.name_zh} {layer.name_en}", layer.colour)
@@ -228,7 +229,8 @@ def facility_page(facility_id: str):
         "facility.html", f"/api/v1/facilities/{quote(fac.id, safe='')}", GEOJSON, fac=fac,
         p=fac.properties, layer_name=(layer.name_zh, layer.name_en), parts=parts,
         status=details.status, week=details.week, today=details.at.date(),
-        tiles=current_app.config["TILES"], any_sample=fac.is_sample)
+        tiles=current_app.config["TILES"], any_sample=fac.is_sample, travel=travel,
+        hotline=HOTLINE)
 
 
 @bp.get("/routes")

@@ -51,9 +51,7 @@
   // ---------------------------------------------------------------- attribution
   var attribution = map.attributionControl && map.attributionControl.getContainer();
   if (attribution) {
-    attribution.setAttribute('role', 'button');
-    attribution.setAttribute('tabindex', '0');
-    attribution.setAttribute('aria-label', T.attribution_toggle);
+    attribution.title = T.attribution_toggle;
     attribution.addEventListener('click', function (e) {
       if (e.target.tagName !== 'A') { attribution.classList.toggle('open'); }
     });
