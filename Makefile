@@ -10,8 +10,8 @@ BIN := $(VENV)/bin
 serve: $(VENV)/.installed
 	$(BIN)/locator serve --host $(HOST) --port $(PORT)
 
-# axe-core (the accessibility checker the browser tests inject) from the npm registry, with
-# Debian's npm when the machine has none
+# axe-core (the accessibility checker the browser tests inject) and Lighthouse (run on /map
+# with Debian's Chromium) from the npm registry, with Debian's npm when the machine has none
 AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 
 test: $(VENV)/.installed-test browser $(AXE)
@@ -21,7 +21,7 @@ $(AXE): | $(VENV)/.created
 	@command -v npm >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  echo "installing from Debian: npm"; $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
-	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent axe-core@4
+	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent axe-core@4 lighthouse@12
 
 # Browser tests drive Debian's Chromium (never a downloaded one) and need a CJK font and an
 # emoji font for the pages (the tests fail on missing glyphs); each is installed when missing.
@@ -76,6 +76,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_coverage.py
 	$(BIN)/python bench/bench_ogc.py
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_map.py
 	$(BIN)/python bench/bench_http.py
 
 clean:

@@ -36,8 +36,8 @@ DETOUR_FACTOR = 1.3
 WALK_M_PER_MIN = 75.0  # 4.5 km/h
 EBIKE_M_PER_MIN = 250.0  # 15 km/h, the national speed limit for e-bikes is 25 km/h
 ESTIMATE_NOTE = {
-    "zh": f"步行和电动车时间为估算:直线距离 × {DETOUR_FACTOR}(绕行系数),"
-          f"步行 4.5 公里/小时,电动车 15 公里/小时",
+    "zh": f"步行和电动车时间为估算：直线距离 × {DETOUR_FACTOR}（绕行系数），"
+          f"步行 4.5 公里/小时，电动车 15 公里/小时",
     "en": f"Walking and e-bike times are estimates: straight-line distance × {DETOUR_FACTOR} "
           "(detour factor), walking 4.5 km/h, e-bike 15 km/h",
 }

@@ -45,3 +45,11 @@ def test_bench_import_smoke():
     lines = out.stdout.splitlines()
     assert lines[0].split()[:3] == ["rows", "format", "parse"]
     assert [ln.split()[:2] for ln in lines[1:]] == [["200", "csv"], ["200", "xlsx"]]
+
+
+def test_bench_map_smoke():
+    out = subprocess.run([sys.executable, str(BENCH / "bench_map.py"), "--n", "3",
+                          "--repeats", "1"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"/map HTML\s+[\d.]+ KB\s+gzip\s+[\d.]+ KB", out.stdout)
+    assert re.search(r"/map\s+[\d.]+ ms/request\s+x[\d.]+ of health", out.stdout)

@@ -571,3 +571,29 @@ def test_english_survives_every_link(browser, live_server):
     page.click("text=Back to the home page")
     assert page.get_attribute("html", "lang") == "en"
     ctx.close()
+
+
+LIGHTHOUSE = AXE_JS.parents[1] / ".bin" / "lighthouse"
+
+
+def test_lighthouse_accessibility_of_the_map(live_server, tmp_path):
+    """Lighthouse (from npm, driving Debian's Chromium) scores /map's accessibility."""
+    import subprocess
+
+    assert LIGHTHOUSE.exists(), f"Lighthouse is installed by `make test` (npm): {LIGHTHOUSE}"
+    out = tmp_path / "lighthouse.json"
+    proc = subprocess.run(
+        [str(LIGHTHOUSE), live_server + "/map", "--only-categories=accessibility",
+         "--output=json", f"--output-path={out}", "--quiet", "--form-factor=mobile",
+         "--chrome-flags=--headless=new --no-sandbox --disable-gpu "
+         "--disable-background-networking --disable-component-update --disable-sync "
+         "--no-first-run"],
+        env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True,
+        timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(out.read_text(encoding="utf-8"))
+    failed = [a["id"] for a in report["audits"].values()
+              if a.get("scoreDisplayMode") == "binary" and a.get("score") == 0]
+    score = report["categories"]["accessibility"]["score"]
+    print(f"\nLighthouse accessibility of /map: {score}")
+    assert score >= 0.95, failed

@@ -127,3 +127,10 @@ def test_a_very_large_layer_is_thinned_on_the_map(data_dir):
     assert len(drawn) == 400  # distinct, spread over the whole layer
     ids = sorted(int(i.split("-")[1]) for i in drawn)
     assert ids[0] < 100 and ids[-1] > 4900
+
+
+@pytest.mark.parametrize("path", ["/", "/map", "/f/sc-0001", "/routes/rr-01", "/planner"])
+def test_pinch_zoom_is_allowed_on_every_page(client, path):
+    html = client.get(path).get_data(as_text=True)
+    viewports = re.findall(r'<meta name="viewport"[^>]*>', html)
+    assert viewports == ['<meta name="viewport" content="width=device-width, initial-scale=1">']

@@ -7,7 +7,16 @@ import threading
 from collections import OrderedDict
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, current_app, make_response, render_template, request, url_for
+import orjson
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.datastructures import MultiDict
 
 from .. import registry
@@ -18,7 +27,7 @@ from ..nearest import TRAVEL_MODES
 from . import format as fmt
 from . import links, params
 from .assets import app_asset, map_assets
-from .context import GEOJSON, cacheable, catalog, conditional, link_alternate, parse_nearest
+from .context import GEOJSON, catalog, conditional, link_alternate, parse_nearest
 from .i18n import LANG_COOKIE, LANGS, WEEKDAYS, current_lang, translate
 
 bp = Blueprint("pages", __name__)
@@ -201,12 +210,17 @@ def map_points():
     """The facilities of the overview map as compact rows (see maps.point_rows), in the
     basemap's coordinates. With the current ``v`` a year in any cache; it never changes."""
     cat = catalog()
-    view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
-    body = {"layers": [info.id for info, _ in view.layers],
-            "rows": point_rows(view.layers, current_app.config["TILES"])}
+    key = ("points", _points_version(cat.version))
+    body = _map_cache().get(key)
+    if body is None:
+        view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
+        body = orjson.dumps({"layers": [info.id for info, _ in view.layers],
+                             "rows": point_rows(view.layers, current_app.config["TILES"])}
+                            ).decode()
+        _map_cache().put(key, body)
     current = request.args.get("v") == _points_version(cat.version)
-    resp = cacheable(body, "application/json", cat.version,
-                     max_age=REMEMBER_S if current else 0)
+    resp = conditional(Response(body, mimetype="application/json"), cat.version,
+                       max_age=REMEMBER_S if current else 0)
     if current:
         resp.cache_control.immutable = True
     return resp
