@@ -559,7 +559,7 @@ def test_english_survives_every_link(browser, live_server):
     ctx, page, _, _ = new_page(browser, live_server, locale="en-GB")
     page.goto(live_server + "/?town=440703002")  # no ?lang: the browser prefers English
     assert page.get_attribute("html", "lang") == "en"
-    page.click("text=See them on the map")
+    page.click("p.position a.btn")
     assert page.get_attribute("html", "lang") == "en" and "&amp;" not in page.url
     page.goto(live_server + "/?lang=en&lon=113.0815&lat=22.5787")
     page.click("li.facility a[href^='/f/'] >> nth=0")

@@ -63,9 +63,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "too_far_walk": {"zh": "太远，不宜步行", "en": "too far to walk"},
     "too_far": {"zh": "太远，不作时间估算", "en": "too far for a time estimate"},
     "travel_label": {"zh": "出行方式", "en": "I travel"},
-    "travel_walk": {"zh": "🚶 我步行", "en": "🚶 On foot"},
+    "travel_walk": {"zh": "🚶 步行", "en": "🚶 Walk"},
     "travel_ebike": {"zh": "🛵 我骑电动车", "en": "🛵 I ride an e-bike"},
-    "relocate": {"zh": "📍 重新定位", "en": "📍 Locate me again"},
+    "relocate": {"zh": "📍 重新定位", "en": "📍 Locate"},
     "locate_insecure": {"zh": "本网站未使用 HTTPS 安全连接，浏览器不允许在这里定位。"
                               "请在下方选择镇（街），或在地图上点选位置。",
                         "en": "This site is not served over HTTPS, so the browser does not "
@@ -109,7 +109,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "details": {"zh": "详情", "en": "Details"},
     "none_found": {"zh": "附近没有符合条件的设施。", "en": "Nothing nearby matches these filters."},
     "map": {"zh": "地图", "en": "Map"},
-    "see_on_map": {"zh": "🗺️ 在地图上查看附近设施", "en": "🗺️ See them on the map"},
+    "see_on_map": {"zh": "🗺️ 地图", "en": "🗺️ Map"},
     "home": {"zh": "首页", "en": "Home"},
     "json": {"zh": "JSON 数据", "en": "JSON"},
     "estimate_note": {"zh": "距离为直线距离；步行和电动车时间为估算（直线距离 × 1.3 绕行系数，"
