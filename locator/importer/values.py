@@ -216,6 +216,19 @@ def opening_hours(text: str) -> str:
                    "e.g. Mo-Fr 08:30-17:30; PH off or 24/7")
 
 
+def opening_hours_or_guess(text: str) -> tuple[str, bool]:
+    """The cell's hours in OSM syntax and whether they were converted from a common
+    Chinese notation (每天 8:00-18:00 -> ``Mo-Su 08:00-18:00``): a clerk writes those, and
+    a conversion that parses is taken (and reported) rather than refused."""
+    try:
+        return opening_hours(text), False
+    except BadValue as exc:
+        guess = _hours_guess(text)
+        if guess is None:
+            raise exc from None
+        return guess, True
+
+
 # --------------------------------------------------------------------------- dates, access
 
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")

@@ -207,9 +207,30 @@ def _no_store(resp: Response) -> Response:
 # --------------------------------------------------------------------------- pages
 
 
+def _local_time(iso: str | None) -> str:
+    """A log time (UTC ISO 8601) as Beijing time, the way staff read a clock."""
+    try:
+        when = dt.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return str(iso)
+    local = when.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    return local.strftime("%Y-%m-%d %H:%M") + (" 北京时间" if current_lang() == "zh"
+                                               else " Beijing time")
+
+
+def _who_text(who: str | None) -> str:
+    """The log's ``admin (session) from 1.2.3.4`` in the page's language."""
+    text = str(who or "?")
+    if current_lang() == "zh":
+        text = text.replace("admin (session) from ", "管理员网页登录，来自 ").replace(
+            "admin (token) from ", "管理员令牌，来自 ")
+    return text
+
+
 def _page(page: str, status: int = 200, **ctx: Any) -> Response:
     return Response(render_template("admin.html", page=page, csrf=session.get("csrf", ""),
-                                    layers=registry.FACILITIES, **ctx),
+                                    layers=registry.FACILITIES, local_time=_local_time,
+                                    who_text=_who_text, **ctx),
                     status=status, mimetype="text/html")
 
 
@@ -355,8 +376,10 @@ def import_upload():
                         "problems": [p.as_dict() for p in plan.problems],
                         "entry": outcome.entry}), 200 if plan.ok else 422
     staged_id = _stage(data, meta) if plan.ok and not outcome.written else ""
+    decl = registry.BY_ID[plan.layer]
     return _page("report", status=200 if plan.ok else 422, plan=plan, meta=meta,
-                 staged=staged_id, written=outcome.written, entry=outcome.entry)
+                 staged=staged_id, written=outcome.written, entry=outcome.entry,
+                 layer_label=decl.name_zh if current_lang() == "zh" else decl.name_en)
 
 
 @bp.get("/history")

@@ -30,6 +30,7 @@ from . import params
 from .assets import map_assets
 from .context import GEOJSON, cacheable, catalog, json_response
 from .http import external_url
+from .i18n import current_lang
 from .serialize import feature_collection, feature_json
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -91,7 +92,7 @@ def _page(template: str, json_href: str, **context) -> Response:
     if shown_features is not None:
         info = context["info"]
         parts = features_map(map_assets(), current_app.config["TILES"], shown_features,
-                             info.colour)
+                             info.colour, lang=current_lang())
     resp = make_response(render_template(
         template, json_href=json_href, parts=parts,
         any_sample=any(i.sample for i in infos) if context.get("view") != "conformance"

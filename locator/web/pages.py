@@ -28,7 +28,7 @@ from . import format as fmt
 from . import links, params
 from .assets import app_asset, map_assets
 from .context import GEOJSON, catalog, conditional, link_alternate, parse_nearest
-from .i18n import LANG_COOKIE, LANGS, WEEKDAYS, current_lang, translate
+from .i18n import LANG_COOKIE, LANGS, STRINGS, WEEKDAYS, current_lang, translate
 
 bp = Blueprint("pages", __name__)
 
@@ -65,10 +65,17 @@ def _inject():
                 args[key] = value
         return "?" + urlencode(list(args.items(multi=True)))
 
+    def sample_layers() -> tuple[list[str], int]:
+        """Names of the facility layers that are sample data, and how many layers there
+        are (the banner names them when only some are)."""
+        infos = catalog().collection_infos(facilities_only=True)
+        return ([i.name_zh if lang == "zh" else i.name_en for i in infos if i.sample],
+                len(infos))
+
     return {"lang": lang, "t": lambda key, **kw: translate(key, lang, **kw), "fmt": fmt,
             "links": links, "weekdays": WEEKDAYS[lang], "amenity_terms": AMENITIES,
             "lang_switch_query": lang_switch_query, "query_with": query_with,
-            "app_asset": app_asset}
+            "app_asset": app_asset, "sample_layers": sample_layers}
 
 
 @bp.after_app_request
@@ -185,10 +192,9 @@ def map_page():
         routes = cat.collection_info("rural_routes")
         parts = overview_map(map_assets(), tiles, view.district_outlines, position,
                              view.routes, (routes.colour, translate("routes_layer", lang)),
-                             translate("boundaries_layer", lang))
+                             translate("boundaries_layer", lang), lang=lang)
         chips = [{"id": info.id, "colour": info.colour, "count": len(drawn),
-                  "name": (registry.BY_ID[info.id].short_zh if lang == "zh"
-                           else registry.BY_ID[info.id].short_en)}
+                  "name": _chip_name(info.id, lang)}
                  for info, drawn in view.layers]
         config = {
             "map": parts.name, "coord": basemap_system(tiles).value, "lang": lang,
@@ -226,6 +232,15 @@ def map_points():
     return resp
 
 
+def _chip_name(layer: str, lang: str) -> str:
+    """A layer's name on the map's chips: short, in the page's language."""
+    key = f"chip_{layer}"
+    if key in STRINGS:
+        return translate(key, lang)
+    decl = registry.BY_ID[layer]
+    return decl.short_zh if lang == "zh" else decl.short_en
+
+
 #: the words the map's script shows (texts of the page's language)
 MAP_TEXTS = ("locate_me", "locating", "locate_insecure", "locate_denied", "locate_unavailable",
              "locate_timeout", "you_are_here", "find_here", "attribution_toggle",
@@ -238,7 +253,7 @@ def facility_page(facility_id: str):
     travel = params.TRAVEL.parse(_travel(_form_args()))
     fac, layer = details.facility, details.layer
     parts = facility_map(map_assets(), current_app.config["TILES"], fac,
-                         f"{layer.name_zh} {layer.name_en}", layer.colour)
+                         f"{layer.name_zh} {layer.name_en}", layer.colour, lang=current_lang())
     return _page(
         "facility.html", f"/api/v1/facilities/{quote(fac.id, safe='')}", GEOJSON, fac=fac,
         p=fac.properties, layer_name=(layer.name_zh, layer.name_en), parts=parts,
@@ -269,7 +284,7 @@ def route_page(route_id: str):
     colours = {i.id: i.colour for i in cat.collection_infos(facilities_only=True)}
     parts = route_map(map_assets(), current_app.config["TILES"], details,
                       cat.collection_info("rural_routes").colour, labels, colours,
-                      f"?lang={lang}" if lang != "zh" else "")
+                      f"?lang={lang}" if lang != "zh" else "", lang=lang)
     return _page("route.html", f"/api/v1/routes/{quote(details.summary.id, safe='')}",
                  GEOJSON, d=details, r=details.summary, parts=parts, layer_labels=labels,
                  any_sample=details.summary.sample, illustrative=True,

@@ -189,7 +189,7 @@ def planner_page():
             map_assets(), current_app.config["TILES"],
             [(_wgs84(a.geometry), a.covered_share) for a in report.areas], uncovered,
             [(s.lon, s.lat, s.rank, f"{s.rank}. {s.town_name}") for s in
-             (result.suggestions if result else ())])
+             (result.suggestions if result else ())], lang=current_lang())
     else:
         req, rows = None, []
     query = _query_string(args, params.COVERAGE + (params.SUGGEST_N,))

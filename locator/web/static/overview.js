@@ -104,9 +104,14 @@
   new Locate().addTo(map);
 
   // ---------------------------------------------------------------- a tap on the map
+  // a pin where the map was tapped, and the "find near here" button in the status line
+  // above the map (whose height is reserved): nothing pans or pushes the map
+  var picked = null;
   map.on('click', function (e) {
-    L.popup().setLatLng(e.latlng)
-      .setContent(findLink(e.latlng.lat, e.latlng.lng, cfg.coord)).openOn(map);
+    if (picked) { map.removeLayer(picked); }
+    picked = L.circleMarker(e.latlng, {radius: 9, color: '#111', weight: 3, fillColor: '#fff',
+                                       fillOpacity: 1, interactive: false}).addTo(map);
+    say('', findLink(e.latlng.lat, e.latlng.lng, cfg.coord));
   });
 
   // ---------------------------------------------------------------- facilities
@@ -140,9 +145,17 @@
     var box = document.createElement('div');
     var title = document.createElement('a');
     title.href = '/f/' + encodeURIComponent(row[3]) + cfg.langQuery;
-    title.textContent = row[4];
+    // English pages: the English name where there is one, the Chinese beside it
+    var english = cfg.lang === 'en' && row[6];
+    title.textContent = english ? row[6] : row[4];
     title.style.fontWeight = 'bold';
     box.appendChild(title);
+    if (english) {
+      var zh = document.createElement('div');
+      zh.lang = 'zh-CN';
+      zh.textContent = row[4];
+      box.appendChild(zh);
+    }
     var kind = document.createElement('div');
     kind.textContent = layers[row[2]].name;
     box.appendChild(kind);
@@ -169,10 +182,12 @@
       var layer = layers[row[2]];
       var marker = L.circleMarker([row[0], row[1]], {radius: 8, color: '#ffffff', weight: 2,
         fillColor: layer.colour, fillOpacity: 0.95, layerIndex: row[2]});
-      marker.bindPopup(popup(row));
-      var tip = document.createElement('span');
-      tip.textContent = row[4];
-      marker.bindTooltip(tip);
+      marker.bindPopup(popup(row), {maxWidth: 240});
+      if (!L.Browser.touch) {  // a tooltip on hover; on a phone the tap opens the popup
+        var tip = document.createElement('span');
+        tip.textContent = row[4];
+        marker.bindTooltip(tip);
+      }
       byLayer[row[2]].push(marker);
     });
     redraw();
