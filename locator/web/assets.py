@@ -36,6 +36,24 @@ def _app_version(filename: str) -> str:
     return hashlib.sha256((APP_STATIC / filename).read_bytes()).hexdigest()[:12]
 
 
+@cache
+def build_version() -> str:
+    """A hash of everything that shapes a page besides the data: our scripts, the
+    templates, the user-facing strings and the vendored packages' versions. Cached pages
+    and ETags include it, so a new release never serves old HTML with new scripts."""
+    from ..paths import TEMPLATE_DIR
+    from . import i18n
+
+    digest = hashlib.sha256()
+    for folder in (APP_STATIC, Path(TEMPLATE_DIR)):
+        for path in sorted(folder.glob("*")):
+            if path.is_file():
+                digest.update(path.name.encode() + path.read_bytes())
+    digest.update(Path(i18n.__file__).read_bytes())
+    digest.update("|".join(_vendor_version(p) for p in sorted(VENDOR)).encode())
+    return digest.hexdigest()[:12]
+
+
 def _vendor_version(package: str) -> str:
     return str(VENDOR[package].VERSION)
 

@@ -78,6 +78,28 @@ _RULE = re.compile(r"^(?:(?P<days>(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:[-,](?:Mo|Tu|We|
                    r"\s*)?(?P<times>\d\d:\d\d-\d\d:\d\d(?:,\d\d:\d\d-\d\d:\d\d)*|off|closed)?$")
 
 
+def _day_set(spec: str | None) -> set[str] | None:
+    """The days a rule's day part names (every day when it names none); None when it is
+    not a plain list of days and ranges."""
+    order = list(_DAY_NAMES)
+    if not spec:
+        return set(order)
+    out: set[str] = set()
+    for piece in spec.split(","):
+        if piece == "PH":
+            out.add("PH")
+            continue
+        ends = piece.split("-")
+        if len(ends) == 1 and ends[0] in _DAY_NAMES:
+            out.add(ends[0])
+        elif len(ends) == 2 and all(e in _DAY_NAMES for e in ends) and \
+                order.index(ends[0]) <= order.index(ends[1]):
+            out.update(order[order.index(ends[0]):order.index(ends[1]) + 1])
+        else:
+            return None
+    return out
+
+
 def _days_text(spec: str, lang: str) -> str:
     names = WEEKDAYS[lang]
     parts = []
@@ -105,18 +127,23 @@ def opening_hours_text(osm: str | None, lang: str) -> str | None:
     if osm.strip() == "24/7":
         return "每天 24 小时" if lang == "zh" else "24 hours, every day"
     out = []
+    covered: set[str] = set()
     for rule in (r.strip() for r in osm.split(";") if r.strip()):
         m = _RULE.match(rule)
-        if not m or not (m["days"] or m["times"]):
+        if not m or not m["times"]:  # "Mo-Fr" alone means open all day: left to the table
             return None
+        day_set = _day_set(m["days"])
+        if day_set is None or day_set & covered:  # a later rule overrides: words mislead
+            return None
+        covered |= day_set
         days = _days_text(m["days"], lang) if m["days"] else ("每天" if lang == "zh" else "daily")
-        times = m["times"] or ""
+        times = m["times"]
         if times in ("off", "closed"):
             out.append(f"{days}休息" if lang == "zh" else f"{days}: closed")
         else:
             spans = [t.replace("-", "–") for t in times.split(",")]
-            out.append(f"{days} {('、' if lang == 'zh' else ', ').join(spans)}"
-                       if lang == "zh" else f"{days} {', '.join(spans)}")
+            out.append(f"{days} {'、'.join(spans)}" if lang == "zh"
+                       else f"{days} {', '.join(spans)}")
     return ("；" if lang == "zh" else "; ").join(out)
 
 
@@ -129,9 +156,10 @@ def duration_text(minutes: float, lang: str) -> str:
     """``1 小时 40 分钟`` / ``1 h 40 min``, rounded to 5 minutes."""
     total = max(5, int(round(minutes / 5.0)) * 5)
     h, m = divmod(total, 60)
-    if lang == "zh":
-        return (f"{h} 小时 " if h else "") + (f"{m} 分钟" if m or not h else "").strip()
-    return (f"{h} h " if h else "") + (f"{m} min" if m or not h else "").strip()
+    parts = [f"{h} 小时" if lang == "zh" else f"{h} h"] if h else []
+    if m or not h:
+        parts.append(f"{m} 分钟" if lang == "zh" else f"{m} min")
+    return " ".join(parts)
 
 
 def route_preview_points(geometry: dict, width: int = 120, height: int = 72,

@@ -88,6 +88,21 @@ STRINGS: dict[str, dict[str, str]] = {
                                  "signal?). Try again in the open, or pick your town below."},
     "locate_timeout": {"zh": "定位超时。请再试一次，或在下方选择镇（街）。",
                        "en": "Locating took too long. Try again, or pick your town below."},
+    "locate_insecure_map": {"zh": "本网站未使用 HTTPS 安全连接，浏览器不允许在这里定位。"
+                                  "请在地图上点选你的位置。",
+                            "en": "This site is not served over HTTPS, so the browser does not "
+                                  "allow locating here. Tap your position on the map."},
+    "locate_denied_map": {"zh": "定位授权被拒绝。请在浏览器或系统设置中允许本网站使用位置，"
+                                "或在地图上点选你的位置。",
+                          "en": "Location permission was refused. Allow it in the browser or "
+                                "phone settings, or tap your position on the map."},
+    "locate_unavailable_map": {"zh": "暂时无法确定位置（可能在室内或信号弱）。请到开阔处重试，"
+                                     "或在地图上点选你的位置。",
+                               "en": "Your position is not available right now. Try again in "
+                                     "the open, or tap your position on the map."},
+    "locate_timeout_map": {"zh": "定位超时。请再试一次，或在地图上点选你的位置。",
+                           "en": "Locating took too long. Try again, or tap your position on "
+                                 "the map."},
     "hotline_fallback": {"zh": "☎ 工会热线（非本站电话）",
                          "en": "☎ Union hotline (not this station)"},
     "hotline_fallback_label": {"zh": "工会热线（非本站电话）：本站未登记电话，拨打江门市总工会"
@@ -292,10 +307,10 @@ LANG_COOKIE = "lang"
 def current_lang() -> str:
     """``?lang=`` when given; else the choice remembered in the ``lang`` cookie; else the
     browser's ``Accept-Language`` (Chinese unless English is preferred)."""
-    lang = request.args.get("lang")
+    lang = (request.args.get("lang") or "").strip().lower()
     if lang in LANGS:
         return lang
-    lang = request.cookies.get(LANG_COOKIE)
+    lang = (request.cookies.get(LANG_COOKIE) or "").lower()
     if lang in LANGS:
         return lang
     best = request.accept_languages.best_match(["zh", "zh-CN", "en"])

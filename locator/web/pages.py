@@ -26,7 +26,7 @@ from ..models import AMENITIES
 from ..nearest import TRAVEL_MODES
 from . import format as fmt
 from . import links, params
-from .assets import app_asset, map_assets
+from .assets import app_asset, build_version, map_assets
 from .context import GEOJSON, catalog, conditional, link_alternate, parse_nearest
 from .i18n import LANG_COOKIE, LANGS, STRINGS, WEEKDAYS, current_lang, translate
 
@@ -56,6 +56,14 @@ def _inject():
         args["lang"] = "en" if lang == "zh" else "zh"
         return urlencode(list(args.items(multi=True)))
 
+    def lang_switch_href() -> str:
+        """This page in the other language. The path is this site's own: "/\\evil" or
+        "//evil" (which a browser would take for another host) become "/"."""
+        path = request.path
+        if path.startswith(("//", "/\\")) or "\\" in path:
+            path = "/"
+        return f"{path}?{lang_switch_query()}"
+
     def query_with(**changes: str) -> str:
         """This page's query string with ``changes`` applied (a value of "" removes)."""
         args = MultiDict(request.args)
@@ -74,7 +82,8 @@ def _inject():
 
     return {"lang": lang, "t": lambda key, **kw: translate(key, lang, **kw), "fmt": fmt,
             "links": links, "weekdays": WEEKDAYS[lang], "amenity_terms": AMENITIES,
-            "lang_switch_query": lang_switch_query, "query_with": query_with,
+            "lang_switch_query": lang_switch_query, "lang_switch_href": lang_switch_href,
+            "query_with": query_with,
             "app_asset": app_asset, "sample_layers": sample_layers}
 
 
@@ -85,7 +94,7 @@ def _remember(resp):
     if resp.mimetype != "text/html":
         return resp
     for name, valid in REMEMBERED.items():
-        value = request.args.get(name)
+        value = (request.args.get(name) or "").strip().lower()
         if value in valid and request.cookies.get(name) != value:
             resp.set_cookie(name, value, max_age=REMEMBER_S, samesite="Lax",
                             secure=request.is_secure)
@@ -95,7 +104,7 @@ def _remember(resp):
 
 def _travel(args: MultiDict) -> MultiDict:
     """``args`` with the remembered way of travel when the URL does not say."""
-    remembered = request.cookies.get("travel")
+    remembered = (request.cookies.get("travel") or "").lower()
     if "travel" in args or remembered not in TRAVEL_MODES:
         return args
     args = args.copy()
@@ -173,7 +182,10 @@ def _map_cache() -> _PageCache:
 
 
 def _points_version(version: str) -> str:
-    return f"{version}-{current_app.config['TILES']}"
+    """What the map's points depend on: the data, the tiles' coordinate system and how
+    many points a layer may draw."""
+    return (f"{version}-{current_app.config['TILES']}-"
+            f"{current_app.config['MAP_MAX_POINTS']}")
 
 
 @bp.get("/map")
@@ -208,7 +220,8 @@ def map_page():
                                thinned=view.thinned)
         _map_cache().put(key, html)
     resp = link_alternate(make_response(html), "/api/v1/layers")
-    return conditional(resp, cat.version, extra=lang)
+    # the ETag also follows the tiles and the release (templates, scripts, strings)
+    return conditional(resp, cat.version, extra=f"{lang}|{tiles}|{build_version()}")
 
 
 @bp.get("/map/points.json")
@@ -242,9 +255,9 @@ def _chip_name(layer: str, lang: str) -> str:
 
 
 #: the words the map's script shows (texts of the page's language)
-MAP_TEXTS = ("locate_me", "locating", "locate_insecure", "locate_denied", "locate_unavailable",
-             "locate_timeout", "you_are_here", "find_here", "attribution_toggle",
-             "map_load_failed")
+MAP_TEXTS = ("locate_me", "locating", "locate_insecure_map", "locate_denied_map",
+             "locate_unavailable_map", "locate_timeout_map", "you_are_here", "find_here",
+             "attribution_toggle", "map_load_failed")
 
 
 @bp.get("/f/<facility_id>")

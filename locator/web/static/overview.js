@@ -86,7 +86,10 @@
       button.setAttribute('aria-label', T.locate_me);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.on(button, 'click', function () {
-        if (!window.isSecureContext || !navigator.geolocation) { say(T.locate_insecure); return; }
+        if (!window.isSecureContext || !navigator.geolocation) {
+          say(T.locate_insecure_map);
+          return;
+        }
         say(T.locating);
         navigator.geolocation.getCurrentPosition(function (pos) {
           var c = pos.coords, p = wgsToGcj(c.latitude, c.longitude);
@@ -94,8 +97,8 @@
           map.setView(p, Math.max(map.getZoom(), 15));
           say(T.you_are_here, findLink(c.latitude, c.longitude, 'wgs84'));
         }, function (err) {
-          say(T[{1: 'locate_denied', 2: 'locate_unavailable', 3: 'locate_timeout'}[err.code]
-                || 'locate_unavailable']);
+          say(T[{1: 'locate_denied_map', 2: 'locate_unavailable_map',
+                 3: 'locate_timeout_map'}[err.code] || 'locate_unavailable_map']);
         }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
       });
       return box;
@@ -139,6 +142,7 @@
                                     showCoverageOnHover: false, iconCreateFunction: clusterIcon});
   map.addLayer(group);
   var byLayer = layers.map(function () { return []; });
+  var hover = window.matchMedia && window.matchMedia('(hover: hover)').matches;
   var shown = layers.map(function () { return true; });
 
   function popup(row) {
@@ -183,7 +187,7 @@
       var marker = L.circleMarker([row[0], row[1]], {radius: 8, color: '#ffffff', weight: 2,
         fillColor: layer.colour, fillOpacity: 0.95, layerIndex: row[2]});
       marker.bindPopup(popup(row), {maxWidth: 240});
-      if (!L.Browser.touch) {  // a tooltip on hover; on a phone the tap opens the popup
+      if (hover) {  // a tooltip where there is hover; on a phone the tap opens the popup
         var tip = document.createElement('span');
         tip.textContent = row[4];
         marker.bindTooltip(tip);
