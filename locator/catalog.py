@@ -119,6 +119,8 @@ class Catalog:
     _inflight: dict = field(repr=False, default_factory=dict)
     _point_shapes: dict = field(repr=False, default_factory=dict)
     _queryables: dict = field(repr=False, default_factory=dict)
+    _pack: dict = field(repr=False, default_factory=dict)  # {"key": ..., "pack": ...}
+    _pack_lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
 
     # ------------------------------------------------------------------ ReadStore
 
@@ -385,6 +387,19 @@ class Catalog:
         inside = self.service_area.contains(query.point)
         dist = 0.0 if inside else self.service_area.distance_m(query.point)
         return NearestAnswer(query.point, results, inside, dist, query.at or now)
+
+    def offline_pack(self, start: dt.date) -> dict[str, Any]:
+        """Built once per data version and day (it is the same for every phone)."""
+        with self._pack_lock:
+            if self._pack.get("key") != start:
+                from .offline import build_pack
+
+                pack = build_pack(
+                    self.version,
+                    [(self.infos[lid], layer.facilities) for lid, layer in self.layers.items()],
+                    sorted(self.towns.values(), key=lambda t: t.code), start)
+                self._pack.update(key=start, pack=pack)
+            return self._pack["pack"]
 
     def towns_by_district(self) -> list[tuple[District, list[Town]]]:
         """Towns grouped by district, both in code order (for a town picker)."""

@@ -204,6 +204,10 @@ class ReadStore(Protocol):
         """Everything the overview map draws, at most ``max_points`` per layer."""
         ...
 
+    def offline_pack(self, start: dt.date) -> dict[str, Any]:
+        """The offline data pack (:mod:`locator.offline`) from the local day ``start``."""
+        ...
+
     def routes(self, district: str | None = None, theme: str | None = None) -> RouteList:
         """The rural routes passing ``district`` (6-digit code) with ``theme`` (zh or en);
         InvalidQuery naming the parameter for a district or theme no route has."""

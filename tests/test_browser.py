@@ -11,7 +11,7 @@ import os
 import shutil
 import urllib.request
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -614,3 +614,63 @@ def test_lighthouse_accessibility_of_the_map(live_server, tmp_path):
     score = report["categories"]["accessibility"]["score"]
     print(f"\nLighthouse accessibility of /map: {score}")
     assert score >= 0.95, failed
+
+
+# --------------------------------------------------------------------------- offline pack
+
+
+def test_the_offline_pack_answers_as_the_server_does(browser, live_server):
+    """For many points and both ways of travel, the pack's nearest search in the browser
+    (geodesic on the ellipsoid, hours read from the pack) gives the facilities, order,
+    distances and open-on-arrival states the server gives."""
+    import numpy as np
+
+    ctx, page, _, _ = new_page(browser, live_server)
+    page.goto(live_server + "/")
+    page.add_script_tag(url="/static/app/offline.js")
+    pack = page.evaluate("""fetch('/offline/pack.json').then(r => r.json())
+                            .then(p => { window.pack = p; return p; })""")
+    assert len(pack["facilities"]) == 1146 and pack["days"] == 14
+    at = f"{pack['start']}T17:50:00+08:00"  # around closing time: arrival states differ
+    rng = np.random.default_rng(20261124)
+    points = np.column_stack([rng.uniform(112.3, 113.3, 60), rng.uniform(21.6, 22.9, 60)])
+    compared, states = 0, set()
+    for lon, lat in np.round(points, 6):  # the same numbers to the API and the page
+        for travel in ("walk", "ebike"):
+            api = api_json(live_server, f"/api/v1/nearest?lon={lon:.6f}&lat={lat:.6f}"
+                                        f"&per_layer=true&k=3&at={quote(at)}&travel={travel}")
+            mine = page.evaluate("""([lon, lat, at, travel]) =>
+                LocatorOffline.nearestByLayer(window.pack, lon, lat, 3, Date.parse(at), travel)""",
+                                 [float(lon), float(lat), at, travel])
+            theirs = [(f["id"], f["properties"]["distance_m"],
+                       f["properties"]["hours_on_arrival"]["state"]) for f in api["features"]]
+            assert len(mine) == len(theirs)
+            for m, (fid, dist, state) in zip(mine, theirs, strict=True):
+                assert abs(m["distance_m"] - dist) <= 0.05 + 1e-3  # the API rounds to 0.1 m
+                if m["id"] != fid:  # only a tie within 1 m may swap two places
+                    other = next(x for x in mine if x["id"] == fid)
+                    assert abs(other["distance_m"] - m["distance_m"]) < 1.0
+                    continue
+                assert m["arrival"] == state, (fid, travel)
+                compared += 1
+                states.add(state)
+    assert compared > 60 * 2 * 12 * 0.99
+    assert states == {"open", "closed", "unknown"}  # every state was met, and agreed
+    ctx.close()
+
+
+def test_the_offline_pack_is_small_and_versioned(live_server):
+    import gzip
+
+    with urllib.request.urlopen(live_server + "/offline/pack.json", timeout=10) as resp:
+        body = resp.read()
+        assert "no-cache" in resp.headers["Cache-Control"]
+    pack = json.loads(body)
+    packed = len(gzip.compress(body))
+    print(f"\noffline pack: {len(body) / 1024:.1f} KB, {packed / 1024:.1f} KB gzip, "
+          f"{len(pack['facilities'])} facilities, {len(pack['hours'])} hours expressions")
+    assert packed <= 120 * 1024
+    version = f"{pack['version']}-{pack['start']}"
+    with urllib.request.urlopen(f"{live_server}/offline/pack.json?v={version}",
+                                timeout=10) as resp:
+        assert "immutable" in resp.headers["Cache-Control"]

@@ -16,7 +16,7 @@ RANKS = {
     "nearest": 2, "hours": 2, "readstore": 2.2, "catalog": 2.4, "live": 2.6,
     "feature_query": 2, "coverage": 2, "demand": 2.05, "coverage_formats": 2.1,
     "routes": 2, "route_formats": 2.1,
-    "importer": 2,
+    "importer": 2, "offline": 2,
     "ingest": 2,
     "maps": 3,
     "web": 4,

@@ -93,7 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.extensions["locator_watcher"] = DataWatcher(
             holder, float(app.config["WATCH_INTERVAL_S"])).start()
 
-    from . import admin, api, assets, errors, http, ogc, openapi, pages, planner
+    from . import admin, api, assets, errors, http, offline, ogc, openapi, pages, planner
 
     errors.register(app)
     http.register(app)
@@ -103,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(planner.bp)
+    app.register_blueprint(offline.bp)
     admin.register_admin(app)
     Compress(app)
     if app.config["ACCESS_LOG"]:
