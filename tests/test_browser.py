@@ -674,3 +674,21 @@ def test_the_offline_pack_is_small_and_versioned(live_server):
     with urllib.request.urlopen(f"{live_server}/offline/pack.json?v={version}",
                                 timeout=10) as resp:
         assert "immutable" in resp.headers["Cache-Control"]
+
+
+def test_the_phone_page_installs_to_the_home_screen(browser, live_server, tmp_path):
+    """Chromium's own installability check ("添加到主屏幕"), in a profile that is not
+    incognito (Playwright's contexts are): no error."""
+    ctx = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+    try:
+        page = ctx.new_page()
+        page.goto(live_server + "/")
+        page.wait_for_load_state("networkidle")
+        cdp = ctx.new_cdp_session(page)
+        assert cdp.send("Page.getAppManifest").get("errors") == []
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    finally:
+        ctx.close()

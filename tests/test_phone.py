@@ -69,3 +69,21 @@ def test_the_map_etag_follows_tiles_and_points_follow_the_drawing_limit():
     html = few.test_client().get("/map").get_data(as_text=True)
     config = json.loads(re.search(r'id="map-config">(.*?)</script>', html, re.S)[1])
     assert config["points"].endswith("-none-10")
+
+
+def test_the_manifest_names_the_app_in_both_languages_and_its_icons_exist(client):
+    import struct
+
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    body = manifest.get_json()
+    assert "江门职工服务设施查询" in body["name"] and "Jiangmen" in body["name"]
+    assert body["start_url"] == "/" and body["display"] == "standalone"
+    for icon in body["icons"]:
+        png = client.get(icon["src"]).data
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", png[16:24])
+        assert f"{width}x{height}" == icon["sizes"]
+    assert client.get("/icons/icon-7.png").status_code == 404
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in client.get("/").get_data(
+        as_text=True)

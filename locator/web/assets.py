@@ -96,3 +96,44 @@ def map_assets() -> MapAssets:
         cluster_js=v("markercluster", "leaflet.markercluster.js"),
         cluster_css=v("markercluster", "MarkerCluster.css"),
         cluster_default_css=v("markercluster", "MarkerCluster.Default.css"))
+
+
+@bp.get("/icons/icon-<int:size>.png")
+def icon(size: int):
+    from flask import Response
+
+    from .icons import SIZES, icon_png
+
+    if size not in SIZES:
+        abort(404)
+    resp = Response(icon_png(size), mimetype="image/png")
+    resp.cache_control.public = True
+    resp.cache_control.max_age = PLAIN_MAX_AGE * 24
+    return resp
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest: the phone page installs to the home screen (添加到主屏幕)."""
+    import json
+
+    from flask import Response
+
+    from .i18n import translate
+    from .icons import SIZES
+
+    body = {
+        "name": f"{translate('app_title', 'zh')} · {translate('app_title', 'en')}",
+        "short_name": "职工驿站 Locator",
+        "description": f"{translate('tagline', 'zh')} · {translate('tagline', 'en')}",
+        "lang": "zh-CN", "dir": "ltr", "start_url": "/", "scope": "/",
+        "display": "standalone", "background_color": "#f6f6f6", "theme_color": "#0b5cad",
+        "icons": [{"src": f"/icons/icon-{s}.png", "sizes": f"{s}x{s}", "type": "image/png",
+                   "purpose": "any"} for s in SIZES]
+        + [{"src": "/icons/icon-512.png", "sizes": "512x512", "type": "image/png",
+            "purpose": "maskable"}],
+    }
+    resp = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    resp.cache_control.public = True
+    resp.cache_control.max_age = PLAIN_MAX_AGE
+    return resp
