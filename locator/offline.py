@@ -21,6 +21,9 @@ from .models import CollectionInfo, Facility, Town
 
 #: days of opening hours a pack carries, from the day it is built
 PACK_DAYS = 14
+#: a layer with more facilities than this is left out of the pack (a national layer would
+#: not fit a phone); the pack lists it under "not_packed" and the page says so
+PACK_MAX_POINTS = 20_000
 _STATE = {OPEN: "o", CLOSED: "c"}
 
 
@@ -38,13 +41,21 @@ def _day_rows(expr: str, day: dt.date) -> list[list[Any]]:
 
 
 def build_pack(version: str, layers: Iterable[tuple[CollectionInfo, tuple[Facility, ...]]],
-               towns: Iterable[Town], start: dt.date, days: int = PACK_DAYS) -> dict[str, Any]:
+               towns: Iterable[Town], start: dt.date, days: int = PACK_DAYS,
+               max_points: int = PACK_MAX_POINTS) -> dict[str, Any]:
     """The pack (a JSON-ready dict). Facility rows are ``[layer index, id, name, English
     name, lon, lat, address, phone, amenities, hours index]`` (WGS-84 degrees; hours index
     -1 when unknown); ``hours[i][d]`` holds expression i's intervals on day ``start + d``."""
     exprs: dict[str, int] = {}
-    infos, rows = [], []
-    for index, (info, facilities) in enumerate(layers):
+    infos: list[dict[str, Any]] = []
+    rows: list[list[Any]] = []
+    not_packed: list[dict[str, Any]] = []
+    for info, facilities in layers:
+        if len(facilities) > max_points:
+            not_packed.append({"id": info.id, "name_zh": info.name_zh, "name_en": info.name_en,
+                               "count": len(facilities)})
+            continue
+        index = len(infos)
         infos.append({"id": info.id, "name_zh": info.name_zh, "name_en": info.name_en,
                       "colour": info.colour, "sample": info.sample, "count": info.count})
         for fac in facilities:
@@ -60,6 +71,7 @@ def build_pack(version: str, layers: Iterable[tuple[CollectionInfo, tuple[Facili
         "start": start.isoformat(),
         "days": days,
         "layers": infos,
+        "not_packed": not_packed,
         "facilities": rows,
         "hours": [[_day_rows(expr, day) for day in days_range] for expr in exprs],
         "towns": [[t.code, t.name, t.name_en, t.lon, t.lat] for t in towns],

@@ -160,6 +160,13 @@ def test_budget_and_speed_of_the_phone_page(browser, live_server):
     size = transferred_bytes(page)
     print(f"\n/ with a position: {size / 1024:.1f} KB transferred, results visible after "
           f"{visible_ms:.0f} ms")
+    # the offline pack comes after the page has loaded, never before the results
+    page.wait_for_timeout(1000)
+    pack_start, loaded = page.evaluate("""() => [
+        (performance.getEntriesByType('resource').find(e => e.name.includes('pack.json'))
+         || {startTime: -1}).startTime,
+        performance.getEntriesByType('navigation')[0].loadEventEnd]""")
+    assert pack_start >= loaded > 0
     assert size <= 150 * 1024
     assert visible_ms <= 1500
     ctx.close()
@@ -691,4 +698,101 @@ def test_the_phone_page_installs_to_the_home_screen(browser, live_server, tmp_pa
         assert cdp.send("Page.getAppManifest").get("errors") == []
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
     finally:
+        ctx.close()
+
+
+def _wait_for_worker_and_pack(page, version: str | None = None) -> None:
+    ready = """async (version) => {
+        if (!navigator.serviceWorker.controller) return false;
+        for (const key of await caches.keys()) {
+            const cache = await caches.open(key);
+            for (const req of await cache.keys()) {
+                if (req.url.includes('/offline/pack.json')
+                    && (!version || req.url.includes(version))) return true;
+            }
+        }
+        return false;
+    }"""
+    for _ in range(150):  # the page's CSP forbids wait_for_function's eval: poll
+        if page.evaluate(ready, version):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the worker did not take the page and keep the pack")
+
+
+def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browser, tmp_path):
+    """Visit with signal (the service worker installs, the pack is kept), cut the network,
+    reload: "Locate me" and the town picker answer from the pack as the server did, a
+    facility page seen before is still there, the map says it needs the network; and a
+    data change reaches the phone on its next visit with signal."""
+    from locator.paths import DEFAULT_DATA_DIR
+
+    data = tmp_path / "data"
+    data.mkdir()
+    reference_dir(data)
+    for layer in ("love_stations", "mothers_rooms", "service_centers", "book_rooms"):
+        shutil.copy(DEFAULT_DATA_DIR / f"{layer}.geojson", data / f"{layer}.geojson")
+    with serve(data, tiles="none") as base:
+        ctx = browser.new_context(**PHONE, geolocation=PENGJIANG,
+                                  permissions=["geolocation"])
+        page = ctx.new_page()
+        page.goto(base + "/")
+        _wait_for_worker_and_pack(page)
+        page.goto(base + "/f/sc-0001")  # a facility page seen with signal
+        page.goto(base + "/")
+        here = api_json(base, "/api/v1/nearest?lon=113.0815&lat=22.5787&per_layer=true&k=3")
+        town = api_json(base, "/api/v1/nearest?town=440703005&per_layer=true&k=3")
+        other_points = [(112.7935, 22.2521), (112.2926, 22.1866), (113.0268, 22.4583)]
+        expected = {(lon, lat): [f["id"] for f in api_json(
+            base, f"/api/v1/nearest?lon={lon}&lat={lat}&per_layer=true&k=3")["features"]]
+            for lon, lat in other_points}
+        ctx.set_offline(True)
+        page.reload()
+        assert page.evaluate("navigator.onLine") is False
+        page.click(".locate-btn >> nth=0")
+        page.wait_for_selector("#offline-results li.facility")
+        shown = page.eval_on_selector_all("#offline-results li.facility",
+                                          "els => els.map(e => e.dataset.id)")
+        assert shown == [f["id"] for f in here["features"]]
+        assert "离线" in page.inner_text(".offline-banner")
+        assert page.locator("#offline-results .amenities li").count() > 0
+        # more places, each as the server answered them before the network went
+        for lon, lat in other_points:  # what "Locate me" does with a new GPS fix
+            page.evaluate("([lon, lat]) => LocatorPhone.locate(lon, lat)", [lon, lat])
+            page.locator("#offline-results .meta", has_text=f"{lat:.5f}").wait_for()
+            shown = page.eval_on_selector_all("#offline-results li.facility",
+                                              "els => els.map(e => e.dataset.id)")
+            assert shown == expected[(lon, lat)]
+        amap = page.get_attribute("#offline-results a.nav-amap", "href")
+        assert parse_qs(urlparse(amap).query)["coordinate"] == ["gaode"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "offline-360x640.png"))
+        # the town picker, offline
+        page.select_option("#town", "440703005")
+        page.click(".town-form input[type=submit]")
+        page.locator("#offline-results .meta", has_text="潮连").wait_for()
+        shown = page.eval_on_selector_all("#offline-results li.facility",
+                                          "els => els.map(e => e.dataset.id)")
+        assert shown == [f["id"] for f in town["features"]]
+        # a facility page seen with signal is still there; the map says it needs the net
+        page.goto(base + "/f/sc-0001")
+        assert page.locator("h2.name").count() == 1
+        page.goto(base + "/map")
+        assert "没有网络" in page.inner_text("body")
+        # the data change: a new love station next to the rider, served after the swap
+        ctx.set_offline(False)
+        write_layer(data, "love_stations", [facility(
+            "ls-new", 113.0816, 22.5788, name="新开的爱心驿站", source="test")])
+        for _ in range(100):
+            if api_json(base, "/api/v1/layers/love_stations")["features"][0]["id"] == "ls-new":
+                break
+            page.wait_for_timeout(100)
+        page.goto(base + "/")
+        version = page.evaluate("JSON.parse(document.getElementById('phone-config')"
+                                ".textContent).pack.split('v=')[1]")
+        _wait_for_worker_and_pack(page, version)
+        ctx.set_offline(True)
+        page.reload()
+        page.click(".locate-btn >> nth=0")
+        page.locator("#offline-results li.facility[data-id='ls-new']").wait_for()
         ctx.close()

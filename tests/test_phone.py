@@ -87,3 +87,20 @@ def test_the_manifest_names_the_app_in_both_languages_and_its_icons_exist(client
     assert client.get("/icons/icon-7.png").status_code == 404
     assert '<link rel="manifest" href="/manifest.webmanifest">' in client.get("/").get_data(
         as_text=True)
+
+
+def test_a_layer_too_large_for_a_phone_is_not_packed_and_the_pack_says_so():
+    import datetime as dt
+
+    from locator.offline import build_pack
+
+    from .helpers import make_layer
+
+    small = make_layer("love_stations", [113.08], [22.58])
+    big = make_layer("book_rooms", [113.08, 113.09, 113.1], [22.58, 22.59, 22.6])
+    pack = build_pack("v1", [(small.info(), small.facilities), (big.info(), big.facilities)],
+                      [], dt.date(2026, 11, 24), max_points=2)
+    assert [layer["id"] for layer in pack["layers"]] == ["love_stations"]
+    assert pack["not_packed"] == [{"id": "book_rooms", "name_zh": big.info().name_zh,
+                                   "name_en": big.info().name_en, "count": 3}]
+    assert {row[0] for row in pack["facilities"]} == {0}

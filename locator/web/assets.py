@@ -137,3 +137,28 @@ def manifest():
     resp.cache_control.public = True
     resp.cache_control.max_age = PLAIN_MAX_AGE
     return resp
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, at the root so that it serves every page. Its text carries the
+    release, so a new release replaces the installed worker (and its caches)."""
+    from flask import Response, render_template
+
+    shell = ["/", app_asset("locate.js"), app_asset("offline.js"), app_asset("phone.js"),
+             "/manifest.webmanifest", "/icons/icon-192.png"]
+    offline_page = (
+        '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>离线 · Offline</title><body style=\"font-family: system-ui, sans-serif; "
+        'padding: 1rem; font-size: 17px\"><h1 style="font-size: 1.2rem">没有网络 · Offline</h1>'
+        "<p>这一页（包括地图底图）需要网络。离线时，首页仍可按定位或镇（街）查找最近的设施。</p>"
+        '<p lang="en">This page (and the map\'s tiles) needs the network. Offline, the home '
+        "page still finds the nearest facilities by position or town.</p>"
+        '<p><a href="/" style="display: inline-block; min-height: 44px; line-height: 44px">'
+        "首页 · Home</a></p></body></html>")
+    resp = Response(render_template("sw.js", build=build_version(), shell=shell,
+                                    offline_page=offline_page),
+                    mimetype="text/javascript")
+    resp.cache_control.no_cache = True  # the browser checks for a new release each visit
+    return resp

@@ -24,6 +24,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Note: {layers} are sample data (generated), not real locations.",
     },
     "sample_generated": {"zh": "示例数据（程序生成）", "en": "sample data (generated)"},
+    "offline_banner": {"zh": "离线模式：没有网络，下面的结果来自手机上保存的数据（版本 {version}，"
+                             "{day} 生成）。", "en": "Offline: no network; these results come "
+                             "from the data kept on this phone (version {version}, made "
+                             "{day})."},
+    "not_packed": {"zh": "{layers}数量太多，没有存到手机上，离线时无法查找。",
+                   "en": "{layers}: too many to keep on the phone; not searchable offline."},
+    "arrival_open": {"zh": "到达时开放", "en": "Open when you arrive"},
+    "arrival_closed": {"zh": "到达时已关门", "en": "Closed when you arrive"},
+    "arrival_unknown": {"zh": "开放时间未登记", "en": "Hours not recorded"},
     "clear_filters": {"zh": "清除筛选", "en": "Clear filters"},
     "on_the_map": {"zh": "🗺️ 在地图上看", "en": "🗺️ On the map"},
     "towns_line": {"zh": "覆盖江门市 {districts} 个县（市、区）、{towns} 个镇（街）",

@@ -147,7 +147,28 @@ def home():
         any_sample=view.any_sample, filter_amenities=FILTER_AMENITIES,
         chosen_amenities=set(params.AMENITY.parse(args)),
         open_now=params.OPEN_NOW.parse(args), per_layer=RESULTS_PER_LAYER, travel=travel,
-        hotline=HOTLINE)
+        hotline=HOTLINE, phone_config=_phone_config(cat.version, travel))
+
+
+#: the words the phone page's offline answers use (texts of the page's language)
+PHONE_TEXTS = ("walk", "ebike", "walk_long", "ebike_long", "too_far_walk", "too_far",
+               "baidu", "details", "offline_banner", "arrival_open", "arrival_closed",
+               "arrival_unknown", "position_town", "not_packed", "call", "hotline_fallback")
+
+
+def _phone_config(version: str, travel: str) -> dict:
+    """What phone.js needs: today's pack URL, the way of travel and the words."""
+    lang = current_lang()
+    texts = {k: translate(k, lang) for k in PHONE_TEXTS}
+    texts["navigate_amap"] = f"{translate('navigate', lang)} · {translate('amap', lang)}"
+    texts["position"] = translate("position_point", lang).replace("{lat:.5f}", "{lat}") \
+        .replace("{lon:.5f}", "{lon}")
+    day = now().date().isoformat()
+    return {"pack": url_for("offline.pack", v=f"{version}-{day}"), "lang": lang,
+            "travel": travel, "langQuery": "?lang=en" if lang == "en" else "",
+            "hotline": HOTLINE,
+            "amenities": {term: fmt.amenity_label(term, lang) for term in AMENITIES},
+            "texts": texts}
 
 
 #: rendered /map pages kept (by data version, tiles, language and URL)

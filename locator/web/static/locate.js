@@ -22,6 +22,11 @@
     button.addEventListener('click', function () {
       say(texts.dataset.locating);
       navigator.geolocation.getCurrentPosition(function (pos) {
+        if (window.LocatorPhone && window.LocatorPhone.offline()) {  // no signal: the pack
+          say('');
+          window.LocatorPhone.locate(pos.coords.longitude, pos.coords.latitude);
+          return;
+        }
         var q = new URLSearchParams(window.location.search);
         q.delete('town');
         q.set('lon', pos.coords.longitude.toFixed(6));

@@ -79,5 +79,33 @@
     return out;
   }
 
-  window.LocatorOffline = {vincenty: vincenty, stateAt: stateAt, nearestByLayer: nearestByLayer};
+  // China's published offset (GCJ-02, AMap) from WGS-84, and BD-09 (Baidu) from GCJ-02:
+  // the same formulas as the server's prcoords; outside China no offset
+  function wgsToGcj(lat, lon) {
+    if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) { return [lat, lon]; }
+    var a = 6378245.0, ee = 0.00669342162296594323, x = lon - 105.0, y = lat - 35.0;
+    var dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x))
+      + (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0
+      + (20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin(y / 3.0 * Math.PI)) * 2.0 / 3.0
+      + (160.0 * Math.sin(y / 12.0 * Math.PI) + 320 * Math.sin(y * Math.PI / 30.0)) * 2.0 / 3.0;
+    var dLon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x))
+      + (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0
+      + (20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin(x / 3.0 * Math.PI)) * 2.0 / 3.0
+      + (150.0 * Math.sin(x / 12.0 * Math.PI) + 300.0 * Math.sin(x / 30.0 * Math.PI)) * 2.0 / 3.0;
+    var radLat = lat / 180.0 * Math.PI, magic = 1 - ee * Math.sin(radLat) * Math.sin(radLat);
+    var sqrtMagic = Math.sqrt(magic);
+    dLat = (dLat * 180.0) / ((a * (1 - ee)) / (magic * sqrtMagic) * Math.PI);
+    dLon = (dLon * 180.0) / (a / sqrtMagic * Math.cos(radLat) * Math.PI);
+    return [lat + dLat, lon + dLon];
+  }
+
+  function gcjToBd(lat, lon) {
+    var k = Math.PI * 3000.0 / 180.0;
+    var z = Math.sqrt(lon * lon + lat * lat) + 0.00002 * Math.sin(lat * k);
+    var theta = Math.atan2(lat, lon) + 0.000003 * Math.cos(lon * k);
+    return [z * Math.sin(theta) + 0.006, z * Math.cos(theta) + 0.0065];
+  }
+
+  window.LocatorOffline = {vincenty: vincenty, stateAt: stateAt, nearestByLayer: nearestByLayer,
+                           wgsToGcj: wgsToGcj, gcjToBd: gcjToBd};
 })();

@@ -17,25 +17,9 @@
     if (link) { status.appendChild(document.createTextNode(' ')); status.appendChild(link); }
   }
 
-  // GCJ-02 (AMap tiles) from the browser's WGS-84 position: the published offset formula
+  // GCJ-02 (AMap tiles) from the browser's WGS-84 position (offline.js holds the formula)
   function wgsToGcj(lat, lon) {
-    if (cfg.coord !== 'gcj02' || lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) {
-      return [lat, lon];
-    }
-    var a = 6378245.0, ee = 0.00669342162296594323, x = lon - 105.0, y = lat - 35.0;
-    var dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x))
-      + (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0
-      + (20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin(y / 3.0 * Math.PI)) * 2.0 / 3.0
-      + (160.0 * Math.sin(y / 12.0 * Math.PI) + 320 * Math.sin(y * Math.PI / 30.0)) * 2.0 / 3.0;
-    var dLon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x))
-      + (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0
-      + (20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin(x / 3.0 * Math.PI)) * 2.0 / 3.0
-      + (150.0 * Math.sin(x / 12.0 * Math.PI) + 300.0 * Math.sin(x / 30.0 * Math.PI)) * 2.0 / 3.0;
-    var radLat = lat / 180.0 * Math.PI, magic = 1 - ee * Math.sin(radLat) * Math.sin(radLat);
-    var sqrtMagic = Math.sqrt(magic);
-    dLat = (dLat * 180.0) / ((a * (1 - ee)) / (magic * sqrtMagic) * Math.PI);
-    dLon = (dLon * 180.0) / (a / sqrtMagic * Math.cos(radLat) * Math.PI);
-    return [lat + dLat, lon + dLon];
+    return cfg.coord === 'gcj02' ? window.LocatorOffline.wgsToGcj(lat, lon) : [lat, lon];
   }
 
   function findLink(lat, lon, coord) {

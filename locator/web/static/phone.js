@@ -1,0 +1,145 @@
+// The phone page with no signal. Online, it installs the service worker (sw.js) and, once
+// the page has shown its results, fetches the day's offline pack so that the worker keeps
+// it. Offline (the worker serves the cached page), "Locate me" and the town picker answer
+// from the pack in the page: the same facilities in the same order as the server's, said
+// to be offline and how old the data is.
+(function () {
+  var cfgEl = document.getElementById('phone-config');
+  if (!cfgEl) { return; }
+  var cfg = JSON.parse(cfgEl.textContent);
+  var T = cfg.texts;
+  var pack = null;
+
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register('/sw.js').catch(function () {});
+  }
+  function loadPack() {
+    if (pack) { return Promise.resolve(pack); }
+    var url = navigator.onLine ? cfg.pack : '/offline/pack.json';
+    return fetch(url).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); }
+      return r.json();
+    }).then(function (p) { pack = p; return p; });
+  }
+  window.addEventListener('load', function () {  // after the first results are on screen
+    setTimeout(function () { loadPack().catch(function () {}); }, 300);
+  });
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  }
+  function minutes(n, mode) {
+    if (n > (mode === 'walk' ? 180 : 360)) { return T[mode === 'walk' ? 'too_far_walk' : 'too_far']; }
+    if (n > 60) {
+      var total = Math.max(5, Math.round(n / 5) * 5), h = Math.floor(total / 60), m = total % 60;
+      var text = cfg.lang === 'zh' ? h + ' 小时' + (m ? ' ' + m + ' 分钟' : '')
+                                   : h + ' h' + (m ? ' ' + m + ' min' : '');
+      return T[mode + '_long'].replace('{text}', text);
+    }
+    return T[mode].replace('{min}', Math.max(1, Math.ceil(n)));
+  }
+  function distance(d) {
+    return d < 1000 ? Math.max(10, Math.round(d / 10) * 10) + ' m' : (d / 1000).toFixed(1) + ' km';
+  }
+  function links(row) {
+    var lon = row[4], lat = row[5], name = row[2], ride = cfg.travel === 'ebike';
+    var g = LocatorOffline.wgsToGcj(lat, lon), b = LocatorOffline.gcjToBd(g[0], g[1]);
+    var amap = 'https://uri.amap.com/navigation?' + new URLSearchParams({
+      to: g[1].toFixed(6) + ',' + g[0].toFixed(6) + ',' + name, mode: ride ? 'ride' : 'walk',
+      coordinate: 'gaode', callnative: '1', src: 'locator'});
+    var baidu = 'https://api.map.baidu.com/direction?' + new URLSearchParams({
+      destination: 'latlng:' + b[0].toFixed(6) + ',' + b[1].toFixed(6) + '|name:' + name,
+      mode: ride ? 'riding' : 'walking', coord_type: 'bd09ll', region: '江门', output: 'html',
+      src: 'locator'});
+    return [[amap, 'btn nav-amap', T.navigate_amap], [baidu, 'btn alt nav-baidu', T.baidu],
+            ['/f/' + encodeURIComponent(row[1]) + cfg.langQuery, 'btn alt', T.details]];
+  }
+
+  function render(lon, lat, where) {
+    return loadPack().then(function (p) {
+      var byId = {};
+      p.facilities.forEach(function (row) { byId[row[1]] = row; });
+      var results = LocatorOffline.nearestByLayer(p, lon, lat, 3, Date.now(), cfg.travel);
+      var box = document.getElementById('offline-results');
+      box.replaceChildren();
+      box.appendChild(el('p', 'sample-banner offline-banner',
+        T.offline_banner.replace('{version}', p.version.slice(0, 8)).replace('{day}', p.start)));
+      if (p.not_packed.length) {
+        box.appendChild(el('p', 'note not-packed', T.not_packed.replace('{layers}',
+          p.not_packed.map(function (l) { return cfg.lang === 'zh' ? l.name_zh : l.name_en; })
+            .join(cfg.lang === 'zh' ? '、' : ', '))));
+      }
+      box.appendChild(el('p', 'meta', where));
+      p.layers.forEach(function (layer) {
+        var section = el('section', 'layer');
+        section.dataset.layer = layer.id;
+        section.appendChild(el('h2', '', cfg.lang === 'zh' ? layer.name_zh : layer.name_en));
+        var list = el('ol', 'results');
+        results.filter(function (r) { return r.layer === layer.id; }).forEach(function (r) {
+          var row = byId[r.id];
+          var li = el('li', 'facility');
+          li.dataset.id = r.id;
+          li.appendChild(el('h3', 'name', cfg.lang === 'en' && row[3] ? row[3] : row[2]));
+          var first = cfg.travel === 'ebike' ? [r.ebike_min, 'ebike', r.walk_min, 'walk']
+                                             : [r.walk_min, 'walk', r.ebike_min, 'ebike'];
+          li.appendChild(el('div', 'meta', distance(r.distance_m) + ' · ' +
+            minutes(first[0], first[1]) + ' · ' + minutes(first[2], first[3])));
+          li.appendChild(el('div', 'hours state-' + r.arrival, T['arrival_' + r.arrival]));
+          if (row[6]) { li.appendChild(el('div', 'note', row[6])); }
+          if (row[8].length) {
+            var chips = el('ul', 'amenities');
+            row[8].forEach(function (term) { chips.appendChild(el('li', '', cfg.amenities[term] || term)); });
+            li.appendChild(chips);
+          }
+          var actions = el('div', 'actions');
+          var call = el('a', row[7] ? 'btn' : 'btn alt hotline-fallback',
+                        row[7] ? T.call : T.hotline_fallback);
+          call.href = 'tel:' + (row[7] ? row[7].split(';')[0].trim() : cfg.hotline);
+          actions.appendChild(call);
+          links(row).forEach(function (l) {
+            var a = el('a', l[1], l[2]);
+            a.href = l[0];
+            actions.appendChild(a);
+          });
+          li.appendChild(actions);
+          list.appendChild(li);
+        });
+        section.appendChild(list);
+        box.appendChild(section);
+      });
+      box.hidden = false;
+      box.scrollIntoView();
+    });
+  }
+
+  function offline() { return !navigator.onLine; }
+  // "Locate me" and the town picker, offline: answered here instead of by the server
+  window.LocatorPhone = {
+    offline: offline,
+    locate: function (lon, lat) {
+      return render(lon, lat, T.position.replace('{lat}', lat.toFixed(5))
+                                        .replace('{lon}', lon.toFixed(5)));
+    }
+  };
+  document.querySelectorAll('.town-form').forEach(function (form) {
+    form.addEventListener('submit', function (e) {
+      if (!offline()) { return; }
+      e.preventDefault();
+      var code = form.querySelector('select').value;
+      loadPack().then(function (p) {
+        var town = p.towns.find(function (t) { return t[0] === code; });
+        if (town) { render(town[3], town[4], T.position_town.replace('{town}', town[1])); }
+      });
+    });
+  });
+  // opened offline on a results address: answer it from the pack
+  var q = new URLSearchParams(location.search);
+  if (offline() && q.get('lon') && q.get('lat') && !document.getElementById('results')) {
+    window.addEventListener('load', function () {
+      window.LocatorPhone.locate(Number(q.get('lon')), Number(q.get('lat')));
+    });
+  }
+})();
