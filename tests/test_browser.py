@@ -713,7 +713,7 @@ def _wait_for_worker_and_pack(page, version: str | None = None) -> None:
         }
         return false;
     }"""
-    for _ in range(150):  # the page's CSP forbids wait_for_function's eval: poll
+    for _ in range(400):  # the page's CSP forbids wait_for_function's eval: poll
         if page.evaluate(ready, version):
             return
         page.wait_for_timeout(100)

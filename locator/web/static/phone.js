@@ -21,8 +21,19 @@
       return r.json();
     }).then(function (p) { pack = p; return p; });
   }
+  // the worker keeps what it fetches: on a first visit, wait until it controls the page
+  function whenControlled() {
+    var sw = navigator.serviceWorker;
+    if (!sw || sw.controller || !window.isSecureContext) { return Promise.resolve(); }
+    return new Promise(function (resolve) {
+      sw.addEventListener('controllerchange', resolve, {once: true});
+      setTimeout(resolve, 15000);  // a worker that never comes: load the pack anyway
+    });
+  }
   window.addEventListener('load', function () {  // after the first results are on screen
-    setTimeout(function () { loadPack().catch(function () {}); }, 300);
+    setTimeout(function () {
+      whenControlled().then(loadPack).catch(function () {});
+    }, 300);
   });
 
   function el(tag, cls, text) {
