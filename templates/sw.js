@@ -16,18 +16,31 @@ self.addEventListener('activate', (event) => {
     .then(() => self.clients.claim()));
 });
 
+// a connection that stalls is no better than none: after this, the kept copy answers
+const NETWORK_TIMEOUT_MS = 8000;
+
+function fetchWithin(request) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), NETWORK_TIMEOUT_MS);
+  return fetch(request, {signal: abort.signal}).finally(() => clearTimeout(timer));
+}
+
+async function keep(cache, key, response, keepOnly) {
+  try {
+    if (keepOnly) {  // one pack at a time: the newest
+      for (const old of await cache.keys()) {
+        if (new URL(old.url).pathname === keepOnly) { await cache.delete(old); }
+      }
+    }
+    await cache.put(key, response);
+  } catch (err) { /* storage full: the answer still goes to the page */ }
+}
+
 async function networkFirst(request, key, keepOnly) {
   const cache = await caches.open(CACHE);
   try {
-    const response = await fetch(request);
-    if (response.ok) {
-      if (keepOnly) {  // one pack at a time: the newest
-        for (const old of await cache.keys()) {
-          if (new URL(old.url).pathname === keepOnly) { await cache.delete(old); }
-        }
-      }
-      await cache.put(key || request, response.clone());
-    }
+    const response = await fetchWithin(request);
+    if (response.ok) { keep(cache, key || request, response.clone(), keepOnly); }
     return response;
   } catch (err) {
     const hit = await cache.match(key || request) ||
@@ -41,11 +54,18 @@ self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin) { return; }
+  // the phone page is kept once per language ("/?lang=zh", "/?lang=en"): the page
+  // follows the visitor's language, so one copy for all would switch it offline
+  const shell = '/?lang=' + (url.searchParams.get('lang') || 'zh');
+  const onlyLang = [...url.searchParams.keys()].every((k) => k === 'lang');
+  if (url.pathname === '/' && onlyLang && (request.mode === 'navigate' || url.search)) {
+    event.respondWith(networkFirst(request, url.search ? shell : '/'));
+    return;
+  }
   if (request.mode === 'navigate') {
-    if (url.pathname === '/') {  // every "/?..." falls back to the page itself
-      event.respondWith(url.search
-        ? fetch(request).catch(() => caches.open(CACHE).then((c) => c.match('/')))
-        : networkFirst(request, '/'));
+    if (url.pathname === '/') {  // a results address falls back to the page itself
+      event.respondWith(fetchWithin(request).catch(() => caches.open(CACHE)
+        .then((c) => c.match(shell).then((hit) => hit || c.match('/')))));
     } else if (url.pathname.startsWith('/f/')) {  // facility pages seen stay available
       event.respondWith(networkFirst(request));
     } else {  // the map and the rest need the network: say so, and point to the list

@@ -30,6 +30,9 @@ STRINGS: dict[str, dict[str, str]] = {
                              "{day})."},
     "not_packed": {"zh": "{layers}数量太多，没有存到手机上，离线时无法查找。",
                    "en": "{layers}: too many to keep on the phone; not searchable offline."},
+    "no_pack": {"zh": "手机上还没有离线数据：请在有网络时打开一次本页，再离线使用。",
+                "en": "No offline data on this phone yet: open this page once with a "
+                      "connection, then it works offline."},
     "arrival_open": {"zh": "到达时开放", "en": "Open when you arrive"},
     "arrival_closed": {"zh": "到达时已关门", "en": "Closed when you arrive"},
     "arrival_unknown": {"zh": "开放时间未登记", "en": "Hours not recorded"},

@@ -153,7 +153,8 @@ def home():
 #: the words the phone page's offline answers use (texts of the page's language)
 PHONE_TEXTS = ("walk", "ebike", "walk_long", "ebike_long", "too_far_walk", "too_far",
                "baidu", "details", "offline_banner", "arrival_open", "arrival_closed",
-               "arrival_unknown", "position_town", "not_packed", "call", "hotline_fallback")
+               "arrival_unknown", "position_town", "not_packed", "call", "hotline_fallback",
+               "no_pack")
 
 
 def _phone_config(version: str, travel: str) -> dict:

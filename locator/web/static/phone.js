@@ -32,9 +32,17 @@
   }
   window.addEventListener('load', function () {  // after the first results are on screen
     setTimeout(function () {
-      whenControlled().then(loadPack).catch(function () {});
+      whenControlled().then(function () {
+        // this page in this language, kept by the worker for offline use
+        fetch('/?lang=' + cfg.lang).catch(function () {});
+        return loadPack();
+      }).catch(function () {});
     }, 300);
   });
+  function fill(text, key, value) { return text.split('{' + key + '}').join(value); }
+  function noPack() {
+    document.querySelectorAll('.locate-msg').forEach(function (m) { m.textContent = T.no_pack; });
+  }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -77,9 +85,9 @@
       var box = document.getElementById('offline-results');
       box.replaceChildren();
       box.appendChild(el('p', 'sample-banner offline-banner',
-        T.offline_banner.replace('{version}', p.version.slice(0, 8)).replace('{day}', p.start)));
+        fill(fill(T.offline_banner, 'version', p.version.slice(0, 8)), 'day', p.start)));
       if (p.not_packed.length) {
-        box.appendChild(el('p', 'note not-packed', T.not_packed.replace('{layers}',
+        box.appendChild(el('p', 'note not-packed', fill(T.not_packed, 'layers',
           p.not_packed.map(function (l) { return cfg.lang === 'zh' ? l.name_zh : l.name_en; })
             .join(cfg.lang === 'zh' ? '、' : ', '))));
       }
@@ -131,8 +139,8 @@
   window.LocatorPhone = {
     offline: offline,
     locate: function (lon, lat) {
-      return render(lon, lat, T.position.replace('{lat}', lat.toFixed(5))
-                                        .replace('{lon}', lon.toFixed(5)));
+      return render(lon, lat, fill(fill(T.position, 'lat', lat.toFixed(5)), 'lon',
+                                   lon.toFixed(5))).catch(noPack);
     }
   };
   document.querySelectorAll('.town-form').forEach(function (form) {
@@ -140,16 +148,21 @@
       if (!offline()) { return; }
       e.preventDefault();
       var code = form.querySelector('select').value;
-      loadPack().then(function (p) {
-        var town = p.towns.find(function (t) { return t[0] === code; });
-        if (town) { render(town[3], town[4], T.position_town.replace('{town}', town[1])); }
-      });
+      answerTown(code);
     });
   });
-  // opened offline on a results address: answer it from the pack
+  function answerTown(code) {
+    return loadPack().then(function (p) {
+      var town = p.towns.find(function (t) { return t[0] === code; });
+      if (town) { return render(town[3], town[4], fill(T.position_town, 'town', town[1])); }
+    }).catch(noPack);
+  }
+  // a results address that the server did not answer (the worker showed the kept page:
+  // no network, or none behind a connection the phone thinks is fine): the pack answers
   var q = new URLSearchParams(location.search);
-  if (offline() && q.get('lon') && q.get('lat') && !document.getElementById('results')) {
+  if (!document.getElementById('results') && ((q.get('lon') && q.get('lat')) || q.get('town'))) {
     window.addEventListener('load', function () {
+      if (q.get('town')) { answerTown(q.get('town')); return; }
       window.LocatorPhone.locate(Number(q.get('lon')), Number(q.get('lat')));
     });
   }
