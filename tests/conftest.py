@@ -86,6 +86,18 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture()
+def ddir(tmp_path: Path) -> Path:
+    """A data directory for imports: the real references and one sample love station
+    (ls-0001), the other layers present and empty."""
+    d = tmp_path / "data"
+    d.mkdir()
+    reference_dir(d)
+    write_layer(d, "love_stations", [facility("ls-0001", 113.0726, 22.5761, source="sample",
+                                              name="旧驿站")])
+    return d
+
+
 def free_port() -> int:
     import socket
 

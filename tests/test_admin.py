@@ -12,19 +12,9 @@ import pytest
 from locator.web import create_app
 from locator.web.admin import MAX_FAILURES, MAX_REGISTER_BYTES
 
-from .conftest import facility, reference_dir, write_layer
 from .registers import good_rows, write_register
 
 TOKEN = "correct-horse-battery-staple-2026"
-
-
-@pytest.fixture()
-def ddir(tmp_path: Path) -> Path:
-    d = tmp_path / "data"
-    d.mkdir()
-    reference_dir(d)
-    write_layer(d, "love_stations", [facility("ls-0001", 113.0726, 22.5761, source="sample")])
-    return d
 
 
 def _app(ddir: Path, **config):

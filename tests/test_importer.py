@@ -37,17 +37,6 @@ from .registers import (
 )
 
 
-@pytest.fixture()
-def ddir(tmp_path: Path) -> Path:
-    """A data directory with the real references and a small sample love-station layer."""
-    d = tmp_path / "data"
-    d.mkdir()
-    reference_dir(d)
-    write_layer(d, "love_stations", [facility("ls-0001", 113.0726, 22.5761, source="sample",
-                                              name="旧驿站")])
-    return d
-
-
 def _check(path: Path, ddir: Path, coord=CoordSystem.WGS84, layer="love_stations"):
     return check_register(path.read_bytes(), path.name, load_context(ddir, layer), coord)
 

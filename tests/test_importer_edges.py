@@ -21,17 +21,8 @@ from locator.importer.values import BadValue, number
 from locator.store import validate_data_dir
 from locator.web import create_app
 
-from .conftest import facility, reference_dir, write_layer
+from .conftest import write_layer
 from .registers import HEADERS, good_rows, write_register
-
-
-@pytest.fixture()
-def ddir(tmp_path: Path) -> Path:
-    d = tmp_path / "data"
-    d.mkdir()
-    reference_dir(d)
-    write_layer(d, "love_stations", [facility("ls-0001", 113.0726, 22.5761, source="sample")])
-    return d
 
 
 def _plan(ddir: Path, data: bytes, name: str, coord=CoordSystem.WGS84, sheet=None):

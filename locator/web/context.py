@@ -21,6 +21,8 @@ from . import params
 from .http import host_key
 
 GEOJSON = "application/geo+json"
+#: how long a versioned answer (its URL changes with its content) may be kept, seconds
+YEAR_S = 365 * 24 * 3600
 
 
 def holder() -> CatalogHolder:

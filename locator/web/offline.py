@@ -10,11 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from ..hours import now
-from .context import catalog, conditional, json_response
+from .context import YEAR_S, catalog, conditional, json_response
 
 bp = Blueprint("offline", __name__)
-
-YEAR_S = 365 * 24 * 3600
 
 
 def pack_version(data_version: str, day: str) -> str:

@@ -27,7 +27,7 @@ from ..nearest import TRAVEL_MODES
 from . import format as fmt
 from . import links, params
 from .assets import app_asset, build_version, map_assets
-from .context import GEOJSON, catalog, conditional, link_alternate, parse_nearest
+from .context import GEOJSON, YEAR_S, catalog, conditional, link_alternate, parse_nearest
 from .i18n import LANG_COOKIE, LANGS, STRINGS, WEEKDAYS, current_lang, translate
 
 bp = Blueprint("pages", __name__)
@@ -44,7 +44,7 @@ TWIN_PARAMS = ("lon", "lat", "coord", "town", "layer", "amenity", "open_now", "a
                "max_distance_m", "travel")
 #: choices a visitor makes once and the phone remembers (a year), from ?lang= and ?travel=
 REMEMBERED = {LANG_COOKIE: LANGS, "travel": TRAVEL_MODES}
-REMEMBER_S = 365 * 24 * 3600
+REMEMBER_S = YEAR_S
 
 
 @bp.app_context_processor
@@ -261,7 +261,7 @@ def map_points():
         _map_cache().put(key, body)
     current = request.args.get("v") == _points_version(cat.version)
     resp = conditional(Response(body, mimetype="application/json"), cat.version,
-                       max_age=REMEMBER_S if current else 0)
+                       max_age=YEAR_S if current else 0)
     if current:
         resp.cache_control.immutable = True
     return resp
