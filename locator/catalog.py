@@ -95,6 +95,12 @@ class ServiceArea:
         return float(geod().inv(point.lon, point.lat, near.x, near.y)[2])
 
 
+def service_area(city: Any) -> ServiceArea:
+    """The service area of a city polygon (WGS-84; prepared here for fast tests)."""
+    shapely.prepare(city)
+    return ServiceArea(city, city.simplify(0.0005))
+
+
 @dataclass(frozen=True)
 class Catalog:
     """The in-memory :class:`~locator.readstore.ReadStore` over one data directory."""
@@ -402,16 +408,21 @@ class Catalog:
             return self._pack["pack"]
 
     def towns_by_district(self) -> list[tuple[District, list[Town]]]:
-        """Towns grouped by district, both in code order (for a town picker)."""
-        return [(d, sorted((t for t in self.geodata.towns.values() if t.district_code == code),
-                           key=lambda t: t.code))
-                for code, d in sorted(self.geodata.districts.items())]
+        return towns_by_district(self.geodata.districts, self.geodata.towns)
 
     def facility(self, facility_id: str) -> Facility:
         try:
             return self.by_id[facility_id]
         except KeyError:
             raise FacilityNotFound(facility_id) from None
+
+
+def towns_by_district(districts: dict[str, District], towns: dict[str, Town]
+                      ) -> list[tuple[District, list[Town]]]:
+    """Towns grouped by district, both in code order (for a town picker)."""
+    return [(d, sorted((t for t in towns.values() if t.district_code == code),
+                       key=lambda t: t.code))
+            for code, d in sorted(districts.items())]
 
 
 def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None,
@@ -475,9 +486,6 @@ def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) 
     geodata = read_geodata(data_dir, holidays_file)
     indexes = {lid: build_index(layer) for lid, layer in geodata.layers.items()}
     by_id = {f.id: f for layer in geodata.layers.values() for f in layer.facilities}
-    city = geodata.city
-    shapely.prepare(city)
-    outline = city.simplify(0.0005)
     union = build_union_index(list(geodata.layers.values()))
     outlines = {code: shapely.set_precision(
                     shapely.simplify(geom, 0.001, preserve_topology=True), 1e-5)
@@ -491,5 +499,5 @@ def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) 
         for feat in route_coll.features:
             assert isinstance(feat, Feature)
             routes[feat.id] = route_details(feat, facilities)
-    return Catalog(geodata, indexes, union, ServiceArea(city, outline), by_id, outlines,
+    return Catalog(geodata, indexes, union, service_area(geodata.city), by_id, outlines,
                    positions, infos, routes)

@@ -1,14 +1,16 @@
 """The ``locator`` command: serve, validate, build-geodata, coverage, import, export,
-history, rollback."""
+history, rollback, and ``db init|load|dump`` for the PostGIS store."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from .datadir import data_dir_for
 from .errors import LocatorError
 
 DATA_DIR_OPTION = click.option(
@@ -26,6 +28,11 @@ def _default_data_dir() -> Path:
 def _fail(exc: LocatorError) -> None:
     click.echo(f"error: {exc.message}", err=True)
     sys.exit(1)
+
+DATABASE_OPTION = click.option(
+    "--database-url", envvar="LOCATOR_DATABASE_URL", default=None,
+    help="postgresql://… : use the PostGIS store instead of the data directory's files "
+         "(env LOCATOR_DATABASE_URL).")
 
 
 @click.group()
@@ -49,13 +56,20 @@ def cli() -> None:
 @click.option("--max-body-mb", default=12.0, show_default=True,
               type=click.FloatRange(0.01, 1024), envvar="LOCATOR_MAX_BODY_MB",
               help="Largest request body in MiB (env LOCATOR_MAX_BODY_MB).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              envvar="LOCATOR_WORKERS",
+              help="Worker processes (gunicorn, Linux); 1: one process (waitress) "
+                   "(env LOCATOR_WORKERS).")
 @DATA_DIR_OPTION
+@DATABASE_OPTION
 def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeout: int,
-          max_body_mb: float, data_dir: Path | None) -> None:
-    """Serve the app with waitress (a production WSGI server).
+          max_body_mb: float, workers: int, data_dir: Path | None,
+          database_url: str | None) -> None:
+    """Serve the app: waitress in one process, or gunicorn with --workers N.
 
-    The data directory is watched: changed files are loaded, validated and swapped in
-    within seconds (a broken version is refused and logged); SIGHUP reloads at once.
+    The data is watched: changed files (or a new version in the database) are loaded,
+    validated and swapped in within seconds, in every worker (a broken version is refused
+    and logged); SIGHUP reloads at once.
     """
     import logging
     import signal
@@ -66,17 +80,57 @@ def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeou
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
-    config = {"DATA_DIR": str(data_dir)} if data_dir else None
+    config: dict[str, Any] = {}
+    if data_dir:
+        config["DATA_DIR"] = str(data_dir)
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    limits = Limits(connection_limit, idle_timeout, max_body_bytes=int(max_body_mb * 2**20))
     try:
-        app = create_app(config)
+        app = create_app(config)  # checked here, once, before any worker starts
     except LocatorError as exc:
         _fail(exc)
+    where = ("the database " + repr(app.extensions["locator"].db) if database_url
+             or app.config.get("DATABASE_URL") else app.config["DATA_DIR"])
+    click.echo(f"locator: serving {where} (version "
+               f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/"
+               + (f" with {workers} workers" if workers > 1 else ""))
+    warning = exposure_warning(host, int(app.config.get("PROXY_COUNT") or 0))
+    if warning:
+        click.echo(warning, err=True)
+    if workers > 1:
+        from .server import gunicorn_available, serve_gunicorn
+
+        if gunicorn_available():
+            watcher = app.extensions.get("locator_watcher")
+            if watcher is not None:
+                watcher.stop()
+            serve_gunicorn(lambda: create_app(config), host, port, workers, threads, limits)
+            return
+        click.echo("locator: gunicorn does not run here; serving one process (waitress)",
+                   err=True)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda *_: _reload_now(app))
-    click.echo(f"locator: serving {app.config['DATA_DIR']} (version "
-               f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/")
-    run_server(app, host, port, threads, Limits(connection_limit, idle_timeout,
-                                                max_body_bytes=int(max_body_mb * 2**20)))
+    run_server(app, host, port, threads, limits)
+
+
+def exposure_warning(host: str, proxies: int) -> str | None:
+    """A warning when the server listens beyond this machine with no proxy declared in
+    front: phones allow Locate me and offline use only over HTTPS (docs/DEPLOY.md)."""
+    import ipaddress
+
+    if proxies > 0 or host in ("localhost", ""):
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (f"警告：正在 {host} 上对外监听，前面没有反向代理。手机只在 HTTPS 下允许定位和离线使用；"
+            "请按 docs/DEPLOY.md 在前面放 Caddy 或 nginx（并设 LOCATOR_PROXY_COUNT=1）。\n"
+            f"warning: listening on {host} with no reverse proxy in front. Phones allow "
+            "Locate me and offline use only over HTTPS: put Caddy or nginx in front as "
+            "docs/DEPLOY.md shows (and set LOCATOR_PROXY_COUNT=1).")
 
 
 def _reload_now(app) -> None:
@@ -327,8 +381,9 @@ def _who() -> str:
 @click.option("--dry-run", is_flag=True, help="Only check and report; write nothing.")
 @LANG_OPTION
 @DATA_DIR_OPTION
+@DATABASE_OPTION
 def import_cmd(file: Path, layer: str, coord: str | None, sheet: str | None, dry_run: bool,
-               lang: str, data_dir: Path | None) -> None:
+               lang: str, data_dir: Path | None, database_url: str | None) -> None:
     """Check a register (CSV, XLSX or GeoJSON) and replace LAYER with it.
 
     One report line per problem (row, column, value, what is wrong, a suggestion). With
@@ -343,9 +398,10 @@ def import_cmd(file: Path, layer: str, coord: str | None, sheet: str | None, dry
     except OSError as exc:
         _fail(LocatorError(f"FILE: cannot read {file} ({exc.strerror})"))
     try:
-        outcome = import_register(data_dir, data, file.name, layer,
-                                  CoordSystem(coord) if coord else None, sheet, dry_run,
-                                  _who())
+        with data_dir_for(data_dir, database_url, write=not dry_run) as where:
+            outcome = import_register(where, data, file.name, layer,
+                                      CoordSystem(coord) if coord else None, sheet, dry_run,
+                                      _who())
     except LocatorError as exc:
         _fail(exc)
     plan = outcome.plan
@@ -373,7 +429,8 @@ def import_cmd(file: Path, layer: str, coord: str | None, sheet: str | None, dry
 @cli.command()
 @click.option("--layer", required=True, help="Facility layer.")
 @DATA_DIR_OPTION
-def history(layer: str, data_dir: Path | None) -> None:
+@DATABASE_OPTION
+def history(layer: str, data_dir: Path | None, database_url: str | None) -> None:
     """List a layer's versions: the current file and every one an import replaced."""
     from .importer.history import versions
     from .importer.register import facility_decl
@@ -381,9 +438,11 @@ def history(layer: str, data_dir: Path | None) -> None:
     data_dir = data_dir or _default_data_dir()
     try:
         facility_decl(layer)
+        with data_dir_for(data_dir, database_url, write=False) as where:
+            kept = versions(where, layer)
     except LocatorError as exc:
         _fail(exc)
-    for v in versions(data_dir, layer):
+    for v in kept:
         made = v.made_by or {}
         how = (f"{made.get('action', '')} by {made.get('who', '?')} at {made.get('at', '?')}"
                f" from {made.get('file', '?')}" if made else "")
@@ -395,7 +454,9 @@ def history(layer: str, data_dir: Path | None) -> None:
 @click.option("--layer", required=True, help="Facility layer.")
 @click.option("--to", "version", required=True, help="Version id (see `locator history`).")
 @DATA_DIR_OPTION
-def rollback(layer: str, version: str, data_dir: Path | None) -> None:
+@DATABASE_OPTION
+def rollback(layer: str, version: str, data_dir: Path | None,
+             database_url: str | None) -> None:
     """Restore a kept version of a layer (the current file is kept first)."""
     from .importer.history import rollback as do_rollback
     from .importer.register import facility_decl
@@ -403,7 +464,8 @@ def rollback(layer: str, version: str, data_dir: Path | None) -> None:
     data_dir = data_dir or _default_data_dir()
     try:
         facility_decl(layer)
-        entry = do_rollback(data_dir, layer, version, _who())
+        with data_dir_for(data_dir, database_url) as where:
+            entry = do_rollback(where, layer, version, _who())
     except LocatorError as exc:
         _fail(exc)
     click.echo(f"restored {layer} to version {entry['restored_version']} "
@@ -419,7 +481,9 @@ def rollback(layer: str, version: str, data_dir: Path | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write (default: standard output).")
 @DATA_DIR_OPTION
-def export(layer: str, fmt: str, coord: str, out: Path | None, data_dir: Path | None) -> None:
+@DATABASE_OPTION
+def export(layer: str, fmt: str, coord: str, out: Path | None, data_dir: Path | None,
+           database_url: str | None) -> None:
     """Write a facility layer as CSV (UTF-8 with BOM, opens in Excel), XLSX or GeoJSON."""
     from .geo.crs import CoordSystem
     from .importer.export import export_layer
@@ -429,8 +493,9 @@ def export(layer: str, fmt: str, coord: str, out: Path | None, data_dir: Path | 
     data_dir = data_dir or _default_data_dir()
     try:
         decl = facility_decl(layer)
-        features = read_features(data_dir / decl.file)
-        _districts, towns, _city = reference_context(read_references(data_dir, routes=False))
+        with data_dir_for(data_dir, database_url, write=False) as where:
+            features = read_features(where / decl.file)
+            _districts, towns, _city = reference_context(read_references(where, routes=False))
     except LocatorError as exc:
         _fail(exc)
     data = export_layer(features, layer, fmt, CoordSystem(coord),
@@ -443,6 +508,120 @@ def export(layer: str, fmt: str, coord: str, out: Path | None, data_dir: Path | 
         return
     write_bytes_atomic(out, data)
     click.echo(f"wrote {len(features)} features to {out}", err=True)
+
+
+@cli.group()
+def db() -> None:
+    """The PostGIS store: create its schema, load a data directory, dump it back."""
+
+
+def _database(url: str | None):
+    if url is None or not url:
+        _fail(LocatorError("--database-url: give postgresql://… (or set "
+                           "LOCATOR_DATABASE_URL)"))
+    try:
+        from .pg.db import Database
+    except ImportError:
+        _fail(LocatorError("the PostGIS store needs psycopg: pip install 'locator[postgis]'"))
+    try:
+        return Database(str(url))
+    except LocatorError as exc:
+        _fail(exc)
+
+
+class _Bars:
+    """One click progress bar per collection (features done / in all)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar: Any = None
+        self.cid = ""
+
+    def __call__(self, cid: str, done: int, total: int) -> None:
+        if cid != self.cid:
+            self.close()
+            self.cid = cid
+            self.bar = click.progressbar(length=max(total, 1), label=f"{self.label} {cid}",
+                                         file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+            self.done = 0
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@db.command("init")
+@DATABASE_OPTION
+def db_init(database_url: str | None) -> None:
+    """Create the schema, or bring it up to date (numbered migrations; idempotent)."""
+    from .pg.schema import migrate
+
+    database = _database(database_url)
+    try:
+        with database.connect() as conn:
+            applied = migrate(conn)
+    except LocatorError as exc:
+        _fail(exc)
+    except Exception as exc:  # psycopg's errors: say what the database said
+        _fail(LocatorError(f"database: {str(exc).strip()}"))
+    click.echo(f"applied migrations {', '.join(map(str, applied))}" if applied else
+               "schema up to date")
+
+
+@db.command("load")
+@DATA_DIR_OPTION
+@DATABASE_OPTION
+@click.option("--force", is_flag=True, help="Rewrite every collection, changed or not.")
+def db_load(data_dir: Path | None, database_url: str | None, force: bool) -> None:
+    """Put a data directory into the database: validated first, then every changed
+    collection replaced in one transaction (idempotent); app servers swap within seconds."""
+    from .pg.sync import load_dir
+
+    database = _database(database_url)
+    bars = _Bars("load")
+    try:
+        result = load_dir(database, data_dir or _default_data_dir(), bars, force)
+    except LocatorError as exc:
+        _fail(exc)
+    except Exception as exc:
+        _fail(LocatorError(f"database: {str(exc).strip()}"))
+    finally:
+        bars.close()
+    for cid, n in result.written.items():
+        click.echo(f"loaded {cid}: {n} features")
+    if result.unchanged:
+        click.echo(f"unchanged: {', '.join(result.unchanged)}")
+    for cid in result.removed:
+        click.echo(f"removed {cid}")
+    click.echo(f"data version {result.version}")
+
+
+@db.command("dump")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the data directory into.")
+@click.option("--history", "with_history", is_flag=True,
+              help="Also write the kept versions and the import log (history/).")
+@DATABASE_OPTION
+def db_dump(out: Path, with_history: bool, database_url: str | None) -> None:
+    """Write the database back as a data directory (the files `db load` reads; each
+    written atomically, all from one snapshot)."""
+    from .pg.sync import dump_dir
+
+    database = _database(database_url)
+    bars = _Bars("dump")
+    try:
+        version = dump_dir(database, out, bars, with_history)
+    except LocatorError as exc:
+        _fail(exc)
+    except Exception as exc:
+        _fail(LocatorError(f"database: {str(exc).strip()}"))
+    finally:
+        bars.close()
+    click.echo(f"wrote data version {version} to {out}")
 
 
 @cli.command("admin-hash")

@@ -17,16 +17,33 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 from .catalog import Catalog, load_catalog
 from .errors import DataError
 from .hours import use_schedule
+from .readstore import ReadStore
 from .store import fingerprint
 
 log = logging.getLogger("locator.live")
 
 #: how often the watcher looks at the data directory (seconds)
 POLL_INTERVAL_S = 1.0
+
+
+class Holder(Protocol):
+    """What the app and the watcher need of a holder (files: CatalogHolder; the
+    database: :class:`locator.pg.store.PgHolder`)."""
+
+    refused: Any
+    loaded_fingerprint: Any
+
+    @property
+    def catalog(self) -> ReadStore: ...
+
+    def fingerprint(self) -> Any: ...
+
+    def reload(self) -> ReadStore: ...
 
 
 class CatalogHolder:
@@ -75,7 +92,7 @@ class DataWatcher:
     Only a weak reference to the holder is kept: the thread ends with the app.
     """
 
-    def __init__(self, holder: CatalogHolder, interval_s: float = POLL_INTERVAL_S):
+    def __init__(self, holder: Holder, interval_s: float = POLL_INTERVAL_S):
         self._holder = weakref.ref(holder)
         self._interval = interval_s
         self._wake = threading.Event()

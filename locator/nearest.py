@@ -225,16 +225,7 @@ def nearest_facilities(indexes: dict[str, LayerIndex], q: NearestQuery,
     """
     at = q.at or now
     xyz = _ecef1(q.point.lon, q.point.lat)
-
-    def arrival(fac: Facility, distance_m: float) -> HoursStatus:
-        return hours_status(fac.properties.get("opening_hours"),
-                            at + dt.timedelta(minutes=travel_minutes(distance_m, q.travel)))
-
-    keep = None
-    if q.open_on_arrival:
-        def keep(fac: Facility, distance_m: float) -> bool:
-            return not arrival(fac, distance_m).is_closed
-
+    keep = arrival_filter(q, at)
     merged: list[tuple[float, str, LayerIndex, int, float]] = []
     bound = q.max_distance_m if q.max_distance_m is not None else math.inf
     searches = ([union] if union is not None and set(q.layers) == set(indexes)
@@ -246,13 +237,35 @@ def nearest_facilities(indexes: dict[str, LayerIndex], q: NearestQuery,
         del merged[q.k:]
         if len(merged) == q.k:  # later layers only matter if they hold something nearer
             bound = merged[-1][0] * (1 + 1e-9) + 1e-6
-    out = []
-    for d, _, index, pos, bearing in merged:
-        fac = index.layer.facilities[pos]
-        out.append(Nearby(fac, d, bearing, walk_minutes(d), ebike_minutes(d),
-                          hours_status(fac.properties.get("opening_hours"), at),
-                          arrival(fac, d)))
-    return out
+    return [nearby(index.layer.facilities[pos], d, bearing, q, at)
+            for d, _, index, pos, bearing in merged]
+
+
+def arrival_status(fac: Facility, distance_m: float, q: NearestQuery,
+                   at: dt.datetime) -> HoursStatus:
+    """The facility's hours when a worker leaving at ``at`` would arrive."""
+    return hours_status(fac.properties.get("opening_hours"),
+                        at + dt.timedelta(minutes=travel_minutes(distance_m, q.travel)))
+
+
+def arrival_filter(q: NearestQuery, at: dt.datetime
+                   ) -> Callable[[Facility, float], bool] | None:
+    """With ``open_on_arrival``, a test keeping places not known to be closed on arrival."""
+    if not q.open_on_arrival:
+        return None
+
+    def keep(fac: Facility, distance_m: float) -> bool:
+        return not arrival_status(fac, distance_m, q, at).is_closed
+    return keep
+
+
+def nearby(fac: Facility, distance_m: float, bearing_deg: float, q: NearestQuery,
+           at: dt.datetime) -> Nearby:
+    """One result, with its estimates and its hours now and on arrival."""
+    return Nearby(fac, distance_m, bearing_deg, walk_minutes(distance_m),
+                  ebike_minutes(distance_m),
+                  hours_status(fac.properties.get("opening_hours"), at),
+                  arrival_status(fac, distance_m, q, at))
 
 
 def nearest_batch(index: LayerIndex, lon, lat, k: int = 1,

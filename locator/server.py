@@ -83,3 +83,39 @@ def serve(app, host: str, port: int, threads: int, limits: Limits) -> None:
     logging.getLogger("waitress.queue").addFilter(EveryFewSeconds())
     waitress_serve(app, host=host, port=port, threads=threads, ident="locator",
                    **limits.waitress_options())
+
+
+def gunicorn_available() -> bool:
+    """gunicorn runs on POSIX systems only (it forks)."""
+    import importlib.util
+    import os
+
+    return os.name == "posix" and importlib.util.find_spec("gunicorn") is not None
+
+
+def serve_gunicorn(make_app, host: str, port: int, workers: int, threads: int,
+                   limits: Limits) -> None:
+    """Run ``make_app()`` in ``workers`` gunicorn processes (threaded workers) until
+    interrupted. Each worker builds its own app after the fork: its own data, its own
+    watcher thread and database connections, none shared across a fork."""
+    from gunicorn.app.base import BaseApplication
+
+    class App(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+                "workers": workers, "threads": threads, "worker_class": "gthread",
+                "worker_connections": limits.connection_limit,
+                "keepalive": min(limits.channel_timeout_s, 5),
+                "timeout": 120, "graceful_timeout": 10,
+                "limit_request_field_size": min(limits.max_header_bytes, 8190),
+                "preload_app": False, "proc_name": "locator",
+                "accesslog": None, "errorlog": "-", "loglevel": "info",
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return make_app()
+
+    App().run()

@@ -300,7 +300,7 @@ def read_reference(data_dir: Path, decl: Collection) -> ReferenceCollection:
             raise DataError(decl.file, "duplicate id", label)
         seen.add(label)
         geom = _shape(decl.file, feat, label, decl.kind)
-        items.append(Feature(label, decl.id, feat["geometry"], dict(p)))
+        items.append(feature_from_doc(decl, feat, label))
         shapes.append(geom)
     bounds = (np.array([g.bounds for g in shapes], dtype=float) if shapes
               else np.empty((0, 4)))
@@ -451,11 +451,29 @@ def check_layer(path: Path, layer_id: str, districts: dict[str, District],
                                       p["id"]))
             continue
         seen_ids[p["id"]] = path.name
-        props = dict(p)
-        props["layer"] = layer_id
-        facilities.append(Facility(p["id"], layer_id, str(p["name"]), lon, lat,
-                                   p["district_code"], p["town_code"], str(p["source"]), props))
+        facilities.append(facility_from_feature(layer_id, feat, lon, lat))
     return facilities, problems
+
+
+def facility_from_feature(layer_id: str, feat: dict[str, Any], lon: float | None = None,
+                          lat: float | None = None) -> Facility:
+    """The Facility of a feature already checked (from a file, or a database row)."""
+    p = feat["properties"]
+    if lon is None or lat is None:
+        coords = feat["geometry"]["coordinates"]
+        lon, lat = float(coords[0]), float(coords[1])
+    props = dict(p)
+    props["layer"] = layer_id
+    return Facility(p["id"], layer_id, str(p["name"]), lon, lat, p["district_code"],
+                    p["town_code"], str(p["source"]), props)
+
+
+def feature_from_doc(decl: Collection, feat: dict[str, Any], label: str | None = None
+                     ) -> Feature:
+    """The Feature of a reference feature already checked."""
+    p = feat["properties"]
+    return Feature(label if label is not None else str(p.get(decl.id_property)), decl.id,
+                   feat["geometry"], dict(p))
 
 
 def _make_layer(layer_id: str, facilities: list[Facility], digest: str) -> FacilityLayer:

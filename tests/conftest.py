@@ -30,9 +30,65 @@ def _library_holidays_only():
     use_schedule(HolidaySchedule({}))
 
 
+# --------------------------------------------------------------------------- the two stores
+#
+# A module that sets ``STORES = BOTH_STORES`` (tests/stores.py) runs each test that uses
+# ``app``, ``client`` or ``store`` once with the GeoJSON files and once with PostGIS;
+# elsewhere the files alone. PostGIS is a throw-away cluster on 127.0.0.1 started once per
+# session (locator.pg.cluster), or LOCATOR_TEST_DATABASE_URL's server. Without PostgreSQL
+# and PostGIS installed the PostGIS half fails, saying so: `make test` installs them.
+
+
+def pytest_generate_tests(metafunc):
+    if "store_kind" in metafunc.fixturenames:
+        kinds = getattr(metafunc.module, "STORES", ("files",))
+        metafunc.parametrize("store_kind", kinds, scope="session")
+
+
 @pytest.fixture(scope="session")
-def app():
-    return create_app({"TESTING": True, "DATA_DIR": str(DEFAULT_DATA_DIR), "WATCH_DATA": False})
+def pg_server():
+    """A PostgreSQL server with PostGIS: ``(admin url, make_database)``."""
+    import os
+
+    from tests.stores import PgServer
+
+    server = PgServer.start(os.environ.get("LOCATOR_TEST_DATABASE_URL"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def bundled_db(pg_server) -> str:
+    """A database loaded with the bundled data directory (shared: never write to it)."""
+    return pg_server.database("bundled", DEFAULT_DATA_DIR)
+
+
+_APPS: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session")
+def app(store_kind, request):
+    if store_kind not in _APPS:
+        config = {"TESTING": True, "DATA_DIR": str(DEFAULT_DATA_DIR), "WATCH_DATA": False}
+        if store_kind == "postgis":
+            config["DATABASE_URL"] = request.getfixturevalue("bundled_db")
+        _APPS[store_kind] = create_app(config)
+    return _APPS[store_kind]
+
+
+@pytest.fixture(scope="session")
+def truth():
+    """The in-memory catalog of the bundled data: the oracle a store's answers are
+    checked against."""
+    from locator.catalog import load_catalog
+
+    return load_catalog(DEFAULT_DATA_DIR)
+
+
+@pytest.fixture()
+def store(app):
+    """The app's ReadStore (the in-memory catalog, or the PostGIS store)."""
+    return app.extensions["locator"].catalog
 
 
 @pytest.fixture()

@@ -7,6 +7,9 @@ import pytest
 
 from locator.geo import crs
 from locator.geo.distance import geodesic_distance_m
+from tests.stores import BOTH_STORES
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 LAYERS = ["love_stations", "mothers_rooms", "service_centers", "book_rooms"]
 
@@ -45,8 +48,8 @@ def test_repeated_layer_parameters(client):
 
 
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
-def test_nearest_converts_input_coordinates(client, app, system):
-    fac = app.extensions["locator"].catalog.layers["love_stations"].facilities[10]
+def test_nearest_converts_input_coordinates(client, truth, system):
+    fac = truth.layers["love_stations"].facilities[10]
     lon, lat = crs.from_wgs84(fac.lon, fac.lat, crs.CoordSystem(system))
     body = client.get(f"/api/v1/nearest?lon={lon}&lat={lat}&coord={system}"
                       "&layer=love_stations&k=1").get_json()

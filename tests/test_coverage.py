@@ -29,8 +29,11 @@ from locator.coverage import (
 from locator.hours import TZ
 from locator.models import District, Facility, Town
 from locator.readstore import CoverageQuery
+from tests.stores import BOTH_STORES
 
 from .helpers import assert_problem
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 TO_WGS = Transformer.from_crs("EPSG:32649", "EPSG:4326", always_xy=True)
 TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32649", always_xy=True)
@@ -124,15 +127,15 @@ def test_time_of_day(square):
 @pytest.mark.parametrize(("layer", "radius_m", "by"), [
     ("love_stations", 1000, "district"), ("service_centers", 3000, "district"),
     ("book_rooms", 1500, "town")])
-def test_shares_agree_with_shapely_buffer_union_intersection(app, layer, radius_m, by):
+def test_shares_agree_with_shapely_buffer_union_intersection(store, truth, layer, radius_m,
+                                                              by):
     """Independently: buffer every facility in UTM 49N, union them, intersect with each
     area; the grid's shares agree within 1 percentage point."""
-    cat = app.extensions["locator"].catalog
-    report = cat.coverage(CoverageQuery((layer,), radius_m, by, cell_m=250))
-    facilities = cat.layers[layer].facilities
+    report = store.coverage(CoverageQuery((layer,), radius_m, by, cell_m=250))
+    facilities = truth.layers[layer].facilities
     x, y = TO_UTM.transform([f.lon for f in facilities], [f.lat for f in facilities])
     reach = shapely.union_all(shapely.buffer(shapely.points(x, y), radius_m, quad_segs=32))
-    city = cat.grid(250)
+    city = truth.grid(250)
     for area in report.areas:
         geometry = (city.districts if by == "district" else city.towns)[
             [a.code for a in (city.districts if by == "district" else city.towns)].index(
@@ -141,9 +144,8 @@ def test_shares_agree_with_shapely_buffer_union_intersection(app, layer, radius_
         assert area.covered_share == pytest.approx(exact, abs=0.01), area.name
 
 
-def test_service_centers_in_every_town(app):
-    cat = app.extensions["locator"].catalog
-    report = cat.coverage(CoverageQuery(("service_centers",), 1000, "town"))
+def test_service_centers_in_every_town(store):
+    report = store.coverage(CoverageQuery(("service_centers",), 1000, "town"))
     assert report.towns_without == {"service_centers": []}
     assert len(report.areas) == 73
 
@@ -165,12 +167,12 @@ def test_greedy_reaches_95_percent_of_the_exact_optimum():
         assert improved >= 0.95 * best, (n, improved / best)
 
 
-def test_swaps_close_the_gap_greedy_leaves_on_the_heshan_census(app):
+def test_swaps_close_the_gap_greedy_leaves_on_the_heshan_census(truth):
     """Real demand where sites compete: greedy alone reaches ~91 % of the optimum at
     n = 5; greedy improved by swaps (what suggest uses) reaches 95 % or more."""
     from locator.coverage import _bins, demand_weights, nearest_distances
 
-    cat = app.extensions["locator"].catalog
+    cat = truth
     grid = cat.grid(250)
     weights = demand_weights(grid, cat.demand_example("heshan-2020"))
     open_cells = (nearest_distances(grid, cat.layers["service_centers"].facilities) > 2000) & (
@@ -246,16 +248,18 @@ def test_api_suggest_and_demand_upload(client):
     ("radius_m=50", None, "radius_m"), ("radius_m=abc", None, "radius_m"),
     ("by=village", None, "by"), ("cell_m=7", None, "cell_m"), ("layer=nope", None, "layer"),
     ("demand=elsewhere", None, "demand"), ("n=0", None, "n"), ("at=soon", None, "at"),
-    ("", {"demand_file": (io.BytesIO(b"a,b\n1,2\n"), "d.csv")}, "demand_file"),
-    ("", {"demand_file": (io.BytesIO(b"lon,lat,weight\nx,22,1\n"), "d.csv")}, "demand_file"),
-    ("", {"demand_file": (io.BytesIO(b'{"type": "FeatureCollection"'), "d.geojson")},
+    ("", {"demand_file": (b"a,b\n1,2\n", "d.csv")}, "demand_file"),
+    ("", {"demand_file": (b"lon,lat,weight\nx,22,1\n", "d.csv")}, "demand_file"),
+    ("", {"demand_file": (b'{"type": "FeatureCollection"', "d.geojson")},
      "demand_file"),
-    ("", {"demand_file": (io.BytesIO(b"\xff\xfe\x00bad"), "d.csv")}, "demand_file"),
-    ("", {"candidates_file": (io.BytesIO(b"lon,lat\n113,abc\n"), "c.csv")},
+    ("", {"demand_file": (b"\xff\xfe\x00bad", "d.csv")}, "demand_file"),
+    ("", {"candidates_file": (b"lon,lat\n113,abc\n", "c.csv")},
      "candidates_file"),
 ])
 def test_bad_parameters_and_files_are_400(client, query, files, param):
     url = f"/api/v1/coverage/suggest?layer=love_stations&{query}"
+    if files:  # a fresh stream per run (the test runs once per store)
+        files = {k: (io.BytesIO(data), name) for k, (data, name) in files.items()}
     resp = (client.post(url, data=files, content_type="multipart/form-data") if files
             else client.get(url))
     assert_problem(resp, 400, param)
@@ -276,8 +280,8 @@ def test_oversized_upload_is_413(client):
     assert_problem(resp, 413)
 
 
-def test_repeat_requests_come_from_the_cache(app):
-    cat = app.extensions["locator"].catalog
+def test_repeat_requests_come_from_the_cache(store):
+    cat = store
     q = CoverageQuery(("mothers_rooms",), 1200, "district", cell_m=500)
     assert cat.coverage(q) is cat.coverage(q)
 
@@ -359,12 +363,12 @@ def test_a_polygon_partly_outside_brings_only_its_share(square):
     assert rep.demand_outside == pytest.approx(400.0, rel=0.01)
 
 
-def test_same_question_at_once_is_computed_once(app, monkeypatch):
+def test_same_question_at_once_is_computed_once(store, monkeypatch):
     import threading
 
     from locator import catalog as catalog_module
 
-    cat = app.extensions["locator"].catalog
+    cat = store
     calls = []
     real = catalog_module.coverage_report
 

@@ -4,7 +4,11 @@ import logging
 
 import pytest
 
+from tests.stores import BOTH_STORES
+
 from .helpers import assert_problem
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 
 def test_problem_json_shape(client):
@@ -56,12 +60,10 @@ def test_json_is_served_to_clients_that_accept_it(client):
 
 
 def test_unexpected_errors_are_500_with_the_trace_in_the_log(app, monkeypatch, caplog):
-    from locator.catalog import Catalog
-
     def boom(self, *args):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(Catalog, "nearest", boom)
+    monkeypatch.setattr(type(app.extensions["locator"].catalog), "nearest", boom)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     caplog.set_level(logging.ERROR, logger="locator.web.errors")
     resp = app.test_client().get("/api/v1/nearest?lon=113&lat=22")

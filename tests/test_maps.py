@@ -10,8 +10,11 @@ import pytest
 from locator.geo.crs import wgs84_to_gcj02
 from locator.maps import MapAssets, facility_map, overview_map, point_rows
 from locator.models import Point
+from tests.stores import BOTH_STORES
 
 from .helpers import make_layer
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 ASSETS = MapAssets("/s/leaflet.js", "/s/leaflet.css", "/s/mc.js", "/s/mc.css", "/s/mcd.css")
 OVERVIEW_JS = Path(__file__).resolve().parents[1] / "locator" / "web" / "static" / "overview.js"

@@ -4,6 +4,10 @@ import pyogrio
 import pytest
 from owslib.ogcapi.features import Features
 
+from tests.stores import BOTH_STORES
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
+
 LAYERS = {"love_stations": 133, "mothers_rooms": 234, "service_centers": 73, "book_rooms": 706}
 #: collection -> (features, GDAL geometry type)
 COLLECTIONS = {**{k: (v, "Point") for k, v in LAYERS.items()},

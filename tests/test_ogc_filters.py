@@ -13,8 +13,12 @@ import pytest
 import shapely
 from owslib.ogcapi.features import Features
 
+from tests.stores import BOTH_STORES
+
 from .conftest import DEFAULT_DATA_DIR, serve
 from .helpers import assert_problem
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 FACILITY_LAYERS = ("love_stations", "mothers_rooms", "service_centers", "book_rooms")
 EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"

@@ -5,8 +5,11 @@ from werkzeug.datastructures import MultiDict
 
 from locator.errors import InvalidQuery
 from locator.web import params
+from tests.stores import BOTH_STORES
 
 from .helpers import assert_problem
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 
 @pytest.mark.parametrize("raw", ["WGS84", "gcj02", " bd09 "])

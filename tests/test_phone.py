@@ -10,6 +10,9 @@ import pytest
 
 from locator.web import create_app
 from locator.web.format import duration_text, estimates, opening_hours_text
+from tests.stores import BOTH_STORES
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 
 @pytest.mark.parametrize(("osm", "zh", "en"), [

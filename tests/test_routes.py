@@ -17,9 +17,12 @@ from locator.errors import DataError
 from locator.models import Facility, Feature
 from locator.routes import ALONG_M, route_details
 from locator.store import read_geodata
+from tests.stores import BOTH_STORES
 
 from .conftest import DEFAULT_DATA_DIR, FIXTURES
 from .helpers import assert_problem
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 UTM = Transformer.from_crs("EPSG:4326", "EPSG:32649", always_xy=True)
 FROM_UTM = Transformer.from_crs("EPSG:32649", "EPSG:4326", always_xy=True)

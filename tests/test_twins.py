@@ -5,6 +5,10 @@ import re
 
 import pytest
 
+from tests.stores import BOTH_STORES
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
+
 LINK = re.compile(r'<([^>]+)>; rel="alternate"; type="(application/(?:geo\+)?json)"')
 
 

@@ -8,7 +8,7 @@ from flask import Flask, request
 from flask_compress import Compress
 
 from ..errors import ConfigError
-from ..live import CatalogHolder, DataWatcher
+from ..live import CatalogHolder, DataWatcher, Holder
 from ..maps import TILES
 from ..paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
 
@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     # how many reverse proxies in front set X-Forwarded-For/-Proto (werkzeug ProxyFix):
     # then the client's address (rate limits) and https (Secure cookies) are the real ones
     "PROXY_COUNT": 0,
+    # postgresql://…: the PostGIS store (locator.pg) instead of the files in DATA_DIR
+    "DATABASE_URL": None,
     # /admin: off unless one of these is set (LOCATOR_ADMIN_TOKEN, or a werkzeug password
     # hash in LOCATOR_ADMIN_PASSWORD_HASH); SECRET_KEY signs the session cookie (default:
     # derived from the credential)
@@ -51,7 +53,8 @@ DEFAULTS: dict[str, Any] = {
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``LOCATOR_*`` environment variables, then ``config``.
 
-    The catalog is read and validated here; a broken data directory raises
+    The catalog is read and validated here (or, with ``DATABASE_URL``, the database's
+    current version opened: :mod:`locator.pg`); a broken data directory raises
     :class:`~locator.errors.DataError` naming the file, feature and problem. With
     ``WATCH_DATA`` a background thread then reloads it whenever its files change
     (``app.extensions["locator_watcher"]``; ``.trigger()`` reloads at once).
@@ -61,7 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("LOCATOR")
     import os
 
-    for key in ("ADMIN_TOKEN", "ADMIN_PASSWORD_HASH", "SECRET_KEY"):
+    for key in ("ADMIN_TOKEN", "ADMIN_PASSWORD_HASH", "SECRET_KEY", "DATABASE_URL"):
         # credentials are text as given (from_prefixed_env would read "1e30" as a number)
         if f"LOCATOR_{key}" in os.environ:
             app.config[key] = os.environ[f"LOCATOR_{key}"]
@@ -87,7 +90,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore
                                 x_host=0)
-    holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
+    holder: Holder
+    if app.config["DATABASE_URL"]:
+        from ..pg.db import Database
+        from ..pg.store import PgHolder
+
+        holder = PgHolder(Database(app.config["DATABASE_URL"]))
+    else:
+        holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
     app.extensions["locator"] = holder
     if app.config["WATCH_DATA"]:
         app.extensions["locator_watcher"] = DataWatcher(

@@ -37,6 +37,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 
 from .. import registry
+from ..datadir import data_dir_for
 from ..errors import LocatorError
 from ..geo.crs import CoordSystem
 from ..importer import import_register
@@ -277,12 +278,33 @@ def _data_dir() -> Path:
     return Path(current_app.config["DATA_DIR"])
 
 
+def _data(write: bool = True):
+    """The data directory to import into: the files, or a working copy of the database
+    written back in one transaction (:mod:`locator.datadir`)."""
+    return data_dir_for(_data_dir(), current_app.config.get("DATABASE_URL"), write)
+
+
+def _staging():
+    """With a database, uploads wait there: the confirming request may reach another app
+    server."""
+    url = current_app.config.get("DATABASE_URL")
+    if not url:
+        return None
+    from ..pg import staging
+    from ..pg.db import Database
+
+    return staging.Staging(Database(url))
+
+
 def _staged_dir() -> Path:
     return history_dir(_data_dir()) / ".staged"
 
 
 def _stage(data: bytes, meta: dict[str, Any]) -> str:
     """Keep an uploaded register until it is confirmed (an hour at most)."""
+    shared = _staging()
+    if shared is not None:
+        return shared.put(data, meta, STAGED_TTL_S)
     folder = _staged_dir()
     folder.mkdir(parents=True, exist_ok=True)
     now = time.time()
@@ -298,8 +320,14 @@ def _stage(data: bytes, meta: dict[str, Any]) -> str:
 
 
 def _unstage(staged: str) -> tuple[bytes, dict[str, Any]]:
+    shared = _staging()
+    found = (shared.get(staged, STAGED_TTL_S) if shared is not None and _STAGED_ID.match(staged)
+             else None)
+    if found is not None:
+        return found
     folder = _staged_dir()
-    if not _STAGED_ID.match(staged) or not (folder / f"{staged}.json").exists():
+    if (shared is not None or not _STAGED_ID.match(staged)
+            or not (folder / f"{staged}.json").exists()):
         raise LocatorError("staged: this upload is no longer waiting (it expires after an "
                            "hour, or was imported already); upload the file again")
     meta = json.loads((folder / f"{staged}.json").read_text(encoding="utf-8"))
@@ -307,6 +335,10 @@ def _unstage(staged: str) -> tuple[bytes, dict[str, Any]]:
 
 
 def _drop_staged(staged: str) -> None:
+    shared = _staging()
+    if shared is not None:
+        shared.drop(staged)
+        return
     for suffix in (".bin", ".json"):
         (_staged_dir() / f"{staged}{suffix}").unlink(missing_ok=True)
 
@@ -358,8 +390,9 @@ def import_upload():
         raise LocatorError(f"coord: must be one of wgs84, gcj02, bd09, got "
                            f"{form.get('coord')!r}") from None
     apply = action == "apply"
-    outcome = import_register(_data_dir(), data, meta["filename"], meta["layer"], coord,
-                              meta.get("sheet"), dry_run=not apply, who=_who())
+    with _data(write=apply) as data_dir:
+        outcome = import_register(data_dir, data, meta["filename"], meta["layer"], coord,
+                                  meta.get("sheet"), dry_run=not apply, who=_who())
     if outcome.written:
         if staged:
             _drop_staged(staged)
@@ -388,7 +421,9 @@ def history_page():
     from ..importer.register import facility_decl
 
     facility_decl(layer, "layer")
-    return _page("history", layer=layer, versions=versions(_data_dir(), layer),
+    with _data(write=False) as data_dir:
+        kept = versions(data_dir, layer)
+    return _page("history", layer=layer, versions=kept,
                  done=request.args.get("done", ""))
 
 
@@ -398,7 +433,8 @@ def rollback_post():
 
     layer = request.form.get("layer", "")
     facility_decl(layer, "layer")
-    entry = rollback(_data_dir(), layer, request.form.get("version", ""), _who())
+    with _data() as data_dir:
+        entry = rollback(data_dir, layer, request.form.get("version", ""), _who())
     _swap_now()
     if _is_api_client():
         from flask import jsonify

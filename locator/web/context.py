@@ -14,7 +14,7 @@ import orjson
 from flask import Response, current_app, g, request
 from werkzeug.datastructures import MultiDict
 
-from ..live import CatalogHolder
+from ..live import Holder
 from ..nearest import NearestQuery
 from ..readstore import ReadStore
 from . import params
@@ -25,7 +25,7 @@ GEOJSON = "application/geo+json"
 YEAR_S = 365 * 24 * 3600
 
 
-def holder() -> CatalogHolder:
+def holder() -> Holder:
     return current_app.extensions["locator"]
 
 

@@ -1,0 +1,381 @@
+"""The PostGIS store: a :class:`~locator.readstore.ReadStore` over the database.
+
+What a worker's phone asks runs in the database on every request: nearest (KNN on
+``geography``), a feature by id, a page of a collection in a bounding box. Nearest ranks
+candidates with the index's ``<->`` on ``geography`` (great-circle distance on the mean
+sphere, R = 6,371,008.8 m) and measures each on the WGS-84 ellipsoid (pyproj's Geod, the
+file store's own measure). On the ellipsoid a distance is at least 0.9944 of the sphere's
+(the meridian's radius of curvature at the equator, 6,335,439 m, over R), so once the k-th
+best measured distance is within 0.994 × the sphere distance of the last candidate read,
+no row not yet read can come nearer: the answer is exact, or the query reads more. The
+same operator on ``geometry`` in degrees would rank by degrees and pick the wrong
+nearest; it is never used.
+
+Whole-collection analysis (the planner's coverage, the overview map, the offline pack,
+routes, CQL2 search) works on a snapshot of one data version loaded into memory by the
+file store's own code from a dump: built when the store opens for data up to
+``EAGER_FEATURES`` features, on first use above that (a national layer of a million
+points never loads into an app server that only answers phones).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from .. import registry
+from ..catalog import Catalog, ServiceArea, load_catalog, service_area, towns_by_district
+from ..coverage import CoverageReport, Demand, Progress, SuggestResult
+from ..errors import FacilityNotFound, FeatureNotFound, InvalidQuery, LayerNotFound, shown
+from ..feature_query import Queryable
+from ..geo.distance import geod
+from ..hours import HolidaySchedule, hours_status, week_schedule
+from ..models import CollectionInfo, District, Facility, Feature, Point, Town
+from ..nearest import Nearby, NearestQuery, arrival_filter, nearby
+from ..readstore import (
+    BBox,
+    CoverageQuery,
+    FacilityDetails,
+    FeatureQuery,
+    MapView,
+    NearestAnswer,
+    Page,
+    PhoneView,
+    RouteList,
+)
+from ..routes import RouteDetails
+from ..store import (
+    HOLIDAYS_FILE,
+    facility_from_feature,
+    feature_from_doc,
+    read_holidays,
+    read_references,
+    reference_context,
+)
+from .db import Database
+from .sync import _dump
+
+#: below this many features in all, a store loads its analysis snapshot when it opens
+EAGER_FEATURES = 200_000
+#: the least ratio of ellipsoidal to spherical distance (6,335,439 / 6,371,008.8 = 0.99442)
+ELLIPSOID_OVER_SPHERE = 0.994
+
+
+def _info(raw: dict[str, Any]) -> CollectionInfo:
+    raw = dict(raw)
+    raw["sources"] = tuple(raw.get("sources") or ())
+    raw["bbox"] = tuple(raw["bbox"]) if raw.get("bbox") else None
+    return CollectionInfo(**raw)
+
+
+def _point(p: Point) -> str:
+    return f"SRID=4326;POINT({p.lon!r} {p.lat!r})"
+
+
+class PostgisStore:
+    """The database at one data version (a new version gets a new store)."""
+
+    def __init__(self, db: Database, version: str, infos: dict[str, CollectionInfo],
+                 districts: dict[str, District], towns: dict[str, Town], area: ServiceArea,
+                 holidays: HolidaySchedule, total: int):
+        self.db = db
+        self._version = version
+        self.infos = infos
+        self.districts = districts
+        self.towns = towns
+        self.service_area = area
+        self.holidays = holidays
+        self.total = total
+        self._snap: Catalog | None = None
+        self._snap_dir: tempfile.TemporaryDirectory | None = None
+        self._snap_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, db: Database) -> PostgisStore:
+        """Read the current version's summaries and reference data in one snapshot."""
+        with db.connect() as conn, tempfile.TemporaryDirectory(prefix="locator-ref-") as tmp:
+            conn.read_only = True
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            with conn.transaction():
+                refs_only = {d.id for d in registry.BY_ID.values()
+                             if not d.is_facility and not d.is_route}
+                version = _dump(conn, Path(tmp), only=refs_only)
+                rows = conn.execute("SELECT id, info FROM locator.collection").fetchall()
+            refs = read_references(Path(tmp), routes=False)
+            districts, towns, _ = reference_context(refs)
+            holidays = read_holidays(Path(tmp) / HOLIDAYS_FILE)
+        order = list(registry.BY_ID)
+        infos = {cid: _info(info) for cid, info in sorted(
+            rows, key=lambda r: order.index(r[0]) if r[0] in order else len(order))
+            if cid in registry.BY_ID}
+        store = cls(db, version, infos, districts, towns,
+                    service_area(refs[registry.CITY.id].shapes[0]), holidays,
+                    sum(i.count for i in infos.values()))
+        if store.total <= EAGER_FEATURES:
+            store.snapshot()
+        return store
+
+    # ------------------------------------------------------------------ the snapshot
+
+    def snapshot(self) -> Catalog:
+        """This version's data in memory, for whole-collection analysis."""
+        with self._snap_lock:
+            if self._snap is None:
+                folder = tempfile.TemporaryDirectory(prefix="locator-snap-")
+                with self.db.connect() as conn:
+                    conn.read_only = True
+                    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                    with conn.transaction():
+                        _dump(conn, Path(folder.name))
+                self._snap = load_catalog(folder.name)
+                self._snap_dir = folder  # removed with the store
+            return self._snap
+
+    # ------------------------------------------------------------------ ReadStore
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
+        return [i for i in self.infos.values() if i.role == "facility" or not facilities_only]
+
+    def collection_info(self, collection_id: str, param: str = "collectionId"
+                        ) -> CollectionInfo:
+        registry.collection(collection_id, param)
+        try:
+            return self.infos[collection_id]
+        except KeyError:
+            raise LayerNotFound(collection_id, list(self.infos), param) from None
+
+    def extent(self, collection_id: str) -> BBox | None:
+        return self.collection_info(collection_id).bbox
+
+    def _layers(self) -> list[str]:
+        return [i.id for i in self.infos.values() if i.role == "facility"]
+
+    def _item(self, collection: str, doc: dict[str, Any]) -> Facility | Feature:
+        decl = registry.BY_ID[collection]
+        if decl.is_facility:
+            return facility_from_feature(collection, doc)
+        return feature_from_doc(decl, doc)
+
+    def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
+        if collection_id is not None:
+            self.collection_info(collection_id)
+        wanted = [collection_id] if collection_id is not None else self._layers()
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT collection, doc FROM locator.feature WHERE fid = %s "
+                               "AND collection = ANY(%s) LIMIT 1",
+                               (feature_id, wanted)).fetchone()
+        if row is None:
+            if collection_id is None:
+                raise FacilityNotFound(feature_id)
+            raise FeatureNotFound(feature_id, collection_id)
+        return self._item(row[0], row[1])
+
+    def page(self, collection_id: str, bbox: BBox | None, limit: int | None,
+             offset: int = 0) -> Page:
+        self.collection_info(collection_id)
+        where = "collection = %s"
+        args: list[Any] = [collection_id]
+        if bbox is not None:
+            west, south, east, north = bbox
+            boxes = ([(west, south, east, north)] if west <= east else
+                     [(west, south, 180.0, north), (-180.0, south, east, north)])
+            where += " AND (" + " OR ".join(
+                "ST_Intersects(geog::geometry, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
+                for _ in boxes) + ")"
+            args += [c for box in boxes for c in box]
+        with self.db.connection() as conn, conn.transaction():
+            # one transaction, repeatable read: the count and the page are one version
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            matched = conn.execute(f"SELECT count(*) FROM locator.feature WHERE {where}",
+                                   args).fetchone()[0]  # type: ignore[index]
+            rows = conn.execute(f"SELECT doc FROM locator.feature WHERE {where} ORDER BY seq "
+                                "LIMIT %s OFFSET %s", [*args, limit, offset]).fetchall()
+        return Page(int(matched), offset, tuple(self._item(collection_id, r[0]) for r in rows))
+
+    def queryables(self, collection_id: str) -> dict[str, Queryable]:
+        self.collection_info(collection_id)
+        return self.snapshot().queryables(collection_id)
+
+    def search(self, collection_id: str, query: FeatureQuery) -> Page:
+        self.collection_info(collection_id)
+        return self.snapshot().search(collection_id, query)
+
+    def resolve_layers(self, requested: list[str] | None, param: str = "layer"
+                       ) -> tuple[str, ...]:
+        layers = self._layers()
+        if not requested:
+            return tuple(layers)
+        for layer in requested:
+            if layer not in layers:
+                raise InvalidQuery(param, f"unknown layer {shown(layer)}; valid layers: "
+                                          f"{', '.join(layers)}", layers)
+        return tuple(dict.fromkeys(requested))
+
+    def town_position(self, code: str) -> Point:
+        town = self.towns.get(code)
+        if town is None:
+            raise InvalidQuery("town", f"unknown town code {shown(code)}; expected one of the "
+                                       f"{len(self.towns)} 9-digit codes of Jiangmen")
+        return Point(town.lon, town.lat)
+
+    def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        self._check_layers(query)
+        return self._answer(query, self._nearest(query, query.layers, now), now)
+
+    def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        self._check_layers(query)
+        results: list[Nearby] = []
+        for layer in query.layers:
+            results += self._nearest(query, (layer,), now)
+        return self._answer(query, results, now)
+
+    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
+        fac = self.get(facility_id)
+        assert isinstance(fac, Facility)
+        expr = fac.properties.get("opening_hours")
+        return FacilityDetails(fac, self.infos[fac.layer], hours_status(expr, now),
+                               week_schedule(expr, now.date()), now)
+
+    def phone_view(self, query: NearestQuery | None, now: dt.datetime,
+                   town_code: str | None = None) -> PhoneView:
+        answer = self.nearest_by_layer(query, now) if query is not None else None
+        town = self.towns.get(town_code) if town_code else None
+        return PhoneView(self.collection_infos(facilities_only=True),
+                         towns_by_district(self.districts, self.towns), answer, town)
+
+    def map_view(self, max_points: int) -> MapView:
+        return self.snapshot().map_view(max_points)
+
+    def offline_pack(self, start: dt.date) -> dict[str, Any]:
+        return self.snapshot().offline_pack(start)
+
+    def routes(self, district: str | None = None, theme: str | None = None) -> RouteList:
+        return self.snapshot().routes(district, theme)
+
+    def route(self, route_id: str) -> RouteDetails:
+        return self.snapshot().route(route_id)
+
+    def coverage(self, query: CoverageQuery, progress: Progress | None = None
+                 ) -> CoverageReport:
+        return self.snapshot().coverage(query, progress)
+
+    def suggest(self, query: CoverageQuery, n: int,
+                candidates: list[tuple[float, float]] | None = None,
+                progress: Progress | None = None) -> SuggestResult:
+        return self.snapshot().suggest(query, n, candidates, progress)
+
+    def demand_example(self, name: str) -> Demand:
+        return self.snapshot().demand_example(name)
+
+    # ------------------------------------------------------------------ nearest
+
+    def _check_layers(self, query: NearestQuery) -> None:
+        layers = self._layers()
+        for layer in query.layers:
+            if layer not in layers:
+                raise InvalidQuery("layer", f"unknown layer {shown(layer)}; valid layers: "
+                                            f"{', '.join(layers)}")
+
+    def _answer(self, query: NearestQuery, results: list[Nearby],
+                now: dt.datetime) -> NearestAnswer:
+        inside = self.service_area.contains(query.point)
+        dist = 0.0 if inside else self.service_area.distance_m(query.point)
+        return NearestAnswer(query.point, results, inside, dist, query.at or now)
+
+    def _nearest(self, q: NearestQuery, layers: tuple[str, ...],
+                 now: dt.datetime) -> list[Nearby]:
+        """k nearest over ``layers``, exact on the ellipsoid, ties by id (as the file
+        store ranks)."""
+        at = q.at or now
+        keep = arrival_filter(q, at)
+        bound = q.max_distance_m if q.max_distance_m is not None else math.inf
+        where = ["collection = %(layer)s" if len(layers) == 1
+                 else "facility AND collection = ANY(%(layers)s)"]
+        args: dict[str, Any] = {"p": _point(q.point), "layer": layers[0],
+                                "layers": list(layers)}
+        if q.amenities:
+            where.append("amenities @> %(amenities)s::text[]")
+            args["amenities"] = sorted(q.amenities)
+        if math.isfinite(bound):
+            # the sphere may say up to 0.6 % more than the ellipsoid: widen, then measure
+            where.append("ST_DWithin(geog, %(p)s::geography, %(reach)s, false)")
+            args["reach"] = bound / ELLIPSOID_OVER_SPHERE
+        sql = ("SELECT collection, doc, geog <-> %(p)s::geography FROM locator.feature "
+               f"WHERE {' AND '.join(where)} ORDER BY geog <-> %(p)s::geography "
+               "LIMIT %(n)s")
+        inv = geod().inv
+        lon0, lat0 = q.point.lon, q.point.lat
+        n = q.k + 2 if keep is None else max(4 * q.k, 32)
+        with self.db.connection() as conn:
+            while True:
+                args["n"] = n
+                rows = conn.execute(sql, args).fetchall()
+                measured = []
+                for collection, doc, _sphere in rows:
+                    fac = facility_from_feature(collection, doc)
+                    az, _, d = inv(lon0, lat0, fac.lon, fac.lat)
+                    if d <= bound:
+                        measured.append((d, fac.id, az % 360.0, fac))
+                measured.sort(key=lambda r: (r[0], r[1]))
+                picked = []
+                for row in measured:
+                    if keep is None or keep(row[3], row[0]):
+                        picked.append(row)
+                        if len(picked) == q.k:
+                            break
+                exhausted = len(rows) < n
+                reach = rows[-1][2] * ELLIPSOID_OVER_SPHERE if rows else 0.0
+                if exhausted or (len(picked) == q.k and picked[-1][0] <= reach):
+                    return [nearby(fac, d, az, q, at) for d, _, az, fac in picked]
+                n *= 4
+
+
+
+
+class PgHolder:
+    """Holds the current :class:`PostgisStore`; the same face as
+    :class:`locator.live.CatalogHolder`, so the same :class:`locator.live.DataWatcher`
+    polls it: its fingerprint is the database's version row (one indexed read a second),
+    and a new version opens a new store, swapped in by one assignment."""
+
+    def __init__(self, db: Database):
+        from ..hours import use_schedule
+
+        self.db = db
+        self.refused: Exception | None = None
+        self._lock = threading.Lock()
+        db.check_ready()
+        self._catalog = PostgisStore.open(db)
+        self.loaded_fingerprint: Any = self._catalog.version
+        use_schedule(self._catalog.holidays)
+
+    @property
+    def catalog(self) -> PostgisStore:
+        return self._catalog
+
+    def fingerprint(self) -> Any:
+        try:
+            return self.db.version()
+        except Exception:  # the database is away: keep serving what we have
+            return self.loaded_fingerprint
+
+    def reload(self) -> PostgisStore:
+        from ..hours import use_schedule
+
+        with self._lock:
+            fresh = PostgisStore.open(self.db)
+            self._catalog = fresh
+            use_schedule(fresh.holidays)
+            self.loaded_fingerprint = fresh.version
+            self.refused = None
+            return fresh
