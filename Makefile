@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 BIN := $(VENV)/bin
 
-.PHONY: serve test browser install install-test lint validate geodata sample bench clean
+.PHONY: serve test browser postgis install install-test lint validate geodata sample bench clean
 
 serve: $(VENV)/.installed
 	$(BIN)/locator serve --host $(HOST) --port $(PORT)
@@ -14,7 +14,7 @@ serve: $(VENV)/.installed
 # with Debian's Chromium) from the npm registry, with Debian's npm when the machine has none
 AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 
-test: $(VENV)/.installed-test browser $(AXE)
+test: $(VENV)/.installed-test browser postgis $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(AXE): | $(VENV)/.created
@@ -35,6 +35,19 @@ browser:
 	  echo "installing from Debian:$$missing"; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The PostGIS half of the tests runs a throw-away cluster (locator/pg/cluster.py) from
+# Debian's PostgreSQL and PostGIS, installed when missing (postgresql-postgis names the
+# PostGIS build for Debian's default PostgreSQL).
+postgis:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	    ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing from Debian: postgresql postgresql-postgis"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    postgresql postgresql-postgis >/dev/null; \
 	fi
 
 install: $(VENV)/.installed

@@ -17,9 +17,8 @@ def data_dir_for(data_dir: Path | str, database_url: str | None, write: bool = T
     if not database_url:
         yield Path(data_dir)
         return
-    from .pg.db import Database
+    from .pg.db import database
     from .pg.sync import working_copy
 
-    db = Database(database_url)
-    with working_copy(db, write=write) as wdir:
+    with working_copy(database(database_url), write=write) as wdir:
         yield wdir

@@ -37,8 +37,22 @@ def check_url(url: str) -> str:
     return url
 
 
+_SHARED: dict[str, Database] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def database(url: str) -> Database:
+    """The one Database (and so one pool) of this process for ``url``."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(url)
+        if found is None:
+            found = _SHARED[url] = Database(url)
+        return found
+
+
 class Database:
-    """Where the data lives: a URL, and a connection pool made per process on first use."""
+    """Where the data lives: a URL, and a connection pool made per process on first use
+    (get it through :func:`database`, so a process keeps one pool per URL)."""
 
     def __init__(self, url: str, max_size: int = 8):
         self.url = check_url(url)

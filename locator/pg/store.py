@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import shutil
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +95,6 @@ class PostgisStore:
         self.holidays = holidays
         self.total = total
         self._snap: Catalog | None = None
-        self._snap_dir: tempfile.TemporaryDirectory | None = None
         self._snap_lock = threading.Lock()
 
     @classmethod
@@ -127,14 +128,15 @@ class PostgisStore:
         """This version's data in memory, for whole-collection analysis."""
         with self._snap_lock:
             if self._snap is None:
-                folder = tempfile.TemporaryDirectory(prefix="locator-snap-")
+                folder = tempfile.mkdtemp(prefix="locator-snap-")
+                # the folder goes with the store (demand examples are read from it)
+                weakref.finalize(self, shutil.rmtree, folder, True)
                 with self.db.connect() as conn:
                     conn.read_only = True
                     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
                     with conn.transaction():
-                        _dump(conn, Path(folder.name))
-                self._snap = load_catalog(folder.name)
-                self._snap_dir = folder  # removed with the store
+                        _dump(conn, Path(folder))
+                self._snap = load_catalog(folder)
             return self._snap
 
     # ------------------------------------------------------------------ ReadStore
@@ -190,7 +192,10 @@ class PostgisStore:
             boxes = ([(west, south, east, north)] if west <= east else
                      [(west, south, 180.0, north), (-180.0, south, east, north)])
             where += " AND (" + " OR ".join(
-                "ST_Intersects(geog::geometry, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"
+                # the envelope of the diagonal: a box, or a line or point when the box
+                # has no width or height (ST_MakeEnvelope would make an invalid polygon)
+                "ST_Intersects(geog::geometry, ST_Envelope(ST_SetSRID(ST_MakeLine("
+                "ST_MakePoint(%s, %s), ST_MakePoint(%s, %s)), 4326)))"
                 for _ in boxes) + ")"
             args += [c for box in boxes for c in box]
         with self.db.connection() as conn, conn.transaction():

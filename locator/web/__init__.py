@@ -92,10 +92,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                 x_host=0)
     holder: Holder
     if app.config["DATABASE_URL"]:
-        from ..pg.db import Database
+        from ..pg.db import database
         from ..pg.store import PgHolder
 
-        holder = PgHolder(Database(app.config["DATABASE_URL"]))
+        holder = PgHolder(database(app.config["DATABASE_URL"]))
     else:
         holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
     app.extensions["locator"] = holder

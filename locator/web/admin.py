@@ -291,9 +291,9 @@ def _staging():
     if not url:
         return None
     from ..pg import staging
-    from ..pg.db import Database
+    from ..pg.db import database
 
-    return staging.Staging(Database(url))
+    return staging.Staging(database(url))
 
 
 def _staged_dir() -> Path:
