@@ -17,33 +17,17 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
 
 from .catalog import Catalog, load_catalog
 from .errors import DataError
 from .hours import use_schedule
-from .readstore import ReadStore
+from .readstore import Holder
 from .store import fingerprint
 
 log = logging.getLogger("locator.live")
 
 #: how often the watcher looks at the data directory (seconds)
 POLL_INTERVAL_S = 1.0
-
-
-class Holder(Protocol):
-    """What the app and the watcher need of a holder (files: CatalogHolder; the
-    database: :class:`locator.pg.store.PgHolder`)."""
-
-    refused: Any
-    loaded_fingerprint: Any
-
-    @property
-    def catalog(self) -> ReadStore: ...
-
-    def fingerprint(self) -> Any: ...
-
-    def reload(self) -> ReadStore: ...
 
 
 class CatalogHolder:

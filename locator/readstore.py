@@ -231,3 +231,18 @@ class ReadStore(Protocol):
     def demand_example(self, name: str) -> Demand:
         """A bundled demand example (e.g. ``heshan-2020``)."""
         ...
+
+
+class Holder(Protocol):
+    """What the app and the watcher need of a holder (files: CatalogHolder; the
+    database: :class:`locator.pg.store.PgHolder`)."""
+
+    refused: Any
+    loaded_fingerprint: Any
+
+    @property
+    def catalog(self) -> ReadStore: ...
+
+    def fingerprint(self) -> Any: ...
+
+    def reload(self) -> ReadStore: ...

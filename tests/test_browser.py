@@ -414,6 +414,7 @@ def test_admin_import_on_a_phone_keeps_hostile_names_as_text(browser, tmp_path):
             page.set_input_files("#file", str(good))
             page.click("button[value=check]")
             page.click("button[value=apply]")
+            page.wait_for_selector(".ok[role=status]")  # under load the answer may lag
             assert page.locator(".ok[role=status]").count() == 1
             page.goto(base + "/admin/history" + q)
             page.screenshot(path=str(ARTIFACTS / f"admin-history-{lang}.png"), full_page=True)

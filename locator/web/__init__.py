@@ -8,9 +8,10 @@ from flask import Flask, request
 from flask_compress import Compress
 
 from ..errors import ConfigError
-from ..live import CatalogHolder, DataWatcher, Holder
+from ..live import CatalogHolder, DataWatcher
 from ..maps import TILES
 from ..paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
+from ..readstore import Holder
 
 __all__ = ["DEFAULT_DATA_DIR", "create_app"]
 

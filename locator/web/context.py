@@ -14,9 +14,8 @@ import orjson
 from flask import Response, current_app, g, request
 from werkzeug.datastructures import MultiDict
 
-from ..live import Holder
 from ..nearest import NearestQuery
-from ..readstore import ReadStore
+from ..readstore import Holder, ReadStore
 from . import params
 from .http import host_key
 
