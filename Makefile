@@ -24,8 +24,9 @@ $(AXE): | $(VENV)/.created
 	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent axe-core@4 lighthouse@12
 
 # Browser tests drive Debian's Chromium (never a downloaded one) and need a CJK font and an
-# emoji font for the pages (the tests fail on missing glyphs); each is installed when missing.
-BROWSER_PACKAGES := chromium fonts-wqy-zenhei fonts-noto-color-emoji
+# emoji font for the pages (the tests fail on missing glyphs); tests/test_deploy.py runs
+# the nginx configuration docs/DEPLOY.md shows. Each is installed when missing.
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei fonts-noto-color-emoji nginx
 browser:
 	@missing=""; for pkg in $(BROWSER_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \

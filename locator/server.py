@@ -82,6 +82,9 @@ def serve(app, host: str, port: int, threads: int, limits: Limits) -> None:
 
     logging.getLogger("waitress.queue").addFilter(EveryFewSeconds())
     waitress_serve(app, host=host, port=port, threads=threads, ident="locator",
+                   # ProxyFix (LOCATOR_PROXY_COUNT > 0) decides whom to trust, and without
+                   # it werkzeug ignores these headers; waitress would strip them first
+                   clear_untrusted_proxy_headers=False,
                    **limits.waitress_options())
 
 
@@ -111,9 +114,13 @@ def serve_gunicorn(make_app, host: str, port: int, workers: int, threads: int,
                 "limit_request_field_size": min(limits.max_header_bytes, 8190),
                 "preload_app": False, "proc_name": "locator",
                 "accesslog": None, "errorlog": "-", "loglevel": "info",
+                # gunicorn 24+ opens a control socket in the home folder by default: one
+                # path for every instance on the machine, so two would collide
+                "control_socket_disable": True,
             }
             for key, value in options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # older gunicorns lack some settings
+                    self.cfg.set(key, value)
 
         def load(self):
             return make_app()

@@ -93,8 +93,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                                 x_host=0)
     holder: Holder
     if app.config["DATABASE_URL"]:
-        from ..pg.db import database
-        from ..pg.store import PgHolder
+        try:
+            from ..pg.db import database
+            from ..pg.store import PgHolder
+        except ImportError as exc:
+            raise ConfigError(f"DATABASE_URL needs the PostGIS extras ({exc.name} is "
+                              "missing): pip install 'locator[postgis]'") from None
 
         holder = PgHolder(database(app.config["DATABASE_URL"]))
     else:
