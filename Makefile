@@ -83,8 +83,9 @@ geodata: $(VENV)/.installed
 sample: $(VENV)/.installed
 	$(BIN)/locator build-geodata --sample
 
-# Benchmarks (numbers go to docs/PERFORMANCE.md); the HTTP one needs Debian's wrk.
-bench: $(VENV)/.installed
+# Benchmarks (numbers go to docs/PERFORMANCE.md); the HTTP and load ones need Debian's wrk,
+# the load and scale ones PostgreSQL + PostGIS (make postgis); bench_scale takes ~10 min.
+bench: $(VENV)/.installed-test postgis
 	$(BIN)/python bench/bench_nearest.py
 	$(BIN)/python bench/bench_request.py
 	$(BIN)/python bench/bench_coverage.py
@@ -92,6 +93,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_map.py
 	$(BIN)/python bench/bench_http.py
+	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_scale.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

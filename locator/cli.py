@@ -85,6 +85,7 @@ def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeou
         config["DATA_DIR"] = str(data_dir)
     if database_url:
         config["DATABASE_URL"] = database_url
+    config["DATABASE_POOL"] = max(8, threads)  # a connection per serving thread
     limits = Limits(connection_limit, idle_timeout, max_body_bytes=int(max_body_mb * 2**20))
     try:
         app = create_app(config)  # checked here, once, before any worker starts
@@ -102,9 +103,14 @@ def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeou
         from .server import gunicorn_available, serve_gunicorn
 
         if gunicorn_available():
+            # the checked app is not served: end its thread and its connections before
+            # gunicorn forks, so that no child inherits a lock or a socket of them
             watcher = app.extensions.get("locator_watcher")
             if watcher is not None:
-                watcher.stop()
+                watcher.stop(wait_s=10)
+            db = getattr(app.extensions["locator"], "db", None)
+            if db is not None:
+                db.close()
             serve_gunicorn(lambda: create_app(config), host, port, workers, threads, limits)
             return
         click.echo("locator: gunicorn does not run here; serving one process (waitress)",
@@ -119,7 +125,7 @@ def exposure_warning(host: str, proxies: int) -> str | None:
     front: phones allow Locate me and offline use only over HTTPS (docs/DEPLOY.md)."""
     import ipaddress
 
-    if proxies > 0 or host in ("localhost", ""):
+    if proxies > 0 or host == "localhost":
         return None
     try:
         if ipaddress.ip_address(host).is_loopback:
@@ -558,16 +564,15 @@ class _Bars:
 @DATABASE_OPTION
 def db_init(database_url: str | None) -> None:
     """Create the schema, or bring it up to date (numbered migrations; idempotent)."""
+    from .pg.db import translated
     from .pg.schema import migrate
 
     database = _database(database_url)
     try:
-        with database.connect() as conn:
+        with translated(database), database.connect() as conn:
             applied = migrate(conn)
     except LocatorError as exc:
         _fail(exc)
-    except Exception as exc:  # psycopg's errors: say what the database said
-        _fail(LocatorError(f"database: {str(exc).strip()}"))
     click.echo(f"applied migrations {', '.join(map(str, applied))}" if applied else
                "schema up to date")
 
@@ -583,12 +588,13 @@ def db_load(data_dir: Path | None, database_url: str | None, force: bool) -> Non
 
     database = _database(database_url)
     bars = _Bars("load")
+    from .pg.db import translated
+
     try:
-        result = load_dir(database, data_dir or _default_data_dir(), bars, force)
+        with translated(database):  # load_dir brings the schema up to date first
+            result = load_dir(database, data_dir or _default_data_dir(), bars, force)
     except LocatorError as exc:
         _fail(exc)
-    except Exception as exc:
-        _fail(LocatorError(f"database: {str(exc).strip()}"))
     finally:
         bars.close()
     for cid, n in result.written.items():
@@ -613,12 +619,14 @@ def db_dump(out: Path, with_history: bool, database_url: str | None) -> None:
 
     database = _database(database_url)
     bars = _Bars("dump")
+    from .pg.db import translated
+
     try:
-        version = dump_dir(database, out, bars, with_history)
+        database.check_ready()
+        with translated(database):
+            version = dump_dir(database, out, bars, with_history)
     except LocatorError as exc:
         _fail(exc)
-    except Exception as exc:
-        _fail(LocatorError(f"database: {str(exc).strip()}"))
     finally:
         bars.close()
     click.echo(f"wrote data version {version} to {out}")

@@ -17,8 +17,10 @@ def data_dir_for(data_dir: Path | str, database_url: str | None, write: bool = T
     if not database_url:
         yield Path(data_dir)
         return
-    from .pg.db import database
+    from .pg.db import database, translated
     from .pg.sync import working_copy
 
-    with working_copy(database(database_url), write=write) as wdir:
+    db = database(database_url)
+    db.check_ready()  # "run `locator db init`", not an SQL error, on an empty database
+    with translated(db), working_copy(db, write=write) as wdir:
         yield wdir

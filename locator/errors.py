@@ -26,6 +26,13 @@ class LocatorError(Exception):
         self.message = message
 
 
+class StoreUnavailable(LocatorError):
+    """The data store cannot answer now (the database is away): the request may be
+    repeated shortly. The message is for the log; users get a generic one."""
+
+    kind = "store-unavailable"
+
+
 class InvalidQuery(LocatorError):
     """A request parameter is missing or invalid. ``param`` names it."""
 

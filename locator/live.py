@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .catalog import Catalog, load_catalog
-from .errors import DataError
+from .errors import DataError, LocatorError
 from .hours import use_schedule
 from .readstore import Holder
 from .store import fingerprint
@@ -90,9 +90,13 @@ class DataWatcher:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait_s: float = 0.0) -> None:
+        """Stop the thread; with ``wait_s``, wait that long for it to end (before a
+        fork, so that no lock it holds is copied into a child)."""
         self._stop.set()
         self._wake.set()
+        if wait_s and self._thread.is_alive():
+            self._thread.join(wait_s)
 
     def trigger(self) -> None:
         """Reload now, even if nothing seems changed (e.g. on SIGHUP)."""
@@ -124,19 +128,22 @@ class DataWatcher:
         holder = self._holder()
         if holder is None:
             return
-        # whatever the outcome, this version has been looked at: a refused one is not
-        # tried again until the files change once more
-        self._loaded = current
         old = holder.catalog.version
         try:
             fresh = holder.reload()
             self._loaded = holder.loaded_fingerprint
         except DataError as exc:
+            # a broken version is not tried again until the data changes once more
+            self._loaded = current
             holder.refused = exc
             log.error("data change refused, still serving version %s: %s", old, exc.message)
             return
+        except LocatorError as exc:  # e.g. the database away: tried again next poll
+            log.error("data change not loaded yet, still serving version %s: %s", old,
+                      exc.message)
+            return
         except Exception:  # never let the watcher die; the old data keeps being served
-            log.exception("data change refused, still serving version %s", old)
+            log.exception("data change not loaded, still serving version %s", old)
             return
         log.info("data reloaded: version %s -> %s (%s)", old, fresh.version,
                     ", ".join(f"{i.id} {i.count}" for i in fresh.collection_infos(True)))

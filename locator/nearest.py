@@ -244,8 +244,13 @@ def nearest_facilities(indexes: dict[str, LayerIndex], q: NearestQuery,
 def arrival_status(fac: Facility, distance_m: float, q: NearestQuery,
                    at: dt.datetime) -> HoursStatus:
     """The facility's hours when a worker leaving at ``at`` would arrive."""
-    return hours_status(fac.properties.get("opening_hours"),
-                        at + dt.timedelta(minutes=travel_minutes(distance_m, q.travel)))
+    return hours_on_arrival(fac.properties.get("opening_hours"), distance_m, q, at)
+
+
+def hours_on_arrival(expr: str | None, distance_m: float, q: NearestQuery,
+                     at: dt.datetime) -> HoursStatus:
+    """``arrival_status`` for an opening-hours expression (OSM syntax; None: unknown)."""
+    return hours_status(expr, at + dt.timedelta(minutes=travel_minutes(distance_m, q.travel)))
 
 
 def arrival_filter(q: NearestQuery, at: dt.datetime

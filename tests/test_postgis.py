@@ -5,6 +5,7 @@ in the modules that set STORES = BOTH_STORES."""
 
 from __future__ import annotations
 
+import datetime as dt
 import filecmp
 import json
 import shutil
@@ -18,6 +19,7 @@ import psycopg
 import pytest
 
 from locator import registry
+from locator.hours import TZ
 from locator.pg.db import Database
 from locator.pg.sync import load_dir
 from locator.store import read_geodata
@@ -27,6 +29,7 @@ from .conftest import facility, serve, write_layer
 from .registers import good_rows, write_register
 
 LOCATOR = str(Path(sys.executable).with_name("locator"))
+AT = dt.datetime(2026, 11, 24, 10, 0, tzinfo=TZ)
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -84,13 +87,115 @@ def test_a_broken_data_directory_loads_nothing(pg_server, tmp_path, data_dir):
 def test_bad_urls_and_empty_databases_get_a_clear_message(pg_server):
     for args, says in ((["db", "load", "--database-url", "mysql://x"], "postgresql://"),
                        (["db", "init", "--database-url",
-                         "postgresql://nobody@127.0.0.1:1/none"], "database:"),
+                         "postgresql://nobody@127.0.0.1:1/none"], "database 127.0.0.1:1/none"),
                        (["db", "dump", "--out", "/tmp/x"], "--database-url")):
         proc = run(*args, env={"LOCATOR_DATABASE_URL": ""})
         assert proc.returncode != 0 and says in proc.stderr and "Traceback" not in proc.stderr
     empty = pg_server.database("empty")
     proc = run("serve", "--database-url", empty, "--port", "1")
     assert proc.returncode == 1 and "locator db load" in proc.stderr
+    bare = pg_server.url_of("postgres")  # no schema at all
+    for args in (["history", "--layer", "love_stations"],
+                 ["export", "--layer", "love_stations", "--format", "csv"],
+                 ["db", "dump", "--out", "/tmp/never"]):
+        proc = run(*args, "--database-url", bare)
+        assert proc.returncode == 1 and "locator db init" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and "SELECT" not in proc.stderr
+
+
+@pytest.mark.parametrize("url", ["postgresql://me:s3cretpw@127.0.0.1:1/x",
+                                 "postgresql://me:pa%zzss@127.0.0.1:1/x",
+                                 "postgresql://me@127.0.0.1:1/x?password=s3cretpw"])
+def test_a_password_in_the_url_is_never_shown(url):
+    for args in (["db", "init"], ["serve", "--port", "1"], ["history", "--layer",
+                                                           "love_stations"]):
+        proc = run(*args, "--database-url", url)
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr
+        assert "s3cretpw" not in proc.stdout + proc.stderr
+        assert "zzss" not in proc.stdout + proc.stderr
+
+
+def test_a_database_gone_away_is_503_and_says_nothing_of_it(pg_server, data_dir):
+    from locator.web import create_app
+
+    url = pg_server.database("gone", data_dir)
+    app = create_app({"DATABASE_URL": url, "WATCH_DATA": False, "TESTING": True})
+    client = app.test_client()
+    assert client.get("/api/v1/nearest?lon=113.07&lat=22.57").status_code == 200
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    t0 = time.monotonic()
+    for path, html in (("/api/v1/nearest?lon=113.07&lat=22.57", False), ("/f/t-1", True),
+                       ("/?lon=113.07&lat=22.57", True)):
+        resp = client.get(path, headers={"Accept": "text/html" if html else "*/*"})
+        assert resp.status_code == 503 and resp.headers["Retry-After"] == "5", path
+        body = resp.get_data(as_text=True)
+        assert "127.0.0.1" not in body and name not in body and "Traceback" not in body
+        assert ("数据服务暂时不可用" in body) if html else resp.get_json()["status"] == 503
+    assert time.monotonic() - t0 < 10
+
+
+def test_a_reload_that_fails_is_tried_again(pg_server, data_dir, monkeypatch):
+    """The database away for a moment when a new version arrives: the app server keeps
+    the old version, then takes the new one at a later poll (not only when the data
+    changes once more)."""
+    from locator.pg import store as pg_store
+    from locator.web import create_app
+
+    url = pg_server.database("retry", data_dir)
+    app = create_app({"DATABASE_URL": url, "WATCH_INTERVAL_S": 0.2, "TESTING": True})
+    holder = app.extensions["locator"]
+    real, failures = pg_store.PostgisStore.open, []
+
+    def flaky(db):
+        if not failures:
+            failures.append(1)
+            raise pg_store.StoreUnavailable("database away for a moment")
+        return real(db)
+
+    monkeypatch.setattr(pg_store.PostgisStore, "open", staticmethod(flaky))
+    write_layer(data_dir, "book_rooms", [facility("br-new", 113.07, 22.57)])
+    load_dir(Database(url), data_dir)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 5 and holder.catalog.infos["book_rooms"].count == 0:
+        time.sleep(0.1)
+    app.extensions["locator_watcher"].stop(wait_s=5)
+    assert failures and holder.catalog.infos["book_rooms"].count == 1
+
+
+def test_a_lazy_snapshot_never_mixes_versions(pg_server, data_dir, monkeypatch):
+    from locator.errors import StoreUnavailable
+    from locator.pg import store as pg_store
+
+    url = pg_server.database("lazy", data_dir)
+    monkeypatch.setattr(pg_store, "EAGER_FEATURES", 0)
+    store = pg_store.PostgisStore.open(Database(url))
+    assert store._snap is None
+    write_layer(data_dir, "book_rooms", [facility("br-new", 113.07, 22.57)])
+    load_dir(Database(url), data_dir)
+    with pytest.raises(StoreUnavailable):
+        store.map_view(100)
+    fresh = pg_store.PostgisStore.open(Database(url))
+    assert [len(f) for _, f in fresh.map_view(100).layers] == [2, 0, 0, 1]
+
+
+def test_other_members_of_a_collection_keep_their_order(pg_server, data_dir, tmp_path):
+    path = data_dir / "love_stations.geojson"
+    doc = json.loads(path.read_text())
+    text = json.dumps({"type": "FeatureCollection", "name": "love_stations",
+                       "crs": {"type": "name", "properties": {
+                           "name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+                       "features": doc["features"]}, ensure_ascii=False)
+    from locator.pg.sync import canonical_text, parse_collection
+
+    parsed = parse_collection(registry.BY_ID["love_stations"], text.encode())
+    path.write_text(canonical_text(parsed.members, parsed.docs), encoding="utf-8")
+    url = pg_server.database("members", data_dir)
+    proc = run("db", "dump", "--database-url", url, "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / path.name).read_bytes() == path.read_bytes()
+    assert load_dir(Database(url), tmp_path / "out").written == {}
 
 
 def test_knn_ranks_on_geography_through_the_index(bundled_db):
@@ -185,13 +290,17 @@ def test_two_app_servers_one_database(pg_server, ddir, tmp_path):
             "Content-Type": f"multipart/form-data; boundary={boundary}"})
         with urllib.request.urlopen(req) as r:
             assert json.load(r)["written"] is True
+        new = sorted(json.loads(urllib.request.urlopen(
+            one + "/api/v1/layers/love_stations").read())["features"][i]["id"]
+            for i in range(3))
         t0 = time.monotonic()
         while time.monotonic() - t0 < 5:
             seen = ids(two)
-            if seen != ["ls-0001"]:
+            assert seen in (["ls-0001"], new), seen  # the old layer or the new, never a mix
+            if seen == new:
                 break
-            time.sleep(0.1)
-        assert len(seen) == 3, "the import did not reach the other app server within 5 s"
+            time.sleep(0.05)
+        assert seen == new, "the import did not reach the other app server within 5 s"
         assert ids(one) == seen
         near = json.load(urllib.request.urlopen(
             two + "/api/v1/nearest?lon=113.0736&lat=22.5771&layer=love_stations&k=1"))
@@ -209,7 +318,7 @@ def _multipart(fields: dict[str, str], file: tuple[str, str, bytes]) -> tuple[by
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), boundary
 
 
-def test_serve_with_workers_runs_gunicorn(bundled_db, tmp_path):
+def test_serve_with_workers_starts_gunicorn_workers_that_answer(bundled_db, tmp_path):
     log = tmp_path / "serve.log"
     with serve(env_extra={"LOCATOR_DATABASE_URL": bundled_db, "LOCATOR_WORKERS": "2"},
                log=log) as base:
@@ -228,6 +337,7 @@ def test_listening_beyond_this_machine_without_a_proxy_warns(data_dir):
 
     assert exposure_warning("127.0.0.1", 0) is None and exposure_warning("::1", 0) is None
     assert exposure_warning("localhost", 0) is None
+    assert exposure_warning("", 0) is not None  # an empty host listens everywhere
     assert exposure_warning("0.0.0.0", 1) is None  # a proxy is declared in front
     warning = exposure_warning("0.0.0.0", 0)
     assert warning and "HTTPS" in warning and "DEPLOY.md" in warning and "反向代理" in warning
@@ -241,5 +351,88 @@ def test_a_database_with_facilities_only_in_one_layer_still_answers(pg_server, d
     db = database(url)
     store = PostgisStore.open(db)
     assert [i.count for i in store.collection_infos(True)] == [2, 0, 0, 0]
+    from locator.models import Point
+    from locator.nearest import NearestQuery
+
+    q = NearestQuery(Point(113.0726, 22.5761), tuple(store.resolve_layers(None)), k=5)
+    answer = store.nearest_by_layer(q, AT)
+    assert [r.facility.id for r in answer.results] == ["t-1", "t-2"]
+    assert store.nearest(q, AT).results[0].distance_m == 0.0
     shutil.rmtree(data_dir / "history", ignore_errors=True)
     assert load_dir(db, data_dir).written == {}
+
+
+def test_sphere_and_ellipsoid_disagree_and_the_ellipsoid_wins(pg_server, data_dir):
+    """At 22.6° N a metre north-south is longer on the index's sphere than on the
+    ellipsoid (by 0.4 %), east-west shorter. Three facilities east of a worker come first
+    on the sphere; one 999.9 m north, the nearest on the ellipsoid, comes fourth. Asked
+    for one, the store reads three candidates and must not stop there. Two more stand on
+    one spot (a tie: by id, whatever order the index gives)."""
+    from locator.catalog import load_catalog
+    from locator.geo.distance import geod
+    from locator.models import Point
+    from locator.nearest import NearestQuery
+    from locator.pg.db import database
+    from locator.pg.store import PostgisStore
+
+    lon0, lat0 = 113.07, 22.60
+    g = geod()
+
+    def at(azimuth: float, metres: float) -> tuple[float, float]:
+        return tuple(g.fwd(lon0, lat0, azimuth, metres)[:2])
+
+    write_layer(data_dir, "love_stations", [
+        facility("e-1", *at(90, 1002.0)), facility("e-2", *at(90, 1004.0)),
+        facility("e-3", *at(90, 1005.0)), facility("n-1", *at(0, 999.9)),
+        facility("t-b", *at(200, 1500.0)), facility("t-a", *at(200, 1500.0))])
+    url = pg_server.database("sphere", data_dir)
+    with psycopg.connect(url) as conn:
+        by_sphere = [r[0] for r in conn.execute(
+            "SELECT fid FROM locator.feature WHERE collection = 'love_stations' "
+            "ORDER BY geog <-> %s::geography", (f"SRID=4326;POINT({lon0} {lat0})",))]
+    assert by_sphere[:4] == ["e-1", "e-2", "e-3", "n-1"]  # the index's own order
+    store, files = PostgisStore.open(database(url)), load_catalog(data_dir)
+    for k, want in ((1, ["n-1"]), (5, ["n-1", "e-1", "e-2", "e-3", "t-a"]),
+                    (6, ["n-1", "e-1", "e-2", "e-3", "t-a", "t-b"])):
+        q = NearestQuery(Point(lon0, lat0), ("love_stations",), k=k)
+        assert [r.facility.id for r in store.nearest(q, AT).results] == want
+        assert [r.facility.id for r in files.nearest(q, AT).results] == want
+
+
+def test_admin_check_on_one_app_server_confirm_on_another(pg_server, ddir, tmp_path):
+    """The upload staged by one app server is confirmed through another (behind a proxy
+    the two requests may go anywhere), once only; history and rollback work there too."""
+    import io
+    import re
+
+    from locator.web import create_app
+
+    url = pg_server.database("admin", ddir)
+    token = "correct-horse-battery-staple-2026"
+    apps = [create_app({"TESTING": True, "DATABASE_URL": url, "WATCH_DATA": False,
+                        "TILES": "none", "ADMIN_TOKEN": token}) for _ in range(2)]
+    one, two = (app.test_client() for app in apps)
+    assert one.post("/admin/signin", data={"token": token}).status_code == 303
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', one.get("/admin/import").text)[1]
+    two.set_cookie("locator_admin", one.get_cookie("locator_admin", path="/admin").value,
+                   path="/admin")
+    before = version(url)
+    register = write_register(tmp_path / "r", "csv-utf8", good_rows()).read_bytes()
+    resp = one.post("/admin/import", data={"layer": "love_stations", "coord": "wgs84",
+                                           "csrf_token": csrf,
+                                           "file": (io.BytesIO(register), "名单.csv")},
+                    content_type="multipart/form-data")
+    assert resp.status_code == 200 and version(url) == before  # checked, not written
+    staged = re.search(r'name="staged" value="([^"]+)"', resp.text)[1]
+    confirm = {"csrf_token": csrf, "staged": staged, "action": "apply"}
+    resp = two.post("/admin/import", data=confirm)
+    assert resp.status_code == 200 and "已替换图层" in resp.text
+    assert version(url) != before
+    again = one.post("/admin/import", data=confirm)
+    assert again.status_code == 400 and "no longer waiting" in again.text
+    assert len(rows(url, "SELECT 1 FROM locator.import_log")) == 1  # imported once
+    page = one.get("/admin/history?layer=love_stations")
+    kept = re.search(r'name="version" value="([^"]+)"', page.text)[1]
+    resp = two.post("/admin/rollback", data={"csrf_token": csrf, "layer": "love_stations",
+                                             "version": kept})
+    assert resp.status_code == 303 and version(url) == before

@@ -34,7 +34,7 @@ CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
 CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
 CREATE TABLE locator.collection (
     id text PRIMARY KEY,
-    members jsonb NOT NULL,
+    members json NOT NULL,  -- json, not jsonb: the members keep their order
     digest text NOT NULL,
     info jsonb NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()

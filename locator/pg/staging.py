@@ -31,6 +31,15 @@ class Staging:
                                (token, ttl_s)).fetchone()
         return None if row is None else (bytes(row[0]), dict(row[1]))
 
+    def take(self, token: str, ttl_s: int) -> tuple[bytes, dict[str, Any]] | None:
+        """Get and remove in one statement: two confirmations of one upload (a double
+        tap, two app servers) import it once."""
+        with self.db.connection() as conn:
+            row = conn.execute("DELETE FROM locator.staged WHERE token = %s AND created_at "
+                               ">= now() - make_interval(secs => %s) RETURNING body, meta",
+                               (token, ttl_s)).fetchone()
+        return None if row is None else (bytes(row[0]), dict(row[1]))
+
     def drop(self, token: str) -> None:
         with self.db.connection() as conn:
             conn.execute("DELETE FROM locator.staged WHERE token = %s", (token,))

@@ -34,12 +34,19 @@ import psycopg
 from .. import registry
 from ..catalog import Catalog, ServiceArea, load_catalog, service_area, towns_by_district
 from ..coverage import CoverageReport, Demand, Progress, SuggestResult
-from ..errors import FacilityNotFound, FeatureNotFound, InvalidQuery, LayerNotFound, shown
+from ..errors import (
+    FacilityNotFound,
+    FeatureNotFound,
+    InvalidQuery,
+    LayerNotFound,
+    StoreUnavailable,
+    shown,
+)
 from ..feature_query import Queryable
 from ..geo.distance import geod
 from ..hours import HolidaySchedule, hours_status, week_schedule
 from ..models import CollectionInfo, District, Facility, Feature, Point, Town
-from ..nearest import Nearby, NearestQuery, arrival_filter, nearby
+from ..nearest import Nearby, NearestQuery, hours_on_arrival, nearby
 from ..readstore import (
     BBox,
     CoverageQuery,
@@ -60,7 +67,7 @@ from ..store import (
     read_references,
     reference_context,
 )
-from .db import Database
+from .db import Database, translated
 from .sync import _dump
 
 #: below this many features in all, a store loads its analysis snapshot when it opens
@@ -99,44 +106,64 @@ class PostgisStore:
 
     @classmethod
     def open(cls, db: Database) -> PostgisStore:
-        """Read the current version's summaries and reference data in one snapshot."""
-        with db.connect() as conn, tempfile.TemporaryDirectory(prefix="locator-ref-") as tmp:
-            conn.read_only = True
-            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            with conn.transaction():
-                refs_only = {d.id for d in registry.BY_ID.values()
-                             if not d.is_facility and not d.is_route}
-                version = _dump(conn, Path(tmp), only=refs_only)
-                rows = conn.execute("SELECT id, info FROM locator.collection").fetchall()
-            refs = read_references(Path(tmp), routes=False)
+        """Read the current version's summaries and reference data, and (up to
+        EAGER_FEATURES features) the analysis snapshot, all from one database snapshot."""
+        snap_dir = tempfile.mkdtemp(prefix="locator-snap-")
+        try:
+            with translated(db), db.connect() as conn:
+                conn.read_only = True
+                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                with conn.transaction():
+                    rows = conn.execute("SELECT id, info FROM locator.collection").fetchall()
+                    total = sum(int(r[1].get("count") or 0) for r in rows)
+                    refs_only = None if total <= EAGER_FEATURES else {
+                        d.id for d in registry.BY_ID.values()
+                        if not d.is_facility and not d.is_route}
+                    version = _dump(conn, Path(snap_dir), only=refs_only)
+            refs = read_references(Path(snap_dir), routes=False)
             districts, towns, _ = reference_context(refs)
-            holidays = read_holidays(Path(tmp) / HOLIDAYS_FILE)
+            holidays = read_holidays(Path(snap_dir) / HOLIDAYS_FILE)
+            snap = load_catalog(snap_dir) if refs_only is None else None
+        except BaseException:
+            shutil.rmtree(snap_dir, ignore_errors=True)
+            raise
         order = list(registry.BY_ID)
         infos = {cid: _info(info) for cid, info in sorted(
             rows, key=lambda r: order.index(r[0]) if r[0] in order else len(order))
             if cid in registry.BY_ID}
         store = cls(db, version, infos, districts, towns,
-                    service_area(refs[registry.CITY.id].shapes[0]), holidays,
-                    sum(i.count for i in infos.values()))
-        if store.total <= EAGER_FEATURES:
-            store.snapshot()
+                    service_area(refs[registry.CITY.id].shapes[0]), holidays, total)
+        if snap is not None:
+            store._snap = snap
+            weakref.finalize(store, shutil.rmtree, snap_dir, True)  # demand CSVs live there
+        else:
+            shutil.rmtree(snap_dir, ignore_errors=True)
         return store
 
     # ------------------------------------------------------------------ the snapshot
 
     def snapshot(self) -> Catalog:
-        """This version's data in memory, for whole-collection analysis."""
+        """This version's data in memory, for whole-collection analysis (built on first
+        use for a large database). If the database has moved on meanwhile, the answer is
+        "try again": the holder swaps to the new version within seconds, and an answer
+        cached under this version must hold this version's data."""
         with self._snap_lock:
             if self._snap is None:
                 folder = tempfile.mkdtemp(prefix="locator-snap-")
-                # the folder goes with the store (demand examples are read from it)
+                try:
+                    with translated(self.db), self.db.connect() as conn:
+                        conn.read_only = True
+                        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                        with conn.transaction():
+                            version = _dump(conn, Path(folder))
+                    if version != self._version:
+                        raise StoreUnavailable(f"data version {self._version} was replaced "
+                                               f"by {version} while it was being read")
+                    self._snap = load_catalog(folder)
+                except BaseException:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    raise
                 weakref.finalize(self, shutil.rmtree, folder, True)
-                with self.db.connect() as conn:
-                    conn.read_only = True
-                    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-                    with conn.transaction():
-                        _dump(conn, Path(folder))
-                self._snap = load_catalog(folder)
             return self._snap
 
     # ------------------------------------------------------------------ ReadStore
@@ -235,13 +262,18 @@ class PostgisStore:
 
     def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         self._check_layers(query)
-        return self._answer(query, self._nearest(query, query.layers, now), now)
+        with self.db.connection() as conn:
+            results = self._nearest(conn, query, query.layers, now)
+        return self._answer(query, results, now)
 
     def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         self._check_layers(query)
         results: list[Nearby] = []
-        for layer in query.layers:
-            results += self._nearest(query, (layer,), now)
+        with self.db.connection() as conn, conn.transaction():
+            # one snapshot for every layer: an import meanwhile is seen whole or not at all
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            for layer in query.layers:
+                results += self._nearest(conn, query, (layer,), now)
         return self._answer(query, results, now)
 
     def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
@@ -297,12 +329,16 @@ class PostgisStore:
         dist = 0.0 if inside else self.service_area.distance_m(query.point)
         return NearestAnswer(query.point, results, inside, dist, query.at or now)
 
-    def _nearest(self, q: NearestQuery, layers: tuple[str, ...],
+    def _nearest(self, conn: psycopg.Connection, q: NearestQuery, layers: tuple[str, ...],
                  now: dt.datetime) -> list[Nearby]:
         """k nearest over ``layers``, exact on the ellipsoid, ties by id (as the file
-        store ranks)."""
+        store ranks).
+
+        Candidates come in KNN order with their coordinates (and, to filter, their opening
+        hours); the feature documents, the costly part to send and parse, come with the
+        first small read only, and for a candidate picked from a wider read, in a second
+        statement."""
         at = q.at or now
-        keep = arrival_filter(q, at)
         bound = q.max_distance_m if q.max_distance_m is not None else math.inf
         where = ["collection = %(layer)s" if len(layers) == 1
                  else "facility AND collection = ANY(%(layers)s)"]
@@ -315,36 +351,50 @@ class PostgisStore:
             # the sphere may say up to 0.6 % more than the ellipsoid: widen, then measure
             where.append("ST_DWithin(geog, %(p)s::geography, %(reach)s, false)")
             args["reach"] = bound / ELLIPSOID_OVER_SPHERE
-        sql = ("SELECT collection, doc, geog <-> %(p)s::geography FROM locator.feature "
-               f"WHERE {' AND '.join(where)} ORDER BY geog <-> %(p)s::geography "
-               "LIMIT %(n)s")
+        # the hours are read in the database only when they filter (json is parsed there)
+        hours = ("doc->'properties'->>'opening_hours'" if q.open_on_arrival
+                 else "NULL::text")
+        sql = ("SELECT collection, fid, ST_X(geog::geometry), ST_Y(geog::geometry), "
+               f"geog <-> %(p)s::geography, {hours}, {{doc}} FROM locator.feature "
+               f"WHERE {' AND '.join(where)} ORDER BY geog <-> %(p)s::geography LIMIT %(n)s")
         inv = geod().inv
         lon0, lat0 = q.point.lon, q.point.lat
-        n = q.k + 2 if keep is None else max(4 * q.k, 32)
-        with self.db.connection() as conn:
-            while True:
-                args["n"] = n
-                rows = conn.execute(sql, args).fetchall()
-                measured = []
-                for collection, doc, _sphere in rows:
-                    fac = facility_from_feature(collection, doc)
-                    az, _, d = inv(lon0, lat0, fac.lon, fac.lat)
-                    if d <= bound:
-                        measured.append((d, fac.id, az % 360.0, fac))
-                measured.sort(key=lambda r: (r[0], r[1]))
-                picked = []
-                for row in measured:
-                    if keep is None or keep(row[3], row[0]):
-                        picked.append(row)
-                        if len(picked) == q.k:
-                            break
-                exhausted = len(rows) < n
-                reach = rows[-1][2] * ELLIPSOID_OVER_SPHERE if rows else 0.0
-                if exhausted or (len(picked) == q.k and picked[-1][0] <= reach):
-                    return [nearby(fac, d, az, q, at) for d, _, az, fac in picked]
-                n *= 4
-
-
+        n = q.k + 2 if not q.open_on_arrival else max(4 * q.k, 32)
+        first = True
+        while True:
+            args["n"] = n
+            # the first, small read brings the documents; a wider one (a far point, a
+            # strict filter) only positions and hours, the documents picked come after
+            rows = conn.execute(sql.format(doc="doc" if first else "NULL::json"),
+                                args).fetchall()
+            first = False
+            measured = []
+            for collection, fid, lon, lat, _sphere, hours, doc in rows:
+                az, _, d = inv(lon0, lat0, lon, lat)
+                if d <= bound:
+                    measured.append((d, fid, az % 360.0, collection, hours, doc))
+            measured.sort(key=lambda r: (r[0], r[1]))
+            picked = []
+            for row in measured:
+                if not q.open_on_arrival or not hours_on_arrival(row[4], row[0], q,
+                                                                  at).is_closed:
+                    picked.append(row)
+                    if len(picked) == q.k:
+                        break
+            exhausted = len(rows) < n
+            reach = rows[-1][4] * ELLIPSOID_OVER_SPHERE if rows else 0.0
+            if exhausted or (len(picked) == q.k and picked[-1][0] <= reach):
+                break
+            n *= 4
+        docs = {(r[3], r[1]): r[5] for r in picked if r[5] is not None}
+        missing = [(r[3], r[1]) for r in picked if r[5] is None]
+        if missing:
+            docs.update({(c, f): doc for c, f, doc in conn.execute(
+                "SELECT collection, fid, doc FROM locator.feature WHERE (collection, fid) IN "
+                "(SELECT * FROM unnest(%s::text[], %s::text[]))",
+                ([c for c, _ in missing], [f for _, f in missing])).fetchall()})
+        return [nearby(facility_from_feature(c, docs[(c, fid)]), d, az, q, at)
+                for d, fid, az, c, _h, _doc in picked]
 
 
 class PgHolder:

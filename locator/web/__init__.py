@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_COUNT": 0,
     # postgresql://…: the PostGIS store (locator.pg) instead of the files in DATA_DIR
     "DATABASE_URL": None,
+    # connections per process at most (locator serve: one per serving thread)
+    "DATABASE_POOL": 8,
     # /admin: off unless one of these is set (LOCATOR_ADMIN_TOKEN, or a werkzeug password
     # hash in LOCATOR_ADMIN_PASSWORD_HASH); SECRET_KEY signs the session cookie (default:
     # derived from the credential)
@@ -100,7 +102,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             raise ConfigError(f"DATABASE_URL needs the PostGIS extras ({exc.name} is "
                               "missing): pip install 'locator[postgis]'") from None
 
-        holder = PgHolder(database(app.config["DATABASE_URL"]))
+        db = database(app.config["DATABASE_URL"])
+        db.size_for(int(app.config["DATABASE_POOL"]))
+        holder = PgHolder(db)
     else:
         holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
     app.extensions["locator"] = holder

@@ -319,10 +319,12 @@ def _stage(data: bytes, meta: dict[str, Any]) -> str:
     return staged
 
 
-def _unstage(staged: str) -> tuple[bytes, dict[str, Any]]:
+def _unstage(staged: str, take: bool = False) -> tuple[bytes, dict[str, Any]]:
+    """The staged upload; with ``take`` (it is being imported) it is removed at once."""
     shared = _staging()
-    found = (shared.get(staged, STAGED_TTL_S) if shared is not None and _STAGED_ID.match(staged)
-             else None)
+    found = None
+    if shared is not None and _STAGED_ID.match(staged):
+        found = (shared.take if take else shared.get)(staged, STAGED_TTL_S)
     if found is not None:
         return found
     folder = _staged_dir()
@@ -371,7 +373,7 @@ def import_upload():
     staged = form.get("staged", "")
     try:
         if staged:
-            data, meta = _unstage(staged)
+            data, meta = _unstage(staged, take=action == "apply")
         else:
             upload = request.files.get("file")
             if upload is None or not upload.filename:

@@ -7,7 +7,14 @@ import logging
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DataError, FeatureNotFound, InvalidQuery, LayerNotFound, LocatorError
+from ..errors import (
+    DataError,
+    FeatureNotFound,
+    InvalidQuery,
+    LayerNotFound,
+    LocatorError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -16,10 +23,16 @@ STATUS: dict[type[LocatorError], int] = {
     LayerNotFound: 404,
     FeatureNotFound: 404,
     DataError: 422,
+    StoreUnavailable: 503,
 }
 TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
           406: "Not Acceptable", 413: "Content Too Large", 416: "Range Not Satisfiable",
-          422: "Unprocessable Content", 500: "Internal Server Error"}
+          422: "Unprocessable Content", 500: "Internal Server Error",
+          503: "Service Unavailable"}
+#: what a user is told when the store is away (the real reason goes to the log only:
+#: it may name hosts and ports)
+UNAVAILABLE = {"zh": "数据服务暂时不可用，请稍后再试", "en": "the data service is unavailable; "
+                                                      "try again in a few seconds"}
 #: what the API and the OGC API can answer with; an Accept header that allows none of
 #: these gets 406
 API_TYPES = ["application/json", "application/geo+json", "application/problem+json",
@@ -70,6 +83,18 @@ def register(app: Flask) -> None:
                                 f"serves {', '.join(API_TYPES)}", "http-406",
                            param="Accept")
         return None
+
+    @app.errorhandler(StoreUnavailable)
+    def _unavailable(exc: StoreUnavailable):
+        log.error("store unavailable on %s %s: %s", request.method, request.path,
+                  exc.message)
+        if _wants_html():
+            resp = _html_error(503, f"{UNAVAILABLE['zh']} · {UNAVAILABLE['en']}")
+        else:
+            resp = problem(503, UNAVAILABLE["en"], exc.kind)
+        resp.headers["Retry-After"] = "5"
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     @app.errorhandler(LocatorError)
     def _domain_error(exc: LocatorError):
