@@ -83,6 +83,13 @@ def _info(raw: dict[str, Any]) -> CollectionInfo:
     return CollectionInfo(**raw)
 
 
+def _array(words) -> str:
+    """A PostgreSQL text[] literal of checked words (ids, amenity terms: no quotes,
+    commas or braces; the registry and the query's own checks see to that)."""
+    assert all(w and w.replace("_", "").replace("-", "").isalnum() for w in words), words
+    return "{" + ",".join(words) + "}"
+
+
 def _point(p: Point) -> str:
     return f"SRID=4326;POINT({p.lon!r} {p.lat!r})"
 
@@ -340,13 +347,18 @@ class PostgisStore:
         statement."""
         at = q.at or now
         bound = q.max_distance_m if q.max_distance_m is not None else math.inf
+        # lists go as array literals: adapting a Python list costs more than the rest of
+        # the parameters together, and layer ids and amenity terms are checked words
         where = ["collection = %(layer)s" if len(layers) == 1
-                 else "facility AND collection = ANY(%(layers)s)"]
-        args: dict[str, Any] = {"p": _point(q.point), "layer": layers[0],
-                                "layers": list(layers)}
+                 else "facility AND collection = ANY(%(layers)s::text[])"]
+        args: dict[str, Any] = {"p": _point(q.point)}
+        if len(layers) == 1:
+            args["layer"] = layers[0]
+        else:
+            args["layers"] = _array(layers)
         if q.amenities:
             where.append("amenities @> %(amenities)s::text[]")
-            args["amenities"] = sorted(q.amenities)
+            args["amenities"] = _array(sorted(q.amenities))
         if math.isfinite(bound):
             # the sphere may say up to 0.6 % more than the ellipsoid: widen, then measure
             where.append("ST_DWithin(geog, %(p)s::geography, %(reach)s, false)")
