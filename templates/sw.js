@@ -36,17 +36,28 @@ async function keep(cache, key, response, keepOnly) {
   } catch (err) { /* storage full: the answer still goes to the page */ }
 }
 
+// a server whose database is away answers 503: the copy kept here serves the rider
+// better, as with no network at all (and without one, the 503 goes to the page)
+function usable(response) {
+  if (response.status === 503) { throw response; }
+  return response;
+}
+
+function orAnswer(err) {
+  return err instanceof Response ? err : Promise.reject(err);
+}
+
 async function networkFirst(request, key, keepOnly) {
   const cache = await caches.open(CACHE);
   try {
-    const response = await fetchWithin(request);
+    const response = usable(await fetchWithin(request));
     if (response.ok) { keep(cache, key || request, response.clone(), keepOnly); }
     return response;
   } catch (err) {
     const hit = await cache.match(key || request) ||
       (keepOnly && await cache.match(request, {ignoreSearch: true}));
     if (hit) { return hit; }
-    throw err;
+    return orAnswer(err);
   }
 }
 
@@ -64,8 +75,9 @@ self.addEventListener('fetch', (event) => {
   }
   if (request.mode === 'navigate') {
     if (url.pathname === '/') {  // a results address falls back to the page itself
-      event.respondWith(fetchWithin(request).catch(() => caches.open(CACHE)
-        .then((c) => c.match(shell).then((hit) => hit || c.match('/')))));
+      event.respondWith(fetchWithin(request).then(usable).catch((err) => caches.open(CACHE)
+        .then((c) => c.match(shell).then((hit) => hit || c.match('/')))
+        .then((hit) => hit || orAnswer(err))));
     } else if (url.pathname.startsWith('/f/')) {  // facility pages seen stay available
       event.respondWith(networkFirst(request));
     } else {  // the map and the rest need the network: say so, and point to the list

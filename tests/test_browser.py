@@ -797,3 +797,36 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
         page.click(".locate-btn >> nth=0")
         page.locator("#offline-results li.facility[data-id='ls-new']").wait_for()
         ctx.close()
+
+
+def test_with_the_database_away_the_phone_answers_from_its_pack(browser, pg_server):
+    """PostGIS: the database goes away while the app server stays up and answers 503. A
+    phone that visited once still finds the nearest (from its pack, as the server
+    answered before) and still opens a facility page it has seen."""
+    import psycopg
+
+    from locator.paths import DEFAULT_DATA_DIR
+
+    url = pg_server.database("phone-away", DEFAULT_DATA_DIR)
+    with serve(tiles="none", env_extra={"LOCATOR_DATABASE_URL": url}) as base:
+        ctx = browser.new_context(**PHONE, geolocation=PENGJIANG,
+                                  permissions=["geolocation"])
+        page = ctx.new_page()
+        page.goto(base + "/")
+        _wait_for_worker_and_pack(page)
+        page.goto(base + "/f/sc-0001")
+        here = api_json(base, "/api/v1/nearest?lon=113.0815&lat=22.5787&per_layer=true&k=3")
+        with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        with urllib.request.urlopen(base + "/api/v1/health") as r:  # the server is up
+            assert r.status == 200
+        page.goto(base + "/?lon=113.0815&lat=22.5787&lang=zh")
+        page.wait_for_selector("#offline-results li.facility")
+        shown = page.eval_on_selector_all("#offline-results li.facility",
+                                          "els => els.map(e => e.dataset.id)")
+        assert shown == [f["id"] for f in here["features"]]
+        page.goto(base + "/f/sc-0001")
+        assert page.locator("h2.name").count() == 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "database-away-360x640.png"))
+        ctx.close()

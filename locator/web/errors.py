@@ -29,10 +29,9 @@ TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
           406: "Not Acceptable", 413: "Content Too Large", 416: "Range Not Satisfiable",
           422: "Unprocessable Content", 500: "Internal Server Error",
           503: "Service Unavailable"}
-#: what a user is told when the store is away (the real reason goes to the log only:
-#: it may name hosts and ports)
-UNAVAILABLE = {"zh": "数据服务暂时不可用，请稍后再试", "en": "the data service is unavailable; "
-                                                      "try again in a few seconds"}
+#: what an API client is told when the store is away (the real reason goes to the log
+#: only: it may name hosts and ports); pages say it in their language (error.html)
+UNAVAILABLE = "the data service is unavailable; try again in a few seconds"
 #: what the API and the OGC API can answer with; an Accept header that allows none of
 #: these gets 406
 API_TYPES = ["application/json", "application/geo+json", "application/problem+json",
@@ -89,9 +88,9 @@ def register(app: Flask) -> None:
         log.error("store unavailable on %s %s: %s", request.method, request.path,
                   exc.message)
         if _wants_html():
-            resp = _html_error(503, f"{UNAVAILABLE['zh']} · {UNAVAILABLE['en']}")
+            resp = _html_error(503, "")  # the page says it in the page's language
         else:
-            resp = problem(503, UNAVAILABLE["en"], exc.kind)
+            resp = problem(503, UNAVAILABLE, exc.kind)
         resp.headers["Retry-After"] = "5"
         resp.headers["Cache-Control"] = "no-store"
         return resp

@@ -46,6 +46,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "error_title_404": {"zh": "找不到页面", "en": "Not found"},
     "error_title_405": {"zh": "不支持这种请求方式", "en": "Method not allowed"},
     "error_title_500": {"zh": "服务器出错", "en": "Server error"},
+    "error_title_503": {"zh": "暂时无法查询", "en": "Temporarily unavailable"},
+    "error_unavailable": {"zh": "数据服务暂时不可用，请过几秒钟再试。",
+                          "en": "The data service is unavailable for a moment; try again "
+                                "in a few seconds."},
     "error_param_lead": {"zh": "参数「{param}」的值无效，请检查后重试。",
                          "en": "The value of the parameter “{param}” is not valid."},
     "error_not_found": {"zh": "找不到这个页面或设施。", "en": "No such page or facility."},
