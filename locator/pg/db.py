@@ -183,13 +183,17 @@ class Database:
     def check_ready(self) -> None:
         """Raise DatabaseError saying what to run when the schema or data is missing, or
         when the schema is newer than this code."""
-        with self.connection() as conn:
+        # a connection of its own, not the pool's: a refused connection is said at once
+        # (the pool would keep trying for its whole timeout)
+        with translated(self), self.connect(autocommit=True) as conn:
             missing = pending(conn)
             newest = None
             if len(missing) < len(MIGRATIONS):  # the table exists
                 row = conn.execute("SELECT max(number) FROM locator.schema_migrations"
                                    ).fetchone()
                 newest = row[0] if row else None
+            state = (conn.execute("SELECT version FROM locator.state").fetchone()
+                     if not missing else None)
         if missing:
             raise DatabaseError("database: the schema is not up to date (migrations "
                                 f"{', '.join(map(str, missing))} pending); run "
@@ -198,7 +202,8 @@ class Database:
         if newest is not None and newest > known:
             raise DatabaseError(f"database: its schema (migration {newest}) is newer than "
                                 f"this locator knows ({known}); upgrade locator")
-        self.version()
+        if state is None:
+            raise DatabaseError("database: no data loaded; run `locator db load`")
 
 
 @contextlib.contextmanager
