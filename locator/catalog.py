@@ -34,11 +34,10 @@ from .coverage import (
     suggest_sites,
 )
 from .demand import example_demand
-from .errors import FacilityNotFound, FeatureNotFound, InvalidQuery, LayerNotFound, shown
+from .errors import FacilityNotFound, FeatureNotFound, InvalidQuery, shown
 from .feature_query import Queryable, compile_cql2, equals, property_value, queryables
 from .geo.distance import geod
-from .hours import hours_status, week_schedule
-from .models import CollectionInfo, District, Facility, Feature, Point, Town
+from .models import CollectionInfo, Facility, Feature, Point
 from .nearest import (
     LayerIndex,
     Nearby,
@@ -50,13 +49,12 @@ from .nearest import (
 from .readstore import (
     BBox,
     CoverageQuery,
-    FacilityDetails,
     FeatureQuery,
     MapView,
     NearestAnswer,
     Page,
-    PhoneView,
     RouteList,
+    StoreCommon,
 )
 from .routes import RouteDetails, route_details
 from .store import AnyCollection, Geodata, read_geodata
@@ -102,7 +100,7 @@ def service_area(city: Any) -> ServiceArea:
 
 
 @dataclass(frozen=True)
-class Catalog:
+class Catalog(StoreCommon):
     """The in-memory :class:`~locator.readstore.ReadStore` over one data directory."""
 
     geodata: Geodata
@@ -133,20 +131,6 @@ class Catalog:
     @property
     def version(self) -> str:
         return self.geodata.version
-
-    def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
-        return [i for i in self.infos.values() if i.role == "facility" or not facilities_only]
-
-    def collection_info(self, collection_id: str, param: str = "collectionId"
-                        ) -> CollectionInfo:
-        registry.collection(collection_id, param)  # LayerNotFound for an undeclared id
-        try:
-            return self.infos[collection_id]
-        except KeyError:  # declared, but no file in this data directory
-            raise LayerNotFound(collection_id, list(self.infos), param) from None
-
-    def extent(self, collection_id: str) -> BBox | None:
-        return self.collection_info(collection_id).bbox
 
     def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
         if collection_id is None:
@@ -205,19 +189,7 @@ class Catalog:
         end = None if query.limit is None else query.offset + query.limit
         return Page(len(found), query.offset, tuple(found[query.offset:end]))
 
-    def resolve_layers(self, requested: list[str] | None, param: str = "layer"
-                       ) -> tuple[str, ...]:
-        if not requested:
-            return tuple(self.geodata.layers)
-        for layer in requested:
-            if layer not in self.geodata.layers:
-                raise InvalidQuery(param, f"unknown layer {shown(layer)}; valid layers: "
-                                          f"{', '.join(self.geodata.layers)}",
-                                   list(self.geodata.layers))
-        return tuple(dict.fromkeys(requested))
-
     def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
-        """Answer a nearest query; points outside Jiangmen are answered too, and flagged."""
         self._check_layers(query)
         return self._answer(query, nearest_facilities(self.indexes, query, now, self.union), now)
 
@@ -229,26 +201,6 @@ class Catalog:
             results += nearest_facilities(self.indexes,
                                           dataclasses.replace(query, layers=(layer,)), now)
         return self._answer(query, results, now)
-
-    def town_position(self, code: str) -> Point:
-        town = self.geodata.towns.get(code)
-        if town is None:
-            raise InvalidQuery("town", f"unknown town code {shown(code)}; expected one of the "
-                                       f"{len(self.geodata.towns)} 9-digit codes of Jiangmen")
-        return Point(town.lon, town.lat)
-
-    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
-        fac = self.facility(facility_id)
-        expr = fac.properties.get("opening_hours")
-        return FacilityDetails(fac, self.infos[fac.layer], hours_status(expr, now),
-                               week_schedule(expr, now.date()), now)
-
-    def phone_view(self, query: NearestQuery | None, now: dt.datetime,
-                   town_code: str | None = None) -> PhoneView:
-        answer = self.nearest_by_layer(query, now) if query is not None else None
-        town = self.geodata.towns.get(town_code) if town_code else None
-        return PhoneView(self.collection_infos(facilities_only=True), self.towns_by_district(),
-                         answer, town)
 
     def map_view(self, max_points: int) -> MapView:
         return MapView([(self.infos[lid], _thin(layer.facilities, max_points))
@@ -379,21 +331,6 @@ class Catalog:
     def towns(self):
         return self.geodata.towns
 
-    def layer_ids(self) -> list[str]:
-        return list(self.geodata.layers)
-
-    def _check_layers(self, query: NearestQuery) -> None:
-        for layer in query.layers:
-            if layer not in self.indexes:
-                raise InvalidQuery("layer", f"unknown layer {shown(layer)}; valid layers: "
-                                            f"{', '.join(self.indexes)}")
-
-    def _answer(self, query: NearestQuery, results: list[Nearby],
-                now: dt.datetime) -> NearestAnswer:
-        inside = self.service_area.contains(query.point)
-        dist = 0.0 if inside else self.service_area.distance_m(query.point)
-        return NearestAnswer(query.point, results, inside, dist, query.at or now)
-
     def offline_pack(self, start: dt.date) -> dict[str, Any]:
         """Built once per data version and day (it is the same for every phone)."""
         with self._pack_lock:
@@ -407,22 +344,11 @@ class Catalog:
                 self._pack.update(key=start, pack=pack)
             return self._pack["pack"]
 
-    def towns_by_district(self) -> list[tuple[District, list[Town]]]:
-        return towns_by_district(self.geodata.districts, self.geodata.towns)
-
     def facility(self, facility_id: str) -> Facility:
         try:
             return self.by_id[facility_id]
         except KeyError:
             raise FacilityNotFound(facility_id) from None
-
-
-def towns_by_district(districts: dict[str, District], towns: dict[str, Town]
-                      ) -> list[tuple[District, list[Town]]]:
-    """Towns grouped by district, both in code order (for a town picker)."""
-    return [(d, sorted((t for t in towns.values() if t.district_code == code),
-                       key=lambda t: t.code))
-            for code, d in sorted(districts.items())]
 
 
 def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None,

@@ -2,8 +2,10 @@
 
 Views, the OGC API and the OpenAPI document see the data only through :class:`ReadStore`.
 The in-memory catalog built from the GeoJSON files (:mod:`locator.catalog`) is its first
-implementation; a database store can be the second. The answers it returns are plain,
-frozen values defined here, so that no caller needs to know which store it has.
+implementation, the PostGIS store (:mod:`locator.pg.store`) the second; what both answer
+the same way from their summaries is written once, in :class:`StoreCommon`. The answers
+it returns are plain, frozen values defined here, so that no caller needs to know which
+store it has.
 
 Coordinates are WGS-84 ``(lon, lat)`` degrees; distances are metres on the ellipsoid.
 """
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from . import registry
 from .coverage import CoverageReport, Demand, Progress, SuggestResult
+from .errors import InvalidQuery, LayerNotFound, shown
 from .feature_query import Queryable
-from .hours import DaySchedule, HoursStatus
+from .hours import DaySchedule, HoursStatus, hours_status, week_schedule
 from .models import CollectionInfo, District, Facility, Feature, Point, Town
 from .nearest import Nearby, NearestQuery
 from .routes import RouteDetails, RouteSummary
@@ -132,6 +136,101 @@ class FeatureQuery:
     sortby: tuple[tuple[str, bool], ...] = ()
     limit: int | None = None
     offset: int = 0
+
+
+def towns_by_district(districts: dict[str, District], towns: dict[str, Town]
+                      ) -> list[tuple[District, list[Town]]]:
+    """Towns grouped by district, both in code order (for a town picker)."""
+    return [(d, sorted((t for t in towns.values() if t.district_code == code),
+                       key=lambda t: t.code))
+            for code, d in sorted(districts.items())]
+
+
+class StoreCommon:
+    """What both stores answer the same way from their summaries, towns and service
+    area, whatever holds the features: a store mixes this in and provides ``infos``
+    (collection id -> CollectionInfo, in display order), ``districts``, ``towns``,
+    ``service_area`` (``contains`` and ``distance_m``), ``get`` and ``nearest_by_layer``."""
+
+    infos: dict[str, CollectionInfo]
+    service_area: Any
+
+    if TYPE_CHECKING:
+        @property
+        def districts(self) -> dict[str, District]: ...
+
+        @property
+        def towns(self) -> dict[str, Town]: ...
+
+        def get(self, feature_id: str, collection_id: str | None = None
+                ) -> Facility | Feature: ...
+
+        def nearest_by_layer(self, query: NearestQuery, now: dt.datetime
+                             ) -> NearestAnswer: ...
+
+    def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
+        return [i for i in self.infos.values() if i.role == "facility" or not facilities_only]
+
+    def collection_info(self, collection_id: str, param: str = "collectionId"
+                        ) -> CollectionInfo:
+        registry.collection(collection_id, param)  # LayerNotFound for an undeclared id
+        try:
+            return self.infos[collection_id]
+        except KeyError:  # declared, but not present in this data
+            raise LayerNotFound(collection_id, list(self.infos), param) from None
+
+    def extent(self, collection_id: str) -> BBox | None:
+        return self.collection_info(collection_id).bbox
+
+    def layer_ids(self) -> list[str]:
+        """The facility layers present, in display order."""
+        return [i.id for i in self.infos.values() if i.role == "facility"]
+
+    def resolve_layers(self, requested: list[str] | None, param: str = "layer"
+                       ) -> tuple[str, ...]:
+        layers = self.layer_ids()
+        if not requested:
+            return tuple(layers)
+        for layer in requested:
+            if layer not in layers:
+                raise InvalidQuery(param, f"unknown layer {shown(layer)}; valid layers: "
+                                          f"{', '.join(layers)}", layers)
+        return tuple(dict.fromkeys(requested))
+
+    def town_position(self, code: str) -> Point:
+        town = self.towns.get(code)
+        if town is None:
+            raise InvalidQuery("town", f"unknown town code {shown(code)}; expected one of the "
+                                       f"{len(self.towns)} 9-digit codes of Jiangmen")
+        return Point(town.lon, town.lat)
+
+    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
+        fac = self.get(facility_id)
+        assert isinstance(fac, Facility)
+        expr = fac.properties.get("opening_hours")
+        return FacilityDetails(fac, self.infos[fac.layer], hours_status(expr, now),
+                               week_schedule(expr, now.date()), now)
+
+    def phone_view(self, query: NearestQuery | None, now: dt.datetime,
+                   town_code: str | None = None) -> PhoneView:
+        answer = self.nearest_by_layer(query, now) if query is not None else None
+        town = self.towns.get(town_code) if town_code else None
+        return PhoneView(self.collection_infos(facilities_only=True),
+                         towns_by_district(self.districts, self.towns), answer, town)
+
+    def _check_layers(self, query: NearestQuery) -> None:
+        layers = self.layer_ids()
+        for layer in query.layers:
+            if layer not in layers:
+                raise InvalidQuery("layer", f"unknown layer {shown(layer)}; valid layers: "
+                                            f"{', '.join(layers)}")
+
+    def _answer(self, query: NearestQuery, results: list[Nearby],
+                now: dt.datetime) -> NearestAnswer:
+        """Points outside Jiangmen are answered too, and flagged."""
+        inside = self.service_area.contains(query.point)
+        dist = 0.0 if inside else self.service_area.distance_m(query.point)
+        return NearestAnswer(query.point, results, inside, dist, query.at or now)
 
 
 class ReadStore(Protocol):

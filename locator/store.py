@@ -721,12 +721,22 @@ def fingerprint(data_dir: Path | str, holidays_file: Path | str | None = None) -
 
 def dumps_feature_collection(features: Iterable[dict[str, Any]], name: str | None = None) -> str:
     """Serialise a FeatureCollection deterministically, one feature per line (diff-friendly)."""
-    head = {"type": "FeatureCollection"}
-    if name:
-        head["name"] = name
-    lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in features]
-    opening = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":['
-    return opening + "\n" + ",\n".join(lines) + "\n]}\n"
+    return feature_collection_text({"name": name} if name else {},
+                                   [dumps_feature(f) for f in features])
+
+
+def dumps_feature(feature: dict[str, Any]) -> str:
+    """One feature as the canonical layout writes it (compact, UTF-8 as is)."""
+    return json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
+
+
+def feature_collection_text(members: dict[str, Any], feature_texts: Iterable[str]) -> str:
+    """The canonical layout: a FeatureCollection with ``members`` (name, crs ...) in their
+    order, then one feature text per line. The database store writes files back with it
+    byte for byte."""
+    opening = json.dumps({"type": "FeatureCollection", **members},
+                         ensure_ascii=False)[:-1] + ',"features":['
+    return opening + "\n" + ",\n".join(feature_texts) + "\n]}\n"
 
 
 def write_text_atomic(path: Path, text: str) -> None:

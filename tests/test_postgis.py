@@ -189,10 +189,11 @@ def test_other_members_of_a_collection_keep_their_order(pg_server, data_dir, tmp
                        "crs": {"type": "name", "properties": {
                            "name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
                        "features": doc["features"]}, ensure_ascii=False)
-    from locator.pg.sync import canonical_text, parse_collection
+    from locator.pg.sync import parse_collection
+    from locator.store import feature_collection_text
 
     parsed = parse_collection(registry.BY_ID["love_stations"], text.encode())
-    path.write_text(canonical_text(parsed.members, parsed.docs), encoding="utf-8")
+    path.write_text(feature_collection_text(parsed.members, parsed.docs), encoding="utf-8")
     url = pg_server.database("members", data_dir)
     proc = run("db", "dump", "--database-url", url, "--out", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr

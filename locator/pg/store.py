@@ -32,31 +32,27 @@ from typing import Any
 import psycopg
 
 from .. import registry
-from ..catalog import Catalog, ServiceArea, load_catalog, service_area, towns_by_district
+from ..catalog import Catalog, ServiceArea, load_catalog, service_area
 from ..coverage import CoverageReport, Demand, Progress, SuggestResult
 from ..errors import (
     FacilityNotFound,
     FeatureNotFound,
-    InvalidQuery,
-    LayerNotFound,
     StoreUnavailable,
-    shown,
 )
 from ..feature_query import Queryable
 from ..geo.distance import geod
-from ..hours import HolidaySchedule, hours_status, week_schedule
+from ..hours import HolidaySchedule
 from ..models import CollectionInfo, District, Facility, Feature, Point, Town
 from ..nearest import Nearby, NearestQuery, hours_on_arrival, nearby
 from ..readstore import (
     BBox,
     CoverageQuery,
-    FacilityDetails,
     FeatureQuery,
     MapView,
     NearestAnswer,
     Page,
-    PhoneView,
     RouteList,
+    StoreCommon,
 )
 from ..routes import RouteDetails
 from ..store import (
@@ -94,7 +90,7 @@ def _point(p: Point) -> str:
     return f"SRID=4326;POINT({p.lon!r} {p.lat!r})"
 
 
-class PostgisStore:
+class PostgisStore(StoreCommon):
     """The database at one data version (a new version gets a new store)."""
 
     def __init__(self, db: Database, version: str, infos: dict[str, CollectionInfo],
@@ -103,13 +99,21 @@ class PostgisStore:
         self.db = db
         self._version = version
         self.infos = infos
-        self.districts = districts
-        self.towns = towns
+        self._districts = districts
+        self._towns = towns
         self.service_area = area
         self.holidays = holidays
         self.total = total
         self._snap: Catalog | None = None
         self._snap_lock = threading.Lock()
+
+    @property
+    def districts(self) -> dict[str, District]:
+        return self._districts
+
+    @property
+    def towns(self) -> dict[str, Town]:
+        return self._towns
 
     @classmethod
     def open(cls, db: Database) -> PostgisStore:
@@ -179,23 +183,6 @@ class PostgisStore:
     def version(self) -> str:
         return self._version
 
-    def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
-        return [i for i in self.infos.values() if i.role == "facility" or not facilities_only]
-
-    def collection_info(self, collection_id: str, param: str = "collectionId"
-                        ) -> CollectionInfo:
-        registry.collection(collection_id, param)
-        try:
-            return self.infos[collection_id]
-        except KeyError:
-            raise LayerNotFound(collection_id, list(self.infos), param) from None
-
-    def extent(self, collection_id: str) -> BBox | None:
-        return self.collection_info(collection_id).bbox
-
-    def _layers(self) -> list[str]:
-        return [i.id for i in self.infos.values() if i.role == "facility"]
-
     def _item(self, collection: str, doc: dict[str, Any]) -> Facility | Feature:
         decl = registry.BY_ID[collection]
         if decl.is_facility:
@@ -205,7 +192,7 @@ class PostgisStore:
     def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
         if collection_id is not None:
             self.collection_info(collection_id)
-        wanted = [collection_id] if collection_id is not None else self._layers()
+        wanted = [collection_id] if collection_id is not None else self.layer_ids()
         with self.db.connection() as conn:
             row = conn.execute("SELECT collection, doc FROM locator.feature WHERE fid = %s "
                                "AND collection = ANY(%s) LIMIT 1",
@@ -249,24 +236,6 @@ class PostgisStore:
         self.collection_info(collection_id)
         return self.snapshot().search(collection_id, query)
 
-    def resolve_layers(self, requested: list[str] | None, param: str = "layer"
-                       ) -> tuple[str, ...]:
-        layers = self._layers()
-        if not requested:
-            return tuple(layers)
-        for layer in requested:
-            if layer not in layers:
-                raise InvalidQuery(param, f"unknown layer {shown(layer)}; valid layers: "
-                                          f"{', '.join(layers)}", layers)
-        return tuple(dict.fromkeys(requested))
-
-    def town_position(self, code: str) -> Point:
-        town = self.towns.get(code)
-        if town is None:
-            raise InvalidQuery("town", f"unknown town code {shown(code)}; expected one of the "
-                                       f"{len(self.towns)} 9-digit codes of Jiangmen")
-        return Point(town.lon, town.lat)
-
     def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         self._check_layers(query)
         with self.db.connection() as conn:
@@ -282,20 +251,6 @@ class PostgisStore:
             for layer in query.layers:
                 results += self._nearest(conn, query, (layer,), now)
         return self._answer(query, results, now)
-
-    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
-        fac = self.get(facility_id)
-        assert isinstance(fac, Facility)
-        expr = fac.properties.get("opening_hours")
-        return FacilityDetails(fac, self.infos[fac.layer], hours_status(expr, now),
-                               week_schedule(expr, now.date()), now)
-
-    def phone_view(self, query: NearestQuery | None, now: dt.datetime,
-                   town_code: str | None = None) -> PhoneView:
-        answer = self.nearest_by_layer(query, now) if query is not None else None
-        town = self.towns.get(town_code) if town_code else None
-        return PhoneView(self.collection_infos(facilities_only=True),
-                         towns_by_district(self.districts, self.towns), answer, town)
 
     def map_view(self, max_points: int) -> MapView:
         return self.snapshot().map_view(max_points)
@@ -322,19 +277,6 @@ class PostgisStore:
         return self.snapshot().demand_example(name)
 
     # ------------------------------------------------------------------ nearest
-
-    def _check_layers(self, query: NearestQuery) -> None:
-        layers = self._layers()
-        for layer in query.layers:
-            if layer not in layers:
-                raise InvalidQuery("layer", f"unknown layer {shown(layer)}; valid layers: "
-                                            f"{', '.join(layers)}")
-
-    def _answer(self, query: NearestQuery, results: list[Nearby],
-                now: dt.datetime) -> NearestAnswer:
-        inside = self.service_area.contains(query.point)
-        dist = 0.0 if inside else self.service_area.distance_m(query.point)
-        return NearestAnswer(query.point, results, inside, dist, query.at or now)
 
     def _nearest(self, conn: psycopg.Connection, q: NearestQuery, layers: tuple[str, ...],
                  now: dt.datetime) -> list[Nearby]:

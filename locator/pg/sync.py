@@ -2,7 +2,7 @@
 
 A collection is kept as its features' JSON text in file order plus a ``geography`` per
 feature, so ``dump`` writes back the canonical file (:func:`locator.store.
-dumps_feature_collection`'s layout) byte for byte, and the data version a database answers
+feature_collection_text`) byte for byte, and the data version a database answers
 with equals the file store's for the same files.
 
 Writes (``load``, and imports and rollbacks through :func:`working_copy`) take one advisory
@@ -27,15 +27,21 @@ import shapely
 
 from .. import registry
 from ..errors import DataError
-from ..store import HOLIDAYS_FILE, data_version, read_geodata, write_bytes_atomic
+from ..importer.history import HISTORY_DIR, LOG_FILE
+from ..store import (
+    HOLIDAYS_FILE,
+    data_version,
+    dumps_feature,
+    feature_collection_text,
+    read_geodata,
+    write_bytes_atomic,
+)
 from .db import Database
 from .schema import WRITE_LOCK, migrate
 
 #: a progress callback: (collection id, features done, features in all)
 Progress = Callable[[str, int, int], None]
 
-HISTORY = "history"
-LOG_FILE = "import-log.jsonl"
 #: documents a data directory holds besides its collections
 DOCUMENT_PATTERNS = (HOLIDAYS_FILE, "*.csv")
 #: the channel app servers may LISTEN on (they poll the version row in any case)
@@ -46,16 +52,10 @@ def _no_progress(_cid: str, _done: int, _total: int) -> None:
     pass
 
 
-def canonical_text(members: dict[str, Any], docs: list[str]) -> str:
-    """A FeatureCollection with ``members`` (name, ...) and one feature text per line."""
-    head = {"type": "FeatureCollection", **members}
-    opening = json.dumps(head, ensure_ascii=False)[:-1] + ',"features":['
-    return opening + "\n" + ",\n".join(docs) + "\n]}\n"
-
-
 @dataclasses.dataclass
 class Parsed:
-    """One collection file read for the database."""
+    """One collection file read for the database: its members other than the features,
+    its features and their canonical texts, and the SHA-256 of the canonical file."""
 
     decl: registry.Collection
     members: dict[str, Any]
@@ -63,18 +63,19 @@ class Parsed:
     docs: list[str]
     digest: str
 
-    @property
-    def text(self) -> str:
-        return canonical_text(self.members, self.docs)
-
 
 def parse_collection(decl: registry.Collection, data: bytes) -> Parsed:
     doc = json.loads(data)
     members = {k: v for k, v in doc.items() if k not in ("type", "features")}
     features = doc.get("features") or []
-    docs = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in features]
-    digest = hashlib.sha256(canonical_text(members, docs).encode("utf-8")).hexdigest()
+    docs = [dumps_feature(f) for f in features]
+    digest = hashlib.sha256(feature_collection_text(members, docs).encode("utf-8")).hexdigest()
     return Parsed(decl, members, features, docs, digest)
+
+
+def _parse(folder: Path, collection_id: str) -> Parsed:
+    decl = registry.BY_ID[collection_id]
+    return parse_collection(decl, (folder / decl.file).read_bytes())
 
 
 def _geometries_hex(p: Parsed) -> list[str]:
@@ -168,8 +169,7 @@ def _load(conn: psycopg.Connection, data_dir: Path, geodata: Any, progress: Prog
     have = {r[0]: r[1] for r in conn.execute("SELECT id, digest FROM locator.collection")}
     written, unchanged = {}, {}
     for cid, coll in geodata.collections.items():
-        decl = registry.BY_ID[cid]
-        parsed = parse_collection(decl, (data_dir / decl.file).read_bytes())
+        parsed = _parse(data_dir, cid)
         if not force and have.get(cid) == parsed.digest:
             unchanged[cid] = len(parsed.features)
             continue
@@ -236,12 +236,12 @@ def _dump(conn: psycopg.Connection, out: Path, progress: Progress = _no_progress
                     progress(cid, len(docs), total)
         progress(cid, len(docs), total)
         write_bytes_atomic(out / registry.BY_ID[cid].file,
-                           canonical_text(members, docs).encode("utf-8"))
+                           feature_collection_text(members, docs).encode("utf-8"))
     for name, body in conn.execute("SELECT name, body FROM locator.document"):
         if "/" not in name and not name.startswith("."):
             write_bytes_atomic(out / name, bytes(body))
     if history:
-        folder = out / HISTORY
+        folder = out / HISTORY_DIR
         folder.mkdir(exist_ok=True)
         for layer, vid, kept_ns, body in conn.execute(
                 "SELECT layer, version_id, kept_ns, body FROM locator.history"):
@@ -263,7 +263,7 @@ def _scan(wdir: Path) -> dict[str, str]:
         path = wdir / decl.file
         if path.exists():
             out[decl.file] = hashlib.sha256(path.read_bytes()).hexdigest()
-    folder = wdir / HISTORY
+    folder = wdir / HISTORY_DIR
     if folder.is_dir():
         for path in folder.glob("*/*.geojson"):
             out[str(path.relative_to(wdir))] = "kept"
@@ -271,7 +271,7 @@ def _scan(wdir: Path) -> dict[str, str]:
 
 
 def _log_lines(wdir: Path) -> list[str]:
-    path = wdir / HISTORY / LOG_FILE
+    path = wdir / HISTORY_DIR / LOG_FILE
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
@@ -305,10 +305,9 @@ def _commit(conn: psycopg.Connection, wdir: Path, before: dict[str, str],
         # the whole directory passes the server's checks, or nothing is written
         geodata = read_geodata(wdir)
         for decl in changed:
-            parsed = parse_collection(decl, (wdir / decl.file).read_bytes())
-            write_collection(conn, parsed, geodata.collections[decl.id].info())
+            write_collection(conn, _parse(wdir, decl.id), geodata.collections[decl.id].info())
     for rel in sorted(set(after) - set(before)):
-        if rel.startswith(HISTORY + "/"):
+        if rel.startswith(HISTORY_DIR + "/"):
             path = wdir / rel
             conn.execute("INSERT INTO locator.history (layer, version_id, kept_ns, body) "
                          "VALUES (%s, %s, %s, %s)",
