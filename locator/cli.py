@@ -91,8 +91,8 @@ def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeou
         app = create_app(config)  # checked here, once, before any worker starts
     except LocatorError as exc:
         _fail(exc)
-    where = ("the database " + repr(app.extensions["locator"].db) if database_url
-             or app.config.get("DATABASE_URL") else app.config["DATA_DIR"])
+    where = (f"the database {app.extensions['locator'].db!r}"
+             if app.config.get("DATABASE_URL") else app.config["DATA_DIR"])
     click.echo(f"locator: serving {where} (version "
                f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/"
                + (f" with {workers} workers" if workers > 1 else ""))

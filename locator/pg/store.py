@@ -41,7 +41,7 @@ from ..errors import (
 )
 from ..feature_query import Queryable
 from ..geo.distance import geod
-from ..hours import HolidaySchedule
+from ..hours import HolidaySchedule, use_schedule
 from ..models import CollectionInfo, District, Facility, Feature, Point, Town
 from ..nearest import Nearby, NearestQuery, hours_on_arrival, nearby
 from ..readstore import (
@@ -358,15 +358,12 @@ class PgHolder:
     and a new version opens a new store, swapped in by one assignment."""
 
     def __init__(self, db: Database):
-        from ..hours import use_schedule
-
         self.db = db
         self.refused: Exception | None = None
+        self.loaded_fingerprint: Any = None
         self._lock = threading.Lock()
-        db.check_ready()
-        self._catalog = PostgisStore.open(db)
-        self.loaded_fingerprint: Any = self._catalog.version
-        use_schedule(self._catalog.holidays)
+        db.check_ready()  # says what to run on a database without schema or data
+        self._catalog = self.reload()
 
     @property
     def catalog(self) -> PostgisStore:
@@ -379,8 +376,6 @@ class PgHolder:
             return self.loaded_fingerprint
 
     def reload(self) -> PostgisStore:
-        from ..hours import use_schedule
-
         with self._lock:
             fresh = PostgisStore.open(self.db)
             self._catalog = fresh
