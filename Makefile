@@ -70,6 +70,7 @@ $(VENV)/.installed-test: $(VENV)/.created pyproject.toml
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check locator tests bench
+	$(BIN)/ruff format --check locator tests bench
 	$(BIN)/mypy
 
 validate: $(VENV)/.installed

@@ -51,8 +51,7 @@ def straightforward(cat, grid) -> float:
     facs = cat.layers[LAYER].facilities
     x, y = to_utm(np.array([f.lon for f in facs]), np.array([f.lat for f in facs]))
     reach = shapely.union_all(shapely.buffer(shapely.points(x, y), RADIUS))
-    covered = [shapely.intersection(t.geometry, reach).area / t.geometry.area
-               for t in grid.towns]
+    covered = [shapely.intersection(t.geometry, reach).area / t.geometry.area for t in grid.towns]
     return float(np.mean(covered))
 
 
@@ -70,33 +69,42 @@ def main() -> None:
         return build_grid(geo.city, geo.district_shapes, geo.districts, shapes, geo.towns, cell)
 
     print(f"coverage of {LAYER} within {RADIUS:.0f} m, per town")
-    for cell in ((250,) if a.quick else (250, 100)):
+    for cell in (250,) if a.quick else (250, 100):
         grid, t_grid = timed(lambda c=cell: grid_for(c))
-        report, t_report = timed(lambda g=grid: coverage_report(
-            g, facilities, [LAYER], RADIUS, "town"))
+        report, t_report = timed(
+            lambda g=grid: coverage_report(g, facilities, [LAYER], RADIUS, "town")
+        )
         _, t_plain = timed(lambda g=grid: straightforward(cat, g))
         cold = t_grid + t_report
-        print(f"  {cell:>4} m: {grid.size:>9,} cells | cold {cold:6.2f} s (grid {t_grid:.2f} + "
-              f"report {t_report:.2f}) | cached grid {t_report:6.2f} s | shapely buffer+"
-              f"union+overlay {t_plain:6.2f} s | ratio x{t_plain / cold:.1f} "
-              f"| city share {report.city.covered_share:.4f}")
+        print(
+            f"  {cell:>4} m: {grid.size:>9,} cells | cold {cold:6.2f} s (grid {t_grid:.2f} + "
+            f"report {t_report:.2f}) | cached grid {t_report:6.2f} s | shapely buffer+"
+            f"union+overlay {t_plain:6.2f} s | ratio x{t_plain / cold:.1f} "
+            f"| city share {report.city.covered_share:.4f}"
+        )
     if not a.quick:
         result, t_suggest = timed(lambda: suggest_sites(grid, facilities, [LAYER], RADIUS, 10))
-        print(f"  suggest 10 sites at 100 m: {t_suggest:.2f} s (covered "
-              f"{result.covered_before:.1f} -> {result.covered_after:.1f} km²)")
+        print(
+            f"  suggest 10 sites at 100 m: {t_suggest:.2f} s (covered "
+            f"{result.covered_before:.1f} -> {result.covered_after:.1f} km²)"
+        )
 
     # greedy against the optimum on city-sized instances where choices overlap
     grid250 = grid_for(250)
     heshan = cat.demand_example("heshan-2020")
     from locator.coverage import demand_weights
 
-    instances = [("area, love stations, 3 km", "love_stations", 3000.0, None),
-                 ("Heshan 2020 census, service centers, 2 km", "service_centers", 2000.0,
-                  heshan)]
+    instances = [
+        ("area, love stations, 3 km", "love_stations", 3000.0, None),
+        ("Heshan 2020 census, service centers, 2 km", "service_centers", 2000.0, heshan),
+    ]
     for label, layer, radius, demand in instances:
         dist = nearest_distances(grid250, facilities[layer])
-        weights = (demand_weights(grid250, demand) if demand is not None
-                   else np.full(grid250.size, grid250.cell_km2))
+        weights = (
+            demand_weights(grid250, demand)
+            if demand is not None
+            else np.full(grid250.size, grid250.cell_km2)
+        )
         open_cells = (dist > radius) & (weights > 0)
         bins_xy, bins_w = _bins(grid250, open_cells, weights, 4)  # 1 km bins
         step = 4 if not a.quick else 8  # candidates every 1 km (2 km quick)
@@ -105,18 +113,24 @@ def main() -> None:
         keep = (ix % step == 0) & (iy % step == 0) & open_cells
         cands = np.column_stack([grid250.x[keep], grid250.y[keep]])
         matrix = covering_matrix(cands, bins_xy, radius)
-        print(f"greedy vs optimum, {label}: {len(cands):,} candidates x {len(bins_xy):,} "
-              "demand bins")
-        for n in ((5,) if a.quick else (5, 10, 20)):
+        print(
+            f"greedy vs optimum, {label}: {len(cands):,} candidates x {len(bins_xy):,} demand bins"
+        )
+        for n in (5,) if a.quick else (5, 10, 20):
             chosen, t_g = timed(lambda n=n, m=matrix, w=bins_w: greedy_cover(m, w, n))
             greedy = sum(g for _, g in chosen)
-            swapped, t_s = timed(lambda c=chosen, m=matrix, w=bins_w: ranked(
-                m, w, improve_by_swaps(m, w, [i for i, _ in c])))
+            swapped, t_s = timed(
+                lambda c=chosen, m=matrix, w=bins_w: ranked(
+                    m, w, improve_by_swaps(m, w, [i for i, _ in c])
+                )
+            )
             improved = sum(g for _, g in swapped)
             (best, _), t_m = timed(lambda n=n, m=matrix, w=bins_w: optimal_cover(m, w, n, 300))
-            print(f"  n={n:>2}: greedy {greedy / best:6.1%} of the optimum ({t_g:.2f} s) | "
-                  f"greedy + swaps {improved / best:6.1%} ({t_g + t_s:.2f} s) | optimum "
-                  f"{best:,.1f} by MILP in {t_m:.2f} s")
+            print(
+                f"  n={n:>2}: greedy {greedy / best:6.1%} of the optimum ({t_g:.2f} s) | "
+                f"greedy + swaps {improved / best:6.1%} ({t_g + t_s:.2f} s) | optimum "
+                f"{best:,.1f} by MILP in {t_m:.2f} s"
+            )
 
 
 if __name__ == "__main__":

@@ -54,9 +54,11 @@ def main() -> None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     port = free_port()
     locator = str(Path(sys.executable).with_name("locator"))
-    server = subprocess.Popen([locator, "serve", "--port", str(port), "--threads",
-                               str(args.threads)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [locator, "serve", "--port", str(port), "--threads", str(args.threads)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -75,8 +77,10 @@ def main() -> None:
     print(f"  trivial /api/v1/health : {trivial[0]:8.0f} req/s   p99 {trivial[1]:7.1f} ms")
     print(f"  /api/v1/nearest k=5    : {nearest[0]:8.0f} req/s   p99 {nearest[1]:7.1f} ms")
     ratio = nearest[0] / trivial[0]
-    print(f"  ratio nearest/trivial  : {ratio:.0%}   (target >= 70 %, p99 < 50 ms: "
-          f"{'met' if ratio >= 0.7 and nearest[1] < 50 else 'NOT met'})")
+    print(
+        f"  ratio nearest/trivial  : {ratio:.0%}   (target >= 70 %, p99 < 50 ms: "
+        f"{'met' if ratio >= 0.7 and nearest[1] < 50 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,18 @@ def rows(n: int) -> list[list]:
     out = []
     for i, (lon, lat) in enumerate(points_in_city(n), start=1):
         x, y = wgs84_to_gcj02(lon, lat)
-        out.append([i, f"测试驿站{i:06d}", f"某路{i}号", round(x, 6), round(y, 6),
-                    "0750-3501234", "Mo-Su 08:00-20:00", "饮水、充电、休息"])
+        out.append(
+            [
+                i,
+                f"测试驿站{i:06d}",
+                f"某路{i}号",
+                round(x, 6),
+                round(y, 6),
+                "0750-3501234",
+                "Mo-Su 08:00-20:00",
+                "饮水、充电、休息",
+            ]
+        )
     return out
 
 
@@ -101,21 +111,29 @@ def main() -> None:
         for decl in registry.BY_ID.values():
             (ddir / decl.file).write_bytes((DEFAULT_DATA_DIR / decl.file).read_bytes())
         (ddir / "love_stations.geojson").write_text(
-            '{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+            '{"type": "FeatureCollection", "features": []}', encoding="utf-8"
+        )
         ctx = load_context(ddir, "love_stations")
-        print(f"{'rows':>7} {'format':<6} {'parse s':>8} {'check s':>8} {'x parse':>8} "
-              f"{'rows/s':>8}")
+        print(
+            f"{'rows':>7} {'format':<6} {'parse s':>8} {'check s':>8} {'x parse':>8} {'rows/s':>8}"
+        )
         for n in a.sizes:
             table = rows(n)
             for kind, data in (("csv", as_csv(table)), ("xlsx", as_xlsx(table))):
                 base = best(lambda d=data, k=kind: parse_only(d, k), a.repeats)
                 plans: list = []
-                check = best(lambda d=data, k=kind, out=plans: out.append(check_register(
-                    d, f"register.{k}", ctx, CoordSystem.GCJ02)), a.repeats)
+                check = best(
+                    lambda d=data, k=kind, out=plans: out.append(
+                        check_register(d, f"register.{k}", ctx, CoordSystem.GCJ02)
+                    ),
+                    a.repeats,
+                )
                 plan = plans[-1]
                 assert plan.ok and len(plan.features) == n, plan.report()[:3]
-                print(f"{n:>7} {kind:<6} {base:>8.2f} {check:>8.2f} {check / base:>8.1f} "
-                      f"{n / check:>8.0f}")
+                print(
+                    f"{n:>7} {kind:<6} {base:>8.2f} {check:>8.2f} {check / base:>8.1f} "
+                    f"{n / check:>8.0f}"
+                )
 
 
 if __name__ == "__main__":

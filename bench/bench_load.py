@@ -39,22 +39,37 @@ def wrk(url: str, duration: int, connections: int, script: Path | None) -> dict:
         assert m, out
         return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
 
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                     out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = (sum(map(int, sock.groups())) if sock else 0) + (int(non2xx.group(1))
-                                                              if non2xx else 0)
+    errors = (sum(map(int, sock.groups())) if sock else 0) + (int(non2xx.group(1)) if non2xx else 0)
     total = int(re.search(r"(\d+) requests in", out).group(1))
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50": ms("50"), "p99": ms("99"), "errors": errors, "requests": total}
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": ms("50"),
+        "p99": ms("99"),
+        "errors": errors,
+        "requests": total,
+    }
 
 
 def serve(env: dict, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     locator = str(Path(sys.executable).with_name("locator"))
-    proc = subprocess.Popen([locator, "serve", "--port", str(port), "--workers", str(workers),
-                             "--threads", str(threads)], env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            locator,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -87,26 +102,31 @@ def main() -> None:
         load_dir(db, DEFAULT_DATA_DIR)
         db.close()
         results = {}
-        for name, env in (("memory", {"LOCATOR_DATABASE_URL": ""}),
-                          ("PostGIS", {"LOCATOR_DATABASE_URL": cluster.url})):
+        for name, env in (
+            ("memory", {"LOCATOR_DATABASE_URL": ""}),
+            ("PostGIS", {"LOCATOR_DATABASE_URL": cluster.url}),
+        ):
             proc, base = serve(env, args.workers, args.threads)
             try:
                 wrk(base + "/api/v1/health", 3, args.connections, None)  # warm-up
                 trivial = wrk(base + "/api/v1/health", args.duration, args.connections, None)
-                nearest = wrk(base + "/", args.duration, args.connections,
-                              HERE / "nearest.lua")
+                nearest = wrk(base + "/", args.duration, args.connections, HERE / "nearest.lua")
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
             results[name] = (trivial, nearest)
     finally:
         cluster.stop()
-    print(f"locator serve --workers {args.workers} --threads {args.threads} (gunicorn), "
-          f"wrk -t2 -c{args.connections} -d{args.duration}s, 127.0.0.1")
+    print(
+        f"locator serve --workers {args.workers} --threads {args.threads} (gunicorn), "
+        f"wrk -t2 -c{args.connections} -d{args.duration}s, 127.0.0.1"
+    )
     for name, (trivial, nearest) in results.items():
         for label, r in (("trivial /api/v1/health", trivial), ("/api/v1/nearest k=5", nearest)):
-            print(f"  {name:<8} {label:<23} {r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  "
-                  f"p99 {r['p99']:7.1f} ms  errors {r['errors']} of {r['requests']:,}")
+            print(
+                f"  {name:<8} {label:<23} {r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  "
+                f"p99 {r['p99']:7.1f} ms  errors {r['errors']} of {r['requests']:,}"
+            )
         print(f"  {name:<8} share nearest / trivial  {nearest['rps'] / trivial['rps']:.0%}")
     mem, pg = results["memory"][1], results["PostGIS"][1]
     print(f"  PostGIS nearest throughput ×{pg['rps'] / mem['rps']:.2f} the in-memory store's")

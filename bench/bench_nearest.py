@@ -35,9 +35,19 @@ def synthetic_layer(n: int, seed: int) -> FacilityLayer:
     lon = rng.uniform(BBOX[0], BBOX[2], n)
     lat = rng.uniform(BBOX[1], BBOX[3], n)
     facilities = tuple(
-        Facility(f"p{i}", "bench", "p", float(x), float(y), "440703", "440703002", "bench",
-                 {"id": f"p{i}"})
-        for i, (x, y) in enumerate(zip(lon, lat, strict=True)))
+        Facility(
+            f"p{i}",
+            "bench",
+            "p",
+            float(x),
+            float(y),
+            "440703",
+            "440703002",
+            "bench",
+            {"id": f"p{i}"},
+        )
+        for i, (x, y) in enumerate(zip(lon, lat, strict=True))
+    )
     return FacilityLayer("bench", "bench", "bench", facilities, lon, lat, "")
 
 
@@ -76,10 +86,12 @@ def bench_n(n: int, n_single: int, n_batch: int, n_brute_batch: int) -> None:
             brute.append(time.perf_counter() - t)
         em, ep = percentiles(eng)
         bm, bp = percentiles(brute)
-        print(f"  single k={k}: engine median {em:8.1f} µs  p99 {ep:8.1f} µs | "
-              f"brute numpy median {bm:10.1f} µs  p99 {bp:10.1f} µs | "
-              f"speed-up x{bm / em:,.1f}   target median <= 100 µs: "
-              f"{'met' if em <= 100 else 'NOT met'}")
+        print(
+            f"  single k={k}: engine median {em:8.1f} µs  p99 {ep:8.1f} µs | "
+            f"brute numpy median {bm:10.1f} µs  p99 {bp:10.1f} µs | "
+            f"speed-up x{bm / em:,.1f}   target median <= 100 µs: "
+            f"{'met' if em <= 100 else 'NOT met'}"
+        )
     t = time.perf_counter()
     nearest_batch(index, qlon[:n_batch], qlat[:n_batch], k=1, workers=-1)
     eng_qps = n_batch / (time.perf_counter() - t)
@@ -87,22 +99,32 @@ def bench_n(n: int, n_single: int, n_batch: int, n_brute_batch: int) -> None:
     for j in range(n_brute_batch):
         brute_single(xyz_all, ecef(qlon[j], qlat[j])[0], 1)
     brute_qps = n_brute_batch / (time.perf_counter() - t)
-    print(f"  batch k=1 : engine {eng_qps:12,.0f} q/s | brute numpy {brute_qps:10,.0f} q/s | "
-          f"ratio x{eng_qps / brute_qps:,.0f}"
-          + ("   target >= 500,000 q/s: " + ("met" if eng_qps >= 500_000 else "NOT met")
-             if n == 1_000_000 else ""))
+    print(
+        f"  batch k=1 : engine {eng_qps:12,.0f} q/s | brute numpy {brute_qps:10,.0f} q/s | "
+        f"ratio x{eng_qps / brute_qps:,.0f}"
+        + (
+            "   target >= 500,000 q/s: " + ("met" if eng_qps >= 500_000 else "NOT met")
+            if n == 1_000_000
+            else ""
+        )
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer queries (for a smoke run)")
-    parser.add_argument("--sizes", default="1200,200000,1000000",
-                        help="comma-separated layer sizes N (default: %(default)s)")
+    parser.add_argument(
+        "--sizes",
+        default="1200,200000,1000000",
+        help="comma-separated layer sizes N (default: %(default)s)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     single, batch = (200, 20_000) if args.quick else (2_000, 200_000)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, numpy {np.__version__}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, numpy {np.__version__}"
+    )
     for n in sizes:
         # brute force at 1M points takes ~30 ms a query: fewer of them for large N
         brute_batch = max(100, min(20_000, 100_000_000 // n))

@@ -20,10 +20,14 @@ BASE = "/ogc/collections/book_rooms/items?limit=100"
 CASES = [
     ("plain items", BASE),
     ("district_code=440703", BASE + "&district_code=440703"),
-    ("CQL2 text, AND + LIKE", BASE + "&filter=" + quote(
-        "district_code = '440703' AND name LIKE '%社区%'")),
-    ("CQL2 S_INTERSECTS bbox", BASE + "&filter=" + quote(
-        "S_INTERSECTS(geometry, BBOX(113.0, 22.5, 113.1, 22.6))")),
+    (
+        "CQL2 text, AND + LIKE",
+        BASE + "&filter=" + quote("district_code = '440703' AND name LIKE '%社区%'"),
+    ),
+    (
+        "CQL2 S_INTERSECTS bbox",
+        BASE + "&filter=" + quote("S_INTERSECTS(geometry, BBOX(113.0, 22.5, 113.1, 22.6))"),
+    ),
     ("crs=EPSG:4490", BASE + "&crs=" + quote("http://www.opengis.net/def/crs/EPSG/0/4490")),
 ]
 

@@ -43,8 +43,9 @@ def main() -> None:
     app = create_app({"WATCH_DATA": False})
     client = app.test_client()
     rng = random.Random(20240929)
-    points = [(f"{rng.uniform(111.9, 113.3):.5f}", f"{rng.uniform(21.4, 22.9):.5f}")
-              for _ in range(a.n)]
+    points = [
+        (f"{rng.uniform(111.9, 113.3):.5f}", f"{rng.uniform(21.4, 22.9):.5f}") for _ in range(a.n)
+    ]
     urls = [f"/api/v1/nearest?lon={x}&lat={y}&k=5" for x, y in points]
     args = [MultiDict([("lon", x), ("lat", y), ("k", "5")]) for x, y in points]
     for url in urls[:200]:  # warm the caches (hours per expression and minute)
@@ -59,10 +60,14 @@ def main() -> None:
         domain = best_us(lambda q: cat.nearest(q, t), queries, a.repeats)
         answers = [cat.nearest(q, t) for q in queries]
         encode = best_us(lambda ans: nearest_json(ans, "wgs84"), answers, a.repeats)
-    rows = [("trivial view /api/v1/health", health), ("nearest view /api/v1/nearest", view),
-            ("  parse parameters", parse), ("  domain call ReadStore.nearest", domain),
-            ("  serialise to GeoJSON dicts", encode),
-            ("  rest (Flask + test client, orjson)", view - parse - domain - encode)]
+    rows = [
+        ("trivial view /api/v1/health", health),
+        ("nearest view /api/v1/nearest", view),
+        ("  parse parameters", parse),
+        ("  domain call ReadStore.nearest", domain),
+        ("  serialise to GeoJSON dicts", encode),
+        ("  rest (Flask + test client, orjson)", view - parse - domain - encode),
+    ]
     print(f"per request, best of {a.repeats} x {a.n} (µs)")
     for name, us in rows:
         print(f"  {name:<34} {us:7.0f} µs")

@@ -52,8 +52,9 @@ def write_data_dir(folder: Path, n: int, seed: int = 7) -> None:
             shutil.copy(BUNDLED / decl.file, folder / decl.file)
     for name in ("holidays.json",):
         shutil.copy(BUNDLED / name, folder / name)
-    city = shapely.from_geojson(json.dumps(json.loads(
-        (BUNDLED / "city.geojson").read_text())["features"][0]["geometry"]))
+    city = shapely.from_geojson(
+        json.dumps(json.loads((BUNDLED / "city.geojson").read_text())["features"][0]["geometry"])
+    )
     seats = json.loads((BUNDLED / "towns.geojson").read_text())["features"]
     seat_xy = np.array([f["geometry"]["coordinates"][:2] for f in seats])
     rng = np.random.default_rng(seed)
@@ -72,20 +73,30 @@ def write_data_dir(folder: Path, n: int, seed: int = 7) -> None:
     features = []
     for i in range(n):
         p = seats[town[i]]["properties"]
-        props = {"id": f"ls-{i:07d}", "name": f"驿站 {i}", "district_code": p["district_code"],
-                 "town_code": p["code"], "source": "sample",
-                 "amenities": AMENITIES[i % 3]}
+        props = {
+            "id": f"ls-{i:07d}",
+            "name": f"驿站 {i}",
+            "district_code": p["district_code"],
+            "town_code": p["code"],
+            "source": "sample",
+            "amenities": AMENITIES[i % 3],
+        }
         if HOURS[i % 4]:
             props["opening_hours"] = HOURS[i % 4]
-        features.append({"type": "Feature", "id": props["id"], "properties": props,
-                         "geometry": {"type": "Point",
-                                      "coordinates": [float(lon[i]), float(lat[i])]}})
+        features.append(
+            {
+                "type": "Feature",
+                "id": props["id"],
+                "properties": props,
+                "geometry": {"type": "Point", "coordinates": [float(lon[i]), float(lat[i])]},
+            }
+        )
     (folder / "love_stations.geojson").write_text(
-        dumps_feature_collection(features, "love_stations"), encoding="utf-8")
+        dumps_feature_collection(features, "love_stations"), encoding="utf-8"
+    )
     for decl in registry.FACILITIES:
         if decl.id != "love_stations":
-            (folder / decl.file).write_text(dumps_feature_collection([], decl.id),
-                                            encoding="utf-8")
+            (folder / decl.file).write_text(dumps_feature_collection([], decl.id), encoding="utf-8")
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
@@ -112,8 +123,9 @@ def main() -> None:
         t = time.perf_counter()
         write_data_dir(folder, args.n)
         size = (folder / "love_stations.geojson").stat().st_size
-        print(f"{args.n:,} points written ({size / 2**20:.0f} MiB) in "
-              f"{time.perf_counter() - t:.1f} s")
+        print(
+            f"{args.n:,} points written ({size / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s"
+        )
 
         t = time.perf_counter()
         files = load_catalog(folder)
@@ -127,19 +139,31 @@ def main() -> None:
         t_open = time.perf_counter() - t
         print("load")
         print(f"  file store: read, validate, index         {t_files:7.1f} s")
-        print(f"  PostGIS: db load (validate, COPY, index)   {t_load:7.1f} s   "
-              f"(×{t_load / t_files:.2f} the file store)")
+        print(
+            f"  PostGIS: db load (validate, COPY, index)   {t_load:7.1f} s   "
+            f"(×{t_load / t_files:.2f} the file store)"
+        )
         snap = ("with" if pg.total <= EAGER_FEATURES else "without") + " the analysis snapshot"
         print(f"  PostGIS: open a store ({snap})        {t_open:7.2f} s")
 
         rng = np.random.default_rng(11)
         west, south, east, north = 112.3, 21.6, 113.2, 22.8
-        points = [Point(float(x), float(y)) for x, y in zip(
-            rng.uniform(west, east, args.queries), rng.uniform(south, north, args.queries),
-            strict=True)]
+        points = [
+            Point(float(x), float(y))
+            for x, y in zip(
+                rng.uniform(west, east, args.queries),
+                rng.uniform(south, north, args.queries),
+                strict=True,
+            )
+        ]
         layers = tuple(i.id for i in files.collection_infos(True))
-        kinds = {"k=5": {}, "k=5, amenity + open on arrival": {
-            "amenities": frozenset({"charging"}), "open_on_arrival": True}}
+        kinds = {
+            "k=5": {},
+            "k=5, amenity + open on arrival": {
+                "amenities": frozenset({"charging"}),
+                "open_on_arrival": True,
+            },
+        }
         print("nearest through the engine (p50 / p99 ms)")
         for label, extra in kinds.items():
             res = {}
@@ -154,18 +178,21 @@ def main() -> None:
                 res[name] = (percentiles(times), answers)
             same = res["memory"][1] == res["PostGIS"][1]
             (m50, m99), (p50, p99) = res["memory"][0], res["PostGIS"][0]
-            print(f"  {label:<34} memory {m50:6.3f} / {m99:6.3f}   PostGIS {p50:6.3f} / "
-                  f"{p99:6.3f}   (p50 ×{p50 / m50:.1f})   same answers: {same}")
+            print(
+                f"  {label:<34} memory {m50:6.3f} / {m99:6.3f}   PostGIS {p50:6.3f} / "
+                f"{p99:6.3f}   (p50 ×{p50 / m50:.1f})   same answers: {same}"
+            )
 
-        print("nearest through the API, GET /api/v1/nearest in Flask's test client "
-              "(p50 / p99 ms)")
-        apps = {"memory": create_app({"DATA_DIR": str(folder), "WATCH_DATA": False}),
-                "PostGIS": create_app({"DATABASE_URL": cluster.url, "WATCH_DATA": False})}
+        print("nearest through the API, GET /api/v1/nearest in Flask's test client (p50 / p99 ms)")
+        apps = {
+            "memory": create_app({"DATA_DIR": str(folder), "WATCH_DATA": False}),
+            "PostGIS": create_app({"DATABASE_URL": cluster.url, "WATCH_DATA": False}),
+        }
         res2 = {}
         for name, app in apps.items():
             client = app.test_client()
             times, bodies = [], []
-            for p in points[:min(len(points), 1000)]:
+            for p in points[: min(len(points), 1000)]:
                 url = f"/api/v1/nearest?lon={p.lon}&lat={p.lat}&k=5"
                 t = time.perf_counter()
                 resp = client.get(url)
@@ -174,9 +201,11 @@ def main() -> None:
                 bodies.append([f["id"] for f in resp.get_json()["features"]])
             res2[name] = (percentiles(times), bodies)
         (m50, m99), (p50, p99) = res2["memory"][0], res2["PostGIS"][0]
-        print(f"  k=5, every layer                   memory {m50:6.3f} / {m99:6.3f}   PostGIS "
-              f"{p50:6.3f} / {p99:6.3f}   (p50 ×{p50 / m50:.1f})   same answers: "
-              f"{res2['memory'][1] == res2['PostGIS'][1]}")
+        print(
+            f"  k=5, every layer                   memory {m50:6.3f} / {m99:6.3f}   PostGIS "
+            f"{p50:6.3f} / {p99:6.3f}   (p50 ×{p50 / m50:.1f})   same answers: "
+            f"{res2['memory'][1] == res2['PostGIS'][1]}"
+        )
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)

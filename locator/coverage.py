@@ -84,8 +84,9 @@ class Grid:
     def cells_in_box(self, minx: float, miny: float, maxx: float, maxy: float) -> np.ndarray:
         """Indices of the cells whose centres lie in the box (UTM metres)."""
         if self.raster is None:
-            return np.nonzero((self.x >= minx) & (self.x <= maxx) & (self.y >= miny)
-                              & (self.y <= maxy))[0]
+            return np.nonzero(
+                (self.x >= minx) & (self.x <= maxx) & (self.y >= miny) & (self.y <= maxy)
+            )[0]
         rows, cols = self.raster.shape
         c0 = max(0, int(np.ceil((minx - self.x0) / self.cell_m)))
         c1 = min(cols - 1, int(np.floor((maxx - self.x0) / self.cell_m)))
@@ -93,7 +94,7 @@ class Grid:
         r1 = min(rows - 1, int(np.floor((maxy - self.y0) / self.cell_m)))
         if c1 < c0 or r1 < r0:
             return np.empty(0, dtype=np.int64)
-        block = self.raster[r0:r1 + 1, c0:c1 + 1].ravel()
+        block = self.raster[r0 : r1 + 1, c0 : c1 + 1].ravel()
         return block[block >= 0].astype(np.int64)
 
     @property
@@ -120,9 +121,15 @@ def _assign(areas: Sequence[Area], x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_grid(city_wgs84, districts: Mapping[str, Any], district_info: Mapping[str, District],
-               towns: Mapping[str, Any], town_info: Mapping[str, Town], cell_m: float,
-               progress: Progress = _quiet) -> Grid:
+def build_grid(
+    city_wgs84,
+    districts: Mapping[str, Any],
+    district_info: Mapping[str, District],
+    towns: Mapping[str, Any],
+    town_info: Mapping[str, Town],
+    cell_m: float,
+    progress: Progress = _quiet,
+) -> Grid:
     """Cells of ``cell_m`` metres over the city. ``districts`` and ``towns`` map codes to
     WGS-84 polygons; a cell in no town area is counted for its district and the city."""
     progress("grid", 0.0)
@@ -136,12 +143,28 @@ def build_grid(city_wgs84, districts: Mapping[str, Any], district_info: Mapping[
     inside = shapely.contains_xy(city, gx, gy)
     x, y = gx[inside], gy[inside]
     progress("grid", 0.3)
-    d_areas = tuple(Area(code, district_info[code].name, district_info[code].name_en,
-                         "district", geometry_to_utm(g)) for code, g in sorted(districts.items()))
-    t_areas = tuple(Area(code, town_info[code].name if code in town_info else code,
-                         town_info[code].name_en if code in town_info else "", "town",
-                         geometry_to_utm(g), code[:6], True)
-                    for code, g in sorted(towns.items()))
+    d_areas = tuple(
+        Area(
+            code,
+            district_info[code].name,
+            district_info[code].name_en,
+            "district",
+            geometry_to_utm(g),
+        )
+        for code, g in sorted(districts.items())
+    )
+    t_areas = tuple(
+        Area(
+            code,
+            town_info[code].name if code in town_info else code,
+            town_info[code].name_en if code in town_info else "",
+            "town",
+            geometry_to_utm(g),
+            code[:6],
+            True,
+        )
+        for code, g in sorted(towns.items())
+    )
     district = _assign(d_areas, x, y)
     progress("grid", 0.6)
     town = _assign(t_areas, x, y)
@@ -248,8 +271,9 @@ class CoverageReport:
     uncovered_cells: np.ndarray | None = field(default=None, repr=False)  # (n, 2) UTM
 
 
-def counted_facilities(facilities: Mapping[str, Sequence[Facility]], layers: Sequence[str],
-                       at: dt.datetime | None) -> tuple[list[Facility], int]:
+def counted_facilities(
+    facilities: Mapping[str, Sequence[Facility]], layers: Sequence[str], at: dt.datetime | None
+) -> tuple[list[Facility], int]:
     """The facilities of ``layers`` that count: all of them, or those open at ``at``
     (holidays included). Facilities with unknown hours are not counted at a given time;
     their number is returned beside."""
@@ -272,22 +296,34 @@ def nearest_distances(grid: Grid, facilities: Sequence[Facility]) -> np.ndarray:
     if not facilities:
         return np.full(grid.size, np.inf)
     fx, fy = to_utm(np.array([f.lon for f in facilities]), np.array([f.lat for f in facilities]))
-    dist, _ = cKDTree(np.column_stack([fx, fy])).query(np.column_stack([grid.x, grid.y]),
-                                                       workers=-1)
+    dist, _ = cKDTree(np.column_stack([fx, fy])).query(
+        np.column_stack([grid.x, grid.y]), workers=-1
+    )
     return dist
 
 
 def check_radius(radius_m: float) -> float:
     lo, hi = RADIUS_RANGE_M
     if not (math.isfinite(radius_m) and lo <= radius_m <= hi):
-        raise InvalidQuery("radius_m", f"radius_m must be from {lo:g} to {hi:g} metres, "
-                                       f"got {radius_m:g}")
+        raise InvalidQuery(
+            "radius_m", f"radius_m must be from {lo:g} to {hi:g} metres, got {radius_m:g}"
+        )
     return radius_m
 
 
-def _area_row(area: Area | None, mask: np.ndarray, dist: np.ndarray, covered: np.ndarray,
-              weights: np.ndarray | None, grid: Grid, n_facilities: int, code: str = "",
-              name: str = "", name_en: str = "", kind: str = "city") -> AreaCoverage:
+def _area_row(
+    area: Area | None,
+    mask: np.ndarray,
+    dist: np.ndarray,
+    covered: np.ndarray,
+    weights: np.ndarray | None,
+    grid: Grid,
+    n_facilities: int,
+    code: str = "",
+    name: str = "",
+    name_en: str = "",
+    kind: str = "city",
+) -> AreaCoverage:
     n = int(mask.sum())
     area_km2 = n * grid.cell_km2
     if weights is not None:
@@ -300,19 +336,33 @@ def _area_row(area: Area | None, mask: np.ndarray, dist: np.ndarray, covered: np
     finite = d[np.isfinite(d)]
     uncovered = float((mask & ~covered).sum()) * grid.cell_km2
     return AreaCoverage(
-        area.code if area else code, area.name if area else name,
-        area.name_en if area else name_en, area.kind if area else kind, round(area_km2, 3),
-        n_facilities, share,
+        area.code if area else code,
+        area.name if area else name,
+        area.name_en if area else name_en,
+        area.kind if area else kind,
+        round(area_km2, 3),
+        n_facilities,
+        share,
         float(finite.mean()) if finite.size else math.inf,
-        float(finite.max()) if finite.size else math.inf, round(uncovered, 3), total,
-        area.approximate if area else False, area.geometry if area else None)
+        float(finite.max()) if finite.size else math.inf,
+        round(uncovered, 3),
+        total,
+        area.approximate if area else False,
+        area.geometry if area else None,
+    )
 
 
-def coverage_report(grid: Grid, facilities: Mapping[str, Sequence[Facility]],
-                    layers: Sequence[str], radius_m: float, by: str = "district",
-                    at: dt.datetime | None = None, demand: Demand | None = None,
-                    towns: Mapping[str, Town] | None = None,
-                    progress: Progress = _quiet) -> CoverageReport:
+def coverage_report(
+    grid: Grid,
+    facilities: Mapping[str, Sequence[Facility]],
+    layers: Sequence[str],
+    radius_m: float,
+    by: str = "district",
+    at: dt.datetime | None = None,
+    demand: Demand | None = None,
+    towns: Mapping[str, Town] | None = None,
+    progress: Progress = _quiet,
+) -> CoverageReport:
     """Coverage per district or town and for the city (see the module docstring)."""
     check_radius(radius_m)
     if by not in ("district", "town"):
@@ -332,13 +382,28 @@ def coverage_report(grid: Grid, facilities: Mapping[str, Sequence[Facility]],
         if fac.district_code in per_district:
             per_district[fac.district_code] += 1
     if by == "district":
-        rows = tuple(_area_row(a, grid.district == i, dist, covered, weights, grid,
-                               per_district[a.code]) for i, a in enumerate(grid.districts))
+        rows = tuple(
+            _area_row(a, grid.district == i, dist, covered, weights, grid, per_district[a.code])
+            for i, a in enumerate(grid.districts)
+        )
     else:
-        rows = tuple(_area_row(a, grid.town == i, dist, covered, weights, grid,
-                               per_town[a.code]) for i, a in enumerate(grid.towns))
-    city = _area_row(None, np.ones(grid.size, dtype=bool), dist, covered, weights, grid,
-                     len(counted), "440700", "江门市", "Jiangmen", "city")
+        rows = tuple(
+            _area_row(a, grid.town == i, dist, covered, weights, grid, per_town[a.code])
+            for i, a in enumerate(grid.towns)
+        )
+    city = _area_row(
+        None,
+        np.ones(grid.size, dtype=bool),
+        dist,
+        covered,
+        weights,
+        grid,
+        len(counted),
+        "440700",
+        "江门市",
+        "Jiangmen",
+        "city",
+    )
     without: dict[str, list[tuple[str, str]]] = {}
     for layer in layers:  # "no facility at all": whatever the time asked about
         have = {f.town_code for f in facilities.get(layer, ())}
@@ -348,10 +413,22 @@ def coverage_report(grid: Grid, facilities: Mapping[str, Sequence[Facility]],
     open_idx = np.nonzero(~covered)[0]
     if open_idx.size > UNCOVERED_KEPT:
         open_idx = open_idx[np.linspace(0, open_idx.size - 1, UNCOVERED_KEPT).astype(int)]
-    return CoverageReport(tuple(layers), radius_m, grid.cell_m, at, by,
-                          "demand" if demand else "area", demand.label if demand else "",
-                          city, rows, len(counted), unknown, without, max(0.0, outside),
-                          np.column_stack([grid.x[open_idx], grid.y[open_idx]]))
+    return CoverageReport(
+        tuple(layers),
+        radius_m,
+        grid.cell_m,
+        at,
+        by,
+        "demand" if demand else "area",
+        demand.label if demand else "",
+        city,
+        rows,
+        len(counted),
+        unknown,
+        without,
+        max(0.0, outside),
+        np.column_stack([grid.x[open_idx], grid.y[open_idx]]),
+    )
 
 
 def uncovered_cells_wgs84(report: CoverageReport, most: int = 20_000) -> np.ndarray:
@@ -394,13 +471,15 @@ def covering_matrix(cand_xy: np.ndarray, cell_xy: np.ndarray, radius_m: float):
     """Sparse 0/1 matrix (candidates x cells): which cells each candidate would cover."""
     from scipy.sparse import csr_matrix
 
-    lists = cKDTree(cell_xy).query_ball_point(cand_xy, radius_m, workers=-1) if len(
-        cell_xy) else [[] for _ in range(len(cand_xy))]
+    lists = (
+        cKDTree(cell_xy).query_ball_point(cand_xy, radius_m, workers=-1)
+        if len(cell_xy)
+        else [[] for _ in range(len(cand_xy))]
+    )
     indptr = np.zeros(len(lists) + 1, dtype=np.int64)
     indptr[1:] = np.cumsum([len(c) for c in lists])
     indices = np.fromiter((j for c in lists for j in c), dtype=np.int64, count=int(indptr[-1]))
-    return csr_matrix((np.ones(indices.size), indices, indptr),
-                      shape=(len(cand_xy), len(cell_xy)))
+    return csr_matrix((np.ones(indices.size), indices, indptr), shape=(len(cand_xy), len(cell_xy)))
 
 
 def greedy_cover(matrix, weights: np.ndarray, n: int) -> list[tuple[int, float]]:
@@ -414,13 +493,14 @@ def greedy_cover(matrix, weights: np.ndarray, n: int) -> list[tuple[int, float]]
         if best < 0 or gains[best] <= 0:
             break
         chosen.append((best, float(gains[best])))
-        covered = matrix.indices[matrix.indptr[best]:matrix.indptr[best + 1]]
+        covered = matrix.indices[matrix.indptr[best] : matrix.indptr[best + 1]]
         w[covered] = 0.0
     return chosen
 
 
-def improve_by_swaps(matrix, weights: np.ndarray, chosen: Sequence[int],
-                     rounds: int = 20) -> list[int]:
+def improve_by_swaps(
+    matrix, weights: np.ndarray, chosen: Sequence[int], rounds: int = 20
+) -> list[int]:
     """Teitz-Bart interchange: swap a chosen candidate for another while that covers more
     weight in all, until no swap helps (or ``rounds`` passes). Greedy alone can stop well
     short when sites compete for the same demand (91 % of the optimum on the Heshan census
@@ -434,7 +514,7 @@ def improve_by_swaps(matrix, weights: np.ndarray, chosen: Sequence[int],
     for _ in range(rounds):
         improved = False
         for pos, i in enumerate(picked):
-            mine = rows.indices[rows.indptr[i]:rows.indptr[i + 1]]
+            mine = rows.indices[rows.indptr[i] : rows.indptr[i + 1]]
             base = counts.copy()
             base[mine] -= 1
             loss = float(w[mine][base[mine] == 0].sum())
@@ -442,7 +522,7 @@ def improve_by_swaps(matrix, weights: np.ndarray, chosen: Sequence[int],
             gains[picked] = -1.0
             j = int(np.argmax(gains))
             if gains[j] > loss * (1 + 1e-9) + 1e-12:
-                theirs = rows.indices[rows.indptr[j]:rows.indptr[j + 1]]
+                theirs = rows.indices[rows.indptr[j] : rows.indptr[j + 1]]
                 counts = base
                 counts[theirs] += 1
                 picked[pos] = j
@@ -458,16 +538,17 @@ def ranked(matrix, weights: np.ndarray, picked: Sequence[int]) -> list[tuple[int
     rows = matrix.tocsr()
     left, out = list(picked), []
     while left:
-        gains = [float(w[rows.indices[rows.indptr[i]:rows.indptr[i + 1]]].sum()) for i in left]
+        gains = [float(w[rows.indices[rows.indptr[i] : rows.indptr[i + 1]]].sum()) for i in left]
         k = int(np.argmax(gains))
         i = left.pop(k)
         out.append((i, gains[k]))
-        w[rows.indices[rows.indptr[i]:rows.indptr[i + 1]]] = 0.0
+        w[rows.indices[rows.indptr[i] : rows.indptr[i + 1]]] = 0.0
     return out
 
 
-def optimal_cover(matrix, weights: np.ndarray, n: int, time_limit_s: float = 60.0
-                  ) -> tuple[float, np.ndarray]:
+def optimal_cover(
+    matrix, weights: np.ndarray, n: int, time_limit_s: float = 60.0
+) -> tuple[float, np.ndarray]:
     """The exact maximal-covering optimum (scipy.optimize.milp, HiGHS): max sum w_j y_j
     subject to y_j <= sum_{i covers j} x_i, sum x_i = n, x binary, 0 <= y_j <= 1.
     Returns (covered weight, chosen candidates)."""
@@ -478,18 +559,26 @@ def optimal_cover(matrix, weights: np.ndarray, n: int, time_limit_s: float = 60.
     c = np.concatenate([np.zeros(m), -weights])
     cover = hstack([-matrix.T.tocsr(), identity(k, format="csr")])  # y_j - sum x_i <= 0
     count = hstack([csr_matrix(np.ones((1, m))), csr_matrix((1, k))])
-    constraints = [LinearConstraint(vstack([cover]).tocsr(), -np.inf, 0),
-                   LinearConstraint(count.tocsr(), n, n)]
+    constraints = [
+        LinearConstraint(vstack([cover]).tocsr(), -np.inf, 0),
+        LinearConstraint(count.tocsr(), n, n),
+    ]
     integrality = np.concatenate([np.ones(m), np.zeros(k)])
-    res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1),
-               options={"time_limit": time_limit_s})
+    res = milp(
+        c,
+        constraints=constraints,
+        integrality=integrality,
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit_s},
+    )
     if res.x is None:
         raise RuntimeError(f"no solution: {res.message}")
     return float(-res.fun), np.nonzero(res.x[:m] > 0.5)[0]
 
 
-def _bins(grid: Grid, mask: np.ndarray, weights: np.ndarray, factor: int
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _bins(
+    grid: Grid, mask: np.ndarray, weights: np.ndarray, factor: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The cells of ``mask`` gathered into square bins of ``factor`` x ``factor`` cells:
     (weighted centres, summed weights)."""
     ix = np.rint((grid.x[mask] - grid.x0) / grid.cell_m).astype(np.int64) // factor
@@ -503,11 +592,17 @@ def _bins(grid: Grid, mask: np.ndarray, weights: np.ndarray, factor: int
     return np.column_stack([cx, cy]), total
 
 
-def suggest_sites(grid: Grid, facilities: Mapping[str, Sequence[Facility]],
-                  layers: Sequence[str], radius_m: float, n: int,
-                  at: dt.datetime | None = None, demand: Demand | None = None,
-                  candidates: Sequence[tuple[float, float]] | None = None,
-                  progress: Progress = _quiet) -> SuggestResult:
+def suggest_sites(
+    grid: Grid,
+    facilities: Mapping[str, Sequence[Facility]],
+    layers: Sequence[str],
+    radius_m: float,
+    n: int,
+    at: dt.datetime | None = None,
+    demand: Demand | None = None,
+    candidates: Sequence[tuple[float, float]] | None = None,
+    progress: Progress = _quiet,
+) -> SuggestResult:
     """``n`` new sites that bring the most uncovered demand (or area) within reach,
     keeping every existing facility (greedy maximal covering, then improved by swaps).
 
@@ -544,8 +639,11 @@ def suggest_sites(grid: Grid, facilities: Mapping[str, Sequence[Facility]],
     fine_xy = np.column_stack([grid.x[open_cells], grid.y[open_cells]])
     fine_w = weights[open_cells].copy()
     tree = cKDTree(fine_xy) if len(fine_xy) else None
-    town_index = _assign(grid.towns, cand_xy[[i for i, _ in chosen], 0],
-                         cand_xy[[i for i, _ in chosen], 1]) if chosen else np.empty(0)
+    town_index = (
+        _assign(grid.towns, cand_xy[[i for i, _ in chosen], 0], cand_xy[[i for i, _ in chosen], 1])
+        if chosen
+        else np.empty(0)
+    )
     out = []
     for rank, (i, _) in enumerate(chosen, start=1):
         near = tree.query_ball_point(cand_xy[i], radius_m) if tree is not None else []
@@ -555,10 +653,19 @@ def suggest_sites(grid: Grid, facilities: Mapping[str, Sequence[Facility]],
         lon, lat = from_utm(cand_xy[i, 0], cand_xy[i, 1])
         t = int(town_index[rank - 1])
         area = grid.towns[t] if t >= 0 else None
-        out.append(Suggestion(rank, round(float(lon), 6), round(float(lat), 6),
-                              area.code if area else "", area.name if area else "", gain))
+        out.append(
+            Suggestion(
+                rank,
+                round(float(lon), 6),
+                round(float(lat), 6),
+                area.code if area else "",
+                area.name if area else "",
+                gain,
+            )
+        )
     progress("greedy", 1.0)
     total = float(weights.sum())
     before = float(weights[~open_cells].sum())
-    return SuggestResult(tuple(out), "demand" if demand else "area", before,
-                         before + sum(x.gain for x in out), total)
+    return SuggestResult(
+        tuple(out), "demand" if demand else "area", before, before + sum(x.gain for x in out), total
+    )

@@ -10,8 +10,9 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def data_dir_for(data_dir: Path | str, database_url: str | None, write: bool = True
-                 ) -> Iterator[Path]:
+def data_dir_for(
+    data_dir: Path | str, database_url: str | None, write: bool = True
+) -> Iterator[Path]:
     """``data_dir`` itself without a database URL; else a working copy of the database,
     written back when the block ends without an error (``write``), dropped otherwise."""
     if not database_url:

@@ -44,8 +44,11 @@ def _column(header: list[str], names: tuple[str, ...], what: str, param: str) ->
     for name in names:
         if name in lowered:
             return lowered.index(name)
-    raise InvalidQuery(param, f"{param}: no {what} column; expected one of "
-                              f"{', '.join(names)} in the header {shown(header)}")
+    raise InvalidQuery(
+        param,
+        f"{param}: no {what} column; expected one of "
+        f"{', '.join(names)} in the header {shown(header)}",
+    )
 
 
 def _number(raw: str, row: int, column: str, param: str) -> float:
@@ -54,13 +57,15 @@ def _number(raw: str, row: int, column: str, param: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise InvalidQuery(param, f"{param}: row {row}, column {column}: {shown(raw)} is not "
-                                  "a number")
+        raise InvalidQuery(
+            param, f"{param}: row {row}, column {column}: {shown(raw)} is not a number"
+        )
     return value
 
 
-def read_demand(data: bytes, label: str, coord: CoordSystem = CoordSystem.WGS84,
-                param: str = "demand_file") -> Demand:
+def read_demand(
+    data: bytes, label: str, coord: CoordSystem = CoordSystem.WGS84, param: str = "demand_file"
+) -> Demand:
     """Parse a demand file's bytes (CSV or GeoJSON)."""
     text = _decode(data, param).strip()
     if not text:
@@ -70,8 +75,9 @@ def read_demand(data: bytes, label: str, coord: CoordSystem = CoordSystem.WGS84,
     return _csv(text, label, coord, param)
 
 
-def read_candidates(data: bytes, coord: CoordSystem = CoordSystem.WGS84,
-                    param: str = "candidates_file") -> list[tuple[float, float]]:
+def read_candidates(
+    data: bytes, coord: CoordSystem = CoordSystem.WGS84, param: str = "candidates_file"
+) -> list[tuple[float, float]]:
     """Candidate premises: WGS-84 ``(lon, lat)`` from a CSV (lon, lat columns) or a
     GeoJSON of points."""
     text = _decode(data, param).strip()
@@ -86,8 +92,9 @@ def read_candidates(data: bytes, coord: CoordSystem = CoordSystem.WGS84,
     return [(lon, lat) for lon, lat, _ in demand.points]
 
 
-def _csv(text: str, label: str, coord: CoordSystem, param: str,
-         weight_needed: bool = True) -> Demand:
+def _csv(
+    text: str, label: str, coord: CoordSystem, param: str, weight_needed: bool = True
+) -> Demand:
     try:
         rows = list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
@@ -101,17 +108,21 @@ def _csv(text: str, label: str, coord: CoordSystem, param: str,
         if not any(cell.strip() for cell in row):
             continue
         if len(row) <= max(ilon, ilat, iw):
-            raise InvalidQuery(param, f"{param}: row {n} has {len(row)} columns, the header "
-                                      f"{len(header)}")
+            raise InvalidQuery(
+                param, f"{param}: row {n} has {len(row)} columns, the header {len(header)}"
+            )
         lon = _number(row[ilon], n, header[ilon], param)
         lat = _number(row[ilat], n, header[ilat], param)
         w = _number(row[iw], n, header[iw], param) if iw >= 0 else 1.0
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise InvalidQuery(param, f"{param}: row {n}: [{lon}, {lat}] is not a longitude "
-                                      "and latitude in degrees")
+            raise InvalidQuery(
+                param,
+                f"{param}: row {n}: [{lon}, {lat}] is not a longitude and latitude in degrees",
+            )
         if not 0 <= w <= MAX_WEIGHT:
-            raise InvalidQuery(param, f"{param}: row {n}: weight {w:g} is not between 0 and "
-                                      f"{MAX_WEIGHT:g}")
+            raise InvalidQuery(
+                param, f"{param}: row {n}: weight {w:g} is not between 0 and {MAX_WEIGHT:g}"
+            )
         x, y = to_wgs84(lon, lat, coord)
         points.append((x, y, w))
         if len(points) > MAX_ROWS:
@@ -121,8 +132,9 @@ def _csv(text: str, label: str, coord: CoordSystem, param: str,
     return Demand(label, tuple(points))
 
 
-def _geojson(text: str, label: str, coord: CoordSystem, param: str,
-             weight_needed: bool = True) -> Demand:
+def _geojson(
+    text: str, label: str, coord: CoordSystem, param: str, weight_needed: bool = True
+) -> Demand:
     def no_constant(name: str):
         raise ValueError(f"{name} is not a number JSON allows")
 
@@ -143,8 +155,11 @@ def _geojson(text: str, label: str, coord: CoordSystem, param: str,
         if isinstance(w, int) and not isinstance(w, bool):
             w = float(w) if abs(w) <= MAX_WEIGHT else math.inf
         if not isinstance(w, float) or not math.isfinite(w) or not 0 <= w <= MAX_WEIGHT:
-            raise InvalidQuery(param, f"{param}: feature {i} needs a non-negative numeric "
-                                      "'weight' (or 'population') property")
+            raise InvalidQuery(
+                param,
+                f"{param}: feature {i} needs a non-negative numeric "
+                "'weight' (or 'population') property",
+            )
         try:
             geom = shapely.geometry.shape(f["geometry"])
         except Exception:
@@ -153,36 +168,48 @@ def _geojson(text: str, label: str, coord: CoordSystem, param: str,
             raise InvalidQuery(param, f"{param}: feature {i} has an empty geometry")
         minx, miny, maxx, maxy = geom.bounds
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise InvalidQuery(param, f"{param}: feature {i} is not in longitude and latitude "
-                                      "degrees")
+            raise InvalidQuery(
+                param, f"{param}: feature {i} is not in longitude and latitude degrees"
+            )
         if coord is not CoordSystem.WGS84:
-            geom = shapely.transform(geom, lambda xy: convert_array(
-                xy, lambda lon, lat: to_wgs84(lon, lat, coord)))
+            geom = shapely.transform(
+                geom, lambda xy: convert_array(xy, lambda lon, lat: to_wgs84(lon, lat, coord))
+            )
         if geom.geom_type == "Point":
             points.append((geom.x, geom.y, float(w)))
         elif geom.geom_type in ("Polygon", "MultiPolygon") and geom.is_valid:
             polygons.append((geom, float(w)))
         else:
-            raise InvalidQuery(param, f"{param}: feature {i} must be a Point or a valid "
-                                      f"Polygon, got {geom.geom_type}")
+            raise InvalidQuery(
+                param,
+                f"{param}: feature {i} must be a Point or a valid Polygon, got {geom.geom_type}",
+            )
     return Demand(label, tuple(points), tuple(polygons))
 
 
 #: bundled demand examples: id -> (file in the data directory, label)
 EXAMPLES = {
-    "heshan-2020": ("heshan-town-population-2020.csv",
-                    "鹤山市 2020 年人口普查各镇（街）人口，按近似镇街范围平均分布 · Heshan's 2020 "
-                    "census population by town, spread evenly over the approximate town areas"),
+    "heshan-2020": (
+        "heshan-town-population-2020.csv",
+        "鹤山市 2020 年人口普查各镇（街）人口，按近似镇街范围平均分布 · Heshan's 2020 "
+        "census population by town, spread evenly over the approximate town areas",
+    ),
 }
 
 
 def example_demand(name: str, data_dir: Path, town_shapes: dict) -> Demand:
     """A bundled example: the Heshan census, each town's population over its area."""
     if name not in EXAMPLES:
-        raise InvalidQuery("demand", f"demand must be one of {', '.join(EXAMPLES)}, "
-                                     f"got {shown(name)}")
+        raise InvalidQuery(
+            "demand", f"demand must be one of {', '.join(EXAMPLES)}, got {shown(name)}"
+        )
     file, label = EXAMPLES[name]
     with open(Path(data_dir) / file, encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if len(r["code"]) == 9]
-    return Demand(label, (), tuple((town_shapes[r["code"]], float(r["pop_2020"]))
-                                   for r in rows if r["code"] in town_shapes))
+    return Demand(
+        label,
+        (),
+        tuple(
+            (town_shapes[r["code"]], float(r["pop_2020"])) for r in rows if r["code"] in town_shapes
+        ),
+    )

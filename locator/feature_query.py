@@ -23,8 +23,24 @@ from .registry import Collection
 
 Item = Facility | Feature
 Predicate = Callable[[Item], bool]
-SUPPORTED = ("=", "<>", "<", "<=", ">", ">=", "AND", "OR", "NOT", "LIKE", "IN", "IS NULL",
-             "BETWEEN", "S_INTERSECTS", "CASEI", "LOWER")
+SUPPORTED = (
+    "=",
+    "<>",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "AND",
+    "OR",
+    "NOT",
+    "LIKE",
+    "IN",
+    "IS NULL",
+    "BETWEEN",
+    "S_INTERSECTS",
+    "CASEI",
+    "LOWER",
+)
 
 
 @dataclass(frozen=True)
@@ -40,8 +56,10 @@ class Queryable:
     def schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {"title": self.title, "type": self.type}
         if self.type == "array":
-            out["items"] = {"type": self.items or "string",
-                            **({"enum": list(self.enum)} if self.enum else {})}
+            out["items"] = {
+                "type": self.items or "string",
+                **({"enum": list(self.enum)} if self.enum else {}),
+            }
         elif self.enum:
             out["enum"] = list(self.enum)
         return out
@@ -62,8 +80,9 @@ def queryables(decl: Collection, codes: Mapping[str, Sequence[str]]) -> dict[str
             enum = tuple(AMENITIES)
         elif prop.name == "wheelchair":
             enum = WHEELCHAIR_VALUES
-        out[prop.name] = Queryable(prop.name, prop.type, f"{prop.title_zh} · {prop.title_en}",
-                                   enum, prop.items)
+        out[prop.name] = Queryable(
+            prop.name, prop.type, f"{prop.title_zh} · {prop.title_en}", enum, prop.items
+        )
     return out
 
 
@@ -104,8 +123,9 @@ def parse_cql2(text: str, lang: str | None) -> Any:
     """The syntax tree of a CQL2 filter in ``lang`` (cql2-text, the default, or cql2-json)."""
     lang = lang or "cql2-text"
     if lang not in ("cql2-text", "cql2-json"):
-        raise InvalidQuery("filter-lang", f"filter-lang must be cql2-text or cql2-json, "
-                                          f"got {shown(lang)}")
+        raise InvalidQuery(
+            "filter-lang", f"filter-lang must be cql2-text or cql2-json, got {shown(lang)}"
+        )
     try:
         if lang == "cql2-json":
             import json
@@ -120,8 +140,7 @@ def parse_cql2(text: str, lang: str | None) -> Any:
         raise
     except Exception as exc:  # the parsers raise lark's and their own error types
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidQuery("filter", f"filter is not valid {lang}: {shown(first, 200)}"
-                           ) from None
+        raise InvalidQuery("filter", f"filter is not valid {lang}: {shown(first, 200)}") from None
 
 
 def _bbox_to_polygon(node: Any) -> Any:
@@ -130,8 +149,7 @@ def _bbox_to_polygon(node: Any) -> Any:
     if isinstance(node, dict):
         if set(node) == {"bbox"} and isinstance(node["bbox"], list) and len(node["bbox"]) == 4:
             w, s, e, n = node["bbox"]
-            return {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n],
-                                                        [w, s]]]}
+            return {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
         return {k: _bbox_to_polygon(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_bbox_to_polygon(v) for v in node]
@@ -145,30 +163,43 @@ def _literal(node: Any) -> Any:
     raise InvalidQuery("filter", f"expected a literal value, got {type(node).__name__}")
 
 
-def compile_cql2(tree: Any, names: Mapping[str, Queryable],
-                 shape: Callable[[Item], Any]) -> Predicate:
+def compile_cql2(
+    tree: Any, names: Mapping[str, Queryable], shape: Callable[[Item], Any]
+) -> Predicate:
     """A predicate from a CQL2 syntax tree; ``shape`` gives an item's shapely geometry."""
     from pygeofilter import ast, values
 
-    comparisons = {ast.Equal: lambda a, b: a == b, ast.NotEqual: lambda a, b: a != b,
-                   ast.LessThan: lambda a, b: a < b, ast.LessEqual: lambda a, b: a <= b,
-                   ast.GreaterThan: lambda a, b: a > b, ast.GreaterEqual: lambda a, b: a >= b}
+    comparisons = {
+        ast.Equal: lambda a, b: a == b,
+        ast.NotEqual: lambda a, b: a != b,
+        ast.LessThan: lambda a, b: a < b,
+        ast.LessEqual: lambda a, b: a <= b,
+        ast.GreaterThan: lambda a, b: a > b,
+        ast.GreaterEqual: lambda a, b: a >= b,
+    }
 
     def unsupported(node: Any) -> InvalidQuery:
-        return InvalidQuery("filter", f"the CQL2 construct {type(node).__name__} is not "
-                                      f"supported here; supported: {', '.join(SUPPORTED)}")
+        return InvalidQuery(
+            "filter",
+            f"the CQL2 construct {type(node).__name__} is not "
+            f"supported here; supported: {', '.join(SUPPORTED)}",
+        )
 
     def operand(node: Any) -> Callable[[Item], Any]:
         if isinstance(node, ast.Attribute):
             if node.name not in names:
-                raise InvalidQuery("filter", f"unknown property {shown(node.name)}; "
-                                             f"queryables: {', '.join(names)}")
+                raise InvalidQuery(
+                    "filter", f"unknown property {shown(node.name)}; queryables: {', '.join(names)}"
+                )
             name = node.name
             return lambda item: property_value(item, name)
-        if isinstance(node, ast.Function) and node.name.lower() in ("casei", "lower") \
-                and len(node.arguments) == 1:
+        if (
+            isinstance(node, ast.Function)
+            and node.name.lower() in ("casei", "lower")
+            and len(node.arguments) == 1
+        ):
             inner = operand(node.arguments[0])
-            return lambda item: (v.casefold() if isinstance(v := inner(item), str) else v)
+            return lambda item: v.casefold() if isinstance(v := inner(item), str) else v
         if isinstance(node, str | int | float | bool):
             return lambda item: node
         raise unsupported(node)
@@ -178,8 +209,11 @@ def compile_cql2(tree: Any, names: Mapping[str, Queryable],
             return shapely.geometry.shape(node.geometry)
         if isinstance(node, values.Envelope):
             return shapely.box(node.x1, node.y1, node.x2, node.y2)
-        if isinstance(node, ast.Function) and node.name.lower() == "bbox" \
-                and len(node.arguments) == 4:
+        if (
+            isinstance(node, ast.Function)
+            and node.name.lower() == "bbox"
+            and len(node.arguments) == 4
+        ):
             return shapely.box(*node.arguments)
         raise unsupported(node)
 
@@ -203,6 +237,7 @@ def compile_cql2(tree: Any, names: Mapping[str, Queryable],
                         return a is not None and b is not None and bool(op(a, b))
                     except TypeError:  # a string against a number: not equal, not ordered
                         return False
+
                 return compare
         if isinstance(node, ast.Like):
             lhs = operand(node.lhs)
@@ -213,12 +248,17 @@ def compile_cql2(tree: Any, names: Mapping[str, Queryable],
                 lhs = operand(ast.Function("casei", [node.lhs]))
             if not isinstance(pattern, str):
                 raise unsupported(pattern)
-            regex = re.compile("".join(
-                ".*" if ch == node.wildcard else "." if ch == "_" else re.escape(ch)
-                for ch in pattern), re.S | (re.I if nocase else 0))
+            regex = re.compile(
+                "".join(
+                    ".*" if ch == node.wildcard else "." if ch == "_" else re.escape(ch)
+                    for ch in pattern
+                ),
+                re.S | (re.I if nocase else 0),
+            )
             negate = node.not_
-            return lambda item: (isinstance(v := lhs(item), str)
-                                 and bool(regex.fullmatch(v))) != negate
+            return lambda item: (
+                (isinstance(v := lhs(item), str) and bool(regex.fullmatch(v))) != negate
+            )
         if isinstance(node, ast.In):
             lhs = operand(node.lhs)
             options = [_literal(o) for o in node.sub_nodes]
@@ -238,11 +278,13 @@ def compile_cql2(tree: Any, names: Mapping[str, Queryable],
                     return (v is not None and low <= v <= high) != negate
                 except TypeError:
                     return negate
+
             return between
         if isinstance(node, ast.GeometryIntersects):
             if not (isinstance(node.lhs, ast.Attribute) and node.lhs.name == "geometry"):
-                raise InvalidQuery("filter", "S_INTERSECTS takes the property geometry and "
-                                             "a geometry literal")
+                raise InvalidQuery(
+                    "filter", "S_INTERSECTS takes the property geometry and a geometry literal"
+                )
             other = geometry(node.rhs)
             shapely.prepare(other)
             return lambda item: bool(other.intersects(shape(item)))

@@ -69,9 +69,11 @@ def parse_time(raw: str | None, param: str = "at") -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise InvalidQuery(param, f"{param} must be an ISO 8601 date-time such as "
-                                  f"2026-10-01T08:30 or 2026-10-01T08:30+08:00, got {raw!r}"
-                           ) from None
+        raise InvalidQuery(
+            param,
+            f"{param} must be an ISO 8601 date-time such as "
+            f"2026-10-01T08:30 or 2026-10-01T08:30+08:00, got {raw!r}",
+        ) from None
     return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
 
 
@@ -205,7 +207,8 @@ def hours_status(expr: str | None, at: dt.datetime) -> HoursStatus:
     # opening_hours has minute resolution, so the state at hh:mm:ss is the state at hh:mm;
     # facilities share a handful of expressions, so this cache is hit by most requests
     state, opens_at, closes_at, comment = _status_at_minute(
-        expr, at.replace(tzinfo=None, second=0, microsecond=0))
+        expr, at.replace(tzinfo=None, second=0, microsecond=0)
+    )
     return HoursStatus(state, at, opens_at, closes_at, comment)
 
 

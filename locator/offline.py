@@ -40,9 +40,14 @@ def _day_rows(expr: str, day: dt.date) -> list[list[Any]]:
     return out
 
 
-def build_pack(version: str, layers: Iterable[tuple[CollectionInfo, tuple[Facility, ...]]],
-               towns: Iterable[Town], start: dt.date, days: int = PACK_DAYS,
-               max_points: int = PACK_MAX_POINTS) -> dict[str, Any]:
+def build_pack(
+    version: str,
+    layers: Iterable[tuple[CollectionInfo, tuple[Facility, ...]]],
+    towns: Iterable[Town],
+    start: dt.date,
+    days: int = PACK_DAYS,
+    max_points: int = PACK_MAX_POINTS,
+) -> dict[str, Any]:
     """The pack (a JSON-ready dict). Facility rows are ``[layer index, id, name, English
     name, lon, lat, address, phone, amenities, hours index]`` (WGS-84 degrees; hours index
     -1 when unknown); ``hours[i][d]`` holds expression i's intervals on day ``start + d``."""
@@ -52,19 +57,44 @@ def build_pack(version: str, layers: Iterable[tuple[CollectionInfo, tuple[Facili
     not_packed: list[dict[str, Any]] = []
     for info, facilities in layers:
         if len(facilities) > max_points:
-            not_packed.append({"id": info.id, "name_zh": info.name_zh, "name_en": info.name_en,
-                               "count": len(facilities)})
+            not_packed.append(
+                {
+                    "id": info.id,
+                    "name_zh": info.name_zh,
+                    "name_en": info.name_en,
+                    "count": len(facilities),
+                }
+            )
             continue
         index = len(infos)
-        infos.append({"id": info.id, "name_zh": info.name_zh, "name_en": info.name_en,
-                      "colour": info.colour, "sample": info.sample, "count": info.count})
+        infos.append(
+            {
+                "id": info.id,
+                "name_zh": info.name_zh,
+                "name_en": info.name_en,
+                "colour": info.colour,
+                "sample": info.sample,
+                "count": info.count,
+            }
+        )
         for fac in facilities:
             p = fac.properties
             expr = p.get("opening_hours")
             hours = exprs.setdefault(expr, len(exprs)) if expr else -1
-            rows.append([index, fac.id, fac.name, str(p.get("name_en") or ""), fac.lon,
-                         fac.lat, str(p.get("address") or ""), str(p.get("phone") or ""),
-                         list(p.get("amenities") or []), hours])
+            rows.append(
+                [
+                    index,
+                    fac.id,
+                    fac.name,
+                    str(p.get("name_en") or ""),
+                    fac.lon,
+                    fac.lat,
+                    str(p.get("address") or ""),
+                    str(p.get("phone") or ""),
+                    list(p.get("amenities") or []),
+                    hours,
+                ]
+            )
     days_range = [start + dt.timedelta(days=d) for d in range(days)]
     return {
         "version": version,

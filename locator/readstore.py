@@ -138,12 +138,14 @@ class FeatureQuery:
     offset: int = 0
 
 
-def towns_by_district(districts: dict[str, District], towns: dict[str, Town]
-                      ) -> list[tuple[District, list[Town]]]:
+def towns_by_district(
+    districts: dict[str, District], towns: dict[str, Town]
+) -> list[tuple[District, list[Town]]]:
     """Towns grouped by district, both in code order (for a town picker)."""
-    return [(d, sorted((t for t in towns.values() if t.district_code == code),
-                       key=lambda t: t.code))
-            for code, d in sorted(districts.items())]
+    return [
+        (d, sorted((t for t in towns.values() if t.district_code == code), key=lambda t: t.code))
+        for code, d in sorted(districts.items())
+    ]
 
 
 class StoreCommon:
@@ -156,23 +158,21 @@ class StoreCommon:
     service_area: Any
 
     if TYPE_CHECKING:
+
         @property
         def districts(self) -> dict[str, District]: ...
 
         @property
         def towns(self) -> dict[str, Town]: ...
 
-        def get(self, feature_id: str, collection_id: str | None = None
-                ) -> Facility | Feature: ...
+        def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature: ...
 
-        def nearest_by_layer(self, query: NearestQuery, now: dt.datetime
-                             ) -> NearestAnswer: ...
+        def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer: ...
 
     def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
         return [i for i in self.infos.values() if i.role == "facility" or not facilities_only]
 
-    def collection_info(self, collection_id: str, param: str = "collectionId"
-                        ) -> CollectionInfo:
+    def collection_info(self, collection_id: str, param: str = "collectionId") -> CollectionInfo:
         registry.collection(collection_id, param)  # LayerNotFound for an undeclared id
         try:
             return self.infos[collection_id]
@@ -186,47 +186,64 @@ class StoreCommon:
         """The facility layers present, in display order."""
         return [i.id for i in self.infos.values() if i.role == "facility"]
 
-    def resolve_layers(self, requested: list[str] | None, param: str = "layer"
-                       ) -> tuple[str, ...]:
+    def resolve_layers(self, requested: list[str] | None, param: str = "layer") -> tuple[str, ...]:
         layers = self.layer_ids()
         if not requested:
             return tuple(layers)
         for layer in requested:
             if layer not in layers:
-                raise InvalidQuery(param, f"unknown layer {shown(layer)}; valid layers: "
-                                          f"{', '.join(layers)}", layers)
+                raise InvalidQuery(
+                    param,
+                    f"unknown layer {shown(layer)}; valid layers: {', '.join(layers)}",
+                    layers,
+                )
         return tuple(dict.fromkeys(requested))
 
     def town_position(self, code: str) -> Point:
         town = self.towns.get(code)
         if town is None:
-            raise InvalidQuery("town", f"unknown town code {shown(code)}; expected one of the "
-                                       f"{len(self.towns)} 9-digit codes of Jiangmen")
+            raise InvalidQuery(
+                "town",
+                f"unknown town code {shown(code)}; expected one of the "
+                f"{len(self.towns)} 9-digit codes of Jiangmen",
+            )
         return Point(town.lon, town.lat)
 
     def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
         fac = self.get(facility_id)
         assert isinstance(fac, Facility)
         expr = fac.properties.get("opening_hours")
-        return FacilityDetails(fac, self.infos[fac.layer], hours_status(expr, now),
-                               week_schedule(expr, now.date()), now)
+        return FacilityDetails(
+            fac,
+            self.infos[fac.layer],
+            hours_status(expr, now),
+            week_schedule(expr, now.date()),
+            now,
+        )
 
-    def phone_view(self, query: NearestQuery | None, now: dt.datetime,
-                   town_code: str | None = None) -> PhoneView:
+    def phone_view(
+        self, query: NearestQuery | None, now: dt.datetime, town_code: str | None = None
+    ) -> PhoneView:
         answer = self.nearest_by_layer(query, now) if query is not None else None
         town = self.towns.get(town_code) if town_code else None
-        return PhoneView(self.collection_infos(facilities_only=True),
-                         towns_by_district(self.districts, self.towns), answer, town)
+        return PhoneView(
+            self.collection_infos(facilities_only=True),
+            towns_by_district(self.districts, self.towns),
+            answer,
+            town,
+        )
 
     def _check_layers(self, query: NearestQuery) -> None:
         layers = self.layer_ids()
         for layer in query.layers:
             if layer not in layers:
-                raise InvalidQuery("layer", f"unknown layer {shown(layer)}; valid layers: "
-                                            f"{', '.join(layers)}")
+                raise InvalidQuery(
+                    "layer", f"unknown layer {shown(layer)}; valid layers: {', '.join(layers)}"
+                )
 
-    def _answer(self, query: NearestQuery, results: list[Nearby],
-                now: dt.datetime) -> NearestAnswer:
+    def _answer(
+        self, query: NearestQuery, results: list[Nearby], now: dt.datetime
+    ) -> NearestAnswer:
         """Points outside Jiangmen are answered too, and flagged."""
         inside = self.service_area.contains(query.point)
         dist = 0.0 if inside else self.service_area.distance_m(query.point)
@@ -245,8 +262,7 @@ class ReadStore(Protocol):
         """Every collection present, in display order."""
         ...
 
-    def collection_info(self, collection_id: str, param: str = "collectionId"
-                        ) -> CollectionInfo:
+    def collection_info(self, collection_id: str, param: str = "collectionId") -> CollectionInfo:
         """One collection; LayerNotFound naming ``param`` when there is none."""
         ...
 
@@ -258,8 +274,9 @@ class ReadStore(Protocol):
         """A feature by id: in ``collection_id``, or among all facilities when None."""
         ...
 
-    def page(self, collection_id: str, bbox: BBox | None, limit: int | None,
-             offset: int = 0) -> Page:
+    def page(
+        self, collection_id: str, bbox: BBox | None, limit: int | None, offset: int = 0
+    ) -> Page:
         """Features whose geometry intersects ``bbox``, in collection order, paged."""
         ...
 
@@ -271,8 +288,7 @@ class ReadStore(Protocol):
         """Features matching the query, sorted, paged (``matched`` counts them all)."""
         ...
 
-    def resolve_layers(self, requested: list[str] | None, param: str = "layer"
-                       ) -> tuple[str, ...]:
+    def resolve_layers(self, requested: list[str] | None, param: str = "layer") -> tuple[str, ...]:
         """Check facility layer ids named by a query parameter (InvalidQuery naming
         ``param`` for an unknown one); None or empty means every facility layer."""
         ...
@@ -293,8 +309,9 @@ class ReadStore(Protocol):
         """A facility with its hours at ``now`` and the 7 days from ``now``."""
         ...
 
-    def phone_view(self, query: NearestQuery | None, now: dt.datetime,
-                   town_code: str | None = None) -> PhoneView:
+    def phone_view(
+        self, query: NearestQuery | None, now: dt.datetime, town_code: str | None = None
+    ) -> PhoneView:
         """Everything the phone page shows, with the nearest of each layer when asked;
         ``town_code`` names the town whose seat the query's position is."""
         ...
@@ -316,14 +333,17 @@ class ReadStore(Protocol):
         """One route with its stops, the facilities along it and its longest gap."""
         ...
 
-    def coverage(self, query: CoverageQuery, progress: Progress | None = None
-                 ) -> CoverageReport:
+    def coverage(self, query: CoverageQuery, progress: Progress | None = None) -> CoverageReport:
         """Coverage per district or town and for the city (cached per data version)."""
         ...
 
-    def suggest(self, query: CoverageQuery, n: int,
-                candidates: list[tuple[float, float]] | None = None,
-                progress: Progress | None = None) -> SuggestResult:
+    def suggest(
+        self,
+        query: CoverageQuery,
+        n: int,
+        candidates: list[tuple[float, float]] | None = None,
+        progress: Progress | None = None,
+    ) -> SuggestResult:
         """``n`` new sites that bring the most uncovered demand (or area) within reach."""
         ...
 

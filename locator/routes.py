@@ -28,10 +28,11 @@ GAP_LAYERS = ("love_stations", "service_centers")
 #: coach estimate: straight segments x detour, at an average coach speed
 COACH_DETOUR = 1.3
 COACH_KMH = 40.0
-COACH_NOTE = {"zh": f"车程为估算：直线距离 × {COACH_DETOUR}，平均时速 {COACH_KMH:.0f} 公里，"
-                    "不含停留",
-              "en": f"Coach time is an estimate: straight-line length × {COACH_DETOUR} at "
-                    f"{COACH_KMH:.0f} km/h on average, stops not included"}
+COACH_NOTE = {
+    "zh": f"车程为估算：直线距离 × {COACH_DETOUR}，平均时速 {COACH_KMH:.0f} 公里，不含停留",
+    "en": f"Coach time is an estimate: straight-line length × {COACH_DETOUR} at "
+    f"{COACH_KMH:.0f} km/h on average, stops not included",
+}
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,11 @@ def _longest_gap(line_utm, reach: np.ndarray) -> tuple[float, float, float]:
     segment is carried along the running distance, so a route that crosses itself is
     measured along its own course."""
     coords = np.asarray(line_utm.coords)[:, :2]
-    pts = (np.column_stack([shapely.get_x(reach), shapely.get_y(reach)]) if reach.size
-           else np.empty((0, 2)))
+    pts = (
+        np.column_stack([shapely.get_x(reach), shapely.get_y(reach)])
+        if reach.size
+        else np.empty((0, 2))
+    )
     runs: list[tuple[float, float]] = []  # uncovered [from, to] along the route
     offset = 0.0
     for a, b in zip(coords[:-1], coords[1:], strict=True):
@@ -158,8 +162,7 @@ def _longest_gap(line_utm, reach: np.ndarray) -> tuple[float, float, float]:
     return float(end - start), float(start), float(end)
 
 
-def route_details(feature: Feature, facilities: Mapping[str, Sequence[Facility]]
-                  ) -> RouteDetails:
+def route_details(feature: Feature, facilities: Mapping[str, Sequence[Facility]]) -> RouteDetails:
     """Everything about one route (a feature of the route collection); ``facilities`` maps
     layer id to that layer's facilities."""
     p = feature.properties
@@ -171,10 +174,19 @@ def route_details(feature: Feature, facilities: Mapping[str, Sequence[Facility]]
     stops = []
     for i, s in enumerate(p["stops"], start=1):
         pos = line_utm.project(shapely.Point(*to_utm(s["lon"], s["lat"])))
-        stops.append(Stop(i, str(s["name"]), str(s.get("name_en") or ""), float(s["lon"]),
-                          float(s["lat"]), str(s.get("description") or ""),
-                          str(s.get("precision") or ""), str(s.get("coord_source") or ""),
-                          pos * scale))
+        stops.append(
+            Stop(
+                i,
+                str(s["name"]),
+                str(s.get("name_en") or ""),
+                float(s["lon"]),
+                float(s["lat"]),
+                str(s.get("description") or ""),
+                str(s.get("precision") or ""),
+                str(s.get("coord_source") or ""),
+                pos * scale,
+            )
+        )
 
     along: list[AlongFacility] = []
     reach = []
@@ -185,18 +197,33 @@ def route_details(feature: Feature, facilities: Mapping[str, Sequence[Facility]]
             continue
         near = shapely.dwithin(pts, line_utm, ALONG_M)
         for fac, pt in zip(np.array(facs, dtype=object)[near], pts[near], strict=True):
-            along.append(AlongFacility(fac, float(line_utm.distance(pt)) * scale,
-                                       float(line_utm.project(pt)) * scale))
+            along.append(
+                AlongFacility(
+                    fac, float(line_utm.distance(pt)) * scale, float(line_utm.project(pt)) * scale
+                )
+            )
         if layer in GAP_LAYERS:
             reach.append(pts[shapely.dwithin(pts, line_utm, 2 * ALONG_M)])
     along.sort(key=lambda a: (a.position_m, a.distance_off_m, a.facility.id))
-    gap, start, end = _longest_gap(line_utm, np.concatenate(reach) if reach else
-                                   np.empty(0, dtype=object))
+    gap, start, end = _longest_gap(
+        line_utm, np.concatenate(reach) if reach else np.empty(0, dtype=object)
+    )
 
     summary = RouteSummary(
-        feature.id, str(p["name"]), str(p.get("name_en") or ""), str(p["theme"]),
-        str(p.get("theme_en") or ""), tuple(p.get("districts") or ()), len(stops), length_m,
-        coach_minutes(length_m), feature.geometry, p.get("source") == "sample",
-        bool(p.get("illustrative")), str(p.get("geometry_note") or ""))
-    return RouteDetails(summary, tuple(stops), tuple(along), gap * scale, start * scale,
-                        end * scale, dict(p))
+        feature.id,
+        str(p["name"]),
+        str(p.get("name_en") or ""),
+        str(p["theme"]),
+        str(p.get("theme_en") or ""),
+        tuple(p.get("districts") or ()),
+        len(stops),
+        length_m,
+        coach_minutes(length_m),
+        feature.geometry,
+        p.get("source") == "sample",
+        bool(p.get("illustrative")),
+        str(p.get("geometry_note") or ""),
+    )
+    return RouteDetails(
+        summary, tuple(stops), tuple(along), gap * scale, start * scale, end * scale, dict(p)
+    )

@@ -38,12 +38,14 @@ class Limits:
     max_body_bytes: int = 12 * 1024 * 1024
 
     def waitress_options(self) -> dict:
-        return {"connection_limit": self.connection_limit,
-                "channel_timeout": self.channel_timeout_s,
-                "cleanup_interval": max(1, min(2, self.channel_timeout_s)),
-                "max_request_header_size": self.max_header_bytes,
-                "max_request_body_size": self.max_body_bytes,
-                "asyncore_use_poll": True}
+        return {
+            "connection_limit": self.connection_limit,
+            "channel_timeout": self.channel_timeout_s,
+            "cleanup_interval": max(1, min(2, self.channel_timeout_s)),
+            "max_request_header_size": self.max_header_bytes,
+            "max_request_body_size": self.max_body_bytes,
+            "asyncore_use_poll": True,
+        }
 
 
 class EveryFewSeconds(logging.Filter):
@@ -70,8 +72,10 @@ class EveryFewSeconds(logging.Filter):
             held, peak = self._held, self._peak
             self._last, self._held, self._peak = now, 0, 0
         if held:
-            record.msg = f"{record.getMessage()} ({held} more such warnings in the last " \
-                         f"{self.interval_s:.0f} s, deepest queue {peak})"
+            record.msg = (
+                f"{record.getMessage()} ({held} more such warnings in the last "
+                f"{self.interval_s:.0f} s, deepest queue {peak})"
+            )
             record.args = ()
         return True
 
@@ -81,11 +85,17 @@ def serve(app, host: str, port: int, threads: int, limits: Limits) -> None:
     from waitress import serve as waitress_serve
 
     logging.getLogger("waitress.queue").addFilter(EveryFewSeconds())
-    waitress_serve(app, host=host, port=port, threads=threads, ident="locator",
-                   # ProxyFix (LOCATOR_PROXY_COUNT > 0) decides whom to trust, and without
-                   # it werkzeug ignores these headers; waitress would strip them first
-                   clear_untrusted_proxy_headers=False,
-                   **limits.waitress_options())
+    waitress_serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="locator",
+        # ProxyFix (LOCATOR_PROXY_COUNT > 0) decides whom to trust, and without
+        # it werkzeug ignores these headers; waitress would strip them first
+        clear_untrusted_proxy_headers=False,
+        **limits.waitress_options(),
+    )
 
 
 def gunicorn_available() -> bool:
@@ -96,8 +106,9 @@ def gunicorn_available() -> bool:
     return os.name == "posix" and importlib.util.find_spec("gunicorn") is not None
 
 
-def serve_gunicorn(make_app, host: str, port: int, workers: int, threads: int,
-                   limits: Limits) -> None:
+def serve_gunicorn(
+    make_app, host: str, port: int, workers: int, threads: int, limits: Limits
+) -> None:
     """Run ``make_app()`` in ``workers`` gunicorn processes (threaded workers) until
     interrupted. Each worker builds its own app after the fork: its own data, its own
     watcher thread and database connections, none shared across a fork."""
@@ -107,13 +118,19 @@ def serve_gunicorn(make_app, host: str, port: int, workers: int, threads: int,
         def load_config(self) -> None:
             options = {
                 "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-                "workers": workers, "threads": threads, "worker_class": "gthread",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
                 "worker_connections": limits.connection_limit,
                 "keepalive": min(limits.channel_timeout_s, 5),
-                "timeout": 120, "graceful_timeout": 10,
+                "timeout": 120,
+                "graceful_timeout": 10,
                 "limit_request_field_size": min(limits.max_header_bytes, 8190),
-                "preload_app": False, "proc_name": "locator",
-                "accesslog": None, "errorlog": "-", "loglevel": "info",
+                "preload_app": False,
+                "proc_name": "locator",
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "info",
                 # gunicorn 24+ opens a control socket in the home folder by default: one
                 # path for every instance on the machine, so two would collide
                 "control_socket_disable": True,

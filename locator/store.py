@@ -56,8 +56,12 @@ def _sources(props: Iterable[dict[str, Any]]) -> tuple[str, ...]:
 def _extent(bounds: np.ndarray) -> tuple[float, float, float, float] | None:
     if not len(bounds):
         return None
-    return (float(bounds[:, 0].min()), float(bounds[:, 1].min()),
-            float(bounds[:, 2].max()), float(bounds[:, 3].max()))
+    return (
+        float(bounds[:, 0].min()),
+        float(bounds[:, 1].min()),
+        float(bounds[:, 2].max()),
+        float(bounds[:, 3].max()),
+    )
 
 
 @dataclass(frozen=True)
@@ -93,13 +97,30 @@ class FacilityLayer:
 
     def info(self) -> CollectionInfo:
         decl = self.decl
-        extent = (None if not self.facilities else
-                  (float(self.lon.min()), float(self.lat.min()),
-                   float(self.lon.max()), float(self.lat.max())))
-        return CollectionInfo(self.id, self.name_zh, self.name_en, decl.kind.value,
-                              decl.role.value, len(self.facilities), self.is_sample,
-                              _sources(f.properties for f in self.facilities), extent,
-                              self.digest[:16], decl.approximate, decl.colour)
+        extent = (
+            None
+            if not self.facilities
+            else (
+                float(self.lon.min()),
+                float(self.lat.min()),
+                float(self.lon.max()),
+                float(self.lat.max()),
+            )
+        )
+        return CollectionInfo(
+            self.id,
+            self.name_zh,
+            self.name_en,
+            decl.kind.value,
+            decl.role.value,
+            len(self.facilities),
+            self.is_sample,
+            _sources(f.properties for f in self.facilities),
+            extent,
+            self.digest[:16],
+            decl.approximate,
+            decl.colour,
+        )
 
 
 @dataclass(frozen=True)
@@ -125,9 +146,20 @@ class ReferenceCollection:
     def info(self) -> CollectionInfo:
         d = self.decl
         sources = _sources(f.properties for f in self.features)
-        return CollectionInfo(d.id, d.name_zh, d.name_en, d.kind.value, d.role.value,
-                              len(self.features), SAMPLE_SOURCE in sources, sources,
-                              _extent(self.bounds), self.digest[:16], d.approximate, d.colour)
+        return CollectionInfo(
+            d.id,
+            d.name_zh,
+            d.name_en,
+            d.kind.value,
+            d.role.value,
+            len(self.features),
+            SAMPLE_SOURCE in sources,
+            sources,
+            _extent(self.bounds),
+            self.digest[:16],
+            d.approximate,
+            d.colour,
+        )
 
 
 AnyCollection = FacilityLayer | ReferenceCollection
@@ -207,8 +239,9 @@ def _parse_json(name: str, data: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise DataError(name, f"not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
-        raise DataError(name, f"invalid JSON at line {exc.lineno} column {exc.colno}: "
-                              f"{exc.msg}") from None
+        raise DataError(
+            name, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except RecursionError:
         raise DataError(name, "JSON nested too deeply") from None
 
@@ -239,16 +272,22 @@ def read_features(path: Path) -> list[dict[str, Any]]:
 
 def _read_features_digest(path: Path) -> tuple[list[dict[str, Any]], str]:
     data = _read_bytes(path)
-    return (_check_outline(path.name, _parse_json(path.name, data)),
-            hashlib.sha256(data).hexdigest())
+    return (
+        _check_outline(path.name, _parse_json(path.name, data)),
+        hashlib.sha256(data).hexdigest(),
+    )
 
 
 def _shape(name: str, feat: dict[str, Any], label: str, kind: Kind):
     geometry = feat.get("geometry")
     gtype = geometry.get("type") if isinstance(geometry, dict) else None
     if gtype not in kind.geojson_types:
-        raise DataError(name, f"geometry must be a GeoJSON {' or '.join(kind.geojson_types)}, "
-                              f"got {gtype or type(geometry).__name__}", label)
+        raise DataError(
+            name,
+            f"geometry must be a GeoJSON {' or '.join(kind.geojson_types)}, "
+            f"got {gtype or type(geometry).__name__}",
+            label,
+        )
     try:
         geom = shapely.geometry.shape(geometry)
     except Exception as exc:  # shapely raises several types for bad geometry
@@ -262,8 +301,9 @@ def _check_declared(p: dict[str, Any], decl: Collection) -> None:
     """Raise ValueError if declared properties are missing or not of their declared form."""
     missing = [k for k in decl.required if p.get(k) in (None, "")]
     if missing:
-        raise ValueError(f"missing required propert{'y' if len(missing) == 1 else 'ies'}: "
-                         + ", ".join(missing))
+        raise ValueError(
+            f"missing required propert{'y' if len(missing) == 1 else 'ies'}: " + ", ".join(missing)
+        )
     for prop in decl.properties:
         value = p.get(prop.name)
         if value is None:
@@ -302,14 +342,15 @@ def read_reference(data_dir: Path, decl: Collection) -> ReferenceCollection:
         geom = _shape(decl.file, feat, label, decl.kind)
         items.append(feature_from_doc(decl, feat, label))
         shapes.append(geom)
-    bounds = (np.array([g.bounds for g in shapes], dtype=float) if shapes
-              else np.empty((0, 4)))
+    bounds = np.array([g.bounds for g in shapes], dtype=float) if shapes else np.empty((0, 4))
     return ReferenceCollection(decl, tuple(items), tuple(shapes), bounds, digest)
 
 
 def _districts(coll: ReferenceCollection) -> dict[str, District]:
-    return {f.id: District(f.id, str(f.properties["name"]), str(f.properties.get("name_en") or ""))
-            for f in coll.features}
+    return {
+        f.id: District(f.id, str(f.properties["name"]), str(f.properties.get("name_en") or ""))
+        for f in coll.features
+    }
 
 
 def _towns(coll: ReferenceCollection, districts: dict[str, District]) -> dict[str, Town]:
@@ -320,17 +361,26 @@ def _towns(coll: ReferenceCollection, districts: dict[str, District]) -> dict[st
         if p["district_code"] not in districts or not f.id.startswith(p["district_code"]):
             raise DataError(coll.decl.file, f"unknown district code {p['district_code']!r}", f.id)
         lon, lat = f.geometry["coordinates"][:2]
-        towns[f.id] = Town(f.id, str(p["name"]), str(p.get("name_en") or ""),
-                           p["district_code"], float(lon), float(lat),
-                           str(p.get("position") or ""))
+        towns[f.id] = Town(
+            f.id,
+            str(p["name"]),
+            str(p.get("name_en") or ""),
+            p["district_code"],
+            float(lon),
+            float(lat),
+            str(p.get("position") or ""),
+        )
     return towns
 
 
 def read_references(data_dir: Path, routes: bool = True) -> dict[str, ReferenceCollection]:
     """Read every collection that is not a facility layer (the boundaries and towns, and
     with ``routes`` the route collections) and check how they fit together."""
-    refs = {decl.id: read_reference(data_dir, decl) for decl in registry.BY_ID.values()
-            if not decl.is_facility and (routes or not decl.is_route)}
+    refs = {
+        decl.id: read_reference(data_dir, decl)
+        for decl in registry.BY_ID.values()
+        if not decl.is_facility and (routes or not decl.is_route)
+    }
     city = refs[registry.CITY.id]
     if len(city.features) != 1:
         raise DataError(CITY_FILE, f"expected one city feature, found {len(city.features)}")
@@ -339,8 +389,7 @@ def read_references(data_dir: Path, routes: bool = True) -> dict[str, ReferenceC
     areas = refs[registry.TOWNS.id]
     for f in areas.features:
         if f.id not in seats:
-            raise DataError(TOWN_AREAS_FILE, "no town seat with this code in "
-                                             f"{TOWNS_FILE}", f.id)
+            raise DataError(TOWN_AREAS_FILE, f"no town seat with this code in {TOWNS_FILE}", f.id)
     return refs
 
 
@@ -363,8 +412,11 @@ def _check_point(geometry: Any, city: CityTest) -> tuple[float, float]:
         kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
         raise ValueError(f"geometry must be a GeoJSON Point, got {kind}")
     coords = geometry.get("coordinates")
-    if (not isinstance(coords, list) or len(coords) not in (2, 3)
-            or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords)):
+    if (
+        not isinstance(coords, list)
+        or len(coords) not in (2, 3)
+        or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords)
+    ):
         raise ValueError(f"Point coordinates must be [lon, lat] numbers, got {coords!r}")
     x, y = float(coords[0]), float(coords[1])
     if not (np.isfinite(x) and np.isfinite(y)):
@@ -373,20 +425,25 @@ def _check_point(geometry: Any, city: CityTest) -> tuple[float, float]:
     swapped_ok = -180 <= y <= 180 and -90 <= x <= 90
     if not in_range:
         if swapped_ok:
-            raise ValueError(f"coordinates {coords!r} look like [lat, lon]; GeoJSON "
-                             "(RFC 7946) needs [lon, lat]")
+            raise ValueError(
+                f"coordinates {coords!r} look like [lat, lon]; GeoJSON (RFC 7946) needs [lon, lat]"
+            )
         raise ValueError(f"coordinates {coords!r} are out of range")
     if not city.contains(x, y):
         if swapped_ok and city.contains(y, x):
-            raise ValueError(f"coordinates {coords!r} look like [lat, lon]; GeoJSON "
-                             "(RFC 7946) needs [lon, lat]")
-        raise ValueError(f"point {coords!r} lies outside Jiangmen (more than "
-                         f"{CITY_TOLERANCE_M:.0f} m beyond the city boundary)")
+            raise ValueError(
+                f"coordinates {coords!r} look like [lat, lon]; GeoJSON (RFC 7946) needs [lon, lat]"
+            )
+        raise ValueError(
+            f"point {coords!r} lies outside Jiangmen (more than "
+            f"{CITY_TOLERANCE_M:.0f} m beyond the city boundary)"
+        )
     return x, y
 
 
-def _check_properties(p: dict[str, Any], layer_id: str, districts: dict[str, District],
-                      towns: dict[str, Town]) -> None:
+def _check_properties(
+    p: dict[str, Any], layer_id: str, districts: dict[str, District], towns: dict[str, Town]
+) -> None:
     """Raise ValueError with the problem if a facility's properties break DESIGN.md."""
     _check_declared(p, registry.BY_ID[layer_id])
     if "layer" in p and p["layer"] != layer_id:
@@ -403,8 +460,10 @@ def _check_properties(p: dict[str, Any], layer_id: str, districts: dict[str, Dis
             raise ValueError("amenities must be a list of strings")
         unknown = sorted(set(amenities) - set(AMENITIES))
         if unknown:
-            raise ValueError(f"unknown amenity term(s) {', '.join(unknown)}; the vocabulary is: "
-                             + ", ".join(AMENITIES))
+            raise ValueError(
+                f"unknown amenity term(s) {', '.join(unknown)}; the vocabulary is: "
+                + ", ".join(AMENITIES)
+            )
     hours = p.get("opening_hours")
     if hours is not None:
         if not isinstance(hours, str):
@@ -412,17 +471,23 @@ def _check_properties(p: dict[str, Any], layer_id: str, districts: dict[str, Dis
         try:
             OpeningHours(hours)
         except Exception:  # the parser's own error type differs between versions
-            raise ValueError(f"opening_hours {hours!r} does not parse as OpenStreetMap "
-                             "opening_hours syntax") from None
+            raise ValueError(
+                f"opening_hours {hours!r} does not parse as OpenStreetMap opening_hours syntax"
+            ) from None
     wheelchair = p.get("wheelchair")
     if wheelchair is not None and wheelchair not in WHEELCHAIR_VALUES:
         raise ValueError(f"wheelchair must be one of {', '.join(WHEELCHAIR_VALUES)}")
 
 
-def check_layer(path: Path, layer_id: str, districts: dict[str, District],
-                towns: dict[str, Town], city: CityTest,
-                seen_ids: dict[str, str],
-                data: bytes | None = None) -> tuple[list[Facility], list[DataError]]:
+def check_layer(
+    path: Path,
+    layer_id: str,
+    districts: dict[str, District],
+    towns: dict[str, Town],
+    city: CityTest,
+    seen_ids: dict[str, str],
+    data: bytes | None = None,
+) -> tuple[list[Facility], list[DataError]]:
     """Validate one facility layer file; return its facilities and every problem found.
 
     ``seen_ids`` maps ids already read (from other layers) to their file, to catch
@@ -447,16 +512,18 @@ def check_layer(path: Path, layer_id: str, districts: dict[str, District],
             problems.append(DataError(path.name, str(exc), label))
             continue
         if p["id"] in seen_ids:
-            problems.append(DataError(path.name, f"duplicate id (also in {seen_ids[p['id']]})",
-                                      p["id"]))
+            problems.append(
+                DataError(path.name, f"duplicate id (also in {seen_ids[p['id']]})", p["id"])
+            )
             continue
         seen_ids[p["id"]] = path.name
         facilities.append(facility_from_feature(layer_id, feat, lon, lat))
     return facilities, problems
 
 
-def facility_from_feature(layer_id: str, feat: dict[str, Any], lon: float | None = None,
-                          lat: float | None = None) -> Facility:
+def facility_from_feature(
+    layer_id: str, feat: dict[str, Any], lon: float | None = None, lat: float | None = None
+) -> Facility:
     """The Facility of a feature already checked (from a file, or a database row)."""
     p = feat["properties"]
     if lon is None or lat is None:
@@ -464,24 +531,35 @@ def facility_from_feature(layer_id: str, feat: dict[str, Any], lon: float | None
         lon, lat = float(coords[0]), float(coords[1])
     props = dict(p)
     props["layer"] = layer_id
-    return Facility(p["id"], layer_id, str(p["name"]), lon, lat, p["district_code"],
-                    p["town_code"], str(p["source"]), props)
+    return Facility(
+        p["id"],
+        layer_id,
+        str(p["name"]),
+        lon,
+        lat,
+        p["district_code"],
+        p["town_code"],
+        str(p["source"]),
+        props,
+    )
 
 
-def feature_from_doc(decl: Collection, feat: dict[str, Any], label: str | None = None
-                     ) -> Feature:
+def feature_from_doc(decl: Collection, feat: dict[str, Any], label: str | None = None) -> Feature:
     """The Feature of a reference feature already checked."""
     p = feat["properties"]
-    return Feature(label if label is not None else str(p.get(decl.id_property)), decl.id,
-                   feat["geometry"], dict(p))
+    return Feature(
+        label if label is not None else str(p.get(decl.id_property)),
+        decl.id,
+        feat["geometry"],
+        dict(p),
+    )
 
 
 def _make_layer(layer_id: str, facilities: list[Facility], digest: str) -> FacilityLayer:
     decl = registry.BY_ID[layer_id]
     lon = np.array([f.lon for f in facilities], dtype=float)
     lat = np.array([f.lat for f in facilities], dtype=float)
-    return FacilityLayer(layer_id, decl.name_zh, decl.name_en, tuple(facilities), lon, lat,
-                         digest)
+    return FacilityLayer(layer_id, decl.name_zh, decl.name_en, tuple(facilities), lon, lat, digest)
 
 
 def layer_files(data_dir: Path) -> dict[str, Path]:
@@ -492,9 +570,12 @@ def layer_files(data_dir: Path) -> dict[str, Path]:
 
 
 def _missing_layer(path: Path) -> DataError:
-    return DataError(path.name, "file not found: every declared layer needs its file (write "
-                                'an empty FeatureCollection, {"type": "FeatureCollection", '
-                                '"features": []}, for a layer that is meant to be empty)')
+    return DataError(
+        path.name,
+        "file not found: every declared layer needs its file (write "
+        'an empty FeatureCollection, {"type": "FeatureCollection", '
+        '"features": []}, for a layer that is meant to be empty)',
+    )
 
 
 HOLIDAYS_FILE = "holidays.json"
@@ -513,36 +594,49 @@ def read_holidays(path: Path) -> HolidaySchedule:
     doc = read_json(path)
     name = path.name
     if not isinstance(doc, dict) or not isinstance(doc.get("years"), dict):
-        raise DataError(name, 'expected {"years": {"YYYY": {"holidays": {...}, '
-                              '"workdays": [...]}}}')
+        raise DataError(
+            name, 'expected {"years": {"YYYY": {"holidays": {...}, "workdays": [...]}}}'
+        )
     years: dict[int, YearSchedule] = {}
     for key, year in doc["years"].items():
         if not (isinstance(key, str) and re.fullmatch(r"(19|20|21)\d\d", key)):
             raise DataError(name, f"year {shown(key)} is not a year from 1900 to 2199")
-        if not isinstance(year, dict) or not isinstance(year.get("holidays"), dict) \
-                or not isinstance(year.get("workdays", []), list):
-            raise DataError(name, "needs a 'holidays' object (date: name) and a 'workdays' "
-                                  "list", key)
-        holidays = {_year_day(name, key, d): _holiday_name(name, key, d, n)
-                    for d, n in year["holidays"].items()}
+        if (
+            not isinstance(year, dict)
+            or not isinstance(year.get("holidays"), dict)
+            or not isinstance(year.get("workdays", []), list)
+        ):
+            raise DataError(
+                name, "needs a 'holidays' object (date: name) and a 'workdays' list", key
+            )
+        holidays = {
+            _year_day(name, key, d): _holiday_name(name, key, d, n)
+            for d, n in year["holidays"].items()
+        }
         if not holidays:  # every year has New Year's Day at least: an empty year is a slip
             raise DataError(name, "a year needs its days off (none are listed)", key)
         workdays = frozenset(_year_day(name, key, d) for d in year.get("workdays", []))
         for day in sorted(workdays):
             if day in holidays:
-                raise DataError(name, f"{day} is both a holiday and a make-up working day",
-                                key)
+                raise DataError(name, f"{day} is both a holiday and a make-up working day", key)
             if day.weekday() < 5:
-                raise DataError(name, f"make-up working day {day} is a weekday; make-up "
-                                      "days are Saturdays or Sundays", key)
+                raise DataError(
+                    name,
+                    f"make-up working day {day} is a weekday; make-up "
+                    "days are Saturdays or Sundays",
+                    key,
+                )
         years[int(key)] = YearSchedule(holidays, workdays)
     return HolidaySchedule(years, str(doc.get("source") or ""))
 
 
 def _year_day(name: str, year: str, raw: Any) -> dt.date:
     try:  # YYYY-MM-DD only (fromisoformat would also take 20270101 and 2027-W01-1)
-        day = (dt.date.fromisoformat(raw) if isinstance(raw, str)
-               and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None)
+        day = (
+            dt.date.fromisoformat(raw)
+            if isinstance(raw, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw)
+            else None
+        )
     except ValueError:
         day = None
     if day is None or str(day.year) != year:
@@ -561,8 +655,9 @@ def _context(refs: dict[str, ReferenceCollection]):
     return reference_context(refs)
 
 
-def reference_context(refs: dict[str, ReferenceCollection]
-                      ) -> tuple[dict[str, District], dict[str, Town], CityTest]:
+def reference_context(
+    refs: dict[str, ReferenceCollection],
+) -> tuple[dict[str, District], dict[str, Town], CityTest]:
     """Districts, town seats and the city test of the reference collections ``refs``
     (:func:`read_references`); checks the routes among them against the city."""
     districts = _districts(refs[registry.DISTRICTS.id])
@@ -611,18 +706,23 @@ def check_routes(coll: ReferenceCollection, city: CityTest) -> None:
             for key in ("name", "name_en", "description", "precision", "coord_source"):
                 _no_control(name, feat.id, f"{where} {key}", stop.get(key))
             lon, lat = stop.get("lon"), stop.get("lat")
-            if not (isinstance(lon, int | float) and isinstance(lat, int | float)
-                    and not isinstance(lon, bool) and not isinstance(lat, bool)
-                    and np.isfinite(lon) and np.isfinite(lat)):
+            if not (
+                isinstance(lon, int | float)
+                and isinstance(lat, int | float)
+                and not isinstance(lon, bool)
+                and not isinstance(lat, bool)
+                and np.isfinite(lon)
+                and np.isfinite(lat)
+            ):
                 raise DataError(name, f"{where} needs numeric lon and lat", feat.id)
             if not city.contains(lon, lat):
-                raise DataError(name, f"{where} at [{lon}, {lat}] lies outside Jiangmen",
-                                feat.id)
+                raise DataError(name, f"{where} at [{lon}, {lat}] lies outside Jiangmen", feat.id)
             point = shapely.Point(*to_utm(lon, lat))
             off = line_utm.distance(point)
             if off > STOP_ON_LINE_M:
-                raise DataError(name, f"the line does not pass {where} (it runs {off:.0f} m "
-                                      "from it)", feat.id)
+                raise DataError(
+                    name, f"the line does not pass {where} (it runs {off:.0f} m from it)", feat.id
+                )
             position = line_utm.project(point)
             if position < last - STOP_ON_LINE_M:
                 raise DataError(name, f"the line passes {where} out of order", feat.id)
@@ -636,8 +736,12 @@ def check_routes(coll: ReferenceCollection, city: CityTest) -> None:
         for (x, y), stop, which in ((ends[0], stops[0], "first"), (ends[-1], stops[-1], "last")):
             sx, sy = to_utm(stop["lon"], stop["lat"])
             if float(np.hypot(x - sx, y - sy)) > STOP_ON_LINE_M:
-                raise DataError(name, f"the line must {'start' if which == 'first' else 'end'}"
-                                      f" at the {which} stop {shown(stop['name'])}", feat.id)
+                raise DataError(
+                    name,
+                    f"the line must {'start' if which == 'first' else 'end'}"
+                    f" at the {which} stop {shown(stop['name'])}",
+                    feat.id,
+                )
 
 
 def validate_data_dir(data_dir: Path) -> tuple[list[LayerReport], list[DataError]]:
@@ -655,12 +759,25 @@ def validate_data_dir(data_dir: Path) -> tuple[list[LayerReport], list[DataError
             reports.append(LayerReport(layer_id, path.name, problems=[_missing_layer(path)]))
             continue
         facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen)
-        reports.append(LayerReport(layer_id, path.name, len(facilities),
-                                   _sources(f.properties for f in facilities), problems))
+        reports.append(
+            LayerReport(
+                layer_id,
+                path.name,
+                len(facilities),
+                _sources(f.properties for f in facilities),
+                problems,
+            )
+        )
     for ref in refs.values():
-        reports.append(LayerReport(ref.id, ref.decl.file, len(ref.features),
-                                   _sources(f.properties for f in ref.features),
-                                   approximate=ref.decl.approximate))
+        reports.append(
+            LayerReport(
+                ref.id,
+                ref.decl.file,
+                len(ref.features),
+                _sources(f.properties for f in ref.features),
+                approximate=ref.decl.approximate,
+            )
+        )
     return reports, []
 
 
@@ -685,8 +802,7 @@ def read_geodata(data_dir: Path | str, holidays_file: Path | str | None = None) 
         if not path.exists() and not path.is_symlink():
             raise _missing_layer(path)
         data = _read_bytes(path)
-        facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen,
-                                           data)
+        facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen, data)
         if problems:
             raise problems[0]
         found[layer_id] = _make_layer(layer_id, facilities, hashlib.sha256(data).hexdigest())
@@ -721,8 +837,9 @@ def fingerprint(data_dir: Path | str, holidays_file: Path | str | None = None) -
 
 def dumps_feature_collection(features: Iterable[dict[str, Any]], name: str | None = None) -> str:
     """Serialise a FeatureCollection deterministically, one feature per line (diff-friendly)."""
-    return feature_collection_text({"name": name} if name else {},
-                                   [dumps_feature(f) for f in features])
+    return feature_collection_text(
+        {"name": name} if name else {}, [dumps_feature(f) for f in features]
+    )
 
 
 def dumps_feature(feature: dict[str, Any]) -> str:
@@ -734,8 +851,10 @@ def feature_collection_text(members: dict[str, Any], feature_texts: Iterable[str
     """The canonical layout: a FeatureCollection with ``members`` (name, crs ...) in their
     order, then one feature text per line. The database store writes files back with it
     byte for byte."""
-    opening = json.dumps({"type": "FeatureCollection", **members},
-                         ensure_ascii=False)[:-1] + ',"features":['
+    opening = (
+        json.dumps({"type": "FeatureCollection", **members}, ensure_ascii=False)[:-1]
+        + ',"features":['
+    )
     return opening + "\n" + ",\n".join(feature_texts) + "\n]}\n"
 
 
@@ -778,7 +897,8 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_feature_collection(path: Path, features: Iterable[dict[str, Any]],
-                             name: str | None = None) -> None:
+def write_feature_collection(
+    path: Path, features: Iterable[dict[str, Any]], name: str | None = None
+) -> None:
     """Write features as a GeoJSON FeatureCollection, atomically."""
     write_text_atomic(path, dumps_feature_collection(features, name))

@@ -105,18 +105,29 @@ def runner():
 
 def facility(fid: str, lon: float, lat: float, **props) -> dict:
     """A valid facility in 蓬江区 白沙街道 unless ``props`` say otherwise."""
-    base = {"id": fid, "name": f"测试 {fid}", "district_code": "440703",
-            "town_code": "440703002", "source": "test", "opening_hours": "24/7",
-            "amenities": ["drinking_water"]}
+    base = {
+        "id": fid,
+        "name": f"测试 {fid}",
+        "district_code": "440703",
+        "town_code": "440703002",
+        "source": "test",
+        "opening_hours": "24/7",
+        "amenities": ["drinking_water"],
+    }
     base.update(props)
-    return {"type": "Feature", "properties": base,
-            "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+    return {
+        "type": "Feature",
+        "properties": base,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+    }
 
 
 def write_layer(data_dir: Path, layer: str, features: list[dict]) -> Path:
     path = data_dir / f"{layer}.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
-                               ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -135,10 +146,14 @@ def data_dir(tmp_path: Path) -> Path:
     """The real reference layers plus one tiny, valid facility layer (the other layers
     present and empty)."""
     reference_dir(tmp_path)
-    write_layer(tmp_path, "love_stations", [
-        facility("t-1", 113.0726, 22.5761),
-        facility("t-2", 113.0800, 22.5800),
-    ])
+    write_layer(
+        tmp_path,
+        "love_stations",
+        [
+            facility("t-1", 113.0726, 22.5761),
+            facility("t-2", 113.0800, 22.5800),
+        ],
+    )
     return tmp_path
 
 
@@ -149,8 +164,9 @@ def ddir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     reference_dir(d)
-    write_layer(d, "love_stations", [facility("ls-0001", 113.0726, 22.5761, source="sample",
-                                              name="旧驿站")])
+    write_layer(
+        d, "love_stations", [facility("ls-0001", 113.0726, 22.5761, source="sample", name="旧驿站")]
+    )
     return d
 
 
@@ -182,9 +198,14 @@ SERVED_PIDS: dict[str, int] = {}
 
 
 @contextmanager
-def serve(data_dir: Path | None = None, tiles: str | None = None, log: Path | None = None,
-          command: list[str] | None = None, cwd: Path | None = None,
-          env_extra: dict[str, str] | None = None):
+def serve(
+    data_dir: Path | None = None,
+    tiles: str | None = None,
+    log: Path | None = None,
+    command: list[str] | None = None,
+    cwd: Path | None = None,
+    env_extra: dict[str, str] | None = None,
+):
     """`locator serve` (waitress) on 127.0.0.1 in its own process; yields its base URL.
 
     A separate process, not a thread: GDAL holds the GIL while it waits for HTTP answers.

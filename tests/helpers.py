@@ -12,14 +12,38 @@ from locator.store import FacilityLayer
 def make_layer(layer_id: str, lons, lats, props_fn=None, prefix: str = "f") -> FacilityLayer:
     facilities = []
     for i, (lon, lat) in enumerate(zip(lons, lats, strict=True)):
-        props = {"id": f"{prefix}{i:06d}", "layer": layer_id, "name": f"n{i}",
-                 "district_code": "440703", "town_code": "440703002", "source": "test"}
+        props = {
+            "id": f"{prefix}{i:06d}",
+            "layer": layer_id,
+            "name": f"n{i}",
+            "district_code": "440703",
+            "town_code": "440703002",
+            "source": "test",
+        }
         if props_fn:
             props.update(props_fn(i))
-        facilities.append(Facility(props["id"], layer_id, props["name"], float(lon), float(lat),
-                                   "440703", "440703002", "test", props))
-    return FacilityLayer(layer_id, layer_id, layer_id, tuple(facilities),
-                         np.asarray(lons, dtype=float), np.asarray(lats, dtype=float), "d")
+        facilities.append(
+            Facility(
+                props["id"],
+                layer_id,
+                props["name"],
+                float(lon),
+                float(lat),
+                "440703",
+                "440703002",
+                "test",
+                props,
+            )
+        )
+    return FacilityLayer(
+        layer_id,
+        layer_id,
+        layer_id,
+        tuple(facilities),
+        np.asarray(lons, dtype=float),
+        np.asarray(lats, dtype=float),
+        "d",
+    )
 
 
 def random_index(layer_id: str, n: int, seed: int, props_fn=None, prefix: str = "f"):
@@ -29,8 +53,14 @@ def random_index(layer_id: str, n: int, seed: int, props_fn=None, prefix: str = 
     return build_index(make_layer(layer_id, lons, lats, props_fn, prefix))
 
 
-PROBLEM_TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-                  406: "Not Acceptable", 413: "Content Too Large", 500: "Internal Server Error"}
+PROBLEM_TITLES = {
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    413: "Content Too Large",
+    500: "Internal Server Error",
+}
 
 
 def assert_problem(resp, status: int, param: str | None = None) -> dict:

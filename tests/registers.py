@@ -16,10 +16,26 @@ FORMATS = ("csv-utf8", "csv-bom", "csv-gb18030", "xlsx", "geojson")
 def good_rows() -> list[list[Any]]:
     """Three valid love stations in 蓬江区 (WGS-84), near real town seats."""
     return [
-        ["白沙测试驿站", "白沙街道某路1号", 113.07364, 22.57707, "0750-3501234",
-         "Mo-Su 08:00-20:00", "饮水；热饭、充电", "白沙街道"],
-        ["潮连测试驿站", "潮连街道某路2号", 113.11116, 22.63385, "13800138000",
-         "24/7", "饮水", "潮连街道"],
+        [
+            "白沙测试驿站",
+            "白沙街道某路1号",
+            113.07364,
+            22.57707,
+            "0750-3501234",
+            "Mo-Su 08:00-20:00",
+            "饮水；热饭、充电",
+            "白沙街道",
+        ],
+        [
+            "潮连测试驿站",
+            "潮连街道某路2号",
+            113.11116,
+            22.63385,
+            "13800138000",
+            "24/7",
+            "饮水",
+            "潮连街道",
+        ],
         ["环市测试驿站", "环市街道某路3号", 113.0676, 22.59457, "", "", "卫生间 休息", ""],
     ]
 
@@ -30,15 +46,19 @@ def first_data_row(fmt: str) -> int:
     return {"xlsx": 3, "geojson": 1}.get(fmt, 2)
 
 
-def write_register(path: Path, fmt: str, rows: list[list[Any]],
-                   headers: list[str] = HEADERS) -> Path:
+def write_register(
+    path: Path, fmt: str, rows: list[list[Any]], headers: list[str] = HEADERS
+) -> Path:
     """Write ``rows`` under ``headers`` as ``fmt``; returns the file written."""
     if fmt.startswith("csv"):
         buf = io.StringIO()
         csv.writer(buf).writerows([headers] + rows)
         text = buf.getvalue()
-        data = {"csv-utf8": text.encode("utf-8"), "csv-bom": b"\xef\xbb\xbf" + text.encode(),
-                "csv-gb18030": text.encode("gb18030")}[fmt]
+        data = {
+            "csv-utf8": text.encode("utf-8"),
+            "csv-bom": b"\xef\xbb\xbf" + text.encode(),
+            "csv-gb18030": text.encode("gb18030"),
+        }[fmt]
         out = path.with_suffix(".csv")
         out.write_bytes(data)
         return out
@@ -59,14 +79,19 @@ def write_register(path: Path, fmt: str, rows: list[list[Any]],
         return out
     features = []
     for row in rows:
-        props = {h: v for h, v in zip(headers, row, strict=False)
-                 if h not in ("经度", "纬度") and v not in ("", None)}
+        props = {
+            h: v
+            for h, v in zip(headers, row, strict=False)
+            if h not in ("经度", "纬度") and v not in ("", None)
+        }
         lon, lat = row[headers.index("经度")], row[headers.index("纬度")]
         geom = None if lon in ("", None) else {"type": "Point", "coordinates": [lon, lat]}
         features.append({"type": "Feature", "properties": props, "geometry": geom})
     out = path.with_suffix(".geojson")
-    out.write_text(json.dumps({"type": "FeatureCollection", "features": features},
-                              ensure_ascii=False), encoding="utf-8")
+    out.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     return out
 
 

@@ -38,9 +38,11 @@ class PgServer:
         if why:
             if os.environ.get("LOCATOR_SKIP_POSTGIS") == "1":
                 pytest.skip(f"PostGIS half skipped on request: {why}")
-            pytest.fail(f"the PostGIS tests need PostgreSQL and PostGIS: {why}. `make test` "
-                        "installs them (set LOCATOR_SKIP_POSTGIS=1 to skip on purpose)",
-                        pytrace=False)
+            pytest.fail(
+                f"the PostGIS tests need PostgreSQL and PostGIS: {why}. `make test` "
+                "installs them (set LOCATOR_SKIP_POSTGIS=1 to skip on purpose)",
+                pytrace=False,
+            )
         cluster = start_cluster()
         return cls(cluster.url, cluster)
 

@@ -24,8 +24,16 @@ def test_nearest_defaults(client):
     dists = [f["properties"]["distance_m"] for f in body["features"]]
     assert dists == sorted(dists)
     props = body["features"][0]["properties"]
-    for key in ("distance_m", "bearing_deg", "walk_min", "ebike_min", "hours",
-                "hours_on_arrival", "name", "source"):
+    for key in (
+        "distance_m",
+        "bearing_deg",
+        "walk_min",
+        "ebike_min",
+        "hours",
+        "hours_on_arrival",
+        "name",
+        "source",
+    ):
         assert key in props
     assert props["estimate"] is True
     lon, lat = body["features"][0]["geometry"]["coordinates"]
@@ -33,26 +41,30 @@ def test_nearest_defaults(client):
 
 
 def test_nearest_layers_and_k(client):
-    body = client.get("/api/v1/nearest?lon=113.08&lat=22.58&layer=mothers_rooms,book_rooms"
-                      "&k=12").get_json()
+    body = client.get(
+        "/api/v1/nearest?lon=113.08&lat=22.58&layer=mothers_rooms,book_rooms&k=12"
+    ).get_json()
     assert len(body["features"]) == 12
-    assert {f["properties"]["layer"] for f in body["features"]} <= {"mothers_rooms",
-                                                                    "book_rooms"}
+    assert {f["properties"]["layer"] for f in body["features"]} <= {"mothers_rooms", "book_rooms"}
 
 
 def test_repeated_layer_parameters(client):
-    body = client.get("/api/v1/nearest?lon=113.08&lat=22.58&layer=love_stations"
-                      "&layer=service_centers&k=50").get_json()
-    assert {f["properties"]["layer"] for f in body["features"]} == {"love_stations",
-                                                                    "service_centers"}
+    body = client.get(
+        "/api/v1/nearest?lon=113.08&lat=22.58&layer=love_stations&layer=service_centers&k=50"
+    ).get_json()
+    assert {f["properties"]["layer"] for f in body["features"]} == {
+        "love_stations",
+        "service_centers",
+    }
 
 
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
 def test_nearest_converts_input_coordinates(client, truth, system):
     fac = truth.layers["love_stations"].facilities[10]
     lon, lat = crs.from_wgs84(fac.lon, fac.lat, crs.CoordSystem(system))
-    body = client.get(f"/api/v1/nearest?lon={lon}&lat={lat}&coord={system}"
-                      "&layer=love_stations&k=1").get_json()
+    body = client.get(
+        f"/api/v1/nearest?lon={lon}&lat={lat}&coord={system}&layer=love_stations&k=1"
+    ).get_json()
     assert body["features"][0]["id"] == fac.id
     assert body["features"][0]["properties"]["distance_m"] < 1.0
     assert body["query"]["input_coord"] == system
@@ -70,8 +82,10 @@ def test_far_point_still_answers(client):
 
 
 def test_amenity_and_open_now_filters(client):
-    body = client.get("/api/v1/nearest?lon=113.08&lat=22.58&layer=love_stations&k=10"
-                      "&amenity=microwave,charging&open_now=true&at=2026-11-24T23:30").get_json()
+    body = client.get(
+        "/api/v1/nearest?lon=113.08&lat=22.58&layer=love_stations&k=10"
+        "&amenity=microwave,charging&open_now=true&at=2026-11-24T23:30"
+    ).get_json()
     assert body["features"]
     for f in body["features"]:
         p = f["properties"]
@@ -80,8 +94,9 @@ def test_amenity_and_open_now_filters(client):
 
 
 def test_at_parameter_sets_hours_time(client):
-    body = client.get("/api/v1/nearest?lon=113.08&lat=22.58&layer=service_centers&k=1"
-                      "&at=2026-10-01T10:00").get_json()
+    body = client.get(
+        "/api/v1/nearest?lon=113.08&lat=22.58&layer=service_centers&k=1&at=2026-10-01T10:00"
+    ).get_json()
     hours = body["features"][0]["properties"]["hours"]
     assert hours["at"] == "2026-10-01T10:00+08:00" and hours["state"] == "closed"
 
@@ -144,8 +159,15 @@ def test_layer_geojson_with_bbox_and_limit(client):
     assert len(limited["features"]) == 7 and limited["numberMatched"] == 706
 
 
-@pytest.mark.parametrize(("query", "param"), [("bbox=1,2,3", "bbox"), ("bbox=a,b,c,d", "bbox"),
-                                              ("bbox=0,10,1,5", "bbox"), ("limit=0", "limit")])
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("bbox=1,2,3", "bbox"),
+        ("bbox=a,b,c,d", "bbox"),
+        ("bbox=0,10,1,5", "bbox"),
+        ("limit=0", "limit"),
+    ],
+)
 def test_layer_errors(client, query, param):
     resp = client.get(f"/api/v1/layers/love_stations?{query}")
     assert resp.status_code == 400 and resp.get_json()["param"] == param
@@ -173,8 +195,9 @@ def test_gzip_when_accepted(client):
     assert len(zipped.data) < len(plain.data) / 4
     assert json.loads(gzip.decompress(zipped.data)) == plain.get_json()
     etag = zipped.headers["ETag"]
-    again = client.get("/api/v1/layers/book_rooms",
-                       headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    again = client.get(
+        "/api/v1/layers/book_rooms", headers={"Accept-Encoding": "gzip", "If-None-Match": etag}
+    )
     assert again.status_code == 304
 
 
@@ -192,9 +215,13 @@ def test_wrong_method_is_405_with_allow(client):
 
 
 # eviltransform's published pairs (wgs lat, wgs lon, gcj lat, gcj lon), see test_crs.py
-@pytest.mark.parametrize(("wlat", "wlon", "glat", "glon"), [
-    (22.543847, 113.912316, 22.540796131694766, 113.9171764808363),
-    (31.1774276, 121.5272106, 31.17530398364597, 121.531541859215)])
+@pytest.mark.parametrize(
+    ("wlat", "wlon", "glat", "glon"),
+    [
+        (22.543847, 113.912316, 22.540796131694766, 113.9171764808363),
+        (31.1774276, 121.5272106, 31.17530398364597, 121.531541859215),
+    ],
+)
 def test_coord_parameter_on_known_pairs(client, wlat, wlon, glat, glon):
     body = client.get(f"/api/v1/nearest?lon={glon}&lat={glat}&coord=gcj02&k=1").get_json()
     q = body["query"]
@@ -202,7 +229,8 @@ def test_coord_parameter_on_known_pairs(client, wlat, wlon, glat, glon):
     plain = client.get(f"/api/v1/nearest?lon={wlon}&lat={wlat}&k=1").get_json()
     assert body["features"][0]["id"] == plain["features"][0]["id"]
     assert body["features"][0]["properties"]["distance_m"] == pytest.approx(
-        plain["features"][0]["properties"]["distance_m"], abs=1.0)
+        plain["features"][0]["properties"]["distance_m"], abs=1.0
+    )
 
 
 def test_per_layer_returns_k_from_each_layer(client):

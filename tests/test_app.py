@@ -39,8 +39,12 @@ def test_home_lists_layers_with_counts_and_says_sample(client):
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert 'lang="zh-CN"' in html
-    for layer, count in [("love_stations", 133), ("mothers_rooms", 234),
-                         ("service_centers", 73), ("book_rooms", 706)]:
+    for layer, count in [
+        ("love_stations", 133),
+        ("mothers_rooms", 234),
+        ("service_centers", 73),
+        ("book_rooms", 706),
+    ]:
         assert f'<tr data-layer="{layer}">' in html
         row = html.split(f'<tr data-layer="{layer}">')[1].split("</tr>")[0]
         assert f'<td class="count">{count}</td>' in row
@@ -64,8 +68,11 @@ def test_home_without_sample_layers_has_no_banner(data_dir):
 def test_layers_json_twin(client):
     body = client.get("/api/v1/layers").get_json()
     assert [(lay["id"], lay["count"], lay["sample"]) for lay in body["layers"]] == [
-        ("love_stations", 133, True), ("mothers_rooms", 234, True),
-        ("service_centers", 73, True), ("book_rooms", 706, True)]
+        ("love_stations", 133, True),
+        ("mothers_rooms", 234, True),
+        ("service_centers", 73, True),
+        ("book_rooms", 706, True),
+    ]
 
 
 def test_unknown_api_path_is_problem_json(client):
@@ -81,9 +88,14 @@ def test_unknown_page_is_friendly_html(client):
     assert "返回首页" in resp.get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("tiles", "origin"), [("osm", "https://tile.openstreetmap.org"),
-                                               ("amap", "https://*.is.autonavi.com"),
-                                               ("none", None)])
+@pytest.mark.parametrize(
+    ("tiles", "origin"),
+    [
+        ("osm", "https://tile.openstreetmap.org"),
+        ("amap", "https://*.is.autonavi.com"),
+        ("none", None),
+    ],
+)
 def test_pages_carry_a_content_security_policy(data_dir, tiles, origin):
     app = create_app({"DATA_DIR": str(data_dir), "TILES": tiles})
     resp = app.test_client().get("/")

@@ -9,38 +9,58 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 def test_bench_nearest_smoke():
-    out = subprocess.run([sys.executable, str(BENCH / "bench_nearest.py"), "--quick",
-                          "--sizes", "1200"], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_nearest.py"), "--quick", "--sizes", "1200"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert re.search(r"single k=1: engine median\s+[\d.]+ µs", out)
     assert re.search(r"single k=5: .*speed-up x[\d.,]+", out)
     assert re.search(r"batch k=1 : engine\s+[\d,]+ q/s \| brute numpy\s+[\d,]+ q/s \| ratio", out)
 
 
 def test_bench_request_smoke():
-    out = subprocess.run([sys.executable, str(BENCH / "bench_request.py"), "--n", "50",
-                          "--repeats", "1"], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
-    for part in ("trivial view", "nearest view", "parse parameters", "domain call",
-                 "serialise"):
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_request.py"), "--n", "50", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    for part in ("trivial view", "nearest view", "parse parameters", "domain call", "serialise"):
         assert re.search(rf"{part}.*\s\d+ µs", out), part
     assert re.search(r"ratio trivial/nearest \(CPU share\) : \d+%", out)
 
 
 def test_bench_coverage_and_ogc_smoke():
-    out = subprocess.run([sys.executable, str(BENCH / "bench_coverage.py"), "--quick"],
-                         capture_output=True, text=True, timeout=300, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_coverage.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
     assert re.search(r"250 m:\s+[\d,]+ cells \| cold\s+[\d.]+ s", out)
     assert re.search(r"greedy \+ swaps\s+[\d.]+% ", out)
-    ogc = subprocess.run([sys.executable, str(BENCH / "bench_ogc.py"), "--n", "5",
-                          "--repeats", "1"], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
+    ogc = subprocess.run(
+        [sys.executable, str(BENCH / "bench_ogc.py"), "--n", "5", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     assert re.search(r"CQL2 S_INTERSECTS bbox\s+[\d.]+ ms/request\s+x[\d.]+ of plain", ogc)
 
 
 def test_bench_import_smoke():
-    out = subprocess.run([sys.executable, str(BENCH / "bench_import.py"), "--sizes", "200",
-                          "--repeats", "1"], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_import.py"), "--sizes", "200", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].split()[:3] == ["rows", "format", "parse"]
@@ -48,8 +68,12 @@ def test_bench_import_smoke():
 
 
 def test_bench_map_smoke():
-    out = subprocess.run([sys.executable, str(BENCH / "bench_map.py"), "--n", "3",
-                          "--repeats", "1"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_map.py"), "--n", "3", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert re.search(r"/map HTML\s+[\d.]+ KB\s+gzip\s+[\d.]+ KB", out.stdout)
     assert re.search(r"/map\s+[\d.]+ ms/request\s+x[\d.]+ of health", out.stdout)

@@ -22,23 +22,42 @@ from .conftest import facility, reference_dir, serve, write_layer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-PHONE = {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
+PHONE = {
+    "viewport": {"width": 360, "height": 640},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+}
 PENGJIANG = {"latitude": 22.5787, "longitude": 113.0815}  # central 蓬江区
 TILE_HOST = "tile.openstreetmap.org"
-PNG_1PX = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                        "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
-HOSTILE = ["<script>window.__pwned=1;alert(1)</script>", "<img src=x onerror=alert(2)>",
-           '"><svg onload=alert(3)>']
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+HOSTILE = [
+    "<script>window.__pwned=1;alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    '"><svg onload=alert(3)>',
+]
 
 
 @pytest.fixture(scope="module")
 def browser():
     assert Path(CHROMIUM).exists(), "Debian's chromium is required: apt-get install chromium"
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -79,12 +98,15 @@ def new_page(browser, base, **context_args):
 def transferred_bytes(page) -> int:
     """Bytes over the wire (compressed bodies + headers) of the document and every resource
     except map tiles, from the Resource Timing API."""
-    return page.evaluate("""(tile) => {
+    return page.evaluate(
+        """(tile) => {
         const nav = performance.getEntriesByType('navigation')[0];
         const res = performance.getEntriesByType('resource')
             .filter(e => !e.name.includes(tile));
         return nav.transferSize + res.reduce((s, e) => s + e.transferSize, 0);
-    }""", TILE_HOST)
+    }""",
+        TILE_HOST,
+    )
 
 
 def api_json(base: str, path: str) -> dict:
@@ -93,8 +115,9 @@ def api_json(base: str, path: str) -> dict:
 
 
 def test_locate_me_lists_what_the_api_returns(browser, live_server):
-    ctx, page, rec, dialogs = new_page(browser, live_server, geolocation=PENGJIANG,
-                                       permissions=["geolocation"])
+    ctx, page, rec, dialogs = new_page(
+        browser, live_server, geolocation=PENGJIANG, permissions=["geolocation"]
+    )
     page.goto(live_server + "/")
     page.click(".locate-btn >> nth=0")
     page.wait_for_selector("#results li.facility")
@@ -105,8 +128,9 @@ def test_locate_me_lists_what_the_api_returns(browser, live_server):
     expected = [f["id"] for f in api["features"]]
     shown = page.eval_on_selector_all("#results li.facility", "els => els.map(e => e.dataset.id)")
     assert shown == expected
-    sections = page.eval_on_selector_all("#results section.layer",
-                                         "els => els.map(e => e.dataset.layer)")
+    sections = page.eval_on_selector_all(
+        "#results section.layer", "els => els.map(e => e.dataset.layer)"
+    )
     assert sections[0] == "love_stations"
     # the navigate link hands AMap GCJ-02 coordinates
     first = api["features"][0]
@@ -158,8 +182,10 @@ def test_budget_and_speed_of_the_phone_page(browser, live_server):
     visible_ms = page.evaluate("performance.now()")
     page.wait_for_load_state("load")
     size = transferred_bytes(page)
-    print(f"\n/ with a position: {size / 1024:.1f} KB transferred, results visible after "
-          f"{visible_ms:.0f} ms")
+    print(
+        f"\n/ with a position: {size / 1024:.1f} KB transferred, results visible after "
+        f"{visible_ms:.0f} ms"
+    )
     # the offline pack comes after the page has loaded, never before the results
     page.wait_for_timeout(1000)
     pack_start, loaded = page.evaluate("""() => [
@@ -191,8 +217,10 @@ def test_map_page_budget_hosts_and_screenshot(browser, live_server):
     assert chips.count() == 6
     for box in chips.evaluate_all("els => els.map(e => e.getBoundingClientRect().height)"):
         assert box >= 44
-    for box in page.eval_on_selector_all(".leaflet-bar a, .leaflet-bar button",
-                                         "els => els.map(e => [e.offsetWidth, e.offsetHeight])"):
+    for box in page.eval_on_selector_all(
+        ".leaflet-bar a, .leaflet-bar button",
+        "els => els.map(e => [e.offsetWidth, e.offsetHeight])",
+    ):
         assert box[0] >= 44 and box[1] >= 44
     # your position: its own marker, not a facility colour
     assert page.locator(".you-dot").count() == 1
@@ -227,8 +255,7 @@ def test_map_popup_button_is_readable_and_the_map_does_not_move(browser, live_se
     page.wait_for_selector("html[data-map-ready=true]", state="attached")
     box = page.locator(".folium-map").bounding_box()
     # a tap on an empty spot of the map (a tap on a cluster zooms in instead)
-    page.evaluate(f"window['{map_name(page)}'].fire('click', "
-                  "{latlng: L.latLng(22.25, 112.75)})")
+    page.evaluate(f"window['{map_name(page)}'].fire('click', {{latlng: L.latLng(22.25, 112.75)}})")
     link = page.locator("#map-status a.find-here")
     link.wait_for()
     assert page.locator(".leaflet-popup").count() == 0  # no popup to pan the map
@@ -241,10 +268,12 @@ def test_map_popup_button_is_readable_and_the_map_does_not_move(browser, live_se
 
 def contrast(fg: str, bg: str) -> float:
     """WCAG contrast ratio of two ``rgb(...)`` colours."""
+
     def lum(css: str) -> float:
-        r, g, b = (int(v) / 255 for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+        r, g, b = (int(v) / 255 for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
         lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
     a, b = sorted((lum(fg), lum(bg)), reverse=True)
     return (a + 0.05) / (b + 0.05)
 
@@ -263,10 +292,17 @@ def hostile_server(tmp_path_factory):
     data = reference_dir(tmp_path_factory.mktemp("hostile"))
     feats = []
     for i, payload in enumerate(HOSTILE):
-        feats.append(facility(f"h-{i}", 113.0815 + 0.01 * i, 22.5787, name=payload,
-                              address=payload,
-                              opening_hours=f'Mo-Su 00:00-24:00 "{payload.replace(chr(34), "")}"',
-                              source="sample"))
+        feats.append(
+            facility(
+                f"h-{i}",
+                113.0815 + 0.01 * i,
+                22.5787,
+                name=payload,
+                address=payload,
+                opening_hours=f'Mo-Su 00:00-24:00 "{payload.replace(chr(34), "")}"',
+                source="sample",
+            )
+        )
     write_layer(data, "love_stations", feats)
     with serve(data, tiles="none") as base:
         yield base
@@ -286,7 +322,8 @@ def test_hostile_names_stay_text(browser, hostile_server):
     page.goto(hostile_server + "/map?lon=113.0915&lat=22.5787")
     page.wait_for_selector("html[data-map-ready=true]", state="attached")
     page.wait_for_load_state("networkidle")
-    texts = page.evaluate("""(name) => {
+    texts = page.evaluate(
+        """(name) => {
         const map = window[name];
         map.setZoom(17, {animate: false});
         const out = [];
@@ -299,7 +336,9 @@ def test_hostile_names_stay_text(browser, hostile_server):
             }
         });
         return out;
-    }""", map_name(page))
+    }""",
+        map_name(page),
+    )
     assert texts and all(any(p in t for p in HOSTILE) for t in texts)
     assert page.evaluate("window.__pwned") is None
     assert dialogs == []
@@ -343,9 +382,13 @@ def test_routes_on_a_phone(browser, live_server):
 def test_planner_on_a_laptop_and_a_phone(browser, live_server):
     """A planner runs an analysis from the form (a real POST from the browser), sees the
     map, bars, table and suggestions, and nothing comes from another host."""
-    ctx, page, rec, dialogs = new_page(browser, live_server,
-                                       viewport={"width": 1280, "height": 800},
-                                       is_mobile=False, has_touch=False)
+    ctx, page, rec, dialogs = new_page(
+        browser,
+        live_server,
+        viewport={"width": 1280, "height": 800},
+        is_mobile=False,
+        has_touch=False,
+    )
     page.goto(live_server + "/planner")
     page.check("input[name=layer][value=service_centers]")
     page.fill("input[name=radius_m]", "2000")
@@ -418,11 +461,17 @@ def test_admin_import_on_a_phone_keeps_hostile_names_as_text(browser, tmp_path):
             assert page.locator(".ok[role=status]").count() == 1
             page.goto(base + "/admin/history" + q)
             page.screenshot(path=str(ARTIFACTS / f"admin-history-{lang}.png"), full_page=True)
-            assert page.locator("button:has-text('回退到此版本'), "
-                                "button:has-text('Roll back to this')").count() >= 1
+            assert (
+                page.locator(
+                    "button:has-text('回退到此版本'), button:has-text('Roll back to this')"
+                ).count()
+                >= 1
+            )
             for box in page.eval_on_selector_all(
-                    "button, a.btn, select, input:not([type=hidden])", "els => els.map(e => "
-                    "{const r = e.getBoundingClientRect(); return [r.width, r.height]})"):
+                "button, a.btn, select, input:not([type=hidden])",
+                "els => els.map(e => "
+                "{const r = e.getBoundingClientRect(); return [r.width, r.height]})",
+            ):
                 assert box[0] >= 24 and box[1] >= 24, box
             assert page.evaluate("window.__pwned") is None and dialogs == []
             assert not rec.foreign_hosts()
@@ -433,8 +482,15 @@ def test_admin_import_on_a_phone_keeps_hostile_names_as_text(browser, tmp_path):
 
 # --------------------------------------------------------------------------- accessibility
 
-AXE_JS = Path(os.environ.get("LOCATOR_AXE_JS") or Path(__file__).resolve().parents[1] / ".venv"
-              / "npm" / "node_modules" / "axe-core" / "axe.min.js")
+AXE_JS = Path(
+    os.environ.get("LOCATOR_AXE_JS")
+    or Path(__file__).resolve().parents[1]
+    / ".venv"
+    / "npm"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
 # Characters of the page drawn on a canvas in the page's font; one that draws exactly like
 # a character no font has (the "tofu" box) has no glyph on this machine.
 TOFU_JS = r"""(extra) => {
@@ -462,12 +518,21 @@ def serious_axe_violations(page) -> list[str]:
     assert AXE_JS.exists(), f"axe-core is installed by `make test` (npm): {AXE_JS}"
     page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['impact']} {v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['impact']} {v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
-A11Y_PAGES = ["/", "/?lang=en&lon=113.0815&lat=22.5787", "/map", "/f/sc-0001",
-              "/f/no-such-facility", "/?lang=en&lon=abc"]
+A11Y_PAGES = [
+    "/",
+    "/?lang=en&lon=113.0815&lat=22.5787",
+    "/map",
+    "/f/sc-0001",
+    "/f/no-such-facility",
+    "/?lang=en&lon=abc",
+]
 
 
 @pytest.mark.parametrize("path", A11Y_PAGES)
@@ -477,12 +542,16 @@ def test_axe_finds_nothing_serious_and_every_glyph_is_there(browser, live_server
     if path == "/map":
         page.wait_for_selector("html[data-map-ready=true]", state="attached")
         name = map_name(page)
-        page.evaluate("""async (name) => {   // go to the first facility, closer than clusters
+        page.evaluate(
+            """async (name) => {   // go to the first facility, closer than clusters
             const cfg = JSON.parse(document.getElementById('map-config').textContent);
             const row = (await (await fetch(cfg.points)).json()).rows[0];
             window[name].setView([row[0], row[1]], 17, {animate: false});
-        }""", name)
-        page.wait_for_function("""(name) => {   // with a facility's popup open
+        }""",
+            name,
+        )
+        page.wait_for_function(
+            """(name) => {   // with a facility's popup open
             let opened = false;
             window[name].eachLayer(l => {
                 if (!opened && l.getPopup && l.getPopup() && l.getLatLng) {
@@ -490,7 +559,9 @@ def test_axe_finds_nothing_serious_and_every_glyph_is_there(browser, live_server
                 }
             });
             return opened;
-        }""", arg=name)
+        }""",
+            arg=name,
+        )
         page.locator(".leaflet-popup").wait_for()
         page.wait_for_timeout(400)  # the popup's fade-in, which axe would read as low contrast
     assert serious_axe_violations(page) == []
@@ -506,8 +577,18 @@ def test_the_tofu_check_can_fail(browser, live_server):
     ctx.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/?lon=113.0815&lat=22.5787", "/?lang=en&town=440703005",
-                                  "/map", "/f/sc-0001", "/routes", "/f/nope"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?lon=113.0815&lat=22.5787",
+        "/?lang=en&town=440703005",
+        "/map",
+        "/f/sc-0001",
+        "/routes",
+        "/f/nope",
+    ],
+)
 def test_targets_are_big_enough_for_a_thumb(browser, live_server, path):
     """WCAG 2.2 target size: everything one taps at least 24x24 CSS px (links inside a
     sentence aside), the primary controls at least 44 px high."""
@@ -538,10 +619,19 @@ def test_targets_are_big_enough_for_a_thumb(browser, live_server, path):
 def test_locating_over_plain_http_says_https_is_needed(browser):
     """Served on a real address over HTTP, the browser refuses geolocation: the page says
     so, shows no locate button, and the town picker is what comes first."""
-    b = browser.browser_type.launch(executable_path=CHROMIUM, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--host-resolver-rules=MAP locator.test 127.0.0.1"])
+    b = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--host-resolver-rules=MAP locator.test 127.0.0.1",
+        ],
+    )
     try:
         with serve(tiles="none") as base:
             ctx = b.new_context(**PHONE, geolocation=PENGJIANG, permissions=["geolocation"])
@@ -572,8 +662,9 @@ def test_a_rider_on_an_e_bike_gets_riding_times_and_routes(browser, live_server)
     # remembered on the phone: the next search without the parameter rides too
     page.goto(live_server + "/?lon=113.09&lat=22.58")
     assert page.get_attribute(".travel a[aria-current]", "data-travel") == "ebike"
-    assert parse_qs(urlparse(page.get_attribute("li.facility a.nav-amap", "href")).query
-                    )["mode"] == ["ride"]
+    assert parse_qs(urlparse(page.get_attribute("li.facility a.nav-amap", "href")).query)[
+        "mode"
+    ] == ["ride"]
     # far outside the city: no "步行约 33286 分钟"
     page.goto(live_server + "/?lon=116.4&lat=39.9")
     assert "分钟" not in page.locator("li.facility .meta").first.inner_text()
@@ -608,17 +699,30 @@ def test_lighthouse_accessibility_of_the_map(live_server, tmp_path):
     assert LIGHTHOUSE.exists(), f"Lighthouse is installed by `make test` (npm): {LIGHTHOUSE}"
     out = tmp_path / "lighthouse.json"
     proc = subprocess.run(
-        [str(LIGHTHOUSE), live_server + "/map", "--only-categories=accessibility",
-         "--output=json", f"--output-path={out}", "--quiet", "--form-factor=mobile",
-         "--chrome-flags=--headless=new --no-sandbox --disable-gpu "
-         "--disable-background-networking --disable-component-update --disable-sync "
-         "--no-first-run"],
-        env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True,
-        timeout=180)
+        [
+            str(LIGHTHOUSE),
+            live_server + "/map",
+            "--only-categories=accessibility",
+            "--output=json",
+            f"--output-path={out}",
+            "--quiet",
+            "--form-factor=mobile",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu "
+            "--disable-background-networking --disable-component-update --disable-sync "
+            "--no-first-run",
+        ],
+        env={**os.environ, "CHROME_PATH": CHROMIUM},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(out.read_text(encoding="utf-8"))
-    failed = [a["id"] for a in report["audits"].values()
-              if a.get("scoreDisplayMode") == "binary" and a.get("score") == 0]
+    failed = [
+        a["id"]
+        for a in report["audits"].values()
+        if a.get("scoreDisplayMode") == "binary" and a.get("score") == 0
+    ]
     score = report["categories"]["accessibility"]["score"]
     print(f"\nLighthouse accessibility of /map: {score}")
     assert score >= 0.95, failed
@@ -645,13 +749,24 @@ def test_the_offline_pack_answers_as_the_server_does(browser, live_server):
     compared, states = 0, set()
     for lon, lat in np.round(points, 6):  # the same numbers to the API and the page
         for travel in ("walk", "ebike"):
-            api = api_json(live_server, f"/api/v1/nearest?lon={lon:.6f}&lat={lat:.6f}"
-                                        f"&per_layer=true&k=3&at={quote(at)}&travel={travel}")
-            mine = page.evaluate("""([lon, lat, at, travel]) =>
+            api = api_json(
+                live_server,
+                f"/api/v1/nearest?lon={lon:.6f}&lat={lat:.6f}"
+                f"&per_layer=true&k=3&at={quote(at)}&travel={travel}",
+            )
+            mine = page.evaluate(
+                """([lon, lat, at, travel]) =>
                 LocatorOffline.nearestByLayer(window.pack, lon, lat, 3, Date.parse(at), travel)""",
-                                 [float(lon), float(lat), at, travel])
-            theirs = [(f["id"], f["properties"]["distance_m"],
-                       f["properties"]["hours_on_arrival"]["state"]) for f in api["features"]]
+                [float(lon), float(lat), at, travel],
+            )
+            theirs = [
+                (
+                    f["id"],
+                    f["properties"]["distance_m"],
+                    f["properties"]["hours_on_arrival"]["state"],
+                )
+                for f in api["features"]
+            ]
             assert len(mine) == len(theirs)
             for m, (fid, dist, state) in zip(mine, theirs, strict=True):
                 assert abs(m["distance_m"] - dist) <= 0.05 + 1e-3  # the API rounds to 0.1 m
@@ -675,12 +790,13 @@ def test_the_offline_pack_is_small_and_versioned(live_server):
         assert "no-cache" in resp.headers["Cache-Control"]
     pack = json.loads(body)
     packed = len(gzip.compress(body))
-    print(f"\noffline pack: {len(body) / 1024:.1f} KB, {packed / 1024:.1f} KB gzip, "
-          f"{len(pack['facilities'])} facilities, {len(pack['hours'])} hours expressions")
+    print(
+        f"\noffline pack: {len(body) / 1024:.1f} KB, {packed / 1024:.1f} KB gzip, "
+        f"{len(pack['facilities'])} facilities, {len(pack['hours'])} hours expressions"
+    )
     assert packed <= 120 * 1024
     version = f"{pack['version']}-{pack['start']}"
-    with urllib.request.urlopen(f"{live_server}/offline/pack.json?v={version}",
-                                timeout=10) as resp:
+    with urllib.request.urlopen(f"{live_server}/offline/pack.json?v={version}", timeout=10) as resp:
         assert "immutable" in resp.headers["Cache-Control"]
 
 
@@ -688,9 +804,19 @@ def test_the_phone_page_installs_to_the_home_screen(browser, live_server, tmp_pa
     """Chromium's own installability check ("添加到主屏幕"), in a profile that is not
     incognito (Playwright's contexts are): no error."""
     ctx = browser.browser_type.launch_persistent_context(
-        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
     try:
         page = ctx.new_page()
         page.goto(live_server + "/")
@@ -734,8 +860,7 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
     for layer in ("love_stations", "mothers_rooms", "service_centers", "book_rooms"):
         shutil.copy(DEFAULT_DATA_DIR / f"{layer}.geojson", data / f"{layer}.geojson")
     with serve(data, tiles="none") as base:
-        ctx = browser.new_context(**PHONE, geolocation=PENGJIANG,
-                                  permissions=["geolocation"])
+        ctx = browser.new_context(**PHONE, geolocation=PENGJIANG, permissions=["geolocation"])
         page = ctx.new_page()
         page.goto(base + "/")
         _wait_for_worker_and_pack(page)
@@ -744,16 +869,23 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
         here = api_json(base, "/api/v1/nearest?lon=113.0815&lat=22.5787&per_layer=true&k=3")
         town = api_json(base, "/api/v1/nearest?town=440703005&per_layer=true&k=3")
         other_points = [(112.7935, 22.2521), (112.2926, 22.1866), (113.0268, 22.4583)]
-        expected = {(lon, lat): [f["id"] for f in api_json(
-            base, f"/api/v1/nearest?lon={lon}&lat={lat}&per_layer=true&k=3")["features"]]
-            for lon, lat in other_points}
+        expected = {
+            (lon, lat): [
+                f["id"]
+                for f in api_json(base, f"/api/v1/nearest?lon={lon}&lat={lat}&per_layer=true&k=3")[
+                    "features"
+                ]
+            ]
+            for lon, lat in other_points
+        }
         ctx.set_offline(True)
         page.reload()
         assert page.evaluate("navigator.onLine") is False
         page.click(".locate-btn >> nth=0")
         page.wait_for_selector("#offline-results li.facility")
-        shown = page.eval_on_selector_all("#offline-results li.facility",
-                                          "els => els.map(e => e.dataset.id)")
+        shown = page.eval_on_selector_all(
+            "#offline-results li.facility", "els => els.map(e => e.dataset.id)"
+        )
         assert shown == [f["id"] for f in here["features"]]
         assert "离线" in page.inner_text(".offline-banner")
         assert page.locator("#offline-results .amenities li").count() > 0
@@ -761,8 +893,9 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
         for lon, lat in other_points:  # what "Locate me" does with a new GPS fix
             page.evaluate("([lon, lat]) => LocatorPhone.locate(lon, lat)", [lon, lat])
             page.locator("#offline-results .meta", has_text=f"{lat:.5f}").wait_for()
-            shown = page.eval_on_selector_all("#offline-results li.facility",
-                                              "els => els.map(e => e.dataset.id)")
+            shown = page.eval_on_selector_all(
+                "#offline-results li.facility", "els => els.map(e => e.dataset.id)"
+            )
             assert shown == expected[(lon, lat)]
         amap = page.get_attribute("#offline-results a.nav-amap", "href")
         assert parse_qs(urlparse(amap).query)["coordinate"] == ["gaode"]
@@ -772,8 +905,9 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
         page.select_option("#town", "440703005")
         page.click(".town-form input[type=submit]")
         page.locator("#offline-results .meta", has_text="潮连").wait_for()
-        shown = page.eval_on_selector_all("#offline-results li.facility",
-                                          "els => els.map(e => e.dataset.id)")
+        shown = page.eval_on_selector_all(
+            "#offline-results li.facility", "els => els.map(e => e.dataset.id)"
+        )
         assert shown == [f["id"] for f in town["features"]]
         # a facility page seen with signal is still there; the map says it needs the net
         page.goto(base + "/f/sc-0001")
@@ -782,15 +916,19 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
         assert "没有网络" in page.inner_text("body")
         # the data change: a new love station next to the rider, served after the swap
         ctx.set_offline(False)
-        write_layer(data, "love_stations", [facility(
-            "ls-new", 113.0816, 22.5788, name="新开的爱心驿站", source="test")])
+        write_layer(
+            data,
+            "love_stations",
+            [facility("ls-new", 113.0816, 22.5788, name="新开的爱心驿站", source="test")],
+        )
         for _ in range(100):
             if api_json(base, "/api/v1/layers/love_stations")["features"][0]["id"] == "ls-new":
                 break
             page.wait_for_timeout(100)
         page.goto(base + "/")
-        version = page.evaluate("JSON.parse(document.getElementById('phone-config')"
-                                ".textContent).pack.split('v=')[1]")
+        version = page.evaluate(
+            "JSON.parse(document.getElementById('phone-config').textContent).pack.split('v=')[1]"
+        )
         _wait_for_worker_and_pack(page, version)
         ctx.set_offline(True)
         page.reload()
@@ -809,8 +947,7 @@ def test_with_the_database_away_the_phone_answers_from_its_pack(browser, pg_serv
 
     url = pg_server.database("phone-away", DEFAULT_DATA_DIR)
     with serve(tiles="none", env_extra={"LOCATOR_DATABASE_URL": url}) as base:
-        ctx = browser.new_context(**PHONE, geolocation=PENGJIANG,
-                                  permissions=["geolocation"])
+        ctx = browser.new_context(**PHONE, geolocation=PENGJIANG, permissions=["geolocation"])
         page = ctx.new_page()
         page.goto(base + "/")
         _wait_for_worker_and_pack(page)
@@ -822,8 +959,9 @@ def test_with_the_database_away_the_phone_answers_from_its_pack(browser, pg_serv
             assert r.status == 200
         page.goto(base + "/?lon=113.0815&lat=22.5787&lang=zh")
         page.wait_for_selector("#offline-results li.facility")
-        shown = page.eval_on_selector_all("#offline-results li.facility",
-                                          "els => els.map(e => e.dataset.id)")
+        shown = page.eval_on_selector_all(
+            "#offline-results li.facility", "els => els.map(e => e.dataset.id)"
+        )
         assert shown == [f["id"] for f in here["features"]]
         page.goto(base + "/f/sc-0001")
         assert page.locator("h2.name").count() == 1

@@ -18,7 +18,8 @@ def test_validate_bundled_data_is_clean(runner):
     assert "love_stations       133 features  ok       sample" in result.output
     assert "districts             7 features  ok       real: AMap" in result.output
     assert "towns                73 features  ok       real, see SOURCES.md (approximate)" in (
-        result.output)
+        result.output
+    )
     assert "all layers valid" in result.output
 
 
@@ -27,7 +28,8 @@ def test_validate_reports_problems_and_exits_1(runner, data_dir):
     result = runner.invoke(cli, ["validate", "--data-dir", str(data_dir)])
     assert result.exit_code == 1
     assert "book_rooms.geojson: feature 'b': opening_hours 'whenever' does not parse" in (
-        result.output)
+        result.output
+    )
     assert "1 problem(s)" in result.output
 
 
@@ -45,8 +47,12 @@ def test_build_sample_into_a_dir(runner, data_dir):
 
 def test_serve_with_broken_data_exits_1_without_traceback(data_dir):
     write_layer(data_dir, "love_stations", [facility("x", 22.57, 113.07)])
-    proc = subprocess.run([LOCATOR, "serve", "--port", "1", "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [LOCATOR, "serve", "--port", "1", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "error: love_stations.geojson: feature 'x': coordinates" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -54,8 +60,11 @@ def test_serve_with_broken_data_exits_1_without_traceback(data_dir):
 
 def test_serve_answers_on_the_given_port():
     port = free_port()
-    proc = subprocess.Popen([LOCATOR, "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [LOCATOR, "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/", proc)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:

@@ -41,8 +41,7 @@ X0, Y0 = 650_000.0, 2_490_000.0  # UTM 49N, in Jiangmen
 
 
 def wgs(geom):
-    return shapely.transform(geom, lambda xy: np.column_stack(TO_WGS.transform(xy[:, 0],
-                                                                               xy[:, 1])))
+    return shapely.transform(geom, lambda xy: np.column_stack(TO_WGS.transform(xy[:, 0], xy[:, 1])))
 
 
 def fac(fid: str, x: float, y: float, layer="love_stations", town="440703002", **props):
@@ -56,11 +55,17 @@ def square():
     west = shapely.box(X0, Y0, X0 + 4000, Y0 + 4000)
     east = shapely.box(X0 + 4000, Y0, X0 + 8000, Y0 + 4000)
     both = shapely.union(west, east)
-    grid = build_grid(wgs(both), {"440703": wgs(both)},
-                      {"440703": District("440703", "区", "D")},
-                      {"440703002": wgs(west), "440703005": wgs(east)},
-                      {"440703002": Town("440703002", "西镇", "W", "440703", 0, 0, ""),
-                       "440703005": Town("440703005", "东镇", "E", "440703", 0, 0, "")}, 100)
+    grid = build_grid(
+        wgs(both),
+        {"440703": wgs(both)},
+        {"440703": District("440703", "区", "D")},
+        {"440703002": wgs(west), "440703005": wgs(east)},
+        {
+            "440703002": Town("440703002", "西镇", "W", "440703", 0, 0, ""),
+            "440703005": Town("440703005", "东镇", "E", "440703", 0, 0, ""),
+        },
+        100,
+    )
     return grid
 
 
@@ -68,16 +73,22 @@ def test_hand_checkable_square(square):
     assert square.size == 80 * 40  # 3,200 cells of 0.01 km²
     assert square.town.tolist().count(0) == 1600 == square.town.tolist().count(1)
     # a station in the middle of the west town reaching 20 km: all of it, both towns
-    every = coverage_report(square, {"love_stations": [fac("a", X0 + 2000, Y0 + 2000)]},
-                            ["love_stations"], 20_000, "town")
+    every = coverage_report(
+        square,
+        {"love_stations": [fac("a", X0 + 2000, Y0 + 2000)]},
+        ["love_stations"],
+        20_000,
+        "town",
+    )
     assert every.city.covered_share == 1.0 and every.city.area_km2 == pytest.approx(32.0)
     west, east = every.areas
     assert (west.facilities, east.facilities) == (1, 0)
     # the farthest cell centre: (7950, 50) from (2000, 2000)
     assert every.city.max_distance_m == pytest.approx(math.hypot(5950, 1950), abs=0.01)
     # 1 km: the cell centres inside a circle of 1 km around a cell corner: pi r^2 / cell
-    one = coverage_report(square, {"love_stations": [fac("a", X0 + 2000, Y0 + 2000)]},
-                          ["love_stations"], 1000, "town")
+    one = coverage_report(
+        square, {"love_stations": [fac("a", X0 + 2000, Y0 + 2000)]}, ["love_stations"], 1000, "town"
+    )
     west, east = one.areas
     assert west.covered_share == pytest.approx(math.pi / 16, rel=0.01)  # 3.14 of 16 km²
     assert east.covered_share == 0.0 and east.uncovered_km2 == pytest.approx(16.0)
@@ -90,8 +101,12 @@ def test_hand_checkable_square(square):
 def test_demand_weighting(square):
     """All the demand in the east town: the west station covers none of it; an east
     station 1 km from a point of demand covers exactly that point's weight."""
-    facs = {"love_stations": [fac("a", X0 + 2000, Y0 + 2000),
-                              fac("b", X0 + 6000, Y0 + 2000, town="440703005")]}
+    facs = {
+        "love_stations": [
+            fac("a", X0 + 2000, Y0 + 2000),
+            fac("b", X0 + 6000, Y0 + 2000, town="440703005"),
+        ]
+    }
     lon1, lat1 = TO_WGS.transform(X0 + 6550, Y0 + 2050)  # 0.55 km from b
     lon2, lat2 = TO_WGS.transform(X0 + 7950, Y0 + 50)  # 2.8 km from b
     demand = Demand("test", ((lon1, lat1, 30.0), (lon2, lat2, 10.0)))
@@ -99,19 +114,22 @@ def test_demand_weighting(square):
     west, east = rep.areas
     assert rep.weighting == "demand" and west.covered_share is None  # no demand there
     assert east.covered_share == pytest.approx(0.75) and east.demand == pytest.approx(40)
-    poly = Demand("p", polygons=((wgs(shapely.box(X0 + 4000, Y0, X0 + 8000, Y0 + 4000)),
-                                  1600.0),))
+    poly = Demand("p", polygons=((wgs(shapely.box(X0 + 4000, Y0, X0 + 8000, Y0 + 4000)), 1600.0),))
     spread = coverage_report(square, facs, ["love_stations"], 1000, "town", demand=poly)
     assert spread.areas[1].demand == pytest.approx(1600.0)
     assert spread.areas[1].covered_share == pytest.approx(
-        coverage_report(square, facs, ["love_stations"], 1000, "town").areas[1].covered_share)
+        coverage_report(square, facs, ["love_stations"], 1000, "town").areas[1].covered_share
+    )
 
 
 def test_time_of_day(square):
-    facs = {"love_stations": [
-        fac("day", X0 + 2000, Y0 + 2000, opening_hours="Mo-Su 08:00-20:00"),
-        fac("night", X0 + 6000, Y0 + 2000, town="440703005", opening_hours="24/7"),
-        fac("unknown", X0 + 4000, Y0 + 2000)]}
+    facs = {
+        "love_stations": [
+            fac("day", X0 + 2000, Y0 + 2000, opening_hours="Mo-Su 08:00-20:00"),
+            fac("night", X0 + 6000, Y0 + 2000, town="440703005", opening_hours="24/7"),
+            fac("unknown", X0 + 4000, Y0 + 2000),
+        ]
+    }
     noon = dt.datetime(2026, 5, 6, 12, tzinfo=TZ)
     late = dt.datetime(2026, 5, 6, 22, tzinfo=TZ)
     at_noon = coverage_report(square, facs, ["love_stations"], 1000, at=noon)
@@ -124,11 +142,15 @@ def test_time_of_day(square):
     assert [f.id for f in counted] == ["night"]
 
 
-@pytest.mark.parametrize(("layer", "radius_m", "by"), [
-    ("love_stations", 1000, "district"), ("service_centers", 3000, "district"),
-    ("book_rooms", 1500, "town")])
-def test_shares_agree_with_shapely_buffer_union_intersection(store, truth, layer, radius_m,
-                                                              by):
+@pytest.mark.parametrize(
+    ("layer", "radius_m", "by"),
+    [
+        ("love_stations", 1000, "district"),
+        ("service_centers", 3000, "district"),
+        ("book_rooms", 1500, "town"),
+    ],
+)
+def test_shares_agree_with_shapely_buffer_union_intersection(store, truth, layer, radius_m, by):
     """Independently: buffer every facility in UTM 49N, union them, intersect with each
     area; the grid's shares agree within 1 percentage point."""
     report = store.coverage(CoverageQuery((layer,), radius_m, by, cell_m=250))
@@ -138,8 +160,8 @@ def test_shares_agree_with_shapely_buffer_union_intersection(store, truth, layer
     city = truth.grid(250)
     for area in report.areas:
         geometry = (city.districts if by == "district" else city.towns)[
-            [a.code for a in (city.districts if by == "district" else city.towns)].index(
-                area.code)].geometry
+            [a.code for a in (city.districts if by == "district" else city.towns)].index(area.code)
+        ].geometry
         exact = shapely.intersection(geometry, reach).area / geometry.area
         assert area.covered_share == pytest.approx(exact, abs=0.01), area.name
 
@@ -159,8 +181,12 @@ def test_greedy_reaches_95_percent_of_the_exact_optimum():
     for n in (1, 3, 5, 8):
         chosen = greedy_cover(matrix, weights, n)
         greedy = sum(g for _, g in chosen)
-        improved = sum(g for _, g in ranked(matrix, weights, improve_by_swaps(
-            matrix, weights, [i for i, _ in chosen])))
+        improved = sum(
+            g
+            for _, g in ranked(
+                matrix, weights, improve_by_swaps(matrix, weights, [i for i, _ in chosen])
+            )
+        )
         best, picks = optimal_cover(matrix, weights, n)
         assert len(picks) == n
         assert greedy <= improved + 1e-6 <= best + 2e-6
@@ -176,7 +202,8 @@ def test_swaps_close_the_gap_greedy_leaves_on_the_heshan_census(truth):
     grid = cat.grid(250)
     weights = demand_weights(grid, cat.demand_example("heshan-2020"))
     open_cells = (nearest_distances(grid, cat.layers["service_centers"].facilities) > 2000) & (
-        weights > 0)
+        weights > 0
+    )
     bins_xy, bins_w = _bins(grid, open_cells, weights, 4)
     ix = np.rint((grid.x - grid.x0) / 250).astype(int)
     iy = np.rint((grid.y - grid.y0) / 250).astype(int)
@@ -184,8 +211,10 @@ def test_swaps_close_the_gap_greedy_leaves_on_the_heshan_census(truth):
     matrix = covering_matrix(np.column_stack([grid.x[keep], grid.y[keep]]), bins_xy, 2000)
     chosen = greedy_cover(matrix, bins_w, 5)
     greedy = sum(g for _, g in chosen)
-    improved = sum(g for _, g in ranked(matrix, bins_w, improve_by_swaps(
-        matrix, bins_w, [i for i, _ in chosen])))
+    improved = sum(
+        g
+        for _, g in ranked(matrix, bins_w, improve_by_swaps(matrix, bins_w, [i for i, _ in chosen]))
+    )
     best, _ = optimal_cover(matrix, bins_w, 5)
     assert greedy < 0.95 * best <= improved <= best * (1 + 1e-9)
 
@@ -215,8 +244,9 @@ def test_api_json_csv_geojson(client, tmp_path):
     assert rows[0][1] == "名称 name" and len(rows) == 1 + 73 + 1
     assert {r[1] for r in rows[1:]} >= {"白沙街道", "江门市"}
     shares = {r[0]: r[6] for r in rows[1:]}
-    assert float(shares["440703002"]) == next(a["covered_share"] for a in body["areas"]
-                                              if a["code"] == "440703002")
+    assert float(shares["440703002"]) == next(
+        a["covered_share"] for a in body["areas"] if a["code"] == "440703002"
+    )
     geo = client.get("/api/v1/coverage.geojson?layer=love_stations&radius_m=1000&by=town")
     path = tmp_path / "c.geojson"
     path.write_bytes(geo.data)
@@ -226,42 +256,55 @@ def test_api_json_csv_geojson(client, tmp_path):
     assert len(df) == 73 and set(df.geom_type) <= {"Polygon", "MultiPolygon"}
     assert df.crs.to_epsg() == 4326
     assert df.set_index("code").loc["440703002", "covered_share"] == pytest.approx(
-        float(shares["440703002"]))
+        float(shares["440703002"])
+    )
 
 
 def test_api_suggest_and_demand_upload(client):
     fc = client.get("/api/v1/coverage/suggest?layer=love_stations&n=3&radius_m=1000").get_json()
     assert [f["properties"]["rank"] for f in fc["features"]] == [1, 2, 3]
-    assert all("gain_km2" in f["properties"] and f["properties"]["town_code"]
-               for f in fc["features"])
+    assert all(
+        "gain_km2" in f["properties"] and f["properties"]["town_code"] for f in fc["features"]
+    )
     data = "经度,纬度,人口\n113.0815,22.5787,100\n112.3,22.2,50\n".encode("gb18030")
-    resp = client.post("/api/v1/coverage?layer=love_stations&radius_m=1000",
-                       data={"demand_file": (io.BytesIO(data), "demand.csv")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/api/v1/coverage?layer=love_stations&radius_m=1000",
+        data={"demand_file": (io.BytesIO(data), "demand.csv")},
+        content_type="multipart/form-data",
+    )
     body = resp.get_json()
     assert resp.status_code == 200 and body["shares_by"] == "demand"
     assert "demand.csv" in body["demand"] and body["city"]["demand"] == pytest.approx(150)
     assert resp.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize(("query", "files", "param"), [
-    ("radius_m=50", None, "radius_m"), ("radius_m=abc", None, "radius_m"),
-    ("by=village", None, "by"), ("cell_m=7", None, "cell_m"), ("layer=nope", None, "layer"),
-    ("demand=elsewhere", None, "demand"), ("n=0", None, "n"), ("at=soon", None, "at"),
-    ("", {"demand_file": (b"a,b\n1,2\n", "d.csv")}, "demand_file"),
-    ("", {"demand_file": (b"lon,lat,weight\nx,22,1\n", "d.csv")}, "demand_file"),
-    ("", {"demand_file": (b'{"type": "FeatureCollection"', "d.geojson")},
-     "demand_file"),
-    ("", {"demand_file": (b"\xff\xfe\x00bad", "d.csv")}, "demand_file"),
-    ("", {"candidates_file": (b"lon,lat\n113,abc\n", "c.csv")},
-     "candidates_file"),
-])
+@pytest.mark.parametrize(
+    ("query", "files", "param"),
+    [
+        ("radius_m=50", None, "radius_m"),
+        ("radius_m=abc", None, "radius_m"),
+        ("by=village", None, "by"),
+        ("cell_m=7", None, "cell_m"),
+        ("layer=nope", None, "layer"),
+        ("demand=elsewhere", None, "demand"),
+        ("n=0", None, "n"),
+        ("at=soon", None, "at"),
+        ("", {"demand_file": (b"a,b\n1,2\n", "d.csv")}, "demand_file"),
+        ("", {"demand_file": (b"lon,lat,weight\nx,22,1\n", "d.csv")}, "demand_file"),
+        ("", {"demand_file": (b'{"type": "FeatureCollection"', "d.geojson")}, "demand_file"),
+        ("", {"demand_file": (b"\xff\xfe\x00bad", "d.csv")}, "demand_file"),
+        ("", {"candidates_file": (b"lon,lat\n113,abc\n", "c.csv")}, "candidates_file"),
+    ],
+)
 def test_bad_parameters_and_files_are_400(client, query, files, param):
     url = f"/api/v1/coverage/suggest?layer=love_stations&{query}"
     if files:  # a fresh stream per run (the test runs once per store)
         files = {k: (io.BytesIO(data), name) for k, (data, name) in files.items()}
-    resp = (client.post(url, data=files, content_type="multipart/form-data") if files
-            else client.get(url))
+    resp = (
+        client.post(url, data=files, content_type="multipart/form-data")
+        if files
+        else client.get(url)
+    )
     assert_problem(resp, 400, param)
 
 
@@ -269,8 +312,9 @@ def test_oversized_upload_is_413(client):
     from werkzeug.test import EnvironBuilder
 
     big = io.BytesIO(b"lon,lat,weight\n" + b"113.08,22.58,1\n" * 200_000)
-    builder = EnvironBuilder(path="/api/v1/coverage", method="POST",
-                             data={"demand_file": (big, "big.csv")})
+    builder = EnvironBuilder(
+        path="/api/v1/coverage", method="POST", data={"demand_file": (big, "big.csv")}
+    )
     environ = builder.get_environ()
     try:  # the builder spools a large body to a temporary file: close it
         resp = client.open(environ)
@@ -287,36 +331,62 @@ def test_repeat_requests_come_from_the_cache(store):
 
 
 def test_planner_page(client):
-    html = client.get("/planner?layer=love_stations&layer=service_centers&radius_m=2000"
-                      "&by=town&n=3&demand=heshan-2020").get_data(as_text=True)
+    html = client.get(
+        "/planner?layer=love_stations&layer=service_centers&radius_m=2000"
+        "&by=town&n=3&demand=heshan-2020"
+    ).get_data(as_text=True)
     assert "按需求加权" in html and 'class="note approximate"' in html
     assert len(__import__("re").findall(r'<tr data-code="\d{9}">', html)) == 73
     assert html.count('<li data-rank="') == 3
     assert "/api/v1/coverage.csv?" in html and "/api/v1/coverage.geojson?" in html
     plain = client.get("/planner?lang=en").get_data(as_text=True)
-    assert "Coverage planner" in plain and "<table class=\"coverage\">" not in plain
+    assert "Coverage planner" in plain and '<table class="coverage">' not in plain
 
 
 def test_cli_writes_reports(runner, tmp_path):
     from locator.cli import cli
 
     out = tmp_path / "r.csv"
-    result = runner.invoke(cli, ["coverage", "--layer", "service_centers", "--radius-m",
-                                 "2000", "--by", "town", "--out", str(out), "--suggest", "2"])
+    result = runner.invoke(
+        cli,
+        [
+            "coverage",
+            "--layer",
+            "service_centers",
+            "--radius-m",
+            "2000",
+            "--by",
+            "town",
+            "--out",
+            str(out),
+            "--suggest",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
     assert len(rows) == 75 and "#1 " in result.output
     html = tmp_path / "r.html"
-    assert runner.invoke(cli, ["coverage", "--demand", "heshan-2020", "--out",
-                               str(html)]).exit_code == 0
+    assert (
+        runner.invoke(cli, ["coverage", "--demand", "heshan-2020", "--out", str(html)]).exit_code
+        == 0
+    )
     assert "鹤山" in html.read_text("utf-8")
     geo = tmp_path / "r.geojson"
     assert runner.invoke(cli, ["coverage", "--out", str(geo)]).exit_code == 0
     assert len(json.loads(geo.read_text("utf-8"))["features"]) == 7
 
 
-@pytest.mark.parametrize("args", [["--radius-m", "5"], ["--at", "soon"], ["--layer", "nope"],
-                                  ["--demand", "/no/such.csv"], ["--out", "r.txt"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--radius-m", "5"],
+        ["--at", "soon"],
+        ["--layer", "nope"],
+        ["--demand", "/no/such.csv"],
+        ["--out", "r.txt"],
+    ],
+)
 def test_cli_bad_input_is_one_message(runner, args):
     from locator.cli import cli
 
@@ -325,31 +395,50 @@ def test_cli_bad_input_is_one_message(runner, args):
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize(("name", "data"), [
-    ("long.csv", b"lon,lat,weight\n" + b"1" * 200_000 + b",22,1\n"),
-    ("big.geojson", b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
-                    b'{"weight":' + b"9" * 400 + b'},"geometry":{"type":"Point",'
-                    b'"coordinates":[113.08,22.58]}}]}'),
-    ("nan.geojson", b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
-                    b'{"weight":1},"geometry":{"type":"Point","coordinates":[NaN,22.58]}}]}'),
-    ("empty.geojson", b'{"type":"FeatureCollection","features":[{"type":"Feature",'
-                      b'"properties":{"weight":1},"geometry":{"type":"Point",'
-                      b'"coordinates":[]}}]}'),
-    ("huge.csv", b"lon,lat,weight\n113.08,22.58,1e308\n"),
-])
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("long.csv", b"lon,lat,weight\n" + b"1" * 200_000 + b",22,1\n"),
+        (
+            "big.geojson",
+            b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+            b'{"weight":' + b"9" * 400 + b'},"geometry":{"type":"Point",'
+            b'"coordinates":[113.08,22.58]}}]}',
+        ),
+        (
+            "nan.geojson",
+            b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+            b'{"weight":1},"geometry":{"type":"Point","coordinates":[NaN,22.58]}}]}',
+        ),
+        (
+            "empty.geojson",
+            b'{"type":"FeatureCollection","features":[{"type":"Feature",'
+            b'"properties":{"weight":1},"geometry":{"type":"Point",'
+            b'"coordinates":[]}}]}',
+        ),
+        ("huge.csv", b"lon,lat,weight\n113.08,22.58,1e308\n"),
+    ],
+)
 def test_odd_uploads_are_400(client, name, data):
     for url in ("/api/v1/coverage", "/api/v1/coverage/suggest"):
-        resp = client.post(url, data={"demand_file": (io.BytesIO(data), name)},
-                           content_type="multipart/form-data")
+        resp = client.post(
+            url, data={"demand_file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+        )
         assert_problem(resp, 400, "demand_file")
 
 
 def test_the_upload_label_is_not_shared_between_file_names(client):
     data = b"lon,lat,weight\n113.0815,22.5787,5\n"
-    first = client.post("/api/v1/coverage", data={"demand_file": (io.BytesIO(data), "a.csv")},
-                        content_type="multipart/form-data").get_json()
-    second = client.post("/api/v1/coverage", data={"demand_file": (io.BytesIO(data), "b.csv")},
-                         content_type="multipart/form-data").get_json()
+    first = client.post(
+        "/api/v1/coverage",
+        data={"demand_file": (io.BytesIO(data), "a.csv")},
+        content_type="multipart/form-data",
+    ).get_json()
+    second = client.post(
+        "/api/v1/coverage",
+        data={"demand_file": (io.BytesIO(data), "b.csv")},
+        content_type="multipart/form-data",
+    ).get_json()
     assert "a.csv" in first["demand"] and "b.csv" in second["demand"]
 
 
@@ -357,8 +446,9 @@ def test_a_polygon_partly_outside_brings_only_its_share(square):
     facs = {"love_stations": [fac("a", X0 + 2000, Y0 + 2000)]}
     # 8 km x 4 km, of which the 4 km x 4 km west half is the west town
     poly = wgs(shapely.box(X0 - 4000, Y0, X0 + 4000, Y0 + 4000))
-    rep = coverage_report(square, facs, ["love_stations"], 1000, "town",
-                          demand=Demand("p", polygons=((poly, 800.0),)))
+    rep = coverage_report(
+        square, facs, ["love_stations"], 1000, "town", demand=Demand("p", polygons=((poly, 800.0),))
+    )
     assert rep.areas[0].demand == pytest.approx(400.0, rel=0.01)
     assert rep.demand_outside == pytest.approx(400.0, rel=0.01)
 

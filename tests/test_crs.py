@@ -25,8 +25,7 @@ def test_gcj02_bd09_known_pair(glon, glat, blon, blat):
 
 def test_round_trips_over_jiangmen_within_a_metre():
     rng = np.random.default_rng(1)
-    for lon, lat in zip(rng.uniform(111.9, 113.3, 200), rng.uniform(21.4, 22.9, 200),
-                        strict=True):
+    for lon, lat in zip(rng.uniform(111.9, 113.3, 200), rng.uniform(21.4, 22.9, 200), strict=True):
         g = crs.wgs84_to_gcj02(lon, lat)
         assert geodesic_distance_m(*crs.gcj02_to_wgs84(*g), lon, lat) < 1.0
         b = crs.wgs84_to_bd09(lon, lat)

@@ -51,12 +51,13 @@ def _missing_reference(d: Path):
 FAULTS = [
     # (make the fault, the one message expected)
     (_dir_instead_of_file, "book_rooms.geojson: is a directory, not a file"),
-    (_list_as_district, "book_rooms.geojson: feature 'b-1': district_code must be a string, "
-                        "got list"),
+    (
+        _list_as_district,
+        "book_rooms.geojson: feature 'b-1': district_code must be a string, got list",
+    ),
     (_town_without_name, "towns.geojson: feature '440703101': missing required property: name"),
     (_too_deep, "book_rooms.geojson: JSON nested too deeply"),
-    (_missing_layer, "mothers_rooms.geojson: file not found: every declared layer needs its "
-                     "file"),
+    (_missing_layer, "mothers_rooms.geojson: file not found: every declared layer needs its file"),
     (_missing_reference, "districts.geojson: file not found"),
 ]
 IDS = [f[0].__name__.strip("_") for f in FAULTS]
@@ -70,15 +71,18 @@ def test_validate_names_the_fault_once(runner, data_dir, make, message):
     errors = [line.strip() for line in result.output.splitlines() if "error:" in line]
     assert len(errors) == 1 and errors[0].startswith("error: " + message), result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
-    assert "real:" not in "".join(line for line in result.output.splitlines()
-                                  if "problem" in line)
+    assert "real:" not in "".join(line for line in result.output.splitlines() if "problem" in line)
 
 
 @pytest.mark.parametrize(("make", "message"), FAULTS, ids=IDS)
 def test_serve_refuses_to_start_with_one_message(data_dir, make, message):
     make(data_dir)
-    proc = subprocess.run([LOCATOR, "serve", "--port", "1", "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [LOCATOR, "serve", "--port", "1", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert proc.stderr.strip() == "error: " + proc.stderr.strip().removeprefix("error: ")
     assert proc.stderr.startswith("error: " + message), proc.stderr
@@ -101,8 +105,11 @@ def test_unreadable_file(runner, data_dir, monkeypatch):
 
 
 def test_a_broken_layer_is_not_labelled_real(runner, data_dir):
-    write_layer(data_dir, "book_rooms", [facility("b", 113.07, 22.57, source="register.xlsx"),
-                                         facility("c", 22.57, 113.07)])
+    write_layer(
+        data_dir,
+        "book_rooms",
+        [facility("b", 113.07, 22.57, source="register.xlsx"), facility("c", 22.57, 113.07)],
+    )
     result = runner.invoke(cli, ["validate", "--data-dir", str(data_dir)])
     line = next(x for x in result.output.splitlines() if x.startswith("book_rooms"))
     assert "1 problem(s)" in line and "real: register.xlsx" in line
@@ -111,14 +118,30 @@ def test_a_broken_layer_is_not_labelled_real(runner, data_dir):
 # ------------------------------------------------------------------ property-based
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
-    | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=12)
-KEYS = st.sampled_from(["id", "name", "layer", "district_code", "town_code", "source",
-                        "amenities", "opening_hours", "wheelchair", "phone", "name_en",
-                        "address", "verified_on", "x"])
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+KEYS = st.sampled_from(
+    [
+        "id",
+        "name",
+        "layer",
+        "district_code",
+        "town_code",
+        "source",
+        "amenities",
+        "opening_hours",
+        "wheelchair",
+        "phone",
+        "name_en",
+        "address",
+        "verified_on",
+        "x",
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +158,9 @@ def test_arbitrary_property_values_never_end_in_a_traceback(context, props, geom
     if isinstance(geometry, dict):
         feature["geometry"] = geometry
     data = json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
-    facilities, problems = check_layer(Path("book_rooms.geojson"), "book_rooms", districts,
-                                       towns, city, {}, data)
+    facilities, problems = check_layer(
+        Path("book_rooms.geojson"), "book_rooms", districts, towns, city, {}, data
+    )
     assert len(facilities) + len(problems) == 1
     for problem in problems:
         assert isinstance(problem, DataError)

@@ -63,8 +63,9 @@ def _sub(pattern: str, repl: str, text: str, count: int) -> str:
     return new
 
 
-def adapt(conf: str, cert: Path, key: Path, https_port: int, http_port: int,
-          app_ports: tuple[int, int]) -> str:
+def adapt(
+    conf: str, cert: Path, key: Path, https_port: int, http_port: int, app_ports: tuple[int, int]
+) -> str:
     """The documented block with the test's certificate, addresses and app servers."""
     conf = _sub(r"^\s*listen \[::\]:.*\n", "", conf, 2)  # IPv4 only here
     conf = _sub(r"^(\s*)listen 443 ", rf"\g<1>listen 127.0.0.1:{https_port} ", conf, 1)
@@ -81,29 +82,40 @@ def main_config(work: Path, snippet: str) -> str:
     # As root, workers would run as nobody, who cannot enter pytest's 0700 temporary
     # folders to buffer a request body; run them as root in this throw-away setup.
     user = "user root;\n" if os.geteuid() == 0 else ""
-    temp = "".join(f"    {kind}_temp_path {work / kind};\n"
-                   for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    return (f"daemon off;\n{user}worker_processes 2;\npid {work / 'nginx.pid'};\n"
-            f"error_log {work / 'error.log'} notice;\n"
-            "events { worker_connections 512; }\n"
-            "http {\n"
-            "    log_format upstreams '$status $request_method $request_uri "
-            "upstream=$upstream_addr';\n"
-            f"    access_log {work / 'access.log'} upstreams;\n"
-            f"{temp}"
-            f"{snippet}\n"
-            "}\n")
+    temp = "".join(
+        f"    {kind}_temp_path {work / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    return (
+        f"daemon off;\n{user}worker_processes 2;\npid {work / 'nginx.pid'};\n"
+        f"error_log {work / 'error.log'} notice;\n"
+        "events { worker_connections 512; }\n"
+        "http {\n"
+        "    log_format upstreams '$status $request_method $request_uri "
+        "upstream=$upstream_addr';\n"
+        f"    access_log {work / 'access.log'} upstreams;\n"
+        f"{temp}"
+        f"{snippet}\n"
+        "}\n"
+    )
 
 
 def test_the_documented_block_is_what_the_test_runs():
     conf = documented_nginx()
-    for directive in ("ssl_certificate ", "return 301 https://$host$request_uri",
-                      "Strict-Transport-Security", "client_max_body_size 12m;",
-                      "proxy_set_header X-Forwarded-Proto $scheme;",
-                      "proxy_set_header X-Forwarded-For $remote_addr;",
-                      "proxy_set_header Host $host;", "proxy_read_timeout 90s;",
-                      "client_header_timeout", "client_body_timeout", "keepalive 16;",
-                      "proxy_pass http://locator_app;"):
+    for directive in (
+        "ssl_certificate ",
+        "return 301 https://$host$request_uri",
+        "Strict-Transport-Security",
+        "client_max_body_size 12m;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-For $remote_addr;",
+        "proxy_set_header Host $host;",
+        "proxy_read_timeout 90s;",
+        "client_header_timeout",
+        "client_body_timeout",
+        "keepalive 16;",
+        "proxy_pass http://locator_app;",
+    ):
         assert directive in conf, directive
     adapted = adapt(conf, Path("/c.pem"), Path("/k.pem"), 1443, 1080, (9001, 9002))
     adapted = re.sub(r"#.*", "", adapted)  # comments aside
@@ -114,8 +126,7 @@ def test_the_documented_block_is_what_the_test_runs():
 
 
 def _openssl(*args: str, cwd: Path) -> None:
-    proc = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=30)
+    proc = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, f"openssl {' '.join(args)}: {proc.stderr}"
 
 
@@ -123,19 +134,58 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     """A throw-away CA and its certificate for locator.test: (ca, cert, key)."""
     folder.mkdir()
     ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=locator throw-away test CA",
-             "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=folder)
-    _openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr",
-             "-subj", f"/CN={HOST}", cwd=folder)
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=locator throw-away test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=folder,
+    )
+    _openssl(
+        "req",
+        *ec,
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        f"/CN={HOST}",
+        cwd=folder,
+    )
     (folder / "server.ext").write_text(
         f"subjectAltName=DNS:{HOST}\nbasicConstraints=critical,CA:FALSE\n"
         "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
-        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.pem",
-             cwd=folder)
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+        cwd=folder,
+    )
     return folder / "ca.pem", folder / "server.pem", folder / "server.key"
 
 
@@ -156,8 +206,7 @@ class _LocatorTLS(http.client.HTTPSConnection):
     """Connects to 127.0.0.1 but checks the certificate for locator.test (SNI too)."""
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.host, self.port), self.timeout,
-                                        self.source_address)
+        sock = socket.create_connection((self.host, self.port), self.timeout, self.source_address)
         self.sock = self._context.wrap_socket(sock, server_hostname=HOST)
 
 
@@ -171,18 +220,30 @@ class Proxy:
     work: Path
     nginx: subprocess.Popen
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None, tls: bool = True,
-                source: str = "127.0.0.1") -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        tls: bool = True,
+        source: str = "127.0.0.1",
+    ) -> Response:
         """One request on a new connection from ``source`` (any 127.x address: nginx
         sees it as the client's, the app servers see nginx's 127.0.0.1)."""
         conn: http.client.HTTPConnection
         if tls:
-            conn = _LocatorTLS("127.0.0.1", self.https_port, timeout=TIMEOUT_S,
-                               context=self.ctx, source_address=(source, 0))
+            conn = _LocatorTLS(
+                "127.0.0.1",
+                self.https_port,
+                timeout=TIMEOUT_S,
+                context=self.ctx,
+                source_address=(source, 0),
+            )
         else:
-            conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=TIMEOUT_S,
-                                              source_address=(source, 0))
+            conn = http.client.HTTPConnection(
+                "127.0.0.1", self.http_port, timeout=TIMEOUT_S, source_address=(source, 0)
+            )
         with contextlib.closing(conn):
             conn.request(method, path, body=body, headers={"Host": HOST, **(headers or {})})
             with contextlib.closing(conn.getresponse()) as resp:
@@ -194,8 +255,8 @@ class Proxy:
 
 def _nginx() -> str | None:
     return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)),
-        None)
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+    )
 
 
 def _wait_listening(ports: tuple[int, ...], proc: subprocess.Popen, why) -> None:
@@ -207,8 +268,7 @@ def _wait_listening(ports: tuple[int, ...], proc: subprocess.Popen, why) -> None
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"nginx did not listen on 127.0.0.1:{port}: {why()}",
-                                pytrace=False)
+                    pytest.fail(f"nginx did not listen on 127.0.0.1:{port}: {why()}", pytrace=False)
                 time.sleep(0.05)
 
 
@@ -219,29 +279,42 @@ def proxy(tmp_path_factory):
         missing = "nginx" if nginx is None else "openssl"
         if os.environ.get("LOCATOR_SKIP_DEPLOY") == "1":
             pytest.skip(f"deployment tests skipped on request: {missing} is not installed")
-        pytest.fail(f"the deployment tests need {missing} (Debian's package nginx provides "
-                    "/usr/sbin/nginx): `make test` installs it (set LOCATOR_SKIP_DEPLOY=1 "
-                    "to skip on purpose)", pytrace=False)
+        pytest.fail(
+            f"the deployment tests need {missing} (Debian's package nginx provides "
+            "/usr/sbin/nginx): `make test` installs it (set LOCATOR_SKIP_DEPLOY=1 "
+            "to skip on purpose)",
+            pytrace=False,
+        )
     root = tmp_path_factory.mktemp("deploy")
     ca, cert, key = make_certificates(root / "tls")
     work = root / "nginx"
     work.mkdir()
-    env = {"LOCATOR_PROXY_COUNT": "1", "LOCATOR_ADMIN_TOKEN": TOKEN,
-           "LOCATOR_ACCESS_LOG": "true"}
+    env = {"LOCATOR_PROXY_COUNT": "1", "LOCATOR_ADMIN_TOKEN": TOKEN, "LOCATOR_ACCESS_LOG": "true"}
     logs = [root / "app-a.log", root / "app-b.log"]
     with contextlib.ExitStack() as stack:
         # both ways `locator serve` runs: one waitress process, and gunicorn with 2 workers
-        apps = [stack.enter_context(serve(env_extra=env, log=logs[0])),
-                stack.enter_context(serve(env_extra={**env, "LOCATOR_WORKERS": "2"},
-                                          log=logs[1]))]
+        apps = [
+            stack.enter_context(serve(env_extra=env, log=logs[0])),
+            stack.enter_context(serve(env_extra={**env, "LOCATOR_WORKERS": "2"}, log=logs[1])),
+        ]
         https_port, http_port = free_port(), free_port()
         app_ports = (int(urlsplit(apps[0]).port or 0), int(urlsplit(apps[1]).port or 0))
         snippet = adapt(documented_nginx(), cert, key, https_port, http_port, app_ports)
         (work / "nginx.conf").write_text(main_config(work, snippet))
         err = stack.enter_context(open(work / "stderr.log", "wb"))
-        proc = subprocess.Popen([nginx, "-p", f"{work}/", "-c", str(work / "nginx.conf"),
-                                 "-e", str(work / "error.log")],
-                                stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            [
+                nginx,
+                "-p",
+                f"{work}/",
+                "-c",
+                str(work / "nginx.conf"),
+                "-e",
+                str(work / "error.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
 
         def stop_nginx() -> None:
             if proc.poll() is None:
@@ -297,9 +370,17 @@ def test_https_answers_with_the_certificate_checked_and_hsts(proxy):
     assert resp.status == 200 and resp.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(resp.body))["layers"]
     # a client that does not trust the throw-away CA is refused
-    with pytest.raises(ssl.SSLCertVerificationError), contextlib.closing(
-            _LocatorTLS("127.0.0.1", proxy.https_port, timeout=TIMEOUT_S,
-                        context=ssl.create_default_context())) as conn:
+    with (
+        pytest.raises(ssl.SSLCertVerificationError),
+        contextlib.closing(
+            _LocatorTLS(
+                "127.0.0.1",
+                proxy.https_port,
+                timeout=TIMEOUT_S,
+                context=ssl.create_default_context(),
+            )
+        ) as conn,
+    ):
         conn.request("GET", "/api/v1/health", headers={"Host": HOST})
 
 
@@ -319,7 +400,8 @@ def test_both_app_servers_see_https_and_the_host(proxy):
         hrefs = [link["href"] for link in json.loads(resp.body)["links"]]
         assert hrefs and all(h.startswith(f"https://{HOST}/ogc") for h in hrefs), (
             f"the app did not see X-Forwarded-Proto: https (does the WSGI server drop "
-            f"X-Forwarded-* before ProxyFix?): {hrefs}")
+            f"X-Forwarded-* before ProxyFix?): {hrefs}"
+        )
     for _ in range(4):
         resp = proxy.request("POST", "/admin/signin", SIGN_IN + b"&next=/admin/history", FORM)
         assert resp.status == 303 and resp.headers["Location"].endswith("/admin/history")
@@ -355,14 +437,23 @@ def test_bodies_over_12_mib_stop_at_nginx_and_smaller_ones_reach_the_app(proxy):
             assert resp.headers["Strict-Transport-Security"]  # "always"
     # 11 MiB passes nginx and reaches the app, which refuses registers over 10 MB itself
     boundary = "locatordeploy"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="layer"\r\n\r\n'
-            f'love_stations\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n').encode()
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="layer"\r\n\r\n'
+        f'love_stations\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n'
+    ).encode()
     body += b"x" * (11 * 2**20 - len(body) - 64)
     body += f"\r\n--{boundary}--\r\n".encode()
-    resp = proxy.request("POST", "/admin/import", body, {
-        "Authorization": f"Bearer {TOKEN}", "Accept": "application/json",
-        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    resp = proxy.request(
+        "POST",
+        "/admin/import",
+        body,
+        {
+            "Authorization": f"Bearer {TOKEN}",
+            "Accept": "application/json",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
     assert resp.status == 413, resp.body[:300]
     assert b"nginx" not in resp.body
     assert resp.headers["Content-Type"].startswith("application/problem+json")
@@ -374,8 +465,11 @@ def test_requests_are_spread_over_both_app_servers(proxy):
     seen = _count_in_logs(proxy, "probe=spread-", 10)
     assert sum(seen) == 10 and min(seen) >= 3, f"requests per app server: {seen}"
     ports = {str(urlsplit(a).port) for a in proxy.apps}
-    upstreams = {m.group(1) for line in proxy.access_log()
-                 if "spread-" in line and (m := re.search(r"upstream=127\.0\.0\.1:(\d+)", line))}
+    upstreams = {
+        m.group(1)
+        for line in proxy.access_log()
+        if "spread-" in line and (m := re.search(r"upstream=127\.0\.0\.1:(\d+)", line))
+    }
     assert upstreams == ports
 
 
@@ -386,8 +480,13 @@ def test_the_signin_limit_counts_each_client_not_the_proxy(proxy):
     client claims."""
     statuses = []
     for i in range(40):
-        resp = proxy.request("POST", "/admin/signin", b"token=wrong", {
-            **FORM, "X-Forwarded-For": f"198.51.100.{i + 1}"}, source="127.0.0.2")
+        resp = proxy.request(
+            "POST",
+            "/admin/signin",
+            b"token=wrong",
+            {**FORM, "X-Forwarded-For": f"198.51.100.{i + 1}"},
+            source="127.0.0.2",
+        )
         statuses.append(resp.status)
         if all(_app_lines(log, "POST /admin/signin 429") for log in proxy.app_logs):
             break
@@ -398,7 +497,8 @@ def test_the_signin_limit_counts_each_client_not_the_proxy(proxy):
         resp = proxy.request("POST", "/admin/signin", SIGN_IN, FORM, source="127.0.0.3")
         assert resp.status == 303, (
             f"another client was refused ({resp.status}): the limit counted nginx's address, "
-            "so X-Forwarded-For did not reach ProxyFix")
+            "so X-Forwarded-For did not reach ProxyFix"
+        )
     after = _count_in_logs(proxy, "POST /admin/signin 303", sum(before) + 4)
     assert all(a > b for a, b in zip(after, before, strict=True)), (before, after)
 
@@ -432,8 +532,7 @@ def test_with_one_app_server_stopped_the_other_answers_everything(proxy):
 def _with_user(url: str, user: str, password: str, dbname: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or "127.0.0.1"
-    netloc = f"{quote(user)}:{quote(password)}@{host}" + (f":{parts.port}" if parts.port
-                                                           else "")
+    netloc = f"{quote(user)}:{quote(password)}@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, f"/{dbname}", parts.query, ""))
 
 
@@ -474,18 +573,38 @@ def test_pg_dump_and_pg_restore_give_the_same_data_back(pg_server, ddir, tmp_pat
         _run([str(_bindir() / "pg_restore"), "-d", pg_server.url_of(restored), str(dump)])
 
         restored_url = _with_user(admin, role, password, restored)
-        before = _run([LOCATOR, "db", "dump", "--out", str(tmp_path / "before"),
-                       "--database-url", app_url]).stdout
-        after = _run([LOCATOR, "db", "dump", "--out", str(tmp_path / "after"),
-                      "--database-url", restored_url]).stdout
+        before = _run(
+            [LOCATOR, "db", "dump", "--out", str(tmp_path / "before"), "--database-url", app_url]
+        ).stdout
+        after = _run(
+            [
+                LOCATOR,
+                "db",
+                "dump",
+                "--out",
+                str(tmp_path / "after"),
+                "--database-url",
+                restored_url,
+            ]
+        ).stdout
         version = re.search(r"wrote data version (\S+)", before)
         assert version and f"wrote data version {version.group(1)} " in after
         cmp = filecmp.dircmp(tmp_path / "before", tmp_path / "after")
         assert cmp.left_list == cmp.right_list and not cmp.diff_files and not cmp.funny_files
         _run([LOCATOR, "validate", "--data-dir", str(tmp_path / "after")])
         # the app's role still owns what it wrote: a load into the restored copy works
-        again = _run([LOCATOR, "db", "load", "--force", "--data-dir", str(ddir),
-                      "--database-url", restored_url]).stdout
+        again = _run(
+            [
+                LOCATOR,
+                "db",
+                "load",
+                "--force",
+                "--data-dir",
+                str(ddir),
+                "--database-url",
+                restored_url,
+            ]
+        ).stdout
         assert f"data version {version.group(1)}" in again
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:

@@ -42,8 +42,11 @@ SOURCES = [
 ]
 
 
-@pytest.mark.parametrize(("method", "url", "headers", "status", "param"), SOURCES,
-                         ids=[f"{s[3]}-{s[1][:40]}" for s in SOURCES])
+@pytest.mark.parametrize(
+    ("method", "url", "headers", "status", "param"),
+    SOURCES,
+    ids=[f"{s[3]}-{s[1][:40]}" for s in SOURCES],
+)
 def test_every_error_source_answers_problem_json(client, method, url, headers, status, param):
     assert_problem(client.open(url, method=method, headers=headers), status, param)
 
@@ -54,8 +57,12 @@ def test_405_says_what_is_allowed(client):
 
 
 def test_json_is_served_to_clients_that_accept_it(client):
-    for accept in ("application/json", "application/geo+json", "*/*",
-                   "text/html,application/xhtml+xml,*/*;q=0.8"):
+    for accept in (
+        "application/json",
+        "application/geo+json",
+        "*/*",
+        "text/html,application/xhtml+xml,*/*;q=0.8",
+    ):
         assert client.get("/api/v1/layers", headers={"Accept": accept}).status_code == 200
 
 
@@ -68,9 +75,12 @@ def test_unexpected_errors_are_500_with_the_trace_in_the_log(app, monkeypatch, c
     caplog.set_level(logging.ERROR, logger="locator.web.errors")
     resp = app.test_client().get("/api/v1/nearest?lon=113&lat=22")
     body = assert_problem(resp, 500)
-    assert body == {"type": "https://locator.invalid/problems/internal-error",
-                    "title": "Internal Server Error", "status": 500,
-                    "detail": "internal server error"}
+    assert body == {
+        "type": "https://locator.invalid/problems/internal-error",
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": "internal server error",
+    }
     assert b"secret" not in resp.data
     (record,) = [r for r in caplog.records if r.name == "locator.web.errors"]
     assert record.exc_info and "secret internals" in str(record.exc_info[1])
@@ -82,6 +92,7 @@ def test_unknown_paths_are_404_whatever_the_accept_header(client):
 
 
 def test_the_openapi_media_type_is_acceptable(client):
-    resp = client.get("/api/v1/openapi.json",
-                      headers={"Accept": "application/vnd.oai.openapi+json;version=3.0"})
+    resp = client.get(
+        "/api/v1/openapi.json", headers={"Accept": "application/vnd.oai.openapi+json;version=3.0"}
+    )
     assert resp.status_code == 200

@@ -110,8 +110,11 @@ def test_sample_layers(layer, district_shapes, town_areas):
 def test_one_service_center_per_town_with_named_complexes(towns):
     feats = features("service_centers.geojson")
     assert sorted(f["properties"]["town_code"] for f in feats) == sorted(towns)
-    complexes = {f["properties"]["town_code"]: f["properties"].get("service_complex")
-                 for f in feats if f["properties"].get("service_complex")}
+    complexes = {
+        f["properties"]["town_code"]: f["properties"].get("service_complex")
+        for f in feats
+        if f["properties"].get("service_complex")
+    }
     assert complexes == SERVICE_COMPLEXES
     for f in feats:  # near the seat
         lon, lat = f["geometry"]["coordinates"]

@@ -24,8 +24,9 @@ FAR = dt.datetime(2040, 2, 12, 12, 0, tzinfo=TZ)  # Sunday, the day before the t
 
 
 def write_holidays(data_dir, years: dict) -> None:
-    (data_dir / "holidays.json").write_text(json.dumps({"source": "test", "years": years},
-                                                       ensure_ascii=False), encoding="utf-8")
+    (data_dir / "holidays.json").write_text(
+        json.dumps({"source": "test", "years": years}, ensure_ascii=False), encoding="utf-8"
+    )
 
 
 def test_shipped_file_agrees_with_the_library_on_every_day_it_covers():
@@ -64,20 +65,29 @@ def test_libraries_stay_the_default(data_dir):
     assert day_kind(dt.date(2026, 10, 1)) == "holiday"
 
 
-@pytest.mark.parametrize(("years", "message"), [
-    ({"27": {"holidays": {}}}, "year '27' is not a year from 1900 to 2199"),
-    ({"0000": {"holidays": {"0000-01-01": "x"}}}, "year '0000' is not a year"),
-    ({"2040": {"holidays": {}}}, "a year needs its days off"),
-    ({"2040": {"holidays": {"20400101": "元旦"}}}, "'20400101' is not a date (YYYY-MM-DD)"),
-    ({"2040": {"holidays": {"2041-01-01": "元旦"}}}, "'2041-01-01' is not a date (YYYY-MM-DD) "
-                                                     "in 2040"),
-    ({"2040": {"holidays": {"2040-01-01": ""}}}, "holiday 2040-01-01 needs a name"),
-    ({"2040": {"holidays": {"2040-02-18": "x"}, "workdays": ["2040-02-18"]}},
-     "2040-02-18 is both a holiday and a make-up working day"),
-    ({"2040": {"holidays": {"2040-01-01": "元旦"}, "workdays": ["2040-02-15"]}},
-     "make-up working day 2040-02-15 is a weekday"),
-    ({"2040": []}, "needs a 'holidays' object"),
-])
+@pytest.mark.parametrize(
+    ("years", "message"),
+    [
+        ({"27": {"holidays": {}}}, "year '27' is not a year from 1900 to 2199"),
+        ({"0000": {"holidays": {"0000-01-01": "x"}}}, "year '0000' is not a year"),
+        ({"2040": {"holidays": {}}}, "a year needs its days off"),
+        ({"2040": {"holidays": {"20400101": "元旦"}}}, "'20400101' is not a date (YYYY-MM-DD)"),
+        (
+            {"2040": {"holidays": {"2041-01-01": "元旦"}}},
+            "'2041-01-01' is not a date (YYYY-MM-DD) in 2040",
+        ),
+        ({"2040": {"holidays": {"2040-01-01": ""}}}, "holiday 2040-01-01 needs a name"),
+        (
+            {"2040": {"holidays": {"2040-02-18": "x"}, "workdays": ["2040-02-18"]}},
+            "2040-02-18 is both a holiday and a make-up working day",
+        ),
+        (
+            {"2040": {"holidays": {"2040-01-01": "元旦"}, "workdays": ["2040-02-15"]}},
+            "make-up working day 2040-02-15 is a weekday",
+        ),
+        ({"2040": []}, "needs a 'holidays' object"),
+    ],
+)
 def test_a_broken_schedule_is_one_clear_error(data_dir, years, message):
     write_holidays(data_dir, years)
     with pytest.raises(DataError) as err:
@@ -95,9 +105,15 @@ def test_validate_warns_when_the_schedule_ends_within_60_days(runner, data_dir, 
     write_holidays(data_dir, {"2040": {"holidays": TEST_2040, "workdays": []}})
     result = runner.invoke(cli, ["validate", "--data-dir", str(data_dir)])
     assert "warning: the official holiday schedule ends 2040-12-31, within 60 days" in (
-        result.output)
-    write_holidays(data_dir, {"2040": {"holidays": TEST_2040, "workdays": []},
-                              "2041": {"holidays": {"2041-01-01": "元旦"}, "workdays": []}})
+        result.output
+    )
+    write_holidays(
+        data_dir,
+        {
+            "2040": {"holidays": TEST_2040, "workdays": []},
+            "2041": {"holidays": {"2041-01-01": "元旦"}, "workdays": []},
+        },
+    )
     result = runner.invoke(cli, ["validate", "--data-dir", str(data_dir)])
     assert "warning" not in result.output and "known until 2041-12-31" in result.output
 
@@ -105,8 +121,11 @@ def test_validate_warns_when_the_schedule_ends_within_60_days(runner, data_dir, 
 def test_facility_page_says_when_holiday_hours_are_not_known(data_dir, monkeypatch):
     from locator.web import pages
 
-    write_layer(data_dir, "service_centers", [facility(
-        "sc-t", 113.07, 22.57, opening_hours="Mo-Fr 08:30-17:30; PH off")])
+    write_layer(
+        data_dir,
+        "service_centers",
+        [facility("sc-t", 113.07, 22.57, opening_hours="Mo-Fr 08:30-17:30; PH off")],
+    )
     monkeypatch.setattr(pages, "now", lambda: FAR)
     client = create_app({"DATA_DIR": str(data_dir), "WATCH_DATA": False}).test_client()
     html = client.get("/f/sc-t").get_data(as_text=True)

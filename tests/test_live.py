@@ -22,8 +22,10 @@ from .conftest import facility, serve
 def replace_layer(data_dir, layer: str, features: list[dict]) -> None:
     """Write a layer file the way an import does: a temporary file, then a rename."""
     tmp = data_dir / f".{layer}.tmp"
-    tmp.write_text(json.dumps({"type": "FeatureCollection", "features": features},
-                              ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+        encoding="utf-8",
+    )
     os.replace(tmp, data_dir / f"{layer}.geojson")
 
 
@@ -81,8 +83,12 @@ def test_a_new_holiday_schedule_is_picked_up_too(data_dir):
 
     with watched(data_dir, 0.05) as (holder, watcher):
         first = holder.catalog
-        (data_dir / "holidays.json").write_text(json.dumps({"years": {"2040": {
-            "holidays": {"2040-03-05": "测试 test"}, "workdays": []}}}), encoding="utf-8")
+        (data_dir / "holidays.json").write_text(
+            json.dumps(
+                {"years": {"2040": {"holidays": {"2040-03-05": "测试 test"}, "workdays": []}}}
+            ),
+            encoding="utf-8",
+        )
         wait_until(lambda: holder.catalog is not first, 5)
         assert holder.catalog.version != first.version
         assert day_kind(dt.date(2040, 3, 5)) == "holiday"
@@ -124,8 +130,10 @@ def test_etag_changes_with_the_data(data_dir):
     app.extensions["locator"].reload()
     new = client.get("/api/v1/layers/love_stations")
     assert new.headers["ETag"] != old and len(new.get_json()["features"]) == 5
-    assert client.get("/api/v1/layers/love_stations",
-                      headers={"If-None-Match": old}).status_code == 200
+    assert (
+        client.get("/api/v1/layers/love_stations", headers={"If-None-Match": old}).status_code
+        == 200
+    )
 
 
 def test_running_server_serves_new_data_without_a_failed_request(data_dir, tmp_path):
@@ -141,8 +149,11 @@ def test_running_server_serves_new_data_without_a_failed_request(data_dir, tmp_p
         def hammer():
             seen: list[int] = []
             counts.append(seen)
-            urls = [f"{base}/api/v1/layers", f"{base}/api/v1/nearest?lon=113.07&lat=22.57&k=3",
-                    f"{base}/?lon=113.07&lat=22.57"]
+            urls = [
+                f"{base}/api/v1/layers",
+                f"{base}/api/v1/nearest?lon=113.07&lat=22.57&k=3",
+                f"{base}/?lon=113.07&lat=22.57",
+            ]
             i = 0
             while not stop.is_set():
                 url = urls[i % len(urls)]
@@ -176,7 +187,7 @@ def test_running_server_serves_new_data_without_a_failed_request(data_dir, tmp_p
     assert failures == []
     assert sum(map(len, counts)) > 20 and {c for seen in counts for c in seen} == {2, 7}
     for seen in counts:  # once a thread saw the new data, it never sees the old again
-        assert 2 not in seen[seen.index(7):]
+        assert 2 not in seen[seen.index(7) :]
     text = log.read_text(errors="replace")
     assert "love_stations.geojson: feature 'bad'" in text and "Traceback" not in text
     print(f"new data served after {took:.2f} s")

@@ -25,16 +25,18 @@ def rows_of(script: str) -> list:
 
 
 def layer_with(name: str):
-    return make_layer("love_stations", [113.08], [22.58],
-                      lambda i: {"name": name, "address": "地址"})
+    return make_layer(
+        "love_stations", [113.08], [22.58], lambda i: {"name": name, "address": "地址"}
+    )
 
 
 def test_only_the_apps_own_assets(app):
     with app.test_request_context():
         cat = app.extensions["locator"].catalog
         view = cat.map_view(10_000)
-        parts = overview_map(ASSETS, "none", view.district_outlines, Point(113.08, 22.58),
-                             view.routes)
+        parts = overview_map(
+            ASSETS, "none", view.district_outlines, Point(113.08, 22.58), view.routes
+        )
     everything = parts.header + parts.html + parts.script
     urls = set(re.findall(r"""(?:src|href)=["']([^"']+)""", everything))
     assert urls <= {a for a in vars(ASSETS).values()}
@@ -44,7 +46,9 @@ def test_only_the_apps_own_assets(app):
     # folium's viewport meta forbids pinch-zoom: it is taken out
     assert "user-scalable" not in parts.header and "maximum-scale" not in parts.header
     assert [label for _, label, _, _ in parts.overlays] == [
-        "区县边界 District boundaries", "乡村游路线 Rural routes"]
+        "区县边界 District boundaries",
+        "乡村游路线 Rural routes",
+    ]
     rows = point_rows(view.layers[:1], "none")
     assert len(rows) == 133 and {r[2] for r in rows} == {0}
 
@@ -95,8 +99,14 @@ def test_the_map_page_is_cached_per_version_and_sends_an_etag(client):
 
 def test_the_points_are_cacheable_for_a_year_under_their_version(client):
     html = client.get("/map").get_data(as_text=True)
-    config = json.loads(re.search(r'<script type="application/json" id="map-config">(.*?)'
-                                  r"</script>", html, re.S)[1])
+    config = json.loads(
+        re.search(
+            r'<script type="application/json" id="map-config">(.*?)'
+            r"</script>",
+            html,
+            re.S,
+        )[1]
+    )
     resp = client.get(config["points"])
     assert resp.status_code == 200
     assert "immutable" in resp.headers["Cache-Control"]
@@ -117,8 +127,14 @@ def test_a_very_large_layer_is_thinned_on_the_map(data_dir):
 
     rng = np.random.default_rng(1)
     lons, lats = rng.uniform(113.02, 113.12, 5000), rng.uniform(22.55, 22.62, 5000)
-    write_layer(data_dir, "book_rooms", [facility(f"b-{i}", round(x, 6), round(y, 6))
-                                         for i, (x, y) in enumerate(zip(lons, lats, strict=True))])
+    write_layer(
+        data_dir,
+        "book_rooms",
+        [
+            facility(f"b-{i}", round(x, 6), round(y, 6))
+            for i, (x, y) in enumerate(zip(lons, lats, strict=True))
+        ],
+    )
     app = create_app({"DATA_DIR": str(data_dir), "WATCH_DATA": False, "MAP_MAX_POINTS": 400})
     client = app.test_client()
     html = client.get("/map").get_data(as_text=True)

@@ -28,8 +28,11 @@ def oracle(indexes, layers, lon, lat, k, accept=lambda f: True, max_d=np.inf):
     for lid in layers:
         lay = indexes[lid].layer
         d = geodesic_distance_m(lon, lat, lay.lon, lay.lat)
-        rows += [(float(di), f.id) for di, f in zip(d, lay.facilities, strict=True)
-                 if accept(f) and di <= max_d]
+        rows += [
+            (float(di), f.id)
+            for di, f in zip(d, lay.facilities, strict=True)
+            if accept(f) and di <= max_d
+        ]
     return sorted(rows)[:k]
 
 
@@ -43,8 +46,17 @@ def assert_same_ranking(got, expected):
 
 
 # random points over the city, on its edges and far outside it
-PROBES = [(113.0815, 22.5787), (111.95, 21.45), (113.3, 22.9), (112.6, 21.5),
-          (116.391, 39.907), (2.35, 48.85), (-70.0, -22.0), (151.2, -33.9), (180.0, 0.0)]
+PROBES = [
+    (113.0815, 22.5787),
+    (111.95, 21.45),
+    (113.3, 22.9),
+    (112.6, 21.5),
+    (116.391, 39.907),
+    (2.35, 48.85),
+    (-70.0, -22.0),
+    (151.2, -33.9),
+    (180.0, 0.0),
+]
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +67,9 @@ def indexes():
 @pytest.mark.parametrize("k", [1, 5, 50])
 def test_ranking_equals_brute_force(indexes, k):
     rng = np.random.default_rng(k)
-    probes = PROBES + list(zip(rng.uniform(111.8, 113.4, 40), rng.uniform(21.3, 23.0, 40),
-                               strict=True))
+    probes = PROBES + list(
+        zip(rng.uniform(111.8, 113.4, 40), rng.uniform(21.3, 23.0, 40), strict=True)
+    )
     for lon, lat in probes:
         q = NearestQuery(Point(float(lon), float(lat)), ("a",), k=k)
         got = nearest_facilities(indexes, q, NOW)
@@ -102,12 +115,18 @@ def test_amenity_filter_requires_every_amenity(indexes):
 
     idx = {"m": random_index("m", 2000, 5, props)}
     for lon, lat in PROBES[:4]:
-        q = NearestQuery(Point(lon, lat), ("m",), k=10, amenities=frozenset({"microwave",
-                                                                             "charging"}))
+        q = NearestQuery(
+            Point(lon, lat), ("m",), k=10, amenities=frozenset({"microwave", "charging"})
+        )
         got = nearest_facilities(idx, q, NOW)
-        want = oracle(idx, ["m"], lon, lat, 10,
-                      accept=lambda f: {"microwave", "charging"} <= set(
-                          f.properties.get("amenities") or ()))
+        want = oracle(
+            idx,
+            ["m"],
+            lon,
+            lat,
+            10,
+            accept=lambda f: {"microwave", "charging"} <= set(f.properties.get("amenities") or ()),
+        )
         assert_same_ranking(got, want)
 
 
@@ -127,8 +146,12 @@ def test_max_distance(indexes):
 
 def test_open_on_arrival_filter_keeps_unknown_hours():
     hours = ["Mo-Fr 09:00-17:00", None, "Mo-Fr 11:00-12:00", "24/7"]
-    lay = make_layer("h", [113.0, 113.001, 113.002, 113.003], [22.5] * 4,
-                     lambda i: {"opening_hours": hours[i]} if hours[i] else {})
+    lay = make_layer(
+        "h",
+        [113.0, 113.001, 113.002, 113.003],
+        [22.5] * 4,
+        lambda i: {"opening_hours": hours[i]} if hours[i] else {},
+    )
     idx = {"h": build_index(lay)}
     q = NearestQuery(Point(113.0, 22.5), ("h",), k=4, open_on_arrival=True)
     got = nearest_facilities(idx, q, NOW)  # 10:00 on a Tuesday
@@ -146,11 +169,17 @@ def test_open_on_arrival_counts_the_walk():
     assert nearest_facilities(idx, q, NOW) == []
 
 
-@pytest.mark.parametrize(("kwargs", "param"), [
-    ({"k": 0}, "k"), ({"k": 51}, "k"), ({"max_distance_m": -1.0}, "max_distance_m"),
-    ({"max_distance_m": float("nan")}, "max_distance_m"),
-    ({"amenities": frozenset({"sauna"})}, "amenity"), ({"layers": ()}, "layer"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "param"),
+    [
+        ({"k": 0}, "k"),
+        ({"k": 51}, "k"),
+        ({"max_distance_m": -1.0}, "max_distance_m"),
+        ({"max_distance_m": float("nan")}, "max_distance_m"),
+        ({"amenities": frozenset({"sauna"})}, "amenity"),
+        ({"layers": ()}, "layer"),
+    ],
+)
 def test_query_validation(kwargs, param):
     args = {"point": Point(113, 22.5), "layers": ("a",), **kwargs}
     with pytest.raises(InvalidQuery) as err:

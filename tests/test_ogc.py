@@ -10,10 +10,14 @@ STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 LAYERS = {"love_stations": 133, "mothers_rooms": 234, "service_centers": 73, "book_rooms": 706}
 #: collection -> (features, GDAL geometry type)
-COLLECTIONS = {**{k: (v, "Point") for k, v in LAYERS.items()},
-               "city": (1, "MultiPolygon"), "districts": (7, "MultiPolygon"),
-               "towns": (73, "MultiPolygon"), "town_seats": (73, "Point"),
-               "rural_routes": (12, "LineString")}
+COLLECTIONS = {
+    **{k: (v, "Point") for k, v in LAYERS.items()},
+    "city": (1, "MultiPolygon"),
+    "districts": (7, "MultiPolygon"),
+    "towns": (73, "MultiPolygon"),
+    "town_seats": (73, "Point"),
+    "rural_routes": (12, "LineString"),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +87,6 @@ def test_item_in_wrong_collection_is_404(client):
 def test_unsupported_format(client):
     resp = client.get("/ogc/collections?f=xml")
     assert resp.status_code == 400 and resp.get_json()["param"] == "f"
-
 
 
 def test_a_limit_above_the_maximum_is_served_as_the_maximum(client):

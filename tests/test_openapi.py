@@ -16,10 +16,17 @@ def test_document_is_valid_openapi(client):
     validate(doc)
     assert doc["openapi"].startswith("3.")
     paths = set(doc["paths"])
-    assert {"/api/v1/layers", "/api/v1/layers/{layer}", "/api/v1/facilities/{id}",
-            "/api/v1/nearest", "/ogc", "/ogc/conformance", "/ogc/collections",
-            "/ogc/collections/{collectionId}/items",
-            "/ogc/collections/{collectionId}/items/{featureId}"} <= paths
+    assert {
+        "/api/v1/layers",
+        "/api/v1/layers/{layer}",
+        "/api/v1/facilities/{id}",
+        "/api/v1/nearest",
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/{collectionId}/items",
+        "/ogc/collections/{collectionId}/items/{featureId}",
+    } <= paths
 
 
 def test_every_api_route_is_documented(app, client):
@@ -31,9 +38,13 @@ def test_every_api_route_is_documented(app, client):
             normalised = path
             for arg in rule.arguments:
                 normalised = normalised.replace(f"<{arg}>", "<x>")
-            assert normalised in {d.replace("<layer>", "<x>").replace("<id>", "<x>")
-                                  .replace("<collectionId>", "<x>").replace("<featureId>", "<x>")
-                                  for d in documented}, rule.rule
+            assert normalised in {
+                d.replace("<layer>", "<x>")
+                .replace("<id>", "<x>")
+                .replace("<collectionId>", "<x>")
+                .replace("<featureId>", "<x>")
+                for d in documented
+            }, rule.rule
 
 
 def test_schemathesis_finds_no_failure(live_server, tmp_path):
@@ -48,11 +59,27 @@ def test_schemathesis_finds_no_failure(live_server, tmp_path):
     """
     st = str(Path(sys.executable).with_name("schemathesis"))
     proc = subprocess.run(
-        [st, "run", f"{live_server}/api/v1/openapi.json", "--checks", "all",
-         "--exclude-checks", "positive_data_acceptance", "--max-examples", "40",
-         "--workers", "2", "--no-color",
-         "--seed", os.environ.get("SCHEMATHESIS_SEED", "20240929")],
-        capture_output=True, text=True, timeout=480, cwd=tmp_path)  # its cache stays out
+        [
+            st,
+            "run",
+            f"{live_server}/api/v1/openapi.json",
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "positive_data_acceptance",
+            "--max-examples",
+            "40",
+            "--workers",
+            "2",
+            "--no-color",
+            "--seed",
+            os.environ.get("SCHEMATHESIS_SEED", "20240929"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=480,
+        cwd=tmp_path,
+    )  # its cache stays out
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     counts = re.search(r"(\d+) generated, (\d+) passed", proc.stdout)
     assert counts, proc.stdout[-3000:]
@@ -61,8 +88,9 @@ def test_schemathesis_finds_no_failure(live_server, tmp_path):
 
 
 def _params(doc, path):
-    return {p["name"]: p for p in doc["paths"][path]["get"].get("parameters", [])
-            if p["in"] == "query"}
+    return {
+        p["name"]: p for p in doc["paths"][path]["get"].get("parameters", []) if p["in"] == "query"
+    }
 
 
 def test_document_and_server_agree_on_every_day_and_layer_lists(client):
@@ -76,27 +104,40 @@ def test_document_and_server_agree_on_every_day_and_layer_lists(client):
         assert at.match(value), value
         assert client.get(f"{base}&at={value}").status_code == 200, value
         day += dt.timedelta(days=1)
-    for bad in ("2026-13-01T10:00", "2026-01-32T10:00", "2026-01-01T24:00",
-                "0001-01-01T00:00+14:00", "9999-12-31T23:59"):
+    for bad in (
+        "2026-13-01T10:00",
+        "2026-01-32T10:00",
+        "2026-01-01T24:00",
+        "0001-01-01T00:00+14:00",
+        "9999-12-31T23:59",
+    ):
         assert not at.match(bad), bad
         resp = client.get(f"{base}&at={bad}")
         assert resp.status_code == 400 and resp.get_json()["param"] == "at", bad
     layer = re.compile(params["layer"]["schema"]["pattern"])
-    for value, ok in (("love_stations,book_rooms", True), ("mothers_rooms", True),
-                      ("love_stations,nope", False), ("love_stations,", False)):
+    for value, ok in (
+        ("love_stations,book_rooms", True),
+        ("mothers_rooms", True),
+        ("love_stations,nope", False),
+        ("love_stations,", False),
+    ):
         assert bool(layer.match(value)) is ok, value
         resp = client.get(f"/api/v1/nearest?lon=113.08&lat=22.58&layer={value}")
         assert (resp.status_code == 200) is ok, value
 
 
-@pytest.mark.parametrize("path", ["/api/v1/nearest", "/api/v1/layers/{layer}",
-                                  "/ogc/collections/{collectionId}/items"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nearest", "/api/v1/layers/{layer}", "/ogc/collections/{collectionId}/items"]
+)
 def test_document_and_server_agree_on_numeric_bounds(client, path):
     """For every numeric parameter the document bounds, the bound itself is accepted and
     one past it is refused naming the parameter."""
     doc = client.get("/api/v1/openapi.json").get_json()
-    url = (path.replace("{layer}", "love_stations").replace("{collectionId}", "towns")
-           + "?" + ("lon=113.08&lat=22.58&" if path.endswith("nearest") else ""))
+    url = (
+        path.replace("{layer}", "love_stations").replace("{collectionId}", "towns")
+        + "?"
+        + ("lon=113.08&lat=22.58&" if path.endswith("nearest") else "")
+    )
     checked = 0
     for name, p in _params(doc, path).items():
         schema = p["schema"]

@@ -36,43 +36,102 @@ def installed(tmp_path_factory) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md", "locator", "templates", "geodata"):
         copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy
-        copy(REPO / name, src / name, **({"ignore": shutil.ignore_patterns("__pycache__")}
-                                         if copy is shutil.copytree else {}))
+        copy(
+            REPO / name,
+            src / name,
+            **(
+                {"ignore": shutil.ignore_patterns("__pycache__")} if copy is shutil.copytree else {}
+            ),
+        )
     wheels = work / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--quiet", "-w", str(wheels), str(src)], check=True, cwd=work,
-                   env={**os.environ, "PIP_NO_INDEX": "1"})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(wheels),
+            str(src),
+        ],
+        check=True,
+        cwd=work,
+        env={**os.environ, "PIP_NO_INDEX": "1"},
+    )
     (wheel,) = wheels.glob("locator-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for needed in ("locator/templates/index.html", "locator/geodata/love_stations.geojson",
-                   "locator/geodata/SOURCES.md", "locator/web/static/locate.js"):
+    for needed in (
+        "locator/templates/index.html",
+        "locator/geodata/love_stations.geojson",
+        "locator/geodata/SOURCES.md",
+        "locator/web/static/locate.js",
+    ):
         assert needed in names, needed
     fresh = work / "venv"
     base_python = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base_python, "-m", "venv", "--without-pip", str(fresh)], check=True)
-    site = Path(subprocess.run([str(fresh / "bin" / "python"), "-c",
-                                "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [
+                str(fresh / "bin" / "python"),
+                "-c",
+                "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     # the dependencies, without the editable locator of the test environment (a path
     # appended by a .pth file is not itself scanned for .pth files)
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(fresh / "bin" / "python"),
-                    "install", "--no-deps", "--no-index", "--quiet", str(wheel)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(fresh / "bin" / "python"),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            str(wheel),
+        ],
+        check=True,
+    )
     return fresh
 
 
 def test_installed_locator_is_the_wheel(installed, tmp_path):
-    where = subprocess.run([str(installed / "bin" / "python"), "-c",
-                            "import locator.paths as p; print(p.PACKAGE_DIR, p.DEFAULT_DATA_DIR)"],
-                           capture_output=True, text=True, check=True, cwd=tmp_path).stdout
+    where = subprocess.run(
+        [
+            str(installed / "bin" / "python"),
+            "-c",
+            "import locator.paths as p; print(p.PACKAGE_DIR, p.DEFAULT_DATA_DIR)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
     package_dir, data_dir = where.split()
     assert package_dir.startswith(str(installed)) and data_dir.startswith(package_dir)
 
 
 def test_installed_validate_runs_from_anywhere(installed, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "LOCATOR_DATA_DIR"}
-    proc = subprocess.run([str(installed / "bin" / "locator"), "validate"], cwd=tmp_path,
-                          capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [str(installed / "bin" / "locator"), "validate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "love_stations       133 features  ok       sample" in proc.stdout
     assert str(installed) in proc.stdout  # the bundled data inside the installed package
@@ -80,9 +139,13 @@ def test_installed_validate_runs_from_anywhere(installed, tmp_path):
 
 def test_installed_serve_renders_pages_with_their_assets(installed, tmp_path):
     with serve(command=[str(installed / "bin" / "locator")], cwd=tmp_path) as base:
-        for path, needle in (("/", "示例数据"), ("/map", "leaflet"),
-                             ("/f/ls-0001", "爱心驿站"), ("/static/app/locate.js", "geolocation"),
-                             ("/ogc/collections/towns/items?limit=1", "FeatureCollection")):
+        for path, needle in (
+            ("/", "示例数据"),
+            ("/map", "leaflet"),
+            ("/f/ls-0001", "爱心驿站"),
+            ("/static/app/locate.js", "geolocation"),
+            ("/ogc/collections/towns/items?limit=1", "FeatureCollection"),
+        ):
             with urllib.request.urlopen(base + path, timeout=10) as resp:
                 assert resp.status == 200, path
                 assert needle in resp.read().decode(), path

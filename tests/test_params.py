@@ -50,8 +50,13 @@ def test_odd_inputs_are_a_400_naming_the_parameter(client, query, param):
     assert_problem(resp, 400, param)
 
 
-@pytest.mark.parametrize("url", ["/?lon=113&lat=22.5&at=9999-12-31T23:59&open_now=true",
-                                 "/?town=440703002&at=0001-01-01T00:00%2B14:00"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?lon=113&lat=22.5&at=9999-12-31T23:59&open_now=true",
+        "/?town=440703002&at=0001-01-01T00:00%2B14:00",
+    ],
+)
 def test_odd_times_on_the_phone_page_are_a_400_page(client, url):
     resp = client.get(url, headers={"Accept": "text/html"})
     assert resp.status_code == 400 and "「at」" in resp.get_data(as_text=True)
@@ -59,9 +64,11 @@ def test_odd_times_on_the_phone_page_are_a_400_page(client, url):
 
 def test_a_huge_bad_value_is_not_echoed_whole(client):
     junk = "x" * 100_000
-    for url, param in ((f"/api/v1/nearest?lon={junk}&lat=22", "lon"),
-                       (f"/api/v1/nearest?lon=113&lat=22&layer={junk}", "layer"),
-                       (f"/api/v1/facilities/{junk}", None)):
+    for url, param in (
+        (f"/api/v1/nearest?lon={junk}&lat=22", "lon"),
+        (f"/api/v1/nearest?lon=113&lat=22&layer={junk}", "layer"),
+        (f"/api/v1/facilities/{junk}", None),
+    ):
         resp = client.get(url)
         body = resp.get_json()
         assert resp.status_code in (400, 404) and body.get("param") == param

@@ -15,26 +15,40 @@ from tests.stores import BOTH_STORES
 STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
 
-@pytest.mark.parametrize(("osm", "zh", "en"), [
-    ("Mo-Fr 09:00-17:00; PH off", "周一至周五 09:00–17:00；法定节假日休息",
-     "Mon–Fri 09:00–17:00; public holidays: closed"),
-    ("Mo-Su 09:00-21:00", "每天 09:00–21:00", "daily 09:00–21:00"),
-    ("Mo-Fr 08:30-12:00,14:30-17:30; PH off", "周一至周五 08:30–12:00、14:30–17:30；法定节假日休息",
-     "Mon–Fri 08:30–12:00, 14:30–17:30; public holidays: closed"),
-    ("Mo,We,Fr 09:00-17:00", "周一、周三、周五 09:00–17:00", "Mon, Wed, Fri 09:00–17:00"),
-    ("24/7", "每天 24 小时", "24 hours, every day"),
-])
+@pytest.mark.parametrize(
+    ("osm", "zh", "en"),
+    [
+        (
+            "Mo-Fr 09:00-17:00; PH off",
+            "周一至周五 09:00–17:00；法定节假日休息",
+            "Mon–Fri 09:00–17:00; public holidays: closed",
+        ),
+        ("Mo-Su 09:00-21:00", "每天 09:00–21:00", "daily 09:00–21:00"),
+        (
+            "Mo-Fr 08:30-12:00,14:30-17:30; PH off",
+            "周一至周五 08:30–12:00、14:30–17:30；法定节假日休息",
+            "Mon–Fri 08:30–12:00, 14:30–17:30; public holidays: closed",
+        ),
+        ("Mo,We,Fr 09:00-17:00", "周一、周三、周五 09:00–17:00", "Mon, Wed, Fri 09:00–17:00"),
+        ("24/7", "每天 24 小时", "24 hours, every day"),
+    ],
+)
 def test_common_hours_in_words(osm, zh, en):
     assert opening_hours_text(osm, "zh") == zh
     assert opening_hours_text(osm, "en") == en
 
 
-@pytest.mark.parametrize("osm", [
-    "Mo-Fr 08:00-12:00; Mo-Fr 14:00-18:00",  # the second rule replaces the first
-    "Mo-Fr 08:00-18:00; Mo 09:00-10:00",
-    "Mo-Fr",  # open all day: the week table says it
-    "24/7; PH off", "sunrise-sunset", 'Mo-Fr 08:00-18:00 "by appointment"',
-])
+@pytest.mark.parametrize(
+    "osm",
+    [
+        "Mo-Fr 08:00-12:00; Mo-Fr 14:00-18:00",  # the second rule replaces the first
+        "Mo-Fr 08:00-18:00; Mo 09:00-10:00",
+        "Mo-Fr",  # open all day: the week table says it
+        "24/7; PH off",
+        "sunrise-sunset",
+        'Mo-Fr 08:00-18:00 "by appointment"',
+    ],
+)
 def test_hours_words_never_contradict_the_rule(osm):
     assert opening_hours_text(osm, "zh") is None
 
@@ -89,7 +103,8 @@ def test_the_manifest_names_the_app_in_both_languages_and_its_icons_exist(client
         assert f"{width}x{height}" == icon["sizes"]
     assert client.get("/icons/icon-7.png").status_code == 404
     assert '<link rel="manifest" href="/manifest.webmanifest">' in client.get("/").get_data(
-        as_text=True)
+        as_text=True
+    )
 
 
 def test_a_layer_too_large_for_a_phone_is_not_packed_and_the_pack_says_so():
@@ -101,9 +116,20 @@ def test_a_layer_too_large_for_a_phone_is_not_packed_and_the_pack_says_so():
 
     small = make_layer("love_stations", [113.08], [22.58])
     big = make_layer("book_rooms", [113.08, 113.09, 113.1], [22.58, 22.59, 22.6])
-    pack = build_pack("v1", [(small.info(), small.facilities), (big.info(), big.facilities)],
-                      [], dt.date(2026, 11, 24), max_points=2)
+    pack = build_pack(
+        "v1",
+        [(small.info(), small.facilities), (big.info(), big.facilities)],
+        [],
+        dt.date(2026, 11, 24),
+        max_points=2,
+    )
     assert [layer["id"] for layer in pack["layers"]] == ["love_stations"]
-    assert pack["not_packed"] == [{"id": "book_rooms", "name_zh": big.info().name_zh,
-                                   "name_en": big.info().name_en, "count": 3}]
+    assert pack["not_packed"] == [
+        {
+            "id": "book_rooms",
+            "name_zh": big.info().name_zh,
+            "name_en": big.info().name_en,
+            "count": 3,
+        }
+    ]
     assert {row[0] for row in pack["facilities"]} == {0}

@@ -71,12 +71,17 @@ def brute_force_along(coords, facilities) -> dict[str, tuple[float, float]]:
     line = shapely.LineString([UTM.transform(x, y) for x, y in coords])
     out = {}
     for fac in facilities:
-        pt = shapely.Point(UTM.transform(fac["geometry"]["coordinates"][0],
-                                         fac["geometry"]["coordinates"][1]))
+        pt = shapely.Point(
+            UTM.transform(fac["geometry"]["coordinates"][0], fac["geometry"]["coordinates"][1])
+        )
         d = line.distance(pt)
         if d <= ALONG_M:
-            out[fac["id"]] = (d, line.project(pt) * Geod(ellps="WGS84").line_length(
-                [c[0] for c in coords], [c[1] for c in coords]) / line.length)
+            out[fac["id"]] = (
+                d,
+                line.project(pt)
+                * Geod(ellps="WGS84").line_length([c[0] for c in coords], [c[1] for c in coords])
+                / line.length,
+            )
     return out
 
 
@@ -84,7 +89,8 @@ def test_facilities_along_equal_a_brute_force_in_utm(client):
     facilities = []
     for layer in ("love_stations", "service_centers", "mothers_rooms"):
         facilities += json.loads((DEFAULT_DATA_DIR / f"{layer}.geojson").read_text("utf-8"))[
-            "features"]
+            "features"
+        ]
     total = 0
     for f in routes_file():
         expected = brute_force_along(f["geometry"]["coordinates"], facilities)
@@ -109,18 +115,31 @@ def test_longest_gap_on_a_hand_made_route():
     km 3-7.4. A mothers' room in the gap does not close it."""
     x0, y0 = 650_000.0, 2_490_000.0
     coords = [list(_wgs(x0, y0)), list(_wgs(x0 + 5_000, y0)), list(_wgs(x0 + 10_000, y0))]
-    feature = Feature("g", "rural_routes", {"type": "LineString", "coordinates": coords}, {
-        "id": "g", "name": "测试", "theme": "t", "source": "test",
-        "stops": [{"name": "a", "lon": coords[0][0], "lat": coords[0][1]},
-                  {"name": "b", "lon": coords[2][0], "lat": coords[2][1]}]})
+    feature = Feature(
+        "g",
+        "rural_routes",
+        {"type": "LineString", "coordinates": coords},
+        {
+            "id": "g",
+            "name": "测试",
+            "theme": "t",
+            "source": "test",
+            "stops": [
+                {"name": "a", "lon": coords[0][0], "lat": coords[0][1]},
+                {"name": "b", "lon": coords[2][0], "lat": coords[2][1]},
+            ],
+        },
+    )
 
     def fac(fid, layer, x, y):
         lon, lat = _wgs(x, y)
         return Facility(fid, layer, fid, lon, lat, "440703", "440703002", "test", {})
 
-    facilities = {"love_stations": (fac("ls", "love_stations", x0 + 1_000, y0),),
-                  "service_centers": (fac("sc", "service_centers", x0 + 9_000, y0 + 1_200),),
-                  "mothers_rooms": (fac("mr", "mothers_rooms", x0 + 5_000, y0 + 100),)}
+    facilities = {
+        "love_stations": (fac("ls", "love_stations", x0 + 1_000, y0),),
+        "service_centers": (fac("sc", "service_centers", x0 + 9_000, y0 + 1_200),),
+        "mothers_rooms": (fac("mr", "mothers_rooms", x0 + 5_000, y0 + 100),),
+    }
     d = route_details(feature, facilities)
     scale = d.summary.length_m / 10_000  # UTM metres to geodesic metres (~1.0001)
     assert d.longest_gap_m == pytest.approx(4_400 * scale, abs=2)
@@ -134,9 +153,17 @@ def test_longest_gap_on_a_hand_made_route():
 
 def _route(stops, coords=None) -> dict:
     coords = coords or [[s["lon"], s["lat"]] for s in stops]
-    return {"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords},
-            "properties": {"id": "rr-x", "name": "测试路线", "theme": "t", "source": "test",
-                           "stops": stops}}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "LineString", "coordinates": coords},
+        "properties": {
+            "id": "rr-x",
+            "name": "测试路线",
+            "theme": "t",
+            "source": "test",
+            "stops": stops,
+        },
+    }
 
 
 A = {"name": "甲", "lon": 113.07, "lat": 22.57}
@@ -144,25 +171,46 @@ B = {"name": "乙", "lon": 113.10, "lat": 22.60}
 C = {"name": "丙", "lon": 113.12, "lat": 22.58}
 
 
-@pytest.mark.parametrize(("feature", "message"), [
-    (_route([A], [[113.07, 22.57], [113.1, 22.6]]), "a route needs at least two stops"),
-    (_route([A, {"name": "远", "lon": 116.4, "lat": 39.9}]), "stop 2 '远' at [116.4, 39.9] "
-                                                              "lies outside Jiangmen"),
-    (_route([A, B], [[113.07, 22.57], [113.13, 22.56]]), "the line does not pass stop 2 '乙'"),
-    (_route([A, B], [[113.07, 22.57], [113.10, 22.60], [113.12, 22.62]]),
-     "the line must end at the last stop '乙'"),
-    (_route([A, B], [[113.07, 22.57], [114.5, 23.4], [113.10, 22.60]]),
-     "the line runs outside Jiangmen at [114.5, 23.4]"),
-    ({**_route([A, B]), "geometry": {"type": "MultiLineString", "coordinates": [
-        [[113.07, 22.57], [113.10, 22.60]]]}}, "a route is one LineString"),
-    (_route([A, {**B, "name": "乙\x01"}]), "stop 2 '乙\\x01' name contains a control"),
-    (_route([A, C, B], [[113.07, 22.57], [113.10, 22.60], [113.12, 22.58]]),
-     "the line passes stop 3 '乙' out of order"),
-    (_route([A, {"lon": 113.1, "lat": 22.6}]), "stop 2 needs a name"),
-])
+@pytest.mark.parametrize(
+    ("feature", "message"),
+    [
+        (_route([A], [[113.07, 22.57], [113.1, 22.6]]), "a route needs at least two stops"),
+        (
+            _route([A, {"name": "远", "lon": 116.4, "lat": 39.9}]),
+            "stop 2 '远' at [116.4, 39.9] lies outside Jiangmen",
+        ),
+        (_route([A, B], [[113.07, 22.57], [113.13, 22.56]]), "the line does not pass stop 2 '乙'"),
+        (
+            _route([A, B], [[113.07, 22.57], [113.10, 22.60], [113.12, 22.62]]),
+            "the line must end at the last stop '乙'",
+        ),
+        (
+            _route([A, B], [[113.07, 22.57], [114.5, 23.4], [113.10, 22.60]]),
+            "the line runs outside Jiangmen at [114.5, 23.4]",
+        ),
+        (
+            {
+                **_route([A, B]),
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[[113.07, 22.57], [113.10, 22.60]]],
+                },
+            },
+            "a route is one LineString",
+        ),
+        (_route([A, {**B, "name": "乙\x01"}]), "stop 2 '乙\\x01' name contains a control"),
+        (
+            _route([A, C, B], [[113.07, 22.57], [113.10, 22.60], [113.12, 22.58]]),
+            "the line passes stop 3 '乙' out of order",
+        ),
+        (_route([A, {"lon": 113.1, "lat": 22.6}]), "stop 2 needs a name"),
+    ],
+)
 def test_broken_routes_name_the_route_and_the_stop(data_dir, feature, message):
-    (data_dir / "rural_routes.geojson").write_text(json.dumps(
-        {"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False), "utf-8")
+    (data_dir / "rural_routes.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False),
+        "utf-8",
+    )
     with pytest.raises(DataError) as err:
         read_geodata(data_dir)
     assert err.value.message.startswith("rural_routes.geojson: feature 'rr-x': " + message)
@@ -192,9 +240,11 @@ def test_gpx_is_valid_gpx_11_with_chinese_names(client):
     stops = client.get("/api/v1/routes/rr-01").get_json()["properties"]["stops"]
     rtepts = doc.findall("g:rte/g:rtept", ns)
     assert [p.findtext("g:name", namespaces=ns) for p in rtepts] == [
-        f"{s['number']}. {s['name']}" for s in stops]
+        f"{s['number']}. {s['name']}" for s in stops
+    ]
     assert [(float(p.get("lon")), float(p.get("lat"))) for p in rtepts] == [
-        (s["lon"], s["lat"]) for s in stops]
+        (s["lon"], s["lat"]) for s in stops
+    ]
     assert len(doc.findall("g:wpt", ns)) == len(stops)
     assert "示意" in doc.findtext("g:metadata/g:desc", namespaces=ns)
 
@@ -207,11 +257,13 @@ def test_kml_parses_back_with_placemarks_in_stop_order(client):
     stops = client.get("/api/v1/routes/rr-12").get_json()["properties"]["stops"]
     points = [m for m in marks if m.find("k:Point", ns) is not None]
     assert [m.findtext("k:name", namespaces=ns) for m in points] == [
-        f"{s['number']}. {s['name']}" for s in stops]
+        f"{s['number']}. {s['name']}" for s in stops
+    ]
     (line,) = [m for m in marks if m.find("k:LineString", ns) is not None]
     coords = line.findtext("k:LineString/k:coordinates", namespaces=ns).split()
     assert [tuple(map(float, c.split(",")[:2])) for c in coords] == [
-        (s["lon"], s["lat"]) for s in stops]
+        (s["lon"], s["lat"]) for s in stops
+    ]
 
 
 @pytest.mark.parametrize("ext", ["gpx", "kml", "geojson"])
@@ -226,8 +278,7 @@ def test_geojson_download_is_the_line_then_the_stops(client):
     body = json.loads(client.get("/api/v1/routes/rr-03.geojson").data)
     kinds = [f["geometry"]["type"] for f in body["features"]]
     assert kinds[0] == "LineString" and set(kinds[1:]) == {"Point"}
-    assert [f["properties"]["number"] for f in body["features"][1:]] == list(
-        range(1, len(kinds)))
+    assert [f["properties"]["number"] for f in body["features"][1:]] == list(range(1, len(kinds)))
 
 
 def test_route_page_lists_what_its_twin_says(client):
@@ -250,11 +301,19 @@ def test_routes_page_filters_without_javascript(client):
 
 def test_the_overview_map_carries_the_routes_switched_off(client):
     html = client.get("/map").get_data(as_text=True)
-    assert re.search(r'class="chip overlay" aria-pressed="false" data-overlay="(geo_json_\w+)"'
-                     r'><span class="swatch" style="background: #8c564b"></span>乡村游路线', html)
+    assert re.search(
+        r'class="chip overlay" aria-pressed="false" data-overlay="(geo_json_\w+)"'
+        r'><span class="swatch" style="background: #8c564b"></span>乡村游路线',
+        html,
+    )
     assert len(re.findall(r'"type":\s*"LineString"', html)) == 12
-    (name,) = set(re.findall(r"(geo_json_\w+)_add\(\{\"features\": \[\{\"geometry\": "
-                             r"\{\"coordinates\": \[\[[\d.]+, [\d.]+\], \[", html))
+    (name,) = set(
+        re.findall(
+            r"(geo_json_\w+)_add\(\{\"features\": \[\{\"geometry\": "
+            r"\{\"coordinates\": \[\[[\d.]+, [\d.]+\], \[",
+            html,
+        )
+    )
     assert f"{name}.addTo(" not in html  # off until the user switches it on
     assert f'data-overlay="{name}"' in html
 
@@ -279,12 +338,16 @@ def test_longest_gap_follows_a_route_that_crosses_itself():
 
 def test_odd_route_properties_are_data_errors(data_dir):
     good = _route([A, B])
-    for change, message in (({"districts": [440783]}, "districts must be a list of strings"),
-                            ({"districts": "440783"}, "districts must be a list"),
-                            ({"illustrative": "false"}, "illustrative must be true or false"),
-                            ({"id": "路线01"}, "id '路线01' does not have the form")):
+    for change, message in (
+        ({"districts": [440783]}, "districts must be a list of strings"),
+        ({"districts": "440783"}, "districts must be a list"),
+        ({"illustrative": "false"}, "illustrative must be true or false"),
+        ({"id": "路线01"}, "id '路线01' does not have the form"),
+    ):
         feature = {**good, "properties": {**good["properties"], **change}}
-        (data_dir / "rural_routes.geojson").write_text(json.dumps(
-            {"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False), "utf-8")
+        (data_dir / "rural_routes.geojson").write_text(
+            json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False),
+            "utf-8",
+        )
         with pytest.raises(DataError, match=message):
             read_geodata(data_dir)

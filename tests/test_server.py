@@ -31,8 +31,9 @@ def test_150_half_sent_requests_do_not_lock_out_a_normal_one():
         try:
             time.sleep(0.5)  # let the server take them all in
             start = time.monotonic()
-            with urllib.request.urlopen(base + "/api/v1/nearest?lon=113.08&lat=22.58",
-                                        timeout=5) as resp:
+            with urllib.request.urlopen(
+                base + "/api/v1/nearest?lon=113.08&lat=22.58", timeout=5
+            ) as resp:
                 assert resp.status == 200
             took = time.monotonic() - start
         finally:
@@ -55,8 +56,7 @@ def test_idle_connections_are_closed_after_the_idle_timeout():
 
 def test_large_bodies_are_refused():
     with serve(env_extra={"LOCATOR_MAX_BODY_MB": "0.01"}) as base:
-        req = urllib.request.Request(base + "/api/v1/health", data=b"x" * 20_000,
-                                     method="POST")
+        req = urllib.request.Request(base + "/api/v1/health", data=b"x" * 20_000, method="POST")
         try:
             urllib.request.urlopen(req, timeout=5)
             raise AssertionError("a 20 kB body was accepted")
@@ -95,5 +95,6 @@ def test_queue_depth_warnings_are_rate_limited():
         logger.warning("Task queue depth is %d", 3)
     finally:
         logger.removeHandler(handler)
-    assert seen[1] == ("Task queue depth is 3 (999 more such warnings in the last 60 s, "
-                       "deepest queue 1000)")
+    assert seen[1] == (
+        "Task queue depth is 3 (999 more such warnings in the last 60 s, deepest queue 1000)"
+    )

@@ -25,27 +25,50 @@ CASES = [
     ([facility("a", 113.0726, 95.0)], "out of range", "a"),
     ([facility("a", 116.39, 39.9)], "outside Jiangmen", "a"),
     ([facility("a", 113.07, 22.57, name="")], "missing required property: name", "a"),
-    ([facility("a", 113.07, 22.57, source=None, town_code=None)],
-     "missing required properties: town_code, source", "a"),
-    ([facility("a", 113.07, 22.57, amenities=["drinking_water", "jacuzzi"])],
-     "unknown amenity term(s) jacuzzi", "a"),
-    ([facility("a", 113.07, 22.57, opening_hours="Mo-Fr 25:00-26:99 sometimes")],
-     "does not parse as OpenStreetMap opening_hours", "a"),
+    (
+        [facility("a", 113.07, 22.57, source=None, town_code=None)],
+        "missing required properties: town_code, source",
+        "a",
+    ),
+    (
+        [facility("a", 113.07, 22.57, amenities=["drinking_water", "jacuzzi"])],
+        "unknown amenity term(s) jacuzzi",
+        "a",
+    ),
+    (
+        [facility("a", 113.07, 22.57, opening_hours="Mo-Fr 25:00-26:99 sometimes")],
+        "does not parse as OpenStreetMap opening_hours",
+        "a",
+    ),
     ([facility("a", 113.07, 22.57, district_code="440799")], "unknown district_code", "a"),
     ([facility("a", 113.07, 22.57, town_code="440703999")], "unknown town_code", "a"),
     ([facility("a", 113.07, 22.57, town_code="440781001")], "is not in district", "a"),
     ([facility("a", 113.07, 22.57, layer="book_rooms")], "does not match file layer", "a"),
     ([facility("a", 113.07, 22.57, wheelchair="maybe")], "wheelchair must be one of", "a"),
     ([facility("a", 113.07, 22.57), facility("a", 113.08, 22.58)], "duplicate id", "a"),
-    ([{"type": "Feature", "properties": {"id": "p", "name": "x", "district_code": "440703",
-                                         "town_code": "440703002", "source": "t"},
-       "geometry": {"type": "LineString", "coordinates": [[113, 22], [113.1, 22.1]]}}],
-     "must be a GeoJSON Point", "p"),
+    (
+        [
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": "p",
+                    "name": "x",
+                    "district_code": "440703",
+                    "town_code": "440703002",
+                    "source": "t",
+                },
+                "geometry": {"type": "LineString", "coordinates": [[113, 22], [113.1, 22.1]]},
+            }
+        ],
+        "must be a GeoJSON Point",
+        "p",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("feats", "message", "fid"), CASES,
-                         ids=[c[1].split()[0] + str(i) for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("feats", "message", "fid"), CASES, ids=[c[1].split()[0] + str(i) for i, c in enumerate(CASES)]
+)
 def test_validation_failures(data_dir, feats, message, fid):
     write_layer(data_dir, "mothers_rooms", feats)
     with pytest.raises(DataError) as err:
@@ -58,17 +81,23 @@ def test_validation_failures(data_dir, feats, message, fid):
 
 def test_duplicate_ids_across_layers(data_dir):
     write_layer(data_dir, "book_rooms", [facility("t-1", 113.07, 22.57)])
-    with pytest.raises(DataError, match=r"book_rooms.geojson: feature 't-1': duplicate id "
-                                        r"\(also in love_stations.geojson\)"):
+    with pytest.raises(
+        DataError,
+        match=r"book_rooms.geojson: feature 't-1': duplicate id "
+        r"\(also in love_stations.geojson\)",
+    ):
         read_geodata(data_dir)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("{not json", "invalid JSON at line 1"),
-    ('{"type": "Feature"}', "not a GeoJSON FeatureCollection"),
-    ('{"type": "FeatureCollection"}', "no 'features' list"),
-    ('{"type": "FeatureCollection", "features": [1]}', "item 0 of 'features' is not"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "invalid JSON at line 1"),
+        ('{"type": "Feature"}', "not a GeoJSON FeatureCollection"),
+        ('{"type": "FeatureCollection"}', "no 'features' list"),
+        ('{"type": "FeatureCollection", "features": [1]}', "item 0 of 'features' is not"),
+    ],
+)
 def test_invalid_json_and_geojson(data_dir, text, message):
     (data_dir / "book_rooms.geojson").write_text(text, encoding="utf-8")
     with pytest.raises(DataError, match="book_rooms.geojson") as err:
@@ -94,11 +123,15 @@ def test_missing_data_dir(tmp_path):
 
 
 def test_validate_reports_every_problem(data_dir):
-    write_layer(data_dir, "book_rooms", [
-        facility("b-1", 113.07, 22.57),
-        facility("b-2", 22.57, 113.07),
-        facility("b-3", 113.07, 22.57, amenities=["spa"]),
-    ])
+    write_layer(
+        data_dir,
+        "book_rooms",
+        [
+            facility("b-1", 113.07, 22.57),
+            facility("b-2", 22.57, 113.07),
+            facility("b-3", 113.07, 22.57, amenities=["spa"]),
+        ],
+    )
     reports, ref = validate_data_dir(data_dir)
     assert ref == []
     by_layer = {r.layer: r for r in reports}

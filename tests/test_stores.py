@@ -24,11 +24,17 @@ LAYERS = ("love_stations", "mothers_rooms", "service_centers", "book_rooms")
 
 def probes(n: int, seed: int) -> list[Point]:
     rng = np.random.default_rng(seed)
-    inside = [Point(float(x), float(y)) for x, y in zip(
-        rng.uniform(112.3, 113.3, n), rng.uniform(21.5, 22.9, n), strict=True)]
+    inside = [
+        Point(float(x), float(y))
+        for x, y in zip(rng.uniform(112.3, 113.3, n), rng.uniform(21.5, 22.9, n), strict=True)
+    ]
     # far away, across the antimeridian, at the poles' edge: ranking must stay exact
-    return inside + [Point(116.391, 39.907), Point(-70.0, -22.0), Point(180.0, 0.0),
-                     Point(113.0, 89.9)]
+    return inside + [
+        Point(116.391, 39.907),
+        Point(-70.0, -22.0),
+        Point(180.0, 0.0),
+        Point(113.0, 89.9),
+    ]
 
 
 def oracle(truth, q: NearestQuery, layers) -> list[tuple[float, str]]:
@@ -45,13 +51,18 @@ def oracle(truth, q: NearestQuery, layers) -> list[tuple[float, str]]:
             if q.open_on_arrival and arrival_status(f, float(di), q, AT).is_closed:
                 continue
             rows.append((float(di), f.id))
-    return sorted(rows)[:q.k]
+    return sorted(rows)[: q.k]
 
 
-FILTERS = [dict(), dict(k=1), dict(k=50), dict(open_on_arrival=True, travel="ebike"),
-           dict(amenities=frozenset({"drinking_water", "charging"})),
-           dict(max_distance_m=3000.0), dict(open_on_arrival=True, k=10,
-                                             amenities=frozenset({"toilet"}))]
+FILTERS = [
+    dict(),
+    dict(k=1),
+    dict(k=50),
+    dict(open_on_arrival=True, travel="ebike"),
+    dict(amenities=frozenset({"drinking_water", "charging"})),
+    dict(max_distance_m=3000.0),
+    dict(open_on_arrival=True, k=10, amenities=frozenset({"toilet"})),
+]
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f) or "plain")
@@ -61,11 +72,13 @@ def test_nearest_equals_the_brute_force_oracle(store, truth, filters):
         got = store.nearest(q, AT).results
         want = oracle(truth, q, LAYERS)
         assert [(round(r.distance_m, 4), r.facility.id) for r in got] == [
-            (round(d, 4), fid) for d, fid in want], p
+            (round(d, 4), fid) for d, fid in want
+        ], p
         by_layer = store.nearest_by_layer(q, AT).results
         want = [row for lid in LAYERS for row in oracle(truth, q, (lid,))]
         assert [(round(r.distance_m, 4), r.facility.id) for r in by_layer] == [
-            (round(d, 4), fid) for d, fid in want], p
+            (round(d, 4), fid) for d, fid in want
+        ], p
 
 
 def test_answers_equal_the_file_store_whole(store, truth, store_kind):
@@ -77,17 +90,29 @@ def test_answers_equal_the_file_store_whole(store, truth, store_kind):
         q = NearestQuery(p, LAYERS, k=7, at=AT, open_on_arrival=True)
         a, b = store.nearest(q, AT), truth.nearest(q, AT)
         assert (a.in_service_area, round(a.distance_to_service_area_m, 3)) == (
-            b.in_service_area, round(b.distance_to_service_area_m, 3))
+            b.in_service_area,
+            round(b.distance_to_service_area_m, 3),
+        )
         assert a.results == b.results  # the same distances, bearings, hours, to the bit
         assert [r.facility.properties for r in a.results] == [
-            r.facility.properties for r in b.results]
+            r.facility.properties for r in b.results
+        ]
 
 
-@pytest.mark.parametrize("bbox", [None, (113.0, 22.5, 113.1, 22.6), (112.0, 21.0, 114.0, 23.0),
-                                  (170.0, -10.0, -170.0, 10.0), (113.08, 22.58, 113.08, 22.58),
-                                  (112.9, 22.3, 113.2, 22.7)])
-@pytest.mark.parametrize("collection", ["book_rooms", "districts", "towns", "town_seats",
-                                        "rural_routes", "city"])
+@pytest.mark.parametrize(
+    "bbox",
+    [
+        None,
+        (113.0, 22.5, 113.1, 22.6),
+        (112.0, 21.0, 114.0, 23.0),
+        (170.0, -10.0, -170.0, 10.0),
+        (113.08, 22.58, 113.08, 22.58),
+        (112.9, 22.3, 113.2, 22.7),
+    ],
+)
+@pytest.mark.parametrize(
+    "collection", ["book_rooms", "districts", "towns", "town_seats", "rural_routes", "city"]
+)
 def test_pages_equal_an_independent_computation(store, collection, bbox):
     """The ids of the features whose geometry meets the box, in file order, worked out
     here from the raw GeoJSON with shapely (a box with no width or height is a line or a
@@ -115,8 +140,7 @@ def independent_page(collection: str, bbox) -> list[str]:
     else:
         w, s, e, n = bbox
         corners = [(w, s, e, n)] if w <= e else [(w, s, 180, n), (-180, s, e, n)]
-        boxes = [shapely.envelope(shapely.linestrings([(a, b), (c, d)]))
-                 for a, b, c, d in corners]
+        boxes = [shapely.envelope(shapely.linestrings([(a, b), (c, d)])) for a, b, c, d in corners]
     out = []
     for f in features:
         shape = shapely.from_geojson(json.dumps(f["geometry"]))
@@ -152,7 +176,8 @@ def test_lookups_and_summaries_equal_the_file_store(store, truth, store_kind):
     view_b = truth.phone_view(NearestQuery(Point(113.08, 22.58), LAYERS, k=3), AT)
     assert view_a.towns_by_district == view_b.towns_by_district
     assert [r.facility.id for r in view_a.answer.results] == [
-        r.facility.id for r in view_b.answer.results]
+        r.facility.id for r in view_b.answer.results
+    ]
     assert store.resolve_layers(None) == truth.resolve_layers(None)
     assert [r.id for r in store.routes().routes] == [r.id for r in truth.routes().routes]
     assert store.offline_pack(AT.date()) == truth.offline_pack(AT.date())
@@ -161,12 +186,16 @@ def test_lookups_and_summaries_equal_the_file_store(store, truth, store_kind):
 def test_errors_are_the_same(store, truth, store_kind):
     if store_kind == "files":
         pytest.skip("the file store is the reference these answers are compared with")
-    for call in (lambda s: s.get("nope"), lambda s: s.get("nope", "districts"),
-                 lambda s: s.collection_info("nope"), lambda s: s.page("nope", None, 1),
-                 lambda s: s.town_position("123"), lambda s: s.resolve_layers(["x"]),
-                 lambda s: s.nearest(NearestQuery(Point(113, 22), ("x",)), AT)):
-        with pytest.raises((FacilityNotFound, FeatureNotFound, LayerNotFound,
-                            InvalidQuery)) as a:
+    for call in (
+        lambda s: s.get("nope"),
+        lambda s: s.get("nope", "districts"),
+        lambda s: s.collection_info("nope"),
+        lambda s: s.page("nope", None, 1),
+        lambda s: s.town_position("123"),
+        lambda s: s.resolve_layers(["x"]),
+        lambda s: s.nearest(NearestQuery(Point(113, 22), ("x",)), AT),
+    ):
+        with pytest.raises((FacilityNotFound, FeatureNotFound, LayerNotFound, InvalidQuery)) as a:
             call(store)
         with pytest.raises(type(a.value)) as b:
             call(truth)

@@ -25,8 +25,10 @@ def twin_of(client, url: str):
     return html, twin.get_json()
 
 
-@pytest.mark.parametrize("query", ["town=440703002", "lon=112.79&lat=22.25",
-                                   "town=440781101&amenity=toilet&open_now=true"])
+@pytest.mark.parametrize(
+    "query",
+    ["town=440703002", "lon=112.79&lat=22.25", "town=440781101&amenity=toilet&open_now=true"],
+)
 def test_phone_page_twin_lists_the_same_facilities(client, query):
     html, twin = twin_of(client, f"/?{query}")
     shown = re.findall(r'<li class="facility" data-id="([^"]+)"', html)
@@ -60,9 +62,16 @@ def test_facility_page_twin_carries_hours_and_week(client):
 
 def test_map_page_twin_is_the_layer_list(client):
     html, twin = twin_of(client, "/map")
-    config = json.loads(re.search(r'<script type="application/json" id="map-config">(.*?)'
-                                  r"</script>", html, re.S)[1])
+    config = json.loads(
+        re.search(
+            r'<script type="application/json" id="map-config">(.*?)'
+            r"</script>",
+            html,
+            re.S,
+        )[1]
+    )
     assert [c["count"] for c in config["layers"]] == [layer["count"] for layer in twin["layers"]]
     rows = client.get(config["points"]).get_json()["rows"]
-    assert [sum(1 for r in rows if r[2] == i) for i in range(len(config["layers"]))] == \
-        [layer["count"] for layer in twin["layers"]]
+    assert [sum(1 for r in rows if r[2] == i) for i in range(len(config["layers"]))] == [
+        layer["count"] for layer in twin["layers"]
+    ]

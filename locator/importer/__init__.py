@@ -30,23 +30,43 @@ class ImportOutcome:
         return self.entry is not None
 
 
-def import_register(data_dir: Path | str, data: bytes, filename: str, layer: str,
-                    coord: CoordSystem | None = None, sheet: str | None = None,
-                    dry_run: bool = False, who: str = "") -> ImportOutcome:
+def import_register(
+    data_dir: Path | str,
+    data: bytes,
+    filename: str,
+    layer: str,
+    coord: CoordSystem | None = None,
+    sheet: str | None = None,
+    dry_run: bool = False,
+    who: str = "",
+) -> ImportOutcome:
     """Check a register for ``layer`` and, with no errors and unless ``dry_run``, replace
     the layer's file with it. All or nothing: with any error nothing is written."""
     from .history import replace_layer, write_lock
 
     facility_decl(layer)
     if dry_run:
-        return ImportOutcome(check_register(data, filename, load_context(data_dir, layer),
-                                            coord, sheet), None)
+        return ImportOutcome(
+            check_register(data, filename, load_context(data_dir, layer), coord, sheet), None
+        )
     with write_lock(data_dir):  # checked against the data as it is when written
         plan = check_register(data, filename, load_context(data_dir, layer), coord, sheet)
         if not plan.ok:
             return ImportOutcome(plan, None)
-        entry = replace_layer(data_dir, layer, plan.features, {
-            "action": "import", "who": who, "file": plan.filename,
-            "format": plan.description, "coord": plan.coord.value if plan.coord else None,
-            "rows": plan.rows, "warnings": len(plan.warnings), **plan.changes()}, locked=True)
+        entry = replace_layer(
+            data_dir,
+            layer,
+            plan.features,
+            {
+                "action": "import",
+                "who": who,
+                "file": plan.filename,
+                "format": plan.description,
+                "coord": plan.coord.value if plan.coord else None,
+                "rows": plan.rows,
+                "warnings": len(plan.warnings),
+                **plan.changes(),
+            },
+            locked=True,
+        )
     return ImportOutcome(plan, entry)

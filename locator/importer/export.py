@@ -19,8 +19,11 @@ from ..models import AMENITIES
 from .register import COORD_MEMBER, coordinates_out
 
 FORMATS = ("csv", "xlsx", "geojson")
-_SYSTEM_LABEL = {CoordSystem.WGS84: "WGS-84", CoordSystem.GCJ02: "GCJ-02",
-                 CoordSystem.BD09: "BD-09"}
+_SYSTEM_LABEL = {
+    CoordSystem.WGS84: "WGS-84",
+    CoordSystem.GCJ02: "GCJ-02",
+    CoordSystem.BD09: "BD-09",
+}
 
 #: (property or computed column, Chinese, English)
 COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -76,9 +79,12 @@ def _cell(value: Any, escape: bool) -> Any:
     return value
 
 
-def table_rows(features: list[dict[str, Any]], system: CoordSystem,
-               town_names: dict[str, str], escape: bool = True
-               ) -> tuple[list[str], list[list[Any]]]:
+def table_rows(
+    features: list[dict[str, Any]],
+    system: CoordSystem,
+    town_names: dict[str, str],
+    escape: bool = True,
+) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of a layer, coordinates in ``system``; ``escape`` puts an apostrophe
     before text Excel would take for a formula (CSV; XLSX marks such cells as text)."""
     extras = _extras(features)
@@ -89,15 +95,22 @@ def table_rows(features: list[dict[str, Any]], system: CoordSystem,
         lon, lat = coordinates_out(x, y, system)
         amenity_words = [AMENITIES[a][0] for a in p.get("amenities") or [] if a in AMENITIES]
         amenity_words += [str(w) for w in p.get("amenities_other") or []]
-        computed = {"lon": lon, "lat": lat, "town": town_names.get(p.get("town_code"), ""),
-                    "amenities": ";".join(amenity_words)}
-        rows.append([computed[k] if k in computed else _cell(p.get(k), escape)
-                     for k, _, _ in COLUMNS] + [_cell(p.get(k), escape) for k in extras])
+        computed = {
+            "lon": lon,
+            "lat": lat,
+            "town": town_names.get(p.get("town_code"), ""),
+            "amenities": ";".join(amenity_words),
+        }
+        rows.append(
+            [computed[k] if k in computed else _cell(p.get(k), escape) for k, _, _ in COLUMNS]
+            + [_cell(p.get(k), escape) for k in extras]
+        )
     return _headers(system, extras), rows
 
 
-def export_csv(features: list[dict[str, Any]], system: CoordSystem,
-               town_names: dict[str, str]) -> bytes:
+def export_csv(
+    features: list[dict[str, Any]], system: CoordSystem, town_names: dict[str, str]
+) -> bytes:
     header, rows = table_rows(features, system, town_names)
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
@@ -106,8 +119,9 @@ def export_csv(features: list[dict[str, Any]], system: CoordSystem,
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def export_xlsx(features: list[dict[str, Any]], system: CoordSystem,
-                town_names: dict[str, str], title: str) -> bytes:
+def export_xlsx(
+    features: list[dict[str, Any]], system: CoordSystem, town_names: dict[str, str], title: str
+) -> bytes:
     import openpyxl
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
@@ -153,8 +167,13 @@ def export_geojson(features: list[dict[str, Any]], system: CoordSystem, layer: s
     return (json.dumps(doc, ensure_ascii=False, indent=None) + "\n").encode("utf-8")
 
 
-def export_layer(features: list[dict[str, Any]], layer: str, fmt: str, system: CoordSystem,
-                 town_names: dict[str, str]) -> bytes:
+def export_layer(
+    features: list[dict[str, Any]],
+    layer: str,
+    fmt: str,
+    system: CoordSystem,
+    town_names: dict[str, str],
+) -> bytes:
     """The layer's features as a file of ``fmt`` (csv, xlsx, geojson)."""
     decl = registry.BY_ID[layer]
     if fmt == "csv":

@@ -106,8 +106,13 @@ def _keep_current(data_dir: Path, layer: str, when: dt.datetime) -> str | None:
     return vid
 
 
-def replace_layer(data_dir: Path | str, layer: str, features: list[dict[str, Any]],
-                  entry: dict[str, Any], locked: bool = False) -> dict[str, Any]:
+def replace_layer(
+    data_dir: Path | str,
+    layer: str,
+    features: list[dict[str, Any]],
+    entry: dict[str, Any],
+    locked: bool = False,
+) -> dict[str, Any]:
     """Replace a facility layer's file with ``features``, keeping the old file in the
     history and logging ``entry`` (who, file ...) with the counts and checksum added.
     Returns the log entry. If the write fails, the old file stays and nothing is logged.
@@ -116,8 +121,9 @@ def replace_layer(data_dir: Path | str, layer: str, features: list[dict[str, Any
     return _replace(Path(data_dir), layer, text.encode("utf-8"), len(features), entry, locked)
 
 
-def _replace(data_dir: Path, layer: str, data: bytes, count: int,
-             entry: dict[str, Any], locked: bool = False) -> dict[str, Any]:
+def _replace(
+    data_dir: Path, layer: str, data: bytes, count: int, entry: dict[str, Any], locked: bool = False
+) -> dict[str, Any]:
     when = _now()
     with contextlib.nullcontext() if locked else write_lock(data_dir):
         # the log opens before anything is written: a log that cannot be written stops
@@ -131,16 +137,22 @@ def _replace(data_dir: Path, layer: str, data: bytes, count: int,
                 if kept:
                     (history_dir(data_dir) / layer / f"{kept}.geojson").unlink(missing_ok=True)
                 raise
-            entry = {"at": when.isoformat().replace("+00:00", "Z"), **entry, "layer": layer,
-                     "features": count, "sha256": hashlib.sha256(data).hexdigest(),
-                     "previous_version": kept}
+            entry = {
+                "at": when.isoformat().replace("+00:00", "Z"),
+                **entry,
+                "layer": layer,
+                "features": count,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "previous_version": kept,
+            }
             try:
                 log_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 log_file.flush()
                 os.fsync(log_file.fileno())
             except OSError as exc:  # the layer is replaced already: say so, do not fail
-                logging.getLogger(__name__).error("layer %s replaced but the import log "
-                                                  "could not be written: %s", layer, exc)
+                logging.getLogger(__name__).error(
+                    "layer %s replaced but the import log could not be written: %s", layer, exc
+                )
                 entry["log_error"] = str(exc)
     return entry
 
@@ -156,8 +168,9 @@ def read_log(data_dir: Path | str) -> list[dict[str, Any]]:
     return out
 
 
-def _describe(vid: str, layer: str, path: Path, current: bool,
-              by_sha: dict[str, dict[str, Any]]) -> Version:
+def _describe(
+    vid: str, layer: str, path: Path, current: bool, by_sha: dict[str, dict[str, Any]]
+) -> Version:
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     try:
@@ -168,8 +181,7 @@ def _describe(vid: str, layer: str, path: Path, current: bool,
         features = []
     props = [f.get("properties") for f in features if isinstance(f, dict)]
     sources = sorted({str(p["source"]) for p in props if isinstance(p, dict) and p.get("source")})
-    return Version(vid, layer, path, len(features), tuple(sources), sha, current,
-                   by_sha.get(sha))
+    return Version(vid, layer, path, len(features), tuple(sources), sha, current, by_sha.get(sha))
 
 
 def versions(data_dir: Path | str, layer: str) -> list[Version]:
@@ -184,8 +196,11 @@ def versions(data_dir: Path | str, layer: str) -> list[Version]:
     folder = history_dir(data_dir) / layer
     if folder.is_dir():
         # newest first: by the time in the id, then (same second) by when it was written
-        for path in sorted(folder.glob("*.geojson"),
-                           key=lambda p: (p.stem[:16], p.stat().st_mtime_ns), reverse=True):
+        for path in sorted(
+            folder.glob("*.geojson"),
+            key=lambda p: (p.stem[:16], p.stat().st_mtime_ns),
+            reverse=True,
+        ):
             out.append(_describe(path.stem, layer, path, False, by_sha))
     return out
 
@@ -199,10 +214,10 @@ def find_version(data_dir: Path | str, layer: str, wanted: str) -> Version:
         return matches[0]
     known = ", ".join(v.id for v in kept[:10]) or "none"
     if not matches:
-        raise LocatorError(f"version: layer {layer} has no version {wanted!r}; kept versions: "
-                           f"{known}")
-    raise LocatorError(f"version: {wanted!r} names {len(matches)} versions; give more of the "
-                       "id")
+        raise LocatorError(
+            f"version: layer {layer} has no version {wanted!r}; kept versions: {known}"
+        )
+    raise LocatorError(f"version: {wanted!r} names {len(matches)} versions; give more of the id")
 
 
 def rollback(data_dir: Path | str, layer: str, wanted: str, who: str) -> dict[str, Any]:
@@ -230,9 +245,19 @@ def rollback(data_dir: Path | str, layer: str, wanted: str, who: str) -> dict[st
             raise LocatorError(
                 f"version {version.id} no longer passes the layer checks, nothing changed: "
                 f"{problems[0].message}"
-                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+            )
         # byte for byte: the restored file is the file that was replaced
-        return _replace(data_dir, layer, version.path.read_bytes(), len(facilities), {
-            "action": "rollback", "who": who,
-            "file": f"{HISTORY_DIR}/{layer}/{version.id}.geojson",
-            "restored_version": version.id}, locked=True)
+        return _replace(
+            data_dir,
+            layer,
+            version.path.read_bytes(),
+            len(facilities),
+            {
+                "action": "rollback",
+                "who": who,
+                "file": f"{HISTORY_DIR}/{layer}/{version.id}.geojson",
+                "restored_version": version.id,
+            },
+            locked=True,
+        )

@@ -87,8 +87,11 @@ class ImportContext:
                 return code
         # 白沙 alone: only when one town has that short name (白沙街道 and 白沙镇 both do)
         short = re.sub(r"(街道|街道办事处|镇|街|办事处)$", "", t)
-        found = [code for code, town in self.towns.items()
-                 if short and short == re.sub(r"(街道|镇|街)$", "", town.name)]
+        found = [
+            code
+            for code, town in self.towns.items()
+            if short and short == re.sub(r"(街道|镇|街)$", "", town.name)
+        ]
         return found[0] if len(found) == 1 else None
 
     def district_by_text(self, text: str) -> str | None:
@@ -124,13 +127,24 @@ def load_context(data_dir: Path | str, layer: str) -> ImportContext:
             feats = read_features(path)
         except DataError as exc:
             # a broken current file is what an import may be meant to mend
-            notes.append(Problem(
-                "unreadable-layer", WARNING,
-                f"现有图层文件 {other_decl.file} 无法读取，"
-                + ("无法沿用原有编号" if other_decl.id == decl.id else "未能检查与其编号是否重复"),
-                f"the current file {other_decl.file} cannot be read ({exc.problem}); "
-                + ("ids cannot be carried over" if other_decl.id == decl.id
-                   else "ids were not checked against it")))
+            notes.append(
+                Problem(
+                    "unreadable-layer",
+                    WARNING,
+                    f"现有图层文件 {other_decl.file} 无法读取，"
+                    + (
+                        "无法沿用原有编号"
+                        if other_decl.id == decl.id
+                        else "未能检查与其编号是否重复"
+                    ),
+                    f"the current file {other_decl.file} cannot be read ({exc.problem}); "
+                    + (
+                        "ids cannot be carried over"
+                        if other_decl.id == decl.id
+                        else "ids were not checked against it"
+                    ),
+                )
+            )
             continue
         if other_decl.id == decl.id:
             current = feats
@@ -140,8 +154,19 @@ def load_context(data_dir: Path | str, layer: str) -> ImportContext:
                     other[f["properties"]["id"]] = other_decl.id
     city_utm = geometry_to_utm(refs[registry.CITY.id].shapes[0])
     shapely.prepare(city_utm)
-    return ImportContext(decl.id, districts, towns, city, city_utm, area_codes, areas_utm,
-                         current, other, data_dir, tuple(notes))
+    return ImportContext(
+        decl.id,
+        districts,
+        towns,
+        city,
+        city_utm,
+        area_codes,
+        areas_utm,
+        current,
+        other,
+        data_dir,
+        tuple(notes),
+    )
 
 
 def facility_decl(layer: str, param: str = "--layer") -> registry.Collection:
@@ -200,11 +225,18 @@ class ImportPlan:
         """Counts of features added, removed, changed and unchanged (by id)."""
         old = {f["properties"].get("id"): f for f in self.current}
         new = {f["properties"]["id"]: f for f in self.features}
-        changed = sum(1 for k in new.keys() & old.keys()
-                      if (new[k]["properties"], new[k]["geometry"])
-                      != (old[k]["properties"], old[k]["geometry"]))
-        return {"added": len(new.keys() - old.keys()), "removed": len(old.keys() - new.keys()),
-                "changed": changed, "unchanged": len(new.keys() & old.keys()) - changed}
+        changed = sum(
+            1
+            for k in new.keys() & old.keys()
+            if (new[k]["properties"], new[k]["geometry"])
+            != (old[k]["properties"], old[k]["geometry"])
+        )
+        return {
+            "added": len(new.keys() - old.keys()),
+            "removed": len(old.keys() - new.keys()),
+            "changed": changed,
+            "unchanged": len(new.keys() & old.keys()) - changed,
+        }
 
     def ordered(self) -> list[Problem]:
         """The problems, errors first, then warnings, each in file order."""
@@ -219,25 +251,31 @@ class ImportPlan:
         if lang == "zh":
             where = f"，表头在第 {self.header_row} 行" if self.header_row else ""
             kind = self.description.replace(", sheet ", "，工作表 ").replace(", ", "，")
-            return (f"{self.filename}（{kind}{where}）：{self.rows} 行，"
-                    f"{n_err} 个错误，{n_warn} 个提醒")
+            return (
+                f"{self.filename}（{kind}{where}）：{self.rows} 行，{n_err} 个错误，{n_warn} 个提醒"
+            )
         where = f", header in row {self.header_row}" if self.header_row else ""
-        return (f"{self.filename} ({self.description}{where}): {self.rows} rows, "
-                f"{n_err} error(s), {n_warn} warning(s)")
+        return (
+            f"{self.filename} ({self.description}{where}): {self.rows} rows, "
+            f"{n_err} error(s), {n_warn} warning(s)"
+        )
 
 
-def _file_problem(code: str, zh: str, en: str, hint_zh: str = "", hint_en: str = "",
-                  column: str | None = None) -> Problem:
+def _file_problem(
+    code: str, zh: str, en: str, hint_zh: str = "", hint_en: str = "", column: str | None = None
+) -> Problem:
     return Problem(code, ERROR, zh, en, hint_zh, hint_en, column=column)
 
 
-def _table_rows(table_headers: list[str], cmap: ColumnMap,
-                rows: Iterable[tuple[int, list[Any]]]) -> list[_Row]:
+def _table_rows(
+    table_headers: list[str], cmap: ColumnMap, rows: Iterable[tuple[int, list[Any]]]
+) -> list[_Row]:
     out = []
     extra_names: dict[int, str] = {}
     used: set[str] = set()
-    for i, name in list(cmap.extras.items()) + [(i, f"column_{column_letter(i)}")
-                                                for i in cmap.unnamed]:
+    for i, name in list(cmap.extras.items()) + [
+        (i, f"column_{column_letter(i)}") for i in cmap.unnamed
+    ]:
         key, n = name, 2
         while key in used or key in ALIASES:
             key, n = f"{name} ({n})", n + 1
@@ -250,30 +288,39 @@ def _table_rows(table_headers: list[str], cmap: ColumnMap,
     return out
 
 
-def _geojson_rows(data: bytes, filename: str) -> tuple[list[_Row], dict[str, str],
-                                                        CoordSystem | None]:
+def _geojson_rows(
+    data: bytes, filename: str
+) -> tuple[list[_Row], dict[str, str], CoordSystem | None]:
     """Rows of a GeoJSON FeatureCollection of points: properties by their keys (mapped
     like headers), the point's coordinates as lon and lat."""
+
     def no_constants(name: str) -> Any:
         raise ValueError(f"{name} is not a JSON number")
 
     try:
         doc = json.loads(data.decode("utf-8-sig"), parse_constant=no_constants)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError too
-        raise UnreadableRegister(f"not valid GeoJSON ({type(exc).__name__})",
-                                 f"不是有效的 GeoJSON（{type(exc).__name__}）") from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" \
-            or not isinstance(doc.get("features"), list):
-        raise UnreadableRegister("not a GeoJSON FeatureCollection",
-                                 "不是 GeoJSON FeatureCollection")
+        raise UnreadableRegister(
+            f"not valid GeoJSON ({type(exc).__name__})",
+            f"不是有效的 GeoJSON（{type(exc).__name__}）",
+        ) from None
+    if (
+        not isinstance(doc, dict)
+        or doc.get("type") != "FeatureCollection"
+        or not isinstance(doc.get("features"), list)
+    ):
+        raise UnreadableRegister(
+            "not a GeoJSON FeatureCollection", "不是 GeoJSON FeatureCollection"
+        )
     declared = doc.get(COORD_MEMBER)
     system = None
     if declared is not None:
         try:
             system = CoordSystem(str(declared).lower())
         except ValueError:
-            raise UnreadableRegister(f"unknown {COORD_MEMBER} {declared!r}",
-                                     f"未知的坐标系 {declared!r}") from None
+            raise UnreadableRegister(
+                f"unknown {COORD_MEMBER} {declared!r}", f"未知的坐标系 {declared!r}"
+            ) from None
     rows: list[_Row] = []
     headers: dict[str, str] = {}
     for i, feat in enumerate(doc["features"], start=1):
@@ -289,8 +336,12 @@ def _geojson_rows(data: bytes, filename: str) -> tuple[list[_Row], dict[str, str
                 headers[name] = str(key)
             else:
                 extras[str(key)] = value
-        if isinstance(geom, dict) and geom.get("type") == "Point" \
-                and isinstance(geom.get("coordinates"), list) and len(geom["coordinates"]) >= 2:
+        if (
+            isinstance(geom, dict)
+            and geom.get("type") == "Point"
+            and isinstance(geom.get("coordinates"), list)
+            and len(geom["coordinates"]) >= 2
+        ):
             cells["lon"], cells["lat"] = geom["coordinates"][:2]
         elif geom is not None:
             cells["_geometry_type"] = geom.get("type") if isinstance(geom, dict) else str(geom)
@@ -324,20 +375,45 @@ class _Checker:
         self.unit = unit
         self.problems: list[Problem] = []
 
-    def add(self, row: int, field_name: str | None, value: Any, exc: values.BadValue,
-            severity: str = ERROR) -> None:
-        self.problems.append(Problem(exc.code, severity, exc.zh, exc.en, exc.hint_zh,
-                                     exc.hint_en, row,
-                                     self.headers.get(field_name or "", field_name),
-                                     None if value is None else _text(value), self.unit))
+    def add(
+        self,
+        row: int,
+        field_name: str | None,
+        value: Any,
+        exc: values.BadValue,
+        severity: str = ERROR,
+    ) -> None:
+        self.problems.append(
+            Problem(
+                exc.code,
+                severity,
+                exc.zh,
+                exc.en,
+                exc.hint_zh,
+                exc.hint_en,
+                row,
+                self.headers.get(field_name or "", field_name),
+                None if value is None else _text(value),
+                self.unit,
+            )
+        )
 
     def coordinates(self, row: _Row, system: CoordSystem) -> tuple[float, float] | None:
         """WGS-84 ``(lon, lat)`` of a row, or None with the problem recorded."""
         c = row.cells
         if "_geometry_type" in c:
-            self.add(row.number, "lon", c["_geometry_type"], values.BadValue(
-                "not-a-point", "几何不是点", "the geometry is not a Point",
-                "设施须为 Point 要素", "facilities are Point features"))
+            self.add(
+                row.number,
+                "lon",
+                c["_geometry_type"],
+                values.BadValue(
+                    "not-a-point",
+                    "几何不是点",
+                    "the geometry is not a Point",
+                    "设施须为 Point 要素",
+                    "facilities are Point features",
+                ),
+            )
             return None
         if _text(c.get("coords")):
             try:
@@ -350,9 +426,18 @@ class _Checker:
             raw_x, raw_y = _text(c.get("lon")), _text(c.get("lat"))
             if not raw_x or not raw_y:
                 missing = "lon" if not raw_x else "lat"
-                self.add(row.number, missing, None, values.BadValue(
-                    "missing-coordinates", "缺少经度或纬度", "longitude or latitude is missing",
-                    "从地图上取点并填写经纬度", "pick the point on a map and fill in both"))
+                self.add(
+                    row.number,
+                    missing,
+                    None,
+                    values.BadValue(
+                        "missing-coordinates",
+                        "缺少经度或纬度",
+                        "longitude or latitude is missing",
+                        "从地图上取点并填写经纬度",
+                        "pick the point on a map and fill in both",
+                    ),
+                )
                 return None
             try:
                 x = values.number(raw_x, "经度 lon")
@@ -370,24 +455,47 @@ class _Checker:
         if -180 <= y <= 180 and -90 <= x <= 90:
             lon, lat = to_wgs84(y, x, system)
             if self.ctx.city.contains(lon, lat):
-                self.add(row.number, field_x, shown, values.BadValue(
-                    "swapped-coordinates", "经度和纬度填反了", "longitude and latitude are "
-                    "swapped", f"经度填 {y}，纬度填 {x}", f"lon {y}, lat {x}"))
+                self.add(
+                    row.number,
+                    field_x,
+                    shown,
+                    values.BadValue(
+                        "swapped-coordinates",
+                        "经度和纬度填反了",
+                        "longitude and latitude are swapped",
+                        f"经度填 {y}，纬度填 {x}",
+                        f"lon {y}, lat {x}",
+                    ),
+                )
                 return None
         if not (-180 <= x <= 180 and -90 <= y <= 90):
-            self.add(row.number, field_y if -180 <= x <= 180 else field_x, shown,
-                     values.BadValue("out-of-range", "坐标超出经纬度范围",
-                                     "coordinates are out of range",
-                                     "经度在 -180 到 180 之间，纬度在 -90 到 90 之间",
-                                     "lon within -180..180, lat within -90..90"))
+            self.add(
+                row.number,
+                field_y if -180 <= x <= 180 else field_x,
+                shown,
+                values.BadValue(
+                    "out-of-range",
+                    "坐标超出经纬度范围",
+                    "coordinates are out of range",
+                    "经度在 -180 到 180 之间，纬度在 -90 到 90 之间",
+                    "lon within -180..180, lat within -90..90",
+                ),
+            )
             return None
         lon, lat = to_wgs84(x, y, system)
         km = self.ctx.city_utm.distance(_utm_point(lon, lat)) / 1000
-        self.add(row.number, field_x, shown, values.BadValue(
-            "outside-city", f"该点在江门市界外约 {km:.1f} 公里",
-            f"the point lies about {km:.1f} km outside Jiangmen",
-            "核对坐标和坐标系（高德为 gcj02，百度为 bd09）",
-            "check the coordinates and the coordinate system (AMap: gcj02, Baidu: bd09)"))
+        self.add(
+            row.number,
+            field_x,
+            shown,
+            values.BadValue(
+                "outside-city",
+                f"该点在江门市界外约 {km:.1f} 公里",
+                f"the point lies about {km:.1f} km outside Jiangmen",
+                "核对坐标和坐标系（高德为 gcj02，百度为 bd09）",
+                "check the coordinates and the coordinate system (AMap: gcj02, Baidu: bd09)",
+            ),
+        )
         return None
 
 
@@ -406,35 +514,57 @@ def _utm_point(lon: float, lat: float):
     return shapely.Point(float(x), float(y))
 
 
-def _resolve_system(explicit: CoordSystem | None, notes: dict[str, CoordSystem],
-                    from_file: CoordSystem | None, is_geojson: bool
-                    ) -> tuple[CoordSystem | None, Problem | None]:
+def _resolve_system(
+    explicit: CoordSystem | None,
+    notes: dict[str, CoordSystem],
+    from_file: CoordSystem | None,
+    is_geojson: bool,
+) -> tuple[CoordSystem | None, Problem | None]:
     found = set(notes.values()) | ({from_file} if from_file else set())
     if len(found) > 1:
         return None, _file_problem(
-            "coordinate-system-conflict", "各列标注的坐标系不一致",
+            "coordinate-system-conflict",
+            "各列标注的坐标系不一致",
             "the columns name different coordinate systems",
-            "统一为一种坐标系", "use one coordinate system", ", ".join(notes))
+            "统一为一种坐标系",
+            "use one coordinate system",
+            ", ".join(notes),
+        )
     named = next(iter(found)) if found else None
     if explicit and named and explicit != named:
         where = ", ".join(notes) or COORD_MEMBER
         return None, _file_problem(
-            "coordinate-system-conflict", f"指定的坐标系 {explicit} 与文件标注的 {named} 不一致",
+            "coordinate-system-conflict",
+            f"指定的坐标系 {explicit} 与文件标注的 {named} 不一致",
             f"--coord {explicit} contradicts the file, which says {named}",
-            f"改用 {named}，或更正列名", f"use {named}, or correct the header", where)
+            f"改用 {named}，或更正列名",
+            f"use {named}, or correct the header",
+            where,
+        )
     system = explicit or named or (CoordSystem.WGS84 if is_geojson else None)
     if system is None:
         return None, _file_problem(
-            "coordinate-system-unknown", "未说明坐标系",
+            "coordinate-system-unknown",
+            "未说明坐标系",
             "the coordinate system is not given",
             "从高德取点选 gcj02，从百度取点选 bd09，GPS 选 wgs84",
-            "coordinates from AMap: gcj02; from Baidu: bd09; from GPS: wgs84")
+            "coordinates from AMap: gcj02; from Baidu: bd09; from GPS: wgs84",
+        )
     return system, None
 
 
-def read_rows(data: bytes, filename: str, sheet: str | None
-              ) -> tuple[list[_Row], dict[str, str], dict[str, CoordSystem],
-                         CoordSystem | None, str, int | None, list[Problem], str]:
+def read_rows(
+    data: bytes, filename: str, sheet: str | None
+) -> tuple[
+    list[_Row],
+    dict[str, str],
+    dict[str, CoordSystem],
+    CoordSystem | None,
+    str,
+    int | None,
+    list[Problem],
+    str,
+]:
     """The rows of a register of any format, the header of each field, coordinate-system
     notes by header, the system the file declares, its description, header problems
     and the unit rows are counted in."""
@@ -448,30 +578,49 @@ def read_rows(data: bytes, filename: str, sheet: str | None
     notes = {table.headers[i]: s for i, s in cmap.crs_notes.items()}
     problems: list[Problem] = []
     for i, name in cmap.repeated:
-        problems.append(Problem(
-            "repeated-column", WARNING, f"与列“{headers[name]}”重复，本列原样保留为属性",
-            f"repeats column {headers[name]!r}; kept as an extra property",
-            column=table.headers[i]))
+        problems.append(
+            Problem(
+                "repeated-column",
+                WARNING,
+                f"与列“{headers[name]}”重复，本列原样保留为属性",
+                f"repeats column {headers[name]!r}; kept as an extra property",
+                column=table.headers[i],
+            )
+        )
     for i, name in cmap.extras.items():
         if (i, read_header(name)[0]) in cmap.repeated:
             continue
-        problems.append(Problem(
-            "extra-column", WARNING, "不是设施模型中的列，原样保留为属性",
-            "not a column of the facility model; kept as an extra property",
-            column=name))
+        problems.append(
+            Problem(
+                "extra-column",
+                WARNING,
+                "不是设施模型中的列，原样保留为属性",
+                "not a column of the facility model; kept as an extra property",
+                column=name,
+            )
+        )
     rows = _table_rows(table.headers, cmap, table.rows)
     for i in cmap.unnamed:
         if any(i < len(r) and r[i] is not None and str(r[i]).strip() for _, r in table.rows):
-            problems.append(Problem(
-                "unnamed-column", WARNING, f"没有列名，保留为属性 column_{column_letter(i)}",
-                f"has no header; kept as the property column_{column_letter(i)}",
-                column=f"{column_letter(i)}"))
-    return rows, headers, notes, None, table.description, table.header_row, \
-        problems, "row"
+            problems.append(
+                Problem(
+                    "unnamed-column",
+                    WARNING,
+                    f"没有列名，保留为属性 column_{column_letter(i)}",
+                    f"has no header; kept as the property column_{column_letter(i)}",
+                    column=f"{column_letter(i)}",
+                )
+            )
+    return rows, headers, notes, None, table.description, table.header_row, problems, "row"
 
 
-def check_register(data: bytes, filename: str, ctx: ImportContext,
-                   coord: CoordSystem | None = None, sheet: str | None = None) -> ImportPlan:
+def check_register(
+    data: bytes,
+    filename: str,
+    ctx: ImportContext,
+    coord: CoordSystem | None = None,
+    sheet: str | None = None,
+) -> ImportPlan:
     """Check a register for ``ctx.layer`` and work out the features it would give.
 
     ``coord`` is the coordinate system of the register's coordinates; None: what the
@@ -480,33 +629,50 @@ def check_register(data: bytes, filename: str, ctx: ImportContext,
     """
     name = Path(filename).name or "register"
     try:
-        rows, headers, notes, declared, description, header_row, problems, unit = \
-            read_rows(data, name, sheet)
+        rows, headers, notes, declared, description, header_row, problems, unit = read_rows(
+            data, name, sheet
+        )
     except UnreadableRegister as exc:
-        return ImportPlan(ctx.layer, name, "?", coord, 0, [],
-                          [_file_problem("unreadable", exc.zh, exc.message)], ctx.current)
+        return ImportPlan(
+            ctx.layer,
+            name,
+            "?",
+            coord,
+            0,
+            [],
+            [_file_problem("unreadable", exc.zh, exc.message)],
+            ctx.current,
+        )
     problems[:0] = ctx.notes
-    plan = ImportPlan(ctx.layer, name, description, coord, len(rows), [], problems,
-                      ctx.current, header_row)
+    plan = ImportPlan(
+        ctx.layer, name, description, coord, len(rows), [], problems, ctx.current, header_row
+    )
     system, problem = _resolve_system(coord, notes, declared, unit == "feature")
     if problem:
         problems.append(problem)
         return plan
     plan.coord = system
-    missing = [f for f in ("name",) if f not in headers] + \
-        ([] if unit == "feature" or "coords" in headers or {"lon", "lat"} <= headers.keys()
-         else ["lon/lat"])
+    missing = [f for f in ("name",) if f not in headers] + (
+        []
+        if unit == "feature" or "coords" in headers or {"lon", "lat"} <= headers.keys()
+        else ["lon/lat"]
+    )
     if missing:
         zh = {"name": "名称", "lon/lat": "经度和纬度（或坐标）"}
-        problems.append(_file_problem(
-            "missing-column", f"缺少必需的列：{'、'.join(zh[m] for m in missing)}",
-            f"required column(s) missing: {', '.join(missing)}",
-            "表头须有 名称、经度、纬度（或 坐标）", "the header needs 名称/name， 经度/lon and "
-            "纬度/lat (or 坐标/coordinates)"))
+        problems.append(
+            _file_problem(
+                "missing-column",
+                f"缺少必需的列：{'、'.join(zh[m] for m in missing)}",
+                f"required column(s) missing: {', '.join(missing)}",
+                "表头须有 名称、经度、纬度（或 坐标）",
+                "the header needs 名称/name， 经度/lon and 纬度/lat (or 坐标/coordinates)",
+            )
+        )
         return plan
     if not rows:
-        problems.append(_file_problem("no-rows", "表头下没有数据行",
-                                      "there are no rows below the header"))
+        problems.append(
+            _file_problem("no-rows", "表头下没有数据行", "there are no rows below the header")
+        )
         return plan
     assert system is not None
     checker = _Checker(ctx, headers, unit)
@@ -519,8 +685,9 @@ def check_register(data: bytes, filename: str, ctx: ImportContext,
     return plan
 
 
-def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
-                filename: str) -> list[dict[str, Any]]:
+def _check_rows(
+    rows: list[_Row], ck: _Checker, system: CoordSystem, filename: str
+) -> list[dict[str, Any]]:
     ctx = ck.ctx
     decl = facility_decl(ctx.layer)
     good: list[tuple[_Row, float, float, dict[str, Any]]] = []
@@ -531,14 +698,30 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
         props: dict[str, Any] = {}
         name = re.sub(r"\s+", " ", _text(c.get("name")))
         if not name:
-            ck.add(row.number, "name", None, values.BadValue(
-                "missing-name", "缺少名称", "the name is missing", "填写设施名称",
-                "fill in the facility's name"))
+            ck.add(
+                row.number,
+                "name",
+                None,
+                values.BadValue(
+                    "missing-name",
+                    "缺少名称",
+                    "the name is missing",
+                    "填写设施名称",
+                    "fill in the facility's name",
+                ),
+            )
             ok = False
         elif _CONTROL.search(name) or len(name) > NAME_CHARS:
-            ck.add(row.number, "name", name, values.BadValue(
-                "bad-name", f"名称含控制字符或超过 {NAME_CHARS} 字",
-                f"the name has control characters or is over {NAME_CHARS} characters"))
+            ck.add(
+                row.number,
+                "name",
+                name,
+                values.BadValue(
+                    "bad-name",
+                    f"名称含控制字符或超过 {NAME_CHARS} 字",
+                    f"the name has control characters or is over {NAME_CHARS} characters",
+                ),
+            )
             ok = False
         props["name"] = name
         point = ck.coordinates(row, system)
@@ -548,17 +731,27 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
             try:
                 props["opening_hours"], converted = values.opening_hours_or_guess(hours)
                 if converted:
-                    ck.add(row.number, "opening_hours", hours, values.BadValue(
-                        "hours-converted",
-                        f"已按 OpenStreetMap 写法登记为“{props['opening_hours']}”",
-                        f"recorded in OpenStreetMap syntax as {props['opening_hours']!r}",
-                        "核对无误即可；若有出入，请直接改写这一格",
-                        "check it; if it is not what was meant, rewrite the cell"), WARNING)
+                    ck.add(
+                        row.number,
+                        "opening_hours",
+                        hours,
+                        values.BadValue(
+                            "hours-converted",
+                            f"已按 OpenStreetMap 写法登记为“{props['opening_hours']}”",
+                            f"recorded in OpenStreetMap syntax as {props['opening_hours']!r}",
+                            "核对无误即可；若有出入，请直接改写这一格",
+                            "check it; if it is not what was meant, rewrite the cell",
+                        ),
+                        WARNING,
+                    )
             except values.BadValue as exc:
                 ck.add(row.number, "opening_hours", hours, exc)
                 ok = False
-        for fld, reader in (("phone", values.phone), ("verified_on", values.date),
-                            ("wheelchair", values.wheelchair)):
+        for fld, reader in (
+            ("phone", values.phone),
+            ("verified_on", values.date),
+            ("wheelchair", values.wheelchair),
+        ):
             raw = c.get(fld)
             if raw is None or not _text(raw):
                 continue
@@ -580,34 +773,72 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
                 props["amenities"] = known
             if unknown:
                 props["amenities_other"] = unknown
-                ck.add(row.number, "amenities", "、".join(unknown), values.BadValue(
-                    "unknown-amenity", "设施用语不在词表中，原样保留在 amenities_other",
-                    "amenity term(s) not in the vocabulary; kept in amenities_other",
-                    *_amenity_hint(unknown)), WARNING)
+                ck.add(
+                    row.number,
+                    "amenities",
+                    "、".join(unknown),
+                    values.BadValue(
+                        "unknown-amenity",
+                        "设施用语不在词表中，原样保留在 amenities_other",
+                        "amenity term(s) not in the vocabulary; kept in amenities_other",
+                        *_amenity_hint(unknown),
+                    ),
+                    WARNING,
+                )
         layer_cell = _text(c.get("layer"))
         if layer_cell and layer_cell != ctx.layer:
-            ck.add(row.number, "layer", layer_cell, values.BadValue(
-                "wrong-layer", f"本行属于图层 {layer_cell}，不是 {ctx.layer}",
-                f"this row belongs to layer {layer_cell}, not {ctx.layer}",
-                "导入到正确的图层", "import it into its own layer"))
+            ck.add(
+                row.number,
+                "layer",
+                layer_cell,
+                values.BadValue(
+                    "wrong-layer",
+                    f"本行属于图层 {layer_cell}，不是 {ctx.layer}",
+                    f"this row belongs to layer {layer_cell}, not {ctx.layer}",
+                    "导入到正确的图层",
+                    "import it into its own layer",
+                ),
+            )
             ok = False
         fid = _text(c.get("id"))
         if fid:
             if not ID_PATTERN.match(fid):
-                ck.add(row.number, "id", fid, values.BadValue(
-                    "bad-id", "编号只能含字母、数字、点、下划线和连字符（最长 64）",
-                    "an id may hold letters, digits, '.', '_' and '-' (64 at most)"))
+                ck.add(
+                    row.number,
+                    "id",
+                    fid,
+                    values.BadValue(
+                        "bad-id",
+                        "编号只能含字母、数字、点、下划线和连字符（最长 64）",
+                        "an id may hold letters, digits, '.', '_' and '-' (64 at most)",
+                    ),
+                )
                 ok = False
             elif fid in ids_in_file:
-                ck.add(row.number, "id", fid, values.BadValue(
-                    "duplicate-id", f"编号与第 {ids_in_file[fid]} 行重复",
-                    f"the id repeats row {ids_in_file[fid]}'s"))
+                ck.add(
+                    row.number,
+                    "id",
+                    fid,
+                    values.BadValue(
+                        "duplicate-id",
+                        f"编号与第 {ids_in_file[fid]} 行重复",
+                        f"the id repeats row {ids_in_file[fid]}'s",
+                    ),
+                )
                 ok = False
             elif fid in ctx.other_ids:
-                ck.add(row.number, "id", fid, values.BadValue(
-                    "duplicate-id", f"编号已被图层 {ctx.other_ids[fid]} 使用",
-                    f"the id is used in layer {ctx.other_ids[fid]}",
-                    "留空编号，由系统生成", "leave the id empty to have one made"))
+                ck.add(
+                    row.number,
+                    "id",
+                    fid,
+                    values.BadValue(
+                        "duplicate-id",
+                        f"编号已被图层 {ctx.other_ids[fid]} 使用",
+                        f"the id is used in layer {ctx.other_ids[fid]}",
+                        "留空编号，由系统生成",
+                        "leave the id empty to have one made",
+                    ),
+                )
                 ok = False
             ids_in_file.setdefault(fid, row.number)
             props["id"] = fid
@@ -616,15 +847,26 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             if isinstance(value, list | dict | bool | int) or (
-                    isinstance(value, float) and math.isfinite(value)):
+                isinstance(value, float) and math.isfinite(value)
+            ):
                 props.setdefault(key, value)
             elif _text(value):
                 props.setdefault(key, _text(value))
             if _has_control(props.get(key)):
-                ck.problems.append(Problem(
-                    _CONTROL_PROBLEM.code, ERROR, _CONTROL_PROBLEM.zh, _CONTROL_PROBLEM.en,
-                    _CONTROL_PROBLEM.hint_zh, _CONTROL_PROBLEM.hint_en, row.number, key,
-                    None, ck.unit))
+                ck.problems.append(
+                    Problem(
+                        _CONTROL_PROBLEM.code,
+                        ERROR,
+                        _CONTROL_PROBLEM.zh,
+                        _CONTROL_PROBLEM.en,
+                        _CONTROL_PROBLEM.hint_zh,
+                        _CONTROL_PROBLEM.hint_en,
+                        row.number,
+                        key,
+                        None,
+                        ck.unit,
+                    )
+                )
                 ok = False
         if ok and point is not None:
             good.append((row, point[0], point[1], props))
@@ -643,15 +885,24 @@ def _check_rows(rows: list[_Row], ck: _Checker, system: CoordSystem,
         for key, value in props.items():
             if key not in out and key not in ("district_name", "town_name"):
                 out[key] = value
-        features.append({"type": "Feature", "id": out["id"], "properties": out,
-                         "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+        features.append(
+            {
+                "type": "Feature",
+                "id": out["id"],
+                "properties": out,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            }
+        )
     return features
 
 
 _CONTROL_PROBLEM = values.BadValue(
-    "control-characters", "含有不可见的控制字符", "holds invisible control characters",
-    "删除该单元格中从别处粘贴来的不可见字符后重新输入", "retype the cell without the invisible "
-    "characters pasted into it")
+    "control-characters",
+    "含有不可见的控制字符",
+    "holds invisible control characters",
+    "删除该单元格中从别处粘贴来的不可见字符后重新输入",
+    "retype the cell without the invisible characters pasted into it",
+)
 
 
 def _has_control(value: Any) -> bool:
@@ -668,12 +919,19 @@ def _has_control(value: Any) -> bool:
 
 def _amenity_hint(unknown: list[str]) -> tuple[str, str]:
     """Close vocabulary words for unplaced amenity terms, or where the list is."""
-    close = sorted({w for term in unknown
-                    for w in difflib.get_close_matches(term, list(values.AMENITY_TERMS), 2, 0.5)})
+    close = sorted(
+        {
+            w
+            for term in unknown
+            for w in difflib.get_close_matches(term, list(values.AMENITY_TERMS), 2, 0.5)
+        }
+    )
     if close:
         return "是否为：" + "、".join(close), "did you mean: " + ", ".join(close)
-    return ("词表见 README“设施用语”；若确为新设施，可保留", "the vocabulary is in the README "
-            "(amenity terms); keep it if it is a new kind of amenity")
+    return (
+        "词表见 README“设施用语”；若确为新设施，可保留",
+        "the vocabulary is in the README (amenity terms); keep it if it is a new kind of amenity",
+    )
 
 
 def _assign_towns(good: list, ck: _Checker) -> None:
@@ -693,8 +951,9 @@ def _assign_towns(good: list, ck: _Checker) -> None:
     missing = np.array([i for i in range(len(good)) if i not in joined], dtype=int)
     if len(missing):
         idx = tree.query_nearest(pts[missing], all_matches=False)
-        joined.update({int(missing[i]): ctx.area_codes[int(j)]
-                       for i, j in zip(idx[0], idx[1], strict=True)})
+        joined.update(
+            {int(missing[i]): ctx.area_codes[int(j)] for i, j in zip(idx[0], idx[1], strict=True)}
+        )
     drop: set[int] = set()
     for i, (row, _lon, _lat, props) in enumerate(good):
         code = joined[i]
@@ -703,13 +962,25 @@ def _assign_towns(good: list, ck: _Checker) -> None:
         if stated_text:
             stated = ctx.town_by_text(stated_text)
             if stated is None:
-                close = difflib.get_close_matches(values.plain(stated_text),
-                                                  [t.name for t in ctx.towns.values()], 3, 0.4)
-                ck.add(row.number, field_name, stated_text, values.BadValue(
-                    "unknown-town", "江门没有这个镇（街）", "no such town or street in Jiangmen",
-                    ("是否为：" + "、".join(close)) if close else "填写镇（街）全称，如 白沙街道",
-                    ("did you mean: " + ", ".join(close)) if close
-                    else "write the full name, e.g. 白沙街道"))
+                close = difflib.get_close_matches(
+                    values.plain(stated_text), [t.name for t in ctx.towns.values()], 3, 0.4
+                )
+                ck.add(
+                    row.number,
+                    field_name,
+                    stated_text,
+                    values.BadValue(
+                        "unknown-town",
+                        "江门没有这个镇（街）",
+                        "no such town or street in Jiangmen",
+                        ("是否为：" + "、".join(close))
+                        if close
+                        else "填写镇（街）全称，如 白沙街道",
+                        ("did you mean: " + ", ".join(close))
+                        if close
+                        else "write the full name, e.g. 白沙街道",
+                    ),
+                )
                 drop.add(i)
                 continue
             if stated != code:
@@ -717,36 +988,68 @@ def _assign_towns(good: list, ck: _Checker) -> None:
                 miss = float(ctx.areas_utm[k].distance(pts[i]))
                 town, there = ctx.towns[stated].name, ctx.towns[code].name
                 if miss > TOWN_SLACK_M:
-                    ck.add(row.number, field_name, stated_text, values.BadValue(
-                        "town-mismatch", f"该点在{there}，距{town}约 {miss / 1000:.1f} 公里",
-                        f"the point lies in {there}, {miss / 1000:.1f} km from {town}",
-                        "核对坐标或所属镇街", "check the coordinates or the town"))
+                    ck.add(
+                        row.number,
+                        field_name,
+                        stated_text,
+                        values.BadValue(
+                            "town-mismatch",
+                            f"该点在{there}，距{town}约 {miss / 1000:.1f} 公里",
+                            f"the point lies in {there}, {miss / 1000:.1f} km from {town}",
+                            "核对坐标或所属镇街",
+                            "check the coordinates or the town",
+                        ),
+                    )
                     drop.add(i)
                     continue
-                ck.add(row.number, field_name, stated_text, values.BadValue(
-                    "town-mismatch", f"该点落在{there}的近似范围内（距{town} {miss:.0f} 米），"
-                    f"按所填的{town}登记", f"the point falls in {there}'s approximate area "
-                    f"({miss:.0f} m from {town}); kept as {town}, as stated"), WARNING)
+                ck.add(
+                    row.number,
+                    field_name,
+                    stated_text,
+                    values.BadValue(
+                        "town-mismatch",
+                        f"该点落在{there}的近似范围内（距{town} {miss:.0f} 米），"
+                        f"按所填的{town}登记",
+                        f"the point falls in {there}'s approximate area "
+                        f"({miss:.0f} m from {town}); kept as {town}, as stated",
+                    ),
+                    WARNING,
+                )
                 code = stated
         district_text = _text(row.cells.get("district_code")) or _text(row.cells.get("district"))
         if district_text:
             d_field = "district_code" if _text(row.cells.get("district_code")) else "district"
             district = ctx.district_by_text(district_text)
             if district is None:
-                ck.add(row.number, d_field, district_text, values.BadValue(
-                    "unknown-district", "江门没有这个县（市、区）",
-                    "no such district in Jiangmen",
-                    "填写如 蓬江区、台山市，或 6 位代码", "write e.g. 蓬江区 or its 6-digit code"))
+                ck.add(
+                    row.number,
+                    d_field,
+                    district_text,
+                    values.BadValue(
+                        "unknown-district",
+                        "江门没有这个县（市、区）",
+                        "no such district in Jiangmen",
+                        "填写如 蓬江区、台山市，或 6 位代码",
+                        "write e.g. 蓬江区 or its 6-digit code",
+                    ),
+                )
                 drop.add(i)
                 continue
             if district != ctx.towns[code].district_code:
-                ck.add(row.number, d_field, district_text, values.BadValue(
-                    "district-mismatch",
-                    f"{ctx.towns[code].name}属于"
-                    f"{ctx.districts[ctx.towns[code].district_code].name}",
-                    f"{ctx.towns[code].name} lies in "
-                    f"{ctx.districts[ctx.towns[code].district_code].name}",
-                    "核对区县或坐标", "check the district or the coordinates"))
+                ck.add(
+                    row.number,
+                    d_field,
+                    district_text,
+                    values.BadValue(
+                        "district-mismatch",
+                        f"{ctx.towns[code].name}属于"
+                        f"{ctx.districts[ctx.towns[code].district_code].name}",
+                        f"{ctx.towns[code].name} lies in "
+                        f"{ctx.districts[ctx.towns[code].district_code].name}",
+                        "核对区县或坐标",
+                        "check the district or the coordinates",
+                    ),
+                )
                 drop.add(i)
                 continue
         props["district_code"] = ctx.towns[code].district_code
@@ -760,8 +1063,11 @@ def _find_duplicates(good: list, ck: _Checker) -> None:
 
     if len(good) < 2:
         return
-    xy = np.column_stack(to_utm(np.array([g[1] for g in good], dtype=float),
-                                np.array([g[2] for g in good], dtype=float)))
+    xy = np.column_stack(
+        to_utm(
+            np.array([g[1] for g in good], dtype=float), np.array([g[2] for g in good], dtype=float)
+        )
+    )
     drop: set[int] = set()
     for i, j in sorted(cKDTree(xy).query_pairs(DUPLICATE_M)):
         a, b = good[i], good[j]
@@ -769,13 +1075,28 @@ def _find_duplicates(good: list, ck: _Checker) -> None:
         if not same_place and _normal_name(a[3]["name"]) != _normal_name(b[3]["name"]):
             continue
         metres = float(np.hypot(*(xy[i] - xy[j])))
-        zh = (f"与第 {a[0].number} 行坐标相同" if same_place
-              else f"与第 {a[0].number} 行同名，相距 {metres:.0f} 米")
-        en = (f"same coordinates as {ck.unit} {a[0].number}" if same_place
-              else f"same name as {ck.unit} {a[0].number}, {metres:.0f} m apart")
-        ck.add(b[0].number, "name", b[3]["name"], values.BadValue(
-            "duplicate", zh, en, "删除重复的一行，或更正坐标",
-            "delete the repeated row or correct its coordinates"))
+        zh = (
+            f"与第 {a[0].number} 行坐标相同"
+            if same_place
+            else f"与第 {a[0].number} 行同名，相距 {metres:.0f} 米"
+        )
+        en = (
+            f"same coordinates as {ck.unit} {a[0].number}"
+            if same_place
+            else f"same name as {ck.unit} {a[0].number}, {metres:.0f} m apart"
+        )
+        ck.add(
+            b[0].number,
+            "name",
+            b[3]["name"],
+            values.BadValue(
+                "duplicate",
+                zh,
+                en,
+                "删除重复的一行，或更正坐标",
+                "delete the repeated row or correct its coordinates",
+            ),
+        )
         drop.add(j)
     good[:] = [g for i, g in enumerate(good) if i not in drop]
 
@@ -791,7 +1112,8 @@ def _assign_ids(good: list, ctx: ImportContext, prefix: str) -> None:
         coords = g.get("coordinates") if isinstance(g, dict) else None
         if isinstance(p.get("id"), str) and isinstance(p.get("name"), str) and coords:
             by_name.setdefault(_normal_name(p["name"]), []).append(
-                (p["id"], float(coords[0]), float(coords[1])))
+                (p["id"], float(coords[0]), float(coords[1]))
+            )
     for _row, lon, lat, props in good:
         if "id" in props:
             continue
@@ -805,8 +1127,9 @@ def _assign_ids(good: list, ctx: ImportContext, prefix: str) -> None:
         if best:
             props["id"] = best[1]
         else:
-            digest = hashlib.sha1(f"{ctx.layer}|{_normal_name(props['name'])}|"
-                                  f"{props['town_code']}".encode()).hexdigest()
+            digest = hashlib.sha1(
+                f"{ctx.layer}|{_normal_name(props['name'])}|{props['town_code']}".encode()
+            ).hexdigest()
             fid, n = f"{prefix}-{digest[:8]}", 2
             while fid in taken:
                 fid, n = f"{prefix}-{digest[:8]}-{n}", n + 1
@@ -828,10 +1151,15 @@ def _recheck(features: list[dict[str, Any]], ctx: ImportContext) -> list[Problem
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / decl.file
         path.write_text(dumps_feature_collection(features, decl.id), encoding="utf-8")
-        _facilities, errors = check_layer(path, decl.id, ctx.districts, ctx.towns, ctx.city,
-                                          seen)
-    return [_file_problem("invalid-result", "导入结果未通过图层检查：" + e.message,
-                          "the result fails the layer check: " + e.message) for e in errors]
+        _facilities, errors = check_layer(path, decl.id, ctx.districts, ctx.towns, ctx.city, seen)
+    return [
+        _file_problem(
+            "invalid-result",
+            "导入结果未通过图层检查：" + e.message,
+            "the result fails the layer check: " + e.message,
+        )
+        for e in errors
+    ]
 
 
 def coordinates_out(lon: float, lat: float, system: CoordSystem) -> tuple[float, float]:

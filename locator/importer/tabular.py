@@ -58,34 +58,43 @@ def _sniff_kind(data: bytes, filename: str) -> str:
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise UnreadableRegister(
             "this is an old Excel .xls workbook: save it as .xlsx or as CSV and upload that",
-            "这是旧版 Excel（.xls）文件：请另存为 .xlsx 或 CSV 后再导入")
+            "这是旧版 Excel（.xls）文件：请另存为 .xlsx 或 CSV 后再导入",
+        )
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        raise UnreadableRegister("the file is named .xlsx but is not an Excel workbook",
-                                 "文件名是 .xlsx，但内容不是 Excel 工作簿")
+        raise UnreadableRegister(
+            "the file is named .xlsx but is not an Excel workbook",
+            "文件名是 .xlsx，但内容不是 Excel 工作簿",
+        )
     return "csv"
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """The text of a CSV file and the encoding it was in. Tried in this order: a byte-order
     mark (UTF-8, UTF-16), strict UTF-8, GB18030 (a superset of GBK and GB2312)."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(enc), "UTF-8 (BOM)" if enc == "utf-8-sig" else "UTF-16"
             except UnicodeDecodeError:
                 break
     if b"\x00" in data:
-        raise UnreadableRegister("the file is binary, not CSV text: upload CSV, XLSX or GeoJSON",
-                                 "文件不是 CSV 文本：请上传 CSV、XLSX 或 GeoJSON 文件")
+        raise UnreadableRegister(
+            "the file is binary, not CSV text: upload CSV, XLSX or GeoJSON",
+            "文件不是 CSV 文本：请上传 CSV、XLSX 或 GeoJSON 文件",
+        )
     for enc, label in (("utf-8", "UTF-8"), ("gb18030", "GB18030")):
         try:
             return data.decode(enc), label
         except UnicodeDecodeError:
             continue
     raise UnreadableRegister(
-        "the text is neither UTF-8 nor GB18030/GBK: in Excel, save as \"CSV UTF-8\"",
-        "文本编码既不是 UTF-8 也不是 GB18030/GBK：请在 Excel 中另存为“CSV UTF-8”")
+        'the text is neither UTF-8 nor GB18030/GBK: in Excel, save as "CSV UTF-8"',
+        "文本编码既不是 UTF-8 也不是 GB18030/GBK：请在 Excel 中另存为“CSV UTF-8”",
+    )
 
 
 def _csv_rows(data: bytes) -> tuple[list[list[Any]], str]:
@@ -102,8 +111,10 @@ def _csv_rows(data: bytes) -> tuple[list[list[Any]], str]:
             if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
                 break
     except csv.Error as exc:
-        raise UnreadableRegister(f"not a readable CSV near row {len(rows) + 1}: {exc}",
-                                 f"第 {len(rows) + 1} 行附近无法按 CSV 读取：{exc}") from None
+        raise UnreadableRegister(
+            f"not a readable CSV near row {len(rows) + 1}: {exc}",
+            f"第 {len(rows) + 1} 行附近无法按 CSV 读取：{exc}",
+        ) from None
     return rows, f"CSV, {encoding}"
 
 
@@ -114,31 +125,39 @@ def _xlsx_rows(data: bytes, sheet: str | None) -> tuple[list[list[Any]], str]:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unpacked = sum(info.file_size for info in zf.infolist())
     except (zipfile.BadZipFile, ValueError):
-        raise UnreadableRegister("the workbook is damaged (not a valid XLSX file)",
-                                 "工作簿已损坏（不是有效的 XLSX 文件）") from None
+        raise UnreadableRegister(
+            "the workbook is damaged (not a valid XLSX file)",
+            "工作簿已损坏（不是有效的 XLSX 文件）",
+        ) from None
     if unpacked > MAX_XLSX_UNPACKED:
-        raise UnreadableRegister("the workbook unpacks to more than 300 MB: split it",
-                                 "工作簿解压后超过 300 MB：请拆分后导入")
+        raise UnreadableRegister(
+            "the workbook unpacks to more than 300 MB: split it",
+            "工作簿解压后超过 300 MB：请拆分后导入",
+        )
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
-        raise UnreadableRegister(f"the workbook cannot be read ({type(exc).__name__})",
-                                 f"无法读取工作簿（{type(exc).__name__}）") from None
+        raise UnreadableRegister(
+            f"the workbook cannot be read ({type(exc).__name__})",
+            f"无法读取工作簿（{type(exc).__name__}）",
+        ) from None
     try:
         names = wb.sheetnames
         if sheet is not None and sheet not in names:
             raise UnreadableRegister(
                 f"no sheet {sheet!r}; the workbook has: {', '.join(names)}",
-                f"没有名为“{sheet}”的工作表；工作簿中有：{'、'.join(names)}")
+                f"没有名为“{sheet}”的工作表；工作簿中有：{'、'.join(names)}",
+            )
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         if not hasattr(ws, "iter_rows"):  # a chartsheet
-            raise UnreadableRegister(f"sheet {ws.title!r} is a chart, not a table",
-                                     f"工作表“{ws.title}”是图表，不是表格")
+            raise UnreadableRegister(
+                f"sheet {ws.title!r} is a chart, not a table", f"工作表“{ws.title}”是图表，不是表格"
+            )
         if ws.max_row > MAX_ROWS + HEADER_SCAN_ROWS or ws.max_column > MAX_COLUMNS * 5:
-            raise UnreadableRegister(f"sheet {ws.title!r} is too large "
-                                     f"({ws.max_row} rows, {ws.max_column} columns)",
-                                     f"工作表“{ws.title}”过大（{ws.max_row} 行，"
-                                     f"{ws.max_column} 列）")
+            raise UnreadableRegister(
+                f"sheet {ws.title!r} is too large ({ws.max_row} rows, {ws.max_column} columns)",
+                f"工作表“{ws.title}”过大（{ws.max_row} 行，{ws.max_column} 列）",
+            )
         grid: list[list[Any]] = [list(r) for r in ws.iter_rows(values_only=True)]
         # a merged cell holds its value in its top-left cell only: spread it over the
         # range, so a header merged over two columns or two rows names each of them
@@ -202,12 +221,15 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
         raise UnreadableRegister(
             "no header row: the first rows name none of the known columns "
             "(名称/name, 经度/lon, 纬度/lat ...)",
-            "找不到表头：前几行没有可识别的列名（名称、经度、纬度……）")
+            "找不到表头：前几行没有可识别的列名（名称、经度、纬度……）",
+        )
     # a two-level header (坐标 over 经度 | 纬度): the lower row names the columns, a
     # blank cell in it takes the cell above
-    if (best + 1 < len(numbered)
-            and header_score([_cell_text(v) for v in numbered[best + 1][1]]) >= 2
-            and not any(_is_number(v) for v in numbered[best + 1][1])):  # data has numbers
+    if (
+        best + 1 < len(numbered)
+        and header_score([_cell_text(v) for v in numbered[best + 1][1]]) >= 2
+        and not any(_is_number(v) for v in numbered[best + 1][1])
+    ):  # data has numbers
         best += 1
     header_no, header = numbered[best]
     above = numbered[best - 1][1] if best > 0 else []
@@ -227,11 +249,14 @@ def read_table(data: bytes, filename: str, sheet: str | None = None) -> Table:
             if note:
                 text = f"{text}({note[1]})"
         headers.append(text)
-    rows = [(n, [(r[c] if c < len(r) else None) for c in range(width)])
-            for n, r in numbered[best + 1:]]
+    rows = [
+        (n, [(r[c] if c < len(r) else None) for c in range(width)]) for n, r in numbered[best + 1 :]
+    ]
     if len(rows) > MAX_ROWS:
-        raise UnreadableRegister(f"more than {MAX_ROWS:,} rows: split the register",
-                                 f"超过 {MAX_ROWS:,} 行：请拆分后导入")
+        raise UnreadableRegister(
+            f"more than {MAX_ROWS:,} rows: split the register",
+            f"超过 {MAX_ROWS:,} 行：请拆分后导入",
+        )
     return Table(headers, header_no, rows, description)
 
 

@@ -32,8 +32,10 @@ def plain(text: str) -> str:
 
 # --------------------------------------------------------------------------- numbers
 
-_DMS = re.compile(r"^(\d{1,3})[°度]\s*(\d{1,2})?['′分]?\s*(\d{1,2}(?:\.\d+)?)?[\"″秒]?\s*"
-                  r"([NSEW东西南北])?$")
+_DMS = re.compile(
+    r"^(\d{1,3})[°度]\s*(\d{1,2})?['′分]?\s*(\d{1,2}(?:\.\d+)?)?[\"″秒]?\s*"
+    r"([NSEW东西南北])?$"
+)
 #: a decimal number as a clerk writes one (no exponents, no thousands separators)
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
@@ -46,20 +48,33 @@ def number(text: str, column: str) -> float:
     m = _DMS.match(plain(text))
     if m:
         deg = int(m[1]) + int(m[2] or 0) / 60 + float(m[3] or 0) / 3600
-        raise BadValue("not-a-number", f"“{text}”是度分秒，不是十进制度数",
-                       f"{text!r} is degrees-minutes-seconds, not decimal degrees",
-                       f"改为 {deg:.6f}", f"write {deg:.6f}")
-    raise BadValue("not-a-number", f"{column}不是数字", f"{column} is not a number",
-                   "填写十进制度数，如 113.0775", "write decimal degrees, e.g. 113.0775")
+        raise BadValue(
+            "not-a-number",
+            f"“{text}”是度分秒，不是十进制度数",
+            f"{text!r} is degrees-minutes-seconds, not decimal degrees",
+            f"改为 {deg:.6f}",
+            f"write {deg:.6f}",
+        )
+    raise BadValue(
+        "not-a-number",
+        f"{column}不是数字",
+        f"{column} is not a number",
+        "填写十进制度数，如 113.0775",
+        "write decimal degrees, e.g. 113.0775",
+    )
 
 
 def coordinate_pair(text: str) -> tuple[float, float]:
     """``"113.0775,22.5795"`` as AMap's coordinate picker copies it: ``(lon, lat)``."""
     parts = [p for p in re.split(r"[,,;;\s]+", plain(text)) if p]
     if len(parts) != 2:
-        raise BadValue("not-a-number", "坐标应为“经度，纬度”两个数字",
-                       "coordinates must be two numbers, \"lon,lat\"",
-                       "如 113.0775,22.5795", "e.g. 113.0775,22.5795")
+        raise BadValue(
+            "not-a-number",
+            "坐标应为“经度，纬度”两个数字",
+            'coordinates must be two numbers, "lon,lat"',
+            "如 113.0775,22.5795",
+            "e.g. 113.0775,22.5795",
+        )
     return number(parts[0], "经度 lon"), number(parts[1], "纬度 lat")
 
 
@@ -68,25 +83,65 @@ def coordinate_pair(text: str) -> tuple[float, float]:
 #: words clerks use -> the closed vocabulary (models.AMENITIES); matched after NFKC and
 #: lower-casing, whole terms first, then the longest known word inside a term
 AMENITY_TERMS: dict[str, str] = {
-    "饮水": "drinking_water", "饮用水": "drinking_water", "喝水": "drinking_water",
-    "开水": "hot_water", "热水": "hot_water", "直饮水": "drinking_water",
-    "热饭": "microwave", "微波炉": "microwave", "加热": "microwave",
-    "充电": "charging", "手机充电": "charging", "充电宝": "charging",
-    "卫生间": "toilet", "厕所": "toilet", "洗手间": "toilet", "公厕": "toilet",
-    "休息": "seating", "座椅": "seating", "桌椅": "seating", "休息座椅": "seating",
+    "饮水": "drinking_water",
+    "饮用水": "drinking_water",
+    "喝水": "drinking_water",
+    "开水": "hot_water",
+    "热水": "hot_water",
+    "直饮水": "drinking_water",
+    "热饭": "microwave",
+    "微波炉": "microwave",
+    "加热": "microwave",
+    "充电": "charging",
+    "手机充电": "charging",
+    "充电宝": "charging",
+    "卫生间": "toilet",
+    "厕所": "toilet",
+    "洗手间": "toilet",
+    "公厕": "toilet",
+    "休息": "seating",
+    "座椅": "seating",
+    "桌椅": "seating",
+    "休息座椅": "seating",
     "休息区": "seating",
-    "空调": "air_conditioning", "冷气": "air_conditioning",
-    "药箱": "first_aid", "急救药箱": "first_aid", "医药箱": "first_aid", "急救": "first_aid",
-    "应急药箱": "first_aid", "药品": "first_aid",
-    "无线网络": "wifi", "wifi": "wifi", "wi-fi": "wifi", "无线网": "wifi", "无线上网": "wifi",
-    "冰箱": "fridge", "冷藏": "fridge",
-    "母婴": "nursing", "哺乳": "nursing", "哺乳室": "nursing", "母婴室": "nursing",
-    "尿布台": "changing_table", "护理台": "changing_table", "换尿布": "changing_table",
-    "图书": "books", "书籍": "books", "阅读": "books", "书刊": "books",
-    "换电": "e_bike_battery", "电动车换电": "e_bike_battery", "电池更换": "e_bike_battery",
-    "储物柜": "locker", "储物": "locker", "寄存": "locker",
-    "雨伞": "umbrella", "爱心雨伞": "umbrella", "借伞": "umbrella",
-    "维修工具": "repair_kit", "工具箱": "repair_kit", "打气筒": "repair_kit",
+    "空调": "air_conditioning",
+    "冷气": "air_conditioning",
+    "药箱": "first_aid",
+    "急救药箱": "first_aid",
+    "医药箱": "first_aid",
+    "急救": "first_aid",
+    "应急药箱": "first_aid",
+    "药品": "first_aid",
+    "无线网络": "wifi",
+    "wifi": "wifi",
+    "wi-fi": "wifi",
+    "无线网": "wifi",
+    "无线上网": "wifi",
+    "冰箱": "fridge",
+    "冷藏": "fridge",
+    "母婴": "nursing",
+    "哺乳": "nursing",
+    "哺乳室": "nursing",
+    "母婴室": "nursing",
+    "尿布台": "changing_table",
+    "护理台": "changing_table",
+    "换尿布": "changing_table",
+    "图书": "books",
+    "书籍": "books",
+    "阅读": "books",
+    "书刊": "books",
+    "换电": "e_bike_battery",
+    "电动车换电": "e_bike_battery",
+    "电池更换": "e_bike_battery",
+    "储物柜": "locker",
+    "储物": "locker",
+    "寄存": "locker",
+    "雨伞": "umbrella",
+    "爱心雨伞": "umbrella",
+    "借伞": "umbrella",
+    "维修工具": "repair_kit",
+    "工具箱": "repair_kit",
+    "打气筒": "repair_kit",
     "维修": "repair_kit",
 }
 for _key, (_zh, _en) in AMENITIES.items():
@@ -146,24 +201,45 @@ def phone(text: str) -> str:
         if _MOBILE.match(digits):
             out.append(digits)
         elif _LANDLINE.match(n) or _LANDLINE.match(digits) or _SERVICE.match(n):
-            out.append(n if "-" in n or _SERVICE.match(n) else f"{digits[:4]}-{digits[4:]}"
-                       if digits.startswith("07") else n)
+            out.append(
+                n
+                if "-" in n or _SERVICE.match(n)
+                else f"{digits[:4]}-{digits[4:]}"
+                if digits.startswith("07")
+                else n
+            )
         elif _LOCAL.match(digits):
-            raise BadValue("bad-phone", f"“{raw}”缺少区号", f"{raw!r} lacks its area code",
-                           f"江门的号码写作 {AREA_CODE}-{digits}",
-                           f"a Jiangmen number is written {AREA_CODE}-{digits}")
+            raise BadValue(
+                "bad-phone",
+                f"“{raw}”缺少区号",
+                f"{raw!r} lacks its area code",
+                f"江门的号码写作 {AREA_CODE}-{digits}",
+                f"a Jiangmen number is written {AREA_CODE}-{digits}",
+            )
         else:
-            raise BadValue("bad-phone", f"“{raw}”既不是固定电话也不是手机号码",
-                           f"{raw!r} is neither a Chinese landline nor a mobile number",
-                           "固定电话如 0750-3501234，手机如 13800138000",
-                           "a landline looks like 0750-3501234, a mobile like 13800138000")
+            raise BadValue(
+                "bad-phone",
+                f"“{raw}”既不是固定电话也不是手机号码",
+                f"{raw!r} is neither a Chinese landline nor a mobile number",
+                "固定电话如 0750-3501234，手机如 13800138000",
+                "a landline looks like 0750-3501234, a mobile like 13800138000",
+            )
     return "; ".join(out)
 
 
 # --------------------------------------------------------------------------- hours
 
-_DAYS = {"一": "Mo", "二": "Tu", "三": "We", "四": "Th", "五": "Fr", "六": "Sa", "日": "Su",
-         "天": "Su", "七": "Su"}
+_DAYS = {
+    "一": "Mo",
+    "二": "Tu",
+    "三": "We",
+    "四": "Th",
+    "五": "Fr",
+    "六": "Sa",
+    "日": "Su",
+    "天": "Su",
+    "七": "Su",
+}
 
 
 def _hours_guess(text: str) -> str | None:
@@ -174,8 +250,7 @@ def _hours_guess(text: str) -> str | None:
     t = re.sub(r"(法定)?(节假日|假日|节日)(休息|不开放|闭馆|关闭)", "PH off", t)
     t = re.sub(r"(每天|每日|天天|全年|周一至周日|星期一至星期日)", "Mo-Su ", t)
     t = re.sub(r"(?:周|星期|礼拜)([一二三四五六日天七])", lambda m: _DAYS[m[1]], t)
-    t = re.sub(r"(Mo|Tu|We|Th|Fr|Sa|Su)\s*(?:至|到|~|-|—|–)\s*(Mo|Tu|We|Th|Fr|Sa|Su)",
-               r"\1-\2", t)
+    t = re.sub(r"(Mo|Tu|We|Th|Fr|Sa|Su)\s*(?:至|到|~|-|—|–)\s*(Mo|Tu|We|Th|Fr|Sa|Su)", r"\1-\2", t)
     t = re.sub(r"(\d{1,2})[点时](\d{2})分?", r"\1:\2", t)
     t = re.sub(r"(\d{1,2})[点时]", r"\1:00", t)
     t = re.sub(r"(?:下午|晚上)(\d{1,2}):", lambda m: f"{int(m[1]) % 12 + 12}:", t)
@@ -207,13 +282,20 @@ def opening_hours(text: str) -> str:
         pass
     guess = _hours_guess(text)
     if guess:
-        raise BadValue("bad-hours", "开放时间不是 OSM opening_hours 格式",
-                       "opening hours are not in OpenStreetMap opening_hours syntax",
-                       f"可能是“{guess}”", f"probably {guess!r}")
-    raise BadValue("bad-hours", "开放时间不是 OSM opening_hours 格式",
-                   "opening hours are not in OpenStreetMap opening_hours syntax",
-                   "如 Mo-Fr 08:30-17:30; PH off 或 24/7",
-                   "e.g. Mo-Fr 08:30-17:30; PH off or 24/7")
+        raise BadValue(
+            "bad-hours",
+            "开放时间不是 OSM opening_hours 格式",
+            "opening hours are not in OpenStreetMap opening_hours syntax",
+            f"可能是“{guess}”",
+            f"probably {guess!r}",
+        )
+    raise BadValue(
+        "bad-hours",
+        "开放时间不是 OSM opening_hours 格式",
+        "opening hours are not in OpenStreetMap opening_hours syntax",
+        "如 Mo-Fr 08:30-17:30; PH off 或 24/7",
+        "e.g. Mo-Fr 08:30-17:30; PH off or 24/7",
+    )
 
 
 def opening_hours_or_guess(text: str) -> tuple[str, bool]:
@@ -246,20 +328,38 @@ def date(value: Any) -> str:
             raise ValueError
         return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
     except ValueError:
-        raise BadValue("bad-date", "日期无法识别", "not a date",
-                       "写作 2024-08-07", "write it as 2024-08-07") from None
+        raise BadValue(
+            "bad-date", "日期无法识别", "not a date", "写作 2024-08-07", "write it as 2024-08-07"
+        ) from None
 
 
-_WHEELCHAIR = {"yes": "yes", "是": "yes", "有": "yes", "无障碍": "yes", "可": "yes",
-               "limited": "limited", "部分": "limited", "有限": "limited",
-               "no": "no", "否": "no", "无": "no", "没有": "no",
-               "unknown": "unknown", "不详": "unknown", "未知": "unknown"}
+_WHEELCHAIR = {
+    "yes": "yes",
+    "是": "yes",
+    "有": "yes",
+    "无障碍": "yes",
+    "可": "yes",
+    "limited": "limited",
+    "部分": "limited",
+    "有限": "limited",
+    "no": "no",
+    "否": "no",
+    "无": "no",
+    "没有": "no",
+    "unknown": "unknown",
+    "不详": "unknown",
+    "未知": "unknown",
+}
 
 
 def wheelchair(text: str) -> str:
     key = plain(text).lower()
     if key in _WHEELCHAIR:
         return _WHEELCHAIR[key]
-    raise BadValue("bad-wheelchair", "无障碍一栏应为 是/部分/否/不详",
-                   "wheelchair must be yes, limited, no or unknown",
-                   "填写 是、部分、否 或 不详", "write yes, limited, no or unknown")
+    raise BadValue(
+        "bad-wheelchair",
+        "无障碍一栏应为 是/部分/否/不详",
+        "wheelchair must be yes, limited, no or unknown",
+        "填写 是、部分、否 或 不详",
+        "write yes, limited, no or unknown",
+    )

@@ -52,8 +52,8 @@ def build_holidays(path: Path) -> range:
     version = getattr(chinese_calendar, "__version__", "")
     doc = {
         "source": f"State Council notices on public holidays, via PyPI chinesecalendar "
-                  f"{version}; add a year by hand when its notice is out and the library "
-                  "does not have it yet",
+        f"{version}; add a year by hand when its notice is out and the library "
+        "does not have it yet",
         "years": schedule_from_library(years),
     }
     write_text_atomic(path, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")

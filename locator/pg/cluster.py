@@ -26,21 +26,25 @@ class ClusterError(RuntimeError):
 
 def _bindir() -> Path:
     """The newest PostgreSQL server binaries installed (Debian keeps them per version)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parent.parent.name))
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parent.parent.name)
+    )
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).parent
-    raise ClusterError("PostgreSQL's initdb was not found: install Debian's packages "
-                       "postgresql and postgresql-postgis (make test does)")
+    raise ClusterError(
+        "PostgreSQL's initdb was not found: install Debian's packages "
+        "postgresql and postgresql-postgis (make test does)"
+    )
 
 
 def postgis_installed() -> bool:
     try:
-        share = subprocess.run([str(_bindir() / "pg_config"), "--sharedir"], check=True,
-                               capture_output=True, text=True).stdout.strip()
+        share = subprocess.run(
+            [str(_bindir() / "pg_config"), "--sharedir"], check=True, capture_output=True, text=True
+        ).stdout.strip()
     except (ClusterError, OSError, subprocess.CalledProcessError):
         share = ""
     if not share:
@@ -75,8 +79,15 @@ class Cluster:
 
     def stop(self) -> None:
         try:
-            self._run(str(_bindir() / "pg_ctl"), "-D", str(self.folder / "data"), "-m",
-                      "immediate", "-w", "stop")
+            self._run(
+                str(_bindir() / "pg_ctl"),
+                "-D",
+                str(self.folder / "data"),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            )
         except subprocess.CalledProcessError:
             pass
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -104,16 +115,48 @@ def start_cluster(user: str = "locator") -> Cluster:
     os.chmod(folder, 0o700)
     cluster = Cluster(folder, _free_port(), user, run_as)
     try:
-        cluster._run(str(bindir / "initdb"), "-D", str(folder / "data"), "-U", user, "-A",
-                     "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        opts = (f"-c listen_addresses=127.0.0.1 -p {cluster.port} "
-                f"-c unix_socket_directories={folder} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "
-                "-c shared_buffers=256MB")
-        cluster._run(str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-o", opts,
-                     "-l", str(folder / "log"), "-w", "-t", "60", "start")
-        cluster._run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port),
-                     "-U", user, "locator")
+        cluster._run(
+            str(bindir / "initdb"),
+            "-D",
+            str(folder / "data"),
+            "-U",
+            user,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {cluster.port} "
+            f"-c unix_socket_directories={folder} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "
+            "-c shared_buffers=256MB"
+        )
+        cluster._run(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(folder / "data"),
+            "-o",
+            opts,
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+        cluster._run(
+            str(bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cluster.port),
+            "-U",
+            user,
+            "locator",
+        )
     except subprocess.CalledProcessError as exc:
         log = ""
         if (folder / "log").exists():

@@ -42,15 +42,19 @@ class DatabaseError(StoreUnavailable):
 def check_url(url: str) -> str:
     """The URL, checked: postgresql:// or postgres:// and parseable by libpq."""
     if not isinstance(url, str) or not url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError("DATABASE_URL must be a URL that starts with postgresql:// "
-                          "(key=value connection strings are not taken: they are easy to "
-                          "print with their password)")
+        raise ConfigError(
+            "DATABASE_URL must be a URL that starts with postgresql:// "
+            "(key=value connection strings are not taken: they are easy to "
+            "print with their password)"
+        )
     try:
         conninfo_to_dict(url)
     except psycopg.ProgrammingError:
-        raise ConfigError(f"DATABASE_URL {describe(url)} does not parse as a PostgreSQL "
-                          "connection URL (percent-encode special characters in the "
-                          "password)") from None
+        raise ConfigError(
+            f"DATABASE_URL {describe(url)} does not parse as a PostgreSQL "
+            "connection URL (percent-encode special characters in the "
+            "password)"
+        ) from None
     return url
 
 
@@ -60,8 +64,7 @@ def describe(url: str) -> str:
         parts = conninfo_to_dict(url)
     except Exception:  # unparseable: say nothing of its content
         return "<a database URL>"
-    return (f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/"
-            f"{parts.get('dbname', '')}")
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
 def scrub(text: str, url: str) -> str:
@@ -125,20 +128,26 @@ class Database:
         self._pool, self._pid, self._lock = None, 0, threading.Lock()
 
     def _error(self, exc: BaseException) -> DatabaseError:
-        return DatabaseError(f"database {describe(self.url)}: "
-                             f"{scrub(str(exc) or type(exc).__name__, self.url)}")
+        return DatabaseError(
+            f"database {describe(self.url)}: {scrub(str(exc) or type(exc).__name__, self.url)}"
+        )
 
     def pool(self) -> ConnectionPool:
         with self._lock:
             if self._pool is None or self._pid != os.getpid():
                 self._pool = ConnectionPool(
-                    self.url, min_size=1, max_size=self.max_size, open=True,
-                    timeout=CONNECT_TIMEOUT_S, name=describe(self.url),
+                    self.url,
+                    min_size=1,
+                    max_size=self.max_size,
+                    open=True,
+                    timeout=CONNECT_TIMEOUT_S,
+                    name=describe(self.url),
                     # no check at each checkout: it costs a round trip per request (a
                     # third of a nearest query). After a database restart a stale
                     # connection fails one request with 503 and Retry-After, and the pool
                     # replaces it.
-                    kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S})
+                    kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+                )
                 self._pid = os.getpid()
             return self._pool
 
@@ -189,19 +198,25 @@ class Database:
             missing = pending(conn)
             newest = None
             if len(missing) < len(MIGRATIONS):  # the table exists
-                row = conn.execute("SELECT max(number) FROM locator.schema_migrations"
-                                   ).fetchone()
+                row = conn.execute("SELECT max(number) FROM locator.schema_migrations").fetchone()
                 newest = row[0] if row else None
-            state = (conn.execute("SELECT version FROM locator.state").fetchone()
-                     if not missing else None)
+            state = (
+                conn.execute("SELECT version FROM locator.state").fetchone()
+                if not missing
+                else None
+            )
         if missing:
-            raise DatabaseError("database: the schema is not up to date (migrations "
-                                f"{', '.join(map(str, missing))} pending); run "
-                                "`locator db init`")
+            raise DatabaseError(
+                "database: the schema is not up to date (migrations "
+                f"{', '.join(map(str, missing))} pending); run "
+                "`locator db init`"
+            )
         known = max(n for n, _, _ in MIGRATIONS)
         if newest is not None and newest > known:
-            raise DatabaseError(f"database: its schema (migration {newest}) is newer than "
-                                f"this locator knows ({known}); upgrade locator")
+            raise DatabaseError(
+                f"database: its schema (migration {newest}) is newer than "
+                f"this locator knows ({known}); upgrade locator"
+            )
         if state is None:
             raise DatabaseError("database: no data loaded; run `locator db load`")
 

@@ -29,7 +29,10 @@ from typing import Any
 
 #: (number, what it does, SQL)
 MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "collections, features with geography and GiST indexes, version, history", """
+    (
+        1,
+        "collections, features with geography and GiST indexes, version, history",
+        """
 CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
 CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
 CREATE TABLE locator.collection (
@@ -80,7 +83,8 @@ CREATE TABLE locator.staged (
     body bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
-"""),
+""",
+    ),
 ]
 
 #: the advisory lock every writer takes (migrations, loads, imports): one at a time
@@ -93,16 +97,20 @@ def migrate(conn: Any) -> list[int]:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
         conn.execute("CREATE SCHEMA IF NOT EXISTS locator")
-        conn.execute("CREATE TABLE IF NOT EXISTS locator.schema_migrations ("
-                     "number integer PRIMARY KEY, description text NOT NULL, "
-                     "applied_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS locator.schema_migrations ("
+            "number integer PRIMARY KEY, description text NOT NULL, "
+            "applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         done = {r[0] for r in conn.execute("SELECT number FROM locator.schema_migrations")}
         for number, description, sql in MIGRATIONS:
             if number in done:
                 continue
             conn.execute(sql)
-            conn.execute("INSERT INTO locator.schema_migrations (number, description) "
-                         "VALUES (%s, %s)", (number, description))
+            conn.execute(
+                "INSERT INTO locator.schema_migrations (number, description) VALUES (%s, %s)",
+                (number, description),
+            )
             applied_now.append(number)
     return applied_now
 

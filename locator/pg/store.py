@@ -93,9 +93,17 @@ def _point(p: Point) -> str:
 class PostgisStore(StoreCommon):
     """The database at one data version (a new version gets a new store)."""
 
-    def __init__(self, db: Database, version: str, infos: dict[str, CollectionInfo],
-                 districts: dict[str, District], towns: dict[str, Town], area: ServiceArea,
-                 holidays: HolidaySchedule, total: int):
+    def __init__(
+        self,
+        db: Database,
+        version: str,
+        infos: dict[str, CollectionInfo],
+        districts: dict[str, District],
+        towns: dict[str, Town],
+        area: ServiceArea,
+        holidays: HolidaySchedule,
+        total: int,
+    ):
         self.db = db
         self._version = version
         self.infos = infos
@@ -127,9 +135,15 @@ class PostgisStore(StoreCommon):
                 with conn.transaction():
                     rows = conn.execute("SELECT id, info FROM locator.collection").fetchall()
                     total = sum(int(r[1].get("count") or 0) for r in rows)
-                    refs_only = None if total <= EAGER_FEATURES else {
-                        d.id for d in registry.BY_ID.values()
-                        if not d.is_facility and not d.is_route}
+                    refs_only = (
+                        None
+                        if total <= EAGER_FEATURES
+                        else {
+                            d.id
+                            for d in registry.BY_ID.values()
+                            if not d.is_facility and not d.is_route
+                        }
+                    )
                     version = _dump(conn, Path(snap_dir), only=refs_only)
             refs = read_references(Path(snap_dir), routes=False)
             districts, towns, _ = reference_context(refs)
@@ -139,11 +153,23 @@ class PostgisStore(StoreCommon):
             shutil.rmtree(snap_dir, ignore_errors=True)
             raise
         order = list(registry.BY_ID)
-        infos = {cid: _info(info) for cid, info in sorted(
-            rows, key=lambda r: order.index(r[0]) if r[0] in order else len(order))
-            if cid in registry.BY_ID}
-        store = cls(db, version, infos, districts, towns,
-                    service_area(refs[registry.CITY.id].shapes[0]), holidays, total)
+        infos = {
+            cid: _info(info)
+            for cid, info in sorted(
+                rows, key=lambda r: order.index(r[0]) if r[0] in order else len(order)
+            )
+            if cid in registry.BY_ID
+        }
+        store = cls(
+            db,
+            version,
+            infos,
+            districts,
+            towns,
+            service_area(refs[registry.CITY.id].shapes[0]),
+            holidays,
+            total,
+        )
         if snap is not None:
             store._snap = snap
             weakref.finalize(store, shutil.rmtree, snap_dir, True)  # demand CSVs live there
@@ -168,8 +194,10 @@ class PostgisStore(StoreCommon):
                         with conn.transaction():
                             version = _dump(conn, Path(folder))
                     if version != self._version:
-                        raise StoreUnavailable(f"data version {self._version} was replaced "
-                                               f"by {version} while it was being read")
+                        raise StoreUnavailable(
+                            f"data version {self._version} was replaced "
+                            f"by {version} while it was being read"
+                        )
                     self._snap = load_catalog(folder)
                 except BaseException:
                     shutil.rmtree(folder, ignore_errors=True)
@@ -194,38 +222,52 @@ class PostgisStore(StoreCommon):
             self.collection_info(collection_id)
         wanted = [collection_id] if collection_id is not None else self.layer_ids()
         with self.db.connection() as conn:
-            row = conn.execute("SELECT collection, doc FROM locator.feature WHERE fid = %s "
-                               "AND collection = ANY(%s) LIMIT 1",
-                               (feature_id, wanted)).fetchone()
+            row = conn.execute(
+                "SELECT collection, doc FROM locator.feature WHERE fid = %s "
+                "AND collection = ANY(%s) LIMIT 1",
+                (feature_id, wanted),
+            ).fetchone()
         if row is None:
             if collection_id is None:
                 raise FacilityNotFound(feature_id)
             raise FeatureNotFound(feature_id, collection_id)
         return self._item(row[0], row[1])
 
-    def page(self, collection_id: str, bbox: BBox | None, limit: int | None,
-             offset: int = 0) -> Page:
+    def page(
+        self, collection_id: str, bbox: BBox | None, limit: int | None, offset: int = 0
+    ) -> Page:
         self.collection_info(collection_id)
         where = "collection = %s"
         args: list[Any] = [collection_id]
         if bbox is not None:
             west, south, east, north = bbox
-            boxes = ([(west, south, east, north)] if west <= east else
-                     [(west, south, 180.0, north), (-180.0, south, east, north)])
-            where += " AND (" + " OR ".join(
-                # the envelope of the diagonal: a box, or a line or point when the box
-                # has no width or height (ST_MakeEnvelope would make an invalid polygon)
-                "ST_Intersects(geog::geometry, ST_Envelope(ST_SetSRID(ST_MakeLine("
-                "ST_MakePoint(%s, %s), ST_MakePoint(%s, %s)), 4326)))"
-                for _ in boxes) + ")"
+            boxes = (
+                [(west, south, east, north)]
+                if west <= east
+                else [(west, south, 180.0, north), (-180.0, south, east, north)]
+            )
+            where += (
+                " AND ("
+                + " OR ".join(
+                    # the envelope of the diagonal: a box, or a line or point when the box
+                    # has no width or height (ST_MakeEnvelope would make an invalid polygon)
+                    "ST_Intersects(geog::geometry, ST_Envelope(ST_SetSRID(ST_MakeLine("
+                    "ST_MakePoint(%s, %s), ST_MakePoint(%s, %s)), 4326)))"
+                    for _ in boxes
+                )
+                + ")"
+            )
             args += [c for box in boxes for c in box]
         with self.db.connection() as conn, conn.transaction():
             # one transaction, repeatable read: the count and the page are one version
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            matched = conn.execute(f"SELECT count(*) FROM locator.feature WHERE {where}",
-                                   args).fetchone()[0]  # type: ignore[index]
-            rows = conn.execute(f"SELECT doc FROM locator.feature WHERE {where} ORDER BY seq "
-                                "LIMIT %s OFFSET %s", [*args, limit, offset]).fetchall()
+            matched = conn.execute(
+                f"SELECT count(*) FROM locator.feature WHERE {where}", args
+            ).fetchone()[0]  # type: ignore[index]
+            rows = conn.execute(
+                f"SELECT doc FROM locator.feature WHERE {where} ORDER BY seq LIMIT %s OFFSET %s",
+                [*args, limit, offset],
+            ).fetchall()
         return Page(int(matched), offset, tuple(self._item(collection_id, r[0]) for r in rows))
 
     def queryables(self, collection_id: str) -> dict[str, Queryable]:
@@ -264,13 +306,16 @@ class PostgisStore(StoreCommon):
     def route(self, route_id: str) -> RouteDetails:
         return self.snapshot().route(route_id)
 
-    def coverage(self, query: CoverageQuery, progress: Progress | None = None
-                 ) -> CoverageReport:
+    def coverage(self, query: CoverageQuery, progress: Progress | None = None) -> CoverageReport:
         return self.snapshot().coverage(query, progress)
 
-    def suggest(self, query: CoverageQuery, n: int,
-                candidates: list[tuple[float, float]] | None = None,
-                progress: Progress | None = None) -> SuggestResult:
+    def suggest(
+        self,
+        query: CoverageQuery,
+        n: int,
+        candidates: list[tuple[float, float]] | None = None,
+        progress: Progress | None = None,
+    ) -> SuggestResult:
         return self.snapshot().suggest(query, n, candidates, progress)
 
     def demand_example(self, name: str) -> Demand:
@@ -278,8 +323,9 @@ class PostgisStore(StoreCommon):
 
     # ------------------------------------------------------------------ nearest
 
-    def _nearest(self, conn: psycopg.Connection, q: NearestQuery, layers: tuple[str, ...],
-                 now: dt.datetime) -> list[Nearby]:
+    def _nearest(
+        self, conn: psycopg.Connection, q: NearestQuery, layers: tuple[str, ...], now: dt.datetime
+    ) -> list[Nearby]:
         """k nearest over ``layers``, exact on the ellipsoid, ties by id (as the file
         store ranks).
 
@@ -291,8 +337,11 @@ class PostgisStore(StoreCommon):
         bound = q.max_distance_m if q.max_distance_m is not None else math.inf
         # lists go as array literals: adapting a Python list costs more than the rest of
         # the parameters together, and layer ids and amenity terms are checked words
-        where = ["collection = %(layer)s" if len(layers) == 1
-                 else "facility AND collection = ANY(%(layers)s::text[])"]
+        where = [
+            "collection = %(layer)s"
+            if len(layers) == 1
+            else "facility AND collection = ANY(%(layers)s::text[])"
+        ]
         args: dict[str, Any] = {"p": _point(q.point)}
         if len(layers) == 1:
             args["layer"] = layers[0]
@@ -306,11 +355,12 @@ class PostgisStore(StoreCommon):
             where.append("ST_DWithin(geog, %(p)s::geography, %(reach)s, false)")
             args["reach"] = bound / ELLIPSOID_OVER_SPHERE
         # the hours are read in the database only when they filter (json is parsed there)
-        hours = ("doc->'properties'->>'opening_hours'" if q.open_on_arrival
-                 else "NULL::text")
-        sql = ("SELECT collection, fid, ST_X(geog::geometry), ST_Y(geog::geometry), "
-               f"geog <-> %(p)s::geography, {hours}, {{doc}} FROM locator.feature "
-               f"WHERE {' AND '.join(where)} ORDER BY geog <-> %(p)s::geography LIMIT %(n)s")
+        hours = "doc->'properties'->>'opening_hours'" if q.open_on_arrival else "NULL::text"
+        sql = (
+            "SELECT collection, fid, ST_X(geog::geometry), ST_Y(geog::geometry), "
+            f"geog <-> %(p)s::geography, {hours}, {{doc}} FROM locator.feature "
+            f"WHERE {' AND '.join(where)} ORDER BY geog <-> %(p)s::geography LIMIT %(n)s"
+        )
         inv = geod().inv
         lon0, lat0 = q.point.lon, q.point.lat
         n = q.k + 2 if not q.open_on_arrival else max(4 * q.k, 32)
@@ -319,8 +369,7 @@ class PostgisStore(StoreCommon):
             args["n"] = n
             # the first, small read brings the documents; a wider one (a far point, a
             # strict filter) only positions and hours, the documents picked come after
-            rows = conn.execute(sql.format(doc="doc" if first else "NULL::json"),
-                                args).fetchall()
+            rows = conn.execute(sql.format(doc="doc" if first else "NULL::json"), args).fetchall()
             first = False
             measured = []
             for collection, fid, lon, lat, _sphere, hours, doc in rows:
@@ -330,8 +379,7 @@ class PostgisStore(StoreCommon):
             measured.sort(key=lambda r: (r[0], r[1]))
             picked = []
             for row in measured:
-                if not q.open_on_arrival or not hours_on_arrival(row[4], row[0], q,
-                                                                  at).is_closed:
+                if not q.open_on_arrival or not hours_on_arrival(row[4], row[0], q, at).is_closed:
                     picked.append(row)
                     if len(picked) == q.k:
                         break
@@ -343,12 +391,21 @@ class PostgisStore(StoreCommon):
         docs = {(r[3], r[1]): r[5] for r in picked if r[5] is not None}
         missing = [(r[3], r[1]) for r in picked if r[5] is None]
         if missing:
-            docs.update({(c, f): doc for c, f, doc in conn.execute(
-                "SELECT collection, fid, doc FROM locator.feature WHERE (collection, fid) IN "
-                "(SELECT * FROM unnest(%s::text[], %s::text[]))",
-                ([c for c, _ in missing], [f for _, f in missing])).fetchall()})
-        return [nearby(facility_from_feature(c, docs[(c, fid)]), d, az, q, at)
-                for d, fid, az, c, _h, _doc in picked]
+            docs.update(
+                {
+                    (c, f): doc
+                    for c, f, doc in conn.execute(
+                        "SELECT collection, fid, doc FROM locator.feature"
+                        " WHERE (collection, fid) IN"
+                        " (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                        ([c for c, _ in missing], [f for _, f in missing]),
+                    ).fetchall()
+                }
+            )
+        return [
+            nearby(facility_from_feature(c, docs[(c, fid)]), d, az, q, at)
+            for d, fid, az, c, _h, _doc in picked
+        ]
 
 
 class PgHolder:

@@ -93,30 +93,44 @@ def _fid(decl: registry.Collection, feat: dict[str, Any]) -> str:
     return str(feat["properties"].get(decl.id_property))
 
 
-def write_collection(conn: psycopg.Connection, p: Parsed, info: Any,
-                     progress: Progress = _no_progress) -> None:
+def write_collection(
+    conn: psycopg.Connection, p: Parsed, info: Any, progress: Progress = _no_progress
+) -> None:
     """Replace a collection's rows (inside the caller's transaction)."""
     cid = p.decl.id
-    info_json = json.dumps(dataclasses.asdict(dataclasses.replace(info,
-                                                                  version=p.digest[:16])),
-                           ensure_ascii=False)
+    info_json = json.dumps(
+        dataclasses.asdict(dataclasses.replace(info, version=p.digest[:16])), ensure_ascii=False
+    )
     conn.execute("DELETE FROM locator.feature WHERE collection = %s", (cid,))
     conn.execute(
         "INSERT INTO locator.collection (id, members, digest, info, updated_at) "
         "VALUES (%s, %s, %s, %s, now()) ON CONFLICT (id) DO UPDATE SET members = "
         "excluded.members, digest = excluded.digest, info = excluded.info, "
         "updated_at = now()",
-        (cid, json.dumps(p.members, ensure_ascii=False), p.digest, info_json))
+        (cid, json.dumps(p.members, ensure_ascii=False), p.digest, info_json),
+    )
     wkb = _geometries_hex(p)
     total = len(p.features)
     step = max(1000, total // 100)
-    with conn.cursor() as cur, cur.copy(
-            "COPY locator.feature (collection, seq, fid, doc, geog, amenities, facility) "
-            "FROM STDIN") as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY locator.feature (collection, seq, fid, doc, geog, amenities, facility) FROM STDIN"
+        ) as copy,
+    ):
         for i, (feat, text, geom) in enumerate(zip(p.features, p.docs, wkb, strict=True)):
             amen = feat["properties"].get("amenities") if p.decl.is_facility else None
-            copy.write_row((cid, i, _fid(p.decl, feat), text, geom,
-                            amen if isinstance(amen, list) else [], p.decl.is_facility))
+            copy.write_row(
+                (
+                    cid,
+                    i,
+                    _fid(p.decl, feat),
+                    text,
+                    geom,
+                    amen if isinstance(amen, list) else [],
+                    p.decl.is_facility,
+                )
+            )
             if (i + 1) % step == 0:
                 progress(cid, i + 1, total)
     progress(cid, total, total)
@@ -126,9 +140,12 @@ def _set_version(conn: psycopg.Connection) -> str:
     """Work the data version out from the collections and the holiday schedule (as the
     file store does), store it and tell listening app servers."""
     version = _version_of(conn)
-    conn.execute("INSERT INTO locator.state (one, version, changed_at) VALUES (true, %s, "
-                 "now()) ON CONFLICT (one) DO UPDATE SET version = excluded.version, "
-                 "changed_at = now()", (version,))
+    conn.execute(
+        "INSERT INTO locator.state (one, version, changed_at) VALUES (true, %s, "
+        "now()) ON CONFLICT (one) DO UPDATE SET version = excluded.version, "
+        "changed_at = now()",
+        (version,),
+    )
     conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, version))
     return version
 
@@ -150,8 +167,9 @@ class LoadResult:
     removed: list[str]
 
 
-def load_dir(db: Database, data_dir: Path | str, progress: Progress = _no_progress,
-             force: bool = False) -> LoadResult:
+def load_dir(
+    db: Database, data_dir: Path | str, progress: Progress = _no_progress, force: bool = False
+) -> LoadResult:
     """Put a data directory into the database: validated first (nothing is written when a
     file is broken), then every changed collection replaced, in one transaction.
     Idempotent: collections whose text is unchanged are left as they are."""
@@ -164,8 +182,9 @@ def load_dir(db: Database, data_dir: Path | str, progress: Progress = _no_progre
             return _load(conn, data_dir, geodata, progress, force)
 
 
-def _load(conn: psycopg.Connection, data_dir: Path, geodata: Any, progress: Progress,
-          force: bool) -> LoadResult:
+def _load(
+    conn: psycopg.Connection, data_dir: Path, geodata: Any, progress: Progress, force: bool
+) -> LoadResult:
     have = {r[0]: r[1] for r in conn.execute("SELECT id, digest FROM locator.collection")}
     written, unchanged = {}, {}
     for cid, coll in geodata.collections.items():
@@ -180,8 +199,11 @@ def _load(conn: psycopg.Connection, data_dir: Path, geodata: Any, progress: Prog
         conn.execute("DELETE FROM locator.collection WHERE id = ANY(%s)", (removed,))
     docs = _document_files(data_dir)
     for name, path in docs.items():
-        conn.execute("INSERT INTO locator.document (name, body) VALUES (%s, %s) ON CONFLICT "
-                     "(name) DO UPDATE SET body = excluded.body", (name, path.read_bytes()))
+        conn.execute(
+            "INSERT INTO locator.document (name, body) VALUES (%s, %s) ON CONFLICT "
+            "(name) DO UPDATE SET body = excluded.body",
+            (name, path.read_bytes()),
+        )
     conn.execute("DELETE FROM locator.document WHERE NOT (name = ANY(%s))", (list(docs),))
     if written or removed:
         _analyze(conn)
@@ -194,15 +216,17 @@ def _load(conn: psycopg.Connection, data_dir: Path, geodata: Any, progress: Prog
 
 def _version_of(conn: psycopg.Connection) -> str:
     digests = {r[0]: r[1] for r in conn.execute("SELECT id, digest FROM locator.collection")}
-    hol = conn.execute("SELECT body FROM locator.document WHERE name = %s",
-                       (HOLIDAYS_FILE,)).fetchone()
+    hol = conn.execute(
+        "SELECT body FROM locator.document WHERE name = %s", (HOLIDAYS_FILE,)
+    ).fetchone()
     if hol is not None:
         digests[HOLIDAYS_FILE] = hashlib.sha256(bytes(hol[0])).hexdigest()
     return data_version(digests)
 
 
-def dump_dir(db: Database, out_dir: Path | str, progress: Progress = _no_progress,
-             history: bool = False) -> str:
+def dump_dir(
+    db: Database, out_dir: Path | str, progress: Progress = _no_progress, history: bool = False
+) -> str:
     """Write the database's collections and documents (and with ``history`` the kept
     versions and the import log) as a data directory; returns the data version. Every
     file is written atomically, from one snapshot of the database."""
@@ -213,30 +237,40 @@ def dump_dir(db: Database, out_dir: Path | str, progress: Progress = _no_progres
             return _dump(conn, Path(out_dir), progress, history)
 
 
-def _dump(conn: psycopg.Connection, out: Path, progress: Progress = _no_progress,
-          history: bool = False, only: set[str] | None = None) -> str:
+def _dump(
+    conn: psycopg.Connection,
+    out: Path,
+    progress: Progress = _no_progress,
+    history: bool = False,
+    only: set[str] | None = None,
+) -> str:
     out.mkdir(parents=True, exist_ok=True)
     row = conn.execute("SELECT version FROM locator.state").fetchone()
     if row is None:
         raise DataError("database", "no data loaded; run `locator db load`")
-    rows = conn.execute("SELECT id, members, (SELECT count(*) FROM locator.feature f "
-                        "WHERE f.collection = c.id) FROM locator.collection c").fetchall()
-    for cid, members, total in sorted(rows, key=lambda r: list(registry.BY_ID).index(r[0])
-                                      if r[0] in registry.BY_ID else 99):
+    rows = conn.execute(
+        "SELECT id, members, (SELECT count(*) FROM locator.feature f "
+        "WHERE f.collection = c.id) FROM locator.collection c"
+    ).fetchall()
+    for cid, members, total in sorted(
+        rows, key=lambda r: list(registry.BY_ID).index(r[0]) if r[0] in registry.BY_ID else 99
+    ):
         if cid not in registry.BY_ID or (only is not None and cid not in only):
             continue
         docs: list[str] = []
         with conn.cursor(name=f"dump_{cid}") as cur:
             cur.itersize = 20000
-            cur.execute("SELECT doc::text FROM locator.feature WHERE collection = %s "
-                        "ORDER BY seq", (cid,))
+            cur.execute(
+                "SELECT doc::text FROM locator.feature WHERE collection = %s ORDER BY seq", (cid,)
+            )
             for (text,) in cur:
                 docs.append(text)
                 if len(docs) % 20000 == 0:
                     progress(cid, len(docs), total)
         progress(cid, len(docs), total)
-        write_bytes_atomic(out / registry.BY_ID[cid].file,
-                           feature_collection_text(members, docs).encode("utf-8"))
+        write_bytes_atomic(
+            out / registry.BY_ID[cid].file, feature_collection_text(members, docs).encode("utf-8")
+        )
     for name, body in conn.execute("SELECT name, body FROM locator.document"):
         if "/" not in name and not name.startswith("."):
             write_bytes_atomic(out / name, bytes(body))
@@ -244,15 +278,15 @@ def _dump(conn: psycopg.Connection, out: Path, progress: Progress = _no_progress
         folder = out / HISTORY_DIR
         folder.mkdir(exist_ok=True)
         for layer, vid, kept_ns, body in conn.execute(
-                "SELECT layer, version_id, kept_ns, body FROM locator.history"):
+            "SELECT layer, version_id, kept_ns, body FROM locator.history"
+        ):
             path = folder / layer / f"{vid}.geojson"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(bytes(body))
             os.utime(path, ns=(kept_ns, kept_ns))
         lines = [r[0] for r in conn.execute("SELECT line FROM locator.import_log ORDER BY n")]
         if lines:
-            (folder / LOG_FILE).write_text("".join(f"{line}\n" for line in lines),
-                                           encoding="utf-8")
+            (folder / LOG_FILE).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     return str(row[0])
 
 
@@ -296,11 +330,13 @@ def working_copy(db: Database, write: bool = True) -> Iterator[Path]:
                 _commit(conn, wdir, before, log_before)
 
 
-def _commit(conn: psycopg.Connection, wdir: Path, before: dict[str, str],
-            log_before: int) -> None:
+def _commit(conn: psycopg.Connection, wdir: Path, before: dict[str, str], log_before: int) -> None:
     after = _scan(wdir)
-    changed = [decl for decl in registry.BY_ID.values()
-               if decl.file in after and after[decl.file] != before.get(decl.file)]
+    changed = [
+        decl
+        for decl in registry.BY_ID.values()
+        if decl.file in after and after[decl.file] != before.get(decl.file)
+    ]
     if changed:
         # the whole directory passes the server's checks, or nothing is written
         geodata = read_geodata(wdir)
@@ -309,10 +345,11 @@ def _commit(conn: psycopg.Connection, wdir: Path, before: dict[str, str],
     for rel in sorted(set(after) - set(before)):
         if rel.startswith(HISTORY_DIR + "/"):
             path = wdir / rel
-            conn.execute("INSERT INTO locator.history (layer, version_id, kept_ns, body) "
-                         "VALUES (%s, %s, %s, %s)",
-                         (path.parent.name, path.stem, path.stat().st_mtime_ns,
-                          path.read_bytes()))
+            conn.execute(
+                "INSERT INTO locator.history (layer, version_id, kept_ns, body) "
+                "VALUES (%s, %s, %s, %s)",
+                (path.parent.name, path.stem, path.stat().st_mtime_ns, path.read_bytes()),
+            )
     for line in _log_lines(wdir)[log_before:]:
         conn.execute("INSERT INTO locator.import_log (line) VALUES (%s)", (line,))
     if changed:

@@ -33,9 +33,15 @@ DEFAULTS: dict[str, Any] = {
     # at most this many points of one layer are drawn on /map (the rest: the JSON API)
     "MAP_MAX_POINTS": 3000,
     # gzip (flask-compress) for every textual type we serve, above 500 bytes
-    "COMPRESS_MIMETYPES": ["text/html", "text/css", "text/javascript", "application/json",
-                           "application/javascript",
-                           "application/geo+json", "application/problem+json"],
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/json",
+        "application/javascript",
+        "application/geo+json",
+        "application/problem+json",
+    ],
     "COMPRESS_ALGORITHM": ["gzip"],
     "COMPRESS_MIN_SIZE": 500,
     # how many reverse proxies in front set X-Forwarded-For/-Proto (werkzeug ProxyFix):
@@ -81,26 +87,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if app.config["MAP_MAX_POINTS"] < 1:
             raise ValueError
     except (TypeError, ValueError):
-        raise ConfigError(f"MAP_MAX_POINTS must be a whole number of at least 1, "
-                          f"got {app.config['MAP_MAX_POINTS']!r}") from None
+        raise ConfigError(
+            f"MAP_MAX_POINTS must be a whole number of at least 1, "
+            f"got {app.config['MAP_MAX_POINTS']!r}"
+        ) from None
     if app.config["TILES"] not in TILES:
-        raise ConfigError(f"TILES must be one of {', '.join(TILES)}, "
-                          f"got {app.config['TILES']!r}")
+        raise ConfigError(f"TILES must be one of {', '.join(TILES)}, got {app.config['TILES']!r}")
 
     proxies = int(app.config["PROXY_COUNT"] or 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore
-                                x_host=0)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0
+        )
     holder: Holder
     if app.config["DATABASE_URL"]:
         try:
             from ..pg.db import database
             from ..pg.store import PgHolder
         except ImportError as exc:
-            raise ConfigError(f"DATABASE_URL needs the PostGIS extras ({exc.name} is "
-                              "missing): pip install 'locator[postgis]'") from None
+            raise ConfigError(
+                f"DATABASE_URL needs the PostGIS extras ({exc.name} is "
+                "missing): pip install 'locator[postgis]'"
+            ) from None
 
         db = database(app.config["DATABASE_URL"])
         db.size_for(int(app.config["DATABASE_POOL"]))
@@ -110,7 +120,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["locator"] = holder
     if app.config["WATCH_DATA"]:
         app.extensions["locator_watcher"] = DataWatcher(
-            holder, float(app.config["WATCH_INTERVAL_S"])).start()
+            holder, float(app.config["WATCH_INTERVAL_S"])
+        ).start()
 
     from . import admin, api, assets, errors, http, offline, ogc, openapi, pages, planner
 
@@ -132,7 +143,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         @app.after_request
         def _log(resp):
-            access.info("%s %s %s", request.method, request.full_path.rstrip("?"),
-                        resp.status_code)
+            access.info("%s %s %s", request.method, request.full_path.rstrip("?"), resp.status_code)
             return resp
+
     return app

@@ -72,8 +72,9 @@ def session_secret(config: dict) -> str | None:
     if config.get("SECRET_KEY"):
         return str(config["SECRET_KEY"])
     if config.get("ADMIN_TOKEN"):
-        return hmac.new(str(config["ADMIN_TOKEN"]).encode(), b"locator admin session",
-                        hashlib.sha256).hexdigest()
+        return hmac.new(
+            str(config["ADMIN_TOKEN"]).encode(), b"locator admin session", hashlib.sha256
+        ).hexdigest()
     if config.get("ADMIN_PASSWORD_HASH"):
         return secrets.token_hex(32)
     return None
@@ -142,8 +143,11 @@ def _bearer() -> str | None:
 
 
 def _is_api_client() -> bool:
-    return _bearer() is not None or request.accept_mimetypes.best_match(
-        ["text/html", "application/json"]) == "application/json"
+    return (
+        _bearer() is not None
+        or request.accept_mimetypes.best_match(["text/html", "application/json"])
+        == "application/json"
+    )
 
 
 def _problem(status: int, detail_zh: str, detail_en: str, **headers: str) -> Response:
@@ -152,9 +156,16 @@ def _problem(status: int, detail_zh: str, detail_en: str, **headers: str) -> Res
 
         resp = problem(status, detail_en, f"admin-{status}")
     else:
-        resp = Response(render_template("admin.html", page="message", status=status,
-                                        message=detail_zh if current_lang() == "zh"
-                                        else detail_en), status=status, mimetype="text/html")
+        resp = Response(
+            render_template(
+                "admin.html",
+                page="message",
+                status=status,
+                message=detail_zh if current_lang() == "zh" else detail_en,
+            ),
+            status=status,
+            mimetype="text/html",
+        )
     resp.headers.update(headers)
     return resp
 
@@ -164,11 +175,14 @@ def _guard():
     """Off, signed out, over the rate limit or without a CSRF token: nothing happens."""
     request.max_content_length = MAX_REGISTER_BYTES + _FORM_OVERHEAD
     if not admin_enabled():
-        return _problem(403, "管理页面未开启：设置环境变量 LOCATOR_ADMIN_TOKEN（一长串随机字符）"
-                             "后重启服务即可开启。",
-                        "The admin pages are off: set the environment variable "
-                        "LOCATOR_ADMIN_TOKEN (a long random string) and restart to turn "
-                        "them on.")
+        return _problem(
+            403,
+            "管理页面未开启：设置环境变量 LOCATOR_ADMIN_TOKEN（一长串随机字符）"
+            "后重启服务即可开启。",
+            "The admin pages are off: set the environment variable "
+            "LOCATOR_ADMIN_TOKEN (a long random string) and restart to turn "
+            "them on.",
+        )
     if request.endpoint in ("admin.signin",):
         return None
     token = _bearer()
@@ -176,26 +190,42 @@ def _guard():
         key = request.remote_addr or "?"
         wait = _limiter().wait_s(key)
         if wait:
-            return _problem(429, "尝试次数过多，请稍后再试", "too many failed attempts; try "
-                            "again later", **{"Retry-After": str(wait)})
+            return _problem(
+                429,
+                "尝试次数过多，请稍后再试",
+                "too many failed attempts; try again later",
+                **{"Retry-After": str(wait)},
+            )
         if not _credential_ok(token):
             _limiter().fail(key)
-            return _problem(401, "凭据错误", "wrong credential",
-                            **{"WWW-Authenticate": 'Bearer realm="locator admin"'})
+            return _problem(
+                401,
+                "凭据错误",
+                "wrong credential",
+                **{"WWW-Authenticate": 'Bearer realm="locator admin"'},
+            )
         return None
     if not session.get("admin"):
         if request.method == "GET" and not _is_api_client():
-            return redirect(url_for("admin.signin", next=request.full_path.rstrip("?"),
-                                    lang=current_lang() if current_lang() != "zh" else None))
-        return _problem(401, "请先登录", "sign in first",
-                        **{"WWW-Authenticate": 'Bearer realm="locator admin"'})
+            return redirect(
+                url_for(
+                    "admin.signin",
+                    next=request.full_path.rstrip("?"),
+                    lang=current_lang() if current_lang() != "zh" else None,
+                )
+            )
+        return _problem(
+            401, "请先登录", "sign in first", **{"WWW-Authenticate": 'Bearer realm="locator admin"'}
+        )
     if request.method == "POST":
         sent = request.form.get("csrf_token", "")
         if not hmac.compare_digest(sent.encode(), str(session.get("csrf", "")).encode()):
-            return _problem(403, "表单已过期或来源不明（缺少 CSRF 令牌），未做任何更改；"
-                                 "请刷新页面后重试。",
-                            "The form is stale or not ours (CSRF token missing or wrong); "
-                            "nothing was changed. Reload the page and try again.")
+            return _problem(
+                403,
+                "表单已过期或来源不明（缺少 CSRF 令牌），未做任何更改；请刷新页面后重试。",
+                "The form is stale or not ours (CSRF token missing or wrong); "
+                "nothing was changed. Reload the page and try again.",
+            )
     return None
 
 
@@ -215,8 +245,9 @@ def _local_time(iso: str | None) -> str:
     except ValueError:
         return str(iso)
     local = when.astimezone(dt.timezone(dt.timedelta(hours=8)))
-    return local.strftime("%Y-%m-%d %H:%M") + (" 北京时间" if current_lang() == "zh"
-                                               else " Beijing time")
+    return local.strftime("%Y-%m-%d %H:%M") + (
+        " 北京时间" if current_lang() == "zh" else " Beijing time"
+    )
 
 
 def _who_text(who: str | None) -> str:
@@ -224,21 +255,35 @@ def _who_text(who: str | None) -> str:
     text = str(who or "?")
     if current_lang() == "zh":
         text = text.replace("admin (session) from ", "管理员网页登录，来自 ").replace(
-            "admin (token) from ", "管理员令牌，来自 ")
+            "admin (token) from ", "管理员令牌，来自 "
+        )
     return text
 
 
 def _page(page: str, status: int = 200, **ctx: Any) -> Response:
-    return Response(render_template("admin.html", page=page, csrf=session.get("csrf", ""),
-                                    layers=registry.FACILITIES, local_time=_local_time,
-                                    who_text=_who_text, **ctx),
-                    status=status, mimetype="text/html")
+    return Response(
+        render_template(
+            "admin.html",
+            page=page,
+            csrf=session.get("csrf", ""),
+            layers=registry.FACILITIES,
+            local_time=_local_time,
+            who_text=_who_text,
+            **ctx,
+        ),
+        status=status,
+        mimetype="text/html",
+    )
 
 
 def _safe_next(target: str | None) -> str:
     """Only a path under /admin/ (never another host) is a place to go after signing in."""
-    if (target and target.startswith("/admin/") and "\\" not in target
-            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
+    if (
+        target
+        and target.startswith("/admin/")
+        and "\\" not in target
+        and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
         return target
     return url_for("admin.import_page")
 
@@ -250,9 +295,12 @@ def signin():
     key = request.remote_addr or "?"
     wait = _limiter().wait_s(key)
     if wait:
-        return _problem(429, f"尝试次数过多，请 {wait // 60 + 1} 分钟后再试",
-                        f"too many failed sign-ins; try again in {wait // 60 + 1} min",
-                        **{"Retry-After": str(wait)})
+        return _problem(
+            429,
+            f"尝试次数过多，请 {wait // 60 + 1} 分钟后再试",
+            f"too many failed sign-ins; try again in {wait // 60 + 1} min",
+            **{"Retry-After": str(wait)},
+        )
     if not _credential_ok(request.form.get("token", "")):
         _limiter().fail(key)
         return _page("signin", status=401, next=request.form.get("next", ""), failed=True)
@@ -314,8 +362,7 @@ def _stage(data: bytes, meta: dict[str, Any]) -> str:
             old.with_suffix(".bin").unlink(missing_ok=True)
     staged = secrets.token_urlsafe(18)
     (folder / f"{staged}.bin").write_bytes(data)
-    (folder / f"{staged}.json").write_text(json.dumps(meta, ensure_ascii=False),
-                                           encoding="utf-8")
+    (folder / f"{staged}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return staged
 
 
@@ -328,10 +375,15 @@ def _unstage(staged: str, take: bool = False) -> tuple[bytes, dict[str, Any]]:
     if found is not None:
         return found
     folder = _staged_dir()
-    if (shared is not None or not _STAGED_ID.match(staged)
-            or not (folder / f"{staged}.json").exists()):
-        raise LocatorError("staged: this upload is no longer waiting (it expires after an "
-                           "hour, or was imported already); upload the file again")
+    if (
+        shared is not None
+        or not _STAGED_ID.match(staged)
+        or not (folder / f"{staged}.json").exists()
+    ):
+        raise LocatorError(
+            "staged: this upload is no longer waiting (it expires after an "
+            "hour, or was imported already); upload the file again"
+        )
     meta = json.loads((folder / f"{staged}.json").read_text(encoding="utf-8"))
     return (folder / f"{staged}.bin").read_bytes(), meta
 
@@ -383,18 +435,34 @@ def import_upload():
             finally:
                 upload.close()
             if len(data) > MAX_REGISTER_BYTES:
-                return _problem(413, "文件超过 10 MB 上限，请拆分后分批导入",
-                                "the file is larger than the 10 MB limit; split it")
-            meta = {"filename": Path(upload.filename).name, "layer": form.get("layer", ""),
-                    "coord": form.get("coord") or None, "sheet": form.get("sheet") or None}
+                return _problem(
+                    413,
+                    "文件超过 10 MB 上限，请拆分后分批导入",
+                    "the file is larger than the 10 MB limit; split it",
+                )
+            meta = {
+                "filename": Path(upload.filename).name,
+                "layer": form.get("layer", ""),
+                "coord": form.get("coord") or None,
+                "sheet": form.get("sheet") or None,
+            }
         coord = CoordSystem(meta["coord"]) if meta.get("coord") else None
     except ValueError:
-        raise LocatorError(f"coord: must be one of wgs84, gcj02, bd09, got "
-                           f"{form.get('coord')!r}") from None
+        raise LocatorError(
+            f"coord: must be one of wgs84, gcj02, bd09, got {form.get('coord')!r}"
+        ) from None
     apply = action == "apply"
     with _data(write=apply) as data_dir:
-        outcome = import_register(data_dir, data, meta["filename"], meta["layer"], coord,
-                                  meta.get("sheet"), dry_run=not apply, who=_who())
+        outcome = import_register(
+            data_dir,
+            data,
+            meta["filename"],
+            meta["layer"],
+            coord,
+            meta.get("sheet"),
+            dry_run=not apply,
+            who=_who(),
+        )
     if outcome.written:
         if staged:
             _drop_staged(staged)
@@ -405,16 +473,30 @@ def import_upload():
     if _is_api_client():
         from flask import jsonify
 
-        return jsonify({"ok": plan.ok, "written": outcome.written, "layer": plan.layer,
-                        "summary": plan.summary(current_lang()), "changes": plan.changes(),
-                        "report": plan.report(current_lang()),
-                        "problems": [p.as_dict() for p in plan.problems],
-                        "entry": outcome.entry}), 200 if plan.ok else 422
+        return jsonify(
+            {
+                "ok": plan.ok,
+                "written": outcome.written,
+                "layer": plan.layer,
+                "summary": plan.summary(current_lang()),
+                "changes": plan.changes(),
+                "report": plan.report(current_lang()),
+                "problems": [p.as_dict() for p in plan.problems],
+                "entry": outcome.entry,
+            }
+        ), 200 if plan.ok else 422
     staged_id = _stage(data, meta) if plan.ok and not outcome.written else ""
     decl = registry.BY_ID[plan.layer]
-    return _page("report", status=200 if plan.ok else 422, plan=plan, meta=meta,
-                 staged=staged_id, written=outcome.written, entry=outcome.entry,
-                 layer_label=decl.name_zh if current_lang() == "zh" else decl.name_en)
+    return _page(
+        "report",
+        status=200 if plan.ok else 422,
+        plan=plan,
+        meta=meta,
+        staged=staged_id,
+        written=outcome.written,
+        entry=outcome.entry,
+        layer_label=decl.name_zh if current_lang() == "zh" else decl.name_en,
+    )
 
 
 @bp.get("/history")
@@ -425,8 +507,7 @@ def history_page():
     facility_decl(layer, "layer")
     with _data(write=False) as data_dir:
         kept = versions(data_dir, layer)
-    return _page("history", layer=layer, versions=kept,
-                 done=request.args.get("done", ""))
+    return _page("history", layer=layer, versions=kept, done=request.args.get("done", ""))
 
 
 @bp.post("/rollback")
@@ -442,8 +523,15 @@ def rollback_post():
         from flask import jsonify
 
         return jsonify(entry)
-    return redirect(url_for("admin.history_page", layer=layer, done=entry["restored_version"],
-                            lang=current_lang() if current_lang() != "zh" else None), code=303)
+    return redirect(
+        url_for(
+            "admin.history_page",
+            layer=layer,
+            done=entry["restored_version"],
+            lang=current_lang() if current_lang() != "zh" else None,
+        ),
+        code=303,
+    )
 
 
 def register_admin(app) -> None:

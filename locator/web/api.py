@@ -42,8 +42,11 @@ def health():
 def layers():
     cat = catalog()
     infos = cat.collection_infos(facilities_only=True)
-    return cacheable({"layers": [layer_info_json(i) for i in infos], "version": cat.version},
-                     "application/json", cat.version)
+    return cacheable(
+        {"layers": [layer_info_json(i) for i in infos], "version": cat.version},
+        "application/json",
+        cat.version,
+    )
 
 
 @bp.get("/layers/<layer_id>")
@@ -56,9 +59,13 @@ def layer(layer_id: str):
     box = params.BBOX.parse(request.args)
     limit = params.LAYER_LIMIT.parse(request.args)
     page = cat.page(layer_id, box, limit)
-    body = feature_collection([feature_json(f) for f in page.features],
-                              name=layer_id, numberMatched=page.matched,
-                              numberReturned=len(page.features), sample=info.sample)
+    body = feature_collection(
+        [feature_json(f) for f in page.features],
+        name=layer_id,
+        numberMatched=page.matched,
+        numberReturned=len(page.features),
+        sample=info.sample,
+    )
     return cacheable(body, GEOJSON, info.version)
 
 
@@ -67,8 +74,7 @@ def facility(facility_id: str):
     cat = catalog()
     details = cat.facility_details(facility_id, now())
     # the answer carries the hours now and the week ahead: its ETag changes every minute
-    return cacheable(facility_details_json(details), GEOJSON, details.layer.version,
-                     at=details.at)
+    return cacheable(facility_details_json(details), GEOJSON, details.layer.version, at=details.at)
 
 
 @bp.get("/nearest")
@@ -88,9 +94,13 @@ def nearest():
 def routes():
     cat = catalog()
     found = cat.routes(params.DISTRICT.parse(request.args), params.THEME.parse(request.args))
-    body = feature_collection([route_summary_json(r) for r in found.routes],
-                              numberMatched=len(found.routes), total=found.total,
-                              illustrative_note=ILLUSTRATIVE, coach_note=COACH_NOTE)
+    body = feature_collection(
+        [route_summary_json(r) for r in found.routes],
+        numberMatched=len(found.routes),
+        total=found.total,
+        illustrative_note=ILLUSTRATIVE,
+        coach_note=COACH_NOTE,
+    )
     return cacheable(body, GEOJSON, cat.version)
 
 
@@ -114,7 +124,8 @@ def _download(route_id: str, fmt: str):
     write, mimetype = DOWNLOADS[fmt]
     resp = Response(write(details), mimetype=mimetype)
     resp.headers["Content-Disposition"] = attachment(
-        f"{details.summary.id}.{fmt}", f"{details.summary.name}.{fmt}")
+        f"{details.summary.id}.{fmt}", f"{details.summary.name}.{fmt}"
+    )
     return conditional(resp, cat.version)
 
 

@@ -60,8 +60,9 @@ def _vendor_version(package: str) -> str:
 
 def _send(directory: Path, filename: str, version: str):
     versioned = request.args.get("v") == version
-    resp = send_from_directory(directory, filename,
-                               max_age=VERSIONED_MAX_AGE if versioned else PLAIN_MAX_AGE)
+    resp = send_from_directory(
+        directory, filename, max_age=VERSIONED_MAX_AGE if versioned else PLAIN_MAX_AGE
+    )
     if versioned:
         resp.cache_control.immutable = True
         resp.cache_control.public = True
@@ -92,10 +93,12 @@ def map_assets() -> MapAssets:
         return url_for("assets.vendor", package=pkg, filename=name, v=_vendor_version(pkg))
 
     return MapAssets(
-        leaflet_js=v("leaflet", "leaflet.js"), leaflet_css=v("leaflet", "leaflet.css"),
+        leaflet_js=v("leaflet", "leaflet.js"),
+        leaflet_css=v("leaflet", "leaflet.css"),
         cluster_js=v("markercluster", "leaflet.markercluster.js"),
         cluster_css=v("markercluster", "MarkerCluster.css"),
-        cluster_default_css=v("markercluster", "MarkerCluster.Default.css"))
+        cluster_default_css=v("markercluster", "MarkerCluster.Default.css"),
+    )
 
 
 @bp.get("/icons/icon-<int:size>.png")
@@ -126,12 +129,30 @@ def manifest():
         "name": f"{translate('app_title', 'zh')} · {translate('app_title', 'en')}",
         "short_name": "职工驿站 Locator",
         "description": f"{translate('tagline', 'zh')} · {translate('tagline', 'en')}",
-        "lang": "zh-CN", "dir": "ltr", "start_url": "/", "scope": "/",
-        "display": "standalone", "background_color": "#f6f6f6", "theme_color": "#0b5cad",
-        "icons": [{"src": f"/icons/icon-{s}.png", "sizes": f"{s}x{s}", "type": "image/png",
-                   "purpose": "any"} for s in SIZES]
-        + [{"src": "/icons/icon-512.png", "sizes": "512x512", "type": "image/png",
-            "purpose": "maskable"}],
+        "lang": "zh-CN",
+        "dir": "ltr",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f6f6f6",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {
+                "src": f"/icons/icon-{s}.png",
+                "sizes": f"{s}x{s}",
+                "type": "image/png",
+                "purpose": "any",
+            }
+            for s in SIZES
+        ]
+        + [
+            {
+                "src": "/icons/icon-512.png",
+                "sizes": "512x512",
+                "type": "image/png",
+                "purpose": "maskable",
+            }
+        ],
     }
     resp = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
     resp.cache_control.public = True
@@ -145,20 +166,28 @@ def service_worker():
     release, so a new release replaces the installed worker (and its caches)."""
     from flask import Response, render_template
 
-    shell = ["/", app_asset("locate.js"), app_asset("offline.js"), app_asset("phone.js"),
-             "/manifest.webmanifest", "/icons/icon-192.png"]
+    shell = [
+        "/",
+        app_asset("locate.js"),
+        app_asset("offline.js"),
+        app_asset("phone.js"),
+        "/manifest.webmanifest",
+        "/icons/icon-192.png",
+    ]
     offline_page = (
         '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>离线 · Offline</title><body style=\"font-family: system-ui, sans-serif; "
-        'padding: 1rem; font-size: 17px\"><h1 style="font-size: 1.2rem">没有网络 · Offline</h1>'
+        '<title>离线 · Offline</title><body style="font-family: system-ui, sans-serif; '
+        'padding: 1rem; font-size: 17px"><h1 style="font-size: 1.2rem">没有网络 · Offline</h1>'
         "<p>这一页（包括地图底图）需要网络。离线时，首页仍可按定位或镇（街）查找最近的设施。</p>"
         '<p lang="en">This page (and the map\'s tiles) needs the network. Offline, the home '
         "page still finds the nearest facilities by position or town.</p>"
         '<p><a href="/" style="display: inline-block; min-height: 44px; line-height: 44px">'
-        "首页 · Home</a></p></body></html>")
-    resp = Response(render_template("sw.js", build=build_version(), shell=shell,
-                                    offline_page=offline_page),
-                    mimetype="text/javascript")
+        "首页 · Home</a></p></body></html>"
+    )
+    resp = Response(
+        render_template("sw.js", build=build_version(), shell=shell, offline_page=offline_page),
+        mimetype="text/javascript",
+    )
     resp.cache_control.no_cache = True  # the browser checks for a new release each visit
     return resp

@@ -43,14 +43,16 @@ def json_response(body: Any, mimetype: str = "application/json", status: int = 2
     return Response(orjson.dumps(body), status=status, mimetype=mimetype)
 
 
-def cacheable(body: Any, mimetype: str, version: str, max_age: int = 0,
-              at: dt.datetime | None = None) -> Response:
+def cacheable(
+    body: Any, mimetype: str, version: str, max_age: int = 0, at: dt.datetime | None = None
+) -> Response:
     """A JSON response made conditional (see :func:`conditional`)."""
     return conditional(json_response(body, mimetype), version, max_age, at)
 
 
-def conditional(resp: Response, version: str, max_age: int = 0,
-                at: dt.datetime | None = None, extra: str = "") -> Response:
+def conditional(
+    resp: Response, version: str, max_age: int = 0, at: dt.datetime | None = None, extra: str = ""
+) -> Response:
     """``resp`` with a strong ETag over data version + query (+ the minute ``at``, for
     answers that depend on the time; + ``extra``, e.g. a language not in the URL),
     honouring If-None-Match. With ``max_age`` 0 (the default) caches keep it but ask again
@@ -73,8 +75,7 @@ def attachment(ascii_name: str, name: str) -> str:
     """A ``Content-Disposition`` that keeps a non-ASCII file name (RFC 6266 ``filename*``,
     RFC 5987 encoding) with an ASCII fallback for old clients."""
     fallback = re.sub(r"[^A-Za-z0-9._-]", "_", ascii_name) or "download"
-    return (f'attachment; filename="{fallback}"; '
-            f"filename*=UTF-8''{quote(name, safe='')}")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def link_alternate(resp: Response, href: str, mimetype: str = "application/json") -> Response:
@@ -94,8 +95,7 @@ class NearestRequest:
     per_layer: bool
 
 
-def parse_nearest(cat: ReadStore, args: MultiDict, default_k: int | None = None
-                  ) -> NearestRequest:
+def parse_nearest(cat: ReadStore, args: MultiDict, default_k: int | None = None) -> NearestRequest:
     """Parse the nearest parameters (shared by the API and the phone page)."""
     town = params.TOWN.parse(args)
     if "lon" not in args and "lat" not in args and town:

@@ -25,26 +25,43 @@ STATUS: dict[type[LocatorError], int] = {
     DataError: 422,
     StoreUnavailable: 503,
 }
-TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-          406: "Not Acceptable", 413: "Content Too Large", 416: "Range Not Satisfiable",
-          422: "Unprocessable Content", 500: "Internal Server Error",
-          503: "Service Unavailable"}
+TITLES = {
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    413: "Content Too Large",
+    416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 #: what an API client is told when the store is away (the real reason goes to the log
 #: only: it may name hosts and ports); pages say it in their language (error.html)
 UNAVAILABLE = "the data service is unavailable; try again in a few seconds"
 #: what the API and the OGC API can answer with; an Accept header that allows none of
 #: these gets 406
-API_TYPES = ["application/json", "application/geo+json", "application/problem+json",
-             "application/vnd.oai.openapi+json",
-             "application/vnd.oai.openapi+json;version=3.0",
-             "application/gpx+xml", "application/vnd.google-earth.kml+xml"]
+API_TYPES = [
+    "application/json",
+    "application/geo+json",
+    "application/problem+json",
+    "application/vnd.oai.openapi+json",
+    "application/vnd.oai.openapi+json;version=3.0",
+    "application/gpx+xml",
+    "application/vnd.google-earth.kml+xml",
+]
 PROBLEM_TYPE = "https://locator.invalid/problems/"  # documentation anchor, not fetched
 
 
 def problem(status: int, detail: str, kind: str, **extra) -> Response:
     """A problem+json response; ``extra`` adds members such as ``param`` or ``valid``."""
-    body = {"type": PROBLEM_TYPE + kind, "title": TITLES.get(status, "Error"),
-            "status": status, "detail": detail, **extra}
+    body = {
+        "type": PROBLEM_TYPE + kind,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     return Response(json.dumps(body), status=status, mimetype="application/problem+json")
 
 
@@ -76,17 +93,24 @@ def register(app: Flask) -> None:
     def _negotiate():
         accept = request.headers.get("Accept", "").strip()
         offered = API_TYPES + (["text/html"] if request.path.startswith("/ogc") else [])
-        if (_is_api() and accept and request.url_rule is not None
-                and request.accept_mimetypes.best_match(offered) is None):
-            return problem(406, f"cannot answer with any of: {accept[:200]}; this API "
-                                f"serves {', '.join(API_TYPES)}", "http-406",
-                           param="Accept")
+        if (
+            _is_api()
+            and accept
+            and request.url_rule is not None
+            and request.accept_mimetypes.best_match(offered) is None
+        ):
+            return problem(
+                406,
+                f"cannot answer with any of: {accept[:200]}; this API "
+                f"serves {', '.join(API_TYPES)}",
+                "http-406",
+                param="Accept",
+            )
         return None
 
     @app.errorhandler(StoreUnavailable)
     def _unavailable(exc: StoreUnavailable):
-        log.error("store unavailable on %s %s: %s", request.method, request.path,
-                  exc.message)
+        log.error("store unavailable on %s %s: %s", request.method, request.path, exc.message)
         if _wants_html():
             resp = _html_error(503, "")  # the page says it in the page's language
         else:

@@ -11,10 +11,23 @@ from ..models import AMENITIES
 from .i18n import WEEKDAYS, translate
 
 AMENITY_ICONS = {
-    "drinking_water": "🚰", "microwave": "🍱", "charging": "🔌", "toilet": "🚻", "seating": "🪑",
-    "air_conditioning": "❄️", "first_aid": "⛑️", "wifi": "📶", "fridge": "🧊", "nursing": "🍼",
-    "changing_table": "👶", "books": "📚", "e_bike_battery": "🔋", "locker": "🔐",
-    "umbrella": "☂️", "hot_water": "♨️", "repair_kit": "🔧",
+    "drinking_water": "🚰",
+    "microwave": "🍱",
+    "charging": "🔌",
+    "toilet": "🚻",
+    "seating": "🪑",
+    "air_conditioning": "❄️",
+    "first_aid": "⛑️",
+    "wifi": "📶",
+    "fridge": "🧊",
+    "nursing": "🍼",
+    "changing_table": "👶",
+    "books": "📚",
+    "e_bike_battery": "🔋",
+    "locker": "🔐",
+    "umbrella": "☂️",
+    "hot_water": "♨️",
+    "repair_kit": "🔧",
 }
 
 
@@ -74,8 +87,10 @@ def estimates(walk_min: float, ebike_min: float, travel: str, lang: str) -> list
 
 
 _DAY_NAMES = {"Mo": 0, "Tu": 1, "We": 2, "Th": 3, "Fr": 4, "Sa": 5, "Su": 6}
-_RULE = re.compile(r"^(?:(?P<days>(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:[-,](?:Mo|Tu|We|Th|Fr|Sa|Su|PH))*)"
-                   r"\s*)?(?P<times>\d\d:\d\d-\d\d:\d\d(?:,\d\d:\d\d-\d\d:\d\d)*|off|closed)?$")
+_RULE = re.compile(
+    r"^(?:(?P<days>(?:Mo|Tu|We|Th|Fr|Sa|Su|PH)(?:[-,](?:Mo|Tu|We|Th|Fr|Sa|Su|PH))*)"
+    r"\s*)?(?P<times>\d\d:\d\d-\d\d:\d\d(?:,\d\d:\d\d-\d\d:\d\d)*|off|closed)?$"
+)
 
 
 def _day_set(spec: str | None) -> set[str] | None:
@@ -92,9 +107,12 @@ def _day_set(spec: str | None) -> set[str] | None:
         ends = piece.split("-")
         if len(ends) == 1 and ends[0] in _DAY_NAMES:
             out.add(ends[0])
-        elif len(ends) == 2 and all(e in _DAY_NAMES for e in ends) and \
-                order.index(ends[0]) <= order.index(ends[1]):
-            out.update(order[order.index(ends[0]):order.index(ends[1]) + 1])
+        elif (
+            len(ends) == 2
+            and all(e in _DAY_NAMES for e in ends)
+            and order.index(ends[0]) <= order.index(ends[1])
+        ):
+            out.update(order[order.index(ends[0]) : order.index(ends[1]) + 1])
         else:
             return None
     return out
@@ -142,8 +160,9 @@ def opening_hours_text(osm: str | None, lang: str) -> str | None:
             out.append(f"{days}休息" if lang == "zh" else f"{days}: closed")
         else:
             spans = [t.replace("-", "–") for t in times.split(",")]
-            out.append(f"{days} {'、'.join(spans)}" if lang == "zh"
-                       else f"{days} {', '.join(spans)}")
+            out.append(
+                f"{days} {'、'.join(spans)}" if lang == "zh" else f"{days} {', '.join(spans)}"
+            )
     return ("；" if lang == "zh" else "; ").join(out)
 
 
@@ -162,8 +181,9 @@ def duration_text(minutes: float, lang: str) -> str:
     return " ".join(parts)
 
 
-def route_preview_points(geometry: dict, width: int = 120, height: int = 72,
-                         pad: int = 6) -> list[tuple[float, float]]:
+def route_preview_points(
+    geometry: dict, width: int = 120, height: int = 72, pad: int = 6
+) -> list[tuple[float, float]]:
     """A line's vertices fitted into a ``width`` x ``height`` box (SVG y down; longitude
     scaled by cos(latitude) so shapes keep their proportions)."""
     coords = geometry["coordinates"]
@@ -174,8 +194,10 @@ def route_preview_points(geometry: dict, width: int = 120, height: int = 72,
     scale = min(width - 2 * pad, height - 2 * pad) / span
     cx = (width - (max(xs) - min(xs)) * scale) / 2
     cy = (height - (max(ys) - min(ys)) * scale) / 2
-    return [(round(cx + (x - min(xs)) * scale, 1), round(height - cy - (y - min(ys)) * scale, 1))
-            for x, y in zip(xs, ys, strict=True)]
+    return [
+        (round(cx + (x - min(xs)) * scale, 1), round(height - cy - (y - min(ys)) * scale, 1))
+        for x, y in zip(xs, ys, strict=True)
+    ]
 
 
 def precision_key(precision: str) -> str:

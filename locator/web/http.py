@@ -46,10 +46,11 @@ def check_base_url(value: str | None) -> str | None:
     if not value:
         return None
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query \
-            or parts.fragment:
-        raise ConfigError(f"BASE_URL must be an http(s) URL such as https://locator.example "
-                          f"(optionally with a path), got {value!r}")
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"BASE_URL must be an http(s) URL such as https://locator.example "
+            f"(optionally with a path), got {value!r}"
+        )
     return value.rstrip("/")
 
 
@@ -68,12 +69,15 @@ def host_key() -> str:
 
 def register(app: Flask) -> None:
     tiles = TILE_ORIGINS[app.config["TILES"]]
-    policy = ("default-src 'self'; "
-              # folium writes its map set-up as inline script and style
-              "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-              f"img-src 'self' data: {tiles}".rstrip() + "; "
-              "connect-src 'self'; object-src 'none'; base-uri 'self'; "
-              "frame-ancestors 'self'")
+    policy = (
+        "default-src 'self'; "
+        # folium writes its map set-up as inline script and style
+        "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: {tiles}".rstrip()
+        + "; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "frame-ancestors 'self'"
+    )
 
     @app.before_request
     def _ignore_invalid_range():

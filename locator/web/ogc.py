@@ -38,12 +38,15 @@ bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 CRS84 = params.CRS84
 OGCF = "http://www.opengis.net/spec/ogcapi-features-{part}/1.0/conf/{name}"
 CONFORMANCE = [
-    OGCF.format(part=1, name="core"), OGCF.format(part=1, name="geojson"),
-    OGCF.format(part=1, name="html"), OGCF.format(part=1, name="oas30"),
+    OGCF.format(part=1, name="core"),
+    OGCF.format(part=1, name="geojson"),
+    OGCF.format(part=1, name="html"),
+    OGCF.format(part=1, name="oas30"),
     OGCF.format(part=2, name="crs"),
     OGCF.format(part=3, name="queryables"),
     OGCF.format(part=3, name="queryables-query-parameters"),
-    OGCF.format(part=3, name="filter"), OGCF.format(part=3, name="features-filter"),
+    OGCF.format(part=3, name="filter"),
+    OGCF.format(part=3, name="features-filter"),
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
@@ -53,8 +56,19 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ]
 #: the parameters a next/prev link carries over
-CARRIED = ("bbox", "bbox-crs", "limit", "f", "crs", "properties", "skipGeometry", "sortby",
-           "filter", "filter-lang", "filter-crs")
+CARRIED = (
+    "bbox",
+    "bbox-crs",
+    "limit",
+    "f",
+    "crs",
+    "properties",
+    "skipGeometry",
+    "sortby",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+)
 SIMPLE = (params.OGC_FORMAT,)
 SINGLE = (params.OGC_FORMAT, params.OGC_CRS)
 _TO_4490 = Transformer.from_crs("EPSG:4326", "EPSG:4490", always_xy=True)
@@ -70,8 +84,11 @@ def _check(allowed: tuple[params.Param, ...], extra: set[str] | None = None) -> 
     known = {p.name for p in allowed} | (extra or set()) | {"lang"}
     for name in request.args:
         if name not in known:
-            raise InvalidQuery(name, f"unknown query parameter {shown(name)}; this endpoint "
-                                     f"takes: {', '.join(sorted(known)) or 'none'}")
+            raise InvalidQuery(
+                name,
+                f"unknown query parameter {shown(name)}; this endpoint "
+                f"takes: {', '.join(sorted(known)) or 'none'}",
+            )
 
 
 def _wants_html() -> bool:
@@ -86,17 +103,30 @@ def _wants_html() -> bool:
 
 def _page(template: str, json_href: str, **context) -> Response:
     infos = catalog().collection_infos()
-    shown_features = context.get("features") or ([context["feature"]] if "feature" in context
-                                                  else None)
+    shown_features = context.get("features") or (
+        [context["feature"]] if "feature" in context else None
+    )
     parts = None
     if shown_features is not None:
         info = context["info"]
-        parts = features_map(map_assets(), current_app.config["TILES"], shown_features,
-                             info.colour, lang=current_lang())
-    resp = make_response(render_template(
-        template, json_href=json_href, parts=parts,
-        any_sample=any(i.sample for i in infos) if context.get("view") != "conformance"
-        else False, **context))
+        parts = features_map(
+            map_assets(),
+            current_app.config["TILES"],
+            shown_features,
+            info.colour,
+            lang=current_lang(),
+        )
+    resp = make_response(
+        render_template(
+            template,
+            json_href=json_href,
+            parts=parts,
+            any_sample=any(i.sample for i in infos)
+            if context.get("view") != "conformance"
+            else False,
+            **context,
+        )
+    )
     resp.headers["Link"] = f'<{json_href}>; rel="alternate"; type="application/json"'
     return resp
 
@@ -104,33 +134,57 @@ def _page(template: str, json_href: str, **context) -> Response:
 def _collection(info: CollectionInfo, city_bbox) -> dict:
     bbox = list(info.bbox or city_bbox)
     decl = registry.BY_ID.get(info.id)
-    notes = [f"{decl.description_zh} · {decl.description_en}."] if decl and \
-        decl.description_zh else []
+    notes = (
+        [f"{decl.description_zh} · {decl.description_en}."] if decl and decl.description_zh else []
+    )
     if info.sample:
         notes.append("示例数据 · sample data.")
     if info.approximate:
         notes.append("近似范围 · approximate areas.")
     links = [
-        {"href": _url("ogc.collection", collection_id=info.id), "rel": "self",
-         "type": "application/json", "title": "this collection"},
-        {"href": _url("ogc.collection", collection_id=info.id, f="html"), "rel": "alternate",
-         "type": "text/html", "title": "this collection (HTML)"},
-        {"href": _url("ogc.items", collection_id=info.id), "rel": "items", "type": GEOJSON,
-         "title": "items"},
-        {"href": _url("ogc.items", collection_id=info.id, f="html"), "rel": "items",
-         "type": "text/html", "title": "items (HTML)"},
-        {"href": _url("ogc.queryables", collection_id=info.id),
-         "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-         "type": "application/schema+json", "title": "queryables"},
-        {"href": _url("ogc.schema", collection_id=info.id),
-         "rel": "http://www.opengis.net/def/rel/ogc/1.0/schema",
-         "type": "application/schema+json", "title": "schema"},
+        {
+            "href": _url("ogc.collection", collection_id=info.id),
+            "rel": "self",
+            "type": "application/json",
+            "title": "this collection",
+        },
+        {
+            "href": _url("ogc.collection", collection_id=info.id, f="html"),
+            "rel": "alternate",
+            "type": "text/html",
+            "title": "this collection (HTML)",
+        },
+        {
+            "href": _url("ogc.items", collection_id=info.id),
+            "rel": "items",
+            "type": GEOJSON,
+            "title": "items",
+        },
+        {
+            "href": _url("ogc.items", collection_id=info.id, f="html"),
+            "rel": "items",
+            "type": "text/html",
+            "title": "items (HTML)",
+        },
+        {
+            "href": _url("ogc.queryables", collection_id=info.id),
+            "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "type": "application/schema+json",
+            "title": "queryables",
+        },
+        {
+            "href": _url("ogc.schema", collection_id=info.id),
+            "rel": "http://www.opengis.net/def/rel/ogc/1.0/schema",
+            "type": "application/schema+json",
+            "title": "schema",
+        },
     ]
     return {
         "id": info.id,
         "title": f"{info.name_zh} · {info.name_en}",
-        "description": " ".join([f"{info.name_zh} ({info.name_en}), {info.count} "
-                                 f"{info.kind} features."] + notes),
+        "description": " ".join(
+            [f"{info.name_zh} ({info.name_en}), {info.count} {info.kind} features."] + notes
+        ),
         "itemType": "feature",
         "crs": list(params.CRS_URIS),
         "storageCrs": CRS84,
@@ -146,24 +200,49 @@ def landing():
     body = {
         "title": "江门职工服务设施 · Jiangmen worker service facilities",
         "description": "OGC API - Features over the locator collections: facilities, "
-                       "routes, boundaries and towns (CRS84; EPSG:4326 and EPSG:4490 on "
-                       "request).",
+        "routes, boundaries and towns (CRS84; EPSG:4326 and EPSG:4490 on "
+        "request).",
         "links": [
-            {"href": _url("ogc.landing"), "rel": "self", "type": "application/json",
-             "title": "this document"},
-            {"href": _url("ogc.landing", f="html"), "rel": "alternate", "type": "text/html",
-             "title": "this document (HTML)"},
-            {"href": _url("openapi.ogc_document"), "rel": "service-desc",
-             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "OpenAPI"},
-            {"href": _url("ogc.conformance"), "rel": "conformance",
-             "type": "application/json", "title": "conformance classes"},
-            {"href": _url("ogc.collections"), "rel": "data", "type": "application/json",
-             "title": "collections"},
+            {
+                "href": _url("ogc.landing"),
+                "rel": "self",
+                "type": "application/json",
+                "title": "this document",
+            },
+            {
+                "href": _url("ogc.landing", f="html"),
+                "rel": "alternate",
+                "type": "text/html",
+                "title": "this document (HTML)",
+            },
+            {
+                "href": _url("openapi.ogc_document"),
+                "rel": "service-desc",
+                "type": "application/vnd.oai.openapi+json;version=3.0",
+                "title": "OpenAPI",
+            },
+            {
+                "href": _url("ogc.conformance"),
+                "rel": "conformance",
+                "type": "application/json",
+                "title": "conformance classes",
+            },
+            {
+                "href": _url("ogc.collections"),
+                "rel": "data",
+                "type": "application/json",
+                "title": "collections",
+            },
         ],
     }
     if _wants_html():
-        return _page("ogc.html", _url("ogc.landing", f="json"), view="landing", body=body,
-                     infos=catalog().collection_infos())
+        return _page(
+            "ogc.html",
+            _url("ogc.landing", f="json"),
+            view="landing",
+            body=body,
+            infos=catalog().collection_infos(),
+        )
     return json_response(body)
 
 
@@ -171,8 +250,12 @@ def landing():
 def conformance():
     _check(SIMPLE)
     if _wants_html():
-        return _page("ogc.html", _url("ogc.conformance", f="json"), view="conformance",
-                     body={"conformsTo": CONFORMANCE})
+        return _page(
+            "ogc.html",
+            _url("ogc.conformance", f="json"),
+            view="conformance",
+            body={"conformsTo": CONFORMANCE},
+        )
     return json_response({"conformsTo": CONFORMANCE})
 
 
@@ -181,13 +264,26 @@ def collections():
     _check(SIMPLE)
     cat = catalog()
     city = cat.extent("city")
-    body = {"links": [{"href": _url("ogc.collections"), "rel": "self",
-                       "type": "application/json", "title": "collections"}],
-            "crs": list(params.CRS_URIS),
-            "collections": [_collection(info, city) for info in cat.collection_infos()]}
+    body = {
+        "links": [
+            {
+                "href": _url("ogc.collections"),
+                "rel": "self",
+                "type": "application/json",
+                "title": "collections",
+            }
+        ],
+        "crs": list(params.CRS_URIS),
+        "collections": [_collection(info, city) for info in cat.collection_infos()],
+    }
     if _wants_html():
-        return _page("ogc.html", _url("ogc.collections", f="json"), view="collections",
-                     body=body, infos=cat.collection_infos())
+        return _page(
+            "ogc.html",
+            _url("ogc.collections", f="json"),
+            view="collections",
+            body=body,
+            infos=cat.collection_infos(),
+        )
     return json_response(body)
 
 
@@ -198,9 +294,14 @@ def collection(collection_id: str):
     info = cat.collection_info(collection_id)
     body = _collection(info, cat.extent("city"))
     if _wants_html():
-        return _page("ogc.html", _url("ogc.collection", collection_id=collection_id, f="json"),
-                     view="collection", body=body, info=info,
-                     queryables=cat.queryables(collection_id))
+        return _page(
+            "ogc.html",
+            _url("ogc.collection", collection_id=collection_id, f="json"),
+            view="collection",
+            body=body,
+            info=info,
+            queryables=cat.queryables(collection_id),
+        )
     return json_response(body)
 
 
@@ -210,14 +311,24 @@ def _schema(cat: ReadStore, collection_id: str, kind: str) -> dict:
     decl = registry.BY_ID[collection_id]
     if kind == "schema":
         props = {p.name: p.schema() for p in decl.properties}
-    props["geometry"] = {"title": "几何 · geometry", "x-ogc-role": "primary-geometry",
-                         "format": {"point": "geometry-point", "line": "geometry-linestring",
-                                    "polygon": "geometry-multipolygon"}[decl.kind.value]}
+    props["geometry"] = {
+        "title": "几何 · geometry",
+        "x-ogc-role": "primary-geometry",
+        "format": {
+            "point": "geometry-point",
+            "line": "geometry-linestring",
+            "polygon": "geometry-multipolygon",
+        }[decl.kind.value],
+    }
     endpoint = "ogc.queryables" if kind == "queryables" else "ogc.schema"
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": _url(endpoint, collection_id=collection_id),
-            "type": "object", "title": f"{decl.name_zh} · {decl.name_en}",
-            "properties": props, "additionalProperties": kind == "schema"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _url(endpoint, collection_id=collection_id),
+        "type": "object",
+        "title": f"{decl.name_zh} · {decl.name_en}",
+        "properties": props,
+        "additionalProperties": kind == "schema",
+    }
 
 
 def _schema_response(collection_id: str, kind: str) -> Response:
@@ -246,9 +357,11 @@ def _output_transform(crs: str) -> Callable[[list], list] | None:
     if crs == params.EPSG4326:
         return lambda c: [c[1], c[0], *c[2:]]
     if crs == params.CGCS2000:
+
         def to_4490(c: list) -> list:
             x, y = _TO_4490.transform(c[0], c[1])
             return [round(y, 7), round(x, 7), *c[2:]]
+
         return to_4490
     return None
 
@@ -263,8 +376,7 @@ def _reproject(feature: dict, fn: Callable[[list], list] | None) -> dict:
     geom = feature.get("geometry")
     if fn is None or not geom:
         return feature
-    return {**feature, "geometry": {**geom, "coordinates": _map_coords(geom["coordinates"],
-                                                                       fn)}}
+    return {**feature, "geometry": {**geom, "coordinates": _map_coords(geom["coordinates"], fn)}}
 
 
 def _bbox(args: MultiDict) -> tuple[float, float, float, float] | None:
@@ -278,8 +390,10 @@ def _bbox(args: MultiDict) -> tuple[float, float, float, float] | None:
     try:
         lat1, lon1, lat2, lon2 = (float(p) for p in parts)
     except ValueError:
-        raise InvalidQuery("bbox", f"bbox in {crs} must be four numbers minlat,minlon,"
-                                   f"maxlat,maxlon, got {shown(raw)}") from None
+        raise InvalidQuery(
+            "bbox",
+            f"bbox in {crs} must be four numbers minlat,minlon,maxlat,maxlon, got {shown(raw)}",
+        ) from None
     flipped = MultiDict({"bbox": f"{lon1},{lat1},{lon2},{lat2}"})
     return params.BBOX.parse(flipped)
 
@@ -337,17 +451,22 @@ def items(collection_id: str):
         declared = {p.name for p in registry.BY_ID[collection_id].properties}
         unknown = sorted(keep_set - declared)
         if unknown:
-            raise InvalidQuery("properties", "unknown properties "
-                                             f"{', '.join(map(shown, unknown))}; this "
-                                             f"collection has: {', '.join(sorted(declared))}")
+            raise InvalidQuery(
+                "properties",
+                "unknown properties "
+                f"{', '.join(map(shown, unknown))}; this "
+                f"collection has: {', '.join(sorted(declared))}",
+            )
     skip = params.SKIP_GEOMETRY.parse(args)
     page = cat.search(collection_id, query)
     limit = query.limit or params.OGC_LIMIT.default
 
     def link(rel: str, off: int, fmt: str | None = None) -> dict:
-        carried: list[tuple[str, str]] = [(k, v) for k, v in args.items(multi=True)
-                                          if (k in CARRIED or k in qs) and k not in
-                                          ("limit", "f")]
+        carried: list[tuple[str, str]] = [
+            (k, v)
+            for k, v in args.items(multi=True)
+            if (k in CARRIED or k in qs) and k not in ("limit", "f")
+        ]
         carried.append(("limit", str(limit)))
         if off:
             carried.append(("offset", str(off)))
@@ -356,36 +475,60 @@ def items(collection_id: str):
         href = _url("ogc.items", collection_id=collection_id)
         from urllib.parse import urlencode
 
-        return {"href": f"{href}?{urlencode(carried)}", "rel": rel,
-                "type": "text/html" if fmt == "html" else GEOJSON}
+        return {
+            "href": f"{href}?{urlencode(carried)}",
+            "rel": rel,
+            "type": "text/html" if fmt == "html" else GEOJSON,
+        }
 
-    links = [link("self", query.offset), link("alternate", query.offset, "html"),
-             {"href": _url("ogc.collection", collection_id=collection_id),
-              "rel": "collection", "type": "application/json"}]
+    links = [
+        link("self", query.offset),
+        link("alternate", query.offset, "html"),
+        {
+            "href": _url("ogc.collection", collection_id=collection_id),
+            "rel": "collection",
+            "type": "application/json",
+        },
+    ]
     if query.offset + limit < page.matched:
         links.append(link("next", query.offset + limit))
     if query.offset > 0:
         links.append(link("prev", max(0, query.offset - limit)))
     transform = _output_transform(crs)
-    features = [_select(_reproject(feature_json(f), transform), keep_set, skip)
-                for f in page.features]
+    features = [
+        _select(_reproject(feature_json(f), transform), keep_set, skip) for f in page.features
+    ]
     if _wants_html():
-        html_links = {lk["rel"]: lk["href"] for lk in
-                      [link("next", query.offset + limit, "html"),
-                       link("prev", max(0, query.offset - limit), "html")]}
-        return _page("ogc.html", link("self", query.offset)["href"], view="items",
-                     info=cat.collection_info(collection_id), page=page,
-                     features=[feature_json(f) for f in page.features],
-                     has_next=query.offset + limit < page.matched,
-                     has_prev=query.offset > 0, html_links=html_links,
-                     columns=[p.name for p in registry.BY_ID[collection_id].properties
-                              if (p.type != "array" or p.items == "string")
-                              and p.name not in ("id", "layer")][:8])
+        html_links = {
+            lk["rel"]: lk["href"]
+            for lk in [
+                link("next", query.offset + limit, "html"),
+                link("prev", max(0, query.offset - limit), "html"),
+            ]
+        }
+        return _page(
+            "ogc.html",
+            link("self", query.offset)["href"],
+            view="items",
+            info=cat.collection_info(collection_id),
+            page=page,
+            features=[feature_json(f) for f in page.features],
+            has_next=query.offset + limit < page.matched,
+            has_prev=query.offset > 0,
+            html_links=html_links,
+            columns=[
+                p.name
+                for p in registry.BY_ID[collection_id].properties
+                if (p.type != "array" or p.items == "string") and p.name not in ("id", "layer")
+            ][:8],
+        )
     body = feature_collection(
         features,
-        timeStamp=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-                    .replace("+00:00", "Z"),
-        numberMatched=page.matched, numberReturned=len(page.features), links=links)
+        timeStamp=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        numberMatched=page.matched,
+        numberReturned=len(page.features),
+        links=links,
+    )
     resp = json_response(body, GEOJSON)
     resp.headers["Content-Crs"] = f"<{crs}>"
     return resp
@@ -400,17 +543,30 @@ def item(collection_id: str, feature_id: str):
     found = cat.get(feature_id, collection_id)
     feature = _reproject(feature_json(found), _output_transform(crs))
     feature["links"] = [
-        {"href": _url("ogc.item", collection_id=collection_id, feature_id=feature_id),
-         "rel": "self", "type": GEOJSON},
-        {"href": _url("ogc.item", collection_id=collection_id, feature_id=feature_id,
-                      f="html"), "rel": "alternate", "type": "text/html"},
-        {"href": _url("ogc.collection", collection_id=collection_id), "rel": "collection",
-         "type": "application/json"},
+        {
+            "href": _url("ogc.item", collection_id=collection_id, feature_id=feature_id),
+            "rel": "self",
+            "type": GEOJSON,
+        },
+        {
+            "href": _url("ogc.item", collection_id=collection_id, feature_id=feature_id, f="html"),
+            "rel": "alternate",
+            "type": "text/html",
+        },
+        {
+            "href": _url("ogc.collection", collection_id=collection_id),
+            "rel": "collection",
+            "type": "application/json",
+        },
     ]
     if _wants_html():
-        return _page("ogc.html", _url("ogc.item", collection_id=collection_id,
-                                      feature_id=feature_id, f="json"),
-                     view="item", info=info, feature=feature_json(found))
+        return _page(
+            "ogc.html",
+            _url("ogc.item", collection_id=collection_id, feature_id=feature_id, f="json"),
+            view="item",
+            info=info,
+            feature=feature_json(found),
+        )
     resp = cacheable(feature, GEOJSON, info.version)
     resp.headers["Content-Crs"] = f"<{crs}>"
     return resp

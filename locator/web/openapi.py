@@ -17,52 +17,88 @@ PROBLEM = "application/problem+json"
 
 def _html_too(resp: dict) -> dict:
     """The same answer as HTML with f=html (or Accept: text/html)."""
-    return {**resp, "content": {**resp["content"],
-                                "text/html": {"schema": {"type": "string"}}}}
+    return {**resp, "content": {**resp["content"], "text/html": {"schema": {"type": "string"}}}}
 
 
 def _problem_response(description: str) -> dict:
-    return {"description": description,
-            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    return {
+        "description": description,
+        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 def _ok(schema_ref: str, media: str = "application/json", description: str = "OK") -> dict:
-    return {"description": description,
-            "content": {media: {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+    return {
+        "description": description,
+        "content": {media: {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
 
 
 def _path(name: str, schema: dict, description: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": schema,
-            "description": description}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema,
+        "description": description,
+    }
 
 
-def _planner_ops(op_id: str, summary: str, plist, media: str, schema: dict,
-                 layers: tuple[str, ...], bad: dict) -> dict:
+def _planner_ops(
+    op_id: str, summary: str, plist, media: str, schema: dict, layers: tuple[str, ...], bad: dict
+) -> dict:
     """GET with the parameters in the query; POST with the same and a demand or candidate
     file as multipart/form-data (read, used and forgotten)."""
     parameters = [p.openapi(layers if p is params.LAYER else None) for p in plist]
     ok = {"description": "OK", "content": {media: {"schema": schema}}}
     too_large = _problem_response("the uploaded file is larger than 2 MB")
-    upload = {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "minProperties": 1, "properties": {
-            "demand_file": {"type": "string", "format": "binary",
+    upload = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "properties": {
+                        "demand_file": {
+                            "type": "string",
+                            "format": "binary",
                             "description": "CSV (lon, lat, weight) or GeoJSON points/"
-                                           "polygons with a weight property"},
-            "candidates_file": {"type": "string", "format": "binary",
-                                "description": "candidate premises: CSV (lon, lat) or "
-                                               "GeoJSON points"}}}}}}
-    return {"get": {"summary": summary, "operationId": op_id, "parameters": parameters,
-                    "responses": {"200": ok, "304": {"description": "not modified"},
-                                  "400": bad}},
-            "post": {"summary": summary + " (with an uploaded file)",
-                     "operationId": op_id + "Upload",
-                     "parameters": parameters + [params.DEMAND_COORD.openapi()],
-                     "requestBody": upload,
-                     "responses": {"200": ok, "400": bad, "413": too_large}}}
+                            "polygons with a weight property",
+                        },
+                        "candidates_file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "candidate premises: CSV (lon, lat) or GeoJSON points",
+                        },
+                    },
+                }
+            }
+        },
+    }
+    return {
+        "get": {
+            "summary": summary,
+            "operationId": op_id,
+            "parameters": parameters,
+            "responses": {"200": ok, "304": {"description": "not modified"}, "400": bad},
+        },
+        "post": {
+            "summary": summary + " (with an uploaded file)",
+            "operationId": op_id + "Upload",
+            "parameters": parameters + [params.DEMAND_COORD.openapi()],
+            "requestBody": upload,
+            "responses": {"200": ok, "400": bad, "413": too_large},
+        },
+    }
 
 
-def build_document(layer_ids: list[str], collection_ids: list[str],
-                   example_id: str | None = None, route_example: str | None = None) -> dict:
+def build_document(
+    layer_ids: list[str],
+    collection_ids: list[str],
+    example_id: str | None = None,
+    route_example: str | None = None,
+) -> dict:
     """The OpenAPI 3.0 document; parameters come from their declarations in
     :mod:`locator.web.params`, feature properties from the registry, and the layer and
     collection ids from the running server's catalog."""
@@ -74,382 +110,792 @@ def build_document(layer_ids: list[str], collection_ids: list[str],
     missing = _problem_response("unknown layer, collection or feature")
     not_acceptable = _problem_response("none of the media types in Accept can be served")
     per_layer_max = int(params.K.maximum or 1) * max(1, len(layer_ids))
-    route_id = {**_path("id", {"type": "string"}, "route id"),
-                **({"example": route_example} if route_example else {})}
+    route_id = {
+        **_path("id", {"type": "string"}, "route id"),
+        **({"example": route_example} if route_example else {}),
+    }
     not_modified = {"description": "not modified (If-None-Match matched the ETag)"}
-    etag_headers = {"ETag": {"schema": {"type": "string"}},
-                    "Cache-Control": {"schema": {"type": "string"}}}
+    etag_headers = {
+        "ETag": {"schema": {"type": "string"}},
+        "Cache-Control": {"schema": {"type": "string"}},
+    }
     fmt = params.OGC_FORMAT.openapi()
 
     def with_headers(resp: dict) -> dict:
         return {**resp, "headers": etag_headers}
 
     paths: dict[str, dict[str, dict]] = {
-        "/api/v1/health": {"get": {
-            "summary": "Liveness check", "operationId": "health",
-            "responses": {"200": {"description": "the service is up", "content": {
-                "application/json": {"schema": {
-                    "type": "object", "required": ["status"],
-                    "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}}}}},
-        "/api/v1/layers": {"get": {
-            "summary": "List the facility layers with counts and whether they are sample data",
-            "operationId": "listLayers",
-            "responses": {"200": with_headers(_ok("LayerList")), "304": not_modified}}},
-        "/api/v1/layers/{layer}": {"get": {
-            "summary": "All facilities of one layer as GeoJSON",
-            "operationId": "getLayer",
-            "parameters": [_path("layer", layer_schema, "layer id"), bbox,
-                           params.LAYER_LIMIT.openapi()],
-            "responses": {"200": with_headers(_ok("FacilityCollection", GEOJSON)),
-                          "304": not_modified, "400": bad, "404": missing}}},
-        "/api/v1/facilities/{id}": {"get": {
-            "summary": "One facility as a GeoJSON Feature",
-            "operationId": "getFacility",
-            "parameters": [{**_path("id", {"type": "string"}, "facility id"),
-                            **({"example": example_id} if example_id else {})}],
-            "responses": {"200": with_headers(_ok("FacilityDetails", GEOJSON)),
-                          "304": not_modified, "404": missing}}},
-        "/api/v1/nearest": {"get": {
-            "summary": "The k nearest facilities to a point, by geodesic distance",
-            "operationId": "nearest",
-            "parameters": [p.openapi(layers if p is params.LAYER else None)
-                           for p in params.NEAREST],
-            "responses": {"200": _ok("NearestCollection", GEOJSON), "400": bad}}},
-        "/api/v1/routes": {"get": {
-            "summary": "The rural rest routes (illustrative), filtered by district and theme",
-            "operationId": "listRoutes",
-            "parameters": [params.DISTRICT.openapi(), params.THEME.openapi()],
-            "responses": {"200": with_headers(_ok("RouteCollection", GEOJSON)),
-                          "304": not_modified, "400": bad}}},
-        "/api/v1/routes/{id}": {"get": {
-            "summary": "One route: its line, stops, the facilities along it, its longest gap",
-            "operationId": "getRoute",
-            "parameters": [route_id],
-            "responses": {"200": with_headers(_ok("RouteDetails", GEOJSON)),
-                          "304": not_modified, "404": missing}}},
-        **{f"/api/v1/routes/{{id}}.{ext}": {"get": {
-            "summary": f"One route as a {label} download (Content-Disposition keeps the "
-                       "Chinese name)",
-            "operationId": f"getRoute{ext.capitalize()}",
-            "parameters": [route_id],
-            "responses": {"200": {"description": f"the route as {label}",
-                                  "headers": {"Content-Disposition": {
-                                      "schema": {"type": "string"}}},
-                                  "content": {media: {"schema": {"type": "string"}
-                                                      if ext != "geojson" else
-                                                      {"type": "object"}}}},
-                          "304": not_modified, "404": missing}}}
-           for ext, label, media in (("gpx", "GPX 1.1", "application/gpx+xml"),
-                                     ("kml", "KML 2.2", "application/vnd.google-earth.kml+xml"),
-                                     ("geojson", "GeoJSON", GEOJSON))},
-        **{path: _planner_ops(op_id, summary, plist, media, schema, layers, bad)
-           for path, op_id, summary, plist, media, schema in (
-               ("/api/v1/coverage", "coverage", "Coverage of facility layers within a radius, "
-                "per district or town, and the city", params.COVERAGE, "application/json",
-                {"$ref": "#/components/schemas/Coverage"}),
-               ("/api/v1/coverage.csv", "coverageCsv", "The same as CSV (UTF-8 with BOM, "
-                "opens in Excel)", params.COVERAGE, "text/csv", {"type": "string"}),
-               ("/api/v1/coverage.geojson", "coverageGeojson", "The same as GeoJSON: the "
-                "area polygons with their figures", params.COVERAGE, GEOJSON,
-                {"type": "object"}),
-               ("/api/v1/coverage/suggest", "suggest", "New sites that bring the most "
-                "uncovered demand (or area) within reach", params.SUGGEST, GEOJSON,
-                {"$ref": "#/components/schemas/Suggestions"}))},
-        "/ogc/api": {"get": {
-            "summary": "The OGC API's own OpenAPI document (paths relative to /ogc, one "
-                       "items path per collection with its queryables)",
-            "operationId": "ogcOpenapi",
-            "responses": {"200": {"description": "OpenAPI 3.0 document", "content": {
-                "application/json": {"schema": {"type": "object"}}}}}}},
-        "/api/v1/openapi.json": {"get": {
-            "summary": "This document", "operationId": "openapi",
-            "responses": {"200": {
-                "description": "OpenAPI 3.0 document",
-                "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-        "/ogc": {"get": {
-            "summary": "OGC API - Features landing page", "operationId": "ogcLanding",
-            "parameters": [fmt],
-            "responses": {"200": _html_too(_ok("Landing")), "400": bad}}},
-        "/ogc/conformance": {"get": {
-            "summary": "OGC API conformance classes", "operationId": "ogcConformance",
-            "parameters": [fmt],
-            "responses": {"200": _html_too(_ok("Conformance")), "400": bad}}},
-        "/ogc/collections": {"get": {
-            "summary": "The collections: facility layers, boundaries, towns",
-            "operationId": "ogcCollections",
-            "parameters": [fmt],
-            "responses": {"200": _html_too(_ok("Collections")), "400": bad}}},
-        "/ogc/collections/{collectionId}": {"get": {
-            "summary": "One collection", "operationId": "ogcCollection",
-            "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
-            "responses": {"200": _html_too(_ok("Collection")), "400": bad, "404": missing}}},
-        "/ogc/collections/{collectionId}/items": {"get": {
-            "summary": "Features of a collection, paged", "operationId": "ogcItems",
-            "parameters": [_path("collectionId", collection_schema, "collection id")]
-            + [p.openapi() for p in params.OGC_ITEMS]
-            + [{"name": name, "in": "query", "required": False, "schema": schema,
-                "description": f"可查询属性 {name} · queryable {name} as a query parameter "
-                               "(a collection without it answers 400)"}
-               for name, schema in (("district_code", {"type": "string",
-                                                       "pattern": r"^\d{6}$"}),
-                                    ("town_code", {"type": "string", "pattern": r"^\d{9}$"}),
-                                    ("amenities", {"type": "string",
-                                                   "enum": list(AMENITIES)}),
-                                    ("wheelchair", {"type": "string",
-                                                    "enum": list(WHEELCHAIR_VALUES)}))],
-            "responses": {"200": _html_too(_ok("ItemsCollection", GEOJSON)), "400": bad,
-                          "404": missing}}},
-        "/ogc/collections/{collectionId}/queryables": {"get": {
-            "summary": "The queryables of a collection (JSON Schema)",
-            "operationId": "ogcQueryables",
-            "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
-            "responses": {"200": {"description": "JSON Schema", "content": {
-                "application/schema+json": {"schema": {"type": "object"}}}},
-                "400": bad, "404": missing}}},
-        "/ogc/collections/{collectionId}/schema": {"get": {
-            "summary": "The schema of a collection's features (JSON Schema)",
-            "operationId": "ogcSchema",
-            "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
-            "responses": {"200": {"description": "JSON Schema", "content": {
-                "application/schema+json": {"schema": {"type": "object"}}}},
-                "400": bad, "404": missing}}},
-        "/ogc/collections/{collectionId}/items/{featureId}": {"get": {
-            "summary": "One feature", "operationId": "ogcItem",
-            "parameters": [_path("collectionId", collection_schema, "collection id"),
-                           _path("featureId", {"type": "string"}, "feature id"), fmt,
-                           params.OGC_CRS.openapi()],
-            "responses": {"200": _html_too(with_headers(_ok("Feature", GEOJSON))),
-                          "304": not_modified, "400": bad, "404": missing}}},
+        "/api/v1/health": {
+            "get": {
+                "summary": "Liveness check",
+                "operationId": "health",
+                "responses": {
+                    "200": {
+                        "description": "the service is up",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["status"],
+                                    "properties": {"status": {"type": "string", "enum": ["ok"]}},
+                                }
+                            }
+                        },
+                    }
+                },
+            }
+        },
+        "/api/v1/layers": {
+            "get": {
+                "summary": "List the facility layers with counts and whether they are sample data",
+                "operationId": "listLayers",
+                "responses": {"200": with_headers(_ok("LayerList")), "304": not_modified},
+            }
+        },
+        "/api/v1/layers/{layer}": {
+            "get": {
+                "summary": "All facilities of one layer as GeoJSON",
+                "operationId": "getLayer",
+                "parameters": [
+                    _path("layer", layer_schema, "layer id"),
+                    bbox,
+                    params.LAYER_LIMIT.openapi(),
+                ],
+                "responses": {
+                    "200": with_headers(_ok("FacilityCollection", GEOJSON)),
+                    "304": not_modified,
+                    "400": bad,
+                    "404": missing,
+                },
+            }
+        },
+        "/api/v1/facilities/{id}": {
+            "get": {
+                "summary": "One facility as a GeoJSON Feature",
+                "operationId": "getFacility",
+                "parameters": [
+                    {
+                        **_path("id", {"type": "string"}, "facility id"),
+                        **({"example": example_id} if example_id else {}),
+                    }
+                ],
+                "responses": {
+                    "200": with_headers(_ok("FacilityDetails", GEOJSON)),
+                    "304": not_modified,
+                    "404": missing,
+                },
+            }
+        },
+        "/api/v1/nearest": {
+            "get": {
+                "summary": "The k nearest facilities to a point, by geodesic distance",
+                "operationId": "nearest",
+                "parameters": [
+                    p.openapi(layers if p is params.LAYER else None) for p in params.NEAREST
+                ],
+                "responses": {"200": _ok("NearestCollection", GEOJSON), "400": bad},
+            }
+        },
+        "/api/v1/routes": {
+            "get": {
+                "summary": "The rural rest routes (illustrative), filtered by district and theme",
+                "operationId": "listRoutes",
+                "parameters": [params.DISTRICT.openapi(), params.THEME.openapi()],
+                "responses": {
+                    "200": with_headers(_ok("RouteCollection", GEOJSON)),
+                    "304": not_modified,
+                    "400": bad,
+                },
+            }
+        },
+        "/api/v1/routes/{id}": {
+            "get": {
+                "summary": "One route: its line, stops, the facilities along it, its longest gap",
+                "operationId": "getRoute",
+                "parameters": [route_id],
+                "responses": {
+                    "200": with_headers(_ok("RouteDetails", GEOJSON)),
+                    "304": not_modified,
+                    "404": missing,
+                },
+            }
+        },
+        **{
+            f"/api/v1/routes/{{id}}.{ext}": {
+                "get": {
+                    "summary": f"One route as a {label} download (Content-Disposition keeps the "
+                    "Chinese name)",
+                    "operationId": f"getRoute{ext.capitalize()}",
+                    "parameters": [route_id],
+                    "responses": {
+                        "200": {
+                            "description": f"the route as {label}",
+                            "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+                            "content": {
+                                media: {
+                                    "schema": {"type": "string"}
+                                    if ext != "geojson"
+                                    else {"type": "object"}
+                                }
+                            },
+                        },
+                        "304": not_modified,
+                        "404": missing,
+                    },
+                }
+            }
+            for ext, label, media in (
+                ("gpx", "GPX 1.1", "application/gpx+xml"),
+                ("kml", "KML 2.2", "application/vnd.google-earth.kml+xml"),
+                ("geojson", "GeoJSON", GEOJSON),
+            )
+        },
+        **{
+            path: _planner_ops(op_id, summary, plist, media, schema, layers, bad)
+            for path, op_id, summary, plist, media, schema in (
+                (
+                    "/api/v1/coverage",
+                    "coverage",
+                    "Coverage of facility layers within a radius, "
+                    "per district or town, and the city",
+                    params.COVERAGE,
+                    "application/json",
+                    {"$ref": "#/components/schemas/Coverage"},
+                ),
+                (
+                    "/api/v1/coverage.csv",
+                    "coverageCsv",
+                    "The same as CSV (UTF-8 with BOM, opens in Excel)",
+                    params.COVERAGE,
+                    "text/csv",
+                    {"type": "string"},
+                ),
+                (
+                    "/api/v1/coverage.geojson",
+                    "coverageGeojson",
+                    "The same as GeoJSON: the area polygons with their figures",
+                    params.COVERAGE,
+                    GEOJSON,
+                    {"type": "object"},
+                ),
+                (
+                    "/api/v1/coverage/suggest",
+                    "suggest",
+                    "New sites that bring the most uncovered demand (or area) within reach",
+                    params.SUGGEST,
+                    GEOJSON,
+                    {"$ref": "#/components/schemas/Suggestions"},
+                ),
+            )
+        },
+        "/ogc/api": {
+            "get": {
+                "summary": "The OGC API's own OpenAPI document (paths relative to /ogc, one "
+                "items path per collection with its queryables)",
+                "operationId": "ogcOpenapi",
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.0 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+        "/api/v1/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {
+                    "200": {
+                        "description": "OpenAPI 3.0 document",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+        "/ogc": {
+            "get": {
+                "summary": "OGC API - Features landing page",
+                "operationId": "ogcLanding",
+                "parameters": [fmt],
+                "responses": {"200": _html_too(_ok("Landing")), "400": bad},
+            }
+        },
+        "/ogc/conformance": {
+            "get": {
+                "summary": "OGC API conformance classes",
+                "operationId": "ogcConformance",
+                "parameters": [fmt],
+                "responses": {"200": _html_too(_ok("Conformance")), "400": bad},
+            }
+        },
+        "/ogc/collections": {
+            "get": {
+                "summary": "The collections: facility layers, boundaries, towns",
+                "operationId": "ogcCollections",
+                "parameters": [fmt],
+                "responses": {"200": _html_too(_ok("Collections")), "400": bad},
+            }
+        },
+        "/ogc/collections/{collectionId}": {
+            "get": {
+                "summary": "One collection",
+                "operationId": "ogcCollection",
+                "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
+                "responses": {"200": _html_too(_ok("Collection")), "400": bad, "404": missing},
+            }
+        },
+        "/ogc/collections/{collectionId}/items": {
+            "get": {
+                "summary": "Features of a collection, paged",
+                "operationId": "ogcItems",
+                "parameters": [_path("collectionId", collection_schema, "collection id")]
+                + [p.openapi() for p in params.OGC_ITEMS]
+                + [
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "schema": schema,
+                        "description": f"可查询属性 {name} · queryable {name} as a query parameter "
+                        "(a collection without it answers 400)",
+                    }
+                    for name, schema in (
+                        ("district_code", {"type": "string", "pattern": r"^\d{6}$"}),
+                        ("town_code", {"type": "string", "pattern": r"^\d{9}$"}),
+                        ("amenities", {"type": "string", "enum": list(AMENITIES)}),
+                        ("wheelchair", {"type": "string", "enum": list(WHEELCHAIR_VALUES)}),
+                    )
+                ],
+                "responses": {
+                    "200": _html_too(_ok("ItemsCollection", GEOJSON)),
+                    "400": bad,
+                    "404": missing,
+                },
+            }
+        },
+        "/ogc/collections/{collectionId}/queryables": {
+            "get": {
+                "summary": "The queryables of a collection (JSON Schema)",
+                "operationId": "ogcQueryables",
+                "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
+                "responses": {
+                    "200": {
+                        "description": "JSON Schema",
+                        "content": {"application/schema+json": {"schema": {"type": "object"}}},
+                    },
+                    "400": bad,
+                    "404": missing,
+                },
+            }
+        },
+        "/ogc/collections/{collectionId}/schema": {
+            "get": {
+                "summary": "The schema of a collection's features (JSON Schema)",
+                "operationId": "ogcSchema",
+                "parameters": [_path("collectionId", collection_schema, "collection id"), fmt],
+                "responses": {
+                    "200": {
+                        "description": "JSON Schema",
+                        "content": {"application/schema+json": {"schema": {"type": "object"}}},
+                    },
+                    "400": bad,
+                    "404": missing,
+                },
+            }
+        },
+        "/ogc/collections/{collectionId}/items/{featureId}": {
+            "get": {
+                "summary": "One feature",
+                "operationId": "ogcItem",
+                "parameters": [
+                    _path("collectionId", collection_schema, "collection id"),
+                    _path("featureId", {"type": "string"}, "feature id"),
+                    fmt,
+                    params.OGC_CRS.openapi(),
+                ],
+                "responses": {
+                    "200": _html_too(with_headers(_ok("Feature", GEOJSON))),
+                    "304": not_modified,
+                    "400": bad,
+                    "404": missing,
+                },
+            }
+        },
     }
-    point = {"type": "object", "required": ["type", "coordinates"], "properties": {
-        "type": {"type": "string", "enum": ["Point"]},
-        "coordinates": {"type": "array", "minItems": 2, "maxItems": 2,
-                        "items": {"type": "number"}}}}
-    hours = {"type": "object", "required": ["state"], "properties": {
-        "state": {"type": "string", "enum": ["open", "closed", "unknown"]},
-        "at": {"type": "string"},
-        "opens_at": {"type": "string", "nullable": True},
-        "closes_at": {"type": "string", "nullable": True}}}
-    facility_props = {"type": "object",
-                      "required": [p.name for p in registry.FACILITY_PROPERTIES if p.required],
-                      "properties": {p.name: p.schema() for p in registry.FACILITY_PROPERTIES}}
-    link = {"type": "object", "required": ["href", "rel"], "properties": {
-        "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
-        "title": {"type": "string"}}}
+    point = {
+        "type": "object",
+        "required": ["type", "coordinates"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Point"]},
+            "coordinates": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 2,
+                "items": {"type": "number"},
+            },
+        },
+    }
+    hours = {
+        "type": "object",
+        "required": ["state"],
+        "properties": {
+            "state": {"type": "string", "enum": ["open", "closed", "unknown"]},
+            "at": {"type": "string"},
+            "opens_at": {"type": "string", "nullable": True},
+            "closes_at": {"type": "string", "nullable": True},
+        },
+    }
+    facility_props = {
+        "type": "object",
+        "required": [p.name for p in registry.FACILITY_PROPERTIES if p.required],
+        "properties": {p.name: p.schema() for p in registry.FACILITY_PROPERTIES},
+    }
+    link = {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {
+            "href": {"type": "string"},
+            "rel": {"type": "string"},
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+        },
+    }
     links = {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}
     schemas = {
-        "Problem": {"type": "object", "required": ["type", "title", "status", "detail"],
-                    "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                                   "status": {"type": "integer"}, "detail": {"type": "string"},
-                                   "param": {"type": "string"},
-                                   "valid": {"type": "array", "items": {"type": "string"}}}},
+        "Problem": {
+            "type": "object",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "param": {"type": "string"},
+                "valid": {"type": "array", "items": {"type": "string"}},
+            },
+        },
         "Link": link,
         "Point": point,
         "Hours": hours,
-        "LayerList": {"type": "object", "required": ["layers", "version"], "properties": {
-            "version": {"type": "string"},
-            "layers": {"type": "array", "items": {
-                "type": "object", "required": ["id", "count", "sample"],
-                "properties": {"id": {"type": "string"}, "name_zh": {"type": "string"},
-                               "name_en": {"type": "string"}, "count": {"type": "integer"},
-                               "sample": {"type": "boolean"}, "version": {"type": "string"},
-                               "sources": {"type": "array", "items": {"type": "string"}}}}}}},
-        "Facility": {"type": "object", "required": ["type", "id", "geometry", "properties"],
-                     "properties": {"type": {"type": "string", "enum": ["Feature"]},
-                                    "id": {"type": "string"},
-                                    "geometry": {"$ref": "#/components/schemas/Point"},
-                                    "properties": facility_props, "links": links}},
-        "FacilityDetails": {"allOf": [{"$ref": "#/components/schemas/Facility"}, {
-            "type": "object", "properties": {"properties": {
-                "type": "object", "required": ["hours", "week"], "properties": {
-                    "hours": {"$ref": "#/components/schemas/Hours"},
-                    "week": {"type": "array", "minItems": 7, "maxItems": 7,
-                             "items": {"$ref": "#/components/schemas/Day"}}}}}}]},
-        "Day": {"type": "object", "required": ["date", "kind", "open", "unknown"],
-                "properties": {
-                    "calendar_known": {"type": "boolean"},
-                    "date": {"type": "string", "format": "date"},
-                    "kind": {"type": "string",
-                             "enum": ["holiday", "makeup", "workday", "weekend"]},
-                    "open": {"type": "array", "items": {
-                        "type": "array", "minItems": 2, "maxItems": 2,
-                        "items": {"type": "string", "pattern": r"^\d{2}:\d{2}$"}}},
-                    "unknown": {"type": "boolean"}}},
-        "RouteSummary": {"type": "object", "required": ["type", "id", "geometry", "properties"],
-                         "properties": {
-                             "type": {"type": "string", "enum": ["Feature"]},
-                             "id": {"type": "string"},
-                             "geometry": {"$ref": "#/components/schemas/Geometry"},
-                             "properties": {"type": "object", "required": [
-                                 "id", "name", "theme", "districts", "stops_count",
-                                 "length_m", "coach_min", "illustrative"], "properties": {
-                                 "id": {"type": "string"}, "name": {"type": "string"},
-                                 "name_en": {"type": "string"}, "theme": {"type": "string"},
-                                 "theme_en": {"type": "string"},
-                                 "districts": {"type": "array", "items": {"type": "string"}},
-                                 "stops_count": {"type": "integer", "minimum": 2},
-                                 "length_m": {"type": "number", "minimum": 0},
-                                 "coach_min": {"type": "number", "minimum": 0},
-                                 "estimate": {"type": "boolean"},
-                                 "sample": {"type": "boolean"},
-                                 "illustrative": {"type": "boolean"},
-                                 "geometry_note": {"type": "string"}}}}},
-        "RouteCollection": {"type": "object", "required": ["type", "features"], "properties": {
-            "type": {"type": "string", "enum": ["FeatureCollection"]},
-            "numberMatched": {"type": "integer", "minimum": 0},
-            "total": {"type": "integer", "minimum": 0},
-            "illustrative_note": {"type": "string"},
-            "coach_note": {"type": "object"},
-            "features": {"type": "array",
-                         "items": {"$ref": "#/components/schemas/RouteSummary"}}}},
-        "RouteDetails": {"allOf": [{"$ref": "#/components/schemas/RouteSummary"}, {
-            "type": "object", "properties": {"properties": {
-                "type": "object",
-                "required": ["stops", "along", "longest_gap_m", "longest_gap"],
-                "properties": {
-                    "stops": {"type": "array", "minItems": 2, "items": {
+        "LayerList": {
+            "type": "object",
+            "required": ["layers", "version"],
+            "properties": {
+                "version": {"type": "string"},
+                "layers": {
+                    "type": "array",
+                    "items": {
                         "type": "object",
-                        "required": ["number", "name", "lon", "lat", "precision",
-                                     "position_m"],
+                        "required": ["id", "count", "sample"],
                         "properties": {
-                            "number": {"type": "integer", "minimum": 1},
-                            "name": {"type": "string"}, "name_en": {"type": "string"},
-                            "lon": {"type": "number"}, "lat": {"type": "number"},
-                            "description": {"type": "string"},
-                            "precision": {"type": "string"},
-                            "coord_source": {"type": "string"},
-                            "position_m": {"type": "number", "minimum": 0}}}},
-                    "along": {"type": "array", "items": {
+                            "id": {"type": "string"},
+                            "name_zh": {"type": "string"},
+                            "name_en": {"type": "string"},
+                            "count": {"type": "integer"},
+                            "sample": {"type": "boolean"},
+                            "version": {"type": "string"},
+                            "sources": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
+                },
+            },
+        },
+        "Facility": {
+            "type": "object",
+            "required": ["type", "id", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "id": {"type": "string"},
+                "geometry": {"$ref": "#/components/schemas/Point"},
+                "properties": facility_props,
+                "links": links,
+            },
+        },
+        "FacilityDetails": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Facility"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "properties": {
+                            "type": "object",
+                            "required": ["hours", "week"],
+                            "properties": {
+                                "hours": {"$ref": "#/components/schemas/Hours"},
+                                "week": {
+                                    "type": "array",
+                                    "minItems": 7,
+                                    "maxItems": 7,
+                                    "items": {"$ref": "#/components/schemas/Day"},
+                                },
+                            },
+                        }
+                    },
+                },
+            ]
+        },
+        "Day": {
+            "type": "object",
+            "required": ["date", "kind", "open", "unknown"],
+            "properties": {
+                "calendar_known": {"type": "boolean"},
+                "date": {"type": "string", "format": "date"},
+                "kind": {"type": "string", "enum": ["holiday", "makeup", "workday", "weekend"]},
+                "open": {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "minItems": 2,
+                        "maxItems": 2,
+                        "items": {"type": "string", "pattern": r"^\d{2}:\d{2}$"},
+                    },
+                },
+                "unknown": {"type": "boolean"},
+            },
+        },
+        "RouteSummary": {
+            "type": "object",
+            "required": ["type", "id", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "id": {"type": "string"},
+                "geometry": {"$ref": "#/components/schemas/Geometry"},
+                "properties": {
+                    "type": "object",
+                    "required": [
+                        "id",
+                        "name",
+                        "theme",
+                        "districts",
+                        "stops_count",
+                        "length_m",
+                        "coach_min",
+                        "illustrative",
+                    ],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "name_en": {"type": "string"},
+                        "theme": {"type": "string"},
+                        "theme_en": {"type": "string"},
+                        "districts": {"type": "array", "items": {"type": "string"}},
+                        "stops_count": {"type": "integer", "minimum": 2},
+                        "length_m": {"type": "number", "minimum": 0},
+                        "coach_min": {"type": "number", "minimum": 0},
+                        "estimate": {"type": "boolean"},
+                        "sample": {"type": "boolean"},
+                        "illustrative": {"type": "boolean"},
+                        "geometry_note": {"type": "string"},
+                    },
+                },
+            },
+        },
+        "RouteCollection": {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "total": {"type": "integer", "minimum": 0},
+                "illustrative_note": {"type": "string"},
+                "coach_note": {"type": "object"},
+                "features": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/RouteSummary"},
+                },
+            },
+        },
+        "RouteDetails": {
+            "allOf": [
+                {"$ref": "#/components/schemas/RouteSummary"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "properties": {
+                            "type": "object",
+                            "required": ["stops", "along", "longest_gap_m", "longest_gap"],
+                            "properties": {
+                                "stops": {
+                                    "type": "array",
+                                    "minItems": 2,
+                                    "items": {
+                                        "type": "object",
+                                        "required": [
+                                            "number",
+                                            "name",
+                                            "lon",
+                                            "lat",
+                                            "precision",
+                                            "position_m",
+                                        ],
+                                        "properties": {
+                                            "number": {"type": "integer", "minimum": 1},
+                                            "name": {"type": "string"},
+                                            "name_en": {"type": "string"},
+                                            "lon": {"type": "number"},
+                                            "lat": {"type": "number"},
+                                            "description": {"type": "string"},
+                                            "precision": {"type": "string"},
+                                            "coord_source": {"type": "string"},
+                                            "position_m": {"type": "number", "minimum": 0},
+                                        },
+                                    },
+                                },
+                                "along": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["id", "layer", "distance_off_m", "position_m"],
+                                        "properties": {
+                                            "id": {"type": "string"},
+                                            "layer": {"type": "string"},
+                                            "name": {"type": "string"},
+                                            "distance_off_m": {"type": "number", "minimum": 0},
+                                            "position_m": {"type": "number", "minimum": 0},
+                                        },
+                                    },
+                                },
+                                "along_within_m": {"type": "number"},
+                                "longest_gap_m": {"type": "number", "minimum": 0},
+                                "longest_gap": {
+                                    "type": "object",
+                                    "properties": {
+                                        "from_m": {"type": "number"},
+                                        "to_m": {"type": "number"},
+                                    },
+                                },
+                                "coach_note": {"type": "object"},
+                            },
+                        }
+                    },
+                },
+            ]
+        },
+        "Coverage": {
+            "type": "object",
+            "required": ["city", "areas", "shares_by"],
+            "properties": {
+                "layers": {"type": "array", "items": {"type": "string"}},
+                "radius_m": {"type": "number"},
+                "cell_m": {"type": "number"},
+                "by": {"type": "string", "enum": ["district", "town"]},
+                "shares_by": {"type": "string", "enum": ["area", "demand"]},
+                "city": {"$ref": "#/components/schemas/AreaCoverage"},
+                "areas": {"type": "array", "items": {"$ref": "#/components/schemas/AreaCoverage"}},
+                "towns_without": {"type": "object"},
+            },
+        },
+        "AreaCoverage": {
+            "type": "object",
+            "required": ["code", "area_km2", "covered_share"],
+            "properties": {
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+                "area_km2": {"type": "number", "minimum": 0},
+                "facilities": {"type": "integer", "minimum": 0},
+                "covered_share": {"type": "number", "minimum": 0, "maximum": 1, "nullable": True},
+                "mean_distance_m": {"type": "number", "nullable": True},
+                "max_distance_m": {"type": "number", "nullable": True},
+                "uncovered_km2": {"type": "number", "minimum": 0},
+                "demand": {"type": "number", "nullable": True},
+                "approximate": {"type": "boolean"},
+            },
+        },
+        "Suggestions": {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "shares_by": {"type": "string", "enum": ["area", "demand"]},
+                "features": {
+                    "type": "array",
+                    "items": {
                         "type": "object",
-                        "required": ["id", "layer", "distance_off_m", "position_m"],
                         "properties": {
-                            "id": {"type": "string"}, "layer": {"type": "string"},
-                            "name": {"type": "string"},
-                            "distance_off_m": {"type": "number", "minimum": 0},
-                            "position_m": {"type": "number", "minimum": 0}}}},
-                    "along_within_m": {"type": "number"},
-                    "longest_gap_m": {"type": "number", "minimum": 0},
-                    "longest_gap": {"type": "object", "properties": {
-                        "from_m": {"type": "number"}, "to_m": {"type": "number"}}},
-                    "coach_note": {"type": "object"}}}}}]},
-        "Coverage": {"type": "object", "required": ["city", "areas", "shares_by"],
-                     "properties": {
-                         "layers": {"type": "array", "items": {"type": "string"}},
-                         "radius_m": {"type": "number"}, "cell_m": {"type": "number"},
-                         "by": {"type": "string", "enum": ["district", "town"]},
-                         "shares_by": {"type": "string", "enum": ["area", "demand"]},
-                         "city": {"$ref": "#/components/schemas/AreaCoverage"},
-                         "areas": {"type": "array",
-                                   "items": {"$ref": "#/components/schemas/AreaCoverage"}},
-                         "towns_without": {"type": "object"}}},
-        "AreaCoverage": {"type": "object", "required": ["code", "area_km2", "covered_share"],
-                         "properties": {
-                             "code": {"type": "string"}, "name": {"type": "string"},
-                             "area_km2": {"type": "number", "minimum": 0},
-                             "facilities": {"type": "integer", "minimum": 0},
-                             "covered_share": {"type": "number", "minimum": 0, "maximum": 1,
-                                               "nullable": True},
-                             "mean_distance_m": {"type": "number", "nullable": True},
-                             "max_distance_m": {"type": "number", "nullable": True},
-                             "uncovered_km2": {"type": "number", "minimum": 0},
-                             "demand": {"type": "number", "nullable": True},
-                             "approximate": {"type": "boolean"}}},
-        "Suggestions": {"type": "object", "required": ["type", "features"], "properties": {
-            "type": {"type": "string", "enum": ["FeatureCollection"]},
-            "shares_by": {"type": "string", "enum": ["area", "demand"]},
-            "features": {"type": "array", "items": {"type": "object", "properties": {
-                "properties": {"type": "object", "required": ["rank", "town_code"],
-                               "properties": {"rank": {"type": "integer", "minimum": 1},
-                                              "town_code": {"type": "string"}}}}}}}},
-        "Geometry": {"type": "object", "required": ["type", "coordinates"], "properties": {
-            "type": {"type": "string", "enum": sorted(
-                {t for c in registry.COLLECTIONS for t in c.kind.geojson_types})},
-            "coordinates": {"type": "array"}}},
-        "Feature": {"type": "object", "required": ["type", "id", "geometry", "properties"],
-                    "properties": {"type": {"type": "string", "enum": ["Feature"]},
-                                   "id": {"type": "string"},
-                                   # null with skipGeometry=true
-                                   "geometry": {"nullable": True, "allOf": [
-                                       {"$ref": "#/components/schemas/Geometry"}]},
-                                   "properties": {"type": "object"}, "links": links}},
-        "FacilityCollection": {"type": "object", "required": ["type", "features"], "properties": {
-            "type": {"type": "string", "enum": ["FeatureCollection"]},
-            "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"},
-            "sample": {"type": "boolean"},
-            "features": {"type": "array", "items": {"$ref": "#/components/schemas/Facility"}}}},
-        "NearbyFacility": {"type": "object", "required": ["type", "geometry", "properties"],
-                           "properties": {
-                               "type": {"type": "string", "enum": ["Feature"]},
-                               "id": {"type": "string"},
-                               "geometry": {"$ref": "#/components/schemas/Point"},
-                               "properties": {"allOf": [facility_props, {
-                                   "type": "object",
-                                   "required": ["distance_m", "bearing_deg", "walk_min",
-                                                "ebike_min", "estimate", "hours",
-                                                "hours_on_arrival"],
-                                   "properties": {
-                                       "distance_m": {"type": "number", "minimum": 0},
-                                       "bearing_deg": {"type": "number", "minimum": 0,
-                                                       "maximum": 360},
-                                       "walk_min": {"type": "number", "minimum": 0},
-                                       "ebike_min": {"type": "number", "minimum": 0},
-                                       "estimate": {"type": "boolean"},
-                                       "hours": {"$ref": "#/components/schemas/Hours"},
-                                       "hours_on_arrival": {"$ref": "#/components/schemas/Hours"},
-                                   }}]}}},
+                            "properties": {
+                                "type": "object",
+                                "required": ["rank", "town_code"],
+                                "properties": {
+                                    "rank": {"type": "integer", "minimum": 1},
+                                    "town_code": {"type": "string"},
+                                },
+                            }
+                        },
+                    },
+                },
+            },
+        },
+        "Geometry": {
+            "type": "object",
+            "required": ["type", "coordinates"],
+            "properties": {
+                "type": {
+                    "type": "string",
+                    "enum": sorted({t for c in registry.COLLECTIONS for t in c.kind.geojson_types}),
+                },
+                "coordinates": {"type": "array"},
+            },
+        },
+        "Feature": {
+            "type": "object",
+            "required": ["type", "id", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "id": {"type": "string"},
+                # null with skipGeometry=true
+                "geometry": {
+                    "nullable": True,
+                    "allOf": [{"$ref": "#/components/schemas/Geometry"}],
+                },
+                "properties": {"type": "object"},
+                "links": links,
+            },
+        },
+        "FacilityCollection": {
+            "type": "object",
+            "required": ["type", "features"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "numberMatched": {"type": "integer"},
+                "numberReturned": {"type": "integer"},
+                "sample": {"type": "boolean"},
+                "features": {"type": "array", "items": {"$ref": "#/components/schemas/Facility"}},
+            },
+        },
+        "NearbyFacility": {
+            "type": "object",
+            "required": ["type", "geometry", "properties"],
+            "properties": {
+                "type": {"type": "string", "enum": ["Feature"]},
+                "id": {"type": "string"},
+                "geometry": {"$ref": "#/components/schemas/Point"},
+                "properties": {
+                    "allOf": [
+                        facility_props,
+                        {
+                            "type": "object",
+                            "required": [
+                                "distance_m",
+                                "bearing_deg",
+                                "walk_min",
+                                "ebike_min",
+                                "estimate",
+                                "hours",
+                                "hours_on_arrival",
+                            ],
+                            "properties": {
+                                "distance_m": {"type": "number", "minimum": 0},
+                                "bearing_deg": {"type": "number", "minimum": 0, "maximum": 360},
+                                "walk_min": {"type": "number", "minimum": 0},
+                                "ebike_min": {"type": "number", "minimum": 0},
+                                "estimate": {"type": "boolean"},
+                                "hours": {"$ref": "#/components/schemas/Hours"},
+                                "hours_on_arrival": {"$ref": "#/components/schemas/Hours"},
+                            },
+                        },
+                    ]
+                },
+            },
+        },
         "NearestCollection": {
             "type": "object",
             "required": ["type", "features", "query", "in_service_area", "estimate_note"],
             "properties": {
                 "type": {"type": "string", "enum": ["FeatureCollection"]},
-                "query": {"type": "object", "required": ["lon", "lat"], "properties": {
-                    "lon": {"type": "number"}, "lat": {"type": "number"},
-                    "crs": {"type": "string"}, "input_coord": {"type": "string"},
-                    "at": {"type": "string"}}},
+                "query": {
+                    "type": "object",
+                    "required": ["lon", "lat"],
+                    "properties": {
+                        "lon": {"type": "number"},
+                        "lat": {"type": "number"},
+                        "crs": {"type": "string"},
+                        "input_coord": {"type": "string"},
+                        "at": {"type": "string"},
+                    },
+                },
                 "in_service_area": {"type": "boolean"},
                 "distance_to_service_area_m": {"type": "number", "minimum": 0},
                 "detour_factor": {"type": "number"},
-                "estimate_note": {"type": "object", "properties": {
-                    "zh": {"type": "string"}, "en": {"type": "string"}}},
+                "estimate_note": {
+                    "type": "object",
+                    "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+                },
                 "numberReturned": {"type": "integer"},
                 # k in all, or k from each layer with per_layer=true
-                "features": {"type": "array", "maxItems": per_layer_max,
-                             "items": {"$ref": "#/components/schemas/NearbyFacility"}}}},
-        "Landing": {"type": "object", "required": ["links"], "properties": {
-            "title": {"type": "string"}, "description": {"type": "string"}, "links": links}},
-        "Conformance": {"type": "object", "required": ["conformsTo"], "properties": {
-            "conformsTo": {"type": "array", "items": {"type": "string",
-                                                      "enum": CONFORMANCE}}}},
-        "Collection": {"type": "object", "required": ["id", "links"], "properties": {
-            "id": {"type": "string"}, "title": {"type": "string"},
-            "description": {"type": "string"}, "itemType": {"type": "string"},
-            "crs": {"type": "array", "items": {"type": "string"}},
-            "extent": {"type": "object"}, "links": links}},
-        "Collections": {"type": "object", "required": ["links", "collections"], "properties": {
-            "links": links,
-            "collections": {"type": "array",
-                            "items": {"$ref": "#/components/schemas/Collection"}}}},
-        "ItemsCollection": {"type": "object",
-                            "required": ["type", "features", "links", "numberReturned"],
-                            "properties": {
-                                "type": {"type": "string", "enum": ["FeatureCollection"]},
-                                "timeStamp": {"type": "string"},
-                                "numberMatched": {"type": "integer", "minimum": 0},
-                                "numberReturned": {"type": "integer", "minimum": 0},
-                                "links": links,
-                                "features": {"type": "array", "items": {
-                                    "$ref": "#/components/schemas/Feature"}}}},
+                "features": {
+                    "type": "array",
+                    "maxItems": per_layer_max,
+                    "items": {"$ref": "#/components/schemas/NearbyFacility"},
+                },
+            },
+        },
+        "Landing": {
+            "type": "object",
+            "required": ["links"],
+            "properties": {
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "links": links,
+            },
+        },
+        "Conformance": {
+            "type": "object",
+            "required": ["conformsTo"],
+            "properties": {
+                "conformsTo": {"type": "array", "items": {"type": "string", "enum": CONFORMANCE}}
+            },
+        },
+        "Collection": {
+            "type": "object",
+            "required": ["id", "links"],
+            "properties": {
+                "id": {"type": "string"},
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "itemType": {"type": "string"},
+                "crs": {"type": "array", "items": {"type": "string"}},
+                "extent": {"type": "object"},
+                "links": links,
+            },
+        },
+        "Collections": {
+            "type": "object",
+            "required": ["links", "collections"],
+            "properties": {
+                "links": links,
+                "collections": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/Collection"},
+                },
+            },
+        },
+        "ItemsCollection": {
+            "type": "object",
+            "required": ["type", "features", "links", "numberReturned"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "timeStamp": {"type": "string"},
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "numberReturned": {"type": "integer", "minimum": 0},
+                "links": links,
+                "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+            },
+        },
     }
     for ops in paths.values():
         for op in ops.values():
             op["responses"]["406"] = not_acceptable
     return {
         "openapi": "3.0.3",
-        "info": {"title": "locator · 江门职工服务设施查询 API", "version": "1.0.0",
-                 "description": "Nearest union service facilities in Jiangmen. Coordinates "
-                                "are WGS-84 [lon, lat]; distances are geodesic metres; "
-                                "walking and e-bike times are estimates. Errors are "
-                                "application/problem+json (RFC 9457)."},
+        "info": {
+            "title": "locator · 江门职工服务设施查询 API",
+            "version": "1.0.0",
+            "description": "Nearest union service facilities in Jiangmen. Coordinates "
+            "are WGS-84 [lon, lat]; distances are geodesic metres; "
+            "walking and e-bike times are estimates. Errors are "
+            "application/problem+json (RFC 9457).",
+        },
         "paths": paths,
         "components": {"schemas": schemas},
     }
@@ -466,9 +912,14 @@ def document():
             example = page.features[0].id
             break
     routes = cat.routes().routes
-    return json_response(build_document(
-        layer_ids, [i.id for i in cat.collection_infos()], example,
-        routes[0].id if routes else None))
+    return json_response(
+        build_document(
+            layer_ids,
+            [i.id for i in cat.collection_infos()],
+            example,
+            routes[0].id if routes else None,
+        )
+    )
 
 
 @bp.get("/ogc/api")
@@ -481,21 +932,38 @@ def ogc_document():
     cat = catalog()
     layer_ids = list(cat.resolve_layers(None))
     main = build_document(layer_ids, [i.id for i in cat.collection_infos()])
-    paths = {key[len("/ogc"):] or "/": value for key, value in main["paths"].items()
-             if key.startswith("/ogc")}
+    paths = {
+        key[len("/ogc") :] or "/": value
+        for key, value in main["paths"].items()
+        if key.startswith("/ogc")
+    }
     generic = paths["/collections/{collectionId}/items"]["get"]
     generic_names = {"district_code", "town_code", "amenities", "wheelchair"}
-    base = [p for p in generic["parameters"]
-            if p["in"] == "query" and p["name"] not in generic_names]
+    base = [
+        p for p in generic["parameters"] if p["in"] == "query" and p["name"] not in generic_names
+    ]
     for info in cat.collection_infos():
-        queryable = [{"name": name, "in": "query", "required": False,
-                      "schema": ({"type": "string", "enum": list(q.enum)} if q.enum else
-                                 {"type": "string" if q.type == "array" else q.type}),
-                      "description": f"{q.title} (equality; for a list: contains)"}
-                     for name, q in cat.queryables(info.id).items()]
-        paths[f"/collections/{info.id}/items"] = {"get": {
-            **generic, "operationId": f"items_{info.id}",
-            "summary": f"{info.name_zh} · {info.name_en}", "parameters": base + queryable}}
-    doc = {**main, "servers": [{"url": external_url("ogc.landing").rstrip("/")}],
-           "paths": paths}
+        queryable = [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": (
+                    {"type": "string", "enum": list(q.enum)}
+                    if q.enum
+                    else {"type": "string" if q.type == "array" else q.type}
+                ),
+                "description": f"{q.title} (equality; for a list: contains)",
+            }
+            for name, q in cat.queryables(info.id).items()
+        ]
+        paths[f"/collections/{info.id}/items"] = {
+            "get": {
+                **generic,
+                "operationId": f"items_{info.id}",
+                "summary": f"{info.name_zh} · {info.name_en}",
+                "parameters": base + queryable,
+            }
+        }
+    doc = {**main, "servers": [{"url": external_url("ogc.landing").rstrip("/")}], "paths": paths}
     return json_response(doc)

@@ -37,11 +37,28 @@ RESULTS_PER_LAYER = 3
 #: federation's, never as a station's own number
 HOTLINE = "19262012351"
 #: the amenity filters offered on the phone page
-FILTER_AMENITIES = ("microwave", "charging", "toilet", "drinking_water", "nursing",
-                    "air_conditioning", "e_bike_battery")
+FILTER_AMENITIES = (
+    "microwave",
+    "charging",
+    "toilet",
+    "drinking_water",
+    "nursing",
+    "air_conditioning",
+    "e_bike_battery",
+)
 #: the phone page's parameters that its JSON twin (/api/v1/nearest) takes as they are
-TWIN_PARAMS = ("lon", "lat", "coord", "town", "layer", "amenity", "open_now", "at",
-               "max_distance_m", "travel")
+TWIN_PARAMS = (
+    "lon",
+    "lat",
+    "coord",
+    "town",
+    "layer",
+    "amenity",
+    "open_now",
+    "at",
+    "max_distance_m",
+    "travel",
+)
 #: choices a visitor makes once and the phone remembers (a year), from ?lang= and ?travel=
 REMEMBERED = {LANG_COOKIE: LANGS, "travel": TRAVEL_MODES}
 REMEMBER_S = YEAR_S
@@ -77,14 +94,21 @@ def _inject():
         """Names of the facility layers that are sample data, and how many layers there
         are (the banner names them when only some are)."""
         infos = catalog().collection_infos(facilities_only=True)
-        return ([i.name_zh if lang == "zh" else i.name_en for i in infos if i.sample],
-                len(infos))
+        return ([i.name_zh if lang == "zh" else i.name_en for i in infos if i.sample], len(infos))
 
-    return {"lang": lang, "t": lambda key, **kw: translate(key, lang, **kw), "fmt": fmt,
-            "links": links, "weekdays": WEEKDAYS[lang], "amenity_terms": AMENITIES,
-            "lang_switch_query": lang_switch_query, "lang_switch_href": lang_switch_href,
-            "query_with": query_with,
-            "app_asset": app_asset, "sample_layers": sample_layers}
+    return {
+        "lang": lang,
+        "t": lambda key, **kw: translate(key, lang, **kw),
+        "fmt": fmt,
+        "links": links,
+        "weekdays": WEEKDAYS[lang],
+        "amenity_terms": AMENITIES,
+        "lang_switch_query": lang_switch_query,
+        "lang_switch_href": lang_switch_href,
+        "query_with": query_with,
+        "app_asset": app_asset,
+        "sample_layers": sample_layers,
+    }
 
 
 @bp.after_app_request
@@ -96,8 +120,9 @@ def _remember(resp):
     for name, valid in REMEMBERED.items():
         value = (request.args.get(name) or "").strip().lower()
         if value in valid and request.cookies.get(name) != value:
-            resp.set_cookie(name, value, max_age=REMEMBER_S, samesite="Lax",
-                            secure=request.is_secure)
+            resp.set_cookie(
+                name, value, max_age=REMEMBER_S, samesite="Lax", secure=request.is_secure
+            )
     resp.vary.update(("Cookie", "Accept-Language"))
     return resp
 
@@ -137,24 +162,50 @@ def home():
     if req:
         twin_args = [(k, v) for k, v in args.items(multi=True) if k in TWIN_PARAMS]
         twin = "/api/v1/nearest?" + urlencode(
-            twin_args + [("per_layer", "true"), ("k", str(req.query.k))])
+            twin_args + [("per_layer", "true"), ("k", str(req.query.k))]
+        )
     else:
         twin = "/api/v1/layers"
     return _page(
-        "index.html", twin, GEOJSON if req else "application/json", answer=view.answer,
-        town=view.town, args=args,
-        towns_by_district=view.towns_by_district, layers=view.layers,
-        any_sample=view.any_sample, filter_amenities=FILTER_AMENITIES,
+        "index.html",
+        twin,
+        GEOJSON if req else "application/json",
+        answer=view.answer,
+        town=view.town,
+        args=args,
+        towns_by_district=view.towns_by_district,
+        layers=view.layers,
+        any_sample=view.any_sample,
+        filter_amenities=FILTER_AMENITIES,
         chosen_amenities=set(params.AMENITY.parse(args)),
-        open_now=params.OPEN_NOW.parse(args), per_layer=RESULTS_PER_LAYER, travel=travel,
-        hotline=HOTLINE, phone_config=_phone_config(cat.version, travel))
+        open_now=params.OPEN_NOW.parse(args),
+        per_layer=RESULTS_PER_LAYER,
+        travel=travel,
+        hotline=HOTLINE,
+        phone_config=_phone_config(cat.version, travel),
+    )
 
 
 #: the words the phone page's offline answers use (texts of the page's language)
-PHONE_TEXTS = ("walk", "ebike", "walk_long", "ebike_long", "too_far_walk", "too_far",
-               "baidu", "details", "offline_banner", "arrival_open", "arrival_closed",
-               "arrival_unknown", "position_town", "not_packed", "call", "hotline_fallback",
-               "no_pack")
+PHONE_TEXTS = (
+    "walk",
+    "ebike",
+    "walk_long",
+    "ebike_long",
+    "too_far_walk",
+    "too_far",
+    "baidu",
+    "details",
+    "offline_banner",
+    "arrival_open",
+    "arrival_closed",
+    "arrival_unknown",
+    "position_town",
+    "not_packed",
+    "call",
+    "hotline_fallback",
+    "no_pack",
+)
 
 
 def _phone_config(version: str, travel: str) -> dict:
@@ -162,14 +213,21 @@ def _phone_config(version: str, travel: str) -> dict:
     lang = current_lang()
     texts = {k: translate(k, lang) for k in PHONE_TEXTS}
     texts["navigate_amap"] = f"{translate('navigate', lang)} · {translate('amap', lang)}"
-    texts["position"] = translate("position_point", lang).replace("{lat:.5f}", "{lat}") \
+    texts["position"] = (
+        translate("position_point", lang)
+        .replace("{lat:.5f}", "{lat}")
         .replace("{lon:.5f}", "{lon}")
+    )
     day = now().date().isoformat()
-    return {"pack": url_for("offline.pack", v=f"{version}-{day}"), "lang": lang,
-            "travel": travel, "langQuery": "?lang=en" if lang == "en" else "",
-            "hotline": HOTLINE,
-            "amenities": {term: fmt.amenity_label(term, lang) for term in AMENITIES},
-            "texts": texts}
+    return {
+        "pack": url_for("offline.pack", v=f"{version}-{day}"),
+        "lang": lang,
+        "travel": travel,
+        "langQuery": "?lang=en" if lang == "en" else "",
+        "hotline": HOTLINE,
+        "amenities": {term: fmt.amenity_label(term, lang) for term in AMENITIES},
+        "texts": texts,
+    }
 
 
 #: rendered /map pages kept (by data version, tiles, language and URL)
@@ -206,8 +264,7 @@ def _map_cache() -> _PageCache:
 def _points_version(version: str) -> str:
     """What the map's points depend on: the data, the tiles' coordinate system and how
     many points a layer may draw."""
-    return (f"{version}-{current_app.config['TILES']}-"
-            f"{current_app.config['MAP_MAX_POINTS']}")
+    return f"{version}-{current_app.config['TILES']}-{current_app.config['MAP_MAX_POINTS']}"
 
 
 @bp.get("/map")
@@ -224,22 +281,46 @@ def map_page():
     if html is None:
         view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
         routes = cat.collection_info("rural_routes")
-        parts = overview_map(map_assets(), tiles, view.district_outlines, position,
-                             view.routes, (routes.colour, translate("routes_layer", lang)),
-                             translate("boundaries_layer", lang), lang=lang)
-        chips = [{"id": info.id, "colour": info.colour, "count": len(drawn),
-                  "name": _chip_name(info.id, lang)}
-                 for info, drawn in view.layers]
+        parts = overview_map(
+            map_assets(),
+            tiles,
+            view.district_outlines,
+            position,
+            view.routes,
+            (routes.colour, translate("routes_layer", lang)),
+            translate("boundaries_layer", lang),
+            lang=lang,
+        )
+        chips = [
+            {
+                "id": info.id,
+                "colour": info.colour,
+                "count": len(drawn),
+                "name": _chip_name(info.id, lang),
+            }
+            for info, drawn in view.layers
+        ]
         config = {
-            "map": parts.name, "coord": basemap_system(tiles).value, "lang": lang,
+            "map": parts.name,
+            "coord": basemap_system(tiles).value,
+            "lang": lang,
             "points": url_for("pages.map_points", v=_points_version(cat.version)),
-            "layers": chips, "you": [position.lat, position.lon] if position else None,
+            "layers": chips,
+            "you": [position.lat, position.lon] if position else None,
             "langQuery": "?lang=en" if lang == "en" else "",
-            "texts": {k: translate(k, lang) for k in MAP_TEXTS}}
-        html = render_template("map.html", twin="/api/v1/layers",
-                               twin_type="application/json", parts=parts, chips=chips,
-                               config=config, any_sample=view.any_sample, tiles=tiles,
-                               thinned=view.thinned)
+            "texts": {k: translate(k, lang) for k in MAP_TEXTS},
+        }
+        html = render_template(
+            "map.html",
+            twin="/api/v1/layers",
+            twin_type="application/json",
+            parts=parts,
+            chips=chips,
+            config=config,
+            any_sample=view.any_sample,
+            tiles=tiles,
+            thinned=view.thinned,
+        )
         _map_cache().put(key, html)
     resp = link_alternate(make_response(html), "/api/v1/layers")
     # the ETag also follows the tiles and the release (templates, scripts, strings)
@@ -255,13 +336,17 @@ def map_points():
     body = _map_cache().get(key)
     if body is None:
         view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
-        body = orjson.dumps({"layers": [info.id for info, _ in view.layers],
-                             "rows": point_rows(view.layers, current_app.config["TILES"])}
-                            ).decode()
+        body = orjson.dumps(
+            {
+                "layers": [info.id for info, _ in view.layers],
+                "rows": point_rows(view.layers, current_app.config["TILES"]),
+            }
+        ).decode()
         _map_cache().put(key, body)
     current = request.args.get("v") == _points_version(cat.version)
-    resp = conditional(Response(body, mimetype="application/json"), cat.version,
-                       max_age=YEAR_S if current else 0)
+    resp = conditional(
+        Response(body, mimetype="application/json"), cat.version, max_age=YEAR_S if current else 0
+    )
     if current:
         resp.cache_control.immutable = True
     return resp
@@ -277,9 +362,18 @@ def _chip_name(layer: str, lang: str) -> str:
 
 
 #: the words the map's script shows (texts of the page's language)
-MAP_TEXTS = ("locate_me", "locating", "locate_insecure_map", "locate_denied_map",
-             "locate_unavailable_map", "locate_timeout_map", "you_are_here", "find_here",
-             "attribution_toggle", "map_load_failed")
+MAP_TEXTS = (
+    "locate_me",
+    "locating",
+    "locate_insecure_map",
+    "locate_denied_map",
+    "locate_unavailable_map",
+    "locate_timeout_map",
+    "you_are_here",
+    "find_here",
+    "attribution_toggle",
+    "map_load_failed",
+)
 
 
 @bp.get("/f/<facility_id>")
@@ -287,14 +381,30 @@ def facility_page(facility_id: str):
     details = catalog().facility_details(facility_id, now())
     travel = params.TRAVEL.parse(_travel(_form_args()))
     fac, layer = details.facility, details.layer
-    parts = facility_map(map_assets(), current_app.config["TILES"], fac,
-                         f"{layer.name_zh} {layer.name_en}", layer.colour, lang=current_lang())
+    parts = facility_map(
+        map_assets(),
+        current_app.config["TILES"],
+        fac,
+        f"{layer.name_zh} {layer.name_en}",
+        layer.colour,
+        lang=current_lang(),
+    )
     return _page(
-        "facility.html", f"/api/v1/facilities/{quote(fac.id, safe='')}", GEOJSON, fac=fac,
-        p=fac.properties, layer_name=(layer.name_zh, layer.name_en), parts=parts,
-        status=details.status, week=details.week, today=details.at.date(),
-        tiles=current_app.config["TILES"], any_sample=fac.is_sample, travel=travel,
-        hotline=HOTLINE)
+        "facility.html",
+        f"/api/v1/facilities/{quote(fac.id, safe='')}",
+        GEOJSON,
+        fac=fac,
+        p=fac.properties,
+        layer_name=(layer.name_zh, layer.name_en),
+        parts=parts,
+        status=details.status,
+        week=details.week,
+        today=details.at.date(),
+        tiles=current_app.config["TILES"],
+        any_sample=fac.is_sample,
+        travel=travel,
+        hotline=HOTLINE,
+    )
 
 
 @bp.get("/routes")
@@ -305,8 +415,16 @@ def routes_page():
     found = cat.routes(district, theme)
     chosen = [(k, v) for k, v in args.items() if k in ("district", "theme")]
     twin = "/api/v1/routes" + (f"?{urlencode(chosen)}" if chosen else "")
-    return _page("routes.html", twin, GEOJSON, found=found, district=district, theme=theme,
-                 any_sample=found.any_sample, illustrative=True)
+    return _page(
+        "routes.html",
+        twin,
+        GEOJSON,
+        found=found,
+        district=district,
+        theme=theme,
+        any_sample=found.any_sample,
+        illustrative=True,
+    )
 
 
 @bp.get("/routes/<route_id>")
@@ -314,13 +432,30 @@ def route_page(route_id: str):
     cat = catalog()
     details = cat.route(route_id)
     lang = current_lang()
-    labels = {i.id: (i.name_zh if lang == "zh" else i.name_en)
-              for i in cat.collection_infos(facilities_only=True)}
+    labels = {
+        i.id: (i.name_zh if lang == "zh" else i.name_en)
+        for i in cat.collection_infos(facilities_only=True)
+    }
     colours = {i.id: i.colour for i in cat.collection_infos(facilities_only=True)}
-    parts = route_map(map_assets(), current_app.config["TILES"], details,
-                      cat.collection_info("rural_routes").colour, labels, colours,
-                      f"?lang={lang}" if lang != "zh" else "", lang=lang)
-    return _page("route.html", f"/api/v1/routes/{quote(details.summary.id, safe='')}",
-                 GEOJSON, d=details, r=details.summary, parts=parts, layer_labels=labels,
-                 any_sample=details.summary.sample, illustrative=True,
-                 tiles=current_app.config["TILES"])
+    parts = route_map(
+        map_assets(),
+        current_app.config["TILES"],
+        details,
+        cat.collection_info("rural_routes").colour,
+        labels,
+        colours,
+        f"?lang={lang}" if lang != "zh" else "",
+        lang=lang,
+    )
+    return _page(
+        "route.html",
+        f"/api/v1/routes/{quote(details.summary.id, safe='')}",
+        GEOJSON,
+        d=details,
+        r=details.summary,
+        parts=parts,
+        layer_labels=labels,
+        any_sample=details.summary.sample,
+        illustrative=True,
+        tiles=current_app.config["TILES"],
+    )

@@ -40,9 +40,11 @@ BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
 #: the years opening hours are evaluated for (the holiday calendars cover far less; outside
 #: this range date arithmetic near the limits of ``datetime`` would overflow)
 YEARS = (1900, 2199)
-TIME_PATTERN = (r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-                r"T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?"
-                r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?$")
+TIME_PATTERN = (
+    r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?"
+    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?$"
+)
 
 
 def _list_pattern(choices: tuple[str, ...]) -> str:
@@ -127,8 +129,7 @@ class Param:
         # the length cap keeps int() away from Python's 4,300-digit conversion limit
         whole = _INTEGER.fullmatch(text) is not None and len(text) <= 20
         value = int(text) if whole else None
-        if value is not None and self.clamp and self.maximum is not None \
-                and value > self.maximum:
+        if value is not None and self.clamp and self.maximum is not None and value > self.maximum:
             return int(self.maximum)
         if value is None or not (self.minimum or 0) <= value <= (self.maximum or 0):
             got = value if value is not None else repr(raw)
@@ -164,11 +165,14 @@ class Param:
         try:
             value = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise self.fail("must be an ISO 8601 date-time such as 2026-10-01T08:30 or "
-                            f"2026-10-01T08:30+08:00, got {shown(raw)}") from None
+            raise self.fail(
+                "must be an ISO 8601 date-time such as 2026-10-01T08:30 or "
+                f"2026-10-01T08:30+08:00, got {shown(raw)}"
+            ) from None
         if not YEARS[0] <= value.year <= YEARS[1]:
-            raise self.fail(f"must be a date-time in the years {YEARS[0]} to {YEARS[1]}, "
-                            f"got {shown(raw)}")
+            raise self.fail(
+                f"must be a date-time in the years {YEARS[0]} to {YEARS[1]}, got {shown(raw)}"
+            )
         return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
 
     def _bbox(self, text: str, raw: str) -> tuple[float, float, float, float]:
@@ -179,8 +183,10 @@ class Param:
             raise self.fail(f"must be four finite numbers, got {shown(raw)}")
         west, south, east, north = (float(p) for p in parts)
         if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
-            raise self.fail(f"must have longitudes in [-180, 180] and "
-                            f"-90 <= minlat <= maxlat <= 90, got {shown(raw)}")
+            raise self.fail(
+                f"must have longitudes in [-180, 180] and "
+                f"-90 <= minlat <= maxlat <= 90, got {shown(raw)}"
+            )
         return west, south, east, north
 
     def _list(self, args: MultiDict) -> list[str]:
@@ -194,8 +200,11 @@ class Param:
         if self.choices:
             unknown = sorted(set(out) - set(self.choices))
             if unknown:
-                raise InvalidQuery(self.name, f"unknown {self.name} {', '.join(unknown)}; "
-                                              f"expected any of: {', '.join(self.choices)}")
+                raise InvalidQuery(
+                    self.name,
+                    f"unknown {self.name} {', '.join(unknown)}; "
+                    f"expected any of: {', '.join(self.choices)}",
+                )
         return out
 
     # ------------------------------------------------------------------ documenting
@@ -238,81 +247,189 @@ class Param:
 
     def openapi(self, choices: tuple[str, ...] | None = None) -> dict[str, Any]:
         """The OpenAPI parameter object (in: query)."""
-        return {"name": self.name, "in": "query", "required": self.required,
-                "schema": self.schema(choices), "description": f"{self.zh} · {self.en}"}
+        return {
+            "name": self.name,
+            "in": "query",
+            "required": self.required,
+            "schema": self.schema(choices),
+            "description": f"{self.zh} · {self.en}",
+        }
 
 
 # ---------------------------------------------------------------------- the declarations
 
 #: lon and lat are required unless a town is given (see ``point`` and ``parse_nearest``)
-LON = Param("lon", "number", "经度(度,按 coord 坐标系);未给 town 时必填",
-            "longitude, degrees, in the `coord` system; required unless `town` is given",
-            -180, 180, unit="decimal degrees")
-LAT = Param("lat", "number", "纬度(度,按 coord 坐标系);未给 town 时必填",
-            "latitude, degrees, in the `coord` system; required unless `town` is given",
-            -90, 90, unit="decimal degrees")
-COORD = Param("coord", "choice", "lon/lat 的坐标系:wgs84(GPS,默认)、gcj02(高德、微信)、"
-              "bd09(百度)", "coordinate system of lon/lat: wgs84 (GPS, default), gcj02 (AMap, "
-              "WeChat), bd09 (Baidu)", choices=tuple(c.value for c in CoordSystem))
+LON = Param(
+    "lon",
+    "number",
+    "经度(度,按 coord 坐标系);未给 town 时必填",
+    "longitude, degrees, in the `coord` system; required unless `town` is given",
+    -180,
+    180,
+    unit="decimal degrees",
+)
+LAT = Param(
+    "lat",
+    "number",
+    "纬度(度,按 coord 坐标系);未给 town 时必填",
+    "latitude, degrees, in the `coord` system; required unless `town` is given",
+    -90,
+    90,
+    unit="decimal degrees",
+)
+COORD = Param(
+    "coord",
+    "choice",
+    "lon/lat 的坐标系:wgs84(GPS,默认)、gcj02(高德、微信)、bd09(百度)",
+    "coordinate system of lon/lat: wgs84 (GPS, default), gcj02 (AMap, WeChat), bd09 (Baidu)",
+    choices=tuple(c.value for c in CoordSystem),
+)
 #: checked against the layers the running server has (ReadStore.resolve_layers), which
 #: also lists them in the document
-LAYER = Param("layer", "list", "图层,逗号分隔;默认全部", "layer id(s), comma-separated or "
-              "repeated; default all")
+LAYER = Param(
+    "layer",
+    "list",
+    "图层,逗号分隔;默认全部",
+    "layer id(s), comma-separated or repeated; default all",
+)
 K = Param("k", "integer", "结果数量", "number of results", 1, MAX_K, default=DEFAULT_K)
-MAX_DISTANCE = Param("max_distance_m", "number", "只返回此距离(米)以内的设施",
-                     "only facilities within this many metres", 0, 1e8,
-                     exclusive_minimum=True, unit="metres")
-AMENITY = Param("amenity", "list", "必须具备的设施,逗号分隔时须全部具备",
-                "required amenity (comma-separated for several; all must be present)",
-                choices=tuple(AMENITIES))
-OPEN_NOW = Param("open_now", "boolean", "去掉到达时(按 travel 的方式)已知关门的设施",
-                 "leave out facilities known to be closed on arrival (travelling by travel)",
-                 default=False)
-TRAVEL = Param("travel", "choice", "出行方式:walk(步行,默认)或 ebike(电动车);决定到达时间和"
-               "导航方式", "how you travel: walk (default) or ebike; sets the arrival time "
-               "for open_now and the kind of route the map apps are asked for",
-               choices=("walk", "ebike"), default="walk")
-PER_LAYER = Param("per_layer", "boolean", "每个图层各返回 k 个", "k results from each "
-                  "requested layer instead of k in all", default=False)
-TOWN = Param("town", "code", "9 位镇(街)代码:未给 lon/lat 时以其驻地为位置",
-             "9-digit town/street code: its seat is the position when lon/lat are absent",
-             digits=9)
-AT = Param("at", "datetime", "计算开放状态的时间(ISO 8601,默认现在;无时区即北京时间)",
-           "ISO 8601 time to evaluate opening hours at (default now; naive = Asia/Shanghai)")
-BBOX = Param("bbox", "bbox", "范围:最小经度,最小纬度,最大经度,最大纬度(WGS-84 度)",
-             "minlon,minlat,maxlon,maxlat in WGS-84 degrees")
-LAYER_LIMIT = Param("limit", "integer", "最多返回的要素数", "maximum number of features",
-                    1, 10_000, default=10_000)
-OGC_LIMIT = Param("limit", "integer", "每页要素数(大于 10000 时按 10000)",
-                  "page size (a larger value is served as 10,000)", 1, 10_000, default=100,
-                  clamp=True)
+MAX_DISTANCE = Param(
+    "max_distance_m",
+    "number",
+    "只返回此距离(米)以内的设施",
+    "only facilities within this many metres",
+    0,
+    1e8,
+    exclusive_minimum=True,
+    unit="metres",
+)
+AMENITY = Param(
+    "amenity",
+    "list",
+    "必须具备的设施,逗号分隔时须全部具备",
+    "required amenity (comma-separated for several; all must be present)",
+    choices=tuple(AMENITIES),
+)
+OPEN_NOW = Param(
+    "open_now",
+    "boolean",
+    "去掉到达时(按 travel 的方式)已知关门的设施",
+    "leave out facilities known to be closed on arrival (travelling by travel)",
+    default=False,
+)
+TRAVEL = Param(
+    "travel",
+    "choice",
+    "出行方式:walk(步行,默认)或 ebike(电动车);决定到达时间和导航方式",
+    "how you travel: walk (default) or ebike; sets the arrival time "
+    "for open_now and the kind of route the map apps are asked for",
+    choices=("walk", "ebike"),
+    default="walk",
+)
+PER_LAYER = Param(
+    "per_layer",
+    "boolean",
+    "每个图层各返回 k 个",
+    "k results from each requested layer instead of k in all",
+    default=False,
+)
+TOWN = Param(
+    "town",
+    "code",
+    "9 位镇(街)代码:未给 lon/lat 时以其驻地为位置",
+    "9-digit town/street code: its seat is the position when lon/lat are absent",
+    digits=9,
+)
+AT = Param(
+    "at",
+    "datetime",
+    "计算开放状态的时间(ISO 8601,默认现在;无时区即北京时间)",
+    "ISO 8601 time to evaluate opening hours at (default now; naive = Asia/Shanghai)",
+)
+BBOX = Param(
+    "bbox",
+    "bbox",
+    "范围:最小经度,最小纬度,最大经度,最大纬度(WGS-84 度)",
+    "minlon,minlat,maxlon,maxlat in WGS-84 degrees",
+)
+LAYER_LIMIT = Param(
+    "limit", "integer", "最多返回的要素数", "maximum number of features", 1, 10_000, default=10_000
+)
+OGC_LIMIT = Param(
+    "limit",
+    "integer",
+    "每页要素数(大于 10000 时按 10000)",
+    "page size (a larger value is served as 10,000)",
+    1,
+    10_000,
+    default=100,
+    clamp=True,
+)
 OFFSET = Param("offset", "integer", "跳过的要素数", "features to skip", 0, 10**9, default=0)
 FORMAT = Param("f", "choice", "返回格式", "response format", choices=("json", "geojson"))
 
-NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, TRAVEL, PER_LAYER, TOWN,
-           AT)
+NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, TRAVEL, PER_LAYER, TOWN, AT)
 
 #: the route filters (checked against the routes the server has: ReadStore.routes)
-DISTRICT = Param("district", "code", "只列出经过这个县(市、区)的路线(6 位代码)",
-                 "only routes passing this district (6-digit code)", digits=6)
-THEME = Param("theme", "text", "只列出这个主题的路线(中文或英文)",
-              "only routes with this theme (in Chinese or English)")
+DISTRICT = Param(
+    "district",
+    "code",
+    "只列出经过这个县(市、区)的路线(6 位代码)",
+    "only routes passing this district (6-digit code)",
+    digits=6,
+)
+THEME = Param(
+    "theme",
+    "text",
+    "只列出这个主题的路线(中文或英文)",
+    "only routes with this theme (in Chinese or English)",
+)
 ROUTES = (DISTRICT, THEME)
 
 #: the planner's parameters (coverage and site suggestions)
-RADIUS = Param("radius_m", "number", "覆盖半径(米)", "radius of reach, metres", 100, 20_000,
-               default=1000.0, unit="metres")
-BY = Param("by", "choice", "按县(市、区)或镇(街)统计", "figures per district or per town",
-           choices=("district", "town"), default="district")
-CELL = Param("cell_m", "choice", "网格边长(米)", "grid cell size, metres",
-             choices=("100", "250", "500", "1000"), default="250")
-SUGGEST_N = Param("n", "integer", "建议新增站点数", "number of new sites to suggest", 1, 50,
-                  default=10)
-DEMAND = Param("demand", "choice", "需求:内置示例(鹤山 2020 年人口普查);不填则按面积",
-               "demand: a bundled example (Heshan 2020 census); leave out for shares by area",
-               choices=("heshan-2020",))
-DEMAND_COORD = Param("demand_coord", "choice", "上传文件的坐标系", "coordinate system of an "
-                     "uploaded file", choices=("wgs84", "gcj02", "bd09"))
+RADIUS = Param(
+    "radius_m",
+    "number",
+    "覆盖半径(米)",
+    "radius of reach, metres",
+    100,
+    20_000,
+    default=1000.0,
+    unit="metres",
+)
+BY = Param(
+    "by",
+    "choice",
+    "按县(市、区)或镇(街)统计",
+    "figures per district or per town",
+    choices=("district", "town"),
+    default="district",
+)
+CELL = Param(
+    "cell_m",
+    "choice",
+    "网格边长(米)",
+    "grid cell size, metres",
+    choices=("100", "250", "500", "1000"),
+    default="250",
+)
+SUGGEST_N = Param(
+    "n", "integer", "建议新增站点数", "number of new sites to suggest", 1, 50, default=10
+)
+DEMAND = Param(
+    "demand",
+    "choice",
+    "需求:内置示例(鹤山 2020 年人口普查);不填则按面积",
+    "demand: a bundled example (Heshan 2020 census); leave out for shares by area",
+    choices=("heshan-2020",),
+)
+DEMAND_COORD = Param(
+    "demand_coord",
+    "choice",
+    "上传文件的坐标系",
+    "coordinate system of an uploaded file",
+    choices=("wgs84", "gcj02", "bd09"),
+)
 COVERAGE = (LAYER, RADIUS, BY, AT, CELL, DEMAND)
 
 #: OGC API - Features (Parts 1-3): output and bbox CRS, property selection, sorting, CQL2
@@ -320,26 +437,58 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 CGCS2000 = "http://www.opengis.net/def/crs/EPSG/0/4490"
 CRS_URIS = (CRS84, EPSG4326, CGCS2000)
-OGC_CRS = Param("crs", "text", "输出坐标系", "CRS of the geometries returned", max_length=100,
-                choices=CRS_URIS)
-BBOX_CRS = Param("bbox-crs", "text", "bbox 的坐标系", "CRS of bbox", max_length=100,
-                 choices=CRS_URIS)
-OGC_FORMAT = Param("f", "choice", "返回格式", "response format",
-                   choices=("json", "geojson", "html"))
-PROPERTIES = Param("properties", "text", "只返回这些属性(逗号分隔)",
-                   "only these properties (comma-separated)", max_length=1000)
-SKIP_GEOMETRY = Param("skipGeometry", "boolean", "不返回几何", "leave the geometry out",
-                      default=False)
-SORTBY = Param("sortby", "text", "排序:属性名,前加 - 为降序,逗号分隔",
-               "sort by these queryables; a leading - sorts descending", max_length=500)
+OGC_CRS = Param(
+    "crs", "text", "输出坐标系", "CRS of the geometries returned", max_length=100, choices=CRS_URIS
+)
+BBOX_CRS = Param(
+    "bbox-crs", "text", "bbox 的坐标系", "CRS of bbox", max_length=100, choices=CRS_URIS
+)
+OGC_FORMAT = Param(
+    "f", "choice", "返回格式", "response format", choices=("json", "geojson", "html")
+)
+PROPERTIES = Param(
+    "properties",
+    "text",
+    "只返回这些属性(逗号分隔)",
+    "only these properties (comma-separated)",
+    max_length=1000,
+)
+SKIP_GEOMETRY = Param(
+    "skipGeometry", "boolean", "不返回几何", "leave the geometry out", default=False
+)
+SORTBY = Param(
+    "sortby",
+    "text",
+    "排序:属性名,前加 - 为降序,逗号分隔",
+    "sort by these queryables; a leading - sorts descending",
+    max_length=500,
+)
 FILTER = Param("filter", "text", "CQL2 过滤条件", "CQL2 filter", max_length=5000)
-FILTER_LANG = Param("filter-lang", "choice", "过滤语言", "filter language",
-                    choices=("cql2-text", "cql2-json"))
-FILTER_CRS = Param("filter-crs", "text", "过滤条件中几何的坐标系(仅 CRS84)",
-                   "CRS of geometries in the filter (CRS84 only)", max_length=100,
-                   choices=(CRS84,))
-OGC_ITEMS = (BBOX, BBOX_CRS, OGC_LIMIT, OFFSET, OGC_FORMAT, OGC_CRS, PROPERTIES, SKIP_GEOMETRY,
-             SORTBY, FILTER, FILTER_LANG, FILTER_CRS)
+FILTER_LANG = Param(
+    "filter-lang", "choice", "过滤语言", "filter language", choices=("cql2-text", "cql2-json")
+)
+FILTER_CRS = Param(
+    "filter-crs",
+    "text",
+    "过滤条件中几何的坐标系(仅 CRS84)",
+    "CRS of geometries in the filter (CRS84 only)",
+    max_length=100,
+    choices=(CRS84,),
+)
+OGC_ITEMS = (
+    BBOX,
+    BBOX_CRS,
+    OGC_LIMIT,
+    OFFSET,
+    OGC_FORMAT,
+    OGC_CRS,
+    PROPERTIES,
+    SKIP_GEOMETRY,
+    SORTBY,
+    FILTER,
+    FILTER_LANG,
+    FILTER_CRS,
+)
 SUGGEST = (LAYER, RADIUS, AT, CELL, DEMAND, SUGGEST_N)
 
 

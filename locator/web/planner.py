@@ -69,10 +69,14 @@ def _args(form: bool = False) -> MultiDict:
 def _require_upload() -> None:
     """A POST to the API is for a file: without one it is a mistake, not a GET."""
     if request.method == "POST" and not any(
-            (f := request.files.get(name)) is not None and f.filename
-            for name in ("demand_file", "candidates_file")):
-        raise InvalidQuery("demand_file", "POST needs a demand_file or a candidates_file "
-                                          "(multipart/form-data); without a file, use GET")
+        (f := request.files.get(name)) is not None and f.filename
+        for name in ("demand_file", "candidates_file")
+    ):
+        raise InvalidQuery(
+            "demand_file",
+            "POST needs a demand_file or a candidates_file "
+            "(multipart/form-data); without a file, use GET",
+        )
 
 
 def _upload(name: str) -> bytes | None:
@@ -101,10 +105,18 @@ def parse_planner(cat: ReadStore, args: MultiDict) -> PlannerRequest:
     candidates = read_candidates(cand_data, coord) if cand_data is not None else None
     layers = cat.resolve_layers(params.LAYER.parse(args) or ["love_stations"])
     radius = params.RADIUS.parse(args)
-    query = CoverageQuery(layers, radius, params.BY.parse(args), params.AT.parse(args),
-                          int(params.CELL.parse(args)), demand, key)
-    return PlannerRequest(query, params.SUGGEST_N.parse(args), candidates,
-                          data is not None or cand_data is not None)
+    query = CoverageQuery(
+        layers,
+        radius,
+        params.BY.parse(args),
+        params.AT.parse(args),
+        int(params.CELL.parse(args)),
+        demand,
+        key,
+    )
+    return PlannerRequest(
+        query, params.SUGGEST_N.parse(args), candidates, data is not None or cand_data is not None
+    )
 
 
 def _query_string(args: MultiDict, names: tuple[params.Param, ...]) -> str:
@@ -134,7 +146,8 @@ def _download(ext: str) -> Response:
     else:
         resp = json_response(coverage_geojson(report), GEOJSON)
     resp.headers["Content-Disposition"] = attachment(
-        f"coverage-{req.query.by}.{ext}", f"覆盖分析-{req.query.by}.{ext}")
+        f"coverage-{req.query.by}.{ext}", f"覆盖分析-{req.query.by}.{ext}"
+    )
     return _conditional(resp, cat, req)
 
 
@@ -182,31 +195,64 @@ def planner_page():
         req = parse_planner(cat, args)
         report = cat.coverage(req.query)
         result = cat.suggest(req.query, req.n, req.candidates) if "n" in args else None
-        rows = sorted(report.areas, key=_sort_key(args.get("sort", "covered_share")),
-                      reverse=args.get("order") == "desc")
+        rows = sorted(
+            report.areas,
+            key=_sort_key(args.get("sort", "covered_share")),
+            reverse=args.get("order") == "desc",
+        )
         uncovered = _sample(report)
         parts = coverage_map(
-            map_assets(), current_app.config["TILES"],
-            [(_wgs84(a.geometry), a.covered_share) for a in report.areas], uncovered,
-            [(s.lon, s.lat, s.rank, f"{s.rank}. {s.town_name}") for s in
-             (result.suggestions if result else ())], lang=current_lang())
+            map_assets(),
+            current_app.config["TILES"],
+            [(_wgs84(a.geometry), a.covered_share) for a in report.areas],
+            uncovered,
+            [
+                (s.lon, s.lat, s.rank, f"{s.rank}. {s.town_name}")
+                for s in (result.suggestions if result else ())
+            ],
+            lang=current_lang(),
+        )
     else:
         req, rows = None, []
     query = _query_string(args, params.COVERAGE + (params.SUGGEST_N,))
     twin = "/api/v1/coverage" + (f"?{query}" if query else "")
-    resp = make_response(render_template(
-        "planner.html", twin=twin, twin_type="application/json", layers=layers, args=args,
-        report=report, result=result, rows=rows, parts=parts, req=req, query=query,
-        legend=SHARE_LEGEND, any_sample=any(i.sample for i in layers),
-        layer_names={i.id: (i.name_zh if current_lang() == "zh" else i.name_en)
-                     for i in layers},
-        sort_query=_sort_query, lang_now=current_lang()))
+    resp = make_response(
+        render_template(
+            "planner.html",
+            twin=twin,
+            twin_type="application/json",
+            layers=layers,
+            args=args,
+            report=report,
+            result=result,
+            rows=rows,
+            parts=parts,
+            req=req,
+            query=query,
+            legend=SHARE_LEGEND,
+            any_sample=any(i.sample for i in layers),
+            layer_names={
+                i.id: (i.name_zh if current_lang() == "zh" else i.name_en) for i in layers
+            },
+            sort_query=_sort_query,
+            lang_now=current_lang(),
+        )
+    )
     return link_alternate(resp, twin)
 
 
 def _sort_key(column: str):
-    allowed = ("code", "name", "area_km2", "facilities", "covered_share", "mean_distance_m",
-               "max_distance_m", "uncovered_km2", "demand")
+    allowed = (
+        "code",
+        "name",
+        "area_km2",
+        "facilities",
+        "covered_share",
+        "mean_distance_m",
+        "max_distance_m",
+        "uncovered_km2",
+        "demand",
+    )
     if column not in allowed:
         raise InvalidQuery("sort", f"sort must be one of {', '.join(allowed)}")
 
@@ -215,6 +261,7 @@ def _sort_key(column: str):
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return (1, 0)
         return (0, value)
+
     return key
 
 

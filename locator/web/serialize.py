@@ -33,9 +33,13 @@ def day_json(day: DaySchedule) -> dict[str, Any]:
     """One local day: ``kind`` holiday / makeup / workday / weekend, ``open`` as
     ``[["08:30", "12:00"], ...]`` (Asia/Shanghai), ``unknown`` when the hours are not known,
     ``calendar_known`` False when the official holiday schedule of the day is not out yet."""
-    return {"date": day.day.isoformat(), "kind": day.kind,
-            "open": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in day.open_intervals],
-            "unknown": day.unknown, "calendar_known": day.calendar_known}
+    return {
+        "date": day.day.isoformat(),
+        "kind": day.kind,
+        "open": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in day.open_intervals],
+        "unknown": day.unknown,
+        "calendar_known": day.calendar_known,
+    }
 
 
 def feature_json(item: Facility | Feature) -> dict[str, Any]:
@@ -44,10 +48,12 @@ def feature_json(item: Facility | Feature) -> dict[str, Any]:
 
 def facility_details_json(details: FacilityDetails) -> dict[str, Any]:
     """The facility page's JSON twin: the Feature, its hours now and the week ahead."""
-    return details.facility.to_feature({
-        "hours": hours_json(details.status),
-        "week": [day_json(d) for d in details.week],
-    })
+    return details.facility.to_feature(
+        {
+            "hours": hours_json(details.status),
+            "week": [day_json(d) for d in details.week],
+        }
+    )
 
 
 def feature_collection(features: list[dict[str, Any]], **members) -> dict[str, Any]:
@@ -55,23 +61,30 @@ def feature_collection(features: list[dict[str, Any]], **members) -> dict[str, A
 
 
 def nearby_feature(item: Nearby) -> dict[str, Any]:
-    return item.facility.to_feature({
-        "distance_m": round(item.distance_m, 1),
-        "bearing_deg": round(item.bearing_deg, 1),
-        "walk_min": round(item.walk_min, 1),
-        "ebike_min": round(item.ebike_min, 1),
-        "estimate": True,
-        "hours": hours_json(item.hours),
-        "hours_on_arrival": hours_json(item.hours_on_arrival),
-    })
+    return item.facility.to_feature(
+        {
+            "distance_m": round(item.distance_m, 1),
+            "bearing_deg": round(item.bearing_deg, 1),
+            "walk_min": round(item.walk_min, 1),
+            "ebike_min": round(item.ebike_min, 1),
+            "estimate": True,
+            "hours": hours_json(item.hours),
+            "hours_on_arrival": hours_json(item.hours_on_arrival),
+        }
+    )
 
 
 def nearest_json(answer: NearestAnswer, coord: str, travel: str = "walk") -> dict[str, Any]:
     return feature_collection(
         [nearby_feature(r) for r in answer.results],
-        query={"lon": answer.point.lon, "lat": answer.point.lat, "crs": "wgs84",
-               "input_coord": coord, "at": answer.at.isoformat(timespec="minutes"),
-               "travel": travel},
+        query={
+            "lon": answer.point.lon,
+            "lat": answer.point.lat,
+            "crs": "wgs84",
+            "input_coord": coord,
+            "at": answer.at.isoformat(timespec="minutes"),
+            "travel": travel,
+        },
         in_service_area=answer.in_service_area,
         distance_to_service_area_m=round(answer.distance_to_service_area_m, 1),
         detour_factor=DETOUR_FACTOR,
@@ -81,37 +94,78 @@ def nearest_json(answer: NearestAnswer, coord: str, travel: str = "walk") -> dic
 
 
 def layer_info_json(info: CollectionInfo) -> dict[str, Any]:
-    return {"id": info.id, "name_zh": info.name_zh, "name_en": info.name_en,
-            "count": info.count, "sample": info.sample, "sources": list(info.sources),
-            "version": info.version}
+    return {
+        "id": info.id,
+        "name_zh": info.name_zh,
+        "name_en": info.name_en,
+        "count": info.count,
+        "sample": info.sample,
+        "sources": list(info.sources),
+        "version": info.version,
+    }
 
 
 def route_summary_json(route: RouteSummary) -> dict[str, Any]:
     """A route card as a GeoJSON Feature (the line)."""
-    return {"type": "Feature", "id": route.id, "geometry": route.geometry, "properties": {
-        "id": route.id, "name": route.name, "name_en": route.name_en, "theme": route.theme,
-        "theme_en": route.theme_en, "districts": list(route.districts),
-        "stops_count": route.stops_count, "length_m": round(route.length_m, 1),
-        "coach_min": round(route.coach_min), "estimate": True, "sample": route.sample,
-        "illustrative": route.illustrative, "geometry_note": route.geometry_note}}
+    return {
+        "type": "Feature",
+        "id": route.id,
+        "geometry": route.geometry,
+        "properties": {
+            "id": route.id,
+            "name": route.name,
+            "name_en": route.name_en,
+            "theme": route.theme,
+            "theme_en": route.theme_en,
+            "districts": list(route.districts),
+            "stops_count": route.stops_count,
+            "length_m": round(route.length_m, 1),
+            "coach_min": round(route.coach_min),
+            "estimate": True,
+            "sample": route.sample,
+            "illustrative": route.illustrative,
+            "geometry_note": route.geometry_note,
+        },
+    }
 
 
 def route_json(details: RouteDetails) -> dict[str, Any]:
     """One route: the line, its stops (with position along it), the facilities along it
     and the longest stretch without a love station or service center within reach."""
     feature = route_summary_json(details.summary)
-    feature["properties"].update({
-        "stops": [{"number": s.number, "name": s.name, "name_en": s.name_en,
-                   "lon": s.lon, "lat": s.lat, "description": s.description,
-                   "precision": s.precision, "coord_source": s.coord_source,
-                   "position_m": round(s.position_m, 1)} for s in details.stops],
-        "along": [{"id": a.facility.id, "layer": a.facility.layer, "name": a.facility.name,
-                   "distance_off_m": round(a.distance_off_m, 1),
-                   "position_m": round(a.position_m, 1)} for a in details.along],
-        "along_within_m": ALONG_M,
-        "longest_gap_m": round(details.longest_gap_m, 1),
-        "longest_gap": {"from_m": round(details.gap_from_m, 1),
-                        "to_m": round(details.gap_to_m, 1)},
-        "coach_note": COACH_NOTE,
-    })
+    feature["properties"].update(
+        {
+            "stops": [
+                {
+                    "number": s.number,
+                    "name": s.name,
+                    "name_en": s.name_en,
+                    "lon": s.lon,
+                    "lat": s.lat,
+                    "description": s.description,
+                    "precision": s.precision,
+                    "coord_source": s.coord_source,
+                    "position_m": round(s.position_m, 1),
+                }
+                for s in details.stops
+            ],
+            "along": [
+                {
+                    "id": a.facility.id,
+                    "layer": a.facility.layer,
+                    "name": a.facility.name,
+                    "distance_off_m": round(a.distance_off_m, 1),
+                    "position_m": round(a.position_m, 1),
+                }
+                for a in details.along
+            ],
+            "along_within_m": ALONG_M,
+            "longest_gap_m": round(details.longest_gap_m, 1),
+            "longest_gap": {
+                "from_m": round(details.gap_from_m, 1),
+                "to_m": round(details.gap_to_m, 1),
+            },
+            "coach_note": COACH_NOTE,
+        }
+    )
     return feature
