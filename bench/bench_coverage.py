@@ -21,8 +21,7 @@ import time
 import numpy as np
 import shapely
 
-from locator.catalog import load_catalog
-from locator.coverage import (
+from locator.operations.coverage import (
     _bins,
     build_grid,
     coverage_report,
@@ -34,8 +33,9 @@ from locator.coverage import (
     ranked,
     suggest_sites,
 )
-from locator.geo.distance import to_utm
-from locator.paths import DEFAULT_DATA_DIR
+from locator.stores.files.store import load_catalog
+from locator.values.geo.distance import to_utm
+from locator.values.paths import DEFAULT_DATA_DIR
 
 LAYER, RADIUS = "love_stations", 1000.0
 
@@ -92,7 +92,7 @@ def main() -> None:
     # greedy against the optimum on city-sized instances where choices overlap
     grid250 = grid_for(250)
     heshan = cat.demand_example("heshan-2020")
-    from locator.coverage import demand_weights
+    from locator.operations.coverage import demand_weights
 
     instances = [
         ("area, love stations, 3 km", "love_stations", 3000.0, None),

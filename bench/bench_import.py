@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from locator import registry
-from locator.geo.crs import CoordSystem, wgs84_to_gcj02
 from locator.importer.register import check_register, load_context
-from locator.paths import DEFAULT_DATA_DIR
-from locator.store import read_references
+from locator.stores.files.read import read_references
+from locator.values import registry
+from locator.values.geo.crs import CoordSystem, wgs84_to_gcj02
+from locator.values.paths import DEFAULT_DATA_DIR
 
 HEADER = ["序号", "名称", "地址", "经度(高德)", "纬度(高德)", "联系电话", "开放时间", "服务设施"]
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))  # tests.pgcluster: the throw-away cluster
 
 from bench_http import free_port  # noqa: E402
 
@@ -91,10 +92,10 @@ def main() -> None:
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
-    from locator.pg.cluster import start_cluster
-    from locator.pg.db import database
-    from locator.pg.sync import load_dir
+    from locator.stores.postgis.db import database
+    from locator.stores.postgis.sync import load_dir
     from locator.web import DEFAULT_DATA_DIR
+    from tests.pgcluster import start_cluster
 
     cluster = start_cluster()
     try:

@@ -21,10 +21,16 @@ import time
 
 import numpy as np
 
-from locator.hours import TZ
-from locator.models import Facility, Point
-from locator.nearest import NearestQuery, build_index, ecef, nearest_batch, nearest_facilities
-from locator.store import FacilityLayer
+from locator.operations.hours import TZ
+from locator.operations.nearest import (
+    NearestQuery,
+    build_index,
+    ecef,
+    nearest_batch,
+    nearest_facilities,
+)
+from locator.stores.files.read import FacilityLayer
+from locator.values.models import Facility, Point
 
 BBOX = (111.9, 21.4, 113.3, 22.9)  # west, south, east, north (degrees)
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=TZ)

@@ -19,7 +19,7 @@ import time
 
 from werkzeug.datastructures import MultiDict
 
-from locator.hours import now
+from locator.operations.hours import now
 from locator.web import create_app
 from locator.web.context import catalog, parse_nearest
 from locator.web.serialize import nearest_json

@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,12 +32,12 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from locator import registry
-from locator.hours import TZ
-from locator.models import Point
-from locator.nearest import NearestQuery
-from locator.paths import DEFAULT_DATA_DIR as BUNDLED
-from locator.store import dumps_feature_collection
+from locator.operations.hours import TZ
+from locator.operations.nearest import NearestQuery
+from locator.stores.files.read import dumps_feature_collection
+from locator.values import registry
+from locator.values.models import Point
+from locator.values.paths import DEFAULT_DATA_DIR as BUNDLED
 
 AT = dt.datetime(2026, 11, 24, 17, 50, tzinfo=TZ)
 HOURS = ["24/7", "Mo-Fr 08:30-17:30", "Mo-Su 07:00-21:00", None]
@@ -110,12 +111,14 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=2000)
     args = ap.parse_args()
 
-    from locator.catalog import load_catalog
-    from locator.pg.cluster import start_cluster
-    from locator.pg.db import database
-    from locator.pg.store import EAGER_FEATURES, PostgisStore
-    from locator.pg.sync import load_dir
+    from locator.stores.files.store import load_catalog
+    from locator.stores.postgis.db import database
+    from locator.stores.postgis.store import EAGER_FEATURES, PostgisStore
+    from locator.stores.postgis.sync import load_dir
     from locator.web import create_app
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.pgcluster
+    from tests.pgcluster import start_cluster
 
     folder = Path(tempfile.mkdtemp(prefix="locator-scale-"))
     cluster = start_cluster()

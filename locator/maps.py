@@ -21,9 +21,9 @@ from folium.plugins import FastMarkerCluster
 from jinja2 import Template
 from shapely.geometry import mapping
 
-from .geo.crs import CoordSystem, from_wgs84
-from .models import CollectionInfo, Facility, Point
-from .routes import RouteDetails, RouteSummary
+from locator.operations.routes import RouteDetails, RouteSummary
+from locator.values.geo.crs import CoordSystem, from_wgs84
+from locator.values.models import CollectionInfo, Facility, Point
 
 #: where each tile provider's images come from (for the pages' Content-Security-Policy)
 TILE_ORIGINS = {

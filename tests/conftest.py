@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from locator import registry
+from locator.values import registry
 from locator.web import DEFAULT_DATA_DIR, create_app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,8 +24,8 @@ def _library_holidays_only():
     back the libraries' alone after each test, so that one test's schedule never leaks
     into another's."""
     yield
-    from locator.hours import use_schedule
-    from locator.models import HolidaySchedule
+    from locator.operations.hours import use_schedule
+    from locator.values.models import HolidaySchedule
 
     use_schedule(HolidaySchedule({}))
 
@@ -50,7 +50,7 @@ def pg_server():
     """A PostgreSQL server with PostGIS: ``(admin url, make_database)``."""
     import os
 
-    from tests.stores import PgServer
+    from tests.both_stores import PgServer
 
     server = PgServer.start(os.environ.get("LOCATOR_TEST_DATABASE_URL"))
     yield server
@@ -80,7 +80,7 @@ def app(store_kind, request):
 def truth():
     """The in-memory catalog of the bundled data: the oracle a store's answers are
     checked against."""
-    from locator.catalog import load_catalog
+    from locator.stores.files.store import load_catalog
 
     return load_catalog(DEFAULT_DATA_DIR)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from locator.models import Facility
-from locator.nearest import build_index
-from locator.store import FacilityLayer
+from locator.operations.nearest import build_index
+from locator.stores.files.read import FacilityLayer
+from locator.values.models import Facility
 
 
 def make_layer(layer_id: str, lons, lats, props_fn=None, prefix: str = "f") -> FacilityLayer:

@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from locator.geo.crs import wgs84_to_gcj02
 from locator.maps import MapAssets, facility_map, overview_map, point_rows
-from locator.models import Point
-from tests.stores import BOTH_STORES
-
-from .helpers import make_layer
+from locator.values.geo.crs import wgs84_to_gcj02
+from locator.values.models import Point
+from tests.both_stores import BOTH_STORES
+from tests.helpers import make_layer
 
 STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
@@ -122,8 +121,7 @@ def test_a_very_large_layer_is_thinned_on_the_map(data_dir):
     """200,000 points would make an 88 MB page: the map draws at most MAP_MAX_POINTS of a
     layer, an even random sample, and says so."""
     from locator.web import create_app
-
-    from .conftest import facility, write_layer
+    from tests.conftest import facility, write_layer
 
     rng = np.random.default_rng(1)
     lons, lats = rng.uniform(113.02, 113.12, 5000), rng.uniform(22.55, 22.62, 5000)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, serve
+from tests.conftest import REPO, serve
 
 PACKAGE = REPO / "locator"
 
@@ -111,7 +111,7 @@ def test_installed_locator_is_the_wheel(installed, tmp_path):
         [
             str(installed / "bin" / "python"),
             "-c",
-            "import locator.paths as p; print(p.PACKAGE_DIR, p.DEFAULT_DATA_DIR)",
+            "import locator.values.paths as p; print(p.PACKAGE_DIR, p.DEFAULT_DATA_DIR)",
         ],
         capture_output=True,
         text=True,

@@ -12,8 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..geo.crs import CoordSystem
-from .register import ImportPlan, check_register, facility_decl, load_context
+from locator.importer.register import (
+    ImportPlan,
+    check_register,
+    facility_decl,
+    load_context,
+)
+from locator.values.geo.crs import CoordSystem
 
 __all__ = ["ImportOutcome", "ImportPlan", "import_register"]
 
@@ -42,7 +47,7 @@ def import_register(
 ) -> ImportOutcome:
     """Check a register for ``layer`` and, with no errors and unless ``dry_run``, replace
     the layer's file with it. All or nothing: with any error nothing is written."""
-    from .history import replace_layer, write_lock
+    from locator.importer.history import replace_layer, write_lock
 
     facility_decl(layer)
     if dry_run:

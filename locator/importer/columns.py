@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..geo.crs import CoordSystem
+from locator.values.geo.crs import CoordSystem
 
 _MARKS = re.compile(r"[*※\s]")
 

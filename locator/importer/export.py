@@ -13,10 +13,10 @@ import io
 import json
 from typing import Any
 
-from .. import registry
-from ..geo.crs import CoordSystem
-from ..models import AMENITIES
-from .register import COORD_MEMBER, coordinates_out
+from locator.importer.register import COORD_MEMBER, coordinates_out
+from locator.values import registry
+from locator.values.geo.crs import CoordSystem
+from locator.values.models import AMENITIES
 
 FORMATS = ("csv", "xlsx", "geojson")
 _SYSTEM_LABEL = {

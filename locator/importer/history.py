@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import registry
-from ..errors import DataError, LocatorError
-from ..store import (
+from locator.stores.files.read import (
     check_layer,
     dumps_feature_collection,
     read_features,
@@ -37,9 +35,9 @@ from ..store import (
     reference_context,
     write_bytes_atomic,
 )
-
-HISTORY_DIR = "history"
-LOG_FILE = "import-log.jsonl"
+from locator.values import registry
+from locator.values.errors import DataError, LocatorError
+from locator.values.registry import HISTORY_DIR, LOG_FILE
 
 
 @dataclass(frozen=True)

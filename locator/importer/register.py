@@ -24,22 +24,29 @@ from typing import Any
 
 import numpy as np
 
-from .. import registry
-from ..errors import DataError
-from ..geo.crs import CoordSystem, from_wgs84, to_wgs84
-from ..geo.distance import geometry_to_utm, to_utm
-from ..models import District, Town
-from ..store import (
+from locator.formats.tables import UnreadableRegister, cell_text, read_table
+from locator.importer import values
+from locator.importer.columns import (
+    ALIASES,
+    ColumnMap,
+    column_letter,
+    header_score,
+    map_columns,
+    read_header,
+)
+from locator.importer.report import ERROR, WARNING, Problem
+from locator.stores.files.read import (
     CityTest,
     check_layer,
     read_features,
     read_references,
     reference_context,
 )
-from . import values
-from .columns import ALIASES, ColumnMap, column_letter, map_columns, read_header
-from .report import ERROR, WARNING, Problem
-from .tabular import UnreadableRegister, cell_text, read_table
+from locator.values import registry
+from locator.values.errors import DataError
+from locator.values.geo.crs import CoordSystem, from_wgs84, to_wgs84
+from locator.values.geo.distance import geometry_to_utm, to_utm
+from locator.values.models import District, Town
 
 #: two rows with the same name closer than this are one facility entered twice (metres)
 DUPLICATE_M = 30.0
@@ -171,7 +178,7 @@ def load_context(data_dir: Path | str, layer: str) -> ImportContext:
 
 def facility_decl(layer: str, param: str = "--layer") -> registry.Collection:
     """The declaration of a facility layer; LayerNotFound naming ``param`` otherwise."""
-    from ..errors import LayerNotFound
+    from locator.values.errors import LayerNotFound
 
     decl = registry.BY_ID.get(layer)
     if decl is None or not decl.is_facility:
@@ -572,7 +579,7 @@ def read_rows(
     if filename.lower().endswith((".geojson", ".json")) or head == b"{":
         rows, headers, system = _geojson_rows(data, filename)
         return rows, headers, {}, system, "GeoJSON", None, [], "feature"
-    table = read_table(data, filename, sheet)
+    table = read_table(data, filename, header_score, sheet)
     cmap = map_columns(table.headers)
     headers = {f: table.headers[i] for f, i in cmap.fields.items()}
     notes = {table.headers[i]: s for i, s in cmap.crs_notes.items()}
@@ -1144,7 +1151,7 @@ def _recheck(features: list[dict[str, Any]], ctx: ImportContext) -> list[Problem
         return []
     import tempfile
 
-    from ..store import dumps_feature_collection
+    from locator.stores.files.read import dumps_feature_collection
 
     decl = facility_decl(ctx.layer)
     seen = dict.fromkeys(ctx.other_ids, "another layer")

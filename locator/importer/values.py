@@ -14,7 +14,7 @@ from typing import Any
 
 from opening_hours import OpeningHours
 
-from ..models import AMENITIES
+from locator.values.models import AMENITIES
 
 
 class BadValue(ValueError):

@@ -16,7 +16,7 @@ from pathlib import Path
 import chinese_calendar
 from chinese_calendar import constants
 
-from ..store import write_text_atomic
+from locator.stores.files.read import write_text_atomic
 
 #: the Chinese names chinesecalendar knows, by its English value
 CHINESE = {h.value: h.chinese for h in constants.Holiday}

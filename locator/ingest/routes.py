@@ -21,10 +21,15 @@ from pathlib import Path
 
 import shapely
 
-from .. import registry
-from ..models import SAMPLE_SOURCE
-from ..paths import DEFAULT_DATA_DIR
-from ..store import DISTRICTS_FILE, TOWNS_FILE, read_features, write_feature_collection
+from locator.stores.files.read import (
+    DISTRICTS_FILE,
+    TOWNS_FILE,
+    read_features,
+    write_feature_collection,
+)
+from locator.values import registry
+from locator.values.models import SAMPLE_SOURCE
+from locator.values.paths import DEFAULT_DATA_DIR
 
 log = logging.getLogger(__name__)
 

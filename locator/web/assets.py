@@ -16,7 +16,7 @@ import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from flask import Blueprint, abort, request, send_from_directory, url_for
 
-from ..maps import MapAssets
+from locator.maps import MapAssets
 
 bp = Blueprint("assets", __name__)
 
@@ -41,8 +41,8 @@ def build_version() -> str:
     """A hash of everything that shapes a page besides the data: our scripts, the
     templates, the user-facing strings and the vendored packages' versions. Cached pages
     and ETags include it, so a new release never serves old HTML with new scripts."""
-    from ..paths import TEMPLATE_DIR
-    from . import i18n
+    from locator.values.paths import TEMPLATE_DIR
+    from locator.web import i18n
 
     digest = hashlib.sha256()
     for folder in (APP_STATIC, Path(TEMPLATE_DIR)):
@@ -105,7 +105,7 @@ def map_assets() -> MapAssets:
 def icon(size: int):
     from flask import Response
 
-    from .icons import SIZES, icon_png
+    from locator.web.icons import SIZES, icon_png
 
     if size not in SIZES:
         abort(404)
@@ -122,8 +122,8 @@ def manifest():
 
     from flask import Response
 
-    from .i18n import translate
-    from .icons import SIZES
+    from locator.web.i18n import translate
+    from locator.web.icons import SIZES
 
     body = {
         "name": f"{translate('app_title', 'zh')} · {translate('app_title', 'en')}",

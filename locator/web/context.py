@@ -14,10 +14,10 @@ import orjson
 from flask import Response, current_app, g, request
 from werkzeug.datastructures import MultiDict
 
-from ..nearest import NearestQuery
-from ..readstore import Holder, ReadStore
-from . import params
-from .http import host_key
+from locator.operations.nearest import NearestQuery
+from locator.stores.base import Holder, ReadStore
+from locator.web import params
+from locator.web.http import host_key
 
 GEOJSON = "application/geo+json"
 #: how long a versioned answer (its URL changes with its content) may be kept, seconds

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, json, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import (
+from locator.values.errors import (
     DataError,
     FeatureNotFound,
     InvalidQuery,

@@ -6,9 +6,9 @@ import datetime as dt
 import math
 import re
 
-from ..hours import CLOSED, OPEN, HoursStatus
-from ..models import AMENITIES
-from .i18n import WEEKDAYS, translate
+from locator.operations.hours import CLOSED, OPEN, HoursStatus
+from locator.values.models import AMENITIES
+from locator.web.i18n import WEEKDAYS, translate
 
 AMENITY_ICONS = {
     "drinking_water": "🚰",

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request, url_for
 from werkzeug.http import parse_range_header
 
-from ..errors import ConfigError
-from ..maps import TILE_ORIGINS
+from locator.maps import TILE_ORIGINS
+from locator.values.errors import ConfigError
 
 PUBLIC_PREFIXES = ("/api/", "/ogc")
 CORS_HEADERS = {

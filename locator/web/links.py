@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlencode
 
-from ..geo.crs import wgs84_to_bd09, wgs84_to_gcj02
-from ..models import Facility
+from locator.values.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
+from locator.values.models import Facility
 
 __all__ = ["amap_url", "baidu_url", "geo_uri"]
 

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from ..hours import now
-from .context import YEAR_S, catalog, conditional, json_response
+from locator.operations.hours import now
+from locator.web.context import (
+    YEAR_S,
+    catalog,
+    conditional,
+    json_response,
+)
 
 bp = Blueprint("offline", __name__)
 

@@ -20,18 +20,23 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 from pyproj import Transformer
 from werkzeug.datastructures import MultiDict
 
-from .. import registry
-from ..errors import InvalidQuery, shown
-from ..feature_query import parse_cql2
-from ..maps import features_map
-from ..models import CollectionInfo
-from ..readstore import FeatureQuery, ReadStore
-from . import params
-from .assets import map_assets
-from .context import GEOJSON, cacheable, catalog, json_response
-from .http import external_url
-from .i18n import current_lang
-from .serialize import feature_collection, feature_json
+from locator.maps import features_map
+from locator.operations.feature_query import parse_cql2
+from locator.stores.base import FeatureQuery, ReadStore
+from locator.values import registry
+from locator.values.errors import InvalidQuery, shown
+from locator.values.models import CollectionInfo
+from locator.web import params
+from locator.web.assets import map_assets
+from locator.web.context import (
+    GEOJSON,
+    cacheable,
+    catalog,
+    json_response,
+)
+from locator.web.http import external_url
+from locator.web.i18n import current_lang
+from locator.web.serialize import feature_collection, feature_json
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 

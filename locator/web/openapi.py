@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from .. import registry
-from ..models import AMENITIES, WHEELCHAIR_VALUES
-from . import params
-from .context import GEOJSON, catalog, json_response
-from .ogc import CONFORMANCE
+from locator.values import registry
+from locator.values.models import AMENITIES, WHEELCHAIR_VALUES
+from locator.web import params
+from locator.web.context import GEOJSON, catalog, json_response
+from locator.web.ogc import CONFORMANCE
 
 bp = Blueprint("openapi", __name__)
 
@@ -927,7 +927,7 @@ def ogc_document():
     """The OGC API's own OpenAPI document (its landing page's service-desc): the /ogc
     paths relative to /ogc, and one items path per collection listing that collection's
     queryables as query parameters (GDAL pushes attribute filters down from these)."""
-    from .http import external_url
+    from locator.web.http import external_url
 
     cat = catalog()
     layer_ids = list(cat.resolve_layers(None))

@@ -19,16 +19,36 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from .. import registry
-from ..hours import now
-from ..maps import basemap_system, facility_map, overview_map, point_rows, route_map
-from ..models import AMENITIES
-from ..nearest import TRAVEL_MODES
-from . import format as fmt
-from . import links, params
-from .assets import app_asset, build_version, map_assets
-from .context import GEOJSON, YEAR_S, catalog, conditional, link_alternate, parse_nearest
-from .i18n import LANG_COOKIE, LANGS, STRINGS, WEEKDAYS, current_lang, translate
+from locator.maps import (
+    basemap_system,
+    facility_map,
+    overview_map,
+    point_rows,
+    route_map,
+)
+from locator.operations.hours import now
+from locator.operations.nearest import TRAVEL_MODES
+from locator.values import registry
+from locator.values.models import AMENITIES
+from locator.web import format as fmt
+from locator.web import links, params
+from locator.web.assets import app_asset, build_version, map_assets
+from locator.web.context import (
+    GEOJSON,
+    YEAR_S,
+    catalog,
+    conditional,
+    link_alternate,
+    parse_nearest,
+)
+from locator.web.i18n import (
+    LANG_COOKIE,
+    LANGS,
+    STRINGS,
+    WEEKDAYS,
+    current_lang,
+    translate,
+)
 
 bp = Blueprint("pages", __name__)
 

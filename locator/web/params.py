@@ -24,11 +24,11 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from ..errors import InvalidQuery, shown
-from ..geo.crs import CoordSystem, to_wgs84
-from ..hours import TZ
-from ..models import AMENITIES, Point
-from ..nearest import DEFAULT_K, MAX_K
+from locator.operations.hours import TZ
+from locator.operations.nearest import DEFAULT_K, MAX_K
+from locator.values.errors import InvalidQuery, shown
+from locator.values.geo.crs import CoordSystem, to_wgs84
+from locator.values.models import AMENITIES, Point
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}

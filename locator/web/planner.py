@@ -16,22 +16,29 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, make_response, render_template, request
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
-from ..coverage import Demand
-from ..coverage_formats import (
+from locator.formats.coverage import (
     coverage_csv,
     coverage_geojson,
     coverage_json,
     suggestions_geojson,
 )
-from ..demand import read_candidates, read_demand
-from ..errors import InvalidQuery
-from ..geo.crs import CoordSystem
-from ..maps import SHARE_LEGEND, coverage_map
-from ..readstore import CoverageQuery, ReadStore
-from . import params
-from .assets import map_assets
-from .context import GEOJSON, attachment, catalog, conditional, json_response, link_alternate
-from .i18n import current_lang
+from locator.maps import SHARE_LEGEND, coverage_map
+from locator.operations.coverage import Demand
+from locator.operations.demand import read_candidates, read_demand
+from locator.stores.base import CoverageQuery, ReadStore
+from locator.values.errors import InvalidQuery
+from locator.values.geo.crs import CoordSystem
+from locator.web import params
+from locator.web.assets import map_assets
+from locator.web.context import (
+    GEOJSON,
+    attachment,
+    catalog,
+    conditional,
+    json_response,
+    link_alternate,
+)
+from locator.web.i18n import current_lang
 
 bp = Blueprint("planner", __name__)
 
@@ -272,7 +279,7 @@ def _sort_query(args: MultiDict, column: str) -> str:
 
 
 def _sample(report) -> list[tuple[float, float]]:
-    from ..coverage import uncovered_cells_wgs84
+    from locator.operations.coverage import uncovered_cells_wgs84
 
     return [(float(x), float(y)) for x, y in uncovered_cells_wgs84(report, UNCOVERED_ON_MAP)]
 
@@ -280,6 +287,6 @@ def _sample(report) -> list[tuple[float, float]]:
 def _wgs84(geometry) -> dict:
     from shapely.geometry import mapping
 
-    from ..geo.distance import geometry_to_wgs84
+    from locator.values.geo.distance import geometry_to_wgs84
 
     return mapping(geometry_to_wgs84(geometry.simplify(100)))

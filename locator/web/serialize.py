@@ -6,11 +6,16 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from ..hours import DaySchedule, HoursStatus
-from ..models import CollectionInfo, Facility, Feature
-from ..nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
-from ..readstore import FacilityDetails, NearestAnswer
-from ..routes import ALONG_M, COACH_NOTE, RouteDetails, RouteSummary
+from locator.operations.hours import DaySchedule, HoursStatus
+from locator.operations.nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
+from locator.operations.routes import (
+    ALONG_M,
+    COACH_NOTE,
+    RouteDetails,
+    RouteSummary,
+)
+from locator.stores.base import FacilityDetails, NearestAnswer
+from locator.values.models import CollectionInfo, Facility, Feature
 
 
 @lru_cache(maxsize=4096)

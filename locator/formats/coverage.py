@@ -1,0 +1,144 @@
+"""A coverage answer as JSON, CSV (for Excel) and GeoJSON (for QGIS), and the suggested
+sites as GeoJSON: one place for the API, the planner page and the command alike."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping
+
+from locator.operations.coverage import AreaCoverage, CoverageReport, SuggestResult
+from locator.values.geo.distance import geometry_to_wgs84
+
+APPROXIMATE_NOTE = (
+    "镇（街）范围为近似（驻地泰森多边形）· town areas are approximate (Voronoi cells of the seats)"
+)
+#: CSV columns: (key, Chinese header, English header)
+COLUMNS = (
+    ("code", "代码", "code"),
+    ("name", "名称", "name"),
+    ("name_en", "英文名", "name_en"),
+    ("kind", "类别", "kind"),
+    ("area_km2", "面积(平方公里)", "area_km2"),
+    ("facilities", "设施数", "facilities"),
+    ("covered_share", "覆盖比例", "covered_share"),
+    ("mean_distance_m", "平均距离(米)", "mean_distance_m"),
+    ("max_distance_m", "最远距离(米)", "max_distance_m"),
+    ("uncovered_km2", "未覆盖面积(平方公里)", "uncovered_km2"),
+    ("demand", "需求量", "demand"),
+    ("approximate", "近似范围", "approximate"),
+)
+
+
+def _finite(value: float | None, digits: int = 1) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, digits)
+
+
+def area_json(a: AreaCoverage) -> dict[str, Any]:
+    return {
+        "code": a.code,
+        "name": a.name,
+        "name_en": a.name_en,
+        "kind": a.kind,
+        "area_km2": round(a.area_km2, 3),
+        "facilities": a.facilities,
+        "covered_share": _finite(a.covered_share, 4),
+        "mean_distance_m": _finite(a.mean_distance_m),
+        "max_distance_m": _finite(a.max_distance_m),
+        "uncovered_km2": round(a.uncovered_km2, 3),
+        "demand": _finite(a.demand, 1),
+        "approximate": a.approximate,
+    }
+
+
+def coverage_json(report: CoverageReport) -> dict[str, Any]:
+    """The whole answer: parameters, how shares are weighted, the city and each area."""
+    return {
+        "layers": list(report.layers),
+        "radius_m": report.radius_m,
+        "cell_m": report.cell_m,
+        "by": report.by,
+        "at": report.at.isoformat(timespec="minutes") if report.at else None,
+        "shares_by": report.weighting,
+        "demand": report.demand_label or None,
+        "demand_outside_city": round(report.demand_outside, 1),
+        "facilities_counted": report.facilities_counted,
+        "facilities_unknown_hours": report.facilities_unknown_hours,
+        "city": area_json(report.city),
+        "areas": [area_json(a) for a in report.areas],
+        "towns_without": {
+            layer: [{"code": c, "name": n} for c, n in towns]
+            for layer, towns in report.towns_without.items()
+        },
+        "notes": [
+            APPROXIMATE_NOTE if report.by == "town" else "",
+            "shares by demand"
+            if report.weighting == "demand"
+            else "shares by area (every cell weighs the same)",
+            "distances in metres, straight line in UTM 49N from cell centres",
+        ],
+    }
+
+
+def coverage_csv(report: CoverageReport) -> str:
+    """CSV with a UTF-8 byte order mark (Excel then shows Chinese), a bilingual header,
+    one row per area and the city last."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([f"{zh} {en}" for _, zh, en in COLUMNS])
+    for a in (*report.areas, report.city):
+        row = area_json(a)
+        writer.writerow(["" if row[k] is None else row[k] for k, _, _ in COLUMNS])
+    return out.getvalue()
+
+
+def coverage_geojson(report: CoverageReport) -> dict[str, Any]:
+    """The areas as WGS-84 polygons with the same attributes (QGIS colours it at once)."""
+    features = []
+    for a in report.areas:
+        geom = geometry_to_wgs84(a.geometry)
+        geom = shapely.set_precision(geom, 1e-6)
+        features.append(
+            {"type": "Feature", "id": a.code, "geometry": mapping(geom), "properties": area_json(a)}
+        )
+    meta = coverage_json(report)
+    del meta["areas"]
+    return {
+        "type": "FeatureCollection",
+        "name": f"coverage_{report.by}",
+        **meta,
+        "features": features,
+    }
+
+
+def suggestions_geojson(result: SuggestResult) -> dict[str, Any]:
+    gain = "gain_demand" if result.weighting == "demand" else "gain_km2"
+    return {
+        "type": "FeatureCollection",
+        "name": "suggested_sites",
+        "shares_by": result.weighting,
+        "covered_before": round(result.covered_before, 3),
+        "covered_after": round(result.covered_after, 3),
+        "total": round(result.total, 3),
+        "features": [
+            {
+                "type": "Feature",
+                "id": s.rank,
+                "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+                "properties": {
+                    "rank": s.rank,
+                    "town_code": s.town_code,
+                    "town_name": s.town_name,
+                    gain: round(s.gain, 3),
+                },
+            }
+            for s in result.suggestions
+        ],
+    }

@@ -1,0 +1,103 @@
+"""A route to take along: GeoJSON, GPX 1.1 (gpxpy) and KML 2.2 (simplekml).
+
+Every file carries the route's line through its stops in order and the stops by name
+(Chinese first, English beside it), says that the route is illustrative and that its
+segments are straight lines, and is WGS-84 like everything else.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import gpxpy.gpx
+import simplekml
+
+from locator.operations.routes import RouteDetails
+
+ILLUSTRATIVE = (
+    "示意路线：官方站点名单未公开；站点之间为直线，不是实际道路 · Illustrative route: "
+    "the official stop list is not public; segments are straight lines, not roads"
+)
+
+
+def _title(details: RouteDetails) -> str:
+    s = details.summary
+    return f"{s.name} {s.name_en}".strip()
+
+
+def _stop_text(details: RouteDetails, i: int) -> str:
+    stop = details.stops[i]
+    return f"{stop.description} · {stop.precision}: {stop.coord_source}"
+
+
+def route_to_geojson(details: RouteDetails) -> dict[str, Any]:
+    """A FeatureCollection: the line, then each stop as a numbered Point."""
+    s = details.summary
+    line = {
+        "type": "Feature",
+        "id": s.id,
+        "geometry": s.geometry,
+        "properties": {k: v for k, v in details.properties.items() if k != "stops"}
+        | {"length_m": round(s.length_m, 1), "note": ILLUSTRATIVE},
+    }
+    stops = [
+        {
+            "type": "Feature",
+            "id": f"{s.id}-stop-{st.number}",
+            "geometry": {"type": "Point", "coordinates": [st.lon, st.lat]},
+            "properties": {
+                "route": s.id,
+                "number": st.number,
+                "name": st.name,
+                "name_en": st.name_en,
+                "description": st.description,
+                "precision": st.precision,
+                "coord_source": st.coord_source,
+                "position_m": round(st.position_m, 1),
+            },
+        }
+        for st in details.stops
+    ]
+    return {"type": "FeatureCollection", "name": s.id, "features": [line, *stops]}
+
+
+def route_to_gpx(details: RouteDetails) -> str:
+    """GPX 1.1: the route as ``rte`` with one ``rtept`` per stop, the stops as ``wpt``."""
+    gpx = gpxpy.gpx.GPX()
+    gpx.creator = "locator · 江门职工服务设施查询"
+    gpx.name = _title(details)
+    gpx.description = ILLUSTRATIVE
+    route = gpxpy.gpx.GPXRoute(name=_title(details), description=ILLUSTRATIVE, number=None)
+    for i, st in enumerate(details.stops):
+        name = f"{st.number}. {st.name}"
+        route.points.append(
+            gpxpy.gpx.GPXRoutePoint(st.lat, st.lon, name=name, description=_stop_text(details, i))
+        )
+        gpx.waypoints.append(
+            gpxpy.gpx.GPXWaypoint(
+                st.lat, st.lon, name=name, description=_stop_text(details, i), symbol="Flag"
+            )
+        )
+    gpx.routes.append(route)
+    return gpx.to_xml(version="1.1")
+
+
+def route_to_kml(details: RouteDetails) -> str:
+    """KML 2.2: a folder with the line and one placemark per stop, in stop order."""
+    kml = simplekml.Kml(name=_title(details), description=ILLUSTRATIVE)
+    line = kml.newlinestring(
+        name=_title(details),
+        description=ILLUSTRATIVE,
+        coords=[(st.lon, st.lat) for st in details.stops],
+    )
+    line.style.linestyle.width = 4
+    line.style.linestyle.color = simplekml.Color.rgb(0x8C, 0x56, 0x4B)
+    for i, st in enumerate(details.stops):
+        # KML viewers render a description as HTML: escape it so that it stays text
+        kml.newpoint(
+            name=f"{st.number}. {st.name}",
+            description=html.escape(_stop_text(details, i)),
+            coords=[(st.lon, st.lat)],
+        )
+    return kml.kml()

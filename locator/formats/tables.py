@@ -1,0 +1,272 @@
+"""A register file as a table: CSV (UTF-8, UTF-8 with BOM, UTF-16, GB18030/GBK) or XLSX.
+
+The federation keeps its registers in Excel. What comes out of Excel is a CSV in GB18030
+(Chinese Windows' "CSV" save), a UTF-8 CSV with a byte-order mark ("CSV UTF-8"), a
+tab-separated UTF-16 file ("Unicode text") or the workbook itself, often with a title row
+merged across the sheet, two-level headers and blank rows. Each row keeps the number a
+clerk sees in Excel (header rows counted), so a report can say which row to fix.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from locator.values.errors import LocatorError
+
+#: at most this many data rows (a city register has hundreds; a province's, tens of
+#: thousands)
+MAX_ROWS = 200_000
+MAX_COLUMNS = 200
+#: the header row is looked for among the first rows that have anything in them
+HEADER_SCAN_ROWS = 12
+#: an XLSX whose parts unpack to more than this is refused (a "zip bomb" guard), bytes
+MAX_XLSX_UNPACKED = 300 * 2**20
+
+
+class UnreadableRegister(LocatorError):
+    """The file cannot be read as a register at all; ``zh`` says so in Chinese."""
+
+    kind = "unreadable-register"
+
+    def __init__(self, en: str, zh: str):
+        super().__init__(en)
+        self.zh = zh
+
+
+@dataclass(frozen=True)
+class Table:
+    """Header cells and data rows of one sheet. ``rows`` pairs each row's number as Excel
+    shows it (1-based) with its cells, as many as there are headers."""
+
+    headers: list[str]
+    header_row: int
+    rows: list[tuple[int, list[Any]]]
+    description: str
+
+
+def _sniff_kind(data: bytes, filename: str) -> str:
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise UnreadableRegister(
+            "this is an old Excel .xls workbook: save it as .xlsx or as CSV and upload that",
+            "这是旧版 Excel（.xls）文件：请另存为 .xlsx 或 CSV 后再导入",
+        )
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise UnreadableRegister(
+            "the file is named .xlsx but is not an Excel workbook",
+            "文件名是 .xlsx，但内容不是 Excel 工作簿",
+        )
+    return "csv"
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was in. Tried in this order: a byte-order
+    mark (UTF-8, UTF-16), strict UTF-8, GB18030 (a superset of GBK and GB2312)."""
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), "UTF-8 (BOM)" if enc == "utf-8-sig" else "UTF-16"
+            except UnicodeDecodeError:
+                break
+    if b"\x00" in data:
+        raise UnreadableRegister(
+            "the file is binary, not CSV text: upload CSV, XLSX or GeoJSON",
+            "文件不是 CSV 文本：请上传 CSV、XLSX 或 GeoJSON 文件",
+        )
+    for enc, label in (("utf-8", "UTF-8"), ("gb18030", "GB18030")):
+        try:
+            return data.decode(enc), label
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableRegister(
+        'the text is neither UTF-8 nor GB18030/GBK: in Excel, save as "CSV UTF-8"',
+        "文本编码既不是 UTF-8 也不是 GB18030/GBK：请在 Excel 中另存为“CSV UTF-8”",
+    )
+
+
+def _csv_rows(data: bytes) -> tuple[list[list[Any]], str]:
+    text, encoding = decode_text(data)
+    sample = text[:8192]
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        delimiter = "\t" if encoding == "UTF-16" else ","
+    rows: list[list[Any]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            rows.append(row)
+            if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
+                break
+    except csv.Error as exc:
+        raise UnreadableRegister(
+            f"not a readable CSV near row {len(rows) + 1}: {exc}",
+            f"第 {len(rows) + 1} 行附近无法按 CSV 读取：{exc}",
+        ) from None
+    return rows, f"CSV, {encoding}"
+
+
+def _xlsx_rows(data: bytes, sheet: str | None) -> tuple[list[list[Any]], str]:
+    import openpyxl  # only imports need it
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise UnreadableRegister(
+            "the workbook is damaged (not a valid XLSX file)",
+            "工作簿已损坏（不是有效的 XLSX 文件）",
+        ) from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise UnreadableRegister(
+            "the workbook unpacks to more than 300 MB: split it",
+            "工作簿解压后超过 300 MB：请拆分后导入",
+        )
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged workbooks
+        raise UnreadableRegister(
+            f"the workbook cannot be read ({type(exc).__name__})",
+            f"无法读取工作簿（{type(exc).__name__}）",
+        ) from None
+    try:
+        names = wb.sheetnames
+        if sheet is not None and sheet not in names:
+            raise UnreadableRegister(
+                f"no sheet {sheet!r}; the workbook has: {', '.join(names)}",
+                f"没有名为“{sheet}”的工作表；工作簿中有：{'、'.join(names)}",
+            )
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        if not hasattr(ws, "iter_rows"):  # a chartsheet
+            raise UnreadableRegister(
+                f"sheet {ws.title!r} is a chart, not a table", f"工作表“{ws.title}”是图表，不是表格"
+            )
+        if ws.max_row > MAX_ROWS + HEADER_SCAN_ROWS or ws.max_column > MAX_COLUMNS * 5:
+            raise UnreadableRegister(
+                f"sheet {ws.title!r} is too large ({ws.max_row} rows, {ws.max_column} columns)",
+                f"工作表“{ws.title}”过大（{ws.max_row} 行，{ws.max_column} 列）",
+            )
+        grid: list[list[Any]] = [list(r) for r in ws.iter_rows(values_only=True)]
+        # a merged cell holds its value in its top-left cell only: spread it over the
+        # range, so a header merged over two columns or two rows names each of them
+        for rng in ws.merged_cells.ranges:
+            value = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(grid) else None
+            for r in range(rng.min_row - 1, min(rng.max_row, len(grid))):
+                for c in range(rng.min_col - 1, min(rng.max_col, len(grid[r]))):
+                    grid[r][c] = value
+        return grid, f"XLSX, sheet {ws.title}"
+    finally:
+        wb.close()
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return True
+    try:
+        float(str(value).strip())
+        return bool(str(value).strip())
+    except ValueError:
+        return False
+
+
+def _filled_width(row: list[Any]) -> int:
+    for i in range(len(row) - 1, -1, -1):
+        if not _blank(row[i]):
+            return i + 1
+    return 0
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_table(
+    data: bytes, filename: str, header_score: Callable[[list[str]], int], sheet: str | None = None
+) -> Table:
+    """Read a CSV or XLSX register; find its header row; keep the non-blank rows below it.
+
+    The header row is the one among the first rows whose cells name the most known
+    columns, as ``header_score`` counts them (the importer's vocabulary); a blank header
+    cell takes the cell above it (two-level headers). Raises :class:`UnreadableRegister`
+    when there is no such row.
+    """
+    kind = _sniff_kind(data, filename)
+    grid, description = _xlsx_rows(data, sheet) if kind == "xlsx" else _csv_rows(data)
+    numbered = [(i + 1, row) for i, row in enumerate(grid) if not all(_blank(v) for v in row)]
+    if not numbered:
+        raise UnreadableRegister("the file has no rows", "文件中没有任何数据行")
+    best, best_score = 0, 0
+    for pos, (_, row) in enumerate(numbered[:HEADER_SCAN_ROWS]):
+        score = header_score([_cell_text(v) for v in row])
+        if score > best_score:
+            best, best_score = pos, score
+    if best_score < 2:
+        raise UnreadableRegister(
+            "no header row: the first rows name none of the known columns "
+            "(名称/name, 经度/lon, 纬度/lat ...)",
+            "找不到表头：前几行没有可识别的列名（名称、经度、纬度……）",
+        )
+    # a two-level header (坐标 over 经度 | 纬度): the lower row names the columns, a
+    # blank cell in it takes the cell above
+    if (
+        best + 1 < len(numbered)
+        and header_score([_cell_text(v) for v in numbered[best + 1][1]]) >= 2
+        and not any(_is_number(v) for v in numbered[best + 1][1])
+    ):  # data has numbers
+        best += 1
+    header_no, header = numbered[best]
+    above = numbered[best - 1][1] if best > 0 else []
+    # as wide as the last filled cell (a styled empty cell far right does not count)
+    width = max(_filled_width(r) for _, r in numbered[best:])
+    if width > MAX_COLUMNS:
+        raise UnreadableRegister(f"more than {MAX_COLUMNS} columns", f"列数超过 {MAX_COLUMNS}")
+    headers = []
+    for c in range(width):
+        text = _cell_text(header[c]) if c < len(header) else ""
+        upper = _cell_text(above[c]) if c < len(above) else ""
+        if not text:
+            text = upper
+        elif upper and upper != text and "(" not in text and "（" not in text:
+            # a note on the upper level (坐标(高德) over 经度 | 纬度) applies below it
+            note = re.search(r"[(（]([^()（）]+)[)）]", upper)
+            if note:
+                text = f"{text}({note[1]})"
+        headers.append(text)
+    rows = [
+        (n, [(r[c] if c < len(r) else None) for c in range(width)]) for n, r in numbered[best + 1 :]
+    ]
+    if len(rows) > MAX_ROWS:
+        raise UnreadableRegister(
+            f"more than {MAX_ROWS:,} rows: split the register",
+            f"超过 {MAX_ROWS:,} 行：请拆分后导入",
+        )
+    return Table(headers, header_no, rows, description)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: integers without ``.0``, dates as ISO 8601, stripped."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _cell_text(value)

@@ -1,0 +1,274 @@
+"""Opening hours: OpenStreetMap ``opening_hours`` evaluated in Asia/Shanghai time.
+
+The expression is parsed and evaluated by ``opening-hours-py`` (the Rust ``opening-hours``
+crate). Its own public-holiday calendar for China knows only the statutory days (e.g. 1 Oct
+but not the whole Golden Week) and nothing of make-up working days (调休), so the calendar
+comes from ``chinesecalendar`` instead, the maintained list of the State Council's notices:
+
+- on a public holiday (any day of an official break), ``PH`` rules apply: the expression is
+  evaluated with every ``PH`` selector made to match (``PH`` -> ``Mo-Su``), so a later
+  ``PH off`` overrides the weekday rules as OSM intends;
+- on a make-up working day (a weekend day worked in lieu) the place keeps a working day's
+  hours: the day is evaluated as the latest regular working day (Mon-Fri, not a holiday)
+  before it;
+- for a year chinesecalendar does not cover yet (the State Council publishes each year's
+  schedule late in the year before), the schedule an operator has put in the data
+  directory's ``holidays.json`` (see :class:`HolidaySchedule`; installed with
+  :func:`use_schedule`) — no release needed;
+- for a year neither covers, the statutory days known to opening-hours' own CN calendar
+  count as holidays, and the day is reported as not known (:func:`calendar_known`): the
+  extra days of a break and the make-up days are not published yet.
+
+A missing expression, or one that says ``unknown``, is reported as unknown: never closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+from opening_hours import OpeningHours, State
+
+from locator.values.errors import InvalidQuery
+from locator.values.models import HolidaySchedule
+
+TZ = ZoneInfo("Asia/Shanghai")
+#: how far ahead "opens at" / "closes at" look (days)
+LOOKAHEAD_DAYS = 8
+
+OPEN, CLOSED, UNKNOWN = "open", "closed", "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class HoursStatus:
+    """The state of a place at ``at`` and the next change, all Asia/Shanghai aware times.
+
+    ``closes_at`` is None for an open place that stays open for the whole look-ahead
+    (e.g. ``24/7``); ``opens_at`` is None for a closed place that does not open within it.
+    """
+
+    state: str  # open | closed | unknown
+    at: dt.datetime
+    opens_at: dt.datetime | None = None
+    closes_at: dt.datetime | None = None
+    comment: str = ""
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == CLOSED
+
+
+def parse_time(raw: str | None, param: str = "at") -> dt.datetime | None:
+    """Parse an ISO 8601 time; a naive one is Asia/Shanghai local time."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidQuery(
+            param,
+            f"{param} must be an ISO 8601 date-time such as "
+            f"2026-10-01T08:30 or 2026-10-01T08:30+08:00, got {raw!r}",
+        ) from None
+    return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(TZ)
+
+
+_schedule = HolidaySchedule({})
+
+
+def use_schedule(schedule: HolidaySchedule) -> None:
+    """Install the operator's schedule (from the data directory) for every evaluation."""
+    global _schedule
+    if schedule == _schedule:
+        return
+    _schedule = schedule
+    for cached in (day_intervals, _status_at_minute, _library_kind):
+        cached.cache_clear()
+
+
+@lru_cache(maxsize=4096)
+def _library_kind(day: dt.date) -> str | None:
+    try:
+        is_holiday, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:  # a year the library does not cover yet
+        return None
+    if is_holiday:
+        return "holiday" if name else "weekend"
+    return "makeup" if day.weekday() >= 5 else "workday"
+
+
+def _schedule_kind(day: dt.date) -> str | None:
+    year = _schedule.years.get(day.year)
+    if year is None:
+        return None
+    if day in year.holidays:
+        return "holiday"
+    if day in year.workdays:
+        return "makeup"
+    return "weekend" if day.weekday() >= 5 else "workday"
+
+
+def calendar_known(day: dt.date) -> bool:
+    """Whether the official schedule (library or the operator's file) covers ``day``."""
+    return _library_kind(day) is not None or day.year in _schedule.years
+
+
+def calendar_covered_until(start: dt.date) -> dt.date | None:
+    """The last day of the unbroken run of covered days from ``start`` (None: not even
+    ``start`` is covered). Looks at most three years ahead."""
+    day, last = start, None
+    while calendar_known(day) and day < start + dt.timedelta(days=3 * 366):
+        last = day
+        day = dt.date(day.year + 1, 1, 1)  # coverage is by whole years
+        last = day - dt.timedelta(days=1)
+    return last
+
+
+def day_kind(day: dt.date) -> str:
+    """``holiday``, ``makeup`` (a weekend day worked in lieu), ``workday`` or ``weekend``."""
+    kind = _library_kind(day) or _schedule_kind(day)
+    if kind is not None:
+        return kind
+    if _statutory_holiday(day):
+        return "holiday"
+    return "weekend" if day.weekday() >= 5 else "workday"
+
+
+@lru_cache(maxsize=1)
+def _statutory_calendar() -> OpeningHours:
+    return OpeningHours("PH", country="CN")
+
+
+@lru_cache(maxsize=1024)
+def _statutory_holiday(day: dt.date) -> bool:
+    """Whether opening-hours' CN calendar (statutory days only) has ``day`` as a holiday."""
+    noon = dt.datetime.combine(day, dt.time(12))
+    return _statutory_calendar().state(noon)[0] == State.OPEN
+
+
+_PH = re.compile(r"\bPH\b")
+
+
+def _force_ph(expr: str) -> str:
+    """Make every PH selector match, outside quoted comments."""
+    parts = expr.split('"')
+    parts[::2] = [_PH.sub("Mo-Su", p) for p in parts[::2]]
+    return '"'.join(parts)
+
+
+@lru_cache(maxsize=512)
+def _parsed(expr: str, holiday: bool) -> OpeningHours:
+    if holiday and _PH.search(expr):
+        try:
+            return OpeningHours(_force_ph(expr))
+        except Exception:  # an exotic PH form ("PH +1 day"): fall back to the plain rules
+            pass
+    return OpeningHours(expr)
+
+
+def _proxy_day(day: dt.date) -> dt.date:
+    """The latest regular working day before a make-up working day."""
+    probe = day - dt.timedelta(days=1)
+    for _ in range(21):
+        if probe.weekday() < 5 and day_kind(probe) == "workday":
+            return probe
+        probe -= dt.timedelta(days=1)
+    return day
+
+
+@lru_cache(maxsize=8192)
+def day_intervals(expr: str, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime, str, str], ...]:
+    """The ``(start, end, state, comment)`` intervals of one local day, naive local times."""
+    kind = day_kind(day)
+    source_day = _proxy_day(day) if kind == "makeup" else day
+    oh = _parsed(expr, kind == "holiday")
+    start = dt.datetime.combine(source_day, dt.time())
+    shift = day - source_day
+    out = []
+    for a, b, state, comment in oh.intervals(start, start + dt.timedelta(days=1)):
+        label = OPEN if state == State.OPEN else CLOSED if state == State.CLOSED else UNKNOWN
+        out.append((a + shift, b + shift, label, comment or ""))
+    return tuple(out)
+
+
+def hours_status(expr: str | None, at: dt.datetime) -> HoursStatus:
+    """Evaluate an ``opening_hours`` expression at an aware time (converted to Asia/Shanghai)."""
+    at = at.astimezone(TZ)
+    if not expr:
+        return HoursStatus(UNKNOWN, at)
+    # opening_hours has minute resolution, so the state at hh:mm:ss is the state at hh:mm;
+    # facilities share a handful of expressions, so this cache is hit by most requests
+    state, opens_at, closes_at, comment = _status_at_minute(
+        expr, at.replace(tzinfo=None, second=0, microsecond=0)
+    )
+    return HoursStatus(state, at, opens_at, closes_at, comment)
+
+
+@lru_cache(maxsize=4096)
+def _status_at_minute(expr: str, local: dt.datetime):
+    """``(state, opens_at, closes_at, comment)`` at a naive local minute."""
+    state, comment = UNKNOWN, ""
+    for a, b, s, c in day_intervals(expr, local.date()):
+        if a <= local < b:
+            state, comment = s, c
+            break
+    if state == UNKNOWN:
+        return UNKNOWN, None, None, comment
+    change = _next_change(expr, local, state)
+    aware = change.replace(tzinfo=TZ) if change else None
+    if state == OPEN:
+        return OPEN, None, aware, comment
+    return CLOSED, aware, None, comment
+
+
+def _next_change(expr: str, local: dt.datetime, state: str) -> dt.datetime | None:
+    """The first time after ``local`` at which the state differs (within the look-ahead)."""
+    day = local.date()
+    for offset in range(LOOKAHEAD_DAYS):
+        for a, b, s, _ in day_intervals(expr, day + dt.timedelta(days=offset)):
+            if b <= local:
+                continue
+            if s != state:
+                return max(a, local)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DaySchedule:
+    """One local day's opening: ``kind`` is holiday / makeup / workday / weekend;
+    ``calendar_known`` is False when the official holiday schedule of that day is not
+    published yet (holidays and make-up days may then differ from what is shown)."""
+
+    day: dt.date
+    kind: str
+    open_intervals: tuple[tuple[dt.time, dt.time], ...]
+    unknown: bool
+    calendar_known: bool = True
+
+
+def week_schedule(expr: str | None, start: dt.date, days: int = 7) -> list[DaySchedule]:
+    """The open intervals of ``days`` local days from ``start`` (for a weekly table)."""
+    out = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        known = calendar_known(day)
+        if not expr:
+            out.append(DaySchedule(day, day_kind(day), (), True, known))
+            continue
+        spans, unknown = [], False
+        for a, b, state, _ in day_intervals(expr, day):
+            if state == OPEN:
+                end = dt.time(23, 59) if b.date() > day else b.time()
+                spans.append((a.time(), end))
+            elif state == UNKNOWN:
+                unknown = True
+        out.append(DaySchedule(day, day_kind(day), tuple(spans), unknown and not spans, known))
+    return out

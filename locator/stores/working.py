@@ -1,0 +1,27 @@
+"""The data directory the importer works on: the files themselves, or, with a database,
+a working copy of it (:func:`locator.pg.sync.working_copy`) whose changes are written back
+in one transaction. The importer, its history and rollback are the same code either way."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def data_dir_for(
+    data_dir: Path | str, database_url: str | None, write: bool = True
+) -> Iterator[Path]:
+    """``data_dir`` itself without a database URL; else a working copy of the database,
+    written back when the block ends without an error (``write``), dropped otherwise."""
+    if not database_url:
+        yield Path(data_dir)
+        return
+    from locator.stores.postgis.db import database, translated
+    from locator.stores.postgis.sync import working_copy
+
+    db = database(database_url)
+    db.check_ready()  # "run `locator db init`", not an SQL error, on an empty database
+    with translated(db), working_copy(db, write=write) as wdir:
+        yield wdir

@@ -1,0 +1,65 @@
+"""Distances on the WGS-84 ellipsoid and projections to UTM 49N (metres)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import shapely
+from pyproj import Geod, Transformer
+
+from locator.values.geo.crs import UTM49N, WGS84
+
+
+@cache
+def geod() -> Geod:
+    """The WGS-84 ellipsoid for geodesic distances (Karney's algorithm)."""
+    return Geod(ellps="WGS84")
+
+
+@cache
+def _to_utm() -> Transformer:
+    return Transformer.from_crs(WGS84, UTM49N, always_xy=True)
+
+
+@cache
+def _from_utm() -> Transformer:
+    return Transformer.from_crs(UTM49N, WGS84, always_xy=True)
+
+
+def to_utm(lon, lat):
+    """Project WGS-84 degrees to UTM 49N metres; scalars or arrays, returns ``(x, y)``."""
+    return _to_utm().transform(lon, lat)
+
+
+def from_utm(x, y):
+    """Unproject UTM 49N metres to WGS-84 ``(lon, lat)`` degrees."""
+    return _from_utm().transform(x, y)
+
+
+def geodesic_distance_m(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Geodesic distance in metres between WGS-84 points (broadcasting arrays)."""
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2))
+    )
+    _, _, dist = geod().inv(lon1, lat1, lon2, lat2)
+    return np.asarray(dist)
+
+
+def geodesic_inverse(lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(forward azimuth in degrees [0, 360), distance in metres)`` from 1 to 2."""
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2))
+    )
+    az, _, dist = geod().inv(lon1, lat1, lon2, lat2)
+    return np.mod(np.asarray(az), 360.0), np.asarray(dist)
+
+
+def geometry_to_utm(geom):
+    """Project a shapely geometry from WGS-84 degrees to UTM 49N metres."""
+    return shapely.transform(geom, lambda xy: np.column_stack(to_utm(xy[:, 0], xy[:, 1])))
+
+
+def geometry_to_wgs84(geom):
+    """Unproject a shapely geometry from UTM 49N metres to WGS-84 degrees."""
+    return shapely.transform(geom, lambda xy: np.column_stack(from_utm(xy[:, 0], xy[:, 1])))

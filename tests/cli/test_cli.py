@@ -1,0 +1,104 @@
+"""The `locator` command through Click's runner, and `serve` as a real process."""
+
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from locator.cli import cli
+from tests.conftest import (
+    facility,
+    free_port,
+    wait_for,
+    write_layer,
+)
+
+LOCATOR = str(Path(sys.executable).with_name("locator"))
+
+
+def test_validate_bundled_data_is_clean(runner):
+    result = runner.invoke(cli, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "love_stations       133 features  ok       sample" in result.output
+    assert "districts             7 features  ok       real: AMap" in result.output
+    assert "towns                73 features  ok       real, see SOURCES.md (approximate)" in (
+        result.output
+    )
+    assert "all layers valid" in result.output
+
+
+def test_validate_reports_problems_and_exits_1(runner, data_dir):
+    write_layer(data_dir, "book_rooms", [facility("b", 113.07, 22.57, opening_hours="whenever")])
+    result = runner.invoke(cli, ["validate", "--data-dir", str(data_dir)])
+    assert result.exit_code == 1
+    assert "book_rooms.geojson: feature 'b': opening_hours 'whenever' does not parse" in (
+        result.output
+    )
+    assert "1 problem(s)" in result.output
+
+
+def test_validate_takes_data_dir_from_env(runner, data_dir):
+    result = runner.invoke(cli, ["validate"], env={"LOCATOR_DATA_DIR": str(data_dir)})
+    assert result.exit_code == 0 and "real: test" in result.output
+
+
+def test_build_sample_into_a_dir(runner, data_dir):
+    result = runner.invoke(cli, ["build-geodata", "--sample", "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+    assert "wrote  706 sample features to book_rooms.geojson" in result.output
+    assert runner.invoke(cli, ["validate", "--data-dir", str(data_dir)]).exit_code == 0
+
+
+def test_serve_with_broken_data_exits_1_without_traceback(data_dir):
+    write_layer(data_dir, "love_stations", [facility("x", 22.57, 113.07)])
+    proc = subprocess.run(
+        [LOCATOR, "serve", "--port", "1", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "error: love_stations.geojson: feature 'x': coordinates" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_serve_answers_on_the_given_port():
+    port = free_port()
+    proc = subprocess.Popen(
+        [LOCATOR, "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", proc)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+            html = resp.read().decode()
+            server = resp.headers["Server"]
+        assert "爱心驿站" in html and "示例数据" in html
+        assert server == "locator"  # waitress, not Werkzeug's development server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_sighup_reloads_even_without_a_watcher(data_dir, tmp_path):
+    import json
+    import os
+    import signal
+    import time
+
+    from tests.conftest import SERVED_PIDS, serve
+
+    log = tmp_path / "log"
+    with serve(data_dir, log=log, env_extra={"LOCATOR_WATCH_DATA": "false"}) as base:
+        pid = SERVED_PIDS[base]
+        write_layer(data_dir, "love_stations", [facility("h-1", 113.07, 22.57)])
+        os.kill(pid, signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while True:
+            with urllib.request.urlopen(base + "/api/v1/layers", timeout=5) as resp:
+                if json.loads(resp.read())["layers"][0]["count"] == 1:
+                    break
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    assert "data reloaded on SIGHUP" in log.read_text()

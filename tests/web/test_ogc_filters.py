@@ -1,0 +1,301 @@
+"""OGC API - Features Parts 2 and 3 and the HTML encoding: every parameter honoured or
+refused, answers that match the files (geopandas), and real clients (GDAL, OWSLib)."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote
+
+import geopandas
+import pyogrio
+import pytest
+import shapely
+from owslib.ogcapi.features import Features
+
+from tests.both_stores import BOTH_STORES
+from tests.conftest import DEFAULT_DATA_DIR, serve
+from tests.helpers import assert_problem
+
+STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
+
+FACILITY_LAYERS = ("love_stations", "mothers_rooms", "service_centers", "book_rooms")
+EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch):
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return {
+        layer: geopandas.read_file(DEFAULT_DATA_DIR / f"{layer}.geojson")
+        for layer in FACILITY_LAYERS
+    }
+
+
+def matched(client, layer: str, query: str) -> int:
+    resp = client.get(f"/ogc/collections/{layer}/items?limit=10000&{query}")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    body = resp.get_json()
+    assert body["numberMatched"] == body["numberReturned"] == len(body["features"])
+    return body["numberMatched"]
+
+
+def _terms(value) -> list:
+    """An amenities cell as geopandas reads it: a JSON text, a list or nothing."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return list(value) if value is not None and not isinstance(value, float) else []
+
+
+def has(amenity):
+    return lambda df: df["amenities"].apply(lambda a: amenity in _terms(a))
+
+
+FILTERS = [
+    # (query string, the same selection computed from the file)
+    ("district_code=440703", lambda df: df["district_code"] == "440703"),
+    ("town_code=440781001", lambda df: df["town_code"] == "440781001"),
+    ("amenities=toilet", has("toilet")),
+    (
+        "wheelchair=yes&district_code=440705",
+        lambda df: (df["wheelchair"] == "yes") & (df["district_code"] == "440705"),
+    ),
+    ("source=sample", lambda df: df["source"] == "sample"),
+    (
+        "filter=" + quote("district_code = '440703' AND wheelchair = 'limited'"),
+        lambda df: (df["district_code"] == "440703") & (df["wheelchair"] == "limited"),
+    ),
+    (
+        "filter=" + quote("wheelchair IN ('yes', 'limited') OR district_code = '440785'"),
+        lambda df: df["wheelchair"].isin(["yes", "limited"]) | (df["district_code"] == "440785"),
+    ),
+    (
+        "filter=" + quote("NOT (district_code = '440703')"),
+        lambda df: df["district_code"] != "440703",
+    ),
+    ("filter=" + quote("name LIKE '%镇%'"), lambda df: df["name"].str.contains("镇")),
+    ("filter=" + quote("opening_hours IS NULL"), lambda df: df["opening_hours"].isna()),
+    (
+        "filter=" + quote("town_code BETWEEN '440781000' AND '440781199'"),
+        lambda df: df["town_code"].between("440781000", "440781199"),
+    ),
+    (
+        "filter=" + quote("S_INTERSECTS(geometry, BBOX(113.0, 22.5, 113.1, 22.6))"),
+        lambda df: df.intersects(shapely.box(113.0, 22.5, 113.1, 22.6)),
+    ),
+    (
+        "filter-lang=cql2-json&filter="
+        + quote(
+            json.dumps(
+                {
+                    "op": "and",
+                    "args": [
+                        {"op": "=", "args": [{"property": "district_code"}, "440784"]},
+                        {
+                            "op": "s_intersects",
+                            "args": [
+                                {"property": "geometry"},
+                                {"bbox": [112.8, 22.6, 113.0, 22.9]},
+                            ],
+                        },
+                    ],
+                }
+            )
+        ),
+        lambda df: (
+            (df["district_code"] == "440784") & df.intersects(shapely.box(112.8, 22.6, 113.0, 22.9))
+        ),
+    ),
+    (
+        "bbox=113.0,22.5,113.1,22.6&amenities=microwave",
+        lambda df: df.intersects(shapely.box(113.0, 22.5, 113.1, 22.6)) & has("microwave")(df),
+    ),
+]
+
+
+@pytest.mark.parametrize("layer", FACILITY_LAYERS)
+@pytest.mark.parametrize(("query", "select"), FILTERS, ids=[f[0][:40] for f in FILTERS])
+def test_filters_match_the_files(client, frames, layer, query, select):
+    df = frames[layer]
+    assert matched(client, layer, query) == int(select(df).sum())
+
+
+def test_paging_stays_exact_under_a_filter(client):
+    ids, offset = [], 0
+    while True:
+        body = client.get(
+            f"/ogc/collections/book_rooms/items?district_code=440703&limit=10&offset={offset}"
+        ).get_json()
+        ids += [f["id"] for f in body["features"]]
+        nxt = [lk["href"] for lk in body["links"] if lk["rel"] == "next"]
+        if not nxt:
+            break
+        assert "district_code=440703" in nxt[0]
+        offset += 10
+    assert len(ids) == len(set(ids)) == 67
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ogc?limit=5",
+        "/ogc/conformance?x=1",
+        "/ogc/collections?bbox=1,2,3,4",
+        "/ogc/collections/towns?crs=x",
+        "/ogc/collections/book_rooms/items?foo=1",
+        "/ogc/collections/book_rooms/items?district=440703",
+        "/ogc/collections/towns/items?wheelchair=yes",
+        "/ogc/collections/towns/items/440703002?limit=1",
+        "/ogc/collections/towns/queryables?limit=1",
+    ],
+)
+def test_unknown_query_parameters_are_refused(client, url):
+    body = assert_problem(client.get(url), 400, re.search(r"\?([^=]+)=", url).group(1))
+    assert "unknown query parameter" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("query", "param", "words"),
+    [
+        ("filter=" + quote("S_CROSSES(geometry, POINT(113 22))"), "filter", "GeometryCrosses"),
+        ("filter=" + quote("colour = 'red'"), "filter", "unknown property 'colour'"),
+        ("filter=" + quote("district_code = "), "filter", "not valid cql2-text"),
+        ("filter-lang=sql&filter=x", "filter-lang", "cql2-text"),
+        ("filter-lang=cql2-json&filter=" + quote("{nope"), "filter", "not valid cql2-json"),
+        ("sortby=colour", "sortby", "not a queryable"),
+        ("properties=colour", "properties", "unknown properties"),
+        ("crs=EPSG:3857", "crs", "must be one of"),
+        ("wheelchair=maybe", "wheelchair", "must be one of yes, limited, no, unknown"),
+        ("district_code=440799", "district_code", "must be one of"),
+        ("name=x", None, None),
+    ],
+)
+def test_bad_filters_say_what(client, query, param, words):
+    resp = client.get(f"/ogc/collections/love_stations/items?{query}")
+    if param is None:  # a value no feature has: an empty answer, not an error
+        assert resp.status_code == 200 and resp.get_json()["numberMatched"] == 0
+        return
+    body = assert_problem(resp, 400, param)
+    assert words in body["detail"]
+
+
+def test_queryables_and_schema(client):
+    q = client.get("/ogc/collections/book_rooms/queryables")
+    assert q.mimetype == "application/schema+json"
+    props = q.get_json()["properties"]
+    assert "440703" in props["district_code"]["enum"] and len(props["town_code"]["enum"]) == 73
+    assert "toilet" in props["amenities"]["items"]["enum"] and props["geometry"]
+    assert "城" not in props["name"].get("enum", [])
+    schema = client.get("/ogc/collections/rural_routes/schema").get_json()
+    assert schema["properties"]["stops"]["type"] == "array"
+    assert schema["properties"]["geometry"]["format"] == "geometry-linestring"
+
+
+def test_properties_skip_geometry_and_sortby(client):
+    body = client.get(
+        "/ogc/collections/service_centers/items?properties=name,town_code"
+        "&skipGeometry=true&sortby=-town_code&limit=3"
+    ).get_json()
+    assert [set(f["properties"]) for f in body["features"]] == [{"name", "town_code"}] * 3
+    assert all(f["geometry"] is None for f in body["features"])
+    codes = [f["properties"]["town_code"] for f in body["features"]]
+    assert codes == sorted(codes, reverse=True) and codes[0] == "440785109"
+    two = client.get(
+        "/ogc/collections/book_rooms/items?sortby=district_code,-name&limit=400"
+    ).get_json()["features"]
+    keys = [(f["properties"]["district_code"], f["properties"]["name"]) for f in two]
+    for (d1, n1), (d2, n2) in zip(keys, keys[1:], strict=False):
+        assert d1 < d2 or (d1 == d2 and n1 >= n2)
+
+
+def test_crs_output_and_bbox_crs(client):
+    plain = client.get("/ogc/collections/love_stations/items/ls-0001").get_json()
+    lon, lat = plain["geometry"]["coordinates"]
+    for crs in (EPSG4326, EPSG4490):
+        resp = client.get(f"/ogc/collections/love_stations/items/ls-0001?crs={crs}")
+        assert resp.headers["Content-Crs"] == f"<{crs}>"
+        assert resp.get_json()["geometry"]["coordinates"] == [
+            pytest.approx(lat, abs=1e-7),
+            pytest.approx(lon, abs=1e-7),
+        ]
+    a = matched(client, "book_rooms", "bbox=113.0,22.5,113.1,22.6")
+    b = matched(client, "book_rooms", f"bbox=22.5,113.0,22.6,113.1&bbox-crs={EPSG4326}")
+    c = matched(client, "book_rooms", f"bbox=22.5,113.0,22.6,113.1&bbox-crs={EPSG4490}")
+    assert a == b == c > 0
+    coll = client.get("/ogc/collections/towns").get_json()
+    assert set(coll["crs"]) >= {EPSG4326, EPSG4490} and coll["storageCrs"].endswith("CRS84")
+    polygons = client.get(f"/ogc/collections/districts/items?crs={EPSG4490}&limit=1").get_json()
+    ring = polygons["features"][0]["geometry"]["coordinates"][0][0]
+    assert 21 < ring[0][0] < 23 and 111 < ring[0][1] < 114  # latitude first
+
+
+def test_conformance_declares_what_is_implemented(client):
+    classes = client.get("/ogc/conformance").get_json()["conformsTo"]
+    for part in (
+        "features-1/1.0/conf/html",
+        "features-2/1.0/conf/crs",
+        "features-3/1.0/conf/queryables-query-parameters",
+        "features-3/1.0/conf/features-filter",
+        "cql2/1.0/conf/cql2-text",
+        "cql2/1.0/conf/cql2-json",
+        "cql2/1.0/conf/basic-spatial-functions",
+    ):
+        assert any(c.endswith(part) for c in classes), part
+    assert not any("spatial-functions" in c and "basic" not in c for c in classes)
+
+
+def test_html_pages(client):
+    assert client.get("/ogc/collections").mimetype == "application/json"  # the default
+    html = client.get("/ogc/collections", headers={"Accept": "text/html"})
+    assert html.mimetype == "text/html" and "数据集" in html.get_data(as_text=True)
+    page = client.get(
+        "/ogc/collections/book_rooms/items?f=html&district_code=440703&limit=20"
+    ).get_data(as_text=True)
+    assert page.count('<tr data-id="br-') == 20 and "共 67 个" in page
+    assert "offset=20" in page and "district_code=440703" in page  # paging keeps the filter
+    assert "示例数据" in page and "leaflet" in page
+    english = client.get("/ogc/collections?f=html&lang=en")  # the header's language switch
+    assert english.status_code == 200 and "Collections" in english.get_data(as_text=True)
+    one = client.get("/ogc/collections/towns/items/440703002?f=html").get_data(as_text=True)
+    assert "白沙街道" in one and "approximate" in one.lower() or "近似" in one
+
+
+def test_gdal_pushes_attribute_filters_and_reads_cgcs2000(tmp_path):
+    log = tmp_path / "server.log"
+    with serve(log=log, env_extra={"LOCATOR_ACCESS_LOG": "true"}) as base:
+        url = f"OAPIF:{base}/ogc"
+        df = pyogrio.read_dataframe(url, layer="book_rooms", where="district_code = '440703'")
+        assert len(df) == 67 and set(df["district_code"]) == {"440703"}
+        box = pyogrio.read_dataframe(url, layer="towns", bbox=(113.0, 22.5, 113.1, 22.6))
+        assert 0 < len(box) < 73
+        assert box.intersects(shapely.box(113.0, 22.5, 113.1, 22.6)).all()
+        cgcs = pyogrio.read_dataframe(url, layer="love_stations", CRS="EPSG:4490")
+        plain = pyogrio.read_dataframe(url, layer="love_stations")
+        assert cgcs.crs.to_epsg() == 4490 and len(cgcs) == 133
+        assert cgcs.geometry.x.round(6).tolist() == plain.geometry.x.round(6).tolist()
+    text = log.read_text()
+    assert re.search(r"GET /ogc/collections/book_rooms/items\?\S*district_code=440703", text)
+    assert f"crs={EPSG4490}" in text
+
+
+def test_owslib_queryables_filters_and_cql2(live_server):
+    api = Features(f"{live_server}/ogc")
+    queryables = api.collection_queryables("love_stations")
+    assert "district_code" in queryables["properties"]
+    items = api.collection_items("book_rooms", district_code="440703", limit=100)
+    assert items["numberMatched"] == 67
+    cql = api.collection_items("love_stations", filter="wheelchair = 'no'", limit=200)
+    assert cql["numberMatched"] == sum(
+        1
+        for f in json.loads((DEFAULT_DATA_DIR / "love_stations.geojson").read_text("utf-8"))[
+            "features"
+        ]
+        if f["properties"].get("wheelchair") == "no"
+    )
