@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from locator.operations.hours import TZ
+from locator.operations.hours import TZ, Calendar
 from locator.operations.nearest import (
     NearestQuery,
     build_index,
@@ -34,6 +34,7 @@ from locator.values.models import Facility, Point
 
 BBOX = (111.9, 21.4, 113.3, 22.9)  # west, south, east, north (degrees)
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=TZ)
+CALENDAR = Calendar()
 
 
 def synthetic_layer(n: int, seed: int) -> FacilityLayer:
@@ -83,7 +84,7 @@ def bench_n(n: int, n_single: int, n_batch: int, n_brute_batch: int) -> None:
         for j in range(n_single):
             q = NearestQuery(Point(float(qlon[j]), float(qlat[j])), ("bench",), k=k)
             t = time.perf_counter()
-            nearest_facilities({"bench": index}, q, NOW)
+            nearest_facilities({"bench": index}, q, NOW, calendar=CALENDAR)
             eng.append(time.perf_counter() - t)
         for j in range(min(n_single, 300)):
             qx = ecef(qlon[j], qlat[j])[0]

@@ -24,6 +24,7 @@ from locator.operations.coverage import (
 )
 from locator.operations.feature_query import Queryable
 from locator.operations.hours import (
+    Calendar,
     DaySchedule,
     HoursStatus,
     hours_status,
@@ -169,10 +170,13 @@ class StoreCommon:
     """What both stores answer the same way from their summaries, towns and service
     area, whatever holds the features: a store mixes this in and provides ``infos``
     (collection id -> CollectionInfo, in display order), ``districts``, ``towns``,
-    ``service_area`` (``contains`` and ``distance_m``), ``get`` and ``nearest_by_layer``."""
+    ``service_area`` (``contains`` and ``distance_m``), ``calendar`` (its holidays), ``get``
+    and ``nearest_by_layer``."""
 
     infos: dict[str, CollectionInfo]
     service_area: Any
+    #: the holiday schedule of this data version, for every hours question asked of it
+    calendar: Calendar
 
     if TYPE_CHECKING:
 
@@ -233,8 +237,8 @@ class StoreCommon:
         return FacilityDetails(
             fac,
             self.infos[fac.layer],
-            hours_status(expr, now),
-            week_schedule(expr, now.date()),
+            hours_status(expr, now, self.calendar),
+            week_schedule(expr, now.date(), self.calendar),
             now,
         )
 

@@ -40,6 +40,7 @@ from locator.operations.feature_query import (
     property_value,
     queryables,
 )
+from locator.operations.hours import Calendar
 from locator.operations.nearest import (
     LayerIndex,
     Nearby,
@@ -141,6 +142,11 @@ class Catalog(StoreCommon):
     _queryables: dict = field(repr=False, default_factory=dict)
     _pack: dict = field(repr=False, default_factory=dict)  # {"key": ..., "pack": ...}
     _pack_lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
+    #: the holiday schedule of this version (``geodata.holidays``) with its caches
+    calendar: Calendar = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "calendar", Calendar(self.geodata.holidays))
 
     # ------------------------------------------------------------------ ReadStore
 
@@ -215,7 +221,11 @@ class Catalog(StoreCommon):
 
     def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         self._check_layers(query)
-        return self._answer(query, nearest_facilities(self.indexes, query, now, self.union), now)
+        return self._answer(
+            query,
+            nearest_facilities(self.indexes, query, now, self.union, calendar=self.calendar),
+            now,
+        )
 
     def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         """Like :meth:`nearest`, but k results from each layer, in ``query.layers`` order."""
@@ -223,7 +233,10 @@ class Catalog(StoreCommon):
         results: list[Nearby] = []
         for layer in query.layers:
             results += nearest_facilities(
-                self.indexes, dataclasses.replace(query, layers=(layer,)), now
+                self.indexes,
+                dataclasses.replace(query, layers=(layer,)),
+                now,
+                calendar=self.calendar,
             )
         return self._answer(query, results, now)
 
@@ -332,6 +345,7 @@ class Catalog(StoreCommon):
                 query.at,
                 query.demand,
                 progress=progress or _no_progress,
+                calendar=self.calendar,
             ),
         )
 
@@ -366,6 +380,7 @@ class Catalog(StoreCommon):
                 query.demand,
                 candidates,
                 progress or _no_progress,
+                calendar=self.calendar,
             ),
         )
 
@@ -418,6 +433,7 @@ class Catalog(StoreCommon):
                     [(self.infos[lid], layer.facilities) for lid, layer in self.layers.items()],
                     sorted(self.towns.values(), key=lambda t: t.code),
                     start,
+                    calendar=self.calendar,
                 )
                 self._pack.update(key=start, pack=pack)
             return self._pack["pack"]
