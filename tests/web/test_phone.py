@@ -122,7 +122,8 @@ def test_a_layer_too_large_for_a_phone_is_not_packed_and_the_pack_says_so():
         [],
         dt.date(2026, 11, 24),
         max_points=2,
-    , calendar=Calendar())
+        calendar=Calendar(),
+    )
     assert [layer["id"] for layer in pack["layers"]] == ["love_stations"]
     assert pack["not_packed"] == [
         {
