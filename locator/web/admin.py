@@ -36,8 +36,6 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
-from locator.importer import import_register
-from locator.importer.history import history_dir, rollback, versions
 from locator.stores.working import data_dir_for
 from locator.values import registry
 from locator.values.errors import LocatorError
@@ -345,6 +343,8 @@ def _staging():
 
 
 def _staged_dir() -> Path:
+    from locator.importer.history import history_dir
+
     return history_dir(_data_dir()) / ".staged"
 
 
@@ -452,6 +452,10 @@ def import_upload():
             f"coord: must be one of wgs84, gcj02, bd09, got {form.get('coord')!r}"
         ) from None
     apply = action == "apply"
+    # the importer (its table readers and checks) loads with the first upload, not at
+    # start-up: most servers never import
+    from locator.importer import import_register
+
     with _data(write=apply) as data_dir:
         outcome = import_register(
             data_dir,
@@ -502,6 +506,7 @@ def import_upload():
 @bp.get("/history")
 def history_page():
     layer = request.args.get("layer", registry.FACILITIES[0].id)
+    from locator.importer.history import versions
     from locator.importer.register import facility_decl
 
     facility_decl(layer, "layer")
@@ -512,6 +517,7 @@ def history_page():
 
 @bp.post("/rollback")
 def rollback_post():
+    from locator.importer.history import rollback
     from locator.importer.register import facility_decl
 
     layer = request.form.get("layer", "")
