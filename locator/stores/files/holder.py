@@ -151,5 +151,5 @@ class DataWatcher:
             "data reloaded: version %s -> %s (%s)",
             old,
             fresh.version,
-            ", ".join(f"{i.id} {i.count}" for i in fresh.collection_infos(True)),
+            ", ".join(f"{i.id} {i.count}" for i in fresh.infos.values() if i.role == "facility"),
         )
