@@ -453,13 +453,14 @@ class Service:
 
     def demand_example(self, name: str) -> Demand:
         """A bundled demand example (e.g. ``heshan-2020``)."""
-        from locator.operations.demand import example_demand
+        from locator.operations.demand import example_demand, example_file
 
-        geodata = self.store.snapshot().geodata
-        towns = geodata.reference(registry.TOWNS.id)
+        file = example_file(name)
+        snap = self.store.snapshot()
+        towns = snap.geodata.reference(registry.TOWNS.id)
         return example_demand(
             name,
-            geodata.data_dir,
+            snap.document(file),
             {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
         )
 

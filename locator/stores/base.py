@@ -96,6 +96,11 @@ class Snapshot(Protocol):
         """A function from a feature of the collection to its shapely geometry."""
         ...
 
+    def document(self, name: str) -> bytes:
+        """A data document of this version by file name (e.g. a demand example's CSV);
+        DataError when there is none."""
+        ...
+
 
 class Store(Protocol):
     """Storage of one data version: the same whichever store holds the features."""

@@ -29,7 +29,7 @@ from locator.operations.service_area import ServiceArea, service_area
 from locator.stores.base import BBox, Page, Reference, checked_info
 from locator.stores.files.read import AnyCollection, Geodata, read_geodata
 from locator.values import registry
-from locator.values.errors import FacilityNotFound, FeatureNotFound
+from locator.values.errors import DataError, FacilityNotFound, FeatureNotFound
 from locator.values.models import CollectionInfo, Facility, Feature
 
 __all__ = ["Catalog", "ServiceArea", "layer_page", "load_catalog", "service_area"]
@@ -114,6 +114,13 @@ class Catalog:
             return shapes[positions[item.id]]
 
         return shape
+
+    def document(self, name: str) -> bytes:
+        path = self.geodata.data_dir / name
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise DataError(name, f"cannot be read ({exc.strerror})") from None
 
     # ------------------------------------------------------------------ helpers
 
