@@ -659,7 +659,7 @@ def export(
     database_url: str | None,
 ) -> None:
     """Write a facility layer as CSV (UTF-8 with BOM, opens in Excel), XLSX or GeoJSON."""
-    from locator.importer.export import export_layer
+    from locator.formats.register_export import export_layer
     from locator.importer.register import facility_decl
     from locator.stores.files.read import (
         read_features,
