@@ -10,7 +10,8 @@ from flask_compress import Compress
 from locator.maps import TILES
 from locator.service import Services
 from locator.stores.base import Holder
-from locator.stores.files.holder import CatalogHolder, DataWatcher
+from locator.stores.files.holder import CatalogHolder
+from locator.stores.watch import DataWatcher
 from locator.values.errors import ConfigError
 from locator.values.paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
 

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from locator.stores.files.holder import CatalogHolder, DataWatcher
+from locator.stores.files.holder import CatalogHolder
+from locator.stores.watch import DataWatcher
 from locator.web import create_app
 from locator.web.context import service
 from tests.conftest import facility, serve
