@@ -1,0 +1,190 @@
+"""``locator coverage``: the planner's coverage and site suggestions on the command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from locator.cli.options import DATA_DIR_OPTION, default_data_dir, fail
+from locator.values.errors import LocatorError
+
+
+@click.command()
+@click.option(
+    "--layer",
+    "layers",
+    multiple=True,
+    default=("love_stations",),
+    show_default=True,
+    help="Facility layer(s) to count; repeat for several.",
+)
+@click.option(
+    "--radius-m",
+    type=float,
+    default=1000.0,
+    show_default=True,
+    help="Radius of reach in metres (100-20,000).",
+)
+@click.option(
+    "--by", type=click.Choice(["district", "town"]), default="district", show_default=True
+)
+@click.option(
+    "--at",
+    "at_text",
+    default=None,
+    help="Count only facilities open at this ISO 8601 time (Asia/Shanghai if naive).",
+)
+@click.option(
+    "--cell-m",
+    type=click.Choice(["100", "250", "500", "1000"]),
+    default="250",
+    show_default=True,
+    help="Grid cell size in metres.",
+)
+@click.option(
+    "--demand",
+    default=None,
+    help="Demand weights: a CSV/GeoJSON file, or heshan-2020 (bundled example).",
+)
+@click.option(
+    "--demand-coord",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    default="wgs84",
+    show_default=True,
+)
+@click.option(
+    "--suggest",
+    "n",
+    type=click.IntRange(1, 50),
+    default=None,
+    help="Also suggest this many new sites.",
+)
+@click.option(
+    "--candidates",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Candidate premises for --suggest (CSV lon, lat or GeoJSON points).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write report.csv, report.geojson or report.html (default: print).",
+)
+@DATA_DIR_OPTION
+def coverage(
+    layers, radius_m, by, at_text, cell_m, demand, demand_coord, n, candidates, out, data_dir
+):
+    """Coverage of facility layers within a radius, per district or town, and where the
+    next N sites would do the most good."""
+    import json
+
+    from locator.formats.coverage import coverage_csv, coverage_geojson, suggestions_geojson
+    from locator.operations.demand import EXAMPLES, read_candidates, read_demand
+    from locator.stores.base import CoverageQuery
+    from locator.stores.files.read import write_text_atomic
+    from locator.stores.files.store import load_catalog
+    from locator.values.geo.crs import CoordSystem
+
+    if out is not None and out.suffix not in (".csv", ".geojson", ".html"):
+        fail(LocatorError(f"--out must end in .csv, .geojson or .html, got {out.name}"))
+    try:
+        cat = load_catalog(data_dir or default_data_dir())
+        at = _parse_at(at_text)
+        coord = CoordSystem(demand_coord)
+        weights = key = None
+        if demand in EXAMPLES:
+            weights, key = cat.demand_example(demand), demand
+        elif demand:
+            path = Path(demand)
+            if not path.is_file():
+                raise LocatorError(f"--demand: no file {demand} (or use heshan-2020)")
+            weights, key = read_demand(path.read_bytes(), path.name, coord, "--demand"), demand
+        premises = (
+            read_candidates(candidates.read_bytes(), coord, "--candidates") if candidates else None
+        )
+        query = CoverageQuery(
+            cat.resolve_layers(list(layers), "--layer"),
+            radius_m,
+            by,
+            at,
+            int(cell_m),
+            weights,
+            key or "",
+        )
+        with click.progressbar(length=100, label="coverage", file=sys.stderr) as bar:
+
+            def progress(step: str, fraction: float) -> None:
+                bar.label = step
+                bar.update(max(0, int(fraction * 100) - bar.pos))
+
+            report = cat.coverage(query, progress)
+            bar.update(100 - bar.pos)
+        suggestions = None
+        if n:
+            with click.progressbar(length=100, label="suggest", file=sys.stderr) as bar:
+
+                def progress2(step: str, fraction: float) -> None:
+                    bar.label = step
+                    bar.update(max(0, int(fraction * 100) - bar.pos))
+
+                suggestions = cat.suggest(query, n, premises, progress2)
+                bar.update(100 - bar.pos)
+    except LocatorError as exc:
+        fail(exc)
+    share = report.city.covered_share
+    click.echo(
+        f"city: {share * 100:.1f}% within {radius_m:,.0f} m "
+        f"(by {report.weighting}{': ' + report.demand_label if report.demand_label else ''})"
+        if share is not None
+        else "city: no demand inside the city"
+    )
+    if out is None:
+        for a in report.areas:
+            s = "—" if a.covered_share is None else f"{a.covered_share * 100:5.1f}%"
+            click.echo(
+                f"  {a.code} {a.name:<8} {s:>7}  {a.facilities:>4} facilities  "
+                f"{a.uncovered_km2:8.1f} km² uncovered"
+            )
+    elif out.suffix == ".csv":
+        write_text_atomic(out, coverage_csv(report))
+    elif out.suffix == ".geojson":
+        doc = coverage_geojson(report)
+        if suggestions:
+            doc["suggested_sites"] = suggestions_geojson(suggestions)
+        write_text_atomic(out, json.dumps(doc, ensure_ascii=False))
+    else:
+        write_text_atomic(out, _html_report(report, suggestions, query.layers))
+    if suggestions:
+        for s in suggestions.suggestions:
+            click.echo(f"  #{s.rank} {s.lat:.5f},{s.lon:.5f} {s.town_name} +{s.gain:,.2f}")
+    if out is not None:
+        click.echo(f"wrote {out}")
+
+
+def _parse_at(text: str | None):
+    if not text:
+        return None
+    from werkzeug.datastructures import MultiDict
+
+    from locator.web.params import AT
+
+    try:
+        return AT.parse(MultiDict({"at": text}))
+    except LocatorError as exc:
+        raise LocatorError(f"--at: {exc.message}") from None
+
+
+def _html_report(report, suggestions, layers) -> str:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from locator.values.paths import TEMPLATE_DIR
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"])
+    )
+    return env.get_template("coverage_report.html").render(
+        report=report, suggestions=suggestions, layers=layers
+    )
