@@ -9,10 +9,6 @@ every view here runs behind its guard.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
-import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +24,8 @@ from flask import (
 )
 
 from locator.importer import import_register
-from locator.importer.history import history_dir, rollback, versions
+from locator.importer.history import rollback, versions
+from locator.stores.staging import Staging
 from locator.stores.working import data_dir_for
 from locator.values import registry
 from locator.values.errors import LocatorError
@@ -42,7 +39,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 MAX_REGISTER_BYTES = 10 * 2**20
 _FORM_OVERHEAD = 256 * 1024
 STAGED_TTL_S = 3600.0
-_STAGED_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 @bp.before_request
@@ -116,69 +112,23 @@ def _data(write: bool = True):
     return data_dir_for(_data_dir(), current_app.config.get("DATABASE_URL"), write)
 
 
-def _staging():
-    """With a database, uploads wait there: the confirming request may reach another app
-    server."""
-    url = current_app.config.get("DATABASE_URL")
-    if not url:
-        return None
-    from locator.stores.postgis import staging
-    from locator.stores.postgis.db import database
-
-    return staging.Staging(database(url))
-
-
-def _staged_dir() -> Path:
-    return history_dir(_data_dir()) / ".staged"
-
-
-def _stage(data: bytes, meta: dict[str, Any]) -> str:
-    """Keep an uploaded register until it is confirmed (an hour at most)."""
-    shared = _staging()
-    if shared is not None:
-        return shared.put(data, meta, STAGED_TTL_S)
-    folder = _staged_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in folder.glob("*.json"):
-        if now - old.stat().st_mtime > STAGED_TTL_S:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".bin").unlink(missing_ok=True)
-    staged = secrets.token_urlsafe(18)
-    (folder / f"{staged}.bin").write_bytes(data)
-    (folder / f"{staged}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    return staged
+def _staging() -> Staging:
+    """Where uploads wait for confirmation, beside the store (the app factory chose it:
+    with a database, there, since the confirming request may reach another app server)."""
+    return current_app.extensions["locator_staging"]
 
 
 def _unstage(staged: str, take: bool = False) -> tuple[bytes, dict[str, Any]]:
-    """The staged upload; with ``take`` (it is being imported) it is removed at once."""
-    shared = _staging()
-    found = None
-    if shared is not None and _STAGED_ID.match(staged):
-        found = (shared.take if take else shared.get)(staged, STAGED_TTL_S)
-    if found is not None:
-        return found
-    folder = _staged_dir()
-    if (
-        shared is not None
-        or not _STAGED_ID.match(staged)
-        or not (folder / f"{staged}.json").exists()
-    ):
+    """The staged upload; with ``take`` (it is being imported) it is removed at once, so
+    that confirming it twice imports it once."""
+    staging = _staging()
+    found = (staging.take if take else staging.get)(staged, STAGED_TTL_S)
+    if found is None:
         raise LocatorError(
             "staged: this upload is no longer waiting (it expires after an "
             "hour, or was imported already); upload the file again"
         )
-    meta = json.loads((folder / f"{staged}.json").read_text(encoding="utf-8"))
-    return (folder / f"{staged}.bin").read_bytes(), meta
-
-
-def _drop_staged(staged: str) -> None:
-    shared = _staging()
-    if shared is not None:
-        shared.drop(staged)
-        return
-    for suffix in (".bin", ".json"):
-        (_staged_dir() / f"{staged}{suffix}").unlink(missing_ok=True)
+    return found
 
 
 def _swap_now() -> None:
@@ -243,11 +193,7 @@ def import_upload():
             who=auth.who(),
         )
     if outcome.written:
-        if staged:
-            _drop_staged(staged)
         _swap_now()
-    elif apply and staged and not outcome.plan.ok:
-        _drop_staged(staged)
     plan = outcome.plan
     if auth.is_api_client():
         from flask import jsonify
@@ -264,7 +210,7 @@ def import_upload():
                 "entry": outcome.entry,
             }
         ), 200 if plan.ok else 422
-    staged_id = _stage(data, meta) if plan.ok and not outcome.written else ""
+    staged_id = _staging().put(data, meta, STAGED_TTL_S) if plan.ok and not outcome.written else ""
     decl = registry.BY_ID[plan.layer]
     return _page(
         "report",
