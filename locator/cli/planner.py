@@ -82,8 +82,14 @@ def coverage(
     import json
 
     from locator.formats.coverage import coverage_csv, coverage_geojson, suggestions_geojson
-    from locator.operations.demand import EXAMPLES, read_candidates, read_demand
-    from locator.stores.base import CoverageQuery
+    from locator.formats.times import parse_time
+    from locator.operations.demand import EXAMPLES
+    from locator.service.planner_request import (
+        CLI_NAMES,
+        DEFAULT_SUGGEST_N,
+        Upload,
+        planner_request,
+    )
     from locator.stores.files.read import write_text_atomic
     from locator.stores.files.store import load_catalog
     from locator.values.geo.crs import CoordSystem
@@ -92,28 +98,31 @@ def coverage(
         fail(LocatorError(f"--out must end in .csv, .geojson or .html, got {out.name}"))
     try:
         cat = load_catalog(data_dir or default_data_dir())
-        at = _parse_at(at_text)
-        coord = CoordSystem(demand_coord)
-        weights = key = None
+        example = upload = None
         if demand in EXAMPLES:
-            weights, key = cat.demand_example(demand), demand
+            example = demand
         elif demand:
             path = Path(demand)
             if not path.is_file():
                 raise LocatorError(f"--demand: no file {demand} (or use heshan-2020)")
-            weights, key = read_demand(path.read_bytes(), path.name, coord, "--demand"), demand
-        premises = (
-            read_candidates(candidates.read_bytes(), coord, "--candidates") if candidates else None
+            upload = Upload(path.read_bytes(), path.name, label=path.name)
+        req = planner_request(
+            cat,
+            layers=list(layers),
+            radius_m=radius_m,
+            by=by,
+            at=parse_time(at_text, CLI_NAMES.at) if at_text else None,
+            cell_m=int(cell_m),
+            demand=example,
+            demand_file=upload,
+            demand_coord=CoordSystem(demand_coord),
+            candidates_file=(
+                Upload(candidates.read_bytes(), candidates.name) if candidates else None
+            ),
+            n=n or DEFAULT_SUGGEST_N,
+            names=CLI_NAMES,
         )
-        query = CoverageQuery(
-            cat.resolve_layers(list(layers), "--layer"),
-            radius_m,
-            by,
-            at,
-            int(cell_m),
-            weights,
-            key or "",
-        )
+        query = req.query
         with click.progressbar(length=100, label="coverage", file=sys.stderr) as bar:
 
             def progress(step: str, fraction: float) -> None:
@@ -130,7 +139,7 @@ def coverage(
                     bar.label = step
                     bar.update(max(0, int(fraction * 100) - bar.pos))
 
-                suggestions = cat.suggest(query, n, premises, progress2)
+                suggestions = cat.suggest(query, req.n, req.candidates, progress2)
                 bar.update(100 - bar.pos)
     except LocatorError as exc:
         fail(exc)
@@ -162,19 +171,6 @@ def coverage(
             click.echo(f"  #{s.rank} {s.lat:.5f},{s.lon:.5f} {s.town_name} +{s.gain:,.2f}")
     if out is not None:
         click.echo(f"wrote {out}")
-
-
-def _parse_at(text: str | None):
-    if not text:
-        return None
-    from werkzeug.datastructures import MultiDict
-
-    from locator.web.params import AT
-
-    try:
-        return AT.parse(MultiDict({"at": text}))
-    except LocatorError as exc:
-        raise LocatorError(f"--at: {exc.message}") from None
 
 
 def _html_report(report, suggestions, layers) -> str:
