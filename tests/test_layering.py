@@ -110,15 +110,6 @@ def imported_from(path: Path) -> set[tuple[str, str]]:
     return out
 
 
-#: what a view may take from below the read interface: the holder, to read the catalog
-#: once per request (locator/web/context.py)
-VIEW_EXCEPTIONS: set[tuple[str, str]] = {
-    # the admin's upload staging: to move behind the holder, beside each store (issue #20)
-    ("locator.stores.postgis", "staging"),
-    ("locator.stores.postgis.db", "database"),
-}
-
-
 def test_views_reach_the_data_only_through_the_read_interface():
     """No view module imports the store, the catalog, the indexes or the live machinery
     (the app factory, which chooses the store, is the one exception)."""
@@ -129,6 +120,4 @@ def test_views_reach_the_data_only_through_the_read_interface():
             below = mod.startswith(("locator.stores.files", "locator.stores.postgis")) or (
                 mod == "locator.stores" and name in ("files", "postgis")
             )
-            assert not below or (mod, name) in VIEW_EXCEPTIONS, (
-                f"{path.name} imports {name} from {mod}"
-            )
+            assert not below, f"{path.name} imports {name} from {mod}"
