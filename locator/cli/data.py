@@ -55,7 +55,7 @@ def _check_holidays(data_dir: Path) -> list[LocatorError]:
     """Read the holiday schedule; warn when it does not cover the next 60 days."""
     import datetime as dt
 
-    from locator.operations.hours import calendar_covered_until, now, use_schedule
+    from locator.operations.hours import Calendar, calendar_covered_until, now
     from locator.stores.files.read import HOLIDAYS_FILE, read_holidays
 
     configured = os.environ.get("LOCATOR_HOLIDAYS_FILE")
@@ -64,9 +64,8 @@ def _check_holidays(data_dir: Path) -> list[LocatorError]:
         schedule = read_holidays(path)
     except LocatorError as exc:
         return [exc]
-    use_schedule(schedule)
     today = now().date()
-    until = calendar_covered_until(today)
+    until = calendar_covered_until(today, Calendar(schedule))
     years = sorted(schedule.years)
     where = f"{path.name}: years {years[0]}-{years[-1]}" if years else f"no {path.name}"
     click.echo(f"{'holidays':<16} {where}; official schedule known until {until or 'never'}")

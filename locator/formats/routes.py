@@ -10,9 +10,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import gpxpy.gpx
-import simplekml
-
 from locator.operations.routes import RouteDetails
 
 ILLUSTRATIVE = (
@@ -64,6 +61,8 @@ def route_to_geojson(details: RouteDetails) -> dict[str, Any]:
 
 def route_to_gpx(details: RouteDetails) -> str:
     """GPX 1.1: the route as ``rte`` with one ``rtept`` per stop, the stops as ``wpt``."""
+    import gpxpy.gpx  # here, not at start-up: only a download needs it
+
     gpx = gpxpy.gpx.GPX()
     gpx.creator = "locator · 江门职工服务设施查询"
     gpx.name = _title(details)
@@ -85,6 +84,8 @@ def route_to_gpx(details: RouteDetails) -> str:
 
 def route_to_kml(details: RouteDetails) -> str:
     """KML 2.2: a folder with the line and one placemark per stop, in stop order."""
+    import simplekml  # here, not at start-up: only a download needs it
+
     kml = simplekml.Kml(name=_title(details), description=ILLUSTRATIVE)
     line = kml.newlinestring(
         name=_title(details),

@@ -19,11 +19,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from locator.operations.hours import Calendar
 from locator.operations.nearest import Nearby, NearestQuery
 from locator.operations.service_area import ServiceArea
 from locator.values import registry
 from locator.values.errors import LayerNotFound
-from locator.values.models import CollectionInfo, District, Facility, Feature, HolidaySchedule, Town
+from locator.values.models import CollectionInfo, District, Facility, Feature, Town
 
 if TYPE_CHECKING:
     from locator.stores.files.read import Geodata
@@ -58,12 +59,13 @@ class FeatureQuery:
 @dataclass(frozen=True)
 class Reference:
     """The small reference data of one version, always in memory: districts and towns by
-    code, the service area (the city polygon) and the holiday schedule."""
+    code, the service area (the city polygon) and the calendar (the version's holiday
+    schedule, which every hours question of this version is answered by)."""
 
     districts: dict[str, District]
     towns: dict[str, Town]
     service_area: ServiceArea
-    holidays: HolidaySchedule
+    calendar: Calendar
 
 
 def checked_info(
