@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import math
-from pathlib import Path
+from collections.abc import Callable
 
 import shapely
 
@@ -197,15 +197,16 @@ EXAMPLES = {
 }
 
 
-def example_demand(name: str, data_dir: Path, town_shapes: dict) -> Demand:
-    """A bundled example: the Heshan census, each town's population over its area."""
+def example_demand(name: str, read_document: Callable[[str], bytes], town_shapes: dict) -> Demand:
+    """A bundled example: the Heshan census, each town's population over its area.
+    ``read_document`` gives a document of the data version by file name."""
     if name not in EXAMPLES:
         raise InvalidQuery(
             "demand", f"demand must be one of {', '.join(EXAMPLES)}, got {shown(name)}"
         )
     file, label = EXAMPLES[name]
-    with open(Path(data_dir) / file, encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if len(r["code"]) == 9]
+    text = read_document(file).decode("utf-8")
+    rows = [r for r in csv.DictReader(io.StringIO(text, newline="")) if len(r["code"]) == 9]
     return Demand(
         label,
         (),

@@ -373,7 +373,7 @@ class Catalog(StoreCommon):
         towns = self.geodata.reference(registry.TOWNS.id)
         return example_demand(
             name,
-            self.geodata.data_dir,
+            self.geodata.document,
             {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
         )
 
@@ -392,7 +392,7 @@ class Catalog(StoreCommon):
         return self.geodata.collections[collection_id]
 
     @property
-    def data_dir(self) -> Path:
+    def data_dir(self) -> Path | None:
         return self.geodata.data_dir
 
     @property
@@ -489,7 +489,11 @@ def _positions(features: Sequence[Facility | Feature]) -> dict[str, int]:
 def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) -> Catalog:
     """Read and validate ``data_dir`` (and the holiday schedule: the data directory's
     ``holidays.json`` unless ``holidays_file`` names another) and build the indexes."""
-    geodata = read_geodata(data_dir, holidays_file)
+    return catalog_of(read_geodata(data_dir, holidays_file))
+
+
+def catalog_of(geodata: Geodata) -> Catalog:
+    """The catalog of validated data (from files or database rows): its indexes built."""
     indexes = {lid: build_index(layer) for lid, layer in geodata.layers.items()}
     by_id = {f.id: f for layer in geodata.layers.values() for f in layer.facilities}
     union = build_union_index(list(geodata.layers.values()))
