@@ -474,10 +474,7 @@ def _write_partial(conn: psycopg.Connection, wdir: Path, layer: str, others: boo
             stub = {STUB_MEMBER: True, "name": d.id}
             text = feature_collection_text(
                 stub,
-                (
-                    dumps_feature({"type": "Feature", "properties": {"id": fid}, "geometry": None})
-                    for fid in ids
-                ),
+                (dumps_feature({"type": "Feature", "properties": {"id": fid}}) for fid in ids),
             )
         else:
             text = feature_collection_text(present[d.id], _feature_texts(conn, d.id))
