@@ -107,7 +107,7 @@ def write_data_dir(folder: Path, n: int, seed: int = 7) -> None:
             (folder / decl.file).write_text(dumps_feature_collection([], decl.id), encoding="utf-8")
 
 
-def write_register(path: Path, n: int, seed: int = 13) -> bytes:
+def make_register(n: int, seed: int = 13) -> bytes:
     """A clerk's CSV register of ``n`` mothers' rooms at random places in the city centre
     (name, address, WGS-84 coordinates; the town is found from the position)."""
     import csv
@@ -122,8 +122,7 @@ def write_register(path: Path, n: int, seed: int = 13) -> bytes:
         out.writerow(
             [f"爱心妈妈小屋 {i}", f"某路{i}号", round(lon, 6), round(lat, 6), "", "", "", ""]
         )
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return path.read_bytes()
+    return buf.getvalue().encode("utf-8")
 
 
 def rows_read(url: str) -> dict[str, int]:
@@ -171,7 +170,7 @@ def measure_layer_work(url: str, folder: Path, n_register: int) -> None:
         extra = {"layer": layer, "others": others} if partial else {}
         return data_dir_for(folder, url, write=write, **extra)
 
-    register = write_register(folder.parent / f"{folder.name}-register.csv", n_register)
+    register = make_register(n_register)
     print(
         "work on one small layer (mothers_rooms) beside the big one, through the working "
         f"copy ({'one layer' if partial else 'the whole database'})"
