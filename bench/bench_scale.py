@@ -19,7 +19,11 @@ code: the file store checks that every point lies in the city). In one run it pr
   statistics: ``locator.feature`` rows by sequential scan and through each index,
   ``locator.history`` rows).
 
-Run: .venv/bin/python bench/bench_scale.py [--n 1000000] [--queries 2000] [--import-only]
+With ``--snapshot`` (and ``--import-only``) it also times the PostGIS store's analysis
+snapshot of the whole database (built on first use above 200,000 features).
+
+Run: .venv/bin/python bench/bench_scale.py [--n 1000000] [--queries 2000] [--import-only
+[--snapshot]]
 (needs Debian's postgresql and postgresql-postgis, as `make test` installs; about 10 min)
 """
 
@@ -233,6 +237,12 @@ def main() -> None:
         "no nearest queries)",
     )
     ap.add_argument("--register", type=int, default=50, help="rooms in the imported register")
+    ap.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="with --import-only: also time the PostGIS store's analysis snapshot (the whole "
+        "database in memory)",
+    )
     args = ap.parse_args()
 
     from locator.stores.files.store import load_catalog
@@ -260,6 +270,10 @@ def main() -> None:
             load_dir(db, folder)
             print(f"PostGIS: db load {time.perf_counter() - t:.1f} s")
             measure_layer_work(cluster.url, folder, args.register)
+            if args.snapshot:
+                t = time.perf_counter()
+                PostgisStore.open(db).snapshot()
+                print(f"analysis snapshot of the whole database: {time.perf_counter() - t:.1f} s")
             return
         t = time.perf_counter()
         files = load_catalog(folder)
