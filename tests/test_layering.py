@@ -80,7 +80,8 @@ def test_domain_and_the_nearest_path_load_no_web_map_or_analysis_code():
         "from locator.operations.nearest import NearestQuery\n"
         "from locator.values.models import Point\n"
         "from locator.values.paths import DEFAULT_DATA_DIR\n"
-        "cat = load_catalog(DEFAULT_DATA_DIR)\n"
+        "from locator.service import Service\n"
+        "cat = Service(load_catalog(DEFAULT_DATA_DIR))\n"
         "now = dt.datetime(2026, 5, 6, 12, tzinfo=dt.timezone(dt.timedelta(hours=8)))\n"
         "answer = cat.nearest(NearestQuery(Point(113.08, 22.58), cat.resolve_layers(None)), now)\n"
         "assert len(answer.results) == 5\n"
@@ -131,14 +132,6 @@ def imported_from(path: Path) -> set[tuple[str, str]]:
     return out
 
 
-#: what a view may take from below the read interface: the holder, to read the catalog
-#: once per request (locator/web/context.py)
-VIEW_EXCEPTIONS: set[tuple[str, str]] = {
-    # the admin's upload staging: to move behind the holder, beside each store (issue #20)
-    ("locator.stores.postgis", "staging"),
-}
-
-
 def test_views_reach_the_data_only_through_the_read_interface():
     """No view module imports the store, the catalog, the indexes or the live machinery
     (the app factory, which chooses the store, is the one exception)."""
@@ -149,6 +142,4 @@ def test_views_reach_the_data_only_through_the_read_interface():
             below = mod.startswith(("locator.stores.files", "locator.stores.postgis")) or (
                 mod == "locator.stores" and name in ("files", "postgis")
             )
-            assert not below or (mod, name) in VIEW_EXCEPTIONS, (
-                f"{path.name} imports {name} from {mod}"
-            )
+            assert not below, f"{path.name} imports {name} from {mod}"

@@ -31,8 +31,7 @@ def layer_with(name: str):
 
 def test_only_the_apps_own_assets(app):
     with app.test_request_context():
-        cat = app.extensions["locator"].catalog
-        view = cat.map_view(10_000)
+        view = app.extensions["locator.services"].current().map_view(10_000)
         parts = overview_map(
             ASSETS, "none", view.district_outlines, Point(113.08, 22.58), view.routes
         )

@@ -10,6 +10,7 @@ import pytest
 
 from locator.operations.hours import TZ, day_kind
 from locator.operations.nearest import NearestQuery
+from locator.service import Service, Services
 from locator.stores.files.holder import CatalogHolder
 from locator.stores.files.store import load_catalog
 from locator.values.errors import DataError, InvalidQuery
@@ -24,7 +25,7 @@ def test_reload_swaps_the_whole_catalog(data_dir):
     new = holder.reload()
     assert holder.catalog is new and new is not old
     assert [f.id for f in new.layers["love_stations"].facilities] == ["n-1"]
-    assert new.facility("n-1").id == "n-1"
+    assert new.get("n-1").id == "n-1"
     assert [f.id for f in old.layers["love_stations"].facilities] == ["t-1", "t-2"]
 
 
@@ -38,15 +39,16 @@ def test_failed_reload_keeps_the_old_catalog(data_dir):
 
 
 def test_town_position_and_service_area(data_dir):
-    cat = load_catalog(data_dir)
+    cat = Service(load_catalog(data_dir))
     seat = cat.town_position("440703002")
-    assert cat.service_area.contains(seat)
+    area = cat.store.reference.service_area
+    assert area.contains(seat)
     with pytest.raises(InvalidQuery) as err:
         cat.town_position("123")
     assert err.value.param == "town"
     beijing = Point(116.391, 39.907)
-    assert not cat.service_area.contains(beijing)
-    assert 1.5e6 < cat.service_area.distance_m(beijing) < 2.5e6
+    assert not area.contains(beijing)
+    assert 1.5e6 < area.distance_m(beijing) < 2.5e6
 
 
 def test_two_data_versions_answer_by_their_own_holidays_at_the_same_time(data_dir, tmp_path):
@@ -75,8 +77,10 @@ def test_two_data_versions_answer_by_their_own_holidays_at_the_same_time(data_di
     if_open = dataclasses.replace(q, open_on_arrival=True)
     expected = {id(plain): ("open", ["o-1"], "workday"), id(holiday): ("closed", [], "holiday")}
 
+    services = {id(h): Services(h) for h in (plain, holiday)}
+
     def answers(holder: CatalogHolder) -> tuple[str, list[str], str]:
-        cat = holder.catalog
+        cat = services[id(holder)].current()
         state = cat.nearest(q, at).results[0].hours.state
         assert cat.facility_details("o-1", at).status.state == state
         pack_day = cat.offline_pack(at.date())["hours"][0][0]  # the phone's own answer
@@ -84,7 +88,7 @@ def test_two_data_versions_answer_by_their_own_holidays_at_the_same_time(data_di
         return (
             state,
             [r.facility.id for r in cat.nearest(if_open, at).results],
-            day_kind(at.date(), cat.calendar),
+            day_kind(at.date(), cat.store.reference.calendar),
         )
 
     for _ in range(2):  # in turn: neither version's schedule reaches the other

@@ -45,7 +45,7 @@ def probes(n: int, seed: int) -> list[Point]:
 def oracle(truth, q: NearestQuery, layers) -> list[tuple[float, str]]:
     rows = []
     for lid in layers:
-        lay = truth.layers[lid]
+        lay = truth.store.layers[lid]
         d = geodesic_distance_m(q.point.lon, q.point.lat, lay.lon, lay.lat)
         for di, f in zip(d, lay.facilities, strict=True):
             amen = set(f.properties.get("amenities") or ())
@@ -53,7 +53,10 @@ def oracle(truth, q: NearestQuery, layers) -> list[tuple[float, str]]:
                 continue
             if q.max_distance_m is not None and di > q.max_distance_m:
                 continue
-            if q.open_on_arrival and arrival_status(f, float(di), q, AT, truth.calendar).is_closed:
+            if (
+                q.open_on_arrival
+                and arrival_status(f, float(di), q, AT, truth.store.reference.calendar).is_closed
+            ):
                 continue
             rows.append((float(di), f.id))
     return sorted(rows)[: q.k]

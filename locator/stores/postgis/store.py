@@ -1,4 +1,4 @@
-"""The PostGIS store: a :class:`~locator.readstore.ReadStore` over the database.
+"""The PostGIS store: a narrow :class:`~locator.stores.base.Store` over the database.
 
 What a worker's phone asks runs in the database on every request: nearest (KNN on
 ``geography``), a feature by id, a page of a collection in a bounding box. Nearest ranks
@@ -13,31 +13,21 @@ nearest; it is never used.
 
 Whole-collection analysis (the planner's coverage, the overview map, the offline pack,
 routes, CQL2 search) works on a snapshot of one data version loaded into memory by the
-file store's own code from a dump: built when the store opens for data up to
-``EAGER_FEATURES`` features, on first use above that (a national layer of a million
-points never loads into an app server that only answers phones).
+file store's own code from the rows of one database snapshot (no files in between): built
+when the store opens for data up to ``EAGER_FEATURES`` features, on first use above that
+(a national layer of a million points never loads into an app server that only answers
+phones).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import shutil
-import tempfile
 import threading
-import weakref
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from locator.operations.coverage import (
-    CoverageReport,
-    Demand,
-    Progress,
-    SuggestResult,
-)
-from locator.operations.feature_query import Queryable
 from locator.operations.hours import Calendar, HolidaySchedule
 from locator.operations.nearest import (
     Nearby,
@@ -45,33 +35,19 @@ from locator.operations.nearest import (
     hours_on_arrival,
     nearby,
 )
-from locator.operations.routes import RouteDetails
-from locator.stores.base import (
-    BBox,
-    CoverageQuery,
-    FeatureQuery,
-    MapView,
-    NearestAnswer,
-    Page,
-    RouteList,
-    StoreCommon,
-)
+from locator.operations.service_area import ServiceArea, service_area
+from locator.stores.base import BBox, Page, Reference, checked_info
 from locator.stores.files.read import (
-    HOLIDAYS_FILE,
+    build_geodata,
     facility_from_feature,
     feature_from_doc,
-    read_holidays,
-    read_references,
+    holidays_from_bytes,
     reference_context,
+    references_from,
 )
-from locator.stores.files.store import (
-    Catalog,
-    ServiceArea,
-    load_catalog,
-    service_area,
-)
+from locator.stores.files.store import Catalog, catalog_of
 from locator.stores.postgis.db import Database, translated
-from locator.stores.postgis.sync import _dump
+from locator.stores.postgis.sync import Rows, read_rows
 from locator.values import registry
 from locator.values.errors import FacilityNotFound, FeatureNotFound, StoreUnavailable
 from locator.values.geo.distance import geod
@@ -88,6 +64,12 @@ from locator.values.models import (
 EAGER_FEATURES = 200_000
 #: the least ratio of ellipsoidal to spherical distance (6,335,439 / 6,371,008.8 = 0.99442)
 ELLIPSOID_OVER_SPHERE = 0.994
+
+
+def _catalog(got: Rows) -> Catalog:
+    """The file store's catalog of rows read from the database, checked by the file
+    store's own code (a DataError names the collection, the feature and the problem)."""
+    return catalog_of(build_geodata(got.source(), got.holidays, documents=got.documents))
 
 
 def _info(raw: dict[str, Any]) -> CollectionInfo:
@@ -108,7 +90,7 @@ def _point(p: Point) -> str:
     return f"SRID=4326;POINT({p.lon!r} {p.lat!r})"
 
 
-class PostgisStore(StoreCommon):
+class PostgisStore:
     """The database at one data version (a new version gets a new store)."""
 
     def __init__(
@@ -135,6 +117,10 @@ class PostgisStore(StoreCommon):
         self._snap_lock = threading.Lock()
 
     @property
+    def reference(self) -> Reference:
+        return Reference(self._districts, self._towns, self.service_area, self.calendar)
+
+    @property
     def districts(self) -> dict[str, District]:
         return self._districts
 
@@ -146,31 +132,34 @@ class PostgisStore(StoreCommon):
     def open(cls, db: Database) -> PostgisStore:
         """Read the current version's summaries and reference data, and (up to
         EAGER_FEATURES features) the analysis snapshot, all from one database snapshot."""
-        snap_dir = tempfile.mkdtemp(prefix="locator-snap-")
-        try:
-            with translated(db), db.connect() as conn:
-                conn.read_only = True
-                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-                with conn.transaction():
-                    rows = conn.execute("SELECT id, info FROM locator.collection").fetchall()
-                    total = sum(int(r[1].get("count") or 0) for r in rows)
-                    refs_only = (
-                        None
-                        if total <= EAGER_FEATURES
-                        else {
-                            d.id
-                            for d in registry.BY_ID.values()
-                            if not d.is_facility and not d.is_route
-                        }
-                    )
-                    version = _dump(conn, Path(snap_dir), only=refs_only)
-            refs = read_references(Path(snap_dir), routes=False)
+        with translated(db), db.connect() as conn:
+            conn.read_only = True
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            with conn.transaction():
+                rows = conn.execute("SELECT id, info FROM locator.collection").fetchall()
+                total = sum(int(r[1].get("count") or 0) for r in rows)
+                refs_only = (
+                    None
+                    if total <= EAGER_FEATURES
+                    else {
+                        d.id
+                        for d in registry.BY_ID.values()
+                        if not d.is_facility and not d.is_route
+                    }
+                )
+                got = read_rows(conn, only=refs_only)
+        snap = None
+        if refs_only is None:
+            snap = _catalog(got)
+            districts, towns = snap.geodata.districts, snap.geodata.towns
+            city = snap.geodata.city
+            holidays = snap.geodata.holidays
+        else:
+            refs = references_from(got.source(), routes=False)
             districts, towns, _ = reference_context(refs)
-            holidays = read_holidays(Path(snap_dir) / HOLIDAYS_FILE)
-            snap = load_catalog(snap_dir) if refs_only is None else None
-        except BaseException:
-            shutil.rmtree(snap_dir, ignore_errors=True)
-            raise
+            city = refs[registry.CITY.id].shapes[0]
+            hol = got.holidays()
+            holidays = holidays_from_bytes(*hol) if hol is not None else HolidaySchedule({})
         order = list(registry.BY_ID)
         infos = {
             cid: _info(info)
@@ -181,47 +170,38 @@ class PostgisStore(StoreCommon):
         }
         store = cls(
             db,
-            version,
+            got.version,
             infos,
             districts,
             towns,
-            service_area(refs[registry.CITY.id].shapes[0]),
+            service_area(city),
             holidays,
             total,
         )
-        if snap is not None:
-            store._snap = snap
-            weakref.finalize(store, shutil.rmtree, snap_dir, True)  # demand CSVs live there
-        else:
-            shutil.rmtree(snap_dir, ignore_errors=True)
+        store._snap = snap
         return store
 
     # ------------------------------------------------------------------ the snapshot
 
     def snapshot(self) -> Catalog:
         """This version's data in memory, for whole-collection analysis (built on first
-        use for a large database). If the database has moved on meanwhile, the answer is
-        "try again": the holder swaps to the new version within seconds, and an answer
-        cached under this version must hold this version's data."""
+        use for a large database), straight from the rows of one database snapshot. If
+        the database has moved on meanwhile, the answer is "try again": the holder swaps
+        to the new version within seconds, and an answer cached under this version must
+        hold this version's data."""
         with self._snap_lock:
             if self._snap is None:
-                folder = tempfile.mkdtemp(prefix="locator-snap-")
-                try:
-                    with translated(self.db), self.db.connect() as conn:
-                        conn.read_only = True
-                        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-                        with conn.transaction():
-                            version = _dump(conn, Path(folder))
-                    if version != self._version:
-                        raise StoreUnavailable(
-                            f"data version {self._version} was replaced "
-                            f"by {version} while it was being read"
-                        )
-                    self._snap = load_catalog(folder)
-                except BaseException:
-                    shutil.rmtree(folder, ignore_errors=True)
-                    raise
-                weakref.finalize(self, shutil.rmtree, folder, True)
+                with translated(self.db), self.db.connect() as conn:
+                    conn.read_only = True
+                    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                    with conn.transaction():
+                        got = read_rows(conn)
+                if got.version != self._version:
+                    raise StoreUnavailable(
+                        f"data version {self._version} was replaced "
+                        f"by {got.version} while it was being read"
+                    )
+                self._snap = _catalog(got)
             return self._snap
 
     # ------------------------------------------------------------------ ReadStore
@@ -238,8 +218,12 @@ class PostgisStore(StoreCommon):
 
     def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
         if collection_id is not None:
-            self.collection_info(collection_id)
-        wanted = [collection_id] if collection_id is not None else self.layer_ids()
+            checked_info(self.infos, collection_id)
+        wanted = (
+            [collection_id]
+            if collection_id is not None
+            else [i.id for i in self.infos.values() if i.role == "facility"]
+        )
         with self.db.connection() as conn:
             row = conn.execute(
                 "SELECT collection, doc FROM locator.feature WHERE fid = %s "
@@ -255,7 +239,7 @@ class PostgisStore(StoreCommon):
     def page(
         self, collection_id: str, bbox: BBox | None, limit: int | None, offset: int = 0
     ) -> Page:
-        self.collection_info(collection_id)
+        checked_info(self.infos, collection_id)
         where = "collection = %s"
         args: list[Any] = [collection_id]
         if bbox is not None:
@@ -289,56 +273,19 @@ class PostgisStore(StoreCommon):
             ).fetchall()
         return Page(int(matched), offset, tuple(self._item(collection_id, r[0]) for r in rows))
 
-    def queryables(self, collection_id: str) -> dict[str, Queryable]:
-        self.collection_info(collection_id)
-        return self.snapshot().queryables(collection_id)
-
-    def search(self, collection_id: str, query: FeatureQuery) -> Page:
-        self.collection_info(collection_id)
-        return self.snapshot().search(collection_id, query)
-
-    def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
-        self._check_layers(query)
-        with self.db.connection() as conn:
-            results = self._nearest(conn, query, query.layers, now)
-        return self._answer(query, results, now)
-
-    def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
-        self._check_layers(query)
+    def nearest(
+        self, query: NearestQuery, now: dt.datetime, per_layer: bool = False
+    ) -> list[Nearby]:
+        if not per_layer:
+            with self.db.connection() as conn:
+                return self._nearest(conn, query, query.layers, now)
         results: list[Nearby] = []
         with self.db.connection() as conn, conn.transaction():
             # one snapshot for every layer: an import meanwhile is seen whole or not at all
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             for layer in query.layers:
                 results += self._nearest(conn, query, (layer,), now)
-        return self._answer(query, results, now)
-
-    def map_view(self, max_points: int) -> MapView:
-        return self.snapshot().map_view(max_points)
-
-    def offline_pack(self, start: dt.date) -> dict[str, Any]:
-        return self.snapshot().offline_pack(start)
-
-    def routes(self, district: str | None = None, theme: str | None = None) -> RouteList:
-        return self.snapshot().routes(district, theme)
-
-    def route(self, route_id: str) -> RouteDetails:
-        return self.snapshot().route(route_id)
-
-    def coverage(self, query: CoverageQuery, progress: Progress | None = None) -> CoverageReport:
-        return self.snapshot().coverage(query, progress)
-
-    def suggest(
-        self,
-        query: CoverageQuery,
-        n: int,
-        candidates: list[tuple[float, float]] | None = None,
-        progress: Progress | None = None,
-    ) -> SuggestResult:
-        return self.snapshot().suggest(query, n, candidates, progress)
-
-    def demand_example(self, name: str) -> Demand:
-        return self.snapshot().demand_example(name)
+        return results
 
     # ------------------------------------------------------------------ nearest
 
