@@ -8,7 +8,11 @@ from ``/proc``; then opens the overview map and the planner once and reads it ag
 Also names the heavy libraries the server had loaded after the phone requests. Each
 figure is the median of ``--runs`` fresh starts.
 
-Run: .venv/bin/python bench/bench_startup.py [--runs 5] [--data-dir DIR]
+With ``--baseline DIR`` (another checkout, e.g. ``git archive <commit> | tar -x -C DIR``)
+the runs alternate between DIR's code and this one's, and both are reported: on a busy
+machine start-up times vary by seconds from run to run, so only alternated runs compare.
+
+Run: .venv/bin/python bench/bench_startup.py [--runs 5] [--data-dir DIR] [--baseline DIR]
 (Linux only: it reads /proc.)
 """
 
@@ -65,12 +69,12 @@ def status_kib(pid: int) -> dict[str, int]:
     return out
 
 
-def one_run(data_dir: str | None) -> tuple[float, float, float, list[str]]:
+def one_run(data_dir: str | None, repo: Path = REPO) -> tuple[float, float, float, list[str]]:
     """``(seconds to the first nearest answer, VmRSS MiB after the phone requests, VmRSS
     MiB after the maps and planner too, heavy modules loaded after the phone requests)``."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     # report, from inside the server, which heavy libraries it has loaded (on SIGUSR1)
     code = (
         "import signal, sys\n"
@@ -89,7 +93,7 @@ def one_run(data_dir: str | None) -> tuple[float, float, float, list[str]]:
         cmd += ["--data-dir", data_dir]
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        cmd, env=env, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     try:
         while True:
@@ -136,24 +140,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data-dir", default=None, help="default: the bundled geodata/")
-    args = parser.parse_args()
-    firsts, rss, rss_maps = [], [], []
-    loaded: list[str] = []
-    for i in range(args.runs):
-        first_s, rss_mib, maps_mib, loaded = one_run(args.data_dir)
-        firsts.append(first_s)
-        rss.append(rss_mib)
-        rss_maps.append(maps_mib)
-        print(
-            f"run {i + 1}: first nearest answer after {first_s:.2f} s; VmRSS {rss_mib:.1f} MiB "
-            f"after the phone requests, {maps_mib:.1f} MiB after the maps and planner"
-        )
-    print(
-        f"median of {args.runs}: start-up to the first answer {statistics.median(firsts):.2f} s; "
-        f"VmRSS {statistics.median(rss):.1f} MiB after the phone requests, "
-        f"{statistics.median(rss_maps):.1f} MiB after the maps and planner"
+    parser.add_argument(
+        "--baseline", default=None, help="another checkout to alternate with (its own data)"
     )
-    print(f"heavy libraries loaded by the server: {', '.join(loaded) or 'none'}")
+    args = parser.parse_args()
+    repos = [("this", REPO)]
+    if args.baseline:
+        repos.insert(0, ("baseline", Path(args.baseline).resolve()))
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _ in repos}
+    loaded: dict[str, list[str]] = {}
+    for i in range(args.runs):
+        for name, repo in repos if i % 2 == 0 else repos[::-1]:
+            first_s, rss_mib, maps_mib, loaded[name] = one_run(args.data_dir, repo)
+            results[name].append((first_s, rss_mib, maps_mib))
+            print(
+                f"run {i + 1} ({name}): first nearest answer after {first_s:.2f} s; VmRSS "
+                f"{rss_mib:.1f} MiB after the phone requests, {maps_mib:.1f} MiB after the "
+                "maps and planner"
+            )
+    for name, rows in results.items():
+        first, rss, maps = (statistics.median(r[i] for r in rows) for i in range(3))
+        print(
+            f"{name}: median of {args.runs}: start-up to the first answer {first:.2f} s; "
+            f"VmRSS {rss:.1f} MiB after the phone requests, {maps:.1f} MiB after the maps "
+            f"and planner"
+        )
+        print(f"{name}: heavy libraries loaded by the server: {', '.join(loaded[name]) or 'none'}")
 
 
 if __name__ == "__main__":

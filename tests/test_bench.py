@@ -35,11 +35,11 @@ def test_bench_startup_smoke():
         check=True,
     ).stdout
     assert re.search(
-        r"start-up to the first answer [\d.]+ s; VmRSS [\d.]+ MiB after the phone requests, "
-        r"[\d.]+ MiB after the maps and planner",
+        r"this: median of 1: start-up to the first answer [\d.]+ s; "
+        r"VmRSS [\d.]+ MiB after the phone requests, [\d.]+ MiB after the maps and planner",
         out,
     )
-    assert "heavy libraries loaded by the server: " in out
+    assert "this: heavy libraries loaded by the server: " in out
 
 
 def test_bench_request_smoke():

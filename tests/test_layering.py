@@ -96,9 +96,9 @@ def test_domain_and_the_nearest_path_load_no_web_map_or_analysis_code():
 
 def test_the_app_factory_loads_no_map_download_importer_or_database_code():
     """What the app factory and a nearest answer import, in a fresh process: the map
-    builder (folium, branca, pandas), the route downloads (gpxpy, simplekml), the
-    importer's spreadsheets (openpyxl), geopandas, CQL2 and PostgreSQL load on first use,
-    not at start-up."""
+    builder (folium, branca, pandas), the route downloads (gpxpy, simplekml), the importer
+    (and its spreadsheets: openpyxl), geopandas, CQL2 and PostgreSQL load on first use, not
+    at start-up."""
     code = (
         "import sys\n"
         "from locator.web import create_app\n"
@@ -107,7 +107,7 @@ def test_the_app_factory_loads_no_map_download_importer_or_database_code():
         "assert client.get('/api/v1/nearest?lon=113.08&lat=22.58&k=5').status_code == 200\n"
         "assert client.get('/?lon=113.08&lat=22.58').status_code == 200\n"
         "lazy = ('folium', 'branca', 'pandas', 'geopandas', 'gpxpy', 'simplekml', 'openpyxl',\n"
-        "        'pygeofilter', 'psycopg', 'psycopg_pool')\n"
+        "        'pygeofilter', 'psycopg', 'psycopg_pool', 'locator.importer')\n"
         "print(','.join(m for m in lazy if m in sys.modules))\n"
     )
     out = subprocess.run(

@@ -23,8 +23,6 @@ from flask import (
     url_for,
 )
 
-from locator.importer import import_register
-from locator.importer.history import rollback, versions
 from locator.stores.staging import Staging
 from locator.stores.working import data_dir_for
 from locator.values import registry
@@ -181,6 +179,10 @@ def import_upload():
             f"coord: must be one of wgs84, gcj02, bd09, got {form.get('coord')!r}"
         ) from None
     apply = action == "apply"
+    # the importer (its table readers and checks) loads with the first upload, not at
+    # start-up: most servers never import
+    from locator.importer import import_register
+
     with _data(meta["layer"], write=apply) as data_dir:
         outcome = import_register(
             data_dir,
@@ -227,6 +229,7 @@ def import_upload():
 @bp.get("/history")
 def history_page():
     layer = request.args.get("layer", registry.FACILITIES[0].id)
+    from locator.importer.history import versions
     from locator.importer.register import facility_decl
 
     facility_decl(layer, "layer")
@@ -237,6 +240,7 @@ def history_page():
 
 @bp.post("/rollback")
 def rollback_post():
+    from locator.importer.history import rollback
     from locator.importer.register import facility_decl
 
     layer = request.form.get("layer", "")
