@@ -567,13 +567,14 @@ def test_the_snapshot_is_read_from_rows_without_temporary_files(bundled_db, monk
     monkeypatch.setattr(pg_store, "EAGER_FEATURES", 0)
     lazy = pg_store.PostgisStore.open(Database(bundled_db))
     assert lazy._snap is None
-    assert [len(f) for _, f in lazy.map_view(10_000).layers] == [
-        len(f) for _, f in files.map_view(10_000).layers
+    assert [len(f) for _, f in Service(lazy).map_view(10_000).layers] == [
+        len(f) for _, f in Service(files).map_view(10_000).layers
     ]
     assert lazy.snapshot().version == lazy.version
     # the demand example is a CSV document of the database, not a file
     assert (
-        lazy.demand_example("heshan-2020").polygons == files.demand_example("heshan-2020").polygons
+        Service(lazy).demand_example("heshan-2020").polygons
+        == Service(files).demand_example("heshan-2020").polygons
     )
     assert lazy.holidays.years == files.geodata.holidays.years
 
