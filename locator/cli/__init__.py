@@ -45,7 +45,8 @@ DATABASE_OPTION = click.option(
 @click.group()
 @click.version_option(package_name="locator")
 def cli() -> None:
-    """江门职工服务设施查询 · Jiangmen worker service-facility locator."""
+    """职工服务设施查询 · worker service-facility locator (the city: the data directory's
+    city.json)."""
 
 
 @cli.command()
@@ -662,6 +663,7 @@ def export(
     from locator.importer.export import export_layer
     from locator.importer.register import facility_decl
     from locator.stores.files.read import (
+        read_city,
         read_features,
         read_references,
         reference_context,
@@ -674,7 +676,9 @@ def export(
         decl = facility_decl(layer)
         with data_dir_for(data_dir, database_url, write=False) as where:
             features = read_features(where / decl.file)
-            _districts, towns, _city = reference_context(read_references(where, routes=False))
+            profile = read_city(where)
+            refs = read_references(where, routes=False, profile=profile)
+            _districts, towns, _city = reference_context(refs, profile)
     except LocatorError as exc:
         _fail(exc)
     data = export_layer(

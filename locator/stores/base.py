@@ -32,6 +32,7 @@ from locator.operations.hours import (
 from locator.operations.nearest import Nearby, NearestQuery
 from locator.operations.routes import RouteDetails, RouteSummary
 from locator.values import registry
+from locator.values.city import CityProfile
 from locator.values.errors import InvalidQuery, LayerNotFound, shown
 from locator.values.models import (
     CollectionInfo,
@@ -169,12 +170,16 @@ class StoreCommon:
     """What both stores answer the same way from their summaries, towns and service
     area, whatever holds the features: a store mixes this in and provides ``infos``
     (collection id -> CollectionInfo, in display order), ``districts``, ``towns``,
-    ``service_area`` (``contains`` and ``distance_m``), ``get`` and ``nearest_by_layer``."""
+    ``service_area`` (``contains`` and ``distance_m``), ``city``, ``get`` and
+    ``nearest_by_layer``."""
 
     infos: dict[str, CollectionInfo]
     service_area: Any
 
     if TYPE_CHECKING:
+
+        @property
+        def city(self) -> CityProfile: ...
 
         @property
         def districts(self) -> dict[str, District]: ...
@@ -222,7 +227,7 @@ class StoreCommon:
             raise InvalidQuery(
                 "town",
                 f"unknown town code {shown(code)}; expected one of the "
-                f"{len(self.towns)} 9-digit codes of Jiangmen",
+                f"{len(self.towns)} 9-digit codes of {self.city.name.en}",
             )
         return Point(town.lon, town.lat)
 
@@ -261,7 +266,7 @@ class StoreCommon:
     def _answer(
         self, query: NearestQuery, results: list[Nearby], now: dt.datetime
     ) -> NearestAnswer:
-        """Points outside Jiangmen are answered too, and flagged."""
+        """Points outside the city are answered too, and flagged."""
         inside = self.service_area.contains(query.point)
         dist = 0.0 if inside else self.service_area.distance_m(query.point)
         return NearestAnswer(query.point, results, inside, dist, query.at or now)
@@ -273,6 +278,12 @@ class ReadStore(Protocol):
     @property
     def version(self) -> str:
         """Changes whenever any collection's data changes (for ETags and caches)."""
+        ...
+
+    @property
+    def city(self) -> CityProfile:
+        """The city profile of this data version: names, codes, title, map centre, metric
+        CRS, time zone, area codes, hotlines, attribution (``city.json``)."""
         ...
 
     def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:

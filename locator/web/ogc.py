@@ -24,6 +24,7 @@ from locator.maps import features_map
 from locator.operations.feature_query import parse_cql2
 from locator.stores.base import FeatureQuery, ReadStore
 from locator.values import registry
+from locator.values.city import CityProfile
 from locator.values.errors import InvalidQuery, shown
 from locator.values.models import CollectionInfo
 from locator.web import params
@@ -120,6 +121,7 @@ def _page(template: str, json_href: str, **context) -> Response:
             shown_features,
             info.colour,
             lang=current_lang(),
+            city=catalog().city,
         )
     resp = make_response(
         render_template(
@@ -136,9 +138,9 @@ def _page(template: str, json_href: str, **context) -> Response:
     return resp
 
 
-def _collection(info: CollectionInfo, city_bbox) -> dict:
+def _collection(info: CollectionInfo, city_bbox, city: CityProfile) -> dict:
     bbox = list(info.bbox or city_bbox)
-    decl = registry.BY_ID.get(info.id)
+    decl = registry.BY_ID[info.id].for_city(city) if info.id in registry.BY_ID else None
     notes = (
         [f"{decl.description_zh} · {decl.description_en}."] if decl and decl.description_zh else []
     )
@@ -202,8 +204,10 @@ def _collection(info: CollectionInfo, city_bbox) -> dict:
 @bp.get("/")
 def landing():
     _check(SIMPLE)
+    city = catalog().city
     body = {
-        "title": "江门职工服务设施 · Jiangmen worker service facilities",
+        "title": f"{city.short_name.zh}职工服务设施 · "
+        f"{city.short_name.en} worker service facilities",
         "description": "OGC API - Features over the locator collections: facilities, "
         "routes, boundaries and towns (CRS84; EPSG:4326 and EPSG:4490 on "
         "request).",
@@ -279,7 +283,7 @@ def collections():
             }
         ],
         "crs": list(params.CRS_URIS),
-        "collections": [_collection(info, city) for info in cat.collection_infos()],
+        "collections": [_collection(info, city, cat.city) for info in cat.collection_infos()],
     }
     if _wants_html():
         return _page(
@@ -297,7 +301,7 @@ def collection(collection_id: str):
     _check(SIMPLE)
     cat = catalog()
     info = cat.collection_info(collection_id)
-    body = _collection(info, cat.extent("city"))
+    body = _collection(info, cat.extent("city"), cat.city)
     if _wants_html():
         return _page(
             "ogc.html",
@@ -313,7 +317,7 @@ def collection(collection_id: str):
 def _schema(cat: ReadStore, collection_id: str, kind: str) -> dict:
     qs = cat.queryables(collection_id)
     props: dict[str, Any] = {name: q.schema() for name, q in qs.items()}
-    decl = registry.BY_ID[collection_id]
+    decl = registry.BY_ID[collection_id].for_city(cat.city)
     if kind == "schema":
         props = {p.name: p.schema() for p in decl.properties}
     props["geometry"] = {

@@ -61,6 +61,7 @@ from locator.stores.base import (
 )
 from locator.stores.files.read import AnyCollection, Geodata, read_geodata
 from locator.values import registry
+from locator.values.city import CityProfile
 from locator.values.errors import (
     FacilityNotFound,
     FeatureNotFound,
@@ -147,6 +148,13 @@ class Catalog(StoreCommon):
     @property
     def version(self) -> str:
         return self.geodata.version
+
+    @property
+    def city(self) -> CityProfile:
+        """The city profile of this data version (``city.json``)."""
+        profile = self.geodata.profile
+        assert profile is not None  # read_geodata always reads it
+        return profile
 
     def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
         if collection_id is None:
@@ -282,6 +290,7 @@ class Catalog(StoreCommon):
                     self.geodata.towns,
                     cell_m,
                     progress or _no_progress,
+                    profile=self.city,
                 )
                 self._grids[cell_m] = grid
             return grid
@@ -490,6 +499,8 @@ def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) 
     """Read and validate ``data_dir`` (and the holiday schedule: the data directory's
     ``holidays.json`` unless ``holidays_file`` names another) and build the indexes."""
     geodata = read_geodata(data_dir, holidays_file)
+    profile = geodata.profile
+    assert profile is not None  # read_geodata always reads it
     indexes = {lid: build_index(layer) for lid, layer in geodata.layers.items()}
     by_id = {f.id: f for layer in geodata.layers.values() for f in layer.facilities}
     union = build_union_index(list(geodata.layers.values()))
@@ -505,7 +516,7 @@ def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) 
         facilities = {lid: layer.facilities for lid, layer in geodata.layers.items()}
         for feat in route_coll.features:
             assert isinstance(feat, Feature)
-            routes[feat.id] = route_details(feat, facilities)
+            routes[feat.id] = route_details(feat, facilities, profile.metric_epsg)
     return Catalog(
         geodata,
         indexes,

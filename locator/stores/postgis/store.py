@@ -60,6 +60,7 @@ from locator.stores.files.read import (
     HOLIDAYS_FILE,
     facility_from_feature,
     feature_from_doc,
+    read_city,
     read_holidays,
     read_references,
     reference_context,
@@ -73,6 +74,7 @@ from locator.stores.files.store import (
 from locator.stores.postgis.db import Database, translated
 from locator.stores.postgis.sync import _dump
 from locator.values import registry
+from locator.values.city import CityProfile
 from locator.values.errors import FacilityNotFound, FeatureNotFound, StoreUnavailable
 from locator.values.geo.distance import geod
 from locator.values.models import (
@@ -121,8 +123,10 @@ class PostgisStore(StoreCommon):
         area: ServiceArea,
         holidays: HolidaySchedule,
         total: int,
+        city: CityProfile,
     ):
         self.db = db
+        self._city = city
         self._version = version
         self.infos = infos
         self._districts = districts
@@ -132,6 +136,11 @@ class PostgisStore(StoreCommon):
         self.total = total
         self._snap: Catalog | None = None
         self._snap_lock = threading.Lock()
+
+    @property
+    def city(self) -> CityProfile:
+        """The city profile of this version (``city.json``, kept as a document)."""
+        return self._city
 
     @property
     def districts(self) -> dict[str, District]:
@@ -163,8 +172,9 @@ class PostgisStore(StoreCommon):
                         }
                     )
                     version = _dump(conn, Path(snap_dir), only=refs_only)
-            refs = read_references(Path(snap_dir), routes=False)
-            districts, towns, _ = reference_context(refs)
+            city = read_city(snap_dir)  # city.json travels as a document
+            refs = read_references(Path(snap_dir), routes=False, profile=city)
+            districts, towns, _ = reference_context(refs, city)
             holidays = read_holidays(Path(snap_dir) / HOLIDAYS_FILE)
             snap = load_catalog(snap_dir) if refs_only is None else None
         except BaseException:
@@ -187,6 +197,7 @@ class PostgisStore(StoreCommon):
             service_area(refs[registry.CITY.id].shapes[0]),
             holidays,
             total,
+            city,
         )
         if snap is not None:
             store._snap = snap

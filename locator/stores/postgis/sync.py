@@ -36,6 +36,7 @@ from locator.stores.files.read import (
 from locator.stores.postgis.db import Database
 from locator.stores.postgis.schema import WRITE_LOCK, migrate
 from locator.values import registry
+from locator.values.city import CITY_PROFILE_FILE
 from locator.values.errors import DataError
 from locator.values.registry import HISTORY_DIR, LOG_FILE
 
@@ -43,7 +44,7 @@ from locator.values.registry import HISTORY_DIR, LOG_FILE
 Progress = Callable[[str, int, int], None]
 
 #: documents a data directory holds besides its collections
-DOCUMENT_PATTERNS = (HOLIDAYS_FILE, "*.csv")
+DOCUMENT_PATTERNS = (CITY_PROFILE_FILE, HOLIDAYS_FILE, "*.csv")
 #: the channel app servers may LISTEN on (they poll the version row in any case)
 CHANNEL = "locator_data"
 
@@ -137,8 +138,8 @@ def write_collection(
 
 
 def _set_version(conn: psycopg.Connection) -> str:
-    """Work the data version out from the collections and the holiday schedule (as the
-    file store does), store it and tell listening app servers."""
+    """Work the data version out from the collections, the holiday schedule and the city
+    profile (as the file store does), store it and tell listening app servers."""
     version = _version_of(conn)
     conn.execute(
         "INSERT INTO locator.state (one, version, changed_at) VALUES (true, %s, "
@@ -216,11 +217,10 @@ def _load(
 
 def _version_of(conn: psycopg.Connection) -> str:
     digests = {r[0]: r[1] for r in conn.execute("SELECT id, digest FROM locator.collection")}
-    hol = conn.execute(
-        "SELECT body FROM locator.document WHERE name = %s", (HOLIDAYS_FILE,)
-    ).fetchone()
-    if hol is not None:
-        digests[HOLIDAYS_FILE] = hashlib.sha256(bytes(hol[0])).hexdigest()
+    for name in (HOLIDAYS_FILE, CITY_PROFILE_FILE):  # as read_geodata counts them
+        doc = conn.execute("SELECT body FROM locator.document WHERE name = %s", (name,)).fetchone()
+        if doc is not None:
+            digests[name] = hashlib.sha256(bytes(doc[0])).hexdigest()
     return data_version(digests)
 
 
