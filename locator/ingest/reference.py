@@ -241,7 +241,9 @@ def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
     profile_bytes = (DEFAULT_DATA_DIR / CITY_PROFILE_FILE).read_bytes()
     profile = read_city(DEFAULT_DATA_DIR)
     epsg = profile.metric_epsg
-    city = read_boundary_gcj02(sources.boundaries / f"{CITY_CODE}.geojson")
+    if profile.code != CITY_CODE:  # the sources fetched are the bundled profile's city's
+        raise BuildError(f"city.json says {profile.code}; the sources are for {CITY_CODE}")
+    city = read_boundary_gcj02(sources.boundaries / f"{profile.code}.geojson")
     names = read_district_names(sources.areas_csv)
     districts = {
         c: read_boundary_gcj02(sources.boundaries / f"{c}.geojson") for c in DISTRICT_CODES
@@ -267,7 +269,7 @@ def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
             {
                 "type": "Feature",
                 "properties": {
-                    "code": CITY_CODE,
+                    "code": profile.code,
                     "name": profile.name.zh,
                     "name_en": profile.name.en,
                     "source": src_note,
