@@ -33,6 +33,7 @@ from locator.operations.coverage import (
     ranked,
     suggest_sites,
 )
+from locator.service import Service
 from locator.stores.files.store import load_catalog
 from locator.values.geo.distance import to_metric
 from locator.values.paths import DEFAULT_DATA_DIR
@@ -93,7 +94,7 @@ def main() -> None:
 
     # greedy against the optimum on city-sized instances where choices overlap
     grid250 = grid_for(250)
-    heshan = cat.demand_example("heshan-2020")
+    heshan = Service(cat).demand_example("heshan-2020")
     from locator.operations.coverage import demand_weights
 
     instances = [

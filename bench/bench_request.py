@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from locator.operations.hours import now
 from locator.web import create_app
-from locator.web.context import catalog, parse_nearest
+from locator.web.context import parse_nearest, service
 from locator.web.serialize import nearest_json
 
 
@@ -53,7 +53,7 @@ def main() -> None:
     health = best_us(lambda _: client.get("/api/v1/health"), range(a.n), a.repeats)
     view = best_us(client.get, urls, a.repeats)
     with app.test_request_context("/"):
-        cat = catalog()
+        cat = service()
         t = now()
         parse = best_us(lambda m: parse_nearest(cat, m), args, a.repeats)
         queries = [parse_nearest(cat, m).query for m in args]
@@ -64,7 +64,7 @@ def main() -> None:
         ("trivial view /api/v1/health", health),
         ("nearest view /api/v1/nearest", view),
         ("  parse parameters", parse),
-        ("  domain call ReadStore.nearest", domain),
+        ("  domain call Service.nearest", domain),
         ("  serialise to GeoJSON dicts", encode),
         ("  rest (Flask + test client, orjson)", view - parse - domain - encode),
     ]

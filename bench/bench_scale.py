@@ -111,6 +111,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=2000)
     args = ap.parse_args()
 
+    from locator.service import Service
     from locator.stores.files.store import load_catalog
     from locator.stores.postgis.db import database
     from locator.stores.postgis.store import EAGER_FEATURES, PostgisStore
@@ -131,7 +132,7 @@ def main() -> None:
         )
 
         t = time.perf_counter()
-        files = load_catalog(folder)
+        files = Service(load_catalog(folder))
         t_files = time.perf_counter() - t
         db = database(cluster.url)
         t = time.perf_counter()
@@ -170,7 +171,7 @@ def main() -> None:
         print("nearest through the engine (p50 / p99 ms)")
         for label, extra in kinds.items():
             res = {}
-            for name, store in (("memory", files), ("PostGIS", pg)):
+            for name, store in (("memory", files), ("PostGIS", Service(pg))):
                 times, answers = [], []
                 for p in points:
                     q = NearestQuery(p, layers, k=5, at=AT, **extra)

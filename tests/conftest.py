@@ -83,17 +83,18 @@ def app(store_kind, request):
 
 @pytest.fixture(scope="session")
 def truth():
-    """The in-memory catalog of the bundled data: the oracle a store's answers are
-    checked against."""
+    """The service over the in-memory catalog of the bundled data: the oracle a store's
+    answers are checked against."""
+    from locator.service import Service
     from locator.stores.files.store import load_catalog
 
-    return load_catalog(DEFAULT_DATA_DIR)
+    return Service(load_catalog(DEFAULT_DATA_DIR))
 
 
 @pytest.fixture()
 def store(app):
-    """The app's ReadStore (the in-memory catalog, or the PostGIS store)."""
-    return app.extensions["locator"].catalog
+    """The app's service over its store (the in-memory catalog, or the PostGIS store)."""
+    return app.extensions["locator.services"].current()
 
 
 @pytest.fixture()

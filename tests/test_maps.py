@@ -31,10 +31,10 @@ def layer_with(name: str):
 
 def test_only_the_apps_own_assets(app):
     with app.test_request_context():
-        cat = app.extensions["locator"].catalog
-        view = cat.map_view(10_000)
+        svc = app.extensions["locator.services"].current()
+        view = svc.map_view(10_000)
         parts = overview_map(
-            ASSETS, "none", view.district_outlines, Point(113.08, 22.58), view.routes, city=cat.city
+            ASSETS, "none", view.district_outlines, Point(113.08, 22.58), view.routes, city=svc.city
         )
     everything = parts.header + parts.html + parts.script
     urls = set(re.findall(r"""(?:src|href)=["']([^"']+)""", everything))

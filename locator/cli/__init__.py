@@ -407,7 +407,7 @@ def coverage(
 
     from locator.formats.coverage import coverage_csv, coverage_geojson, suggestions_geojson
     from locator.operations.demand import EXAMPLES, read_candidates, read_demand
-    from locator.stores.base import CoverageQuery
+    from locator.service import CoverageQuery, Service
     from locator.stores.files.read import write_text_atomic
     from locator.stores.files.store import load_catalog
     from locator.values.geo.crs import CoordSystem
@@ -415,7 +415,7 @@ def coverage(
     if out is not None and out.suffix not in (".csv", ".geojson", ".html"):
         _fail(LocatorError(f"--out must end in .csv, .geojson or .html, got {out.name}"))
     try:
-        cat = load_catalog(data_dir or _default_data_dir())
+        cat = Service(load_catalog(data_dir or _default_data_dir()))
         at = _parse_at(at_text)
         coord = CoordSystem(demand_coord)
         weights = key = None
@@ -666,7 +666,7 @@ def export(
     database_url: str | None,
 ) -> None:
     """Write a facility layer as CSV (UTF-8 with BOM, opens in Excel), XLSX or GeoJSON."""
-    from locator.importer.export import export_layer
+    from locator.formats.register_export import export_layer
     from locator.importer.register import facility_decl
     from locator.stores.files.read import (
         read_city,

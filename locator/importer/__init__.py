@@ -3,7 +3,7 @@
 ``import_register`` is the one call the command line and the admin pages make: it checks
 a register (:mod:`.register`) and, when nothing is wrong and it is not a dry run, replaces
 the layer the atomic way, keeping the old file (:mod:`.history`). A running server picks
-the new file up through its data watcher (:mod:`locator.live`).
+the new file up through its data watcher (:mod:`locator.stores.files.holder`).
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@
 written here; :mod:`locator.importer.history` writes a plan that has no errors.
 
 Towns come from a spatial join with the town areas (shapely's STRtree, nearest area in
-UTM 49N metres: a point on a border river bank just outside every area still gets one).
-The areas are approximate (Voronoi cells of the town seats), so a stated town that misses
-the point by a little is a warning and the stated town is kept; by more, an error.
+metres in the city's metric CRS: a point on a border river bank just outside every area
+still gets one). The areas are approximate (Voronoi cells of the town seats), so a stated
+town that misses the point by a little is a warning and the stated town is kept; by more,
+an error.
 """
 
 from __future__ import annotations
@@ -25,16 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from locator.formats.tables import UnreadableRegister, cell_text, read_table
-from locator.importer import values
-from locator.importer.columns import (
+from locator.formats.register_columns import (
     ALIASES,
+    COORD_MEMBER,
     ColumnMap,
     column_letter,
     header_score,
     map_columns,
     read_header,
 )
+from locator.formats.tables import UnreadableRegister, cell_text, read_table
+from locator.importer import values
 from locator.importer.report import ERROR, WARNING, Problem
 from locator.stores.files.read import (
     CityTest,
@@ -46,7 +48,7 @@ from locator.stores.files.read import (
 )
 from locator.values import registry
 from locator.values.errors import DataError
-from locator.values.geo.crs import CoordSystem, from_wgs84, to_wgs84
+from locator.values.geo.crs import CoordSystem, to_wgs84
 from locator.values.geo.distance import geometry_to_metric, to_metric
 from locator.values.models import District, Town
 
@@ -62,7 +64,6 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NAME_CHARS = 200
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: the foreign member our GeoJSON export writes when its coordinates are not WGS-84
-COORD_MEMBER = "coordinate_system"
 
 
 # --------------------------------------------------------------------------- context
@@ -1179,15 +1180,6 @@ def _recheck(features: list[dict[str, Any]], ctx: ImportContext) -> list[Problem
         )
         for e in errors
     ]
-
-
-def coordinates_out(lon: float, lat: float, system: CoordSystem) -> tuple[float, float]:
-    """WGS-84 to ``system`` for an export, 7 decimals where converted (1 cm), so that a
-    round trip lands within a few centimetres."""
-    if system is CoordSystem.WGS84:
-        return lon, lat
-    x, y = from_wgs84(lon, lat, system)
-    return round(x, 7), round(y, 7)
 
 
 __all__ = ["ImportContext", "ImportPlan", "check_register", "load_context"]

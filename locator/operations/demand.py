@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import math
-from pathlib import Path
 
 import shapely
 
@@ -197,15 +196,22 @@ EXAMPLES = {
 }
 
 
-def example_demand(name: str, data_dir: Path, town_shapes: dict) -> Demand:
-    """A bundled example: the Heshan census, each town's population over its area."""
+def example_file(name: str) -> str:
+    """The data directory's file of the bundled example ``name`` (InvalidQuery naming
+    ``demand`` for an unknown one)."""
     if name not in EXAMPLES:
         raise InvalidQuery(
             "demand", f"demand must be one of {', '.join(EXAMPLES)}, got {shown(name)}"
         )
-    file, label = EXAMPLES[name]
-    with open(Path(data_dir) / file, encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if len(r["code"]) == 9]
+    return EXAMPLES[name][0]
+
+
+def example_demand(name: str, data: bytes, town_shapes: dict) -> Demand:
+    """A bundled example from its file's bytes (UTF-8 CSV with ``code`` and ``pop_2020``):
+    e.g. the Heshan census, each town's population spread over the town's area."""
+    label = EXAMPLES[name][1] if name in EXAMPLES else name
+    text = data.decode("utf-8-sig")
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if len(r["code"]) == 9]
     return Demand(
         label,
         (),

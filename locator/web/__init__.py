@@ -8,8 +8,10 @@ from flask import Flask, request
 from flask_compress import Compress
 
 from locator.maps import TILES
+from locator.service import Services
 from locator.stores.base import Holder
-from locator.stores.files.holder import CatalogHolder, DataWatcher
+from locator.stores.files.holder import CatalogHolder
+from locator.stores.watch import DataWatcher
 from locator.values.errors import ConfigError
 from locator.values.paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
 
@@ -118,6 +120,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     else:
         holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
     app.extensions["locator"] = holder
+    app.extensions["locator.services"] = Services(holder)
     if app.config["WATCH_DATA"]:
         app.extensions["locator_watcher"] = DataWatcher(
             holder, float(app.config["WATCH_INTERVAL_S"])

@@ -22,10 +22,10 @@ from locator.web.context import (
     GEOJSON,
     attachment,
     cacheable,
-    catalog,
     conditional,
     json_response,
     parse_nearest,
+    service,
 )
 from locator.web.serialize import (
     facility_details_json,
@@ -48,25 +48,25 @@ def health():
 
 @bp.get("/layers")
 def layers():
-    cat = catalog()
-    infos = cat.collection_infos(facilities_only=True)
+    svc = service()
+    infos = svc.collection_infos(facilities_only=True)
     return cacheable(
-        {"layers": [layer_info_json(i) for i in infos], "version": cat.version},
+        {"layers": [layer_info_json(i) for i in infos], "version": svc.version},
         "application/json",
-        cat.version,
+        svc.version,
     )
 
 
 @bp.get("/layers/<layer_id>")
 def layer(layer_id: str):
-    cat = catalog()
-    valid = cat.resolve_layers(None)
+    svc = service()
+    valid = svc.resolve_layers(None)
     if layer_id not in valid:  # reference collections are served by /ogc, not here
         raise LayerNotFound(layer_id, list(valid), "layer")
-    info = cat.collection_info(layer_id)
+    info = svc.collection_info(layer_id)
     box = params.BBOX.parse(request.args)
     limit = params.LAYER_LIMIT.parse(request.args)
-    page = cat.page(layer_id, box, limit)
+    page = svc.page(layer_id, box, limit)
     body = feature_collection(
         [feature_json(f) for f in page.features],
         name=layer_id,
@@ -79,20 +79,20 @@ def layer(layer_id: str):
 
 @bp.get("/facilities/<facility_id>")
 def facility(facility_id: str):
-    cat = catalog()
-    details = cat.facility_details(facility_id, now())
+    svc = service()
+    details = svc.facility_details(facility_id, now())
     # the answer carries the hours now and the week ahead: its ETag changes every minute
     return cacheable(facility_details_json(details), GEOJSON, details.layer.version, at=details.at)
 
 
 @bp.get("/nearest")
 def nearest():
-    cat = catalog()
-    req = parse_nearest(cat, request.args)
+    svc = service()
+    req = parse_nearest(svc, request.args)
     if req.per_layer:
-        answer = cat.nearest_by_layer(req.query, now())
+        answer = svc.nearest_by_layer(req.query, now())
     else:
-        answer = cat.nearest(req.query, now())
+        answer = svc.nearest(req.query, now())
     resp = json_response(nearest_json(answer, req.coord, req.query.travel), GEOJSON)
     resp.headers["Cache-Control"] = "no-store"  # depends on the moment and the position
     return resp
@@ -100,8 +100,8 @@ def nearest():
 
 @bp.get("/routes")
 def routes():
-    cat = catalog()
-    found = cat.routes(params.DISTRICT.parse(request.args), params.THEME.parse(request.args))
+    svc = service()
+    found = svc.routes(params.DISTRICT.parse(request.args), params.THEME.parse(request.args))
     body = feature_collection(
         [route_summary_json(r) for r in found.routes],
         numberMatched=len(found.routes),
@@ -109,13 +109,13 @@ def routes():
         illustrative_note=ILLUSTRATIVE,
         coach_note=COACH_NOTE,
     )
-    return cacheable(body, GEOJSON, cat.version)
+    return cacheable(body, GEOJSON, svc.version)
 
 
 @bp.get("/routes/<route_id>")
 def route(route_id: str):
-    cat = catalog()
-    return cacheable(route_json(cat.route(route_id)), GEOJSON, cat.version)
+    svc = service()
+    return cacheable(route_json(svc.route(route_id)), GEOJSON, svc.version)
 
 
 #: download format -> (writer of (route, city profile), media type)
@@ -127,14 +127,14 @@ DOWNLOADS: dict[str, tuple[Callable[[RouteDetails, CityProfile], str], str]] = {
 
 
 def _download(route_id: str, fmt: str):
-    cat = catalog()
-    details = cat.route(route_id)
+    svc = service()
+    details = svc.route(route_id)
     write, mimetype = DOWNLOADS[fmt]
-    resp = Response(write(details, cat.city), mimetype=mimetype)
+    resp = Response(write(details, svc.city), mimetype=mimetype)
     resp.headers["Content-Disposition"] = attachment(
         f"{details.summary.id}.{fmt}", f"{details.summary.name}.{fmt}"
     )
-    return conditional(resp, cat.version)
+    return conditional(resp, svc.version)
 
 
 @bp.get("/routes/<route_id>.gpx")

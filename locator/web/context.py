@@ -15,7 +15,8 @@ from flask import Response, current_app, g, request
 from werkzeug.datastructures import MultiDict
 
 from locator.operations.nearest import NearestQuery
-from locator.stores.base import Holder, ReadStore
+from locator.service import Service, Services
+from locator.stores.base import Holder
 from locator.web import params
 from locator.web.http import host_key
 
@@ -28,14 +29,14 @@ def holder() -> Holder:
     return current_app.extensions["locator"]
 
 
-def catalog() -> ReadStore:
-    """The catalog of this request: read from the holder once, then the same object to
+def service() -> Service:
+    """The service of this request's data version: read once, then the same object to
     the end of the request, so a data swap in between never mixes two versions."""
-    cat: ReadStore | None = g.get("locator_catalog")
-    if cat is None:
-        cat = holder().catalog  # mypy checks here that the catalog is a ReadStore
-        g.locator_catalog = cat
-    return cat
+    svc: Service | None = g.get("locator_service")
+    if svc is None:
+        services: Services = current_app.extensions["locator.services"]
+        svc = g.locator_service = services.current()
+    return svc
 
 
 def json_response(body: Any, mimetype: str = "application/json", status: int = 200) -> Response:
@@ -95,20 +96,20 @@ class NearestRequest:
     per_layer: bool
 
 
-def parse_nearest(cat: ReadStore, args: MultiDict, default_k: int | None = None) -> NearestRequest:
+def parse_nearest(svc: Service, args: MultiDict, default_k: int | None = None) -> NearestRequest:
     """Parse the nearest parameters (shared by the API and the phone page)."""
     town = params.TOWN.parse(args)
     if "lon" not in args and "lat" not in args and town:
-        pt, system = cat.town_position(town), params.CoordSystem.WGS84
+        pt, system = svc.town_position(town), params.CoordSystem.WGS84
     else:
         pt, system = params.point(args)
         if town is not None:
-            cat.town_position(town)  # checked wherever given, though lon/lat win
+            svc.town_position(town)  # checked wherever given, though lon/lat win
             town = None
     k = params.K.parse(args) if default_k is None or "k" in args else default_k
     query = NearestQuery(
         point=pt,
-        layers=cat.resolve_layers(params.LAYER.parse(args)),
+        layers=svc.resolve_layers(params.LAYER.parse(args)),
         k=k,
         max_distance_m=params.MAX_DISTANCE.parse(args),
         amenities=frozenset(params.AMENITY.parse(args)),

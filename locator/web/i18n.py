@@ -429,9 +429,9 @@ def city_fields(city: CityProfile, lang: str) -> dict[str, str]:
 
 
 def _request_city() -> CityProfile:
-    from locator.web.context import catalog  # the request's data version
+    from locator.web.context import service  # the request's data version
 
-    return catalog().city
+    return service().city
 
 
 def translate(key: str, lang: str | None = None, city: CityProfile | None = None, **fmt) -> str:

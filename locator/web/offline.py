@@ -12,9 +12,9 @@ from flask import Blueprint, request
 from locator.operations.hours import now
 from locator.web.context import (
     YEAR_S,
-    catalog,
     conditional,
     json_response,
+    service,
 )
 
 bp = Blueprint("offline", __name__)
@@ -26,12 +26,12 @@ def pack_version(data_version: str, day: str) -> str:
 
 @bp.get("/offline/pack.json")
 def pack():
-    cat = catalog()
+    svc = service()
     today = now().date()
-    body = cat.offline_pack(today)
-    current = request.args.get("v") == pack_version(cat.version, today.isoformat())
+    body = svc.offline_pack(today)
+    current = request.args.get("v") == pack_version(svc.version, today.isoformat())
     resp = conditional(
-        json_response(body), cat.version, max_age=YEAR_S if current else 0, extra=today.isoformat()
+        json_response(body), svc.version, max_age=YEAR_S if current else 0, extra=today.isoformat()
     )
     if current:
         resp.cache_control.immutable = True

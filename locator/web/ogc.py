@@ -22,7 +22,8 @@ from werkzeug.datastructures import MultiDict
 
 from locator.maps import features_map
 from locator.operations.feature_query import parse_cql2
-from locator.stores.base import FeatureQuery, ReadStore
+from locator.service import Service
+from locator.stores.base import FeatureQuery
 from locator.values import registry
 from locator.values.city import CityProfile
 from locator.values.errors import InvalidQuery, shown
@@ -32,8 +33,8 @@ from locator.web.assets import map_assets
 from locator.web.context import (
     GEOJSON,
     cacheable,
-    catalog,
     json_response,
+    service,
 )
 from locator.web.http import external_url
 from locator.web.i18n import current_lang
@@ -108,7 +109,7 @@ def _wants_html() -> bool:
 
 
 def _page(template: str, json_href: str, **context) -> Response:
-    infos = catalog().collection_infos()
+    infos = service().collection_infos()
     shown_features = context.get("features") or (
         [context["feature"]] if "feature" in context else None
     )
@@ -121,7 +122,7 @@ def _page(template: str, json_href: str, **context) -> Response:
             shown_features,
             info.colour,
             lang=current_lang(),
-            city=catalog().city,
+            city=service().city,
         )
     resp = make_response(
         render_template(
@@ -204,7 +205,7 @@ def _collection(info: CollectionInfo, city_bbox, city: CityProfile) -> dict:
 @bp.get("/")
 def landing():
     _check(SIMPLE)
-    city = catalog().city
+    city = service().city
     body = {
         "title": f"{city.short_name.zh}职工服务设施 · "
         f"{city.short_name.en} worker service facilities",
@@ -250,7 +251,7 @@ def landing():
             _url("ogc.landing", f="json"),
             view="landing",
             body=body,
-            infos=catalog().collection_infos(),
+            infos=service().collection_infos(),
         )
     return json_response(body)
 
@@ -271,8 +272,8 @@ def conformance():
 @bp.get("/collections")
 def collections():
     _check(SIMPLE)
-    cat = catalog()
-    city = cat.extent("city")
+    svc = service()
+    city = svc.extent("city")
     body = {
         "links": [
             {
@@ -283,7 +284,7 @@ def collections():
             }
         ],
         "crs": list(params.CRS_URIS),
-        "collections": [_collection(info, city, cat.city) for info in cat.collection_infos()],
+        "collections": [_collection(info, city, svc.city) for info in svc.collection_infos()],
     }
     if _wants_html():
         return _page(
@@ -291,7 +292,7 @@ def collections():
             _url("ogc.collections", f="json"),
             view="collections",
             body=body,
-            infos=cat.collection_infos(),
+            infos=svc.collection_infos(),
         )
     return json_response(body)
 
@@ -299,9 +300,9 @@ def collections():
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str):
     _check(SIMPLE)
-    cat = catalog()
-    info = cat.collection_info(collection_id)
-    body = _collection(info, cat.extent("city"), cat.city)
+    svc = service()
+    info = svc.collection_info(collection_id)
+    body = _collection(info, svc.extent("city"), svc.city)
     if _wants_html():
         return _page(
             "ogc.html",
@@ -309,15 +310,15 @@ def collection(collection_id: str):
             view="collection",
             body=body,
             info=info,
-            queryables=cat.queryables(collection_id),
+            queryables=svc.queryables(collection_id),
         )
     return json_response(body)
 
 
-def _schema(cat: ReadStore, collection_id: str, kind: str) -> dict:
-    qs = cat.queryables(collection_id)
+def _schema(svc: Service, collection_id: str, kind: str) -> dict:
+    qs = svc.queryables(collection_id)
     props: dict[str, Any] = {name: q.schema() for name, q in qs.items()}
-    decl = registry.BY_ID[collection_id].for_city(cat.city)
+    decl = registry.BY_ID[collection_id].for_city(svc.city)
     if kind == "schema":
         props = {p.name: p.schema() for p in decl.properties}
     props["geometry"] = {
@@ -343,9 +344,9 @@ def _schema(cat: ReadStore, collection_id: str, kind: str) -> dict:
 def _schema_response(collection_id: str, kind: str) -> Response:
     _check(SIMPLE)
     params.OGC_FORMAT.parse(request.args)
-    cat = catalog()
-    cat.collection_info(collection_id)
-    return json_response(_schema(cat, collection_id, kind), "application/schema+json")
+    svc = service()
+    svc.collection_info(collection_id)
+    return json_response(_schema(svc, collection_id, kind), "application/schema+json")
 
 
 @bp.get("/collections/<collection_id>/queryables")
@@ -410,8 +411,8 @@ def _bbox(args: MultiDict) -> tuple[float, float, float, float] | None:
 # ---------------------------------------------------------------------- items
 
 
-def _feature_query(cat: ReadStore, collection_id: str, args: MultiDict) -> FeatureQuery:
-    qs = cat.queryables(collection_id)
+def _feature_query(svc: Service, collection_id: str, args: MultiDict) -> FeatureQuery:
+    qs = svc.queryables(collection_id)
     equals = []
     for name, value in args.items(multi=True):
         if name in qs:
@@ -447,12 +448,12 @@ def _select(feature: dict, keep: set[str] | None, skip_geometry: bool) -> dict:
 
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
-    cat = catalog()
-    cat.collection_info(collection_id)
-    qs = cat.queryables(collection_id)
+    svc = service()
+    svc.collection_info(collection_id)
+    qs = svc.queryables(collection_id)
     _check(params.OGC_ITEMS, set(qs))
     args = request.args
-    query = _feature_query(cat, collection_id, args)
+    query = _feature_query(svc, collection_id, args)
     crs = params.OGC_CRS.parse(args) or CRS84
     keep = params.PROPERTIES.parse(args)
     keep_set = {k.strip() for k in keep.split(",") if k.strip()} if keep else None
@@ -467,7 +468,7 @@ def items(collection_id: str):
                 f"collection has: {', '.join(sorted(declared))}",
             )
     skip = params.SKIP_GEOMETRY.parse(args)
-    page = cat.search(collection_id, query)
+    page = svc.search(collection_id, query)
     limit = query.limit or params.OGC_LIMIT.default
 
     def link(rel: str, off: int, fmt: str | None = None) -> dict:
@@ -519,7 +520,7 @@ def items(collection_id: str):
             "ogc.html",
             link("self", query.offset)["href"],
             view="items",
-            info=cat.collection_info(collection_id),
+            info=svc.collection_info(collection_id),
             page=page,
             features=[feature_json(f) for f in page.features],
             has_next=query.offset + limit < page.matched,
@@ -546,10 +547,10 @@ def items(collection_id: str):
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 def item(collection_id: str, feature_id: str):
     _check(SINGLE)
-    cat = catalog()
-    info = cat.collection_info(collection_id)
+    svc = service()
+    info = svc.collection_info(collection_id)
     crs = params.OGC_CRS.parse(request.args) or CRS84
-    found = cat.get(feature_id, collection_id)
+    found = svc.get(feature_id, collection_id)
     feature = _reproject(feature_json(found), _output_transform(crs))
     feature["links"] = [
         {

@@ -8,7 +8,7 @@ from locator.values import registry
 from locator.values.city import CityProfile
 from locator.values.models import AMENITIES, WHEELCHAIR_VALUES
 from locator.web import params
-from locator.web.context import GEOJSON, catalog, json_response
+from locator.web.context import GEOJSON, json_response, service
 from locator.web.ogc import CONFORMANCE
 
 bp = Blueprint("openapi", __name__)
@@ -906,22 +906,22 @@ def build_document(
 
 @bp.get("/api/v1/openapi.json")
 def document():
-    cat = catalog()
-    layer_ids = list(cat.resolve_layers(None))
+    svc = service()
+    layer_ids = list(svc.resolve_layers(None))
     example = None
     for lid in layer_ids:
-        page = cat.page(lid, None, 1)
+        page = svc.page(lid, None, 1)
         if page.features:
             example = page.features[0].id
             break
-    routes = cat.routes().routes
+    routes = svc.routes().routes
     return json_response(
         build_document(
             layer_ids,
-            [i.id for i in cat.collection_infos()],
+            [i.id for i in svc.collection_infos()],
             example,
             routes[0].id if routes else None,
-            city=cat.city,
+            city=svc.city,
         )
     )
 
@@ -933,9 +933,9 @@ def ogc_document():
     queryables as query parameters (GDAL pushes attribute filters down from these)."""
     from locator.web.http import external_url
 
-    cat = catalog()
-    layer_ids = list(cat.resolve_layers(None))
-    main = build_document(layer_ids, [i.id for i in cat.collection_infos()], city=cat.city)
+    svc = service()
+    layer_ids = list(svc.resolve_layers(None))
+    main = build_document(layer_ids, [i.id for i in svc.collection_infos()], city=svc.city)
     paths = {
         key[len("/ogc") :] or "/": value
         for key, value in main["paths"].items()
@@ -946,7 +946,7 @@ def ogc_document():
     base = [
         p for p in generic["parameters"] if p["in"] == "query" and p["name"] not in generic_names
     ]
-    for info in cat.collection_infos():
+    for info in svc.collection_infos():
         queryable = [
             {
                 "name": name,
@@ -959,7 +959,7 @@ def ogc_document():
                 ),
                 "description": f"{q.title} (equality; for a list: contains)",
             }
-            for name, q in cat.queryables(info.id).items()
+            for name, q in svc.queryables(info.id).items()
         ]
         paths[f"/collections/{info.id}/items"] = {
             "get": {

@@ -36,10 +36,10 @@ from locator.web.assets import app_asset, build_version, map_assets
 from locator.web.context import (
     GEOJSON,
     YEAR_S,
-    catalog,
     conditional,
     link_alternate,
     parse_nearest,
+    service,
 )
 from locator.web.i18n import (
     LANG_COOKIE,
@@ -110,10 +110,10 @@ def _inject():
     def sample_layers() -> tuple[list[str], int]:
         """Names of the facility layers that are sample data, and how many layers there
         are (the banner names them when only some are)."""
-        infos = catalog().collection_infos(facilities_only=True)
+        infos = service().collection_infos(facilities_only=True)
         return ([i.name_zh if lang == "zh" else i.name_en for i in infos if i.sample], len(infos))
 
-    city = catalog().city
+    city = service().city
 
     return {
         "lang": lang,
@@ -170,16 +170,16 @@ def _page(template: str, twin: str, twin_type: str = "application/json", **conte
 
 @bp.get("/")
 def home():
-    cat = catalog()
+    svc = service()
     args = _travel(_form_args())
     travel = params.TRAVEL.parse(args)
     req = None
     if any(k in args for k in ("lon", "lat", "town")):
-        req = parse_nearest(cat, args, default_k=RESULTS_PER_LAYER)
+        req = parse_nearest(svc, args, default_k=RESULTS_PER_LAYER)
     else:  # no position yet: the filters are still checked, not silently dropped
-        cat.resolve_layers(params.LAYER.parse(args))
+        svc.resolve_layers(params.LAYER.parse(args))
         params.AMENITY.parse(args)
-    view = cat.phone_view(req.query if req else None, now(), req.town if req else None)
+    view = svc.phone_view(req.query if req else None, now(), req.town if req else None)
     if req:
         twin_args = [(k, v) for k, v in args.items(multi=True) if k in TWIN_PARAMS]
         twin = "/api/v1/nearest?" + urlencode(
@@ -204,8 +204,8 @@ def home():
         travel=travel,
         # the city's union hotline (city.json): shown as the federation's, never as a
         # station's own number
-        hotline=cat.city.hotline.number,
-        phone_config=_phone_config(cat.version, travel),
+        hotline=svc.city.hotline.number,
+        phone_config=_phone_config(svc.version, travel),
     )
 
 
@@ -247,8 +247,8 @@ def _phone_config(version: str, travel: str) -> dict:
         "lang": lang,
         "travel": travel,
         "langQuery": "?lang=en" if lang == "en" else "",
-        "hotline": catalog().city.hotline.number,
-        "region": catalog().city.short_name.zh,
+        "hotline": service().city.hotline.number,
+        "region": service().city.short_name.zh,
         "amenities": {term: fmt.amenity_label(term, lang) for term in AMENITIES},
         "texts": texts,
     }
@@ -295,16 +295,16 @@ def _points_version(version: str) -> str:
 def map_page():
     """The overview map: built once per data version, tile provider, language and URL,
     and answered with an ETag; the facilities come from /map/points.json."""
-    cat = catalog()
+    svc = service()
     args = _form_args()
     position = params.point(args)[0] if ("lon" in args or "lat" in args) else None
     lang = current_lang()
     tiles = current_app.config["TILES"]
-    key = (cat.version, tiles, lang, request.full_path)
+    key = (svc.version, tiles, lang, request.full_path)
     html = _map_cache().get(key)
     if html is None:
-        view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
-        routes = cat.collection_info("rural_routes")
+        view = svc.map_view(int(current_app.config["MAP_MAX_POINTS"]))
+        routes = svc.collection_info("rural_routes")
         parts = overview_map(
             map_assets(),
             tiles,
@@ -314,7 +314,7 @@ def map_page():
             (routes.colour, translate("routes_layer", lang)),
             translate("boundaries_layer", lang),
             lang=lang,
-            city=cat.city,
+            city=svc.city,
         )
         chips = [
             {
@@ -329,7 +329,7 @@ def map_page():
             "map": parts.name,
             "coord": basemap_system(tiles).value,
             "lang": lang,
-            "points": url_for("pages.map_points", v=_points_version(cat.version)),
+            "points": url_for("pages.map_points", v=_points_version(svc.version)),
             "layers": chips,
             "you": [position.lat, position.lon] if position else None,
             "langQuery": "?lang=en" if lang == "en" else "",
@@ -349,18 +349,18 @@ def map_page():
         _map_cache().put(key, html)
     resp = link_alternate(make_response(html), "/api/v1/layers")
     # the ETag also follows the tiles and the release (templates, scripts, strings)
-    return conditional(resp, cat.version, extra=f"{lang}|{tiles}|{build_version()}")
+    return conditional(resp, svc.version, extra=f"{lang}|{tiles}|{build_version()}")
 
 
 @bp.get("/map/points.json")
 def map_points():
     """The facilities of the overview map as compact rows (see maps.point_rows), in the
     basemap's coordinates. With the current ``v`` a year in any cache; it never changes."""
-    cat = catalog()
-    key = ("points", _points_version(cat.version))
+    svc = service()
+    key = ("points", _points_version(svc.version))
     body = _map_cache().get(key)
     if body is None:
-        view = cat.map_view(int(current_app.config["MAP_MAX_POINTS"]))
+        view = svc.map_view(int(current_app.config["MAP_MAX_POINTS"]))
         body = orjson.dumps(
             {
                 "layers": [info.id for info, _ in view.layers],
@@ -368,9 +368,9 @@ def map_points():
             }
         ).decode()
         _map_cache().put(key, body)
-    current = request.args.get("v") == _points_version(cat.version)
+    current = request.args.get("v") == _points_version(svc.version)
     resp = conditional(
-        Response(body, mimetype="application/json"), cat.version, max_age=YEAR_S if current else 0
+        Response(body, mimetype="application/json"), svc.version, max_age=YEAR_S if current else 0
     )
     if current:
         resp.cache_control.immutable = True
@@ -403,8 +403,8 @@ MAP_TEXTS = (
 
 @bp.get("/f/<facility_id>")
 def facility_page(facility_id: str):
-    cat = catalog()
-    details = cat.facility_details(facility_id, now())
+    svc = service()
+    details = svc.facility_details(facility_id, now())
     travel = params.TRAVEL.parse(_travel(_form_args()))
     fac, layer = details.facility, details.layer
     parts = facility_map(
@@ -414,7 +414,7 @@ def facility_page(facility_id: str):
         f"{layer.name_zh} {layer.name_en}",
         layer.colour,
         lang=current_lang(),
-        city=cat.city,
+        city=svc.city,
     )
     return _page(
         "facility.html",
@@ -430,16 +430,16 @@ def facility_page(facility_id: str):
         tiles=current_app.config["TILES"],
         any_sample=fac.is_sample,
         travel=travel,
-        hotline=cat.city.hotline.number,
+        hotline=svc.city.hotline.number,
     )
 
 
 @bp.get("/routes")
 def routes_page():
-    cat = catalog()
+    svc = service()
     args = _form_args()
     district, theme = params.DISTRICT.parse(args), params.THEME.parse(args)
-    found = cat.routes(district, theme)
+    found = svc.routes(district, theme)
     chosen = [(k, v) for k, v in args.items() if k in ("district", "theme")]
     twin = "/api/v1/routes" + (f"?{urlencode(chosen)}" if chosen else "")
     return _page(
@@ -456,24 +456,24 @@ def routes_page():
 
 @bp.get("/routes/<route_id>")
 def route_page(route_id: str):
-    cat = catalog()
-    details = cat.route(route_id)
+    svc = service()
+    details = svc.route(route_id)
     lang = current_lang()
     labels = {
         i.id: (i.name_zh if lang == "zh" else i.name_en)
-        for i in cat.collection_infos(facilities_only=True)
+        for i in svc.collection_infos(facilities_only=True)
     }
-    colours = {i.id: i.colour for i in cat.collection_infos(facilities_only=True)}
+    colours = {i.id: i.colour for i in svc.collection_infos(facilities_only=True)}
     parts = route_map(
         map_assets(),
         current_app.config["TILES"],
         details,
-        cat.collection_info("rural_routes").colour,
+        svc.collection_info("rural_routes").colour,
         labels,
         colours,
         f"?lang={lang}" if lang != "zh" else "",
         lang=lang,
-        city=cat.city,
+        city=svc.city,
     )
     return _page(
         "route.html",

@@ -284,7 +284,7 @@ COORD = Param(
     "coordinate system of lon/lat: wgs84 (GPS, default), gcj02 (AMap, WeChat), bd09 (Baidu)",
     choices=tuple(c.value for c in CoordSystem),
 )
-#: checked against the layers the running server has (ReadStore.resolve_layers), which
+#: checked against the layers the running server has (Service.resolve_layers), which
 #: also lists them in the document
 LAYER = Param(
     "layer",
@@ -370,7 +370,7 @@ FORMAT = Param("f", "choice", "返回格式", "response format", choices=("json"
 
 NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, TRAVEL, PER_LAYER, TOWN, AT)
 
-#: the route filters (checked against the routes the server has: ReadStore.routes)
+#: the route filters (checked against the routes the server has: Service.routes)
 DISTRICT = Param(
     "district",
     "code",

@@ -1,5 +1,5 @@
 """The planner: coverage and site suggestions as JSON, CSV and GeoJSON, and the /planner
-page. Parse -> one domain call (ReadStore.coverage / ReadStore.suggest) -> serialise.
+page. Parse -> one domain call (Service.coverage / Service.suggest) -> serialise.
 
 GET takes the parameters in the query string; POST takes the same parameters plus a
 demand file (``demand_file``) or candidate premises (``candidates_file``) as
@@ -25,7 +25,7 @@ from locator.formats.coverage import (
 from locator.maps import SHARE_LEGEND, coverage_map
 from locator.operations.coverage import Demand
 from locator.operations.demand import read_candidates, read_demand
-from locator.stores.base import CoverageQuery, ReadStore
+from locator.service import CoverageQuery, Service
 from locator.values.errors import InvalidQuery
 from locator.values.geo.crs import CoordSystem
 from locator.web import params
@@ -33,10 +33,10 @@ from locator.web.assets import map_assets
 from locator.web.context import (
     GEOJSON,
     attachment,
-    catalog,
     conditional,
     json_response,
     link_alternate,
+    service,
 )
 from locator.web.i18n import current_lang
 
@@ -95,7 +95,7 @@ def _upload(name: str) -> bytes | None:
     return file.read()
 
 
-def parse_planner(cat: ReadStore, args: MultiDict) -> PlannerRequest:
+def parse_planner(svc: Service, args: MultiDict) -> PlannerRequest:
     """The planner's parameters and files, checked (InvalidQuery naming the bad one)."""
     coord = CoordSystem(params.DEMAND_COORD.parse(args) or "wgs84")
     demand: Demand | None = None
@@ -107,10 +107,10 @@ def parse_planner(cat: ReadStore, args: MultiDict) -> PlannerRequest:
         # the label (the file's name) is part of the answer, so part of the key too
         key = "upload:" + hashlib.sha256(data).hexdigest() + coord.value + "|" + name
     elif (example := params.DEMAND.parse(args)) is not None:
-        demand, key = cat.demand_example(example), example
+        demand, key = svc.demand_example(example), example
     cand_data = _upload("candidates_file")
     candidates = read_candidates(cand_data, coord) if cand_data is not None else None
-    layers = cat.resolve_layers(params.LAYER.parse(args) or ["love_stations"])
+    layers = svc.resolve_layers(params.LAYER.parse(args) or ["love_stations"])
     radius = params.RADIUS.parse(args)
     query = CoverageQuery(
         layers,
@@ -136,18 +136,18 @@ def _query_string(args: MultiDict, names: tuple[params.Param, ...]) -> str:
 
 @bp.route("/api/v1/coverage", methods=["GET", "POST"])
 def coverage():
-    cat = catalog()
+    svc = service()
     _require_upload()
-    req = parse_planner(cat, _args())
-    return _answer(coverage_json(cat.coverage(req.query)), "application/json", cat, req)
+    req = parse_planner(svc, _args())
+    return _answer(coverage_json(svc.coverage(req.query)), "application/json", svc, req)
 
 
 def _download(ext: str) -> Response:
     """The coverage answer as a file to open in Excel (csv) or QGIS (geojson)."""
-    cat = catalog()
+    svc = service()
     _require_upload()
-    req = parse_planner(cat, _args())
-    report = cat.coverage(req.query)
+    req = parse_planner(svc, _args())
+    report = svc.coverage(req.query)
     if ext == "csv":
         resp = Response(coverage_csv(report).encode("utf-8"), mimetype="text/csv")
     else:
@@ -155,7 +155,7 @@ def _download(ext: str) -> Response:
     resp.headers["Content-Disposition"] = attachment(
         f"coverage-{req.query.by}.{ext}", f"覆盖分析-{req.query.by}.{ext}"
     )
-    return _conditional(resp, cat, req)
+    return _conditional(resp, svc, req)
 
 
 @bp.route("/api/v1/coverage.csv", methods=["GET", "POST"])
@@ -170,22 +170,22 @@ def coverage_as_geojson():
 
 @bp.route("/api/v1/coverage/suggest", methods=["GET", "POST"])
 def suggest():
-    cat = catalog()
+    svc = service()
     _require_upload()
-    req = parse_planner(cat, _args())
-    result = cat.suggest(req.query, req.n, req.candidates)
-    return _answer(suggestions_geojson(result), GEOJSON, cat, req)
+    req = parse_planner(svc, _args())
+    result = svc.suggest(req.query, req.n, req.candidates)
+    return _answer(suggestions_geojson(result), GEOJSON, svc, req)
 
 
-def _answer(body, mimetype: str, cat: ReadStore, req: PlannerRequest):
-    return _conditional(json_response(body, mimetype), cat, req)
+def _answer(body, mimetype: str, svc: Service, req: PlannerRequest):
+    return _conditional(json_response(body, mimetype), svc, req)
 
 
-def _conditional(resp: Response, cat: ReadStore, req: PlannerRequest) -> Response:
+def _conditional(resp: Response, svc: Service, req: PlannerRequest) -> Response:
     if req.uploaded or request.method == "POST":
         resp.headers["Cache-Control"] = "no-store"
         return resp
-    return conditional(resp, cat.version, at=req.query.at)
+    return conditional(resp, svc.version, at=req.query.at)
 
 
 # ---------------------------------------------------------------------- page
@@ -193,15 +193,15 @@ def _conditional(resp: Response, cat: ReadStore, req: PlannerRequest) -> Respons
 
 @bp.route("/planner", methods=["GET", "POST"])
 def planner_page():
-    cat = catalog()
+    svc = service()
     args = _args(form=True)
-    layers = cat.collection_infos(facilities_only=True)
+    layers = svc.collection_infos(facilities_only=True)
     ran = request.method == "POST" or "layer" in args
     report = result = parts = None
     if ran:
-        req = parse_planner(cat, args)
-        report = cat.coverage(req.query)
-        result = cat.suggest(req.query, req.n, req.candidates) if "n" in args else None
+        req = parse_planner(svc, args)
+        report = svc.coverage(req.query)
+        result = svc.suggest(req.query, req.n, req.candidates) if "n" in args else None
         rows = sorted(
             report.areas,
             key=_sort_key(args.get("sort", "covered_share")),
@@ -218,7 +218,7 @@ def planner_page():
                 for s in (result.suggestions if result else ())
             ],
             lang=current_lang(),
-            city=catalog().city,
+            city=svc.city,
         )
     else:
         req, rows = None, []

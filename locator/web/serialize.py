@@ -14,7 +14,7 @@ from locator.operations.routes import (
     RouteDetails,
     RouteSummary,
 )
-from locator.stores.base import FacilityDetails, NearestAnswer
+from locator.service import FacilityDetails, NearestAnswer
 from locator.values.models import CollectionInfo, Facility, Feature
 
 

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from locator.cli import cli
+from locator.formats.register_columns import read_header
 from locator.importer import import_register
-from locator.importer.columns import read_header
 from locator.importer.history import LOG_FILE, history_dir, read_log, versions
 from locator.importer.register import check_register, load_context
 from locator.importer.values import BadValue, amenities, opening_hours, phone

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from locator.cli import cli
+from locator.formats.register_columns import read_header
 from locator.importer import import_register
-from locator.importer.columns import read_header
 from locator.importer.history import LOG_FILE, history_dir, versions
 from locator.importer.register import check_register, load_context
 from locator.importer.values import BadValue, number

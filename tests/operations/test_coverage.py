@@ -27,7 +27,7 @@ from locator.operations.coverage import (
     suggest_sites,
 )
 from locator.operations.hours import TZ
-from locator.stores.base import CoverageQuery
+from locator.service import CoverageQuery
 from locator.values.models import District, Facility, Town
 from tests.both_stores import BOTH_STORES
 from tests.helpers import assert_problem, bundled_city
@@ -154,7 +154,7 @@ def test_shares_agree_with_shapely_buffer_union_intersection(store, truth, layer
     """Independently: buffer every facility in UTM 49N, union them, intersect with each
     area; the grid's shares agree within 1 percentage point."""
     report = store.coverage(CoverageQuery((layer,), radius_m, by, cell_m=250))
-    facilities = truth.layers[layer].facilities
+    facilities = truth.store.layers[layer].facilities
     x, y = TO_UTM.transform([f.lon for f in facilities], [f.lat for f in facilities])
     reach = shapely.union_all(shapely.buffer(shapely.points(x, y), radius_m, quad_segs=32))
     city = truth.grid(250)
@@ -201,9 +201,9 @@ def test_swaps_close_the_gap_greedy_leaves_on_the_heshan_census(truth):
     cat = truth
     grid = cat.grid(250)
     weights = demand_weights(grid, cat.demand_example("heshan-2020"))
-    open_cells = (nearest_distances(grid, cat.layers["service_centers"].facilities) > 2000) & (
-        weights > 0
-    )
+    open_cells = (
+        nearest_distances(grid, cat.store.layers["service_centers"].facilities) > 2000
+    ) & (weights > 0)
     bins_xy, bins_w = _bins(grid, open_cells, weights, 4)
     ix = np.rint((grid.x - grid.x0) / 250).astype(int)
     iy = np.rint((grid.y - grid.y0) / 250).astype(int)
@@ -456,17 +456,17 @@ def test_a_polygon_partly_outside_brings_only_its_share(square):
 def test_same_question_at_once_is_computed_once(store, monkeypatch):
     import threading
 
-    from locator.stores.files import store as catalog_module
+    from locator.operations import coverage as coverage_module
 
     cat = store
     calls = []
-    real = catalog_module.coverage_report
+    real = coverage_module.coverage_report
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(catalog_module, "coverage_report", counting)
+    monkeypatch.setattr(coverage_module, "coverage_report", counting)
     q = CoverageQuery(("book_rooms",), 1730, "district", cell_m=1000)
     out = []
     threads = [threading.Thread(target=lambda: out.append(cat.coverage(q))) for _ in range(4)]

@@ -12,9 +12,10 @@ from contextlib import contextmanager
 
 import pytest
 
-from locator.stores.files.holder import CatalogHolder, DataWatcher
+from locator.stores.files.holder import CatalogHolder
+from locator.stores.watch import DataWatcher
 from locator.web import create_app
-from locator.web.context import catalog
+from locator.web.context import service
 from tests.conftest import facility, serve
 
 
@@ -114,11 +115,12 @@ def test_a_request_keeps_its_catalog_through_a_swap(data_dir):
     app = create_app({"DATA_DIR": str(data_dir), "WATCH_DATA": False})
     holder = app.extensions["locator"]
     with app.test_request_context("/"):
-        before = catalog()
+        before = service()
         replace_layer(data_dir, "love_stations", stations(1))
         holder.reload()
-        assert holder.catalog is not before
-        assert catalog() is before  # the same object to the end of the request
+        assert holder.catalog is not before.store
+        assert service() is before  # the same object to the end of the request
+        assert app.extensions["locator.services"].current().store is holder.catalog
 
 
 def test_etag_changes_with_the_data(data_dir):

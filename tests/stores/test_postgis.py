@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from locator.operations.hours import TZ
+from locator.service import Service
 from locator.stores.files.read import read_geodata
 from locator.stores.postgis.db import Database
 from locator.stores.postgis.sync import load_dir
@@ -196,11 +197,12 @@ def test_a_lazy_snapshot_never_mixes_versions(pg_server, data_dir, monkeypatch):
     monkeypatch.setattr(pg_store, "EAGER_FEATURES", 0)
     store = pg_store.PostgisStore.open(Database(url))
     assert store._snap is None
+    service = Service(store)
     write_layer(data_dir, "book_rooms", [facility("br-new", 113.07, 22.57)])
     load_dir(Database(url), data_dir)
     with pytest.raises(StoreUnavailable):
-        store.map_view(100)
-    fresh = pg_store.PostgisStore.open(Database(url))
+        service.map_view(100)
+    fresh = Service(pg_store.PostgisStore.open(Database(url)))
     assert [len(f) for _, f in fresh.map_view(100).layers] == [2, 0, 0, 1]
 
 
@@ -423,7 +425,7 @@ def test_a_database_with_facilities_only_in_one_layer_still_answers(pg_server, d
     from locator.stores.postgis.store import PostgisStore
 
     db = database(url)
-    store = PostgisStore.open(db)
+    store = Service(PostgisStore.open(db))
     assert [i.count for i in store.collection_infos(True)] == [2, 0, 0, 0]
     from locator.operations.nearest import NearestQuery
     from locator.values.models import Point
@@ -478,7 +480,7 @@ def test_sphere_and_ellipsoid_disagree_and_the_ellipsoid_wins(pg_server, data_di
             )
         ]
     assert by_sphere[:4] == ["e-1", "e-2", "e-3", "n-1"]  # the index's own order
-    store, files = PostgisStore.open(database(url)), load_catalog(data_dir)
+    store, files = Service(PostgisStore.open(database(url))), Service(load_catalog(data_dir))
     for k, want in (
         (1, ["n-1"]),
         (5, ["n-1", "e-1", "e-2", "e-3", "t-a"]),

@@ -45,7 +45,7 @@ def probes(n: int, seed: int) -> list[Point]:
 def oracle(truth, q: NearestQuery, layers) -> list[tuple[float, str]]:
     rows = []
     for lid in layers:
-        lay = truth.layers[lid]
+        lay = truth.store.layers[lid]
         d = geodesic_distance_m(q.point.lon, q.point.lat, lay.lon, lay.lat)
         for di, f in zip(d, lay.facilities, strict=True):
             amen = set(f.properties.get("amenities") or ())

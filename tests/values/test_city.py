@@ -177,8 +177,8 @@ def test_the_database_keeps_the_profile_and_gives_it_back(pg_server, tmp_path):
     (d / CITY_PROFILE_FILE).write_text(text, encoding="utf-8")
     db = database(pg_server.database("city-profile", d))
     store = PostgisStore.open(db)
-    assert store.city == read_city(d) and store.city.name.en == "Haicheng"
-    assert store.collection_info("city").name_zh == "海城市"
+    assert store.reference.city == read_city(d) and store.reference.city.name.en == "Haicheng"
+    assert store.infos["city"].name_zh == "海城市"
     out = tmp_path / "dump"
     dump_dir(db, out)
     assert (out / CITY_PROFILE_FILE).read_bytes() == text.encode("utf-8")
@@ -186,4 +186,4 @@ def test_the_database_keeps_the_profile_and_gives_it_back(pg_server, tmp_path):
     (d / CITY_PROFILE_FILE).write_text(text.replace("海城市", "山城市"), encoding="utf-8")
     assert load_dir(db, d).version != store.version
     again = PostgisStore.open(db)
-    assert again.version != store.version and again.city.name.zh == "山城市"
+    assert again.version != store.version and again.reference.city.name.zh == "山城市"

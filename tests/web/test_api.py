@@ -60,7 +60,7 @@ def test_repeated_layer_parameters(client):
 
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
 def test_nearest_converts_input_coordinates(client, truth, system):
-    fac = truth.layers["love_stations"].facilities[10]
+    fac = truth.store.layers["love_stations"].facilities[10]
     lon, lat = crs.from_wgs84(fac.lon, fac.lat, crs.CoordSystem(system))
     body = client.get(
         f"/api/v1/nearest?lon={lon}&lat={lat}&coord={system}&layer=love_stations&k=1"

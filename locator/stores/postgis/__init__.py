@@ -7,9 +7,11 @@ database. The modules:
 - :mod:`.schema`: numbered migrations (``locator db init``);
 - :mod:`.sync`: files into the database and back (``locator db load`` / ``dump``), and the
   working copy an import or rollback is checked and written through, in one transaction;
-- :mod:`.store`: :class:`~.store.PostgisStore`, the second
-  :class:`~locator.readstore.ReadStore`, and the holder that swaps versions;
-- :mod:`.cluster`: a throw-away cluster on 127.0.0.1 for the tests and benchmarks.
+- :mod:`.store`: :class:`~.store.PostgisStore`, the second narrow
+  :class:`~locator.stores.base.Store`, and the holder that swaps versions;
+- :mod:`.staging`: admin uploads waiting for confirmation, kept in the database.
+
+(The throw-away cluster the tests and benchmarks run lives in ``tests/pgcluster.py``.)
 
 psycopg (3) is imported here only: without a database URL nothing of this package loads.
 """

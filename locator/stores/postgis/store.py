@@ -1,4 +1,4 @@
-"""The PostGIS store: a :class:`~locator.readstore.ReadStore` over the database.
+"""The PostGIS store: a narrow :class:`~locator.stores.base.Store` over the database.
 
 What a worker's phone asks runs in the database on every request: nearest (KNN on
 ``geography``), a feature by id, a page of a collection in a bounding box. Nearest ranks
@@ -31,13 +31,6 @@ from typing import Any
 
 import psycopg
 
-from locator.operations.coverage import (
-    CoverageReport,
-    Demand,
-    Progress,
-    SuggestResult,
-)
-from locator.operations.feature_query import Queryable
 from locator.operations.hours import HolidaySchedule, use_schedule
 from locator.operations.nearest import (
     Nearby,
@@ -45,17 +38,8 @@ from locator.operations.nearest import (
     hours_on_arrival,
     nearby,
 )
-from locator.operations.routes import RouteDetails
-from locator.stores.base import (
-    BBox,
-    CoverageQuery,
-    FeatureQuery,
-    MapView,
-    NearestAnswer,
-    Page,
-    RouteList,
-    StoreCommon,
-)
+from locator.operations.service_area import ServiceArea, service_area
+from locator.stores.base import BBox, Page, Reference, checked_info
 from locator.stores.files.read import (
     HOLIDAYS_FILE,
     facility_from_feature,
@@ -65,12 +49,7 @@ from locator.stores.files.read import (
     read_references,
     reference_context,
 )
-from locator.stores.files.store import (
-    Catalog,
-    ServiceArea,
-    load_catalog,
-    service_area,
-)
+from locator.stores.files.store import Catalog, load_catalog
 from locator.stores.postgis.db import Database, translated
 from locator.stores.postgis.sync import _dump
 from locator.values import registry
@@ -110,7 +89,7 @@ def _point(p: Point) -> str:
     return f"SRID=4326;POINT({p.lon!r} {p.lat!r})"
 
 
-class PostgisStore(StoreCommon):
+class PostgisStore:
     """The database at one data version (a new version gets a new store)."""
 
     def __init__(
@@ -126,7 +105,7 @@ class PostgisStore(StoreCommon):
         city: CityProfile,
     ):
         self.db = db
-        self._city = city
+        self.city = city
         self._version = version
         self.infos = infos
         self._districts = districts
@@ -138,9 +117,8 @@ class PostgisStore(StoreCommon):
         self._snap_lock = threading.Lock()
 
     @property
-    def city(self) -> CityProfile:
-        """The city profile of this version (``city.json``, kept as a document)."""
-        return self._city
+    def reference(self) -> Reference:
+        return Reference(self._districts, self._towns, self.service_area, self.holidays, self.city)
 
     @property
     def districts(self) -> dict[str, District]:
@@ -248,8 +226,12 @@ class PostgisStore(StoreCommon):
 
     def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
         if collection_id is not None:
-            self.collection_info(collection_id)
-        wanted = [collection_id] if collection_id is not None else self.layer_ids()
+            checked_info(self.infos, collection_id)
+        wanted = (
+            [collection_id]
+            if collection_id is not None
+            else [i.id for i in self.infos.values() if i.role == "facility"]
+        )
         with self.db.connection() as conn:
             row = conn.execute(
                 "SELECT collection, doc FROM locator.feature WHERE fid = %s "
@@ -265,7 +247,7 @@ class PostgisStore(StoreCommon):
     def page(
         self, collection_id: str, bbox: BBox | None, limit: int | None, offset: int = 0
     ) -> Page:
-        self.collection_info(collection_id)
+        checked_info(self.infos, collection_id)
         where = "collection = %s"
         args: list[Any] = [collection_id]
         if bbox is not None:
@@ -299,56 +281,19 @@ class PostgisStore(StoreCommon):
             ).fetchall()
         return Page(int(matched), offset, tuple(self._item(collection_id, r[0]) for r in rows))
 
-    def queryables(self, collection_id: str) -> dict[str, Queryable]:
-        self.collection_info(collection_id)
-        return self.snapshot().queryables(collection_id)
-
-    def search(self, collection_id: str, query: FeatureQuery) -> Page:
-        self.collection_info(collection_id)
-        return self.snapshot().search(collection_id, query)
-
-    def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
-        self._check_layers(query)
-        with self.db.connection() as conn:
-            results = self._nearest(conn, query, query.layers, now)
-        return self._answer(query, results, now)
-
-    def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
-        self._check_layers(query)
+    def nearest(
+        self, query: NearestQuery, now: dt.datetime, per_layer: bool = False
+    ) -> list[Nearby]:
+        if not per_layer:
+            with self.db.connection() as conn:
+                return self._nearest(conn, query, query.layers, now)
         results: list[Nearby] = []
         with self.db.connection() as conn, conn.transaction():
             # one snapshot for every layer: an import meanwhile is seen whole or not at all
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             for layer in query.layers:
                 results += self._nearest(conn, query, (layer,), now)
-        return self._answer(query, results, now)
-
-    def map_view(self, max_points: int) -> MapView:
-        return self.snapshot().map_view(max_points)
-
-    def offline_pack(self, start: dt.date) -> dict[str, Any]:
-        return self.snapshot().offline_pack(start)
-
-    def routes(self, district: str | None = None, theme: str | None = None) -> RouteList:
-        return self.snapshot().routes(district, theme)
-
-    def route(self, route_id: str) -> RouteDetails:
-        return self.snapshot().route(route_id)
-
-    def coverage(self, query: CoverageQuery, progress: Progress | None = None) -> CoverageReport:
-        return self.snapshot().coverage(query, progress)
-
-    def suggest(
-        self,
-        query: CoverageQuery,
-        n: int,
-        candidates: list[tuple[float, float]] | None = None,
-        progress: Progress | None = None,
-    ) -> SuggestResult:
-        return self.snapshot().suggest(query, n, candidates, progress)
-
-    def demand_example(self, name: str) -> Demand:
-        return self.snapshot().demand_example(name)
+        return results
 
     # ------------------------------------------------------------------ nearest
 

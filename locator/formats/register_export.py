@@ -13,7 +13,7 @@ import io
 import json
 from typing import Any
 
-from locator.importer.register import COORD_MEMBER, coordinates_out
+from locator.formats.register_columns import COORD_MEMBER, coordinates_out
 from locator.values import registry
 from locator.values.geo.crs import CoordSystem
 from locator.values.models import AMENITIES

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from locator.values.geo.crs import CoordSystem
+from locator.values.geo.crs import CoordSystem, from_wgs84
 
 _MARKS = re.compile(r"[*※\s]")
 
@@ -178,3 +178,16 @@ def map_columns(headers: list[str]) -> ColumnMap:
             continue
         out.fields[name] = i
     return out
+
+
+#: the GeoJSON member naming the coordinate system of an exported register
+COORD_MEMBER = "coordinate_system"
+
+
+def coordinates_out(lon: float, lat: float, system: CoordSystem) -> tuple[float, float]:
+    """WGS-84 to ``system`` for an export, 7 decimals where converted (1 cm), so that a
+    round trip lands within a few centimetres."""
+    if system is CoordSystem.WGS84:
+        return lon, lat
+    x, y = from_wgs84(lon, lat, system)
+    return round(x, 7), round(y, 7)

@@ -1,0 +1,113 @@
+"""What the service answers: plain, frozen values, the same whichever store holds the data.
+
+Coordinates are WGS-84 ``(lon, lat)`` degrees; distances are metres on the ellipsoid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from locator.operations.coverage import Demand
+from locator.operations.hours import DaySchedule, HoursStatus
+from locator.operations.nearest import Nearby
+from locator.operations.routes import RouteSummary
+from locator.values.models import CollectionInfo, District, Facility, Point, Town
+
+
+@dataclass(frozen=True)
+class NearestAnswer:
+    """A nearest query's answer, with whether the point lies in the service area."""
+
+    point: Point
+    results: list[Nearby]
+    in_service_area: bool
+    distance_to_service_area_m: float
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FacilityDetails:
+    """A facility with its hours now and its week ahead (the facility page and its twin)."""
+
+    facility: Facility
+    layer: CollectionInfo
+    status: HoursStatus
+    week: list[DaySchedule]
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PhoneView:
+    """What the phone page shows: the layers, the town picker and, when a position is
+    known, the nearest of each layer."""
+
+    layers: list[CollectionInfo]
+    towns_by_district: list[tuple[District, list[Town]]]
+    answer: NearestAnswer | None = None
+    town: Town | None = None  # the town picked, when the position is its seat
+
+    @property
+    def any_sample(self) -> bool:
+        return any(i.sample for i in self.layers)
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What the overview map draws: each facility layer with the features drawn (all of
+    them, or an even sample when the layer holds more than the map can carry), the
+    district outlines generalised for city scale (shapely, WGS-84), and the routes."""
+
+    layers: list[tuple[CollectionInfo, tuple[Facility, ...]]]
+    district_outlines: dict[str, Any] = field(repr=False)
+    routes: list[RouteSummary] = field(default_factory=list)
+
+    @property
+    def any_sample(self) -> bool:
+        return any(info.sample for info, _ in self.layers)
+
+    @property
+    def thinned(self) -> list[tuple[CollectionInfo, int]]:
+        """The layers not drawn whole, with how many of their features are drawn."""
+        return [(info, len(shown)) for info, shown in self.layers if len(shown) < info.count]
+
+
+@dataclass(frozen=True)
+class RouteList:
+    """The routes a filter leaves, and what the filters can offer."""
+
+    routes: list[RouteSummary]
+    themes: list[tuple[str, str]]  # (zh, en) of every theme, in first-seen order
+    districts: list[District]  # every district some route passes, in code order
+    total: int  # routes before filtering
+
+    @property
+    def any_sample(self) -> bool:
+        return any(r.sample for r in self.routes)
+
+
+@dataclass(frozen=True)
+class CoverageQuery:
+    """What a planner asks: coverage of ``layers`` within ``radius_m`` (metres in the city's
+    metric projection) on a grid of ``cell_m`` cells, per district or town, at a moment
+    (None: every facility), by area or by ``demand``. ``demand_key`` identifies the demand
+    for caching."""
+
+    layers: tuple[str, ...]
+    radius_m: float = 1000.0
+    by: str = "district"
+    at: dt.datetime | None = None
+    cell_m: int = 250
+    demand: Demand | None = None
+    demand_key: str = ""
+
+
+def towns_by_district(
+    districts: dict[str, District], towns: dict[str, Town]
+) -> list[tuple[District, list[Town]]]:
+    """Towns grouped by district, both in code order (for a town picker)."""
+    return [
+        (d, sorted((t for t in towns.values() if t.district_code == code), key=lambda t: t.code))
+        for code, d in sorted(districts.items())
+    ]

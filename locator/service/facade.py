@@ -1,0 +1,518 @@
+"""One service over any store: every application question is answered here, once.
+
+In the spirit of Nominatim's ``core.py`` facade. A :class:`Service` answers from one data
+version of one store (:class:`~locator.stores.base.Store`): the phone view, facility
+details, nearest, routes, the overview map, the offline pack, the planner's coverage and
+suggestions, and the OGC queries. It owns what is worked out once per version (planner
+grids and answers, queryables, the offline pack, route details, district outlines) so a
+new version starts with empty caches, and the store stays storage only. Web and CLI call it.
+
+Coordinates are WGS-84 ``(lon, lat)`` degrees; distances metres on the ellipsoid; planner
+grids in the city's metric projection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import cached_property, partial
+from typing import Any
+
+import numpy as np
+
+from locator.operations.coverage import (
+    CELL_SIZES_M,
+    CoverageReport,
+    Demand,
+    Grid,
+    Progress,
+    SuggestResult,
+    check_radius,
+)
+from locator.operations.feature_query import Queryable, property_value
+from locator.operations.hours import hours_status, week_schedule
+from locator.operations.nearest import Nearby, NearestQuery
+from locator.operations.routes import RouteDetails
+from locator.service.answers import (
+    CoverageQuery,
+    FacilityDetails,
+    MapView,
+    NearestAnswer,
+    PhoneView,
+    RouteList,
+    towns_by_district,
+)
+from locator.stores.base import BBox, FeatureQuery, Page, Store, checked_info
+from locator.values import registry
+from locator.values.city import CityProfile
+from locator.values.errors import FeatureNotFound, InvalidQuery, shown
+from locator.values.models import CollectionInfo, Facility, Feature, Point
+
+#: planner answers kept per version (each well under a few MB: uncovered cells are sampled)
+ANSWER_CACHE = 32
+#: planner computations at a time (each may take a second and some hundred MB)
+PLANNER_WORKERS = 2
+_PLANNER_SLOTS = threading.BoundedSemaphore(PLANNER_WORKERS)
+
+
+def _no_progress(_step: str, _fraction: float) -> None:
+    pass
+
+
+class Service:
+    """The answers of one data version of ``store``."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._grids: dict[int, Grid] = {}
+        self._answers: OrderedDict = OrderedDict()
+        self._inflight: dict = {}
+        self._queryables: dict[str, dict[str, Queryable]] = {}
+        self._pack: dict[str, Any] = {}  # {"key": day, "pack": ...}
+        self._pack_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ collections
+
+    @property
+    def version(self) -> str:
+        """Changes whenever any collection's data changes (for ETags and caches)."""
+        return self.store.version
+
+    @property
+    def city(self) -> CityProfile:
+        """The city profile of this data version (``city.json``)."""
+        return self.store.reference.city
+
+    def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
+        """Every collection present, in display order."""
+        infos = self.store.infos.values()
+        return [i for i in infos if i.role == "facility" or not facilities_only]
+
+    def collection_info(self, collection_id: str, param: str = "collectionId") -> CollectionInfo:
+        """One collection; LayerNotFound naming ``param`` when there is none."""
+        return checked_info(self.store.infos, collection_id, param)
+
+    def extent(self, collection_id: str) -> BBox | None:
+        """The collection's bounding box, None when it is empty."""
+        return self.collection_info(collection_id).bbox
+
+    def layer_ids(self) -> list[str]:
+        """The facility layers present, in display order."""
+        return [i.id for i in self.store.infos.values() if i.role == "facility"]
+
+    def resolve_layers(self, requested: list[str] | None, param: str = "layer") -> tuple[str, ...]:
+        """Check facility layer ids named by a query parameter (InvalidQuery naming
+        ``param`` for an unknown one); None or empty means every facility layer."""
+        layers = self.layer_ids()
+        if not requested:
+            return tuple(layers)
+        for layer in requested:
+            if layer not in layers:
+                raise InvalidQuery(
+                    param,
+                    f"unknown layer {shown(layer)}; valid layers: {', '.join(layers)}",
+                    layers,
+                )
+        return tuple(dict.fromkeys(requested))
+
+    def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
+        """A feature by id: in ``collection_id``, or among all facilities when None."""
+        return self.store.get(feature_id, collection_id)
+
+    def page(
+        self, collection_id: str, bbox: BBox | None, limit: int | None, offset: int = 0
+    ) -> Page:
+        """Features whose geometry intersects ``bbox``, in collection order, paged."""
+        return self.store.page(collection_id, bbox, limit, offset)
+
+    def queryables(self, collection_id: str) -> dict[str, Queryable]:
+        """The properties of a collection that filter and sort, with their values."""
+        self.collection_info(collection_id)
+        found = self._queryables.get(collection_id)
+        if found is None:  # asked several times a request: worked out once per version
+            from locator.operations.feature_query import queryables
+
+            ref = self.store.reference
+            codes = {"district_code": sorted(ref.districts), "town_code": sorted(ref.towns)}
+            found = self._queryables[collection_id] = queryables(
+                registry.BY_ID[collection_id], codes
+            )
+        return found
+
+    def search(self, collection_id: str, query: FeatureQuery) -> Page:
+        """Features matching the query, sorted, paged (``matched`` counts them all)."""
+        from locator.operations.feature_query import compile_cql2, equals
+
+        self.collection_info(collection_id)
+        names = self.queryables(collection_id)
+        checks: list[Callable[[Any], bool]] = []
+        for name, raw in query.equals:
+            if name not in names:
+                raise InvalidQuery(name, f"unknown property {shown(name)}")
+            checks.append(equals(name, raw, names[name]))
+        for name, _ in query.sortby:
+            if name not in names:
+                raise InvalidQuery(
+                    "sortby",
+                    f"sortby names {shown(name)}, which is not a "
+                    f"queryable; queryables: {', '.join(names)}",
+                )
+        snap = self.store.snapshot()
+        if query.cql2 is not None:
+            checks.append(compile_cql2(query.cql2, names, snap.shape_of(collection_id)))
+        page = snap.page(collection_id, query.bbox, None, 0)
+        found = [f for f in page.features if all(check(f) for check in checks)]
+        for name, descending in reversed(query.sortby):  # stable: last key first
+            found.sort(key=partial(_sort_value, name=name), reverse=descending)
+        end = None if query.limit is None else query.offset + query.limit
+        return Page(len(found), query.offset, tuple(found[query.offset : end]))
+
+    # ------------------------------------------------------------------ the phone
+
+    def town_position(self, code: str) -> Point:
+        """The seat of a town/street, for a worker who picks a town instead of GPS."""
+        towns = self.store.reference.towns
+        town = towns.get(code)
+        if town is None:
+            raise InvalidQuery(
+                "town",
+                f"unknown town code {shown(code)}; expected one of the "
+                f"{len(towns)} 9-digit town codes",
+            )
+        return Point(town.lon, town.lat)
+
+    def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        """The k nearest facilities over the query's layers."""
+        self._check_layers(query)
+        return self._answer(query, self.store.nearest(query, now), now)
+
+    def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
+        """k nearest from each of the query's layers, in the query's layer order."""
+        self._check_layers(query)
+        return self._answer(query, self.store.nearest(query, now, per_layer=True), now)
+
+    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
+        """A facility with its hours at ``now`` and the 7 days from ``now``."""
+        fac = self.store.get(facility_id)
+        assert isinstance(fac, Facility)
+        expr = fac.properties.get("opening_hours")
+        return FacilityDetails(
+            fac,
+            self.store.infos[fac.layer],
+            hours_status(expr, now),
+            week_schedule(expr, now.date()),
+            now,
+        )
+
+    def phone_view(
+        self, query: NearestQuery | None, now: dt.datetime, town_code: str | None = None
+    ) -> PhoneView:
+        """Everything the phone page shows, with the nearest of each layer when asked;
+        ``town_code`` names the town whose seat the query's position is."""
+        answer = self.nearest_by_layer(query, now) if query is not None else None
+        ref = self.store.reference
+        town = ref.towns.get(town_code) if town_code else None
+        return PhoneView(
+            self.collection_infos(facilities_only=True),
+            towns_by_district(ref.districts, ref.towns),
+            answer,
+            town,
+        )
+
+    def offline_pack(self, start: dt.date) -> dict[str, Any]:
+        """The offline data pack (:mod:`locator.operations.offline`) from the local day
+        ``start``: built once per data version and day (it is the same for every phone)."""
+        with self._pack_lock:
+            if self._pack.get("key") != start:
+                from locator.operations.offline import build_pack
+
+                snap = self.store.snapshot()
+                ref = self.store.reference
+                pack = build_pack(
+                    self.version,
+                    [(self.store.infos[lid], facs) for lid, facs in snap.facilities().items()],
+                    sorted(ref.towns.values(), key=lambda t: t.code),
+                    start,
+                )
+                self._pack.update(key=start, pack=pack)
+            return self._pack["pack"]
+
+    def _check_layers(self, query: NearestQuery) -> None:
+        layers = self.layer_ids()
+        for layer in query.layers:
+            if layer not in layers:
+                raise InvalidQuery(
+                    "layer", f"unknown layer {shown(layer)}; valid layers: {', '.join(layers)}"
+                )
+
+    def _answer(
+        self, query: NearestQuery, results: list[Nearby], now: dt.datetime
+    ) -> NearestAnswer:
+        """Points outside the service area are answered too, and flagged."""
+        area = self.store.reference.service_area
+        inside = area.contains(query.point)
+        dist = 0.0 if inside else area.distance_m(query.point)
+        return NearestAnswer(query.point, results, inside, dist, query.at or now)
+
+    # ------------------------------------------------------------------ map and routes
+
+    @cached_property
+    def _district_outlines(self) -> dict[str, object]:
+        """District polygons generalised to ~100 m (0.001°), for drawing at city scale."""
+        import shapely
+
+        return {
+            code: shapely.set_precision(shapely.simplify(geom, 0.001, preserve_topology=True), 1e-5)
+            for code, geom in self.store.snapshot().geodata.district_shapes.items()
+        }
+
+    @cached_property
+    def _route_details(self) -> dict[str, RouteDetails]:
+        """Route id -> the route worked out (stops, facilities along, gap), once."""
+        from locator.operations.routes import route_details
+
+        snap = self.store.snapshot()
+        coll = snap.geodata.collections.get(registry.ROUTES_DECL.id)
+        if coll is None:
+            return {}
+        facilities = snap.facilities()
+        out = {}
+        for feat in coll.features:
+            assert isinstance(feat, Feature)
+            out[feat.id] = route_details(feat, facilities, self.city.metric_epsg)
+        return out
+
+    def map_view(self, max_points: int) -> MapView:
+        """Everything the overview map draws, at most ``max_points`` per layer."""
+        snap = self.store.snapshot()
+        return MapView(
+            [
+                (self.store.infos[lid], _thin(facs, max_points))
+                for lid, facs in snap.facilities().items()
+            ],
+            self._district_outlines,
+            [d.summary for d in self._route_details.values()],
+        )
+
+    def routes(self, district: str | None = None, theme: str | None = None) -> RouteList:
+        """The rural routes passing ``district`` (6-digit code) with ``theme`` (zh or en);
+        InvalidQuery naming the parameter for a district or theme no route has."""
+        every = [d.summary for d in self._route_details.values()]
+        themes = list(dict.fromkeys((r.theme, r.theme_en) for r in every))
+        codes = sorted({c for r in every for c in r.districts})
+        known = self.store.reference.districts
+        districts = [known[c] for c in codes if c in known]
+        if district is not None and district not in codes:
+            raise InvalidQuery(
+                "district",
+                f"no route passes district {shown(district)}; routes pass: {', '.join(codes)}",
+                codes,
+            )
+        folded = theme.casefold() if theme is not None else None
+        if folded is not None and folded not in {t.casefold() for pair in themes for t in pair}:
+            raise InvalidQuery(
+                "theme",
+                f"no route has the theme {shown(theme)}; themes: {', '.join(t for t, _ in themes)}",
+                [t for t, _ in themes],
+            )
+        chosen = [
+            r
+            for r in every
+            if (district is None or district in r.districts)
+            and (folded is None or folded in (r.theme.casefold(), r.theme_en.casefold()))
+        ]
+        return RouteList(chosen, themes, districts, len(every))
+
+    def route(self, route_id: str) -> RouteDetails:
+        """One route with its stops, the facilities along it and its longest gap."""
+        try:
+            return self._route_details[route_id]
+        except KeyError:
+            raise FeatureNotFound(route_id, registry.ROUTES_DECL.id) from None
+
+    # ------------------------------------------------------------------ planner
+
+    def grid(self, cell_m: int, progress: Progress | None = None) -> Grid:
+        """The planner's grid of ``cell_m`` metre cells over the city (built once)."""
+        if cell_m not in CELL_SIZES_M:
+            raise InvalidQuery(
+                "cell_m", f"cell_m must be one of {', '.join(map(str, CELL_SIZES_M))}, got {cell_m}"
+            )
+        with self._lock:
+            grid = self._grids.get(cell_m)
+            if grid is None:
+                from locator.operations.coverage import build_grid
+
+                geodata = self.store.snapshot().geodata
+                towns = geodata.reference(registry.TOWNS.id)
+                grid = build_grid(
+                    geodata.city,
+                    geodata.district_shapes,
+                    geodata.districts,
+                    {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
+                    geodata.towns,
+                    cell_m,
+                    progress or _no_progress,
+                    profile=self.city,
+                )
+                self._grids[cell_m] = grid
+            return grid
+
+    def _cached(self, key: tuple, compute):
+        """The answer for ``key``, computed once: a request that finds the same question
+        already being worked on waits for that answer instead of computing it again, and
+        at most PLANNER_WORKERS questions are computed at a time."""
+        while True:
+            with self._lock:
+                if key in self._answers:
+                    self._answers.move_to_end(key)
+                    return self._answers[key]
+                running = self._inflight.get(key)
+                if running is None:
+                    running = self._inflight[key] = threading.Event()
+                    break
+            running.wait()  # someone else computes it; then look again (or take over)
+        try:
+            with _PLANNER_SLOTS:
+                value = compute()
+            with self._lock:
+                self._answers[key] = value
+                while len(self._answers) > ANSWER_CACHE:
+                    self._answers.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+            running.set()
+
+    def _planner_layers(self, query: CoverageQuery) -> tuple[str, ...]:
+        check_radius(query.radius_m)  # before any grid is built
+        return self.resolve_layers(list(query.layers))
+
+    def coverage(self, query: CoverageQuery, progress: Progress | None = None) -> CoverageReport:
+        """Coverage per district or town and for the city (cached per data version)."""
+        from locator.operations.coverage import coverage_report
+
+        layers = self._planner_layers(query)
+        minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
+        key = (
+            "coverage",
+            layers,
+            query.radius_m,
+            query.by,
+            minute,
+            query.cell_m,
+            query.demand_key,
+        )
+        return self._cached(
+            key,
+            lambda: coverage_report(
+                self.grid(query.cell_m, progress),
+                self.store.snapshot().facilities(),
+                layers,
+                query.radius_m,
+                query.by,
+                query.at,
+                query.demand,
+                progress=progress or _no_progress,
+            ),
+        )
+
+    def suggest(
+        self,
+        query: CoverageQuery,
+        n: int,
+        candidates: list[tuple[float, float]] | None = None,
+        progress: Progress | None = None,
+    ) -> SuggestResult:
+        """``n`` new sites that bring the most uncovered demand (or area) within reach."""
+        from locator.operations.coverage import suggest_sites
+
+        layers = self._planner_layers(query)
+        minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
+        key = (
+            "suggest",
+            layers,
+            query.radius_m,
+            minute,
+            query.cell_m,
+            query.demand_key,
+            n,
+            tuple(candidates or ()),
+        )
+        return self._cached(
+            key,
+            lambda: suggest_sites(
+                self.grid(query.cell_m, progress),
+                self.store.snapshot().facilities(),
+                layers,
+                query.radius_m,
+                n,
+                query.at,
+                query.demand,
+                candidates,
+                progress or _no_progress,
+            ),
+        )
+
+    def demand_example(self, name: str) -> Demand:
+        """A bundled demand example (e.g. ``heshan-2020``)."""
+        from locator.operations.demand import example_demand, example_file
+
+        file = example_file(name)
+        snap = self.store.snapshot()
+        towns = snap.geodata.reference(registry.TOWNS.id)
+        return example_demand(
+            name,
+            snap.document(file),
+            {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
+        )
+
+
+def _sort_value(item: Any, name: str) -> tuple:
+    """Sort key: missing values last, numbers before text, then the value."""
+    value = property_value(item, name)
+    if value is None:
+        return (2, "")
+    if isinstance(value, bool | int | float):
+        return (0, float(value))
+    return (1, str(value))
+
+
+def _thin(features: tuple[Facility, ...], most: int) -> tuple[Facility, ...]:
+    """All features, or ``most`` of them drawn at random with a fixed seed (in file order):
+    an even sample keeps the density pattern a planner reads from a map, where every n-th
+    feature of a file sorted by town would not."""
+    if len(features) <= most:
+        return features
+    keep = np.sort(np.random.default_rng(0).choice(len(features), most, replace=False))
+    return tuple(features[i] for i in keep)
+
+
+class Services:
+    """The service of a holder's current store: a new :class:`Service` (with empty caches)
+    for each new data version, the same one while the version lasts. A request reads
+    :meth:`current` once and keeps it to the end."""
+
+    def __init__(self, holder: Any):
+        self.holder = holder
+        self._lock = threading.Lock()
+        self._service: Service | None = None
+
+    def current(self) -> Service:
+        store = self.holder.catalog
+        svc = self._service
+        if svc is None or svc.store is not store:
+            with self._lock:
+                svc = self._service
+                if svc is None or svc.store is not store:
+                    svc = self._service = Service(store)
+        return svc
+
+
+def service_for(store: Store) -> Service:
+    """A service over one store (for the CLI, scripts and tests)."""
+    return Service(store)
