@@ -68,7 +68,13 @@ def main() -> None:
 
     def grid_for(cell):
         return build_grid(
-            geo.city, geo.district_shapes, geo.districts, shapes, geo.towns, cell, profile=cat.city
+            geo.city,
+            geo.district_shapes,
+            geo.districts,
+            shapes,
+            geo.towns,
+            cell,
+            profile=cat.reference.city,
         )
 
     print(f"coverage of {LAYER} within {RADIUS:.0f} m, per town")
