@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-import folium
 import numpy as np
 import shapely
-from branca.element import Figure, MacroElement
-from folium.plugins import FastMarkerCluster
-from jinja2 import Template
 from shapely.geometry import mapping
 
 from locator.operations.routes import RouteDetails, RouteSummary
 from locator.values.city import CityProfile
 from locator.values.geo.crs import CoordSystem, from_wgs84
 from locator.values.models import CollectionInfo, Facility, Point
+
+if TYPE_CHECKING:
+    import folium
+    from folium.plugins import FastMarkerCluster
+
+# folium (with branca and pandas) is imported when a map is first drawn, not with this
+# module: the app factory needs only the constants here, and a server that answers phones
+# never draws a map
 
 #: where each tile provider's images come from (for the pages' Content-Security-Policy)
 TILE_ORIGINS = {
@@ -114,6 +120,8 @@ def _base_map(
 ) -> tuple[folium.Map, CoordSystem]:
     """A map with the tiles and the data's credit (the city profile's ``map_attribution``,
     in the page's language) on its attribution line."""
+    import folium
+
     url, attribution, system, subdomains = TILES[tiles]
     lon, lat = _convert(system, centre.lon, centre.lat)
     fmap = folium.Map(
@@ -133,24 +141,19 @@ def _base_map(
             max_zoom=18,
             control=False,
         ).add_to(fmap)
-    _Attribution(city.map_attribution.get(lang)).add_to(fmap)
+    _elements().Attribution(city.map_attribution.get(lang)).add_to(fmap)
     return fmap, system
 
 
-class _Attribution(MacroElement):
-    """The data sources' credit on the map's attribution line (with or without tiles)."""
-
-    _template = Template("""{% macro script(this, kwargs) %}
+# The data sources' credit on the map's attribution line (with or without tiles).
+_ATTRIBUTION_TEMPLATE = """{% macro script(this, kwargs) %}
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
-    {% endmacro %}""")
-
-    def __init__(self, text: str):
-        super().__init__()
-        self._name = "Attribution"
-        self.text = text
+    {% endmacro %}"""
 
 
 def _cluster(assets: MapAssets, data: list[list[Any]], name: str) -> FastMarkerCluster:
+    from folium.plugins import FastMarkerCluster
+
     cluster = FastMarkerCluster(
         data,
         callback=MARKER_CALLBACK,
@@ -173,6 +176,8 @@ def _boundaries(
 ) -> str:
     """Draw boundary outlines (WGS-84, already generalised for city scale); returns the
     overlay's JavaScript variable."""
+    import folium
+
     features = []
     for code, geom in outlines.items():
         if system is not CoordSystem.WGS84:
@@ -221,6 +226,8 @@ _FOLIUM_META = re.compile(r"<meta (name=\"viewport\"|http-equiv=)[^>]*>", re.S)
 
 
 def _parts(fmap: folium.Map, overlays: tuple[tuple[str, str, bool, str], ...] = ()) -> MapParts:
+    from branca.element import Figure
+
     root = fmap.get_root()
     assert isinstance(root, Figure)  # a folium Map's root is always its Figure
     root.render()
@@ -238,6 +245,8 @@ def _route_lines(
 ) -> str:
     """The routes as one overlay, off until switched on (no tooltip: names stay out of
     HTML; the route pages list them)."""
+    import folium
+
     features = []
     for r in routes:
         coords = [list(_convert(system, c[0], c[1])) for c in r.geometry["coordinates"]]
@@ -339,7 +348,7 @@ def basemap_system(tiles: str) -> CoordSystem:
 
 
 # Numbered stops and the facilities along a route, from data rows; text goes in as text.
-_ROUTE_TEMPLATE = Template("""{% macro script(this, kwargs) %}
+_ROUTE_TEMPLATE = """{% macro script(this, kwargs) %}
 (function () {
     var map = {{ this._parent.get_name() }};
     var stops = {{ this.stops|tojson }}, along = {{ this.along|tojson }};
@@ -370,18 +379,7 @@ _ROUTE_TEMPLATE = Template("""{% macro script(this, kwargs) %}
     });
     map.fitBounds(line.getBounds(), {padding: [24, 24]});
 })();
-{% endmacro %}""")
-
-
-class _Route(MacroElement):
-    """A route's line, its numbered stops and the facilities along it."""
-
-    _template = _ROUTE_TEMPLATE
-
-    def __init__(self, stops: list[list[Any]], along: list[list[Any]], colour: str, query: str):
-        super().__init__()
-        self._name = "Route"
-        self.stops, self.along, self.colour, self.query = stops, along, colour, query
+{% endmacro %}"""
 
 
 def route_map(
@@ -420,7 +418,7 @@ def route_map(
                 layer_colours.get(f.layer, "#333"),
             ]
         )
-    _Route(stops, along, colour, lang_query).add_to(fmap)
+    _elements().Route(stops, along, colour, lang_query).add_to(fmap)
     return _parts(fmap)
 
 
@@ -440,7 +438,7 @@ def facility_map(
     return _parts(fmap)
 
 
-_NUMBERED = Template("""{% macro script(this, kwargs) %}
+_NUMBERED_TEMPLATE = """{% macro script(this, kwargs) %}
 (function () {
     var map = {{ this._parent.get_name() }};
     {{ this.rows|tojson }}.forEach(function (r) {
@@ -451,18 +449,46 @@ _NUMBERED = Template("""{% macro script(this, kwargs) %}
         L.marker([r[0], r[1]], {icon: icon}).bindPopup(box).addTo(map);
     });
 })();
-{% endmacro %}""")
+{% endmacro %}"""
 
 
-class _Numbered(MacroElement):
-    """Numbered markers (rows of [lat, lon, number, text]); the text goes in as text."""
+@cache
+def _elements() -> SimpleNamespace:
+    """Our map elements (branca ``MacroElement`` classes), made when a map is first drawn."""
+    from branca.element import MacroElement
+    from jinja2 import Template
 
-    _template = _NUMBERED
+    class Attribution(MacroElement):
+        """The data sources' credit on the map's attribution line."""
 
-    def __init__(self, rows: list[list[Any]]):
-        super().__init__()
-        self._name = "Numbered"
-        self.rows = rows
+        _template = Template(_ATTRIBUTION_TEMPLATE)
+
+        def __init__(self, text: str):
+            super().__init__()
+            self._name = "Attribution"
+            self.text = text
+
+    class Route(MacroElement):
+        """A route's line, its numbered stops and the facilities along it."""
+
+        _template = Template(_ROUTE_TEMPLATE)
+
+        def __init__(self, stops: list[list[Any]], along: list[list[Any]], colour: str, query: str):
+            super().__init__()
+            self._name = "Route"
+            self.stops, self.along, self.colour, self.query = stops, along, colour, query
+
+    class Numbered(MacroElement):
+        """Numbered markers (rows of [lat, lon, number, text]); the text goes in as text."""
+
+        _template = Template(_NUMBERED_TEMPLATE)
+
+        def __init__(self, rows: list[list[Any]]):
+            super().__init__()
+            self._name = "Numbered"
+            self.rows = rows
+
+    return SimpleNamespace(Attribution=Attribution, Route=Route, Numbered=Numbered)
 
 
 def _share_colour(share: float | None) -> str:
@@ -495,6 +521,8 @@ def coverage_map(
 ) -> MapParts:
     """Areas (WGS-84 GeoJSON geometries) coloured by covered share, a sample of uncovered
     cell centres, and numbered suggested sites ``(lon, lat, rank, label)``."""
+    import folium
+
     fmap, system = _base_map(assets, tiles, _city_centre(city), city.zoom, lang, city)
     features = []
     for geometry, share in areas:
@@ -537,7 +565,7 @@ def coverage_map(
         x, y = _convert(system, lon, lat)
         rows.append([round(y, 6), round(x, 6), rank, label])
     if rows:
-        _Numbered(rows).add_to(fmap)
+        _elements().Numbered(rows).add_to(fmap)
     # the whole city and every suggested site in view (the islands lie far south)
     site_xy = [_convert(system, lon, lat) for lon, lat, _, _ in sites]
     lats = [y for _, y in site_xy] + [lat for f in features for lat in _lat_bounds(f["geometry"])]
@@ -569,6 +597,8 @@ def features_map(
 ) -> MapParts:
     """A small map of GeoJSON features (WGS-84) fitted to them; no labels (the page's
     table names them)."""
+    import folium
+
     fmap, system = _base_map(assets, tiles, _city_centre(city), city.zoom, lang, city)
     shapes = []
     for f in features:

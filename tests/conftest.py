@@ -23,18 +23,6 @@ REFERENCE_FILES = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _library_holidays_only():
-    """Apps install their data directory's holiday schedule for the whole process; put
-    back the libraries' alone after each test, so that one test's schedule never leaks
-    into another's."""
-    yield
-    from locator.operations.hours import use_schedule
-    from locator.values.models import HolidaySchedule
-
-    use_schedule(HolidaySchedule({}))
-
-
 # --------------------------------------------------------------------------- the two stores
 #
 # A module that sets ``STORES = BOTH_STORES`` (tests/stores.py) runs each test that uses

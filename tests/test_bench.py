@@ -19,6 +19,27 @@ def test_bench_nearest_smoke():
     assert re.search(r"single k=1: engine median\s+[\d.]+ µs", out)
     assert re.search(r"single k=5: .*speed-up x[\d.,]+", out)
     assert re.search(r"batch k=1 : engine\s+[\d,]+ q/s \| brute numpy\s+[\d,]+ q/s \| ratio", out)
+    assert re.search(
+        r"engine k=5 vs bare cKDTree k=5 \(unit vectors\), N = 1,200: engine median\s+[\d.]+ µs"
+        r" \| cKDTree median\s+[\d.]+ µs \| ratio x[\d.]+",
+        out,
+    )
+
+
+def test_bench_startup_smoke():
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "bench_startup.py"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    assert re.search(
+        r"start-up to the first answer [\d.]+ s; VmRSS [\d.]+ MiB after the phone requests, "
+        r"[\d.]+ MiB after the maps and planner",
+        out,
+    )
+    assert "heavy libraries loaded by the server: " in out
 
 
 def test_bench_request_smoke():

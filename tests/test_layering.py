@@ -94,6 +94,28 @@ def test_domain_and_the_nearest_path_load_no_web_map_or_analysis_code():
     assert out.strip() == ""
 
 
+def test_the_app_factory_loads_no_map_download_importer_or_database_code():
+    """What the app factory and a nearest answer import, in a fresh process: the map
+    builder (folium, branca, pandas), the route downloads (gpxpy, simplekml), the
+    importer's spreadsheets (openpyxl), geopandas, CQL2 and PostgreSQL load on first use,
+    not at start-up."""
+    code = (
+        "import sys\n"
+        "from locator.web import create_app\n"
+        "app = create_app({'WATCH_DATA': False})\n"
+        "client = app.test_client()\n"
+        "assert client.get('/api/v1/nearest?lon=113.08&lat=22.58&k=5').status_code == 200\n"
+        "assert client.get('/?lon=113.08&lat=22.58').status_code == 200\n"
+        "lazy = ('folium', 'branca', 'pandas', 'geopandas', 'gpxpy', 'simplekml', 'openpyxl',\n"
+        "        'pygeofilter', 'psycopg', 'psycopg_pool')\n"
+        "print(','.join(m for m in lazy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == ""
+
+
 def imported_from(path: Path) -> set[tuple[str, str]]:
     """``(module, name)`` for every ``from module import name`` of a file (relative
     imports resolved)."""
@@ -110,15 +132,6 @@ def imported_from(path: Path) -> set[tuple[str, str]]:
     return out
 
 
-#: what a view may take from below the read interface: the holder, to read the catalog
-#: once per request (locator/web/context.py)
-VIEW_EXCEPTIONS: set[tuple[str, str]] = {
-    # the admin's upload staging: to move behind the holder, beside each store (issue #20)
-    ("locator.stores.postgis", "staging"),
-    ("locator.stores.postgis.db", "database"),
-}
-
-
 def test_views_reach_the_data_only_through_the_read_interface():
     """No view module imports the store, the catalog, the indexes or the live machinery
     (the app factory, which chooses the store, is the one exception)."""
@@ -129,6 +142,4 @@ def test_views_reach_the_data_only_through_the_read_interface():
             below = mod.startswith(("locator.stores.files", "locator.stores.postgis")) or (
                 mod == "locator.stores" and name in ("files", "postgis")
             )
-            assert not below or (mod, name) in VIEW_EXCEPTIONS, (
-                f"{path.name} imports {name} from {mod}"
-            )
+            assert not below, f"{path.name} imports {name} from {mod}"

@@ -10,9 +10,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import gpxpy.gpx
-import simplekml
-
 from locator.operations.routes import RouteDetails
 
 ILLUSTRATIVE = (
@@ -65,6 +62,8 @@ def route_to_geojson(details: RouteDetails) -> dict[str, Any]:
 def route_to_gpx(details: RouteDetails, creator: str = "locator") -> str:
     """GPX 1.1: the route as ``rte`` with one ``rtept`` per stop, the stops as ``wpt``;
     ``creator`` names the program (the site: ``locator · <the city profile's title>``)."""
+    import gpxpy.gpx  # here, not at start-up: only a download needs it
+
     gpx = gpxpy.gpx.GPX()
     gpx.creator = creator
     gpx.name = _title(details)
@@ -86,6 +85,8 @@ def route_to_gpx(details: RouteDetails, creator: str = "locator") -> str:
 
 def route_to_kml(details: RouteDetails) -> str:
     """KML 2.2: a folder with the line and one placemark per stop, in stop order."""
+    import simplekml  # here, not at start-up: only a download needs it
+
     kml = simplekml.Kml(name=_title(details), description=ILLUSTRATIVE)
     line = kml.newlinestring(
         name=_title(details),

@@ -1,4 +1,6 @@
 """A register file as a table: CSV (UTF-8, UTF-8 with BOM, UTF-16, GB18030/GBK) or XLSX.
+The planner's uploaded demand and candidate CSV files are read with the same
+:func:`decode_text` and :func:`csv_rows` (:mod:`locator.formats.demand`).
 
 The federation keeps its registers in Excel. What comes out of Excel is a CSV in GB18030
 (Chinese Windows' "CSV" save), a UTF-8 CSV with a byte-order mark ("CSV UTF-8"), a
@@ -68,9 +70,12 @@ def _sniff_kind(data: bytes, filename: str) -> str:
     return "csv"
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
+def decode_text(
+    data: bytes, accepted: tuple[str, ...] = ("CSV", "XLSX", "GeoJSON")
+) -> tuple[str, str]:
     """The text of a CSV file and the encoding it was in. Tried in this order: a byte-order
-    mark (UTF-8, UTF-16), strict UTF-8, GB18030 (a superset of GBK and GB2312)."""
+    mark (UTF-8, UTF-16), strict UTF-8, GB18030 (a superset of GBK and GB2312). A binary
+    file is refused, naming the ``accepted`` kinds of file."""
     for bom, enc in (
         (codecs.BOM_UTF8, "utf-8-sig"),
         (codecs.BOM_UTF16_LE, "utf-16"),
@@ -83,8 +88,9 @@ def decode_text(data: bytes) -> tuple[str, str]:
                 break
     if b"\x00" in data:
         raise UnreadableRegister(
-            "the file is binary, not CSV text: upload CSV, XLSX or GeoJSON",
-            "文件不是 CSV 文本：请上传 CSV、XLSX 或 GeoJSON 文件",
+            f"the file is binary, not CSV text: upload {', '.join(accepted[:-1])} or "
+            f"{accepted[-1]}",
+            f"文件不是 CSV 文本：请上传 {'、'.join(accepted[:-1])} 或 {accepted[-1]} 文件",
         )
     for enc, label in (("utf-8", "UTF-8"), ("gb18030", "GB18030")):
         try:
@@ -99,12 +105,20 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 def _csv_rows(data: bytes) -> tuple[list[list[Any]], str]:
     text, encoding = decode_text(data)
+    return csv_rows(text, encoding), f"CSV, {encoding}"
+
+
+def csv_rows(text: str, encoding: str = "") -> list[list[str]]:
+    """The rows of a CSV text as Excel saves it (:func:`decode_text` made the text): the
+    delimiter sniffed among comma, tab, semicolon and bar (tab when unsure in a UTF-16
+    file, Excel's "Unicode text", else comma); at most :data:`MAX_ROWS` rows and a few
+    more, so that a caller can say there were too many."""
     sample = text[:8192]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = "\t" if encoding == "UTF-16" else ","
-    rows: list[list[Any]] = []
+    rows: list[list[str]] = []
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             rows.append(row)
@@ -115,7 +129,7 @@ def _csv_rows(data: bytes) -> tuple[list[list[Any]], str]:
             f"not a readable CSV near row {len(rows) + 1}: {exc}",
             f"第 {len(rows) + 1} 行附近无法按 CSV 读取：{exc}",
         ) from None
-    return rows, f"CSV, {encoding}"
+    return rows
 
 
 def _xlsx_rows(data: bytes, sheet: str | None) -> tuple[list[list[Any]], str]:

@@ -28,7 +28,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from locator.operations.hours import OPEN, hours_status
+from locator.operations.hours import OPEN, Calendar, hours_status
 from locator.values.city import CityProfile
 from locator.values.errors import InvalidQuery
 from locator.values.geo.distance import from_metric, geometry_to_metric, to_metric
@@ -293,18 +293,25 @@ class CoverageReport:
 
 
 def counted_facilities(
-    facilities: Mapping[str, Sequence[Facility]], layers: Sequence[str], at: dt.datetime | None
+    facilities: Mapping[str, Sequence[Facility]],
+    layers: Sequence[str],
+    at: dt.datetime | None,
+    calendar: Calendar | None = None,
 ) -> tuple[list[Facility], int]:
     """The facilities of ``layers`` that count: all of them, or those open at ``at``
-    (holidays included). Facilities with unknown hours are not counted at a given time;
-    their number is returned beside."""
+    (with the holidays of ``calendar``, the data version's: required with ``at``).
+    Facilities with unknown hours are not counted at a given time; their number is
+    returned beside."""
+    if at is not None and calendar is None:
+        raise ValueError("a time needs the calendar of the data version")
     out, unknown = [], 0
     for layer in layers:
         for fac in facilities.get(layer, ()):
             if at is None:
                 out.append(fac)
                 continue
-            state = hours_status(fac.properties.get("opening_hours"), at).state
+            assert calendar is not None
+            state = hours_status(fac.properties.get("opening_hours"), at, calendar).state
             if state == OPEN:
                 out.append(fac)
             elif state != "closed":
@@ -385,13 +392,16 @@ def coverage_report(
     demand: Demand | None = None,
     towns: Mapping[str, Town] | None = None,
     progress: Progress = _quiet,
+    calendar: Calendar | None = None,
 ) -> CoverageReport:
-    """Coverage per district or town and for the city (see the module docstring)."""
+    """Coverage per district or town and for the city (see the module docstring); with
+    ``at``, of the facilities open then, by the holidays of ``calendar`` (the data
+    version's)."""
     check_radius(radius_m)
     if by not in ("district", "town"):
         raise InvalidQuery("by", f"by must be district or town, got {by!r}")
     progress("facilities", 0.0)
-    counted, unknown = counted_facilities(facilities, layers, at)
+    counted, unknown = counted_facilities(facilities, layers, at, calendar)
     progress("distances", 0.2)
     dist = nearest_distances(grid, counted)
     covered = dist <= radius_m
@@ -629,6 +639,7 @@ def suggest_sites(
     demand: Demand | None = None,
     candidates: Sequence[tuple[float, float]] | None = None,
     progress: Progress = _quiet,
+    calendar: Calendar | None = None,
 ) -> SuggestResult:
     """``n`` new sites that bring the most uncovered demand (or area) within reach,
     keeping every existing facility (greedy maximal covering, then improved by swaps).
@@ -642,7 +653,7 @@ def suggest_sites(
     if not 1 <= n <= MAX_SUGGEST:
         raise InvalidQuery("n", f"n must be an integer from 1 to {MAX_SUGGEST}, got {n}")
     progress("coverage", 0.0)
-    counted, _ = counted_facilities(facilities, layers, at)
+    counted, _ = counted_facilities(facilities, layers, at, calendar)
     dist = nearest_distances(grid, counted)
     weights = demand_weights(grid, demand) if demand else np.full(grid.size, grid.cell_km2)
     open_cells = (dist > radius_m) & (weights > 0)

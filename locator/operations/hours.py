@@ -13,8 +13,9 @@ comes from ``chinesecalendar`` instead, the maintained list of the State Council
   before it;
 - for a year chinesecalendar does not cover yet (the State Council publishes each year's
   schedule late in the year before), the schedule an operator has put in the data
-  directory's ``holidays.json`` (see :class:`HolidaySchedule`; installed with
-  :func:`use_schedule`) — no release needed;
+  directory's ``holidays.json`` (see :class:`HolidaySchedule`), which the data version's
+  store holds as a :class:`Calendar` and passes to every function here — no release
+  needed;
 - for a year neither covers, the statutory days known to opening-hours' own CN calendar
   count as holidays, and the day is reported as not known (:func:`calendar_known`): the
   extra days of a break and the make-up days are not published yet.
@@ -43,7 +44,7 @@ LOOKAHEAD_DAYS = 8
 OPEN, CLOSED, UNKNOWN = "open", "closed", "unknown"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class HoursStatus:
     """The state of a place at ``at`` and the next change, all Asia/Shanghai aware times.
 
@@ -56,6 +57,23 @@ class HoursStatus:
     opens_at: dt.datetime | None = None
     closes_at: dt.datetime | None = None
     comment: str = ""
+
+    def __init__(
+        self,
+        state: str,
+        at: dt.datetime,
+        opens_at: dt.datetime | None = None,
+        closes_at: dt.datetime | None = None,
+        comment: str = "",
+    ):
+        # two of these for every nearest result: filling the instance dict directly costs
+        # a third of the five object.__setattr__ calls a frozen dataclass's own __init__ makes
+        d = self.__dict__
+        d["state"] = state
+        d["at"] = at
+        d["opens_at"] = opens_at
+        d["closes_at"] = closes_at
+        d["comment"] = comment
 
     @property
     def is_closed(self) -> bool:
@@ -81,17 +99,33 @@ def now() -> dt.datetime:
     return dt.datetime.now(TZ)
 
 
-_schedule = HolidaySchedule({})
+class Calendar:
+    """The holiday schedule of one data version and what is worked out from it.
+
+    Every hours function takes the calendar of the data version it answers from, so two
+    versions (say, one a request still holds and the one swapped in meanwhile) never see
+    each other's schedule. The store of a data version owns one; what is worked out from
+    it (a day's intervals, the state at a minute) is cached here, per calendar.
+    ``Calendar()`` is the libraries' schedule alone.
+    """
+
+    __slots__ = ("schedule", "_intervals", "_status")
+
+    def __init__(self, schedule: HolidaySchedule | None = None):
+        self.schedule = schedule if schedule is not None else HolidaySchedule({})
+        # plain dicts, emptied when full: a lookup is cheaper than an lru_cache's, and
+        # facilities share a handful of expressions, so they rarely fill
+        self._intervals: dict[tuple[str, dt.date], tuple[Interval, ...]] = {}
+        self._status: dict[tuple[str, dt.datetime], tuple] = {}
+
+    def __repr__(self) -> str:
+        return f"Calendar({sorted(self.schedule.years)!r}, source={self.schedule.source!r})"
 
 
-def use_schedule(schedule: HolidaySchedule) -> None:
-    """Install the operator's schedule (from the data directory) for every evaluation."""
-    global _schedule
-    if schedule == _schedule:
-        return
-    _schedule = schedule
-    for cached in (day_intervals, _status_at_minute, _library_kind):
-        cached.cache_clear()
+#: ``(start, end, state, comment)``, naive local times
+Interval = tuple[dt.datetime, dt.datetime, str, str]
+_MAX_INTERVALS = 8192
+_MAX_STATUS = 4096
 
 
 @lru_cache(maxsize=4096)
@@ -105,8 +139,8 @@ def _library_kind(day: dt.date) -> str | None:
     return "makeup" if day.weekday() >= 5 else "workday"
 
 
-def _schedule_kind(day: dt.date) -> str | None:
-    year = _schedule.years.get(day.year)
+def _schedule_kind(day: dt.date, schedule: HolidaySchedule) -> str | None:
+    year = schedule.years.get(day.year)
     if year is None:
         return None
     if day in year.holidays:
@@ -116,25 +150,25 @@ def _schedule_kind(day: dt.date) -> str | None:
     return "weekend" if day.weekday() >= 5 else "workday"
 
 
-def calendar_known(day: dt.date) -> bool:
+def calendar_known(day: dt.date, calendar: Calendar) -> bool:
     """Whether the official schedule (library or the operator's file) covers ``day``."""
-    return _library_kind(day) is not None or day.year in _schedule.years
+    return _library_kind(day) is not None or day.year in calendar.schedule.years
 
 
-def calendar_covered_until(start: dt.date) -> dt.date | None:
+def calendar_covered_until(start: dt.date, calendar: Calendar) -> dt.date | None:
     """The last day of the unbroken run of covered days from ``start`` (None: not even
     ``start`` is covered). Looks at most three years ahead."""
     day, last = start, None
-    while calendar_known(day) and day < start + dt.timedelta(days=3 * 366):
+    while calendar_known(day, calendar) and day < start + dt.timedelta(days=3 * 366):
         last = day
         day = dt.date(day.year + 1, 1, 1)  # coverage is by whole years
         last = day - dt.timedelta(days=1)
     return last
 
 
-def day_kind(day: dt.date) -> str:
+def day_kind(day: dt.date, calendar: Calendar) -> str:
     """``holiday``, ``makeup`` (a weekend day worked in lieu), ``workday`` or ``weekend``."""
-    kind = _library_kind(day) or _schedule_kind(day)
+    kind = _library_kind(day) or _schedule_kind(day, calendar.schedule)
     if kind is not None:
         return kind
     if _statutory_holiday(day):
@@ -174,21 +208,31 @@ def _parsed(expr: str, holiday: bool) -> OpeningHours:
     return OpeningHours(expr)
 
 
-def _proxy_day(day: dt.date) -> dt.date:
+def _proxy_day(day: dt.date, calendar: Calendar) -> dt.date:
     """The latest regular working day before a make-up working day."""
     probe = day - dt.timedelta(days=1)
     for _ in range(21):
-        if probe.weekday() < 5 and day_kind(probe) == "workday":
+        if probe.weekday() < 5 and day_kind(probe, calendar) == "workday":
             return probe
         probe -= dt.timedelta(days=1)
     return day
 
 
-@lru_cache(maxsize=8192)
-def day_intervals(expr: str, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime, str, str], ...]:
+def day_intervals(expr: str, day: dt.date, calendar: Calendar) -> tuple[Interval, ...]:
     """The ``(start, end, state, comment)`` intervals of one local day, naive local times."""
-    kind = day_kind(day)
-    source_day = _proxy_day(day) if kind == "makeup" else day
+    key = (expr, day)
+    found = calendar._intervals.get(key)
+    if found is None:
+        found = _day_intervals(expr, day, calendar)
+        if len(calendar._intervals) >= _MAX_INTERVALS:
+            calendar._intervals.clear()
+        calendar._intervals[key] = found
+    return found
+
+
+def _day_intervals(expr: str, day: dt.date, calendar: Calendar) -> tuple[Interval, ...]:
+    kind = day_kind(day, calendar)
+    source_day = _proxy_day(day, calendar) if kind == "makeup" else day
     oh = _parsed(expr, kind == "holiday")
     start = dt.datetime.combine(source_day, dt.time())
     shift = day - source_day
@@ -199,41 +243,49 @@ def day_intervals(expr: str, day: dt.date) -> tuple[tuple[dt.datetime, dt.dateti
     return tuple(out)
 
 
-def hours_status(expr: str | None, at: dt.datetime) -> HoursStatus:
-    """Evaluate an ``opening_hours`` expression at an aware time (converted to Asia/Shanghai)."""
+def hours_status(expr: str | None, at: dt.datetime, calendar: Calendar) -> HoursStatus:
+    """Evaluate an ``opening_hours`` expression at an aware time (converted to Asia/Shanghai)
+    with the holidays of ``calendar``."""
     at = at.astimezone(TZ)
     if not expr:
         return HoursStatus(UNKNOWN, at)
     # opening_hours has minute resolution, so the state at hh:mm:ss is the state at hh:mm;
     # facilities share a handful of expressions, so this cache is hit by most requests
-    state, opens_at, closes_at, comment = _status_at_minute(
-        expr, at.replace(tzinfo=None, second=0, microsecond=0)
-    )
+    # (what at.replace(tzinfo=None, second=0, microsecond=0) gives, at a third of the cost)
+    key = (expr, dt.datetime(at.year, at.month, at.day, at.hour, at.minute, fold=at.fold))
+    found = calendar._status.get(key)
+    if found is None:
+        found = _status_at_minute(expr, key[1], calendar)
+        if len(calendar._status) >= _MAX_STATUS:
+            calendar._status.clear()
+        calendar._status[key] = found
+    state, opens_at, closes_at, comment = found
     return HoursStatus(state, at, opens_at, closes_at, comment)
 
 
-@lru_cache(maxsize=4096)
-def _status_at_minute(expr: str, local: dt.datetime):
+def _status_at_minute(expr: str, local: dt.datetime, calendar: Calendar):
     """``(state, opens_at, closes_at, comment)`` at a naive local minute."""
     state, comment = UNKNOWN, ""
-    for a, b, s, c in day_intervals(expr, local.date()):
+    for a, b, s, c in day_intervals(expr, local.date(), calendar):
         if a <= local < b:
             state, comment = s, c
             break
     if state == UNKNOWN:
         return UNKNOWN, None, None, comment
-    change = _next_change(expr, local, state)
+    change = _next_change(expr, local, state, calendar)
     aware = change.replace(tzinfo=TZ) if change else None
     if state == OPEN:
         return OPEN, None, aware, comment
     return CLOSED, aware, None, comment
 
 
-def _next_change(expr: str, local: dt.datetime, state: str) -> dt.datetime | None:
+def _next_change(
+    expr: str, local: dt.datetime, state: str, calendar: Calendar
+) -> dt.datetime | None:
     """The first time after ``local`` at which the state differs (within the look-ahead)."""
     day = local.date()
     for offset in range(LOOKAHEAD_DAYS):
-        for a, b, s, _ in day_intervals(expr, day + dt.timedelta(days=offset)):
+        for a, b, s, _ in day_intervals(expr, day + dt.timedelta(days=offset), calendar):
             if b <= local:
                 continue
             if s != state:
@@ -254,21 +306,24 @@ class DaySchedule:
     calendar_known: bool = True
 
 
-def week_schedule(expr: str | None, start: dt.date, days: int = 7) -> list[DaySchedule]:
+def week_schedule(
+    expr: str | None, start: dt.date, calendar: Calendar, days: int = 7
+) -> list[DaySchedule]:
     """The open intervals of ``days`` local days from ``start`` (for a weekly table)."""
     out = []
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
-        known = calendar_known(day)
+        known = calendar_known(day, calendar)
+        kind = day_kind(day, calendar)
         if not expr:
-            out.append(DaySchedule(day, day_kind(day), (), True, known))
+            out.append(DaySchedule(day, kind, (), True, known))
             continue
         spans, unknown = [], False
-        for a, b, state, _ in day_intervals(expr, day):
+        for a, b, state, _ in day_intervals(expr, day, calendar):
             if state == OPEN:
                 end = dt.time(23, 59) if b.date() > day else b.time()
                 spans.append((a.time(), end))
             elif state == UNKNOWN:
                 unknown = True
-        out.append(DaySchedule(day, day_kind(day), tuple(spans), unknown and not spans, known))
+        out.append(DaySchedule(day, kind, tuple(spans), unknown and not spans, known))
     return out

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from locator.operations.hours import CLOSED, OPEN, day_intervals
+from locator.operations.hours import CLOSED, OPEN, Calendar, day_intervals
 from locator.values.models import CollectionInfo, Facility, Town
 
 #: days of opening hours a pack carries, from the day it is built
@@ -27,12 +27,12 @@ PACK_MAX_POINTS = 20_000
 _STATE = {OPEN: "o", CLOSED: "c"}
 
 
-def _day_rows(expr: str, day: dt.date) -> list[list[Any]]:
+def _day_rows(expr: str, day: dt.date, calendar: Calendar) -> list[list[Any]]:
     """A day's intervals as ``[start minute, end minute, state]`` (state o, c or u;
     minutes from local midnight, the end at most 1440)."""
     midnight = dt.datetime.combine(day, dt.time())
     out = []
-    for a, b, state, _ in day_intervals(expr, day):
+    for a, b, state, _ in day_intervals(expr, day, calendar):
         start = max(0, int((a - midnight).total_seconds() // 60))
         end = min(1440, int((b - midnight).total_seconds() // 60))
         if end > start:
@@ -47,10 +47,13 @@ def build_pack(
     start: dt.date,
     days: int = PACK_DAYS,
     max_points: int = PACK_MAX_POINTS,
+    *,
+    calendar: Calendar,
 ) -> dict[str, Any]:
     """The pack (a JSON-ready dict). Facility rows are ``[layer index, id, name, English
     name, lon, lat, address, phone, amenities, hours index]`` (WGS-84 degrees; hours index
-    -1 when unknown); ``hours[i][d]`` holds expression i's intervals on day ``start + d``."""
+    -1 when unknown); ``hours[i][d]`` holds expression i's intervals on day ``start + d``,
+    by the holidays of ``calendar`` (the data version's)."""
     exprs: dict[str, int] = {}
     infos: list[dict[str, Any]] = []
     rows: list[list[Any]] = []
@@ -103,6 +106,6 @@ def build_pack(
         "layers": infos,
         "not_packed": not_packed,
         "facilities": rows,
-        "hours": [[_day_rows(expr, day) for day in days_range] for expr in exprs],
+        "hours": [[_day_rows(expr, day, calendar) for day in days_range] for expr in exprs],
         "towns": [[t.code, t.name, t.name_en, t.lon, t.lat] for t in towns],
     }

@@ -202,8 +202,8 @@ class Service:
         return FacilityDetails(
             fac,
             self.store.infos[fac.layer],
-            hours_status(expr, now),
-            week_schedule(expr, now.date()),
+            hours_status(expr, now, self.store.reference.calendar),
+            week_schedule(expr, now.date(), self.store.reference.calendar),
             now,
         )
 
@@ -236,6 +236,7 @@ class Service:
                     [(self.store.infos[lid], facs) for lid, facs in snap.facilities().items()],
                     sorted(ref.towns.values(), key=lambda t: t.code),
                     start,
+                    calendar=ref.calendar,
                 )
                 self._pack.update(key=start, pack=pack)
             return self._pack["pack"]
@@ -418,6 +419,7 @@ class Service:
                 query.at,
                 query.demand,
                 progress=progress or _no_progress,
+                calendar=self.store.reference.calendar,
             ),
         )
 
@@ -455,6 +457,7 @@ class Service:
                 query.demand,
                 candidates,
                 progress or _no_progress,
+                calendar=self.store.reference.calendar,
             ),
         )
 

@@ -11,6 +11,8 @@ from locator.maps import TILES
 from locator.service import Services
 from locator.stores.base import Holder
 from locator.stores.files.holder import CatalogHolder
+from locator.stores.files.staging import FileStaging, staged_dir
+from locator.stores.staging import Staging
 from locator.stores.watch import DataWatcher
 from locator.values.errors import ConfigError
 from locator.values.paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
@@ -107,6 +109,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["DATABASE_URL"]:
         try:
             from locator.stores.postgis.db import database
+            from locator.stores.postgis.staging import PgStaging
             from locator.stores.postgis.store import PgHolder
         except ImportError as exc:
             raise ConfigError(
@@ -117,10 +120,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         db = database(app.config["DATABASE_URL"])
         db.size_for(int(app.config["DATABASE_POOL"]))
         holder = PgHolder(db)
+        staging: Staging = PgStaging(db)
     else:
         holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
+        staging = FileStaging(staged_dir(app.config["DATA_DIR"]))
     app.extensions["locator"] = holder
     app.extensions["locator.services"] = Services(holder)
+    # uploads waiting for an admin's confirmation, kept beside the store (web/admin.py)
+    app.extensions["locator_staging"] = staging
     if app.config["WATCH_DATA"]:
         app.extensions["locator_watcher"] = DataWatcher(
             holder, float(app.config["WATCH_INTERVAL_S"])

@@ -2,25 +2,13 @@
 see a layer's versions and roll one back. Parse -> one domain call (locator.importer) ->
 render.
 
-Off unless a credential is configured: ``LOCATOR_ADMIN_TOKEN`` (a long random token) or
-``LOCATOR_ADMIN_PASSWORD_HASH`` (werkzeug's ``scrypt:``/``pbkdf2:`` hash, made by
-``locator admin-hash``). Browsers sign in on a form and get a session cookie (HttpOnly,
-SameSite=Strict, Secure on HTTPS); every form carries a CSRF token. API clients send
-``Authorization: Bearer <token>`` instead and need no CSRF token (a browser never adds
-that header by itself). Failed sign-ins are rate-limited per client address.
+Who may (sign-in, sessions, Bearer tokens, CSRF, rate limits) is :mod:`locator.web.auth`;
+every view here runs behind its guard.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
-import re
-import secrets
-import threading
-import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +22,15 @@ from flask import (
     session,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
 
 from locator.importer import import_register
-from locator.importer.history import history_dir, rollback, versions
+from locator.importer.history import rollback, versions
+from locator.stores.staging import Staging
 from locator.stores.working import data_dir_for
 from locator.values import registry
 from locator.values.errors import LocatorError
 from locator.values.geo.crs import CoordSystem
+from locator.web import auth
 from locator.web.i18n import current_lang
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -49,184 +38,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 #: the largest register an upload may carry (bytes); the request may be a little larger
 MAX_REGISTER_BYTES = 10 * 2**20
 _FORM_OVERHEAD = 256 * 1024
-#: failed sign-ins allowed per client address within the window, then 429
-MAX_FAILURES = 5
-FAILURE_WINDOW_S = 600.0
 STAGED_TTL_S = 3600.0
-_STAGED_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-# --------------------------------------------------------------------------- credentials
-
-
-def admin_enabled(app=None) -> bool:
-    cfg = (app or current_app).config
-    return bool(cfg.get("ADMIN_TOKEN") or cfg.get("ADMIN_PASSWORD_HASH"))
-
-
-def session_secret(config: dict) -> str | None:
-    """The key that signs session cookies: ``SECRET_KEY`` when set; else derived from the
-    admin token, which is secret (every app process agrees, and a new token signs everyone
-    out); else, with only a password hash (which is not secret: deriving from it would let
-    whoever reads it forge a session), a random key of this process."""
-    if config.get("SECRET_KEY"):
-        return str(config["SECRET_KEY"])
-    if config.get("ADMIN_TOKEN"):
-        return hmac.new(
-            str(config["ADMIN_TOKEN"]).encode(), b"locator admin session", hashlib.sha256
-        ).hexdigest()
-    if config.get("ADMIN_PASSWORD_HASH"):
-        return secrets.token_hex(32)
-    return None
-
-
-def _credential_ok(given: str) -> bool:
-    """Constant-time comparison with the token, or the password hash's own check."""
-    cfg = current_app.config
-    token = cfg.get("ADMIN_TOKEN")
-    if token and hmac.compare_digest(given.encode(), str(token).encode()):
-        return True
-    hashed = cfg.get("ADMIN_PASSWORD_HASH")
-    if hashed:
-        from werkzeug.security import check_password_hash
-
-        return check_password_hash(str(hashed), given)
-    return False
-
-
-class FailureLimiter:
-    """At most ``limit`` failures per key within ``window_s`` seconds (in memory, per
-    process: with N processes an address gets N times the attempts, still a handful)."""
-
-    def __init__(self, limit: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S):
-        self.limit, self.window_s = limit, window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and now - q[0] > self.window_s:
-            q.popleft()
-        return q
-
-    def wait_s(self, key: str) -> int:
-        """Seconds until ``key`` may try again (0: now)."""
-        now = time.monotonic()
-        with self._lock:
-            q = self._recent(key, now)
-            return int(self.window_s - (now - q[0])) + 1 if len(q) >= self.limit else 0
-
-    def fail(self, key: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._recent(key, now).append(now)
-            if len(self._failures) > 10_000:  # forget the oldest keys, bounded memory
-                for k in list(self._failures)[:5_000]:
-                    del self._failures[k]
-
-
-class AdminSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, with the cookie Secure whenever the request came
-    over HTTPS (directly or, with ProxyFix, through a proxy that says so)."""
-
-    def get_cookie_secure(self, app) -> bool:
-        return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
-
-
-def _limiter() -> FailureLimiter:
-    return current_app.extensions.setdefault("locator_admin_limiter", FailureLimiter())
-
-
-def _bearer() -> str | None:
-    auth = request.headers.get("Authorization", "")
-    return auth[7:].strip() if auth[:7].lower() == "bearer " else None
-
-
-def _is_api_client() -> bool:
-    return (
-        _bearer() is not None
-        or request.accept_mimetypes.best_match(["text/html", "application/json"])
-        == "application/json"
-    )
-
-
-def _problem(status: int, detail_zh: str, detail_en: str, **headers: str) -> Response:
-    if _is_api_client():
-        from locator.web.errors import problem
-
-        resp = problem(status, detail_en, f"admin-{status}")
-    else:
-        resp = Response(
-            render_template(
-                "admin.html",
-                page="message",
-                status=status,
-                message=detail_zh if current_lang() == "zh" else detail_en,
-            ),
-            status=status,
-            mimetype="text/html",
-        )
-    resp.headers.update(headers)
-    return resp
 
 
 @bp.before_request
-def _guard():
-    """Off, signed out, over the rate limit or without a CSRF token: nothing happens."""
+def _limit_body() -> None:
+    # before the guard reads the form: a larger upload is a 413, not read at all
     request.max_content_length = MAX_REGISTER_BYTES + _FORM_OVERHEAD
-    if not admin_enabled():
-        return _problem(
-            403,
-            "管理页面未开启：设置环境变量 LOCATOR_ADMIN_TOKEN（一长串随机字符）"
-            "后重启服务即可开启。",
-            "The admin pages are off: set the environment variable "
-            "LOCATOR_ADMIN_TOKEN (a long random string) and restart to turn "
-            "them on.",
-        )
-    if request.endpoint in ("admin.signin",):
-        return None
-    token = _bearer()
-    if token is not None:
-        key = request.remote_addr or "?"
-        wait = _limiter().wait_s(key)
-        if wait:
-            return _problem(
-                429,
-                "尝试次数过多，请稍后再试",
-                "too many failed attempts; try again later",
-                **{"Retry-After": str(wait)},
-            )
-        if not _credential_ok(token):
-            _limiter().fail(key)
-            return _problem(
-                401,
-                "凭据错误",
-                "wrong credential",
-                **{"WWW-Authenticate": 'Bearer realm="locator admin"'},
-            )
-        return None
-    if not session.get("admin"):
-        if request.method == "GET" and not _is_api_client():
-            return redirect(
-                url_for(
-                    "admin.signin",
-                    next=request.full_path.rstrip("?"),
-                    lang=current_lang() if current_lang() != "zh" else None,
-                )
-            )
-        return _problem(
-            401, "请先登录", "sign in first", **{"WWW-Authenticate": 'Bearer realm="locator admin"'}
-        )
-    if request.method == "POST":
-        sent = request.form.get("csrf_token", "")
-        if not hmac.compare_digest(sent.encode(), str(session.get("csrf", "")).encode()):
-            return _problem(
-                403,
-                "表单已过期或来源不明（缺少 CSRF 令牌），未做任何更改；请刷新页面后重试。",
-                "The form is stale or not ours (CSRF token missing or wrong); "
-                "nothing was changed. Reload the page and try again.",
-            )
-    return None
+
+
+auth.protect(bp, "admin.import_page")
 
 
 @bp.after_request
@@ -276,47 +97,6 @@ def _page(page: str, status: int = 200, **ctx: Any) -> Response:
     )
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path under /admin/ (never another host) is a place to go after signing in."""
-    if (
-        target
-        and target.startswith("/admin/")
-        and "\\" not in target
-        and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)
-    ):
-        return target
-    return url_for("admin.import_page")
-
-
-@bp.route("/signin", methods=["GET", "POST"])
-def signin():
-    if request.method == "GET":
-        return _page("signin", next=request.args.get("next", ""))
-    key = request.remote_addr or "?"
-    wait = _limiter().wait_s(key)
-    if wait:
-        return _problem(
-            429,
-            f"尝试次数过多，请 {wait // 60 + 1} 分钟后再试",
-            f"too many failed sign-ins; try again in {wait // 60 + 1} min",
-            **{"Retry-After": str(wait)},
-        )
-    if not _credential_ok(request.form.get("token", "")):
-        _limiter().fail(key)
-        return _page("signin", status=401, next=request.form.get("next", ""), failed=True)
-    session.clear()  # a fresh session: no fixation across sign-in
-    session.permanent = True
-    session["admin"] = True
-    session["csrf"] = secrets.token_urlsafe(32)
-    return redirect(_safe_next(request.form.get("next")), code=303)
-
-
-@bp.post("/signout")
-def signout():
-    session.clear()
-    return redirect(url_for("admin.signin"), code=303)
-
-
 @bp.get("/")
 def home():
     return redirect(url_for("admin.import_page"))
@@ -332,69 +112,23 @@ def _data(write: bool = True):
     return data_dir_for(_data_dir(), current_app.config.get("DATABASE_URL"), write)
 
 
-def _staging():
-    """With a database, uploads wait there: the confirming request may reach another app
-    server."""
-    url = current_app.config.get("DATABASE_URL")
-    if not url:
-        return None
-    from locator.stores.postgis import staging
-    from locator.stores.postgis.db import database
-
-    return staging.Staging(database(url))
-
-
-def _staged_dir() -> Path:
-    return history_dir(_data_dir()) / ".staged"
-
-
-def _stage(data: bytes, meta: dict[str, Any]) -> str:
-    """Keep an uploaded register until it is confirmed (an hour at most)."""
-    shared = _staging()
-    if shared is not None:
-        return shared.put(data, meta, STAGED_TTL_S)
-    folder = _staged_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    now = time.time()
-    for old in folder.glob("*.json"):
-        if now - old.stat().st_mtime > STAGED_TTL_S:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".bin").unlink(missing_ok=True)
-    staged = secrets.token_urlsafe(18)
-    (folder / f"{staged}.bin").write_bytes(data)
-    (folder / f"{staged}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    return staged
+def _staging() -> Staging:
+    """Where uploads wait for confirmation, beside the store (the app factory chose it:
+    with a database, there, since the confirming request may reach another app server)."""
+    return current_app.extensions["locator_staging"]
 
 
 def _unstage(staged: str, take: bool = False) -> tuple[bytes, dict[str, Any]]:
-    """The staged upload; with ``take`` (it is being imported) it is removed at once."""
-    shared = _staging()
-    found = None
-    if shared is not None and _STAGED_ID.match(staged):
-        found = (shared.take if take else shared.get)(staged, STAGED_TTL_S)
-    if found is not None:
-        return found
-    folder = _staged_dir()
-    if (
-        shared is not None
-        or not _STAGED_ID.match(staged)
-        or not (folder / f"{staged}.json").exists()
-    ):
+    """The staged upload; with ``take`` (it is being imported) it is removed at once, so
+    that confirming it twice imports it once."""
+    staging = _staging()
+    found = (staging.take if take else staging.get)(staged, STAGED_TTL_S)
+    if found is None:
         raise LocatorError(
             "staged: this upload is no longer waiting (it expires after an "
             "hour, or was imported already); upload the file again"
         )
-    meta = json.loads((folder / f"{staged}.json").read_text(encoding="utf-8"))
-    return (folder / f"{staged}.bin").read_bytes(), meta
-
-
-def _drop_staged(staged: str) -> None:
-    shared = _staging()
-    if shared is not None:
-        shared.drop(staged)
-        return
-    for suffix in (".bin", ".json"):
-        (_staged_dir() / f"{staged}{suffix}").unlink(missing_ok=True)
+    return found
 
 
 def _swap_now() -> None:
@@ -404,11 +138,6 @@ def _swap_now() -> None:
         watcher.trigger()
     else:
         current_app.extensions["locator"].reload()
-
-
-def _who() -> str:
-    how = "token" if _bearer() is not None else "session"
-    return f"admin ({how}) from {request.remote_addr or '?'}"
 
 
 @bp.get("/import")
@@ -435,7 +164,7 @@ def import_upload():
             finally:
                 upload.close()
             if len(data) > MAX_REGISTER_BYTES:
-                return _problem(
+                return auth.problem(
                     413,
                     "文件超过 10 MB 上限，请拆分后分批导入",
                     "the file is larger than the 10 MB limit; split it",
@@ -461,16 +190,12 @@ def import_upload():
             coord,
             meta.get("sheet"),
             dry_run=not apply,
-            who=_who(),
+            who=auth.who(),
         )
     if outcome.written:
-        if staged:
-            _drop_staged(staged)
         _swap_now()
-    elif apply and staged and not outcome.plan.ok:
-        _drop_staged(staged)
     plan = outcome.plan
-    if _is_api_client():
+    if auth.is_api_client():
         from flask import jsonify
 
         return jsonify(
@@ -485,7 +210,7 @@ def import_upload():
                 "entry": outcome.entry,
             }
         ), 200 if plan.ok else 422
-    staged_id = _stage(data, meta) if plan.ok and not outcome.written else ""
+    staged_id = _staging().put(data, meta, STAGED_TTL_S) if plan.ok and not outcome.written else ""
     decl = registry.BY_ID[plan.layer]
     return _page(
         "report",
@@ -517,9 +242,9 @@ def rollback_post():
     layer = request.form.get("layer", "")
     facility_decl(layer, "layer")
     with _data() as data_dir:
-        entry = rollback(data_dir, layer, request.form.get("version", ""), _who())
+        entry = rollback(data_dir, layer, request.form.get("version", ""), auth.who())
     _swap_now()
-    if _is_api_client():
+    if auth.is_api_client():
         from flask import jsonify
 
         return jsonify(entry)
@@ -537,13 +262,5 @@ def rollback_post():
 def register_admin(app) -> None:
     """Session settings and the blueprint. Without a credential the blueprint still
     answers, to say the pages are off and how to turn them on."""
-    secret = session_secret(app.config)
-    if secret:
-        app.secret_key = secret
-    app.session_interface = AdminSessionInterface()
-    app.config["SESSION_COOKIE_NAME"] = "locator_admin"
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
-    app.config["SESSION_COOKIE_PATH"] = "/admin"
-    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=8)
+    auth.configure_sessions(app)
     app.register_blueprint(bp)

@@ -24,8 +24,10 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from locator.operations.hours import TZ
+from locator.formats.times import parse_time
+from locator.operations.demand import EXAMPLES
 from locator.operations.nearest import DEFAULT_K, MAX_K
+from locator.service import planner_request as planning
 from locator.values.errors import InvalidQuery, shown
 from locator.values.geo.crs import CoordSystem, to_wgs84
 from locator.values.models import AMENITIES, Point
@@ -37,9 +39,6 @@ _INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 _LON = r"-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?)"
 _LAT = r"-?(90(\.0+)?|[0-8]?\d(\.\d+)?)"
 BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
-#: the years opening hours are evaluated for (the holiday calendars cover far less; outside
-#: this range date arithmetic near the limits of ``datetime`` would overflow)
-YEARS = (1900, 2199)
 TIME_PATTERN = (
     r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
     r"T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?"
@@ -162,18 +161,7 @@ class Param:
         return text
 
     def _datetime(self, text: str, raw: str) -> dt.datetime:
-        try:
-            value = dt.datetime.fromisoformat(text)
-        except ValueError:
-            raise self.fail(
-                "must be an ISO 8601 date-time such as 2026-10-01T08:30 or "
-                f"2026-10-01T08:30+08:00, got {shown(raw)}"
-            ) from None
-        if not YEARS[0] <= value.year <= YEARS[1]:
-            raise self.fail(
-                f"must be a date-time in the years {YEARS[0]} to {YEARS[1]}, got {shown(raw)}"
-            )
-        return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
+        return parse_time(raw, self.name)
 
     def _bbox(self, text: str, raw: str) -> tuple[float, float, float, float]:
         parts = text.split(",")
@@ -392,9 +380,8 @@ RADIUS = Param(
     "number",
     "覆盖半径(米)",
     "radius of reach, metres",
-    100,
-    20_000,
-    default=1000.0,
+    *planning.RADIUS_M,
+    default=planning.DEFAULT_RADIUS_M,
     unit="metres",
 )
 BY = Param(
@@ -402,7 +389,7 @@ BY = Param(
     "choice",
     "按县(市、区)或镇(街)统计",
     "figures per district or per town",
-    choices=("district", "town"),
+    choices=planning.BY,
     default="district",
 )
 CELL = Param(
@@ -410,18 +397,23 @@ CELL = Param(
     "choice",
     "网格边长(米)",
     "grid cell size, metres",
-    choices=("100", "250", "500", "1000"),
-    default="250",
+    choices=tuple(map(str, planning.CELLS_M)),
+    default=str(planning.DEFAULT_CELL_M),
 )
 SUGGEST_N = Param(
-    "n", "integer", "建议新增站点数", "number of new sites to suggest", 1, 50, default=10
+    "n",
+    "integer",
+    "建议新增站点数",
+    "number of new sites to suggest",
+    *planning.SUGGEST_N,
+    default=planning.DEFAULT_SUGGEST_N,
 )
 DEMAND = Param(
     "demand",
     "choice",
     "需求:内置示例(鹤山 2020 年人口普查);不填则按面积",
     "demand: a bundled example (Heshan 2020 census); leave out for shares by area",
-    choices=("heshan-2020",),
+    choices=tuple(EXAMPLES),
 )
 DEMAND_COORD = Param(
     "demand_coord",

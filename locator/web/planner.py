@@ -1,5 +1,6 @@
 """The planner: coverage and site suggestions as JSON, CSV and GeoJSON, and the /planner
-page. Parse -> one domain call (Service.coverage / Service.suggest) -> serialise.
+page. Parse (the request: locator.service.planner_request) -> one domain call
+(Service.coverage / Service.suggest) -> serialise.
 
 GET takes the parameters in the query string; POST takes the same parameters plus a
 demand file (``demand_file``) or candidate premises (``candidates_file``) as
@@ -8,9 +9,7 @@ multipart/form-data. Uploaded files are read, used and forgotten: nothing is sto
 
 from __future__ import annotations
 
-import hashlib
 import math
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
@@ -23,9 +22,8 @@ from locator.formats.coverage import (
     suggestions_geojson,
 )
 from locator.maps import SHARE_LEGEND, coverage_map
-from locator.operations.coverage import Demand
-from locator.operations.demand import read_candidates, read_demand
-from locator.service import CoverageQuery, Service
+from locator.service import Service
+from locator.service.planner_request import PlannerRequest, Upload, planner_request
 from locator.values.errors import InvalidQuery
 from locator.values.geo.crs import CoordSystem
 from locator.web import params
@@ -45,14 +43,6 @@ bp = Blueprint("planner", __name__)
 #: the largest demand or candidate file the planner reads
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 UNCOVERED_ON_MAP = 3000
-
-
-@dataclass(frozen=True)
-class PlannerRequest:
-    query: CoverageQuery
-    n: int
-    candidates: list[tuple[float, float]] | None
-    uploaded: bool  # a file came with the request (its answer cannot be linked to)
 
 
 @bp.before_request
@@ -86,43 +76,29 @@ def _require_upload() -> None:
         )
 
 
-def _upload(name: str) -> bytes | None:
+def _upload(name: str) -> Upload | None:
     if request.method != "POST":
         return None
     file = request.files.get(name)
     if file is None or not file.filename:
         return None
-    return file.read()
+    return Upload(file.read(), file.filename)
 
 
 def parse_planner(svc: Service, args: MultiDict) -> PlannerRequest:
     """The planner's parameters and files, checked (InvalidQuery naming the bad one)."""
-    coord = CoordSystem(params.DEMAND_COORD.parse(args) or "wgs84")
-    demand: Demand | None = None
-    key = ""
-    data = _upload("demand_file")
-    if data is not None:
-        name = request.files["demand_file"].filename or "upload"
-        demand = read_demand(data, f"上传的需求文件 uploaded demand: {name}", coord)
-        # the label (the file's name) is part of the answer, so part of the key too
-        key = "upload:" + hashlib.sha256(data).hexdigest() + coord.value + "|" + name
-    elif (example := params.DEMAND.parse(args)) is not None:
-        demand, key = svc.demand_example(example), example
-    cand_data = _upload("candidates_file")
-    candidates = read_candidates(cand_data, coord) if cand_data is not None else None
-    layers = svc.resolve_layers(params.LAYER.parse(args) or ["love_stations"])
-    radius = params.RADIUS.parse(args)
-    query = CoverageQuery(
-        layers,
-        radius,
-        params.BY.parse(args),
-        params.AT.parse(args),
-        int(params.CELL.parse(args)),
-        demand,
-        key,
-    )
-    return PlannerRequest(
-        query, params.SUGGEST_N.parse(args), candidates, data is not None or cand_data is not None
+    return planner_request(
+        svc,
+        layers=params.LAYER.parse(args),
+        radius_m=params.RADIUS.parse(args),
+        by=params.BY.parse(args),
+        at=params.AT.parse(args),
+        cell_m=int(params.CELL.parse(args)),
+        demand=params.DEMAND.parse(args),
+        demand_file=_upload("demand_file"),
+        demand_coord=CoordSystem(params.DEMAND_COORD.parse(args) or "wgs84"),
+        candidates_file=_upload("candidates_file"),
+        n=params.SUGGEST_N.parse(args),
     )
 
 

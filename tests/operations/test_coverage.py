@@ -26,7 +26,7 @@ from locator.operations.coverage import (
     ranked,
     suggest_sites,
 )
-from locator.operations.hours import TZ
+from locator.operations.hours import TZ, Calendar
 from locator.service import CoverageQuery
 from locator.values.models import District, Facility, Town
 from tests.both_stores import BOTH_STORES
@@ -37,6 +37,8 @@ STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 TO_WGS = Transformer.from_crs("EPSG:32649", "EPSG:4326", always_xy=True)
 TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32649", always_xy=True)
 X0, Y0 = 650_000.0, 2_490_000.0  # UTM 49N, in Jiangmen
+
+CAL = Calendar()  # the libraries' holidays alone
 
 
 def wgs(geom):
@@ -132,13 +134,13 @@ def test_time_of_day(square):
     }
     noon = dt.datetime(2026, 5, 6, 12, tzinfo=TZ)
     late = dt.datetime(2026, 5, 6, 22, tzinfo=TZ)
-    at_noon = coverage_report(square, facs, ["love_stations"], 1000, at=noon)
-    at_night = coverage_report(square, facs, ["love_stations"], 1000, at=late)
+    at_noon = coverage_report(square, facs, ["love_stations"], 1000, at=noon, calendar=CAL)
+    at_night = coverage_report(square, facs, ["love_stations"], 1000, at=late, calendar=CAL)
     always = coverage_report(square, facs, ["love_stations"], 1000)
     assert (at_noon.facilities_counted, at_night.facilities_counted) == (2, 1)
     assert at_noon.facilities_unknown_hours == 1
     assert always.city.covered_share > at_noon.city.covered_share > at_night.city.covered_share
-    counted, _ = counted_facilities(facs, ["love_stations"], late)
+    counted, _ = counted_facilities(facs, ["love_stations"], late, CAL)
     assert [f.id for f in counted] == ["night"]
 
 

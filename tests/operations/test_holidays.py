@@ -12,9 +12,9 @@ from locator.cli import cli
 from locator.operations import hours
 from locator.operations.hours import (
     TZ,
+    Calendar,
     calendar_known,
     day_kind,
-    use_schedule,
 )
 from locator.stores.files.read import read_holidays
 from locator.values.errors import DataError
@@ -36,37 +36,43 @@ def write_holidays(data_dir, years: dict) -> None:
 def test_shipped_file_agrees_with_the_library_on_every_day_it_covers():
     schedule = read_holidays(DEFAULT_DATA_DIR / "holidays.json")
     assert min(schedule.years) == 2004 and max(schedule.years) >= 2026
-    use_schedule(schedule)
     checked = 0
     for year in schedule.years:
         day = dt.date(year, 1, 1)
         while day.year == year:
-            assert hours._schedule_kind(day) == hours._library_kind(day), day
+            assert hours._schedule_kind(day, schedule) == hours._library_kind(day), day
             day += dt.timedelta(days=1)
             checked += 1
     assert checked > 8000
 
 
+def _calendar(data_dir) -> Calendar:
+    """The calendar of the data version an app serves from ``data_dir``."""
+    app = create_app({"DATA_DIR": str(data_dir), "WATCH_DATA": False})
+    return app.extensions["locator"].catalog.calendar
+
+
 def test_a_year_from_the_file_is_used_where_the_library_has_none(data_dir):
-    assert not calendar_known(dt.date(2040, 2, 13))
-    assert day_kind(dt.date(2040, 2, 13)) == "workday"  # a plain Monday, as far as known
+    before = _calendar(data_dir)
+    assert not calendar_known(dt.date(2040, 2, 13), before)
+    assert day_kind(dt.date(2040, 2, 13), before) == "workday"  # a plain Monday, as known
     write_holidays(data_dir, {"2040": {"holidays": TEST_2040, "workdays": [TEST_2040_WORKDAY]}})
-    create_app({"DATA_DIR": str(data_dir), "WATCH_DATA": False})
-    assert calendar_known(dt.date(2040, 2, 13))
-    assert day_kind(dt.date(2040, 2, 13)) == "holiday"
-    assert day_kind(dt.date(2040, 2, 18)) == "makeup"
-    assert day_kind(dt.date(2040, 2, 19)) == "weekend"
+    cal = _calendar(data_dir)
+    assert calendar_known(dt.date(2040, 2, 13), cal)
+    assert day_kind(dt.date(2040, 2, 13), cal) == "holiday"
+    assert day_kind(dt.date(2040, 2, 18), cal) == "makeup"
+    assert day_kind(dt.date(2040, 2, 19), cal) == "weekend"
     office = "Mo-Fr 08:30-17:30; PH off"
-    assert hours.hours_status(office, FAR + dt.timedelta(days=1)).state == "closed"  # PH
-    assert hours.hours_status(office, FAR + dt.timedelta(days=6)).state == "open"  # make-up
+    assert hours.hours_status(office, FAR + dt.timedelta(days=1), cal).state == "closed"  # PH
+    assert hours.hours_status(office, FAR + dt.timedelta(days=6), cal).state == "open"  # make-up
 
 
 def test_libraries_stay_the_default(data_dir):
     # a file that contradicts chinesecalendar for 2026 does not override it
     write_holidays(data_dir, {"2026": {"holidays": {"2026-03-03": "x"}, "workdays": []}})
-    create_app({"DATA_DIR": str(data_dir), "WATCH_DATA": False})
-    assert day_kind(dt.date(2026, 3, 3)) == "workday"
-    assert day_kind(dt.date(2026, 10, 1)) == "holiday"
+    cal = _calendar(data_dir)
+    assert day_kind(dt.date(2026, 3, 3), cal) == "workday"
+    assert day_kind(dt.date(2026, 10, 1), cal) == "holiday"
 
 
 @pytest.mark.parametrize(

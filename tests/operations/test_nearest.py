@@ -5,7 +5,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from locator.operations.hours import TZ
+from locator.operations.hours import TZ, Calendar
 from locator.operations.nearest import (
     NearestQuery,
     build_index,
@@ -20,6 +20,7 @@ from locator.values.models import Point
 from tests.helpers import make_layer, random_index
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=TZ)  # a Tuesday, a working day
+CAL = Calendar()  # the libraries' holidays alone
 
 
 def oracle(indexes, layers, lon, lat, k, accept=lambda f: True, max_d=np.inf):
@@ -71,14 +72,14 @@ def test_ranking_equals_brute_force(indexes, k):
     )
     for lon, lat in probes:
         q = NearestQuery(Point(float(lon), float(lat)), ("a",), k=k)
-        got = nearest_facilities(indexes, q, NOW)
+        got = nearest_facilities(indexes, q, NOW, calendar=CAL)
         assert_same_ranking(got, oracle(indexes, ["a"], lon, lat, k))
 
 
 def test_multi_layer_merge(indexes):
     for lon, lat in PROBES[:5]:
         q = NearestQuery(Point(lon, lat), ("a", "b"), k=20)
-        got = nearest_facilities(indexes, q, NOW)
+        got = nearest_facilities(indexes, q, NOW, calendar=CAL)
         assert_same_ranking(got, oracle(indexes, ["a", "b"], lon, lat, 20))
         assert {g.facility.layer for g in got} <= {"a", "b"}
 
@@ -87,15 +88,22 @@ def test_k_larger_than_layer_and_empty_layer():
     small = build_index(make_layer("s", [113.0, 113.01, 113.02], [22.5, 22.5, 22.5]))
     empty = build_index(make_layer("e", [], []))
     idx = {"s": small, "e": empty}
-    got = nearest_facilities(idx, NearestQuery(Point(113.0, 22.5), ("s", "e"), k=50), NOW)
+    got = nearest_facilities(
+        idx, NearestQuery(Point(113.0, 22.5), ("s", "e"), k=50), NOW, calendar=CAL
+    )
     assert [g.facility.id for g in got] == ["f000000", "f000001", "f000002"]
     assert got[0].distance_m == 0.0
-    assert nearest_facilities(idx, NearestQuery(Point(113.0, 22.5), ("e",), k=5), NOW) == []
+    assert (
+        nearest_facilities(idx, NearestQuery(Point(113.0, 22.5), ("e",), k=5), NOW, calendar=CAL)
+        == []
+    )
 
 
 def test_distance_bearing_and_estimates():
     lay = build_index(make_layer("s", [113.0, 113.0], [22.5, 22.51]))
-    got = nearest_facilities({"s": lay}, NearestQuery(Point(113.0, 22.5), ("s",), k=2), NOW)
+    got = nearest_facilities(
+        {"s": lay}, NearestQuery(Point(113.0, 22.5), ("s",), k=2), NOW, calendar=CAL
+    )
     north = got[1]
     assert north.distance_m == pytest.approx(1106.6, abs=1.0)  # 0.01° of latitude at 22.5°N
     assert north.bearing_deg == pytest.approx(0.0, abs=1e-6)
@@ -117,7 +125,7 @@ def test_amenity_filter_requires_every_amenity(indexes):
         q = NearestQuery(
             Point(lon, lat), ("m",), k=10, amenities=frozenset({"microwave", "charging"})
         )
-        got = nearest_facilities(idx, q, NOW)
+        got = nearest_facilities(idx, q, NOW, calendar=CAL)
         want = oracle(
             idx,
             ["m"],
@@ -132,13 +140,13 @@ def test_amenity_filter_requires_every_amenity(indexes):
 def test_amenity_nobody_has():
     idx = {"m": random_index("m", 100, 5)}
     q = NearestQuery(Point(113, 22.5), ("m",), k=5, amenities=frozenset({"fridge"}))
-    assert nearest_facilities(idx, q, NOW) == []
+    assert nearest_facilities(idx, q, NOW, calendar=CAL) == []
 
 
 def test_max_distance(indexes):
     lon, lat = PROBES[0]
     q = NearestQuery(Point(lon, lat), ("a",), k=50, max_distance_m=5000)
-    got = nearest_facilities(indexes, q, NOW)
+    got = nearest_facilities(indexes, q, NOW, calendar=CAL)
     assert got and all(g.distance_m <= 5000 for g in got)
     assert_same_ranking(got, oracle(indexes, ["a"], lon, lat, 50, max_d=5000))
 
@@ -153,7 +161,7 @@ def test_open_on_arrival_filter_keeps_unknown_hours():
     )
     idx = {"h": build_index(lay)}
     q = NearestQuery(Point(113.0, 22.5), ("h",), k=4, open_on_arrival=True)
-    got = nearest_facilities(idx, q, NOW)  # 10:00 on a Tuesday
+    got = nearest_facilities(idx, q, NOW, calendar=CAL)  # 10:00 on a Tuesday
     assert [g.facility.id for g in got] == ["f000000", "f000001", "f000003"]
     assert [g.hours.state for g in got] == ["open", "unknown", "open"]
 
@@ -162,10 +170,10 @@ def test_open_on_arrival_counts_the_walk():
     # closes at 10:05; 1.1 km away is about 19 minutes' walk: closed on arrival
     lay = make_layer("h", [113.0], [22.51], lambda i: {"opening_hours": "Mo-Su 08:00-10:05"})
     idx = {"h": build_index(lay)}
-    got = nearest_facilities(idx, NearestQuery(Point(113.0, 22.5), ("h",), k=1), NOW)
+    got = nearest_facilities(idx, NearestQuery(Point(113.0, 22.5), ("h",), k=1), NOW, calendar=CAL)
     assert got[0].hours.state == "open" and got[0].hours_on_arrival.state == "closed"
     q = NearestQuery(Point(113.0, 22.5), ("h",), k=1, open_on_arrival=True)
-    assert nearest_facilities(idx, q, NOW) == []
+    assert nearest_facilities(idx, q, NOW, calendar=CAL) == []
 
 
 @pytest.mark.parametrize(
@@ -212,5 +220,5 @@ def test_union_index_gives_the_same_answer(indexes):
     for lon, lat in PROBES:
         for k in (1, 7):
             q = NearestQuery(Point(lon, lat), ("a", "b"), k=k)
-            got = nearest_facilities(indexes, q, NOW, union)
+            got = nearest_facilities(indexes, q, NOW, union, calendar=CAL)
             assert_same_ranking(got, oracle(indexes, ["a", "b"], lon, lat, k))

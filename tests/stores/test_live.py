@@ -91,7 +91,8 @@ def test_a_new_holiday_schedule_is_picked_up_too(data_dir):
         )
         wait_until(lambda: holder.catalog is not first, 5)
         assert holder.catalog.version != first.version
-        assert day_kind(dt.date(2040, 3, 5)) == "holiday"
+        assert day_kind(dt.date(2040, 3, 5), holder.catalog.calendar) == "holiday"
+        assert day_kind(dt.date(2040, 3, 5), first.calendar) == "workday"  # as it was
 
 
 def test_a_deleted_layer_file_is_refused_not_served_empty(data_dir):

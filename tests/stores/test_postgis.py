@@ -409,7 +409,7 @@ def test_serve_with_workers_starts_gunicorn_workers_that_answer(bundled_db, tmp_
 
 
 def test_listening_beyond_this_machine_without_a_proxy_warns(data_dir):
-    from locator.cli import exposure_warning
+    from locator.cli.serve import exposure_warning
 
     assert exposure_warning("127.0.0.1", 0) is None and exposure_warning("::1", 0) is None
     assert exposure_warning("localhost", 0) is None

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from locator.web import create_app
-from locator.web.admin import MAX_FAILURES, MAX_REGISTER_BYTES
+from locator.web.admin import MAX_REGISTER_BYTES
+from locator.web.auth import MAX_FAILURES
 from tests.registers import good_rows, write_register
 
 TOKEN = "correct-horse-battery-staple-2026"

@@ -110,6 +110,7 @@ def test_the_manifest_names_the_app_in_both_languages_and_its_icons_exist(client
 def test_a_layer_too_large_for_a_phone_is_not_packed_and_the_pack_says_so():
     import datetime as dt
 
+    from locator.operations.hours import Calendar
     from locator.operations.offline import build_pack
     from tests.helpers import make_layer
 
@@ -121,6 +122,7 @@ def test_a_layer_too_large_for_a_phone_is_not_packed_and_the_pack_says_so():
         [],
         dt.date(2026, 11, 24),
         max_points=2,
+        calendar=Calendar(),
     )
     assert [layer["id"] for layer in pack["layers"]] == ["love_stations"]
     assert pack["not_packed"] == [

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from locator.operations.hours import use_schedule
 from locator.stores.files.read import fingerprint
 from locator.stores.files.store import Catalog, load_catalog
 from locator.values.errors import DataError
@@ -38,7 +37,6 @@ class CatalogHolder:
         self.refused: DataError | None = None  # the last refused version's problem
         self.loaded_fingerprint = self.fingerprint()
         self._catalog = loader(self.data_dir, holidays_file)
-        use_schedule(self._catalog.geodata.holidays)
 
     @property
     def catalog(self) -> Catalog:
@@ -53,8 +51,7 @@ class CatalogHolder:
         with self._lock:
             seen = self.fingerprint()
             fresh = self._loader(self.data_dir, self.holidays_file)
-            self._catalog = fresh  # the one assignment requests can observe
-            use_schedule(fresh.geodata.holidays)
+            self._catalog = fresh  # the one assignment requests can observe (its holidays too)
             self.loaded_fingerprint = seen
             self.refused = None
             return fresh

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from locator.operations.hours import Calendar
 from locator.operations.nearest import (
     LayerIndex,
     Nearby,
@@ -49,6 +50,11 @@ class Catalog:
     infos: dict[str, CollectionInfo] = field(repr=False, default_factory=dict)
     _lock: threading.Lock = field(repr=False, default_factory=threading.Lock)
     _point_shapes: dict = field(repr=False, default_factory=dict)
+    #: the holiday schedule of this version (``geodata.holidays``) with its caches
+    calendar: Calendar = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "calendar", Calendar(self.geodata.holidays))
 
     # ------------------------------------------------------------------ Store
 
@@ -60,7 +66,7 @@ class Catalog:
     def reference(self) -> Reference:
         g = self.geodata
         assert g.profile is not None  # read_geodata always reads it
-        return Reference(g.districts, g.towns, self.service_area, g.holidays, g.profile)
+        return Reference(g.districts, g.towns, self.service_area, self.calendar, g.profile)
 
     def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
         if collection_id is None:
@@ -84,11 +90,14 @@ class Catalog:
         self, query: NearestQuery, now: dt.datetime, per_layer: bool = False
     ) -> list[Nearby]:
         if not per_layer:
-            return nearest_facilities(self.indexes, query, now, self.union)
+            return nearest_facilities(self.indexes, query, now, self.union, calendar=self.calendar)
         results: list[Nearby] = []
         for layer in query.layers:
             results += nearest_facilities(
-                self.indexes, dataclasses.replace(query, layers=(layer,)), now
+                self.indexes,
+                dataclasses.replace(query, layers=(layer,)),
+                now,
+                calendar=self.calendar,
             )
         return results
 

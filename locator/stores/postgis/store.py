@@ -31,7 +31,7 @@ from typing import Any
 
 import psycopg
 
-from locator.operations.hours import HolidaySchedule, use_schedule
+from locator.operations.hours import Calendar, HolidaySchedule
 from locator.operations.nearest import (
     Nearby,
     NearestQuery,
@@ -112,13 +112,14 @@ class PostgisStore:
         self._towns = towns
         self.service_area = area
         self.holidays = holidays
+        self.calendar = Calendar(holidays)
         self.total = total
         self._snap: Catalog | None = None
         self._snap_lock = threading.Lock()
 
     @property
     def reference(self) -> Reference:
-        return Reference(self._districts, self._towns, self.service_area, self.holidays, self.city)
+        return Reference(self._districts, self._towns, self.service_area, self.calendar, self.city)
 
     @property
     def districts(self) -> dict[str, District]:
@@ -336,6 +337,7 @@ class PostgisStore:
             f"WHERE {' AND '.join(where)} ORDER BY geog <-> %(p)s::geography LIMIT %(n)s"
         )
         inv = geod().inv
+        calendar = self.calendar
         lon0, lat0 = q.point.lon, q.point.lat
         n = q.k + 2 if not q.open_on_arrival else max(4 * q.k, 32)
         first = True
@@ -353,7 +355,10 @@ class PostgisStore:
             measured.sort(key=lambda r: (r[0], r[1]))
             picked = []
             for row in measured:
-                if not q.open_on_arrival or not hours_on_arrival(row[4], row[0], q, at).is_closed:
+                if (
+                    not q.open_on_arrival
+                    or not hours_on_arrival(row[4], row[0], q, at, calendar).is_closed
+                ):
                     picked.append(row)
                     if len(picked) == q.k:
                         break
@@ -377,7 +382,7 @@ class PostgisStore:
                 }
             )
         return [
-            nearby(facility_from_feature(c, docs[(c, fid)]), d, az, q, at)
+            nearby(facility_from_feature(c, docs[(c, fid)]), d, az, q, at, calendar)
             for d, fid, az, c, _h, _doc in picked
         ]
 
@@ -409,8 +414,7 @@ class PgHolder:
     def reload(self) -> PostgisStore:
         with self._lock:
             fresh = PostgisStore.open(self.db)
-            self._catalog = fresh
-            use_schedule(fresh.holidays)
+            self._catalog = fresh  # its holidays too: no process-wide schedule
             self.loaded_fingerprint = fresh.version
             self.refused = None
             return fresh

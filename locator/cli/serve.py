@@ -1,0 +1,167 @@
+"""``locator serve`` (the server itself: :mod:`locator.cli.server`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from locator.cli.options import DATA_DIR_OPTION, DATABASE_OPTION, fail
+from locator.values.errors import LocatorError
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="LOCATOR_HOST")
+@click.option(
+    "--port", default=5000, show_default=True, type=click.IntRange(1, 65535), envvar="LOCATOR_PORT"
+)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--connection-limit",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(10, 100_000),
+    envvar="LOCATOR_CONNECTION_LIMIT",
+    help="Open connections at most (env LOCATOR_CONNECTION_LIMIT).",
+)
+@click.option(
+    "--idle-timeout",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    envvar="LOCATOR_IDLE_TIMEOUT",
+    help="Seconds a connection may send nothing before it is closed (env LOCATOR_IDLE_TIMEOUT).",
+)
+@click.option(
+    "--max-body-mb",
+    default=12.0,
+    show_default=True,
+    type=click.FloatRange(0.01, 1024),
+    envvar="LOCATOR_MAX_BODY_MB",
+    help="Largest request body in MiB (env LOCATOR_MAX_BODY_MB).",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="LOCATOR_WORKERS",
+    help="Worker processes (gunicorn, Linux); 1: one process (waitress) (env LOCATOR_WORKERS).",
+)
+@DATA_DIR_OPTION
+@DATABASE_OPTION
+def serve(
+    host: str,
+    port: int,
+    threads: int,
+    connection_limit: int,
+    idle_timeout: int,
+    max_body_mb: float,
+    workers: int,
+    data_dir: Path | None,
+    database_url: str | None,
+) -> None:
+    """Serve the app: waitress in one process, or gunicorn with --workers N.
+
+    The data is watched: changed files (or a new version in the database) are loaded,
+    validated and swapped in within seconds, in every worker (a broken version is refused
+    and logged); SIGHUP reloads at once.
+    """
+    import logging
+    import signal
+
+    from locator.cli.server import Limits
+    from locator.cli.server import serve as run_server
+    from locator.web import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    config: dict[str, Any] = {}
+    if data_dir:
+        config["DATA_DIR"] = str(data_dir)
+    if database_url:
+        config["DATABASE_URL"] = database_url
+    config["DATABASE_POOL"] = max(8, threads)  # a connection per serving thread
+    limits = Limits(connection_limit, idle_timeout, max_body_bytes=int(max_body_mb * 2**20))
+    try:
+        app = create_app(config)  # checked here, once, before any worker starts
+    except LocatorError as exc:
+        fail(exc)
+    where = (
+        f"the database {app.extensions['locator'].db!r}"
+        if app.config.get("DATABASE_URL")
+        else app.config["DATA_DIR"]
+    )
+    click.echo(
+        f"locator: serving {where} (version "
+        f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/"
+        + (f" with {workers} workers" if workers > 1 else "")
+    )
+    warning = exposure_warning(host, int(app.config.get("PROXY_COUNT") or 0))
+    if warning:
+        click.echo(warning, err=True)
+    if workers > 1:
+        from locator.cli.server import gunicorn_available, serve_gunicorn
+
+        if gunicorn_available():
+            # the checked app is not served: end its thread and its connections before
+            # gunicorn forks, so that no child inherits a lock or a socket of them
+            watcher = app.extensions.get("locator_watcher")
+            if watcher is not None:
+                watcher.stop(wait_s=10)
+            db = getattr(app.extensions["locator"], "db", None)
+            if db is not None:
+                db.close()
+            serve_gunicorn(lambda: create_app(config), host, port, workers, threads, limits)
+            return
+        click.echo("locator: gunicorn does not run here; serving one process (waitress)", err=True)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: _reload_now(app))
+    run_server(app, host, port, threads, limits)
+
+
+def exposure_warning(host: str, proxies: int) -> str | None:
+    """A warning when the server listens beyond this machine with no proxy declared in
+    front: phones allow Locate me and offline use only over HTTPS (docs/DEPLOY.md)."""
+    import ipaddress
+
+    if proxies > 0 or host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"警告：正在 {host} 上对外监听，前面没有反向代理。手机只在 HTTPS 下允许定位和离线使用；"
+        "请按 docs/DEPLOY.md 在前面放 Caddy 或 nginx（并设 LOCATOR_PROXY_COUNT=1）。\n"
+        f"warning: listening on {host} with no reverse proxy in front. Phones allow "
+        "Locate me and offline use only over HTTPS: put Caddy or nginx in front as "
+        "docs/DEPLOY.md shows (and set LOCATOR_PROXY_COUNT=1)."
+    )
+
+
+def _reload_now(app) -> None:
+    """SIGHUP: reload the data at once, through the watcher when there is one, else in a
+    thread of its own (a signal handler must not do the work itself)."""
+    import threading
+
+    watcher = app.extensions.get("locator_watcher")
+    if watcher is not None:
+        watcher.trigger()
+        return
+
+    def reload() -> None:
+        import logging
+
+        try:
+            fresh = app.extensions["locator"].reload()
+            logging.getLogger("locator.live").info(
+                "data reloaded on SIGHUP: version %s", fresh.version
+            )
+        except LocatorError as exc:
+            logging.getLogger("locator.live").error("data change refused: %s", exc.message)
+
+    threading.Thread(target=reload, name="locator-sighup-reload", daemon=True).start()

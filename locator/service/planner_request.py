@@ -1,0 +1,179 @@
+"""The planner's request, built once for the web (``/planner``, ``/api/v1/coverage``) and
+the command line (``locator coverage``): which facility layers, within what radius, per
+district or town, at what moment, on what grid, weighted by what demand (a bundled example
+or an uploaded CSV/GeoJSON file), and how many new sites to suggest among which candidate
+premises.
+
+Each caller turns its own text into plain values (the web with its parameter declarations,
+:mod:`locator.web.params`; the command line with click's options) and hands them to
+:func:`planner_request`, which checks them and reads the files. Every problem is an
+:class:`~locator.values.errors.InvalidQuery` naming the input as the caller calls it
+(:class:`Names`: ``radius_m`` on the web, ``--radius-m`` on the command line).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+from locator.formats.demand import read_candidates, read_demand
+from locator.operations.coverage import Demand
+from locator.operations.demand import EXAMPLES
+from locator.service.answers import CoverageQuery
+from locator.values.errors import InvalidQuery, shown
+from locator.values.geo.crs import CoordSystem
+
+#: what a planner asks when it says nothing
+DEFAULT_LAYERS = ("love_stations",)
+DEFAULT_RADIUS_M = 1000.0
+DEFAULT_CELL_M = 250
+DEFAULT_SUGGEST_N = 10
+#: the bounds and choices (the web's declarations in locator.web.params say the same)
+RADIUS_M: tuple[float, float] = (100, 20_000)
+BY = ("district", "town")
+CELLS_M = (100, 250, 500, 1000)
+SUGGEST_N = (1, 50)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file that came with the request: its bytes and its name. ``label`` names a demand
+    file in the answer (default: 上传的需求文件 uploaded demand: <name>)."""
+
+    data: bytes
+    name: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the caller calls each input, for the messages."""
+
+    layer: str = "layer"
+    radius_m: str = "radius_m"
+    by: str = "by"
+    at: str = "at"
+    cell_m: str = "cell_m"
+    demand: str = "demand"
+    demand_file: str = "demand_file"
+    candidates_file: str = "candidates_file"
+    n: str = "n"
+
+
+#: the web's query parameters and form fields
+WEB_NAMES = Names()
+#: the options of ``locator coverage``
+CLI_NAMES = Names(
+    layer="--layer",
+    radius_m="--radius-m",
+    by="--by",
+    at="--at",
+    cell_m="--cell-m",
+    demand="--demand",
+    demand_file="--demand",
+    candidates_file="--candidates",
+    n="--suggest",
+)
+
+
+@dataclass(frozen=True)
+class PlannerRequest:
+    query: CoverageQuery
+    n: int
+    candidates: list[tuple[float, float]] | None
+    uploaded: bool  # a file came with the request (its answer cannot be linked to)
+
+
+class PlannerStore(Protocol):
+    """What the request needs of the store: its layer ids and its bundled demand."""
+
+    def resolve_layers(
+        self, requested: list[str] | None, param: str = "layer"
+    ) -> tuple[str, ...]: ...
+
+    def demand_example(self, name: str) -> Demand: ...
+
+
+def planner_request(
+    store: PlannerStore,
+    *,
+    layers: list[str] | tuple[str, ...] | None = None,
+    radius_m: float = DEFAULT_RADIUS_M,
+    by: str = "district",
+    at: dt.datetime | None = None,
+    cell_m: int = DEFAULT_CELL_M,
+    demand: str | None = None,
+    demand_file: Upload | None = None,
+    demand_coord: CoordSystem = CoordSystem.WGS84,
+    candidates_file: Upload | None = None,
+    n: int = DEFAULT_SUGGEST_N,
+    names: Names = WEB_NAMES,
+) -> PlannerRequest:
+    """The checked request.
+
+    Parameters
+    ----------
+    layers : facility layer ids (None or empty: love stations)
+    radius_m : radius of reach, metres (100-20,000)
+    by : ``district`` or ``town``
+    at : an aware datetime (count only facilities open then), or None (every facility)
+    cell_m : grid cell size, metres (100, 250, 500 or 1000)
+    demand : a bundled demand example (``heshan-2020``); an uploaded ``demand_file``
+        goes first; neither: shares by area
+    demand_coord : the coordinate system of the uploaded files
+    candidates_file : candidate premises for the suggestions (CSV lon, lat or GeoJSON)
+    n : how many new sites to suggest (1-50)
+    names : what the caller calls each input, for the messages
+    """
+    if not (math.isfinite(radius_m) and RADIUS_M[0] <= radius_m <= RADIUS_M[1]):
+        raise InvalidQuery(
+            names.radius_m,
+            f"{names.radius_m} must be between {RADIUS_M[0]:g} and {RADIUS_M[1]:g}, "
+            f"got {radius_m:g}",
+        )
+    if by not in BY:
+        raise InvalidQuery(names.by, f"{names.by} must be one of {', '.join(BY)}, got {shown(by)}")
+    if cell_m not in CELLS_M:
+        raise InvalidQuery(
+            names.cell_m,
+            f"{names.cell_m} must be one of {', '.join(map(str, CELLS_M))}, got {cell_m}",
+        )
+    if not SUGGEST_N[0] <= n <= SUGGEST_N[1]:
+        raise InvalidQuery(
+            names.n, f"{names.n} must be an integer from {SUGGEST_N[0]} to {SUGGEST_N[1]}, got {n}"
+        )
+    weights: Demand | None = None
+    key = ""
+    if demand_file is not None:
+        label = demand_file.label or f"上传的需求文件 uploaded demand: {demand_file.name}"
+        weights = read_demand(demand_file.data, label, demand_coord, names.demand_file)
+        # the label (the file's name) is part of the answer, so part of the key too
+        digest = hashlib.sha256(demand_file.data).hexdigest()
+        key = f"upload:{digest}{demand_coord.value}|{label}"
+    elif demand is not None:
+        if demand not in EXAMPLES:
+            raise InvalidQuery(
+                names.demand,
+                f"{names.demand} must be one of {', '.join(EXAMPLES)}, got {shown(demand)}",
+            )
+        weights, key = store.demand_example(demand), demand
+    candidates = (
+        read_candidates(candidates_file.data, demand_coord, names.candidates_file)
+        if candidates_file is not None
+        else None
+    )
+    query = CoverageQuery(
+        store.resolve_layers(list(layers or DEFAULT_LAYERS), names.layer),
+        float(radius_m),
+        by,
+        at,
+        int(cell_m),
+        weights,
+        key,
+    )
+    return PlannerRequest(
+        query, n, candidates, demand_file is not None or candidates_file is not None
+    )
