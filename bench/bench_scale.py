@@ -11,9 +11,19 @@ code: the file store checks that every point lies in the city). In one run it pr
 - nearest latency, p50 and p99 over the same random queries (k=5, every layer; and with an
   amenity filter and open-on-arrival), through the engine (the store's ``nearest``) and
   through the API (``GET /api/v1/nearest`` in Flask's test client), both stores;
-- that both stores give the same answers to every query.
+- that both stores give the same answers to every query;
+- what work on one other layer costs on that database (``--import-only`` does this part
+  alone, without the file store): an import of a small register into ``mothers_rooms``,
+  that layer's history and a rollback, each through the working copy the CLI and the admin
+  pages use, with its time and the rows the server read for it (the cumulative
+  statistics: ``locator.feature`` rows by sequential scan and through each index,
+  ``locator.history`` rows).
 
-Run: .venv/bin/python bench/bench_scale.py [--n 1000000] [--queries 2000]
+With ``--snapshot`` (and ``--import-only``) it also times the PostGIS store's analysis
+snapshot of the whole database (built on first use above 200,000 features).
+
+Run: .venv/bin/python bench/bench_scale.py [--n 1000000] [--queries 2000] [--import-only
+[--snapshot]]
 (needs Debian's postgresql and postgresql-postgis, as `make test` installs; about 10 min)
 """
 
@@ -28,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -100,6 +111,116 @@ def write_data_dir(folder: Path, n: int, seed: int = 7) -> None:
             (folder / decl.file).write_text(dumps_feature_collection([], decl.id), encoding="utf-8")
 
 
+def make_register(n: int, seed: int = 13) -> bytes:
+    """A clerk's CSV register of ``n`` mothers' rooms at random places in the city centre
+    (name, address, WGS-84 coordinates; the town is found from the position)."""
+    import csv
+    import io
+
+    rng = np.random.default_rng(seed)
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    out.writerow(["名称", "地址", "经度", "纬度", "电话", "开放时间", "设施", "所属镇街"])
+    for i in range(n):
+        lon, lat = rng.uniform(113.03, 113.12), rng.uniform(22.54, 22.63)
+        out.writerow(
+            [f"爱心妈妈小屋 {i}", f"某路{i}号", round(lon, 6), round(lat, 6), "", "", "", ""]
+        )
+    return buf.getvalue().encode("utf-8")
+
+
+def rows_read(url: str) -> dict[str, int]:
+    """Rows the server has read so far, from the cumulative statistics: ``locator.feature``
+    by sequential scan and through each index (index entries, so index-only scans count
+    too), and ``locator.history``. Waits until the figures stop moving (a backend reports
+    its counts when its connection closes)."""
+    import psycopg
+
+    sql = (
+        "SELECT 'feature seq scan', coalesce(seq_tup_read, 0) FROM pg_stat_user_tables "
+        "WHERE schemaname = 'locator' AND relname = 'feature' UNION ALL "
+        "SELECT 'feature index ' || indexrelname, coalesce(idx_tup_read, 0) "
+        "FROM pg_stat_user_indexes WHERE schemaname = 'locator' AND relname = 'feature' "
+        "UNION ALL SELECT 'history', coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) "
+        "FROM pg_stat_user_tables WHERE schemaname = 'locator' AND relname = 'history'"
+    )
+    last: dict[str, int] = {}
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(40):
+            time.sleep(0.25)
+            conn.execute("SELECT pg_stat_clear_snapshot()")
+            now = {k: int(v) for k, v in conn.execute(sql).fetchall()}
+            if now == last:
+                break
+            last = now
+    return last
+
+
+def measure_layer_work(url: str, folder: Path, n_register: int) -> None:
+    """An import into mothers_rooms, its history and a rollback on the loaded database,
+    each through ``data_dir_for`` as the CLI calls it; prints time and rows read. Runs
+    on older code too (whose ``data_dir_for`` copies the whole database)."""
+    import inspect
+
+    from locator.importer import import_register
+    from locator.importer.history import rollback, versions
+    from locator.stores.working import data_dir_for
+    from locator.values.geo.crs import CoordSystem
+
+    partial = "layer" in inspect.signature(data_dir_for).parameters
+    layer = "mothers_rooms"
+
+    def where(write: bool, others: bool = True):
+        extra = {"layer": layer, "others": others} if partial else {}
+        return data_dir_for(folder, url, write=write, **extra)
+
+    register = make_register(n_register)
+    print(
+        "work on one small layer (mothers_rooms) beside the big one, through the working "
+        f"copy ({'one layer' if partial else 'the whole database'})"
+    )
+    steps: dict[str, Any] = {}
+
+    def size(wdir: Path) -> None:
+        """What the database sent, as the working copy's files (count, MiB)."""
+        files = [p for p in wdir.rglob("*") if p.is_file()]
+        steps["copy"] = (len(files), sum(p.stat().st_size for p in files) / 2**20)
+
+    def do_import():
+        with where(True) as wdir:
+            size(wdir)
+            out = import_register(wdir, register, "rooms.csv", layer, CoordSystem.WGS84)
+        assert out.written, out.plan.summary("en")
+
+    def do_history():
+        with where(False, others=False) as wdir:
+            size(wdir)
+            steps["kept"] = [v.id for v in versions(wdir, layer) if not v.current]
+
+    def do_rollback():
+        with where(True) as wdir:
+            size(wdir)
+            rollback(wdir, layer, steps["kept"][0], "bench")
+
+    for label, step in (
+        (f"import {n_register} rooms", do_import),
+        ("history of the layer", do_history),
+        ("rollback", do_rollback),
+    ):
+        before = rows_read(url)
+        t = time.perf_counter()
+        step()
+        took = time.perf_counter() - t
+        after = rows_read(url)
+        read = {k: after[k] - before.get(k, 0) for k in after if after[k] - before.get(k, 0)}
+        shown = ", ".join(f"{k} {v:,}" for k, v in sorted(read.items())) or "none"
+        files, mib = steps["copy"]
+        print(
+            f"  {label:<24} {took:7.2f} s   working copy {files} files {mib:7.1f} MiB   "
+            f"rows read: {shown}"
+        )
+
+
 def percentiles(times: list[float]) -> tuple[float, float]:
     ms = sorted(t * 1000 for t in times)
     return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
@@ -109,6 +230,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=2000)
+    ap.add_argument(
+        "--import-only",
+        action="store_true",
+        help="load the database and measure work on one other layer only (no file store, "
+        "no nearest queries)",
+    )
+    ap.add_argument("--register", type=int, default=50, help="rooms in the imported register")
+    ap.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="with --import-only: also time the PostGIS store's analysis snapshot (the whole "
+        "database in memory)",
+    )
     args = ap.parse_args()
 
     from locator.service import Service
@@ -131,10 +265,20 @@ def main() -> None:
             f"{args.n:,} points written ({size / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s"
         )
 
+        db = database(cluster.url)
+        if args.import_only:
+            t = time.perf_counter()
+            load_dir(db, folder)
+            print(f"PostGIS: db load {time.perf_counter() - t:.1f} s")
+            measure_layer_work(cluster.url, folder, args.register)
+            if args.snapshot:
+                t = time.perf_counter()
+                PostgisStore.open(db).snapshot()
+                print(f"analysis snapshot of the whole database: {time.perf_counter() - t:.1f} s")
+            return
         t = time.perf_counter()
         files = Service(load_catalog(folder))
         t_files = time.perf_counter() - t
-        db = database(cluster.url)
         t = time.perf_counter()
         load_dir(db, folder)
         t_load = time.perf_counter() - t
@@ -210,6 +354,7 @@ def main() -> None:
             f"{p50:6.3f} / {p99:6.3f}   (p50 ×{p50 / m50:.1f})   same answers: "
             f"{res2['memory'][1] == res2['PostGIS'][1]}"
         )
+        measure_layer_work(cluster.url, folder, args.register)
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)

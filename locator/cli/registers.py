@@ -60,7 +60,7 @@ def import_cmd(
     except OSError as exc:
         fail(LocatorError(f"FILE: cannot read {file} ({exc.strerror})"))
     try:
-        with data_dir_for(data_dir, database_url, write=not dry_run) as where:
+        with data_dir_for(data_dir, database_url, write=not dry_run, layer=layer) as where:
             outcome = import_register(
                 where,
                 data,
@@ -111,7 +111,7 @@ def history(layer: str, data_dir: Path | None, database_url: str | None) -> None
     data_dir = data_dir or default_data_dir()
     try:
         facility_decl(layer)
-        with data_dir_for(data_dir, database_url, write=False) as where:
+        with data_dir_for(data_dir, database_url, False, layer, others=False) as where:
             kept = versions(where, layer)
     except LocatorError as exc:
         fail(exc)
@@ -142,7 +142,7 @@ def rollback(layer: str, version: str, data_dir: Path | None, database_url: str 
     data_dir = data_dir or default_data_dir()
     try:
         facility_decl(layer)
-        with data_dir_for(data_dir, database_url) as where:
+        with data_dir_for(data_dir, database_url, layer=layer) as where:
             entry = do_rollback(where, layer, version, who())
     except LocatorError as exc:
         fail(exc)
@@ -194,7 +194,7 @@ def export(
     data_dir = data_dir or default_data_dir()
     try:
         decl = facility_decl(layer)
-        with data_dir_for(data_dir, database_url, write=False) as where:
+        with data_dir_for(data_dir, database_url, False, decl.id, others=False) as where:
             features = read_features(where / decl.file)
             profile = read_city(where)
             refs = read_references(where, routes=False, profile=profile)

@@ -1,6 +1,7 @@
 """The data directory the importer works on: the files themselves, or, with a database,
-a working copy of it (:func:`locator.pg.sync.working_copy`) whose changes are written back
-in one transaction. The importer, its history and rollback are the same code either way."""
+a working copy of it (:func:`locator.stores.postgis.sync.working_copy`) whose changes are
+written back in one transaction. The importer, its history and rollback are the same code
+either way."""
 
 from __future__ import annotations
 
@@ -11,10 +12,19 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def data_dir_for(
-    data_dir: Path | str, database_url: str | None, write: bool = True
+    data_dir: Path | str,
+    database_url: str | None,
+    write: bool = True,
+    layer: str | None = None,
+    others: bool = True,
 ) -> Iterator[Path]:
     """``data_dir`` itself without a database URL; else a working copy of the database,
-    written back when the block ends without an error (``write``), dropped otherwise."""
+    written back when the block ends without an error (``write``), dropped otherwise.
+
+    ``layer``: the work is on this facility layer only (an import, its history, a
+    rollback, an export): the copy holds the reference collections, that layer, its kept
+    versions and log lines, and (``others``, needed by imports and rollbacks) the other
+    layers' ids; no other layer's features or history. Without, it holds everything."""
     if not database_url:
         yield Path(data_dir)
         return
@@ -23,5 +33,5 @@ def data_dir_for(
 
     db = database(database_url)
     db.check_ready()  # "run `locator db init`", not an SQL error, on an empty database
-    with translated(db), working_copy(db, write=write) as wdir:
+    with translated(db), working_copy(db, write=write, layer=layer, others=others) as wdir:
         yield wdir

@@ -106,10 +106,10 @@ def _data_dir() -> Path:
     return Path(current_app.config["DATA_DIR"])
 
 
-def _data(write: bool = True):
+def _data(layer: str, write: bool = True, others: bool = True):
     """The data directory to import into: the files, or a working copy of the database
-    written back in one transaction (:mod:`locator.datadir`)."""
-    return data_dir_for(_data_dir(), current_app.config.get("DATABASE_URL"), write)
+    for work on ``layer``, written back in one transaction (:mod:`locator.stores.working`)."""
+    return data_dir_for(_data_dir(), current_app.config.get("DATABASE_URL"), write, layer, others)
 
 
 def _staging() -> Staging:
@@ -181,7 +181,7 @@ def import_upload():
             f"coord: must be one of wgs84, gcj02, bd09, got {form.get('coord')!r}"
         ) from None
     apply = action == "apply"
-    with _data(write=apply) as data_dir:
+    with _data(meta["layer"], write=apply) as data_dir:
         outcome = import_register(
             data_dir,
             data,
@@ -230,7 +230,7 @@ def history_page():
     from locator.importer.register import facility_decl
 
     facility_decl(layer, "layer")
-    with _data(write=False) as data_dir:
+    with _data(layer, write=False, others=False) as data_dir:
         kept = versions(data_dir, layer)
     return _page("history", layer=layer, versions=kept, done=request.args.get("done", ""))
 
@@ -241,7 +241,7 @@ def rollback_post():
 
     layer = request.form.get("layer", "")
     facility_decl(layer, "layer")
-    with _data() as data_dir:
+    with _data(layer) as data_dir:
         entry = rollback(data_dir, layer, request.form.get("version", ""), auth.who())
     _swap_now()
     if auth.is_api_client():

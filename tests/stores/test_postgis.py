@@ -546,3 +546,175 @@ def test_admin_check_on_one_app_server_confirm_on_another(pg_server, ddir, tmp_p
         "/admin/rollback", data={"csrf_token": csrf, "layer": "love_stations", "version": kept}
     )
     assert resp.status_code == 303 and version(url) == before
+
+
+def test_the_snapshot_is_read_from_rows_without_temporary_files(bundled_db, monkeypatch):
+    """Opening a store and building its analysis snapshot (at open, and later on first
+    use) write no file: the rows go straight to the file store's checks."""
+    import tempfile
+
+    from locator.stores.files.store import load_catalog
+    from locator.stores.postgis import store as pg_store
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a temporary file or folder was made")
+
+    for name in ("mkdtemp", "mkstemp", "TemporaryDirectory", "NamedTemporaryFile"):
+        monkeypatch.setattr(tempfile, name, refuse)
+    files = load_catalog(DEFAULT_DATA_DIR)
+    eager = pg_store.PostgisStore.open(Database(bundled_db))
+    assert eager._snap is not None and eager.snapshot().version == eager.version
+    monkeypatch.setattr(pg_store, "EAGER_FEATURES", 0)
+    lazy = pg_store.PostgisStore.open(Database(bundled_db))
+    assert lazy._snap is None
+    assert [len(f) for _, f in lazy.map_view(10_000).layers] == [
+        len(f) for _, f in files.map_view(10_000).layers
+    ]
+    assert lazy.snapshot().version == lazy.version
+    # the demand example is a CSV document of the database, not a file
+    assert (
+        lazy.demand_example("heshan-2020").polygons == files.demand_example("heshan-2020").polygons
+    )
+    assert lazy.holidays.years == files.geodata.holidays.years
+
+
+def _db_with_two_layers(pg_server, ddir, name: str) -> str:
+    """love_stations (ls-0001) and book_rooms (two rooms, then replaced by an import, so
+    that book_rooms has a kept version and a log line)."""
+    from locator.importer import import_register
+    from locator.stores.postgis import sync
+    from locator.values.geo.crs import CoordSystem
+
+    write_layer(
+        ddir,
+        "book_rooms",
+        [facility("br-1", 113.0726, 22.5761), facility("br-2", 113.08, 22.58)],
+    )
+    url = pg_server.database(name, ddir)
+    data = write_register(ddir.parent / "rooms", "csv-utf8", good_rows()).read_bytes()
+    with sync.working_copy(Database(url), layer="book_rooms") as wdir:
+        assert import_register(wdir, data, "rooms.csv", "book_rooms", CoordSystem.WGS84).written
+    assert rows(url, "SELECT layer FROM locator.history") == [("book_rooms",)]
+    return url
+
+
+def test_an_import_of_one_layer_reads_no_other_layer(pg_server, ddir, tmp_path, monkeypatch):
+    """The working copy of an import holds the references, the layer, its history and
+    log lines, and the other layers' ids only; the write-back changes that layer alone."""
+    from locator.importer import import_register
+    from locator.importer.register import load_context
+    from locator.stores.postgis import sync
+    from locator.values.geo.crs import CoordSystem
+
+    url = _db_with_two_layers(pg_server, ddir, "partial")
+    rooms = "SELECT fid FROM locator.feature WHERE collection = 'book_rooms'"
+    room_ids = {r[0] for r in rows(url, rooms)}
+    digest = "SELECT digest FROM locator.collection WHERE id = 'book_rooms'"
+    rooms_before = rows(url, digest)
+    read, real = [], sync._feature_texts
+
+    def counting(conn, cid):
+        texts = real(conn, cid)
+        read.append((cid, len(texts)))
+        return texts
+
+    monkeypatch.setattr(sync, "_feature_texts", counting)
+    data = write_register(tmp_path / "good", "csv-utf8", good_rows()).read_bytes()
+    with sync.working_copy(Database(url), layer="love_stations") as wdir:
+        stub = json.loads((wdir / "book_rooms.geojson").read_text(encoding="utf-8"))
+        assert {f["properties"]["id"] for f in stub["features"]} == room_ids
+        assert all(f.keys() == {"type", "properties"} for f in stub["features"])
+        assert all(len(f["properties"]) == 1 for f in stub["features"])
+        assert load_context(wdir, "love_stations").other_ids == dict.fromkeys(
+            room_ids, "book_rooms"
+        )
+        assert not (wdir / "history" / "book_rooms").exists()
+        assert not (wdir / "history" / "import-log.jsonl").exists()  # book_rooms' line only
+        assert not (wdir / registry.ROUTES_DECL.file).exists()
+        assert import_register(wdir, data, "good.csv", "love_stations", CoordSystem.WGS84).written
+    references = {d.id for d in registry.BY_ID.values() if not d.is_facility and not d.is_route}
+    assert {cid for cid, _ in read} == references | {"love_stations"}
+    assert dict(read)["love_stations"] == 1
+    assert rows(url, digest) == rooms_before
+    assert sorted(rows(url, "SELECT layer FROM locator.history")) == [
+        ("book_rooms",),
+        ("love_stations",),
+    ]
+    log = [json.loads(r[0]) for r in rows(url, "SELECT line FROM locator.import_log ORDER BY n")]
+    assert [e["layer"] for e in log] == ["book_rooms", "love_stations"]
+    names = {
+        r[0]
+        for r in rows(
+            url,
+            "SELECT doc->'properties'->>'name' FROM locator.feature "
+            "WHERE collection = 'love_stations'",
+        )
+    }
+    assert names == {r[0] for r in good_rows()}
+    # the history of one layer: its own versions and log lines, nothing of the other
+    read.clear()
+    with sync.working_copy(Database(url), write=False, layer="book_rooms", others=False) as wdir:
+        from locator.importer.history import versions
+
+        kept = versions(wdir, "book_rooms")
+        assert not (wdir / "love_stations.geojson").exists()
+        assert not (wdir / "history" / "love_stations").exists()
+        lines = (wdir / "history" / "import-log.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [v.current for v in kept] == [True, False] and kept[1].count == 2
+    assert kept[0].made_by is not None and kept[0].made_by["layer"] == "book_rooms"
+    assert [json.loads(line)["layer"] for line in lines] == ["book_rooms"]
+    assert "love_stations" not in {cid for cid, _ in read}
+
+
+@pytest.mark.parametrize("failing", ["write_collection", "_analyze", "_set_version"])
+def test_a_failure_while_writing_back_one_layer_changes_nothing(
+    pg_server, ddir, tmp_path, monkeypatch, failing
+):
+    """Wherever the write-back of a one-layer working copy fails (the layer half
+    replaced, or the layer, its kept version and log line written), nothing changes."""
+    from locator.importer import import_register
+    from locator.stores.postgis import sync
+    from locator.values.geo.crs import CoordSystem
+
+    url = _db_with_two_layers(pg_server, ddir, f"fail_{failing.strip('_')}")
+    before = version(url)
+    features = "SELECT collection, seq, doc::text FROM locator.feature ORDER BY 1, 2"
+    state = rows(url, features)
+    data = write_register(tmp_path / "good", "csv-utf8", good_rows()).read_bytes()
+    real = getattr(sync, failing)
+
+    def broken(conn, *args, **kwargs):
+        real(conn, *args, **kwargs)  # it has done its work in the transaction ...
+        raise OSError("disk full")  # ... and then the write fails
+
+    monkeypatch.setattr(sync, failing, broken)
+    with pytest.raises(OSError), sync.working_copy(Database(url), layer="love_stations") as wdir:
+        assert import_register(wdir, data, "good.csv", "love_stations", CoordSystem.WGS84).written
+    assert version(url) == before
+    assert rows(url, features) == state
+    assert rows(url, "SELECT layer FROM locator.history") == [("book_rooms",)]
+    assert rows(url, "SELECT count(*) FROM locator.import_log") == [(1,)]
+
+
+def test_a_one_layer_copy_writes_back_that_layer_only(pg_server, ddir):
+    """A change to anything but the layer in its working copy is refused whole."""
+    from locator.stores.postgis import sync
+    from locator.values.errors import DataError
+
+    url = _db_with_two_layers(pg_server, ddir, "stray")
+    before = version(url)
+    with (
+        pytest.raises(DataError, match="book_rooms.geojson"),
+        sync.working_copy(Database(url), layer="love_stations") as wdir,
+    ):
+        write_layer(wdir, "love_stations", [facility("ls-9", 113.0726, 22.5761)])
+        write_layer(wdir, "book_rooms", [])
+    assert version(url) == before
+    # the layer itself is checked as the server checks it: an id another layer uses
+    room = rows(url, "SELECT fid FROM locator.feature WHERE collection = 'book_rooms' LIMIT 1")
+    with (
+        pytest.raises(DataError, match="duplicate id"),
+        sync.working_copy(Database(url), layer="love_stations") as wdir,
+    ):
+        write_layer(wdir, "love_stations", [facility(room[0][0], 113.0726, 22.5761)])
+    assert version(url) == before

@@ -53,7 +53,10 @@ def oracle(truth, q: NearestQuery, layers) -> list[tuple[float, str]]:
                 continue
             if q.max_distance_m is not None and di > q.max_distance_m:
                 continue
-            if q.open_on_arrival and arrival_status(f, float(di), q, AT, truth.calendar).is_closed:
+            if (
+                q.open_on_arrival
+                and arrival_status(f, float(di), q, AT, truth.store.reference.calendar).is_closed
+            ):
                 continue
             rows.append((float(di), f.id))
     return sorted(rows)[: q.k]

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -175,12 +175,24 @@ class Geodata:
     facility collections among them. ``version`` changes whenever any file does.
     """
 
-    data_dir: Path
+    #: where the files are; None for data read from database rows
+    data_dir: Path | None
     collections: dict[str, AnyCollection] = field(repr=False)
     districts: dict[str, District] = field(repr=False)
     towns: dict[str, Town] = field(repr=False)
     version: str = ""
     holidays: HolidaySchedule = field(default_factory=lambda: HolidaySchedule({}))
+    #: documents read with the data (demand CSVs) when they are not files in ``data_dir``
+    documents: dict[str, bytes] = field(repr=False, default_factory=dict)
+
+    def document(self, name: str) -> bytes:
+        """A document of this data version by file name (``FileNotFoundError`` if none)."""
+        if name in self.documents:
+            return self.documents[name]
+        if self.data_dir is None:
+            raise FileNotFoundError(name)
+        return (self.data_dir / name).read_bytes()
+
     #: the city profile (``city.json``); None only for a Geodata made by hand in a test
     profile: CityProfile | None = field(default=None, repr=False)
 
@@ -282,6 +294,29 @@ def _read_features_digest(path: Path) -> tuple[list[dict[str, Any]], str]:
     )
 
 
+#: a collection's features (their outline checked) and the SHA-256 of its text, or None
+#: when the collection is absent: from a data directory's files or from database rows
+FeatureSource = Callable[[Collection], "tuple[list[dict[str, Any]], str] | None"]
+
+
+def file_source(data_dir: Path) -> FeatureSource:
+    """The collections of a data directory, read from its files when asked for."""
+
+    def read(decl: Collection) -> tuple[list[dict[str, Any]], str] | None:
+        path = data_dir / decl.file
+        if not path.exists() and not path.is_symlink():
+            return None
+        return _read_features_digest(path)
+
+    return read
+
+
+def features_outline(name: str, features: list[Any]) -> list[dict[str, Any]]:
+    """Check that ``features`` (parsed already, e.g. database rows) are GeoJSON Features
+    with properties, as a file's outline is checked."""
+    return _check_outline(name, {"type": "FeatureCollection", "features": features})
+
+
 def _shape(name: str, feat: dict[str, Any], label: str, kind: Kind):
     geometry = feat.get("geometry")
     gtype = geometry.get("type") if isinstance(geometry, dict) else None
@@ -326,19 +361,28 @@ def _check_declared(p: dict[str, Any], decl: Collection) -> None:
             raise ValueError(f"{prop.name} {value!r} does not have the form {prop.pattern}")
 
 
-def read_city(data_dir: Path | str) -> CityProfile:
-    """Read and check the data directory's city profile (``city.json``, required): a
-    DataError names the file and the field."""
-    path = Path(data_dir) / CITY_PROFILE_FILE
-    if not path.exists() and not path.is_symlink():
-        raise DataError(
-            CITY_PROFILE_FILE,
-            "file not found: every data directory needs its city profile (names, codes, "
-            "map centre, metric CRS, hotlines; see README, City profile)",
-        )
-    profile = city_from_doc(CITY_PROFILE_FILE, read_json(path))
+def _missing_city() -> DataError:
+    return DataError(
+        CITY_PROFILE_FILE,
+        "file not found: every data directory needs its city profile (names, codes, "
+        "map centre, metric CRS, hotlines; see README, City profile)",
+    )
+
+
+def city_from_bytes(data: bytes) -> CityProfile:
+    """Parse and check a city profile's text (``city.json``): a DataError names the file
+    and the field."""
+    profile = city_from_doc(CITY_PROFILE_FILE, _parse_json(CITY_PROFILE_FILE, data))
     _check_metric_crs(profile)
     return profile
+
+
+def read_city(data_dir: Path | str) -> CityProfile:
+    """Read and check the data directory's city profile (``city.json``, required)."""
+    path = Path(data_dir) / CITY_PROFILE_FILE
+    if not path.exists() and not path.is_symlink():
+        raise _missing_city()
+    return city_from_bytes(_read_bytes(path))
 
 
 def _check_metric_crs(profile: CityProfile) -> None:
@@ -363,6 +407,14 @@ def _check_metric_crs(profile: CityProfile) -> None:
 def read_reference(data_dir: Path, decl: Collection) -> ReferenceCollection:
     """Read and check one reference collection (any geometry kind) against its declaration."""
     features, digest = _read_features_digest(data_dir / decl.file)
+    return reference_collection(decl, features, digest)
+
+
+def reference_collection(
+    decl: Collection, features: list[dict[str, Any]], digest: str
+) -> ReferenceCollection:
+    """Check one reference collection's features (outline checked already) against its
+    declaration; ``digest`` is the SHA-256 of its text (its version)."""
     items: list[Feature] = []
     shapes = []
     seen: set[str] = set()
@@ -420,11 +472,22 @@ def read_references(
     directory's own."""
     if profile is None:
         profile = read_city(data_dir)
-    refs = {
-        decl.id: read_reference(data_dir, decl.for_city(profile))
-        for decl in registry.BY_ID.values()
-        if not decl.is_facility and (routes or not decl.is_route)
-    }
+    return references_from(file_source(Path(data_dir)), profile, routes)
+
+
+def references_from(
+    source: FeatureSource, profile: CityProfile, routes: bool = True
+) -> dict[str, ReferenceCollection]:
+    """:func:`read_references` over any source of collections (files, database rows),
+    with the city ``profile`` naming the city's own collection."""
+    refs = {}
+    for decl in registry.BY_ID.values():
+        if decl.is_facility or (decl.is_route and not routes):
+            continue
+        found = source(decl)
+        if found is None:
+            raise DataError(decl.file, "file not found")
+        refs[decl.id] = reference_collection(decl.for_city(profile), *found)
     city = refs[registry.CITY.id]
     if len(city.features) != 1:
         raise DataError(CITY_FILE, f"expected one city feature, found {len(city.features)}")
@@ -549,6 +612,20 @@ def check_layer(
         features = _check_outline(path.name, _parse_json(path.name, data))
     except DataError as exc:
         return [], [exc]
+    return check_facilities(path.name, layer_id, features, districts, towns, city, seen_ids)
+
+
+def check_facilities(
+    name: str,
+    layer_id: str,
+    features: list[dict[str, Any]],
+    districts: dict[str, District],
+    towns: dict[str, Town],
+    city: CityTest,
+    seen_ids: dict[str, str],
+) -> tuple[list[Facility], list[DataError]]:
+    """:func:`check_layer` over features already parsed (their outline checked), the
+    problems named after the file ``name``."""
     facilities: list[Facility] = []
     problems: list[DataError] = []
     for i, feat in enumerate(features):
@@ -558,14 +635,12 @@ def check_layer(
             _check_properties(p, layer_id, districts, towns)
             lon, lat = _check_point(feat.get("geometry"), city)
         except ValueError as exc:
-            problems.append(DataError(path.name, str(exc), label))
+            problems.append(DataError(name, str(exc), label))
             continue
         if p["id"] in seen_ids:
-            problems.append(
-                DataError(path.name, f"duplicate id (also in {seen_ids[p['id']]})", p["id"])
-            )
+            problems.append(DataError(name, f"duplicate id (also in {seen_ids[p['id']]})", p["id"]))
             continue
-        seen_ids[p["id"]] = path.name
+        seen_ids[p["id"]] = name
         facilities.append(facility_from_feature(layer_id, feat, lon, lat))
     return facilities, problems
 
@@ -604,7 +679,8 @@ def feature_from_doc(decl: Collection, feat: dict[str, Any], label: str | None =
     )
 
 
-def _make_layer(layer_id: str, facilities: list[Facility], digest: str) -> FacilityLayer:
+def make_layer(layer_id: str, facilities: list[Facility], digest: str) -> FacilityLayer:
+    """A facility layer of checked facilities; ``digest`` is the SHA-256 of its text."""
     decl = registry.BY_ID[layer_id]
     lon = np.array([f.lon for f in facilities], dtype=float)
     lat = np.array([f.lat for f in facilities], dtype=float)
@@ -618,9 +694,9 @@ def layer_files(data_dir: Path) -> dict[str, Path]:
     return {c.id: data_dir / c.file for c in registry.FACILITIES}
 
 
-def _missing_layer(path: Path) -> DataError:
+def _missing_layer(path: Path | str) -> DataError:
     return DataError(
-        path.name,
+        Path(path).name,
         "file not found: every declared layer needs its file (write "
         'an empty FeatureCollection, {"type": "FeatureCollection", '
         '"features": []}, for a layer that is meant to be empty)',
@@ -640,8 +716,16 @@ def read_holidays(path: Path) -> HolidaySchedule:
     path = Path(path)
     if not path.exists():
         return HolidaySchedule({})
-    doc = read_json(path)
-    name = path.name
+    return holidays_from_doc(path.name, read_json(path))
+
+
+def holidays_from_bytes(name: str, data: bytes) -> HolidaySchedule:
+    """:func:`read_holidays` over a file's content (e.g. the database's copy)."""
+    return holidays_from_doc(name, _parse_json(name, data))
+
+
+def holidays_from_doc(name: str, doc: Any) -> HolidaySchedule:
+    """Check a parsed holiday schedule document (see :func:`read_holidays`)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("years"), dict):
         raise DataError(
             name, 'expected {"years": {"YYYY": {"holidays": {...}, "workdays": [...]}}}'
@@ -849,30 +933,66 @@ def read_geodata(data_dir: Path | str, holidays_file: Path | str | None = None) 
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataError(str(data_dir), "data directory not found")
-    profile = read_city(data_dir)
-    refs = read_references(data_dir, profile=profile)
+    holidays_path = Path(holidays_file) if holidays_file else data_dir / HOLIDAYS_FILE
+
+    def holidays() -> tuple[str, bytes] | None:
+        if not holidays_path.exists():
+            return None
+        return holidays_path.name, _read_bytes(holidays_path)
+
+    city_path = data_dir / CITY_PROFILE_FILE
+    city = _read_bytes(city_path) if city_path.exists() or city_path.is_symlink() else None
+    return build_geodata(file_source(data_dir), holidays, data_dir, city=city)
+
+
+def build_geodata(
+    source: FeatureSource,
+    holidays: Callable[[], tuple[str, bytes] | None] = lambda: None,
+    data_dir: Path | None = None,
+    documents: dict[str, bytes] | None = None,
+    *,
+    city: bytes | None,
+) -> Geodata:
+    """Validate every collection ``source`` gives (files or database rows) and the
+    holiday schedule ``holidays`` gives (its file name and content, or None: none), and
+    make the Geodata; raise the first DataError found. ``documents``: the other documents
+    read with the data (demand CSVs), when they do not live in ``data_dir``. ``city``:
+    the city profile's text (``city.json``; None: missing, a DataError)."""
+    if city is None:
+        raise _missing_city()
+    profile = city_from_bytes(city)
+    refs = references_from(source, profile)
     districts, towns, city_test = _context(refs, profile)
     seen: dict[str, str] = {}
     found: dict[str, AnyCollection] = dict(refs)
-    for layer_id, path in layer_files(data_dir).items():
-        if not path.exists() and not path.is_symlink():
-            raise _missing_layer(path)
-        data = _read_bytes(path)
-        facilities, problems = check_layer(path, layer_id, districts, towns, city_test, seen, data)
+    for decl in registry.FACILITIES:
+        got = source(decl)
+        if got is None:
+            raise _missing_layer(decl.file)
+        features, digest = got
+        facilities, problems = check_facilities(
+            decl.file, decl.id, features, districts, towns, city_test, seen
+        )
         if problems:
             raise problems[0]
-        found[layer_id] = _make_layer(layer_id, facilities, hashlib.sha256(data).hexdigest())
+        found[decl.id] = make_layer(decl.id, facilities, digest)
     collections = {cid: found[cid] for cid in registry.BY_ID if cid in found}
-    holidays_path = Path(holidays_file) if holidays_file else data_dir / HOLIDAYS_FILE
-    holidays = read_holidays(holidays_path)
+    schedule = HolidaySchedule({})
     digests = {cid: c.digest for cid, c in collections.items()}
-    if holidays_path.exists():
-        digests[HOLIDAYS_FILE] = hashlib.sha256(_read_bytes(holidays_path)).hexdigest()
-    digests[CITY_PROFILE_FILE] = hashlib.sha256(
-        _read_bytes(data_dir / CITY_PROFILE_FILE)
-    ).hexdigest()
+    hol = holidays()
+    if hol is not None:
+        schedule = holidays_from_bytes(*hol)
+        digests[HOLIDAYS_FILE] = hashlib.sha256(hol[1]).hexdigest()
+    digests[CITY_PROFILE_FILE] = hashlib.sha256(city).hexdigest()
     return Geodata(
-        data_dir, collections, districts, towns, data_version(digests), holidays, profile
+        data_dir,
+        collections,
+        districts,
+        towns,
+        data_version(digests),
+        schedule,
+        documents or {},
+        profile,
     )
 
 

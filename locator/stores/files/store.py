@@ -126,9 +126,8 @@ class Catalog:
         return shape
 
     def document(self, name: str) -> bytes:
-        path = self.geodata.data_dir / name
         try:
-            return path.read_bytes()
+            return self.geodata.document(name)
         except OSError as exc:
             raise DataError(name, f"cannot be read ({exc.strerror})") from None
 
@@ -138,7 +137,7 @@ class Catalog:
         return self.geodata.collections[collection_id]
 
     @property
-    def data_dir(self) -> Path:
+    def data_dir(self) -> Path | None:
         return self.geodata.data_dir
 
     @property
@@ -194,7 +193,11 @@ def _positions(features: Sequence[Facility | Feature]) -> dict[str, int]:
 def load_catalog(data_dir: Path | str, holidays_file: Path | str | None = None) -> Catalog:
     """Read and validate ``data_dir`` (and the holiday schedule: the data directory's
     ``holidays.json`` unless ``holidays_file`` names another) and build the indexes."""
-    geodata = read_geodata(data_dir, holidays_file)
+    return catalog_of(read_geodata(data_dir, holidays_file))
+
+
+def catalog_of(geodata: Geodata) -> Catalog:
+    """The catalog of validated data (from files or database rows): its indexes built."""
     indexes = {lid: build_index(layer) for lid, layer in geodata.layers.items()}
     by_id = {f.id: f for layer in geodata.layers.values() for f in layer.facilities}
     union = build_union_index(list(geodata.layers.values()))

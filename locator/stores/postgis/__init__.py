@@ -5,8 +5,9 @@ database. The modules:
 
 - :mod:`.db`: connections (a pool per process, made after a fork) and the data version row;
 - :mod:`.schema`: numbered migrations (``locator db init``);
-- :mod:`.sync`: files into the database and back (``locator db load`` / ``dump``), and the
-  working copy an import or rollback is checked and written through, in one transaction;
+- :mod:`.sync`: files into the database and back (``locator db load`` / ``dump``), rows
+  read for the analysis snapshot, and the working copy an import or rollback is checked
+  and written through (one layer's worth), in one transaction;
 - :mod:`.store`: :class:`~.store.PostgisStore`, the second narrow
   :class:`~locator.stores.base.Store`, and the holder that swaps versions;
 - :mod:`.staging`: admin uploads waiting for confirmation, kept in the database.

@@ -13,20 +13,17 @@ nearest; it is never used.
 
 Whole-collection analysis (the planner's coverage, the overview map, the offline pack,
 routes, CQL2 search) works on a snapshot of one data version loaded into memory by the
-file store's own code from a dump: built when the store opens for data up to
-``EAGER_FEATURES`` features, on first use above that (a national layer of a million
-points never loads into an app server that only answers phones).
+file store's own code from the rows of one database snapshot (no files in between): built
+when the store opens for data up to ``EAGER_FEATURES`` features, on first use above that
+(a national layer of a million points never loads into an app server that only answers
+phones).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import shutil
-import tempfile
 import threading
-import weakref
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -41,19 +38,18 @@ from locator.operations.nearest import (
 from locator.operations.service_area import ServiceArea, service_area
 from locator.stores.base import BBox, Page, Reference, checked_info
 from locator.stores.files.read import (
-    HOLIDAYS_FILE,
+    build_geodata,
     facility_from_feature,
     feature_from_doc,
-    read_city,
-    read_holidays,
-    read_references,
+    holidays_from_bytes,
     reference_context,
+    references_from,
 )
-from locator.stores.files.store import Catalog, load_catalog
+from locator.stores.files.store import Catalog, catalog_of
 from locator.stores.postgis.db import Database, translated
-from locator.stores.postgis.sync import _dump
+from locator.stores.postgis.sync import Rows, read_rows
 from locator.values import registry
-from locator.values.city import CityProfile
+from locator.values.city import CITY_PROFILE_FILE, CityProfile
 from locator.values.errors import FacilityNotFound, FeatureNotFound, StoreUnavailable
 from locator.values.geo.distance import geod
 from locator.values.models import (
@@ -69,6 +65,19 @@ from locator.values.models import (
 EAGER_FEATURES = 200_000
 #: the least ratio of ellipsoidal to spherical distance (6,335,439 / 6,371,008.8 = 0.99442)
 ELLIPSOID_OVER_SPHERE = 0.994
+
+
+def _catalog(got: Rows) -> Catalog:
+    """The file store's catalog of rows read from the database, checked by the file
+    store's own code (a DataError names the collection, the feature and the problem)."""
+    return catalog_of(
+        build_geodata(
+            got.source(),
+            got.holidays,
+            documents=got.documents,
+            city=got.documents.get(CITY_PROFILE_FILE),
+        )
+    )
 
 
 def _info(raw: dict[str, Any]) -> CollectionInfo:
@@ -133,32 +142,37 @@ class PostgisStore:
     def open(cls, db: Database) -> PostgisStore:
         """Read the current version's summaries and reference data, and (up to
         EAGER_FEATURES features) the analysis snapshot, all from one database snapshot."""
-        snap_dir = tempfile.mkdtemp(prefix="locator-snap-")
-        try:
-            with translated(db), db.connect() as conn:
-                conn.read_only = True
-                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-                with conn.transaction():
-                    rows = conn.execute("SELECT id, info FROM locator.collection").fetchall()
-                    total = sum(int(r[1].get("count") or 0) for r in rows)
-                    refs_only = (
-                        None
-                        if total <= EAGER_FEATURES
-                        else {
-                            d.id
-                            for d in registry.BY_ID.values()
-                            if not d.is_facility and not d.is_route
-                        }
-                    )
-                    version = _dump(conn, Path(snap_dir), only=refs_only)
-            city = read_city(snap_dir)  # city.json travels as a document
-            refs = read_references(Path(snap_dir), routes=False, profile=city)
-            districts, towns, _ = reference_context(refs, city)
-            holidays = read_holidays(Path(snap_dir) / HOLIDAYS_FILE)
-            snap = load_catalog(snap_dir) if refs_only is None else None
-        except BaseException:
-            shutil.rmtree(snap_dir, ignore_errors=True)
-            raise
+        with translated(db), db.connect() as conn:
+            conn.read_only = True
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            with conn.transaction():
+                rows = conn.execute("SELECT id, info FROM locator.collection").fetchall()
+                total = sum(int(r[1].get("count") or 0) for r in rows)
+                refs_only = (
+                    None
+                    if total <= EAGER_FEATURES
+                    else {
+                        d.id
+                        for d in registry.BY_ID.values()
+                        if not d.is_facility and not d.is_route
+                    }
+                )
+                got = read_rows(conn, only=refs_only)
+        snap = None
+        if refs_only is None:
+            snap = _catalog(got)
+            districts, towns = snap.geodata.districts, snap.geodata.towns
+            city = snap.geodata.city
+            holidays = snap.geodata.holidays
+            assert snap.geodata.profile is not None  # build_geodata always reads it
+            profile = snap.geodata.profile
+        else:
+            profile = got.city()
+            refs = references_from(got.source(), profile, routes=False)
+            districts, towns, _ = reference_context(refs, profile)
+            city = refs[registry.CITY.id].shapes[0]
+            hol = got.holidays()
+            holidays = holidays_from_bytes(*hol) if hol is not None else HolidaySchedule({})
         order = list(registry.BY_ID)
         infos = {
             cid: _info(info)
@@ -169,48 +183,39 @@ class PostgisStore:
         }
         store = cls(
             db,
-            version,
+            got.version,
             infos,
             districts,
             towns,
-            service_area(refs[registry.CITY.id].shapes[0]),
+            service_area(city),
             holidays,
             total,
-            city,
+            profile,
         )
-        if snap is not None:
-            store._snap = snap
-            weakref.finalize(store, shutil.rmtree, snap_dir, True)  # demand CSVs live there
-        else:
-            shutil.rmtree(snap_dir, ignore_errors=True)
+        store._snap = snap
         return store
 
     # ------------------------------------------------------------------ the snapshot
 
     def snapshot(self) -> Catalog:
         """This version's data in memory, for whole-collection analysis (built on first
-        use for a large database). If the database has moved on meanwhile, the answer is
-        "try again": the holder swaps to the new version within seconds, and an answer
-        cached under this version must hold this version's data."""
+        use for a large database), straight from the rows of one database snapshot. If
+        the database has moved on meanwhile, the answer is "try again": the holder swaps
+        to the new version within seconds, and an answer cached under this version must
+        hold this version's data."""
         with self._snap_lock:
             if self._snap is None:
-                folder = tempfile.mkdtemp(prefix="locator-snap-")
-                try:
-                    with translated(self.db), self.db.connect() as conn:
-                        conn.read_only = True
-                        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-                        with conn.transaction():
-                            version = _dump(conn, Path(folder))
-                    if version != self._version:
-                        raise StoreUnavailable(
-                            f"data version {self._version} was replaced "
-                            f"by {version} while it was being read"
-                        )
-                    self._snap = load_catalog(folder)
-                except BaseException:
-                    shutil.rmtree(folder, ignore_errors=True)
-                    raise
-                weakref.finalize(self, shutil.rmtree, folder, True)
+                with translated(self.db), self.db.connect() as conn:
+                    conn.read_only = True
+                    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                    with conn.transaction():
+                        got = read_rows(conn)
+                if got.version != self._version:
+                    raise StoreUnavailable(
+                        f"data version {self._version} was replaced "
+                        f"by {got.version} while it was being read"
+                    )
+                self._snap = _catalog(got)
             return self._snap
 
     # ------------------------------------------------------------------ ReadStore

@@ -8,6 +8,11 @@ with equals the file store's for the same files.
 Writes (``load``, and imports and rollbacks through :func:`working_copy`) take one advisory
 lock and run in one transaction: readers on every app server see the old data or the new,
 never a mix, and a write that fails changes nothing.
+
+The working copy of work on one layer (an import, its history, a rollback, an export)
+holds only what that work reads: the reference collections, the layer, its kept versions
+and log lines, and the other layers' ids; the rest of the database is never sent. The
+analysis snapshot reads rows (:func:`read_rows`), never files.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from json.encoder import encode_basestring as _json_str
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +33,25 @@ import shapely
 
 from locator.stores.files.read import (
     HOLIDAYS_FILE,
+    FeatureSource,
+    check_facilities,
+    city_from_bytes,
     data_version,
     dumps_feature,
     feature_collection_text,
+    features_outline,
+    make_layer,
+    read_city,
+    read_features,
     read_geodata,
+    read_references,
+    reference_context,
     write_bytes_atomic,
 )
 from locator.stores.postgis.db import Database
 from locator.stores.postgis.schema import WRITE_LOCK, migrate
 from locator.values import registry
-from locator.values.city import CITY_PROFILE_FILE
+from locator.values.city import CITY_PROFILE_FILE, CityProfile
 from locator.values.errors import DataError
 from locator.values.registry import HISTORY_DIR, LOG_FILE
 
@@ -290,6 +305,77 @@ def _dump(
     return str(row[0])
 
 
+@dataclasses.dataclass(frozen=True)
+class Rows:
+    """Collections and documents read from one database snapshot, for the file store's
+    own checks (:func:`locator.stores.files.read.build_geodata`): no files in between."""
+
+    version: str
+    #: collection id -> (features in file order, SHA-256 of the canonical file text)
+    collections: dict[str, tuple[list[dict[str, Any]], str]]
+    documents: dict[str, bytes]
+
+    def source(self) -> FeatureSource:
+        def give(decl: registry.Collection) -> tuple[list[dict[str, Any]], str] | None:
+            found = self.collections.get(decl.id)
+            if found is None:
+                return None
+            return features_outline(decl.file, found[0]), found[1]
+
+        return give
+
+    def holidays(self) -> tuple[str, bytes] | None:
+        body = self.documents.get(HOLIDAYS_FILE)
+        return None if body is None else (HOLIDAYS_FILE, body)
+
+    def city(self) -> CityProfile:
+        """The city profile of this version (``city.json``, kept as a document)."""
+        body = self.documents.get(CITY_PROFILE_FILE)
+        if body is None:
+            raise DataError(
+                CITY_PROFILE_FILE,
+                "not in the database: run `locator db load` with a data "
+                "directory that has its city profile",
+            )
+        return city_from_bytes(body)
+
+
+def read_rows(conn: psycopg.Connection, only: set[str] | None = None) -> Rows:
+    """The collections (``only`` those named, or all) and documents of the database, as
+    parsed features; run it in a repeatable-read transaction so that everything is of one
+    version (the version returned)."""
+    row = conn.execute("SELECT version FROM locator.state").fetchone()
+    if row is None:
+        raise DataError("database", "no data loaded; run `locator db load`")
+    found = {}
+    for cid, digest in conn.execute("SELECT id, digest FROM locator.collection").fetchall():
+        if cid not in registry.BY_ID or (only is not None and cid not in only):
+            continue
+        found[cid] = (_feature_docs(conn, cid), str(digest))
+    documents = {
+        name: bytes(body) for name, body in conn.execute("SELECT name, body FROM locator.document")
+    }
+    return Rows(str(row[0]), found, documents)
+
+
+def _feature_texts(conn: psycopg.Connection, cid: str) -> list[str]:
+    """A collection's feature documents as text, in file order (a server-side cursor:
+    the rows come in batches, not all at once)."""
+    texts: list[str] = []
+    with conn.cursor(name=f"rows_{cid}") as cur:
+        cur.itersize = 20000
+        cur.execute(
+            "SELECT doc::text FROM locator.feature WHERE collection = %s ORDER BY seq", (cid,)
+        )
+        texts.extend(text for (text,) in cur)
+    return texts
+
+
+def _feature_docs(conn: psycopg.Connection, cid: str) -> list[Any]:
+    # one parse of the joined texts: far cheaper than a json.loads per row
+    return json.loads("[" + ",".join(_feature_texts(conn, cid)) + "]")
+
+
 def _scan(wdir: Path) -> dict[str, str]:
     """SHA-256 of each file a write may change: collections, kept versions, the log."""
     out = {}
@@ -310,11 +396,18 @@ def _log_lines(wdir: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def working_copy(db: Database, write: bool = True) -> Iterator[Path]:
+def working_copy(
+    db: Database, write: bool = True, layer: str | None = None, others: bool = True
+) -> Iterator[Path]:
     """A data directory made from the database, for the importer's own code to check and
     write through. With ``write``, the changes made in it (layers replaced, versions kept,
     log lines) go back to the database when the block ends, in the transaction that holds
-    the write lock from the first read: all or nothing, one writer at a time."""
+    the write lock from the first read: all or nothing, one writer at a time.
+
+    With ``layer`` (a facility layer) the copy holds only what work on that layer reads
+    (:func:`_write_partial`) and only that layer, its kept versions and new log lines go
+    back; without, it holds everything (every layer, all history: what only a whole-data
+    command needs)."""
     with db.connect() as conn, tempfile.TemporaryDirectory(prefix="locator-wc-") as tmp:
         wdir = Path(tmp)
         if not write:
@@ -323,11 +416,181 @@ def working_copy(db: Database, write: bool = True) -> Iterator[Path]:
         with conn.transaction():
             if write:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            _dump(conn, wdir, history=True)
-            before, log_before = _scan(wdir), len(_log_lines(wdir))
+            if layer is None:
+                _dump(conn, wdir, history=True)
+                before, log_before = _scan(wdir), len(_log_lines(wdir))
+                yield wdir
+                if write:
+                    _commit(conn, wdir, before, log_before)
+                return
+            # a write checks the layer against the other layers' ids: it needs them
+            copy = _write_partial(conn, wdir, layer, others or write)
             yield wdir
             if write:
-                _commit(conn, wdir, before, log_before)
+                _commit_layer(conn, wdir, copy)
+
+
+#: how a stub file of another layer says what it is (a member the importer ignores)
+STUB_MEMBER = "locator_ids_only"
+
+
+@dataclasses.dataclass
+class _Partial:
+    """What a partial working copy wrote: the target layer (None: not a facility layer),
+    its digest and feature count, the signature of every other file (none may change),
+    that layer's kept versions, the number of log lines and the other layers' ids."""
+
+    layer: str | None
+    layer_digest: str | None
+    layer_count: int
+    fixed: dict[str, tuple[int, int, int]]
+    kept: set[str]
+    log_before: int
+    other_ids: dict[str, str]
+
+
+def _signature(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _write_partial(conn: psycopg.Connection, wdir: Path, layer: str, others: bool) -> _Partial:
+    """Write what work on one facility layer reads: the reference collections (not the
+    routes), the JSON documents (holidays), the layer itself byte for byte, its kept
+    versions and its lines of the import log; and with ``others``, each other facility
+    layer as a stub of its ids only (ids are unique across layers: an import checks new
+    ids against them, a rollback too). No other layer's features or history is read."""
+    row = conn.execute("SELECT version FROM locator.state").fetchone()
+    if row is None:
+        raise DataError("database", "no data loaded; run `locator db load`")
+    decl = registry.BY_ID.get(layer)
+    target = decl.id if decl is not None and decl.is_facility else None
+    present: dict[str, Any] = dict(
+        conn.execute("SELECT id, members FROM locator.collection").fetchall()
+    )
+    fixed: dict[str, tuple[int, int, int]] = {}
+    other_ids: dict[str, str] = {}
+    digest = None
+    layer_count = 0
+    for d in registry.BY_ID.values():
+        if d.id not in present or d.is_route:
+            continue
+        path = wdir / d.file
+        if d.id == target:
+            texts = _feature_texts(conn, d.id)
+            layer_count = len(texts)
+            data = feature_collection_text(present[d.id], texts).encode("utf-8")
+            path.write_bytes(data)
+            digest = hashlib.sha256(data).hexdigest()
+            continue
+        if d.is_facility:
+            if not others:
+                continue
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT fid FROM locator.feature WHERE collection = %s", (d.id,)
+                ).fetchall()
+            ]
+            other_ids.update(dict.fromkeys(ids, d.file))
+            # what dumps_feature writes for {"type": "Feature", "properties": {"id": fid}},
+            # many times faster for a million ids
+            text = feature_collection_text(
+                {STUB_MEMBER: True, "name": d.id},
+                ('{"type":"Feature","properties":{"id":' + _json_str(fid) + "}}" for fid in ids),
+            )
+        else:
+            text = feature_collection_text(present[d.id], _feature_texts(conn, d.id))
+        path.write_text(text, encoding="utf-8")
+        fixed[d.file] = _signature(path)
+    for name, body in conn.execute(
+        "SELECT name, body FROM locator.document WHERE name LIKE '%.json'"
+    ):
+        if "/" not in name and not name.startswith("."):
+            (wdir / name).write_bytes(bytes(body))
+            fixed[name] = _signature(wdir / name)
+    kept: set[str] = set()
+    lines: list[str] = []
+    if target is not None:
+        folder = wdir / HISTORY_DIR / target
+        for vid, kept_ns, body in conn.execute(
+            "SELECT version_id, kept_ns, body FROM locator.history WHERE layer = %s", (target,)
+        ):
+            path = folder / f"{vid}.geojson"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(bytes(body))
+            os.utime(path, ns=(kept_ns, kept_ns))
+            kept.add(str(path.relative_to(wdir)))
+        # the lines whose "layer" is this one, as json.dumps writes them (the importer
+        # keeps only those in any case); other lines are never sent
+        pattern = '%"layer": ' + json.dumps(target).replace("_", "\\_") + "%"
+        lines = [
+            r[0]
+            for r in conn.execute(
+                "SELECT line FROM locator.import_log WHERE line LIKE %s ORDER BY n", (pattern,)
+            )
+        ]
+    if lines:
+        (wdir / HISTORY_DIR).mkdir(exist_ok=True)
+        (wdir / HISTORY_DIR / LOG_FILE).write_text(
+            "".join(f"{line}\n" for line in lines), encoding="utf-8"
+        )
+    return _Partial(target, digest, layer_count, fixed, kept, len(lines), other_ids)
+
+
+def _commit_layer(conn: psycopg.Connection, wdir: Path, copy: _Partial) -> None:
+    """Write back what work on one layer changed: the layer (checked as the server will
+    check it), its new kept versions and the new log lines. Anything else changed in the
+    copy is a mistake, and nothing is written."""
+    for name, sig in copy.fixed.items():
+        path = wdir / name
+        if not path.exists() or _signature(path) != sig:
+            raise DataError(name, "changed in a working copy of another layer; nothing written")
+    history = wdir / HISTORY_DIR
+    new_kept = []
+    if history.is_dir():
+        for path in sorted(history.glob("*/*.geojson")):
+            rel = str(path.relative_to(wdir))
+            if rel in copy.kept:
+                continue
+            if path.parent.name != copy.layer:
+                raise DataError(rel, "kept in a working copy of another layer; nothing written")
+            new_kept.append(path)
+    changed = False
+    if copy.layer is not None:
+        decl = registry.BY_ID[copy.layer]
+        path = wdir / decl.file
+        data = path.read_bytes() if path.exists() else None
+        if data is None and copy.layer_digest is not None:
+            raise DataError(decl.file, "removed in the working copy; nothing written")
+        changed = data is not None and hashlib.sha256(data).hexdigest() != copy.layer_digest
+    if changed:
+        assert data is not None
+        # the layer passes the server's checks against the references and the other
+        # layers' ids, or nothing is written
+        profile = read_city(wdir)
+        refs = read_references(wdir, routes=False, profile=profile)
+        districts, towns, city = reference_context(refs, profile)
+        features = read_features(path)
+        facilities, problems = check_facilities(
+            decl.file, decl.id, features, districts, towns, city, dict(copy.other_ids)
+        )
+        if problems:
+            raise problems[0]
+        info = make_layer(decl.id, facilities, hashlib.sha256(data).hexdigest()).info()
+        parsed = parse_collection(decl, data)
+        write_collection(conn, parsed, info)
+    for path in new_kept:
+        conn.execute(
+            "INSERT INTO locator.history (layer, version_id, kept_ns, body) "
+            "VALUES (%s, %s, %s, %s)",
+            (path.parent.name, path.stem, path.stat().st_mtime_ns, path.read_bytes()),
+        )
+    for line in _log_lines(wdir)[copy.log_before :]:
+        conn.execute("INSERT INTO locator.import_log (line) VALUES (%s)", (line,))
+    if changed:
+        _analyze(conn, copy.layer_count + len(parsed.features))
+        _set_version(conn)
 
 
 def _commit(conn: psycopg.Connection, wdir: Path, before: dict[str, str], log_before: int) -> None:
@@ -357,8 +620,18 @@ def _commit(conn: psycopg.Connection, wdir: Path, before: dict[str, str], log_be
         _set_version(conn)
 
 
-def _analyze(conn: psycopg.Connection) -> None:
+def _analyze(conn: psycopg.Connection, rows_changed: int | None = None) -> None:
     """Fresh planner statistics for the rows just written: without them PostgreSQL
     guesses that an amenity filter keeps 0.5 % of rows and, for a larger LIMIT, may sort
-    the whole table instead of walking the KNN index (seen at a million points)."""
+    the whole table instead of walking the KNN index (seen at a million points).
+
+    ``rows_changed`` (rows deleted and inserted): below a tenth of the table the
+    statistics barely move, and ANALYZE (seconds at a million rows) is left to
+    autovacuum, whose default threshold is that same tenth."""
+    if rows_changed is not None:
+        row = conn.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'locator.feature'::regclass"
+        ).fetchone()
+        if row is not None and row[0] >= 0 and rows_changed * 10 < row[0]:
+            return
     conn.execute("ANALYZE locator.feature")
