@@ -35,7 +35,7 @@ from locator.operations.coverage import (
 )
 from locator.service import Service
 from locator.stores.files.store import load_catalog
-from locator.values.geo.distance import to_utm
+from locator.values.geo.distance import to_metric
 from locator.values.paths import DEFAULT_DATA_DIR
 
 LAYER, RADIUS = "love_stations", 1000.0
@@ -48,9 +48,9 @@ def timed(fn):
 
 
 def straightforward(cat, grid) -> float:
-    """Buffer + union + overlay per town in shapely (UTM 49N): the desktop-GIS way."""
+    """Buffer + union + overlay per town in shapely (the city's metric CRS): the desktop-GIS way."""
     facs = cat.layers[LAYER].facilities
-    x, y = to_utm(np.array([f.lon for f in facs]), np.array([f.lat for f in facs]))
+    x, y = to_metric(np.array([f.lon for f in facs]), np.array([f.lat for f in facs]), grid.epsg)
     reach = shapely.union_all(shapely.buffer(shapely.points(x, y), RADIUS))
     covered = [shapely.intersection(t.geometry, reach).area / t.geometry.area for t in grid.towns]
     return float(np.mean(covered))
@@ -67,7 +67,15 @@ def main() -> None:
     facilities = {lid: layer.facilities for lid, layer in geo.layers.items()}
 
     def grid_for(cell):
-        return build_grid(geo.city, geo.district_shapes, geo.districts, shapes, geo.towns, cell)
+        return build_grid(
+            geo.city,
+            geo.district_shapes,
+            geo.districts,
+            shapes,
+            geo.towns,
+            cell,
+            profile=cat.reference.city,
+        )
 
     print(f"coverage of {LAYER} within {RADIUS:.0f} m, per town")
     for cell in (250,) if a.quick else (250, 100):

@@ -24,6 +24,7 @@ import shapely
 from locator.importer.register import check_register, load_context
 from locator.stores.files.read import read_references
 from locator.values import registry
+from locator.values.city import CITY_PROFILE_FILE
 from locator.values.geo.crs import CoordSystem, wgs84_to_gcj02
 from locator.values.paths import DEFAULT_DATA_DIR
 
@@ -108,8 +109,8 @@ def main() -> None:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ddir = Path(tmp)
-        for decl in registry.BY_ID.values():
-            (ddir / decl.file).write_bytes((DEFAULT_DATA_DIR / decl.file).read_bytes())
+        for name in [decl.file for decl in registry.BY_ID.values()] + [CITY_PROFILE_FILE]:
+            (ddir / name).write_bytes((DEFAULT_DATA_DIR / name).read_bytes())
         (ddir / "love_stations.geojson").write_text(
             '{"type": "FeatureCollection", "features": []}', encoding="utf-8"
         )

@@ -62,7 +62,7 @@ def write_data_dir(folder: Path, n: int, seed: int = 7) -> None:
     for decl in registry.BY_ID.values():
         if not decl.is_facility:
             shutil.copy(BUNDLED / decl.file, folder / decl.file)
-    for name in ("holidays.json",):
+    for name in ("holidays.json", "city.json"):
         shutil.copy(BUNDLED / name, folder / name)
     city = shapely.from_geojson(
         json.dumps(json.loads((BUNDLED / "city.geojson").read_text())["features"][0]["geometry"])

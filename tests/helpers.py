@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from locator.operations.nearest import build_index
-from locator.stores.files.read import FacilityLayer
+from locator.stores.files.read import FacilityLayer, read_city
+from locator.values.city import CityProfile
 from locator.values.models import Facility
+from locator.values.paths import DEFAULT_DATA_DIR
+
+
+def bundled_city() -> CityProfile:
+    """The bundled data directory's city profile (Jiangmen)."""
+    return read_city(DEFAULT_DATA_DIR)
 
 
 def make_layer(layer_id: str, lons, lats, props_fn=None, prefix: str = "f") -> FacilityLayer:

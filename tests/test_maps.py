@@ -11,7 +11,7 @@ from locator.maps import MapAssets, facility_map, overview_map, point_rows
 from locator.values.geo.crs import wgs84_to_gcj02
 from locator.values.models import Point
 from tests.both_stores import BOTH_STORES
-from tests.helpers import make_layer
+from tests.helpers import bundled_city, make_layer
 
 STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
@@ -31,9 +31,10 @@ def layer_with(name: str):
 
 def test_only_the_apps_own_assets(app):
     with app.test_request_context():
-        view = app.extensions["locator.services"].current().map_view(10_000)
+        svc = app.extensions["locator.services"].current()
+        view = svc.map_view(10_000)
         parts = overview_map(
-            ASSETS, "none", view.district_outlines, Point(113.08, 22.58), view.routes
+            ASSETS, "none", view.district_outlines, Point(113.08, 22.58), view.routes, city=svc.city
         )
     everything = parts.header + parts.html + parts.script
     urls = set(re.findall(r"""(?:src|href)=["']([^"']+)""", everything))
@@ -56,13 +57,13 @@ def test_amap_tiles_convert_every_overlay():
     (row,) = point_rows([(lay.info(), lay.facilities)], "amap")
     lon, lat = wgs84_to_gcj02(113.08, 22.58)
     assert row[0] == pytest.approx(lat, abs=1e-6) and row[1] == pytest.approx(lon, abs=1e-6)
-    parts = overview_map(ASSETS, "amap", {}, Point(113.08, 22.58))
+    parts = overview_map(ASSETS, "amap", {}, Point(113.08, 22.58), city=bundled_city())
     assert "autonavi" in parts.script
 
 
 def test_osm_tiles_keep_wgs84():
     lay = layer_with("x")
-    parts = facility_map(ASSETS, "osm", lay.facilities[0], "驿站", "#d62728")
+    parts = facility_map(ASSETS, "osm", lay.facilities[0], "驿站", "#d62728", city=bundled_city())
     (row,) = rows_of(parts.script)[0]
     assert row[:2] == [22.58, 113.08]
     assert "tile.openstreetmap.org" in parts.script
@@ -70,7 +71,7 @@ def test_osm_tiles_keep_wgs84():
 
 def test_hostile_names_are_json_escaped_in_the_script():
     lay = layer_with("</script><script>alert(1)</script>")
-    parts = facility_map(ASSETS, "none", lay.facilities[0], "驿站", "#d62728")
+    parts = facility_map(ASSETS, "none", lay.facilities[0], "驿站", "#d62728", city=bundled_city())
     assert "<script>alert(1)" not in parts.script
     assert "\\u003c/script\\u003e" in parts.script
     assert "textContent = row[2]" in parts.script and "innerHTML" not in parts.script

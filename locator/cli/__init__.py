@@ -12,7 +12,8 @@ from locator.cli import admin, data, db, planner, registers, serve
 @click.group()
 @click.version_option(package_name="locator")
 def cli() -> None:
-    """江门职工服务设施查询 · Jiangmen worker service-facility locator."""
+    """职工服务设施查询 · worker service-facility locator (the city: the data directory's
+    city.json)."""
 
 
 for command in (

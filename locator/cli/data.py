@@ -15,13 +15,19 @@ from locator.values.errors import LocatorError
 @click.command()
 @DATA_DIR_OPTION
 def validate(data_dir: Path | None) -> None:
-    """Check every layer file; print a report; exit 1 on any problem."""
-    from locator.stores.files.read import validate_data_dir
+    """Check the city profile and every layer file; print a report; exit 1 on any problem."""
+    from locator.stores.files.read import read_city, validate_data_dir
 
     data_dir = data_dir or default_data_dir()
     reports, ref_problems = validate_data_dir(data_dir)
     for problem in ref_problems:
         click.echo(f"error: {problem.message}")
+    if not ref_problems:  # the profile was read (a broken one is the problem above)
+        city = read_city(data_dir)
+        click.echo(
+            f"{'city profile':<16} {city.name.zh} · {city.name.en} ({city.code}), metric CRS "
+            f"{city.metric_crs} ({city.metric_name}), hotline {city.hotline.number}"
+        )
     n_problems = len(ref_problems)
     for rep in reports:
         kind = (

@@ -183,6 +183,7 @@ def export(
     from locator.formats.register_export import export_layer
     from locator.importer.register import facility_decl
     from locator.stores.files.read import (
+        read_city,
         read_features,
         read_references,
         reference_context,
@@ -195,7 +196,9 @@ def export(
         decl = facility_decl(layer)
         with data_dir_for(data_dir, database_url, False, decl.id, others=False) as where:
             features = read_features(where / decl.file)
-            _districts, towns, _city = reference_context(read_references(where, routes=False))
+            profile = read_city(where)
+            refs = read_references(where, routes=False, profile=profile)
+            _districts, towns, _city = reference_context(refs, profile)
     except LocatorError as exc:
         fail(exc)
     data = export_layer(

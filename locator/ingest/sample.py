@@ -24,12 +24,13 @@ from locator.stores.files.read import (
     DISTRICTS_FILE,
     TOWN_AREAS_FILE,
     TOWNS_FILE,
+    read_city,
     read_features,
     write_feature_collection,
 )
 from locator.values import registry
 from locator.values.errors import BuildError
-from locator.values.geo.distance import from_utm, geometry_to_utm, to_utm
+from locator.values.geo.distance import from_metric, geometry_to_metric, to_metric
 from locator.values.models import SAMPLE_SOURCE
 
 SEED = 20240929  # the article's date
@@ -167,8 +168,10 @@ class _Town:
     name_en: str
     district_code: str
     district_name: str
-    seat_xy: tuple[float, float]  # UTM 49N metres
-    area: object  # prepared shapely polygon, UTM 49N
+    seat_xy: tuple[float, float]  # metres, the city profile's metric CRS
+    area: object  # prepared shapely polygon, the same CRS
+    epsg: int  # that CRS
+    city_zh: str  # the city's name in addresses (the profile's, 江门市)
 
     @property
     def urban(self) -> bool:
@@ -182,12 +185,14 @@ def _choice(rng: np.random.Generator, options):
 
 
 def _load_towns(data_dir: Path) -> list[_Town]:
+    city = read_city(data_dir)
+    epsg = city.metric_epsg
     districts = {
         f["properties"]["code"]: f["properties"]["name"]
         for f in read_features(data_dir / DISTRICTS_FILE)
     }
     areas = {
-        f["properties"]["code"]: geometry_to_utm(shape(f["geometry"]))
+        f["properties"]["code"]: geometry_to_metric(shape(f["geometry"]), epsg)
         for f in read_features(data_dir / TOWN_AREAS_FILE)
     }
     towns = []
@@ -203,8 +208,10 @@ def _load_towns(data_dir: Path) -> list[_Town]:
                 p.get("name_en") or "",
                 p["district_code"],
                 districts[p["district_code"]],
-                to_utm(lon, lat),
+                to_metric(lon, lat, epsg),
                 area,
+                epsg,
+                city.name.zh,
             )
         )
     return sorted(towns, key=lambda t: t.code)
@@ -230,7 +237,7 @@ def _place(rng: np.random.Generator, town: _Town, sigma_m: float) -> tuple[float
             break
     else:  # a tiny or oddly shaped area: the seat itself is inside by construction
         x, y = sx, sy
-    lon, lat = from_utm(x, y)
+    lon, lat = from_metric(x, y, town.epsg)
     return round(float(lon), 6), round(float(lat), 6)
 
 
@@ -301,7 +308,7 @@ def _service_centers(rng, towns: list[_Town]) -> list[dict]:
                 town,
                 name,
                 f"{town.name_en} worker service center".strip(),
-                f"江门市{town.district_name}{town.name}",
+                f"{town.city_zh}{town.district_name}{town.name}",
                 SPREAD_M["service_centers"][0],
                 extra,
             )
@@ -335,7 +342,7 @@ def _hosted_layer(rng, layer: str, towns: list[_Town], total: int, minimum: int)
                     town,
                     f"{town.name}{host_zh}{suffix_zh}{tag_zh}",
                     f"{town.name_en} {host_en} {suffix_en}{tag_en}".strip(),
-                    f"江门市{town.district_name}{town.name}{host_zh}",
+                    f"{town.city_zh}{town.district_name}{town.name}{host_zh}",
                     sigma,
                 )
             )

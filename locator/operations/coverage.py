@@ -1,12 +1,13 @@
 """Coverage: how much of the city (or of its people) is within reach of a facility, and
 where the next stations do the most good.
 
-Everything is measured in UTM 49N (EPSG:32649), in metres, on a regular grid of square
-cells over the city's land (cell centres inside the city polygon). A cell is covered when
-the nearest counted facility is within ``radius_m`` of its centre (``scipy``'s KD-tree;
-straight-line distance). Shares are by area (every cell weighs the same) or, when a demand
-is given (weighted points or polygons: people, workers), by demand: a polygon's weight is
-spread evenly over the cells whose centres it contains.
+Everything is measured in the city profile's metric CRS (Jiangmen's: UTM 49N), in metres,
+on a regular grid of square cells over the city's land (cell centres inside the city
+polygon). A cell is covered when the nearest counted facility is within ``radius_m`` of
+its centre (``scipy``'s KD-tree; straight-line distance). Shares are by area (every cell
+weighs the same) or, when a demand is given (weighted points or polygons: people,
+workers), by demand: a polygon's weight is spread evenly over the cells whose centres it
+contains.
 
 Town areas are approximate (Voronoi cells of the seats, clipped to the districts): every
 per-town figure inherits that, and says so.
@@ -28,8 +29,9 @@ import shapely
 from scipy.spatial import cKDTree
 
 from locator.operations.hours import OPEN, Calendar, hours_status
+from locator.values.city import CityProfile
 from locator.values.errors import InvalidQuery
-from locator.values.geo.distance import from_utm, geometry_to_utm, to_utm
+from locator.values.geo.distance import from_metric, geometry_to_metric, to_metric
 from locator.values.models import District, Facility, Town
 
 RADIUS_RANGE_M = (100.0, 20_000.0)
@@ -52,20 +54,21 @@ def _quiet(_step: str, _fraction: float) -> None:
 
 @dataclass(frozen=True)
 class Area:
-    """A district or a town (approximate area) in UTM 49N."""
+    """A district or a town (approximate area) in the city's metric CRS."""
 
     code: str
     name: str
     name_en: str
     kind: str  # district | town
-    geometry: Any = field(repr=False)  # shapely, UTM 49N
+    geometry: Any = field(repr=False)  # shapely, metric CRS
     district_code: str = ""
     approximate: bool = False
 
 
 @dataclass(frozen=True)
 class Grid:
-    """Cell centres over the city's land (UTM 49N metres) and the area each lies in."""
+    """Cell centres over the city's land (metres, the profile's metric CRS) and the area
+    each lies in."""
 
     cell_m: float
     x: np.ndarray = field(repr=False)
@@ -79,10 +82,18 @@ class Grid:
     #: (rows, columns) of the full rectangle -> cell index, -1 outside the city: finds the
     #: cells in a box by slicing instead of scanning every cell
     raster: np.ndarray | None = field(default=None, repr=False)
-    city: Any = field(default=None, repr=False)  # the city polygon, UTM 49N
+    city: Any = field(default=None, repr=False)  # the city polygon, metric CRS
+    #: the city's profile: its metric CRS (the grid's coordinates) and its code and names
+    profile: CityProfile | None = field(default=None, repr=False)
+
+    @property
+    def epsg(self) -> int:
+        """EPSG code of the metric CRS the cells are in."""
+        assert self.profile is not None, "a grid is built with its city profile"
+        return self.profile.metric_epsg
 
     def cells_in_box(self, minx: float, miny: float, maxx: float, maxy: float) -> np.ndarray:
-        """Indices of the cells whose centres lie in the box (UTM metres)."""
+        """Indices of the cells whose centres lie in the box (metric CRS)."""
         if self.raster is None:
             return np.nonzero(
                 (self.x >= minx) & (self.x <= maxx) & (self.y >= miny) & (self.y <= maxy)
@@ -129,11 +140,15 @@ def build_grid(
     town_info: Mapping[str, Town],
     cell_m: float,
     progress: Progress = _quiet,
+    *,
+    profile: CityProfile,
 ) -> Grid:
-    """Cells of ``cell_m`` metres over the city. ``districts`` and ``towns`` map codes to
-    WGS-84 polygons; a cell in no town area is counted for its district and the city."""
+    """Cells of ``cell_m`` metres over the city, in the profile's metric CRS. ``districts``
+    and ``towns`` map codes to WGS-84 polygons; a cell in no town area is counted for its
+    district and the city."""
     progress("grid", 0.0)
-    city = geometry_to_utm(city_wgs84)
+    epsg = profile.metric_epsg
+    city = geometry_to_metric(city_wgs84, epsg)
     shapely.prepare(city)
     minx, miny, maxx, maxy = city.bounds
     x0, y0 = minx + cell_m / 2, miny + cell_m / 2
@@ -149,7 +164,7 @@ def build_grid(
             district_info[code].name,
             district_info[code].name_en,
             "district",
-            geometry_to_utm(g),
+            geometry_to_metric(g, epsg),
         )
         for code, g in sorted(districts.items())
     )
@@ -159,7 +174,7 @@ def build_grid(
             town_info[code].name if code in town_info else code,
             town_info[code].name_en if code in town_info else "",
             "town",
-            geometry_to_utm(g),
+            geometry_to_metric(g, epsg),
             code[:6],
             True,
         )
@@ -177,7 +192,9 @@ def build_grid(
     raster = np.full(mesh_x.shape, -1, dtype=np.int32)
     raster.ravel()[np.nonzero(inside)[0]] = np.arange(int(inside.sum()), dtype=np.int32)
     progress("grid", 1.0)
-    return Grid(float(cell_m), x, y, town, district, t_areas, d_areas, x0, y0, raster, city)
+    return Grid(
+        float(cell_m), x, y, town, district, t_areas, d_areas, x0, y0, raster, city, profile
+    )
 
 
 # ---------------------------------------------------------------------- demand
@@ -204,13 +221,13 @@ def demand_weights(grid: Grid, demand: Demand) -> np.ndarray:
     w = np.zeros(grid.size)
     tree = grid.tree()
     if demand.points:
-        pts = np.array([to_utm(lon, lat) for lon, lat, _ in demand.points])
+        pts = np.array([to_metric(lon, lat, grid.epsg) for lon, lat, _ in demand.points])
         dist, idx = tree.query(pts)
         weights = np.array([p[2] for p in demand.points])
         ok = dist <= grid.cell_m  # farther than a cell from any cell: outside the city
         np.add.at(w, idx[ok], weights[ok])
     for poly, weight in demand.polygons:
-        g = geometry_to_utm(poly)
+        g = geometry_to_metric(poly, grid.epsg)
         cand = grid.cells_in_box(*g.bounds)
         inside = cand[shapely.contains_xy(g, grid.x[cand], grid.y[cand])] if cand.size else cand
         if inside.size:
@@ -248,7 +265,7 @@ class AreaCoverage:
     uncovered_km2: float
     demand: float | None = None
     approximate: bool = False
-    geometry: Any = field(default=None, repr=False)  # UTM polygon, for the downloads
+    geometry: Any = field(default=None, repr=False)  # metric CRS polygon, for the downloads
 
 
 @dataclass(frozen=True)
@@ -268,7 +285,11 @@ class CoverageReport:
     facilities_unknown_hours: int
     towns_without: dict[str, list[tuple[str, str]]]
     demand_outside: float = 0.0
-    uncovered_cells: np.ndarray | None = field(default=None, repr=False)  # (n, 2) UTM
+    uncovered_cells: np.ndarray | None = field(default=None, repr=False)  # (n, 2) metric
+    #: EPSG code of the metric CRS of ``uncovered_cells`` and the areas' geometries, and
+    #: how reports name it ("UTM 49N")
+    epsg: int = 0
+    crs_name: str = ""
 
 
 def counted_facilities(
@@ -302,7 +323,9 @@ def nearest_distances(grid: Grid, facilities: Sequence[Facility]) -> np.ndarray:
     """Metres from every cell centre to the nearest facility (inf when there is none)."""
     if not facilities:
         return np.full(grid.size, np.inf)
-    fx, fy = to_utm(np.array([f.lon for f in facilities]), np.array([f.lat for f in facilities]))
+    fx, fy = to_metric(
+        np.array([f.lon for f in facilities]), np.array([f.lat for f in facilities]), grid.epsg
+    )
     dist, _ = cKDTree(np.column_stack([fx, fy])).query(
         np.column_stack([grid.x, grid.y]), workers=-1
     )
@@ -401,6 +424,8 @@ def coverage_report(
             _area_row(a, grid.town == i, dist, covered, weights, grid, per_town[a.code])
             for i, a in enumerate(grid.towns)
         )
+    profile = grid.profile
+    assert profile is not None, "a grid is built with its city profile"
     city = _area_row(
         None,
         np.ones(grid.size, dtype=bool),
@@ -409,9 +434,9 @@ def coverage_report(
         weights,
         grid,
         len(counted),
-        "440700",
-        "江门市",
-        "Jiangmen",
+        profile.code,
+        profile.name.zh,
+        profile.name.en,
         "city",
     )
     without: dict[str, list[tuple[str, str]]] = {}
@@ -438,6 +463,8 @@ def coverage_report(
         without,
         max(0.0, outside),
         np.column_stack([grid.x[open_idx], grid.y[open_idx]]),
+        grid.epsg,
+        profile.metric_name,
     )
 
 
@@ -448,7 +475,7 @@ def uncovered_cells_wgs84(report: CoverageReport, most: int = 20_000) -> np.ndar
         return np.empty((0, 2))
     if len(cells) > most:
         cells = cells[np.linspace(0, len(cells) - 1, most).astype(int)]
-    lon, lat = from_utm(cells[:, 0], cells[:, 1])
+    lon, lat = from_metric(cells[:, 0], cells[:, 1], report.epsg)
     return np.column_stack([lon, lat])
 
 
@@ -632,7 +659,9 @@ def suggest_sites(
     open_cells = (dist > radius_m) & (weights > 0)
     progress("candidates", 0.3)
     if candidates:
-        cx, cy = to_utm(np.array([c[0] for c in candidates]), np.array([c[1] for c in candidates]))
+        cx, cy = to_metric(
+            np.array([c[0] for c in candidates]), np.array([c[1] for c in candidates]), grid.epsg
+        )
         cand_xy = np.column_stack([cx, cy])
     else:
         step = max(1, int(round(max(radius_m / 2, MIN_SPACING_M) / grid.cell_m)))
@@ -661,7 +690,7 @@ def suggest_sites(
         gain = float(fine_w[near].sum()) if near else 0.0
         if near:
             fine_w[near] = 0.0
-        lon, lat = from_utm(cand_xy[i, 0], cand_xy[i, 1])
+        lon, lat = from_metric(cand_xy[i, 0], cand_xy[i, 1], grid.epsg)
         t = int(town_index[rank - 1])
         area = grid.towns[t] if t >= 0 else None
         out.append(

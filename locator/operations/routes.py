@@ -1,12 +1,12 @@
 """Rural rest routes: length, stops, the facilities along a route and its longest gap.
 
 Lengths are geodesic (pyproj ``Geod`` on WGS-84, summed over the segments). Positions
-along a route and distances off it are measured in UTM 49N (EPSG:32649; scale error under
-0.02 % in Jiangmen) and positions are scaled so that the last stop's position equals the
-geodesic length. "Along" means within ``ALONG_M`` of the line; the longest gap is the
-longest stretch of the line farther than ``ALONG_M`` from every love station and service
-center, computed exactly segment by segment along the route's own course.
-"""
+along a route and distances off it are measured in the city profile's metric CRS (for
+Jiangmen UTM 49N, scale error under 0.02 % there) and positions are scaled so that the
+last stop's position equals the geodesic length. "Along" means within ``ALONG_M`` of the
+line; the longest gap is the longest stretch of the line farther than ``ALONG_M`` from
+every love station and service center, computed exactly segment by segment along the
+route's own course."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from locator.values.geo.distance import geod, geometry_to_utm, to_utm
+from locator.values.geo.distance import geod, geometry_to_metric, to_metric
 from locator.values.models import Facility, Feature
 
 #: "along the route": within this many metres of the line
@@ -103,22 +103,24 @@ def coach_minutes(length_m: float) -> float:
     return length_m * COACH_DETOUR / (COACH_KMH * 1000 / 60)
 
 
-def _points_utm(facilities: Sequence[Facility]) -> np.ndarray:
+def _points_metric(facilities: Sequence[Facility], epsg: int) -> np.ndarray:
     if not facilities:
         return np.empty(0, dtype=object)
-    x, y = to_utm(np.array([f.lon for f in facilities]), np.array([f.lat for f in facilities]))
+    x, y = to_metric(
+        np.array([f.lon for f in facilities]), np.array([f.lat for f in facilities]), epsg
+    )
     return shapely.points(np.asarray(x), np.asarray(y))
 
 
-def _longest_gap(line_utm, reach: np.ndarray) -> tuple[float, float, float]:
-    """(length, from, to) in UTM metres of the longest stretch of ``line_utm`` farther
+def _longest_gap(line_m, reach: np.ndarray) -> tuple[float, float, float]:
+    """(length, from, to) in metres (metric CRS) of the longest stretch of ``line_m`` farther
     than ALONG_M from every point of ``reach`` (shapely points).
 
     Exact and segment by segment: a point at distance d from a segment's line covers the
     stretch of half-length sqrt(R^2 - d^2) around its foot; the uncovered rest of each
     segment is carried along the running distance, so a route that crosses itself is
     measured along its own course."""
-    coords = np.asarray(line_utm.coords)[:, :2]
+    coords = np.asarray(line_m.coords)[:, :2]
     pts = (
         np.column_stack([shapely.get_x(reach), shapely.get_y(reach)])
         if reach.size
@@ -162,18 +164,20 @@ def _longest_gap(line_utm, reach: np.ndarray) -> tuple[float, float, float]:
     return float(end - start), float(start), float(end)
 
 
-def route_details(feature: Feature, facilities: Mapping[str, Sequence[Facility]]) -> RouteDetails:
+def route_details(
+    feature: Feature, facilities: Mapping[str, Sequence[Facility]], epsg: int
+) -> RouteDetails:
     """Everything about one route (a feature of the route collection); ``facilities`` maps
-    layer id to that layer's facilities."""
+    layer id to that layer's facilities; ``epsg`` is the city's metric CRS."""
     p = feature.properties
     coords = feature.geometry["coordinates"]
-    line_utm = geometry_to_utm(shapely.LineString(coords))
+    line_m = geometry_to_metric(shapely.LineString(coords), epsg)
     length_m = geodesic_length_m(coords)
-    scale = length_m / line_utm.length if line_utm.length else 1.0
+    scale = length_m / line_m.length if line_m.length else 1.0
 
     stops = []
     for i, s in enumerate(p["stops"], start=1):
-        pos = line_utm.project(shapely.Point(*to_utm(s["lon"], s["lat"])))
+        pos = line_m.project(shapely.Point(*to_metric(s["lon"], s["lat"], epsg)))
         stops.append(
             Stop(
                 i,
@@ -192,21 +196,21 @@ def route_details(feature: Feature, facilities: Mapping[str, Sequence[Facility]]
     reach = []
     for layer in ALONG_LAYERS:
         facs = list(facilities.get(layer, ()))
-        pts = _points_utm(facs)
+        pts = _points_metric(facs, epsg)
         if not facs:
             continue
-        near = shapely.dwithin(pts, line_utm, ALONG_M)
+        near = shapely.dwithin(pts, line_m, ALONG_M)
         for fac, pt in zip(np.array(facs, dtype=object)[near], pts[near], strict=True):
             along.append(
                 AlongFacility(
-                    fac, float(line_utm.distance(pt)) * scale, float(line_utm.project(pt)) * scale
+                    fac, float(line_m.distance(pt)) * scale, float(line_m.project(pt)) * scale
                 )
             )
         if layer in GAP_LAYERS:
-            reach.append(pts[shapely.dwithin(pts, line_utm, 2 * ALONG_M)])
+            reach.append(pts[shapely.dwithin(pts, line_m, 2 * ALONG_M)])
     along.sort(key=lambda a: (a.position_m, a.distance_off_m, a.facility.id))
     gap, start, end = _longest_gap(
-        line_utm, np.concatenate(reach) if reach else np.empty(0, dtype=object)
+        line_m, np.concatenate(reach) if reach else np.empty(0, dtype=object)
     )
 
     summary = RouteSummary(

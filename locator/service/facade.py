@@ -46,6 +46,7 @@ from locator.service.answers import (
 )
 from locator.stores.base import BBox, FeatureQuery, Page, Store, checked_info
 from locator.values import registry
+from locator.values.city import CityProfile
 from locator.values.errors import FeatureNotFound, InvalidQuery, shown
 from locator.values.models import CollectionInfo, Facility, Feature, Point
 
@@ -79,6 +80,11 @@ class Service:
     def version(self) -> str:
         """Changes whenever any collection's data changes (for ETags and caches)."""
         return self.store.version
+
+    @property
+    def city(self) -> CityProfile:
+        """The city profile of this data version (``city.json``)."""
+        return self.store.reference.city
 
     def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
         """Every collection present, in display order."""
@@ -277,7 +283,7 @@ class Service:
         out = {}
         for feat in coll.features:
             assert isinstance(feat, Feature)
-            out[feat.id] = route_details(feat, facilities)
+            out[feat.id] = route_details(feat, facilities, self.city.metric_epsg)
         return out
 
     def map_view(self, max_points: int) -> MapView:
@@ -351,6 +357,7 @@ class Service:
                     geodata.towns,
                     cell_m,
                     progress or _no_progress,
+                    profile=self.city,
                 )
                 self._grids[cell_m] = grid
             return grid

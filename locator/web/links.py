@@ -25,16 +25,16 @@ def amap_url(fac: Facility, travel: str = "walk") -> str:
     )
 
 
-def baidu_url(fac: Facility, travel: str = "walk") -> str:
+def baidu_url(fac: Facility, travel: str, region: str) -> str:
     """Baidu Maps directions, walking or riding (``mode=riding``); Baidu wants BD-09
-    (``coord_type=bd09ll``)."""
+    (``coord_type=bd09ll``) and the city's name (``region``, the profile's short name)."""
     lon, lat = wgs84_to_bd09(fac.lon, fac.lat)
     return "https://api.map.baidu.com/direction?" + urlencode(
         {
             "destination": f"latlng:{lat:.6f},{lon:.6f}|name:{fac.name}",
             "mode": "riding" if travel == "ebike" else "walking",
             "coord_type": "bd09ll",
-            "region": "江门",
+            "region": region,
             "output": "html",
             "src": "locator",
         }

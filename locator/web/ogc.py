@@ -26,6 +26,7 @@ from locator.operations.feature_query import parse_cql2
 from locator.service import Service
 from locator.stores.base import FeatureQuery
 from locator.values import registry
+from locator.values.city import CityProfile
 from locator.values.errors import InvalidQuery, shown
 from locator.values.models import CollectionInfo
 from locator.web import params
@@ -128,6 +129,7 @@ def _page(template: str, json_href: str, **context) -> Response:
             shown_features,
             info.colour,
             lang=current_lang(),
+            city=service().city,
         )
     resp = make_response(
         render_template(
@@ -144,9 +146,9 @@ def _page(template: str, json_href: str, **context) -> Response:
     return resp
 
 
-def _collection(info: CollectionInfo, city_bbox) -> dict:
+def _collection(info: CollectionInfo, city_bbox, city: CityProfile) -> dict:
     bbox = list(info.bbox or city_bbox)
-    decl = registry.BY_ID.get(info.id)
+    decl = registry.BY_ID[info.id].for_city(city) if info.id in registry.BY_ID else None
     notes = (
         [f"{decl.description_zh} · {decl.description_en}."] if decl and decl.description_zh else []
     )
@@ -210,8 +212,10 @@ def _collection(info: CollectionInfo, city_bbox) -> dict:
 @bp.get("/")
 def landing():
     _check(SIMPLE)
+    city = service().city
     body = {
-        "title": "江门职工服务设施 · Jiangmen worker service facilities",
+        "title": f"{city.short_name.zh}职工服务设施 · "
+        f"{city.short_name.en} worker service facilities",
         "description": "OGC API - Features over the locator collections: facilities, "
         "routes, boundaries and towns (CRS84; EPSG:4326 and EPSG:4490 on "
         "request).",
@@ -287,7 +291,7 @@ def collections():
             }
         ],
         "crs": list(params.CRS_URIS),
-        "collections": [_collection(info, city) for info in svc.collection_infos()],
+        "collections": [_collection(info, city, svc.city) for info in svc.collection_infos()],
     }
     if _wants_html():
         return _page(
@@ -305,7 +309,7 @@ def collection(collection_id: str):
     _check(SIMPLE)
     svc = service()
     info = svc.collection_info(collection_id)
-    body = _collection(info, svc.extent("city"))
+    body = _collection(info, svc.extent("city"), svc.city)
     if _wants_html():
         return _page(
             "ogc.html",
@@ -321,7 +325,7 @@ def collection(collection_id: str):
 def _schema(svc: Service, collection_id: str, kind: str) -> dict:
     qs = svc.queryables(collection_id)
     props: dict[str, Any] = {name: q.schema() for name, q in qs.items()}
-    decl = registry.BY_ID[collection_id]
+    decl = registry.BY_ID[collection_id].for_city(svc.city)
     if kind == "schema":
         props = {p.name: p.schema() for p in decl.properties}
     props["geometry"] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from locator.values import registry
+from locator.values.city import CityProfile
 from locator.values.models import AMENITIES, WHEELCHAIR_VALUES
 from locator.web import params
 from locator.web.context import GEOJSON, json_response, service
@@ -98,10 +99,12 @@ def build_document(
     collection_ids: list[str],
     example_id: str | None = None,
     route_example: str | None = None,
+    *,
+    city: CityProfile,
 ) -> dict:
     """The OpenAPI 3.0 document; parameters come from their declarations in
-    :mod:`locator.web.params`, feature properties from the registry, and the layer and
-    collection ids from the running server's catalog."""
+    :mod:`locator.web.params`, feature properties from the registry, the layer and
+    collection ids from the running server's catalog, the title from its city profile."""
     layer_schema = {"type": "string", "enum": layer_ids} if layer_ids else {"type": "string"}
     collection_schema = {"type": "string", "enum": collection_ids}
     layers = tuple(layer_ids)
@@ -889,9 +892,9 @@ def build_document(
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": "locator · 江门职工服务设施查询 API",
+            "title": f"locator · {city.title.zh} API",
             "version": "1.0.0",
-            "description": "Nearest union service facilities in Jiangmen. Coordinates "
+            "description": f"Nearest union service facilities in {city.name.en}. Coordinates "
             "are WGS-84 [lon, lat]; distances are geodesic metres; "
             "walking and e-bike times are estimates. Errors are "
             "application/problem+json (RFC 9457).",
@@ -918,6 +921,7 @@ def document():
             [i.id for i in svc.collection_infos()],
             example,
             routes[0].id if routes else None,
+            city=svc.city,
         )
     )
 
@@ -931,7 +935,7 @@ def ogc_document():
 
     svc = service()
     layer_ids = list(svc.resolve_layers(None))
-    main = build_document(layer_ids, [i.id for i in svc.collection_infos()])
+    main = build_document(layer_ids, [i.id for i in svc.collection_infos()], city=svc.city)
     paths = {
         key[len("/ogc") :] or "/": value
         for key, value in main["paths"].items()

@@ -53,9 +53,6 @@ from locator.web.i18n import (
 bp = Blueprint("pages", __name__)
 
 RESULTS_PER_LAYER = 3
-#: 江门市总工会「工会即时帮」 hotline for riders (from the newspaper article); shown as the
-#: federation's, never as a station's own number
-HOTLINE = "19262012351"
 #: the amenity filters offered on the phone page
 FILTER_AMENITIES = (
     "microwave",
@@ -116,9 +113,13 @@ def _inject():
         infos = service().collection_infos(facilities_only=True)
         return ([i.name_zh if lang == "zh" else i.name_en for i in infos if i.sample], len(infos))
 
+    city = service().city
+
     return {
         "lang": lang,
-        "t": lambda key, **kw: translate(key, lang, **kw),
+        # the city profile of the request's data: title, names, hotline, attribution
+        "city": city,
+        "t": lambda key, **kw: translate(key, lang, city, **kw),
         "fmt": fmt,
         "links": links,
         "weekdays": WEEKDAYS[lang],
@@ -201,7 +202,9 @@ def home():
         open_now=params.OPEN_NOW.parse(args),
         per_layer=RESULTS_PER_LAYER,
         travel=travel,
-        hotline=HOTLINE,
+        # the city's union hotline (city.json): shown as the federation's, never as a
+        # station's own number
+        hotline=svc.city.hotline.number,
         phone_config=_phone_config(svc.version, travel),
     )
 
@@ -244,7 +247,8 @@ def _phone_config(version: str, travel: str) -> dict:
         "lang": lang,
         "travel": travel,
         "langQuery": "?lang=en" if lang == "en" else "",
-        "hotline": HOTLINE,
+        "hotline": service().city.hotline.number,
+        "region": service().city.short_name.zh,
         "amenities": {term: fmt.amenity_label(term, lang) for term in AMENITIES},
         "texts": texts,
     }
@@ -310,6 +314,7 @@ def map_page():
             (routes.colour, translate("routes_layer", lang)),
             translate("boundaries_layer", lang),
             lang=lang,
+            city=svc.city,
         )
         chips = [
             {
@@ -398,7 +403,8 @@ MAP_TEXTS = (
 
 @bp.get("/f/<facility_id>")
 def facility_page(facility_id: str):
-    details = service().facility_details(facility_id, now())
+    svc = service()
+    details = svc.facility_details(facility_id, now())
     travel = params.TRAVEL.parse(_travel(_form_args()))
     fac, layer = details.facility, details.layer
     parts = facility_map(
@@ -408,6 +414,7 @@ def facility_page(facility_id: str):
         f"{layer.name_zh} {layer.name_en}",
         layer.colour,
         lang=current_lang(),
+        city=svc.city,
     )
     return _page(
         "facility.html",
@@ -423,7 +430,7 @@ def facility_page(facility_id: str):
         tiles=current_app.config["TILES"],
         any_sample=fac.is_sample,
         travel=travel,
-        hotline=HOTLINE,
+        hotline=svc.city.hotline.number,
     )
 
 
@@ -466,6 +473,7 @@ def route_page(route_id: str):
         colours,
         f"?lang={lang}" if lang != "zh" else "",
         lang=lang,
+        city=svc.city,
     )
     return _page(
         "route.html",

@@ -187,13 +187,14 @@ def planner_page():
         parts = coverage_map(
             map_assets(),
             current_app.config["TILES"],
-            [(_wgs84(a.geometry), a.covered_share) for a in report.areas],
+            [(_wgs84(a.geometry, report.epsg), a.covered_share) for a in report.areas],
             uncovered,
             [
                 (s.lon, s.lat, s.rank, f"{s.rank}. {s.town_name}")
                 for s in (result.suggestions if result else ())
             ],
             lang=current_lang(),
+            city=svc.city,
         )
     else:
         req, rows = None, []
@@ -260,9 +261,10 @@ def _sample(report) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y in uncovered_cells_wgs84(report, UNCOVERED_ON_MAP)]
 
 
-def _wgs84(geometry) -> dict:
+def _wgs84(geometry, epsg: int) -> dict:
+    """A metric-CRS area (``EPSG:<epsg>``) generalised to 100 m, as WGS-84 GeoJSON."""
     from shapely.geometry import mapping
 
     from locator.values.geo.distance import geometry_to_wgs84
 
-    return mapping(geometry_to_wgs84(geometry.simplify(100)))
+    return mapping(geometry_to_wgs84(geometry.simplify(100), epsg))

@@ -25,6 +25,17 @@ def test_validate_bundled_data_is_clean(runner):
         result.output
     )
     assert "all layers valid" in result.output
+    assert (
+        "city profile     江门市 · Jiangmen (440700), metric CRS EPSG:32649 (UTM 49N), "
+        "hotline 19262012351"
+    ) in result.output
+
+
+def test_validate_names_a_broken_city_profile(runner, data_dir):
+    (data_dir / "city.json").write_text('{"code": "440700"}', encoding="utf-8")
+    result = runner.invoke(cli, ["validate", "--data-dir", str(data_dir)])
+    assert result.exit_code == 1
+    assert "error: city.json: missing field 'map'" in result.output
 
 
 def test_validate_reports_problems_and_exits_1(runner, data_dir):

@@ -31,6 +31,7 @@ from tests.conftest import (
     serve,
     write_layer,
 )
+from tests.helpers import bundled_city
 from tests.registers import (
     FORMATS,
     HEADERS,
@@ -97,7 +98,7 @@ def test_amenity_terms(cell, expected, unknown):
     ],
 )
 def test_phone_numbers(cell, expected):
-    assert phone(cell) == expected
+    assert phone(cell, bundled_city()) == expected
 
 
 @pytest.mark.parametrize(
@@ -110,7 +111,7 @@ def test_phone_numbers(cell, expected):
 )
 def test_bad_phone_numbers_say_how_to_write_them(cell, hint):
     with pytest.raises(BadValue) as exc:
-        phone(cell)
+        phone(cell, bundled_city())
     assert hint in exc.value.hint_zh
 
 

@@ -10,9 +10,13 @@ import shapely
 from shapely.geometry import Point, shape
 
 from locator.ingest.sample import COUNTS, SERVICE_COMPLEXES
-from locator.values.geo.distance import geodesic_distance_m, geometry_to_utm
+from locator.values.geo.distance import geodesic_distance_m, geometry_to_metric
 from locator.web import DEFAULT_DATA_DIR
 from tests.conftest import FIXTURES
+from tests.helpers import bundled_city
+
+#: the bundled city's metric CRS (EPSG code)
+UTM = bundled_city().metric_epsg
 
 DISTRICTS = {"440703", "440704", "440705", "440781", "440783", "440784", "440785"}
 
@@ -39,8 +43,8 @@ def towns():
 def test_city_and_seven_districts(district_shapes):
     assert set(district_shapes) == DISTRICTS
     city = shape(features("city.geojson")[0]["geometry"])
-    union = geometry_to_utm(shapely.union_all(list(district_shapes.values())))
-    city_utm = geometry_to_utm(city)
+    union = geometry_to_metric(shapely.union_all(list(district_shapes.values())), UTM)
+    city_utm = geometry_to_metric(city, UTM)
     # the districts tile the city: symmetric difference under 0.5 % of its area
     assert union.symmetric_difference(city_utm).area / city_utm.area < 0.005
     # Jiangmen is about 9,500 km²
@@ -85,8 +89,8 @@ def test_towns_agree_with_the_independent_crosscheck(towns):
 def test_town_areas_tile_each_district(town_areas, district_shapes, towns):
     assert set(town_areas) == set(towns)
     for dcode, dshape in district_shapes.items():
-        cells = [geometry_to_utm(a) for c, a in town_areas.items() if c.startswith(dcode)]
-        d_utm = geometry_to_utm(dshape)
+        cells = [geometry_to_metric(a, UTM) for c, a in town_areas.items() if c.startswith(dcode)]
+        d_utm = geometry_to_metric(dshape, UTM)
         assert abs(sum(c.area for c in cells) - d_utm.area) / d_utm.area < 0.001
     for code, f in towns.items():
         assert town_areas[code].contains(shape(f["geometry"]))

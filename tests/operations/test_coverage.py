@@ -30,7 +30,7 @@ from locator.operations.hours import TZ, Calendar
 from locator.service import CoverageQuery
 from locator.values.models import District, Facility, Town
 from tests.both_stores import BOTH_STORES
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, bundled_city
 
 STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
@@ -66,6 +66,7 @@ def square():
             "440703005": Town("440703005", "东镇", "E", "440703", 0, 0, ""),
         },
         100,
+        profile=bundled_city(),
     )
     return grid
 

@@ -19,7 +19,7 @@ from locator.values.errors import DataError
 from locator.values.models import Facility, Feature
 from tests.both_stores import BOTH_STORES
 from tests.conftest import DEFAULT_DATA_DIR, FIXTURES
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, bundled_city
 
 STORES = BOTH_STORES  # every test here runs on the files and on PostGIS
 
@@ -139,13 +139,13 @@ def test_longest_gap_on_a_hand_made_route():
         "service_centers": (fac("sc", "service_centers", x0 + 9_000, y0 + 1_200),),
         "mothers_rooms": (fac("mr", "mothers_rooms", x0 + 5_000, y0 + 100),),
     }
-    d = route_details(feature, facilities)
+    d = route_details(feature, facilities, bundled_city().metric_epsg)
     scale = d.summary.length_m / 10_000  # UTM metres to geodesic metres (~1.0001)
     assert d.longest_gap_m == pytest.approx(4_400 * scale, abs=2)
     assert d.gap_from_m == pytest.approx(3_000 * scale, abs=2)
     assert d.gap_to_m == pytest.approx(7_400 * scale, abs=2)
     assert [a.facility.id for a in d.along] == ["ls", "mr", "sc"]
-    bare = route_details(feature, {})
+    bare = route_details(feature, {}, bundled_city().metric_epsg)
     assert bare.longest_gap_m == pytest.approx(bare.summary.length_m, abs=0.5)
     assert bare.along == ()
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from locator.cli import cli
-from locator.stores.files.read import _context, check_layer, read_references
+from locator.stores.files.read import _context, check_layer, read_city, read_references
 from locator.values.errors import DataError
 from tests.conftest import DEFAULT_DATA_DIR, facility, write_layer
 
@@ -145,7 +145,8 @@ KEYS = st.sampled_from(
 
 @pytest.fixture(scope="module")
 def context():
-    return _context(read_references(DEFAULT_DATA_DIR))
+    city = read_city(DEFAULT_DATA_DIR)
+    return _context(read_references(DEFAULT_DATA_DIR, profile=city), city)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -23,8 +23,9 @@ import shapely
 from opening_hours import OpeningHours
 
 from locator.values import registry
+from locator.values.city import CITY_PROFILE_FILE, CityProfile, city_from_doc
 from locator.values.errors import DataError, shown
-from locator.values.geo.distance import geometry_to_utm, to_utm
+from locator.values.geo.distance import geometry_to_metric, to_metric
 from locator.values.models import (
     AMENITIES,
     SAMPLE_SOURCE,
@@ -44,8 +45,9 @@ DISTRICTS_FILE = registry.DISTRICTS.file
 TOWNS_FILE = registry.TOWN_SEATS.file
 TOWN_AREAS_FILE = registry.TOWNS.file
 
-#: how far outside the city polygon a facility may lie (metres, UTM 49N): the boundary
-#: polygons are generalised, and a station on a border river bank may fall just outside
+#: how far outside the city polygon a facility may lie (metres, the city's metric CRS): the
+#: boundary polygons are generalised, and a station on a border river bank may fall just
+#: outside
 CITY_TOLERANCE_M = 500.0
 
 
@@ -190,6 +192,9 @@ class Geodata:
         if self.data_dir is None:
             raise FileNotFoundError(name)
         return (self.data_dir / name).read_bytes()
+
+    #: the city profile (``city.json``); None only for a Geodata made by hand in a test
+    profile: CityProfile | None = field(default=None, repr=False)
 
     @property
     def layers(self) -> dict[str, FacilityLayer]:
@@ -356,6 +361,49 @@ def _check_declared(p: dict[str, Any], decl: Collection) -> None:
             raise ValueError(f"{prop.name} {value!r} does not have the form {prop.pattern}")
 
 
+def _missing_city() -> DataError:
+    return DataError(
+        CITY_PROFILE_FILE,
+        "file not found: every data directory needs its city profile (names, codes, "
+        "map centre, metric CRS, hotlines; see README, City profile)",
+    )
+
+
+def city_from_bytes(data: bytes) -> CityProfile:
+    """Parse and check a city profile's text (``city.json``): a DataError names the file
+    and the field."""
+    profile = city_from_doc(CITY_PROFILE_FILE, _parse_json(CITY_PROFILE_FILE, data))
+    _check_metric_crs(profile)
+    return profile
+
+
+def read_city(data_dir: Path | str) -> CityProfile:
+    """Read and check the data directory's city profile (``city.json``, required)."""
+    path = Path(data_dir) / CITY_PROFILE_FILE
+    if not path.exists() and not path.is_symlink():
+        raise _missing_city()
+    return city_from_bytes(_read_bytes(path))
+
+
+def _check_metric_crs(profile: CityProfile) -> None:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        crs = CRS.from_epsg(profile.metric_epsg)
+    except CRSError:
+        raise DataError(
+            CITY_PROFILE_FILE, f"metric_crs.epsg {profile.metric_epsg} is not a known EPSG code"
+        ) from None
+    units = {axis.unit_name for axis in crs.axis_info}
+    if not crs.is_projected or units != {"metre"}:
+        raise DataError(
+            CITY_PROFILE_FILE,
+            f"metric_crs.epsg {profile.metric_epsg} ({crs.name}) is not a projected CRS in "
+            "metres (areas, grids and distances along lines are measured in it)",
+        )
+
+
 def read_reference(data_dir: Path, decl: Collection) -> ReferenceCollection:
     """Read and check one reference collection (any geometry kind) against its declaration."""
     features, digest = _read_features_digest(data_dir / decl.file)
@@ -415,14 +463,23 @@ def _towns(coll: ReferenceCollection, districts: dict[str, District]) -> dict[st
     return towns
 
 
-def read_references(data_dir: Path, routes: bool = True) -> dict[str, ReferenceCollection]:
+def read_references(
+    data_dir: Path, routes: bool = True, profile: CityProfile | None = None
+) -> dict[str, ReferenceCollection]:
     """Read every collection that is not a facility layer (the boundaries and towns, and
-    with ``routes`` the route collections) and check how they fit together."""
-    return references_from(file_source(Path(data_dir)), routes)
+    with ``routes`` the route collections) and check how they fit together. Their
+    declarations are the city's (:meth:`Collection.for_city`): ``profile``, or the data
+    directory's own."""
+    if profile is None:
+        profile = read_city(data_dir)
+    return references_from(file_source(Path(data_dir)), profile, routes)
 
 
-def references_from(source: FeatureSource, routes: bool = True) -> dict[str, ReferenceCollection]:
-    """:func:`read_references` over any source of collections (files, database rows)."""
+def references_from(
+    source: FeatureSource, profile: CityProfile, routes: bool = True
+) -> dict[str, ReferenceCollection]:
+    """:func:`read_references` over any source of collections (files, database rows),
+    with the city ``profile`` naming the city's own collection."""
     refs = {}
     for decl in registry.BY_ID.values():
         if decl.is_facility or (decl.is_route and not routes):
@@ -430,7 +487,7 @@ def references_from(source: FeatureSource, routes: bool = True) -> dict[str, Ref
         found = source(decl)
         if found is None:
             raise DataError(decl.file, "file not found")
-        refs[decl.id] = reference_collection(decl, *found)
+        refs[decl.id] = reference_collection(decl.for_city(profile), *found)
     city = refs[registry.CITY.id]
     if len(city.features) != 1:
         raise DataError(CITY_FILE, f"expected one city feature, found {len(city.features)}")
@@ -444,15 +501,20 @@ def references_from(source: FeatureSource, routes: bool = True) -> dict[str, Ref
 
 
 class CityTest:
-    """Point-in-city test with a tolerance in metres, done in UTM 49N."""
+    """Point-in-city test with a tolerance in metres, done in the city's metric CRS."""
 
-    def __init__(self, city_wgs84):
-        city_utm = geometry_to_utm(city_wgs84)
-        self.zone = city_utm.buffer(CITY_TOLERANCE_M)
+    def __init__(self, city_wgs84, profile: CityProfile):
+        self.profile = profile
+        self.epsg = profile.metric_epsg
+        self.zone = geometry_to_metric(city_wgs84, self.epsg).buffer(CITY_TOLERANCE_M)
         shapely.prepare(self.zone)
 
+    @property
+    def name_en(self) -> str:
+        return self.profile.name.en
+
     def contains(self, lon: float, lat: float) -> bool:
-        x, y = to_utm(lon, lat)
+        x, y = to_metric(lon, lat, self.epsg)
         return bool(shapely.contains_xy(self.zone, x, y))
 
 
@@ -485,7 +547,7 @@ def _check_point(geometry: Any, city: CityTest) -> tuple[float, float]:
                 f"coordinates {coords!r} look like [lat, lon]; GeoJSON (RFC 7946) needs [lon, lat]"
             )
         raise ValueError(
-            f"point {coords!r} lies outside Jiangmen (more than "
+            f"point {coords!r} lies outside {city.name_en} (more than "
             f"{CITY_TOLERANCE_M:.0f} m beyond the city boundary)"
         )
     return x, y
@@ -721,19 +783,20 @@ def _holiday_name(name: str, year: str, day: str, value: Any) -> str:
     return value
 
 
-def _context(refs: dict[str, ReferenceCollection]):
+def _context(refs: dict[str, ReferenceCollection], profile: CityProfile):
     """Districts, town seats and the city test; checks the routes against them."""
-    return reference_context(refs)
+    return reference_context(refs, profile)
 
 
 def reference_context(
-    refs: dict[str, ReferenceCollection],
+    refs: dict[str, ReferenceCollection], profile: CityProfile
 ) -> tuple[dict[str, District], dict[str, Town], CityTest]:
     """Districts, town seats and the city test of the reference collections ``refs``
-    (:func:`read_references`); checks the routes among them against the city."""
+    (:func:`read_references`) and the city ``profile``; checks the routes among them
+    against the city."""
     districts = _districts(refs[registry.DISTRICTS.id])
     towns = _towns(refs[registry.TOWN_SEATS.id], districts)
-    city = CityTest(refs[registry.CITY.id].shapes[0])
+    city = CityTest(refs[registry.CITY.id].shapes[0], profile)
     for coll in refs.values():
         if coll.decl.is_route:
             check_routes(coll, city)
@@ -751,7 +814,7 @@ def _no_control(name: str, fid: str, what: str, value: Any) -> None:
         raise DataError(name, f"{what} contains a control character", fid)
 
 
-#: a stop must lie this close to its route's line (metres, UTM 49N)
+#: a stop must lie this close to its route's line (metres, the city's metric CRS)
 STOP_ON_LINE_M = 1.0
 
 
@@ -767,7 +830,7 @@ def check_routes(coll: ReferenceCollection, city: CityTest) -> None:
         stops = feat.properties["stops"]
         if not isinstance(stops, list) or len(stops) < 2:
             raise DataError(name, "a route needs at least two stops", feat.id)
-        line_utm = geometry_to_utm(line)
+        line_utm = geometry_to_metric(line, city.epsg)
         last = -1.0
         for i, stop in enumerate(stops, start=1):
             label = stop.get("name") if isinstance(stop, dict) else None
@@ -787,8 +850,10 @@ def check_routes(coll: ReferenceCollection, city: CityTest) -> None:
             ):
                 raise DataError(name, f"{where} needs numeric lon and lat", feat.id)
             if not city.contains(lon, lat):
-                raise DataError(name, f"{where} at [{lon}, {lat}] lies outside Jiangmen", feat.id)
-            point = shapely.Point(*to_utm(lon, lat))
+                raise DataError(
+                    name, f"{where} at [{lon}, {lat}] lies outside {city.name_en}", feat.id
+                )
+            point = shapely.Point(*to_metric(lon, lat, city.epsg))
             off = line_utm.distance(point)
             if off > STOP_ON_LINE_M:
                 raise DataError(
@@ -800,12 +865,14 @@ def check_routes(coll: ReferenceCollection, city: CityTest) -> None:
             last = position
         for x, y, *_ in line.coords:
             if not city.contains(x, y):
-                raise DataError(name, f"the line runs outside Jiangmen at [{x}, {y}]", feat.id)
+                raise DataError(
+                    name, f"the line runs outside {city.name_en} at [{x}, {y}]", feat.id
+                )
         # the line starts at the first stop and ends at the last (between them it may
         # follow roads): no stretch before or after the trip
         ends = line_utm.coords[0][:2], line_utm.coords[-1][:2]
         for (x, y), stop, which in ((ends[0], stops[0], "first"), (ends[-1], stops[-1], "last")):
-            sx, sy = to_utm(stop["lon"], stop["lat"])
+            sx, sy = to_metric(stop["lon"], stop["lat"], city.epsg)
             if float(np.hypot(x - sx, y - sy)) > STOP_ON_LINE_M:
                 raise DataError(
                     name,
@@ -819,8 +886,9 @@ def validate_data_dir(data_dir: Path) -> tuple[list[LayerReport], list[DataError
     """Check every file; return per-collection reports and reference-file problems."""
     data_dir = Path(data_dir)
     try:
-        refs = read_references(data_dir)
-        districts, towns, city_test = _context(refs)
+        profile = read_city(data_dir)
+        refs = read_references(data_dir, profile=profile)
+        districts, towns, city_test = _context(refs, profile)
     except DataError as exc:
         return [], [exc]
     seen: dict[str, str] = {}
@@ -872,7 +940,9 @@ def read_geodata(data_dir: Path | str, holidays_file: Path | str | None = None) 
             return None
         return holidays_path.name, _read_bytes(holidays_path)
 
-    return build_geodata(file_source(data_dir), holidays, data_dir)
+    city_path = data_dir / CITY_PROFILE_FILE
+    city = _read_bytes(city_path) if city_path.exists() or city_path.is_symlink() else None
+    return build_geodata(file_source(data_dir), holidays, data_dir, city=city)
 
 
 def build_geodata(
@@ -880,13 +950,19 @@ def build_geodata(
     holidays: Callable[[], tuple[str, bytes] | None] = lambda: None,
     data_dir: Path | None = None,
     documents: dict[str, bytes] | None = None,
+    *,
+    city: bytes | None,
 ) -> Geodata:
     """Validate every collection ``source`` gives (files or database rows) and the
     holiday schedule ``holidays`` gives (its file name and content, or None: none), and
     make the Geodata; raise the first DataError found. ``documents``: the other documents
-    read with the data (demand CSVs), when they do not live in ``data_dir``."""
-    refs = references_from(source)
-    districts, towns, city_test = _context(refs)
+    read with the data (demand CSVs), when they do not live in ``data_dir``. ``city``:
+    the city profile's text (``city.json``; None: missing, a DataError)."""
+    if city is None:
+        raise _missing_city()
+    profile = city_from_bytes(city)
+    refs = references_from(source, profile)
+    districts, towns, city_test = _context(refs, profile)
     seen: dict[str, str] = {}
     found: dict[str, AnyCollection] = dict(refs)
     for decl in registry.FACILITIES:
@@ -907,16 +983,25 @@ def build_geodata(
     if hol is not None:
         schedule = holidays_from_bytes(*hol)
         digests[HOLIDAYS_FILE] = hashlib.sha256(hol[1]).hexdigest()
+    digests[CITY_PROFILE_FILE] = hashlib.sha256(city).hexdigest()
     return Geodata(
-        data_dir, collections, districts, towns, data_version(digests), schedule, documents or {}
+        data_dir,
+        collections,
+        districts,
+        towns,
+        data_version(digests),
+        schedule,
+        documents or {},
+        profile,
     )
 
 
 def fingerprint(data_dir: Path | str, holidays_file: Path | str | None = None) -> tuple:
-    """A cheap signature of the data directory's declared files and the holiday schedule
-    (name, size, mtime, inode): it changes when any of them is replaced, written or
-    removed."""
+    """A cheap signature of the data directory's declared files, the city profile and the
+    holiday schedule (name, size, mtime, inode): it changes when any of them is replaced,
+    written or removed."""
     paths = [Path(data_dir) / decl.file for decl in registry.BY_ID.values()]
+    paths.append(Path(data_dir) / CITY_PROFILE_FILE)
     paths.append(Path(holidays_file) if holidays_file else Path(data_dir) / HOLIDAYS_FILE)
     out: list[tuple] = []
     for path in paths:

@@ -65,7 +65,8 @@ class Catalog:
     @property
     def reference(self) -> Reference:
         g = self.geodata
-        return Reference(g.districts, g.towns, self.service_area, self.calendar)
+        assert g.profile is not None  # read_geodata always reads it
+        return Reference(g.districts, g.towns, self.service_area, self.calendar, g.profile)
 
     def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
         if collection_id is None:

@@ -49,6 +49,7 @@ from locator.stores.files.store import Catalog, catalog_of
 from locator.stores.postgis.db import Database, translated
 from locator.stores.postgis.sync import Rows, read_rows
 from locator.values import registry
+from locator.values.city import CITY_PROFILE_FILE, CityProfile
 from locator.values.errors import FacilityNotFound, FeatureNotFound, StoreUnavailable
 from locator.values.geo.distance import geod
 from locator.values.models import (
@@ -69,7 +70,14 @@ ELLIPSOID_OVER_SPHERE = 0.994
 def _catalog(got: Rows) -> Catalog:
     """The file store's catalog of rows read from the database, checked by the file
     store's own code (a DataError names the collection, the feature and the problem)."""
-    return catalog_of(build_geodata(got.source(), got.holidays, documents=got.documents))
+    return catalog_of(
+        build_geodata(
+            got.source(),
+            got.holidays,
+            documents=got.documents,
+            city=got.documents.get(CITY_PROFILE_FILE),
+        )
+    )
 
 
 def _info(raw: dict[str, Any]) -> CollectionInfo:
@@ -103,8 +111,10 @@ class PostgisStore:
         area: ServiceArea,
         holidays: HolidaySchedule,
         total: int,
+        city: CityProfile,
     ):
         self.db = db
+        self.city = city
         self._version = version
         self.infos = infos
         self._districts = districts
@@ -118,7 +128,7 @@ class PostgisStore:
 
     @property
     def reference(self) -> Reference:
-        return Reference(self._districts, self._towns, self.service_area, self.calendar)
+        return Reference(self._districts, self._towns, self.service_area, self.calendar, self.city)
 
     @property
     def districts(self) -> dict[str, District]:
@@ -154,9 +164,12 @@ class PostgisStore:
             districts, towns = snap.geodata.districts, snap.geodata.towns
             city = snap.geodata.city
             holidays = snap.geodata.holidays
+            assert snap.geodata.profile is not None  # build_geodata always reads it
+            profile = snap.geodata.profile
         else:
-            refs = references_from(got.source(), routes=False)
-            districts, towns, _ = reference_context(refs)
+            profile = got.city()
+            refs = references_from(got.source(), profile, routes=False)
+            districts, towns, _ = reference_context(refs, profile)
             city = refs[registry.CITY.id].shapes[0]
             hol = got.holidays()
             holidays = holidays_from_bytes(*hol) if hol is not None else HolidaySchedule({})
@@ -177,6 +190,7 @@ class PostgisStore:
             service_area(city),
             holidays,
             total,
+            profile,
         )
         store._snap = snap
         return store

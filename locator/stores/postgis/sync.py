@@ -35,11 +35,13 @@ from locator.stores.files.read import (
     HOLIDAYS_FILE,
     FeatureSource,
     check_facilities,
+    city_from_bytes,
     data_version,
     dumps_feature,
     feature_collection_text,
     features_outline,
     make_layer,
+    read_city,
     read_features,
     read_geodata,
     read_references,
@@ -49,6 +51,7 @@ from locator.stores.files.read import (
 from locator.stores.postgis.db import Database
 from locator.stores.postgis.schema import WRITE_LOCK, migrate
 from locator.values import registry
+from locator.values.city import CITY_PROFILE_FILE, CityProfile
 from locator.values.errors import DataError
 from locator.values.registry import HISTORY_DIR, LOG_FILE
 
@@ -56,7 +59,7 @@ from locator.values.registry import HISTORY_DIR, LOG_FILE
 Progress = Callable[[str, int, int], None]
 
 #: documents a data directory holds besides its collections
-DOCUMENT_PATTERNS = (HOLIDAYS_FILE, "*.csv")
+DOCUMENT_PATTERNS = (CITY_PROFILE_FILE, HOLIDAYS_FILE, "*.csv")
 #: the channel app servers may LISTEN on (they poll the version row in any case)
 CHANNEL = "locator_data"
 
@@ -150,8 +153,8 @@ def write_collection(
 
 
 def _set_version(conn: psycopg.Connection) -> str:
-    """Work the data version out from the collections and the holiday schedule (as the
-    file store does), store it and tell listening app servers."""
+    """Work the data version out from the collections, the holiday schedule and the city
+    profile (as the file store does), store it and tell listening app servers."""
     version = _version_of(conn)
     conn.execute(
         "INSERT INTO locator.state (one, version, changed_at) VALUES (true, %s, "
@@ -229,11 +232,10 @@ def _load(
 
 def _version_of(conn: psycopg.Connection) -> str:
     digests = {r[0]: r[1] for r in conn.execute("SELECT id, digest FROM locator.collection")}
-    hol = conn.execute(
-        "SELECT body FROM locator.document WHERE name = %s", (HOLIDAYS_FILE,)
-    ).fetchone()
-    if hol is not None:
-        digests[HOLIDAYS_FILE] = hashlib.sha256(bytes(hol[0])).hexdigest()
+    for name in (HOLIDAYS_FILE, CITY_PROFILE_FILE):  # as read_geodata counts them
+        doc = conn.execute("SELECT body FROM locator.document WHERE name = %s", (name,)).fetchone()
+        if doc is not None:
+            digests[name] = hashlib.sha256(bytes(doc[0])).hexdigest()
     return data_version(digests)
 
 
@@ -325,6 +327,17 @@ class Rows:
     def holidays(self) -> tuple[str, bytes] | None:
         body = self.documents.get(HOLIDAYS_FILE)
         return None if body is None else (HOLIDAYS_FILE, body)
+
+    def city(self) -> CityProfile:
+        """The city profile of this version (``city.json``, kept as a document)."""
+        body = self.documents.get(CITY_PROFILE_FILE)
+        if body is None:
+            raise DataError(
+                CITY_PROFILE_FILE,
+                "not in the database: run `locator db load` with a data "
+                "directory that has its city profile",
+            )
+        return city_from_bytes(body)
 
 
 def read_rows(conn: psycopg.Connection, only: set[str] | None = None) -> Rows:
@@ -555,8 +568,9 @@ def _commit_layer(conn: psycopg.Connection, wdir: Path, copy: _Partial) -> None:
         assert data is not None
         # the layer passes the server's checks against the references and the other
         # layers' ids, or nothing is written
-        refs = read_references(wdir, routes=False)
-        districts, towns, city = reference_context(refs)
+        profile = read_city(wdir)
+        refs = read_references(wdir, routes=False, profile=profile)
+        districts, towns, city = reference_context(refs, profile)
         features = read_features(path)
         facilities, problems = check_facilities(
             decl.file, decl.id, features, districts, towns, city, dict(copy.other_ids)

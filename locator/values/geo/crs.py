@@ -15,8 +15,6 @@ from enum import StrEnum
 import numpy as np
 import prcoords
 
-#: UTM zone 49N: metric CRS covering all of Jiangmen (111°E-117°E)
-UTM49N = "EPSG:32649"
 WGS84 = "EPSG:4326"
 
 

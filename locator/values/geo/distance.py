@@ -1,4 +1,9 @@
-"""Distances on the WGS-84 ellipsoid and projections to UTM 49N (metres)."""
+"""Distances on the WGS-84 ellipsoid and projections to a city's metric CRS (metres).
+
+The metric CRS is the city profile's (``CityProfile.metric_epsg``; Jiangmen's is UTM 49N,
+EPSG:32649): every projecting function takes its EPSG code, and the transformers are built
+once per code.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import numpy as np
 import shapely
 from pyproj import Geod, Transformer
 
-from locator.values.geo.crs import UTM49N, WGS84
+from locator.values.geo.crs import WGS84
 
 
 @cache
@@ -33,23 +38,24 @@ def geodesic_inverse_point() -> Callable[..., tuple[float, float, float]]:
 
 
 @cache
-def _to_utm() -> Transformer:
-    return Transformer.from_crs(WGS84, UTM49N, always_xy=True)
+def _to_metric(epsg: int) -> Transformer:
+    return Transformer.from_crs(WGS84, f"EPSG:{epsg}", always_xy=True)
 
 
 @cache
-def _from_utm() -> Transformer:
-    return Transformer.from_crs(UTM49N, WGS84, always_xy=True)
+def _from_metric(epsg: int) -> Transformer:
+    return Transformer.from_crs(f"EPSG:{epsg}", WGS84, always_xy=True)
 
 
-def to_utm(lon, lat):
-    """Project WGS-84 degrees to UTM 49N metres; scalars or arrays, returns ``(x, y)``."""
-    return _to_utm().transform(lon, lat)
+def to_metric(lon, lat, epsg: int):
+    """Project WGS-84 degrees to metres in the CRS ``EPSG:<epsg>``; scalars or arrays,
+    returns ``(x, y)``."""
+    return _to_metric(epsg).transform(lon, lat)
 
 
-def from_utm(x, y):
-    """Unproject UTM 49N metres to WGS-84 ``(lon, lat)`` degrees."""
-    return _from_utm().transform(x, y)
+def from_metric(x, y, epsg: int):
+    """Unproject metres in ``EPSG:<epsg>`` to WGS-84 ``(lon, lat)`` degrees."""
+    return _from_metric(epsg).transform(x, y)
 
 
 def geodesic_distance_m(lon1, lat1, lon2, lat2) -> np.ndarray:
@@ -70,11 +76,13 @@ def geodesic_inverse(lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:
     return np.mod(np.asarray(az), 360.0), np.asarray(dist)
 
 
-def geometry_to_utm(geom):
-    """Project a shapely geometry from WGS-84 degrees to UTM 49N metres."""
-    return shapely.transform(geom, lambda xy: np.column_stack(to_utm(xy[:, 0], xy[:, 1])))
+def geometry_to_metric(geom, epsg: int):
+    """Project a shapely geometry from WGS-84 degrees to metres in ``EPSG:<epsg>``."""
+    tr = _to_metric(epsg)
+    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
-def geometry_to_wgs84(geom):
-    """Unproject a shapely geometry from UTM 49N metres to WGS-84 degrees."""
-    return shapely.transform(geom, lambda xy: np.column_stack(from_utm(xy[:, 0], xy[:, 1])))
+def geometry_to_wgs84(geom, epsg: int):
+    """Unproject a shapely geometry from metres in ``EPSG:<epsg>`` to WGS-84 degrees."""
+    tr = _from_metric(epsg)
+    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))

@@ -71,7 +71,7 @@
       coordinate: 'gaode', callnative: '1', src: 'locator'});
     var baidu = 'https://api.map.baidu.com/direction?' + new URLSearchParams({
       destination: 'latlng:' + b[0].toFixed(6) + ',' + b[1].toFixed(6) + '|name:' + name,
-      mode: ride ? 'riding' : 'walking', coord_type: 'bd09ll', region: '江门', output: 'html',
+      mode: ride ? 'riding' : 'walking', coord_type: 'bd09ll', region: cfg.region, output: 'html',
       src: 'locator'});
     return [[amap, 'btn nav-amap', T.navigate_amap], [baidu, 'btn alt nav-baidu', T.baidu],
             ['/f/' + encodeURIComponent(row[1]) + cfg.langQuery, 'btn alt', T.details]];
