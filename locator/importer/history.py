@@ -10,7 +10,7 @@ Under ``<data dir>/history/``:
 
 A write takes a lock (two imports at once queue), keeps the current file in the history,
 then replaces the layer atomically (temporary file in the same directory, flush, fsync,
-rename; :func:`locator.store.write_text_atomic`), so a server reading the directory sees
+rename; :func:`locator.stores.files.read.write_text_atomic`), so a server reading the directory sees
 the old layer or the new one, never half of each.
 """
 

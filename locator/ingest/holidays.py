@@ -4,7 +4,7 @@ The State Council publishes each year's schedule (the days off of each break and
 make-up working days) late in the year before; chinesecalendar carries it once a new
 release is out. The file written here holds the years the installed chinesecalendar covers,
 in the format an operator extends by hand for a year the library does not know yet (see
-:func:`locator.store.read_holidays`): no release of this app is needed for a new year.
+:func:`locator.stores.files.read.read_holidays`): no release of this app is needed for a new year.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 One compact JSON document per data version: every facility of every facility layer
 (position, name, the few properties a result card shows), the towns for the picker, and
 the opening hours as each distinct ``opening_hours`` expression's intervals for the days
-the pack covers, worked out here by :mod:`locator.hours` (holidays and make-up working days
-included), so that the phone's "open on arrival" is the server's, not a second parser's.
+the pack covers, worked out here by :mod:`locator.operations.hours` (holidays and make-up
+working days included), so that the phone's "open on arrival" is the server's, not a
+second parser's.
 
 Ranking on the phone is on the WGS-84 ellipsoid (Vincenty's inverse in the page's script),
 as the server ranks (geodesic distances): the same facilities in the same order.

@@ -152,7 +152,7 @@ class Store(Protocol):
 
 class Holder(Protocol):
     """What the app and the watcher need of a holder (files: CatalogHolder; the
-    database: :class:`locator.stores.postgis.store.PgHolder`)."""
+    database: :class:`locator.stores.postgis.holder.PgHolder`)."""
 
     refused: Any
     loaded_fingerprint: Any

@@ -164,7 +164,7 @@ class YearSchedule:
 @dataclass(frozen=True)
 class HolidaySchedule:
     """Official schedules by year, for the years the libraries do not cover yet
-    (``holidays.json`` in the data directory; see :mod:`locator.hours`)."""
+    (``holidays.json`` in the data directory; see :mod:`locator.operations.hours`)."""
 
     years: dict[int, YearSchedule]
     source: str = ""

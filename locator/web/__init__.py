@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_DATA_DIR", "create_app"]
 
 DEFAULTS: dict[str, Any] = {
     "DATA_DIR": str(DEFAULT_DATA_DIR),
-    # notice a changed data directory and swap the new data in (locator.live)
+    # notice a changed data directory and swap the new data in (locator.stores.watch)
     "WATCH_DATA": True,
     "WATCH_INTERVAL_S": 1.0,
     # basemap: osm (WGS-84, default), amap (GCJ-02; overlays converted), none (tests, intranets)
@@ -51,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
     # how many reverse proxies in front set X-Forwarded-For/-Proto (werkzeug ProxyFix):
     # then the client's address (rate limits) and https (Secure cookies) are the real ones
     "PROXY_COUNT": 0,
-    # postgresql://…: the PostGIS store (locator.pg) instead of the files in DATA_DIR
+    # postgresql://…: the PostGIS store (locator.stores.postgis) instead of the files in DATA_DIR
     "DATABASE_URL": None,
     # connections per process at most (locator serve: one per serving thread)
     "DATABASE_POOL": 8,
@@ -67,8 +67,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``LOCATOR_*`` environment variables, then ``config``.
 
     The catalog is read and validated here (or, with ``DATABASE_URL``, the database's
-    current version opened: :mod:`locator.pg`); a broken data directory raises
-    :class:`~locator.errors.DataError` naming the file, feature and problem. With
+    current version opened: :mod:`locator.stores.postgis`); a broken data directory raises
+    :class:`~locator.values.errors.DataError` naming the file, feature and problem. With
     ``WATCH_DATA`` a background thread then reloads it whenever its files change
     (``app.extensions["locator_watcher"]``; ``.trigger()`` reloads at once).
     """
@@ -109,8 +109,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["DATABASE_URL"]:
         try:
             from locator.stores.postgis.db import database
+            from locator.stores.postgis.holder import PgHolder
             from locator.stores.postgis.staging import PgStaging
-            from locator.stores.postgis.store import PgHolder
         except ImportError as exc:
             raise ConfigError(
                 f"DATABASE_URL needs the PostGIS extras ({exc.name} is "

@@ -1,4 +1,4 @@
-"""/offline/pack.json: the offline data pack (:mod:`locator.offline`) for phones.
+"""/offline/pack.json: the offline data pack (:mod:`locator.operations.offline`) for phones.
 
 Under its current version (``?v=<data version>-<day>``) it is the same for a year and says
 so (immutable); without it, or with an old one, caches ask again each time (the pack of

@@ -2,7 +2,7 @@
 
 A :class:`Param` says a parameter's name, type, bounds, default and description (zh/en).
 From that one declaration come its parsing (:meth:`Param.parse`), its error message (an
-:class:`~locator.errors.InvalidQuery` naming it) and its OpenAPI description
+:class:`~locator.values.errors.InvalidQuery` naming it) and its OpenAPI description
 (:meth:`Param.openapi`), so the document cannot drift from the server.
 
 A small table of our own rather than a library (webargs, flask-smorest, pydantic): those

@@ -1,6 +1,6 @@
 """Read, validate and write the GeoJSON files under the data directory.
 
-Files in, typed values out. Every problem is a :class:`~locator.errors.DataError` naming the
+Files in, typed values out. Every problem is a :class:`~locator.values.errors.DataError` naming the
 file, the feature and what is wrong. Writes are atomic (temporary file + ``os.replace``).
 """
 

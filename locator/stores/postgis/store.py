@@ -390,36 +390,3 @@ class PostgisStore:
             nearby(facility_from_feature(c, docs[(c, fid)]), d, az, q, at, calendar)
             for d, fid, az, c, _h, _doc in picked
         ]
-
-
-class PgHolder:
-    """Holds the current :class:`PostgisStore`; the same face as
-    :class:`locator.live.CatalogHolder`, so the same :class:`locator.live.DataWatcher`
-    polls it: its fingerprint is the database's version row (one indexed read a second),
-    and a new version opens a new store, swapped in by one assignment."""
-
-    def __init__(self, db: Database):
-        self.db = db
-        self.refused: Exception | None = None
-        self.loaded_fingerprint: Any = None
-        self._lock = threading.Lock()
-        db.check_ready()  # says what to run on a database without schema or data
-        self._catalog = self.reload()
-
-    @property
-    def catalog(self) -> PostgisStore:
-        return self._catalog
-
-    def fingerprint(self) -> Any:
-        try:
-            return self.db.version()
-        except Exception:  # the database is away: keep serving what we have
-            return self.loaded_fingerprint
-
-    def reload(self) -> PostgisStore:
-        with self._lock:
-            fresh = PostgisStore.open(self.db)
-            self._catalog = fresh  # its holidays too: no process-wide schedule
-            self.loaded_fingerprint = fresh.version
-            self.refused = None
-            return fresh

@@ -1,7 +1,7 @@
 """Files into the database and back, and the working copy writes go through.
 
 A collection is kept as its features' JSON text in file order plus a ``geography`` per
-feature, so ``dump`` writes back the canonical file (:func:`locator.store.
+feature, so ``dump`` writes back the canonical file (:func:`locator.stores.files.read.
 feature_collection_text`) byte for byte, and the data version a database answers
 with equals the file store's for the same files.
 
