@@ -3,7 +3,7 @@
 In one process, on the bundled data, through Flask's test client (no sockets, so the
 figures are the app's own CPU cost): the trivial ``/api/v1/health`` view, the whole
 ``/api/v1/nearest`` view, and the parts of the nearest view timed alone: parsing the
-parameters, the domain call (``ReadStore.nearest``: engine, opening hours, service-area
+parameters, the domain call (``Service.nearest``: engine, opening hours, service-area
 test) and the JSON serialisation. Points are random over the city's bounding box (about
 40 % fall outside the city polygon, in the sea or next door, and pay for the distance to
 the city). Each figure is the best of ``--repeats`` runs of ``--n`` requests.

@@ -17,7 +17,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import cached_property, partial
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -73,6 +73,8 @@ class Service:
         self._queryables: dict[str, dict[str, Queryable]] = {}
         self._pack: dict[str, Any] = {}  # {"key": day, "pack": ...}
         self._pack_lock = threading.Lock()
+        self._derived: dict[str, Any] = {}
+        self._derived_lock = threading.Lock()
 
     # ------------------------------------------------------------------ collections
 
@@ -153,16 +155,16 @@ class Service:
             if name not in names:
                 raise InvalidQuery(name, f"unknown property {shown(name)}")
             checks.append(equals(name, raw, names[name]))
-        for name, _ in query.sortby:
+        snap = self.store.snapshot()
+        if query.cql2 is not None:
+            checks.append(compile_cql2(query.cql2, names, snap.shape_of(collection_id)))
+        for name, _ in query.sortby:  # after the filter, as its errors came first
             if name not in names:
                 raise InvalidQuery(
                     "sortby",
                     f"sortby names {shown(name)}, which is not a "
                     f"queryable; queryables: {', '.join(names)}",
                 )
-        snap = self.store.snapshot()
-        if query.cql2 is not None:
-            checks.append(compile_cql2(query.cql2, names, snap.shape_of(collection_id)))
         page = snap.page(collection_id, query.bbox, None, 0)
         found = [f for f in page.features if all(check(f) for check in checks)]
         for name, descending in reversed(query.sortby):  # stable: last key first
@@ -180,7 +182,7 @@ class Service:
             raise InvalidQuery(
                 "town",
                 f"unknown town code {shown(code)}; expected one of the "
-                f"{len(towns)} 9-digit town codes",
+                f"{len(towns)} 9-digit codes of {self.city.short_name.en}",
             )
         return Point(town.lon, town.lat)
 
@@ -260,9 +262,24 @@ class Service:
 
     # ------------------------------------------------------------------ map and routes
 
-    @cached_property
+    def _once(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` worked out once per version and kept under ``name`` (a lock per
+        service: functools.cached_property on Python 3.11 holds one lock for every
+        instance, so one version's slow first answer would hold up every other's)."""
+        found = self._derived.get(name)
+        if found is None:
+            with self._derived_lock:
+                found = self._derived.get(name)
+                if found is None:
+                    found = self._derived[name] = compute()
+        return found
+
+    @property
     def _district_outlines(self) -> dict[str, object]:
         """District polygons generalised to ~100 m (0.001°), for drawing at city scale."""
+        return self._once("district_outlines", self._make_district_outlines)
+
+    def _make_district_outlines(self) -> dict[str, object]:
         import shapely
 
         return {
@@ -270,9 +287,12 @@ class Service:
             for code, geom in self.store.snapshot().geodata.district_shapes.items()
         }
 
-    @cached_property
+    @property
     def _route_details(self) -> dict[str, RouteDetails]:
         """Route id -> the route worked out (stops, facilities along, gap), once."""
+        return self._once("route_details", self._make_route_details)
+
+    def _make_route_details(self) -> dict[str, RouteDetails]:
         from locator.operations.routes import route_details
 
         snap = self.store.snapshot()
@@ -506,16 +526,14 @@ class Services:
         self._service: Service | None = None
 
     def current(self) -> Service:
-        store = self.holder.catalog
         svc = self._service
-        if svc is None or svc.store is not store:
-            with self._lock:
-                svc = self._service
-                if svc is None or svc.store is not store:
-                    svc = self._service = Service(store)
-        return svc
-
-
-def service_for(store: Store) -> Service:
-    """A service over one store (for the CLI, scripts and tests)."""
-    return Service(store)
+        if svc is not None and svc.store is self.holder.catalog:
+            return svc
+        with self._lock:
+            # read again under the lock: only the holder's newest store is ever installed,
+            # so a request that read an older store before a swap cannot bring it back
+            store = self.holder.catalog
+            svc = self._service
+            if svc is None or svc.store is not store:
+                svc = self._service = Service(store)
+            return svc

@@ -8,4 +8,4 @@ versions whole) and its working copy for the importer:
 - :mod:`locator.stores.postgis`: PostgreSQL + PostGIS, for many app servers.
 
 Application questions are not a store's: the service (:mod:`locator.service`) answers
-them over either (rank 3)."""
+them over either. Stores are rank 3 of DESIGN.md's layering; the service is rank 4."""

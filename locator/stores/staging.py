@@ -3,7 +3,7 @@
 An admin uploads a register; it is checked and reported; it waits here until it is
 confirmed (an hour at most) and is then imported once. Each store keeps it its own way,
 side by side: :class:`locator.stores.files.staging.FileStaging` in the data directory,
-:class:`locator.stores.postgis.staging.Staging` in the database (so that the confirming
+:class:`locator.stores.postgis.staging.PgStaging` in the database (so that the confirming
 request may reach another app server). The app factory chooses one where it chooses the
 store; the admin views see only this protocol.
 """

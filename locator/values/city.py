@@ -21,6 +21,8 @@ from locator.values.errors import DataError, shown
 CITY_PROFILE_FILE = "city.json"
 
 _LANGS = ("zh", "en")
+#: the one time zone hours are worked out in today (locator.operations.hours.TZ)
+SUPPORTED_TIME_ZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,14 @@ def city_from_doc(name: str, doc: Any) -> CityProfile:
     time_zone = _text(name, doc, "time_zone")
     if not re.fullmatch(r"[A-Za-z_]+(/[A-Za-z0-9_+-]+)*", time_zone):
         raise DataError(name, f"time_zone {shown(time_zone)} is not an IANA zone name")
+    if time_zone != SUPPORTED_TIME_ZONE:
+        # opening hours, the offline pack and the pages still reckon in China Standard Time:
+        # a city elsewhere would be told wrong hours, so it is refused rather than served
+        raise DataError(
+            name,
+            f"time_zone {shown(time_zone)} is not supported yet: opening hours are "
+            f"worked out in {SUPPORTED_TIME_ZONE} (China Standard Time)",
+        )
     area_codes = _field(name, doc, "area_codes")
     if not isinstance(area_codes, list) or not area_codes:
         raise DataError(name, 'area_codes must be a list of area codes such as ["020"]')

@@ -16,17 +16,12 @@ from werkzeug.datastructures import MultiDict
 
 from locator.operations.nearest import NearestQuery
 from locator.service import Service, Services
-from locator.stores.base import Holder
 from locator.web import params
 from locator.web.http import host_key
 
 GEOJSON = "application/geo+json"
 #: how long a versioned answer (its URL changes with its content) may be kept, seconds
 YEAR_S = 365 * 24 * 3600
-
-
-def holder() -> Holder:
-    return current_app.extensions["locator"]
 
 
 def service() -> Service:

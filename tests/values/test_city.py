@@ -64,6 +64,7 @@ def _broken(**changes) -> dict:
         ({"metric_crs": {"name": "UTM 49N"}}, "missing field 'metric_crs.epsg'"),
         ({"metric_crs": {"epsg": "32649", "name": "UTM"}}, "metric_crs.epsg must be an EPSG"),
         ({"time_zone": "Shanghai time"}, "time_zone 'Shanghai time' is not an IANA zone name"),
+        ({"time_zone": "Asia/Urumqi"}, "time_zone 'Asia/Urumqi' is not supported yet"),
         ({"area_codes": []}, "area_codes must be a list"),
         ({"area_codes": ["750"]}, "area_codes: '750' is not a telephone area code"),
         ({"hotlines": []}, "hotlines must list at least one"),

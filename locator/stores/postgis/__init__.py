@@ -9,7 +9,8 @@ database. The modules:
   read for the analysis snapshot, and the working copy an import or rollback is checked
   and written through (one layer's worth), in one transaction;
 - :mod:`.store`: :class:`~.store.PostgisStore`, the second narrow
-  :class:`~locator.stores.base.Store`, and the holder that swaps versions;
+  :class:`~locator.stores.base.Store`;
+- :mod:`.holder`: :class:`~.holder.PgHolder`, which swaps a new version in whole;
 - :mod:`.staging`: admin uploads waiting for confirmation, kept in the database.
 
 (The throw-away cluster the tests and benchmarks run lives in ``tests/pgcluster.py``.)

@@ -218,7 +218,7 @@ class PostgisStore:
                 self._snap = _catalog(got)
             return self._snap
 
-    # ------------------------------------------------------------------ ReadStore
+    # ------------------------------------------------------------------ Store
 
     @property
     def version(self) -> str:
