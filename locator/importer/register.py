@@ -92,6 +92,19 @@ class ImportContext:
         """EPSG code of the city's metric CRS (``city_utm`` and ``areas_utm`` are in it)."""
         return self.city.epsg
 
+    @property
+    def example_town(self) -> str:
+        """A town's full name to show in a hint: the city's first by code."""
+        return self.towns[min(self.towns)].name if self.towns else "?"
+
+    @property
+    def example_districts(self) -> list[str]:
+        """District names to show in a hint: the first by code, and the first of another
+        kind (a 区 beside a 市 or 县) when there is one."""
+        names = [self.districts[c].name for c in sorted(self.districts)] or ["?"]
+        other = next((n for n in names if n[-1:] != names[0][-1:]), None)
+        return [names[0]] + ([other] if other else [])
+
     def town_by_text(self, text: str) -> str | None:
         """A town's code from its code, its name (白沙街道) or its short name (白沙)."""
         t = values.plain(text)
@@ -993,10 +1006,10 @@ def _assign_towns(good: list, ck: _Checker) -> None:
                         f"no such town or street in {ctx.city.profile.short_name.en}",
                         ("是否为：" + "、".join(close))
                         if close
-                        else "填写镇（街）全称，如 白沙街道",
+                        else f"填写镇（街）全称，如 {ctx.example_town}",
                         ("did you mean: " + ", ".join(close))
                         if close
-                        else "write the full name, e.g. 白沙街道",
+                        else f"write the full name, e.g. {ctx.example_town}",
                     ),
                 )
                 drop.add(i)
@@ -1047,8 +1060,8 @@ def _assign_towns(good: list, ck: _Checker) -> None:
                         "unknown-district",
                         f"{ctx.city.profile.short_name.zh}没有这个县（市、区）",
                         f"no such district in {ctx.city.profile.short_name.en}",
-                        "填写如 蓬江区、台山市，或 6 位代码",
-                        "write e.g. 蓬江区 or its 6-digit code",
+                        f"填写如 {'、'.join(ctx.example_districts)}，或 6 位代码",
+                        f"write e.g. {ctx.example_districts[0]} or its 6-digit code",
                     ),
                 )
                 drop.add(i)
