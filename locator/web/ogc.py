@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
@@ -28,6 +27,7 @@ from locator.stores.base import FeatureQuery
 from locator.values import registry
 from locator.values.city import CityProfile
 from locator.values.errors import InvalidQuery, shown
+from locator.values.geo.distance import transformer
 from locator.values.models import CollectionInfo
 from locator.web import params
 from locator.web.assets import map_assets
@@ -81,11 +81,10 @@ SIMPLE = (params.OGC_FORMAT,)
 SINGLE = (params.OGC_FORMAT, params.OGC_CRS)
 
 
-@cache
 def _to_4490() -> Transformer:
-    """WGS-84 to CGCS2000 (made on first use: pyproj's database look-up takes a fifth of
-    a second, and few requests ask for EPSG:4490)."""
-    return Transformer.from_crs("EPSG:4326", "EPSG:4490", always_xy=True)
+    """WGS-84 to CGCS2000 (made on first use in each thread: pyproj's database look-up
+    takes a fifth of a second, and few requests ask for EPSG:4490)."""
+    return transformer("EPSG:4326", "EPSG:4490")
 
 
 def _url(endpoint: str, **values) -> str:

@@ -2,11 +2,12 @@
 
 The metric CRS is the city profile's (``CityProfile.metric_epsg``; Jiangmen's is UTM 49N,
 EPSG:32649): every projecting function takes its EPSG code, and the transformers are built
-once per code.
+once per code and thread.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import cache
 
@@ -37,14 +38,30 @@ def geodesic_inverse_point() -> Callable[..., tuple[float, float, float]]:
     return getattr(g, "_inv_point", g.inv)
 
 
-@cache
+#: each thread's own transformers: pyproj's are not to be shared between threads (they
+#: hold PROJ objects bound to one thread's context; a shared one has crashed a server
+#: swapping data in while three request threads worked)
+_THREAD = threading.local()
+
+
+def transformer(source: str, target: str) -> Transformer:
+    """A transformer from CRS ``source`` to ``target`` (``always_xy``: lon/lat, x/y order),
+    made once per thread and pair."""
+    made: dict[tuple[str, str], Transformer] | None = getattr(_THREAD, "transformers", None)
+    if made is None:
+        made = _THREAD.transformers = {}
+    found = made.get((source, target))
+    if found is None:
+        found = made[(source, target)] = Transformer.from_crs(source, target, always_xy=True)
+    return found
+
+
 def _to_metric(epsg: int) -> Transformer:
-    return Transformer.from_crs(WGS84, f"EPSG:{epsg}", always_xy=True)
+    return transformer(WGS84, f"EPSG:{epsg}")
 
 
-@cache
 def _from_metric(epsg: int) -> Transformer:
-    return Transformer.from_crs(f"EPSG:{epsg}", WGS84, always_xy=True)
+    return transformer(f"EPSG:{epsg}", WGS84)
 
 
 def to_metric(lon, lat, epsg: int):
