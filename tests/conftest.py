@@ -193,6 +193,22 @@ def wait_for(url: str, proc, timeout_s: float = 30.0) -> None:
             time.sleep(0.2)
 
 
+def wait_until(probe, done, timeout_s: float = 30.0, every_s: float = 0.05):
+    """Call ``probe()`` until ``done(value)`` holds and return that value; fail with the
+    last value after ``timeout_s``. Tests wait on the effect they expect, never on a fixed
+    sleep: the deadline only bounds a failure, so a busy machine is slower, not red."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not done after {timeout_s} s: {value!r}"[:2000])
+        time.sleep(every_s)
+
+
 #: base URL -> process id of the servers `serve` runs (for tests that signal them)
 SERVED_PIDS: dict[str, int] = {}
 
