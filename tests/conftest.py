@@ -18,6 +18,40 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REFERENCE_FILES = tuple(c.file for c in registry.COLLECTIONS if not c.is_facility)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _reference_collections_read_once():
+    """Hundreds of tests build an app, a catalog or an import over a data directory whose
+    reference collections (city, districts, towns, routes) are copies of the bundled ones,
+    and reading and checking those takes most of a second each time. In this process a
+    reference file is read and checked once per content: the cache is keyed by the file's
+    bytes (a changed or broken file is read afresh, and its error raised as before), so a
+    test sees exactly what a fresh read would give it. Only in tests; the product reads
+    every time."""
+    import hashlib
+
+    from locator.stores.files import read
+
+    original = getattr(read, "read_reference", None)
+    if original is None:  # renamed: tests run as before, only slower
+        yield
+        return
+    cache: dict[tuple[str, str, str], object] = {}
+
+    def read_reference(data_dir, decl):
+        try:
+            data = (Path(data_dir) / decl.file).read_bytes()
+        except OSError:
+            return original(data_dir, decl)  # its own error
+        key = (decl.id, decl.file, hashlib.sha256(data).hexdigest())
+        if key not in cache:
+            cache[key] = original(data_dir, decl)
+        return cache[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(read, "read_reference", read_reference)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _library_holidays_only():
     """Apps install their data directory's holiday schedule for the whole process; put
