@@ -18,6 +18,26 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REFERENCE_FILES = tuple(c.file for c in registry.COLLECTIONS if not c.is_facility)
 
 
+def pytest_collection_finish(session):
+    """Start the schemathesis run (minutes, mostly on the server's core) as soon as the
+    tests are known, so that it goes on beside them (tests/fuzz.py). Not under
+    pytest-xdist, where every worker collects every test: there the test runs it."""
+    import os
+
+    from tests import fuzz
+
+    if session.config.option.collectonly or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    if any(item.name == fuzz.TEST_NAME for item in session.items):
+        fuzz.RUN.start()
+
+
+def pytest_sessionfinish(session):
+    from tests import fuzz
+
+    fuzz.RUN.stop()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _reference_collections_read_once():
     """Hundreds of tests build an app, a catalog or an import over a data directory whose
