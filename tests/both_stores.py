@@ -31,7 +31,7 @@ class PgServer:
 
         if url:
             return cls(url)
-        from tests.pgcluster import ClusterError, postgis_installed, start_cluster
+        from tests.pgcluster import ClusterError, memory_folder, postgis_installed, start_cluster
 
         why = None
         try:
@@ -47,7 +47,7 @@ class PgServer:
                 "installs them (set LOCATOR_SKIP_POSTGIS=1 to skip on purpose)",
                 pytrace=False,
             )
-        cluster = start_cluster()
+        cluster = start_cluster(parent=memory_folder())
         return cls(cluster.url, cluster)
 
     def url_of(self, name: str) -> str:
