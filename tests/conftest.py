@@ -45,8 +45,8 @@ def _reference_collections_read_once():
     and reading and checking those takes most of a second each time. In this process a
     reference file is read and checked once per content: the cache is keyed by the file's
     bytes (a changed or broken file is read afresh, and its error raised as before), so a
-    test sees exactly what a fresh read would give it. Only in tests; the product reads
-    every time."""
+    test sees exactly what a fresh read would give it. The city test built from the
+    outline is made once per outline too. Only in tests; the product reads every time."""
     import hashlib
 
     from locator.stores.files import read
@@ -69,7 +69,32 @@ def _reference_collections_read_once():
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(read, "read_reference", read_reference)
+        city_test = getattr(read, "CityTest", None)
+        if city_test is not None:
+            mp.setattr(read, "CityTest", _city_test_once(city_test))
         yield
+
+
+def _city_test_once(city_test: type) -> type:
+    """``CityTest`` (the city outline buffered in UTM: a twentieth of a second), made once
+    per city outline; still a ``CityTest`` to anything that checks."""
+    import shapely
+
+    made: dict[bytes, object] = {}
+
+    class CityTestOnce(city_test):  # type: ignore[misc,valid-type]
+        def __new__(cls, city_wgs84):
+            key = shapely.to_wkb(city_wgs84)
+            if key not in made:
+                test = super().__new__(cls)
+                city_test.__init__(test, city_wgs84)
+                made[key] = test
+            return made[key]
+
+        def __init__(self, city_wgs84):
+            pass  # made in __new__, once
+
+    return CityTestOnce
 
 
 @pytest.fixture(autouse=True)
