@@ -220,20 +220,25 @@ def reference_dir(path: Path) -> Path:
     return path
 
 
-@pytest.fixture()
-def data_dir(tmp_path: Path) -> Path:
+def small_data_dir(path: Path) -> Path:
     """The real reference layers plus one tiny, valid facility layer (the other layers
-    present and empty)."""
-    reference_dir(tmp_path)
+    present and empty), in ``path``."""
+    reference_dir(path)
     write_layer(
-        tmp_path,
+        path,
         "love_stations",
         [
             facility("t-1", 113.0726, 22.5761),
             facility("t-2", 113.0800, 22.5800),
         ],
     )
-    return tmp_path
+    return path
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    """A :func:`small_data_dir` of the test's own."""
+    return small_data_dir(tmp_path)
 
 
 @pytest.fixture()
