@@ -10,6 +10,23 @@ BIN := $(VENV)/bin
 serve: $(VENV)/.installed
 	$(BIN)/locator serve --host $(HOST) --port $(PORT)
 
+# apt-get as `make test` runs it: root or sudo; waits up to 10 minutes for another apt or
+# dpkg (unattended upgrades, a second `make test`) instead of failing. `install` waits for
+# dpkg's lock itself (DPkg::Lock::Timeout); `update` does not wait for the package lists' lock
+# (apt 2.6), so it is tried again, every 5 s, for as long as that lock is why it failed.
+define APT
+SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+apt_update() { \
+  for _ in $$(seq 120); do \
+    out=$$($$SUDO env LC_ALL=C apt-get -o DPkg::Lock::Timeout=600 -qq update 2>&1) && return 0; \
+    case "$$out" in *"Could not get lock"*) echo "apt-get update: waiting for another apt";; \
+      *) echo "$$out" >&2; return 1;; esac; \
+    sleep 5; \
+  done; echo "$$out" >&2; return 1; }; \
+apt_install() { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get \
+  -o DPkg::Lock::Timeout=600 install -y -qq "$$@" >/dev/null; }
+endef
+
 # axe-core (the accessibility checker the browser tests inject) and Lighthouse (run on /map
 # with Debian's Chromium) from the npm registry, with Debian's npm when the machine has none
 AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
@@ -18,9 +35,8 @@ test: $(VENV)/.installed-test browser postgis $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(AXE): | $(VENV)/.created
-	@command -v npm >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  echo "installing from Debian: npm"; $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
+	@command -v npm >/dev/null || { $(APT); \
+	  echo "installing from Debian: npm"; apt_update && apt_install npm; }
 	npm install --prefix $(VENV)/npm --no-audit --no-fund --silent axe-core@4 lighthouse@12
 
 # Browser tests drive Debian's Chromium (never a downloaded one) and need a CJK font and an
@@ -32,10 +48,9 @@ browser:
 	  dpkg-query -W -f='$${Status}' $$pkg 2>/dev/null | grep -q "ok installed" || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $(APT); \
 	  echo "installing from Debian:$$missing"; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  apt_update && apt_install $$missing; \
 	fi
 
 # The PostGIS half of the tests runs a throw-away cluster (locator/pg/cluster.py) from
@@ -44,11 +59,9 @@ browser:
 postgis:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	    ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $(APT); \
 	  echo "installing from Debian: postgresql postgresql-postgis"; \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    postgresql postgresql-postgis >/dev/null; \
+	  apt_update && apt_install --no-install-recommends postgresql postgresql-postgis; \
 	fi
 
 install: $(VENV)/.installed

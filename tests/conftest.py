@@ -23,12 +23,93 @@ REFERENCE_FILES = (
 )
 
 
+def pytest_collection_finish(session):
+    """Start the schemathesis run (minutes, mostly on the server's core) as soon as the
+    tests are known, so that it goes on beside them (tests/fuzz.py). Not under
+    pytest-xdist, where every worker collects every test: there the test runs it."""
+    import os
+
+    from tests import fuzz
+
+    if session.config.option.collectonly or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    if any(item.name == fuzz.TEST_NAME for item in session.items):
+        fuzz.RUN.start()
+
+
+def pytest_sessionfinish(session):
+    from tests import fuzz
+
+    fuzz.RUN.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _reference_collections_read_once():
+    """Hundreds of tests build an app, a catalog or an import over a data directory whose
+    reference collections (city, districts, towns, routes) are copies of the bundled ones,
+    and reading and checking those takes most of a second each time. In this process a
+    reference file is read and checked once per content: the cache is keyed by the file's
+    bytes (a changed or broken file is read afresh, and its error raised as before), so a
+    test sees exactly what a fresh read would give it. The city test built from the
+    outline is made once per outline too. Only in tests; the product reads every time."""
+    import hashlib
+
+    from locator.stores.files import read
+
+    original = getattr(read, "read_reference", None)
+    if original is None:  # renamed: tests run as before, only slower
+        yield
+        return
+    cache: dict[tuple[str, str], object] = {}
+
+    def read_reference(data_dir, decl):
+        try:
+            data = (Path(data_dir) / decl.file).read_bytes()
+        except OSError:
+            return original(data_dir, decl)  # its own error
+        # the declaration itself is part of the key: it carries the city's names
+        key = (repr(decl), hashlib.sha256(data).hexdigest())
+        if key not in cache:
+            cache[key] = original(data_dir, decl)
+        return cache[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(read, "read_reference", read_reference)
+        city_test = getattr(read, "CityTest", None)
+        if city_test is not None:
+            mp.setattr(read, "CityTest", _city_test_once(city_test))
+        yield
+
+
+def _city_test_once(city_test: type) -> type:
+    """``CityTest`` (the city outline buffered in the city's metric CRS: a twentieth of a
+    second), made once per city outline and profile; still a ``CityTest`` to anything that
+    checks."""
+    import shapely
+
+    made: dict[tuple[bytes, str], object] = {}
+
+    class CityTestOnce(city_test):  # type: ignore[misc,valid-type]
+        def __new__(cls, city_wgs84, profile):
+            key = (shapely.to_wkb(city_wgs84), repr(profile))
+            if key not in made:
+                test = super().__new__(cls)
+                city_test.__init__(test, city_wgs84, profile)
+                made[key] = test
+            return made[key]
+
+        def __init__(self, city_wgs84, profile):
+            pass  # made in __new__, once
+
+    return CityTestOnce
+
+
 # --------------------------------------------------------------------------- the two stores
 #
-# A module that sets ``STORES = BOTH_STORES`` (tests/stores.py) runs each test that uses
+# A module that sets ``STORES = BOTH_STORES`` (tests/both_stores.py) runs each test that uses
 # ``app``, ``client`` or ``store`` once with the GeoJSON files and once with PostGIS;
 # elsewhere the files alone. PostGIS is a throw-away cluster on 127.0.0.1 started once per
-# session (locator.pg.cluster), or LOCATOR_TEST_DATABASE_URL's server. Without PostgreSQL
+# session (tests/pgcluster.py), or LOCATOR_TEST_DATABASE_URL's server. Without PostgreSQL
 # and PostGIS installed the PostGIS half fails, saying so: `make test` installs them.
 
 
@@ -135,20 +216,25 @@ def reference_dir(path: Path) -> Path:
     return path
 
 
-@pytest.fixture()
-def data_dir(tmp_path: Path) -> Path:
+def small_data_dir(path: Path) -> Path:
     """The real reference layers plus one tiny, valid facility layer (the other layers
-    present and empty)."""
-    reference_dir(tmp_path)
+    present and empty), in ``path``."""
+    reference_dir(path)
     write_layer(
-        tmp_path,
+        path,
         "love_stations",
         [
             facility("t-1", 113.0726, 22.5761),
             facility("t-2", 113.0800, 22.5800),
         ],
     )
-    return tmp_path
+    return path
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    """A :func:`small_data_dir` of the test's own."""
+    return small_data_dir(tmp_path)
 
 
 @pytest.fixture()
@@ -185,6 +271,22 @@ def wait_for(url: str, proc, timeout_s: float = 30.0) -> None:
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise
             time.sleep(0.2)
+
+
+def wait_until(probe, done, timeout_s: float = 30.0, every_s: float = 0.05):
+    """Call ``probe()`` until ``done(value)`` holds and return that value; fail with the
+    last value after ``timeout_s``. Tests wait on the effect they expect, never on a fixed
+    sleep: the deadline only bounds a failure, so a busy machine is slower, not red."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not done after {timeout_s} s: {value!r}"[:2000])
+        time.sleep(every_s)
 
 
 #: base URL -> process id of the servers `serve` runs (for tests that signal them)

@@ -5,17 +5,53 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
+#: each smoke run's arguments; they all start at once (``runs``) and each test checks its own
+SMOKE = {
+    "nearest": ["bench_nearest.py", "--quick", "--sizes", "1200"],
+    "request": ["bench_request.py", "--n", "50", "--repeats", "1"],
+    "coverage": ["bench_coverage.py", "--quick"],
+    "ogc": ["bench_ogc.py", "--n", "5", "--repeats", "1"],
+    "import": ["bench_import.py", "--sizes", "200", "--repeats", "1"],
+    "map": ["bench_map.py", "--n", "3", "--repeats", "1"],
+}
 
-def test_bench_nearest_smoke():
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "bench_nearest.py"), "--quick", "--sizes", "1200"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, subprocess.CompletedProcess]:
+    """Every smoke run, side by side: one core each where there are cores to spare."""
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, str(BENCH / script), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, (script, *args) in SMOKE.items()
+    }
+    done = {}
+    for name, proc in procs.items():
+        try:
+            out, err = proc.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        done[name] = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    return done
+
+
+def output(runs, name: str) -> str:
+    """The run's standard output, once it has exited 0."""
+    run = runs[name]
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout
+
+
+def test_bench_nearest_smoke(runs):
+    out = output(runs, "nearest")
     assert re.search(r"single k=1: engine median\s+[\d.]+ µs", out)
     assert re.search(r"single k=5: .*speed-up x[\d.,]+", out)
     assert re.search(r"batch k=1 : engine\s+[\d,]+ q/s \| brute numpy\s+[\d,]+ q/s \| ratio", out)
@@ -42,59 +78,29 @@ def test_bench_startup_smoke():
     assert "this: heavy libraries loaded by the server: " in out
 
 
-def test_bench_request_smoke():
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "bench_request.py"), "--n", "50", "--repeats", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+def test_bench_request_smoke(runs):
+    out = output(runs, "request")
     for part in ("trivial view", "nearest view", "parse parameters", "domain call", "serialise"):
         assert re.search(rf"{part}.*\s\d+ µs", out), part
     assert re.search(r"ratio trivial/nearest \(CPU share\) : \d+%", out)
 
 
-def test_bench_coverage_and_ogc_smoke():
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "bench_coverage.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
+def test_bench_coverage_and_ogc_smoke(runs):
+    out = output(runs, "coverage")
     assert re.search(r"250 m:\s+[\d,]+ cells \| cold\s+[\d.]+ s", out)
     assert re.search(r"greedy \+ swaps\s+[\d.]+% ", out)
-    ogc = subprocess.run(
-        [sys.executable, str(BENCH / "bench_ogc.py"), "--n", "5", "--repeats", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+    ogc = output(runs, "ogc")
     assert re.search(r"CQL2 S_INTERSECTS bbox\s+[\d.]+ ms/request\s+x[\d.]+ of plain", ogc)
 
 
-def test_bench_import_smoke():
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "bench_import.py"), "--sizes", "200", "--repeats", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
+def test_bench_import_smoke(runs):
+    out = output(runs, "import")
+    lines = out.splitlines()
     assert lines[0].split()[:3] == ["rows", "format", "parse"]
     assert [ln.split()[:2] for ln in lines[1:]] == [["200", "csv"], ["200", "xlsx"]]
 
 
-def test_bench_map_smoke():
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "bench_map.py"), "--n", "3", "--repeats", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    assert re.search(r"/map HTML\s+[\d.]+ KB\s+gzip\s+[\d.]+ KB", out.stdout)
-    assert re.search(r"/map\s+[\d.]+ ms/request\s+x[\d.]+ of health", out.stdout)
+def test_bench_map_smoke(runs):
+    out = output(runs, "map")
+    assert re.search(r"/map HTML\s+[\d.]+ KB\s+gzip\s+[\d.]+ KB", out)
+    assert re.search(r"/map\s+[\d.]+ ms/request\s+x[\d.]+ of health", out)

@@ -106,6 +106,12 @@ def installed(tmp_path_factory) -> Path:
     return fresh
 
 
+def outside_env() -> dict[str, str]:
+    """The environment without what would put this work tree before the wheel: a
+    PYTHONPATH naming it (a developer's shell) or a data directory."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "LOCATOR_DATA_DIR")}
+
+
 def test_installed_locator_is_the_wheel(installed, tmp_path):
     where = subprocess.run(
         [
@@ -117,19 +123,19 @@ def test_installed_locator_is_the_wheel(installed, tmp_path):
         text=True,
         check=True,
         cwd=tmp_path,
+        env=outside_env(),
     ).stdout
     package_dir, data_dir = where.split()
     assert package_dir.startswith(str(installed)) and data_dir.startswith(package_dir)
 
 
 def test_installed_validate_runs_from_anywhere(installed, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "LOCATOR_DATA_DIR"}
     proc = subprocess.run(
         [str(installed / "bin" / "locator"), "validate"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env=env,
+        env=outside_env(),
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
