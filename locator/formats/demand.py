@@ -13,6 +13,8 @@ row or feature.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 
@@ -20,6 +22,7 @@ import shapely
 
 from locator.formats.tables import UnreadableRegister, csv_rows, decode_text
 from locator.operations.coverage import Demand
+from locator.operations.demand import EXAMPLES
 from locator.values.errors import InvalidQuery, shown
 from locator.values.geo.crs import CoordSystem, convert_array, to_wgs84
 
@@ -190,3 +193,18 @@ def _geojson(
                 f"{param}: feature {i} must be a Point or a valid Polygon, got {geom.geom_type}",
             )
     return Demand(label, tuple(points), tuple(polygons))
+
+
+def read_example_demand(name: str, data: bytes, town_shapes: dict) -> Demand:
+    """A bundled example from its file's bytes (UTF-8 CSV with ``code`` and ``pop_2020``):
+    e.g. the Heshan census, each town's population spread over the town's area."""
+    label = EXAMPLES[name][1] if name in EXAMPLES else name
+    text = data.decode("utf-8-sig")
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if len(r["code"]) == 9]
+    return Demand(
+        label,
+        (),
+        tuple(
+            (town_shapes[r["code"]], float(r["pop_2020"])) for r in rows if r["code"] in town_shapes
+        ),
+    )

@@ -1,12 +1,8 @@
-"""Demand for the planner: the bundled examples (an upload is read by
-:mod:`locator.formats.demand`)."""
+"""Demand for the planner: the bundled examples, by name (their files are read by
+:mod:`locator.formats.demand`, as an upload is)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-from locator.operations.coverage import Demand
 from locator.values.errors import InvalidQuery, shown
 
 #: bundled demand examples: id -> (file in the data directory, label)
@@ -27,18 +23,3 @@ def example_file(name: str) -> str:
             "demand", f"demand must be one of {', '.join(EXAMPLES)}, got {shown(name)}"
         )
     return EXAMPLES[name][0]
-
-
-def example_demand(name: str, data: bytes, town_shapes: dict) -> Demand:
-    """A bundled example from its file's bytes (UTF-8 CSV with ``code`` and ``pop_2020``):
-    e.g. the Heshan census, each town's population spread over the town's area."""
-    label = EXAMPLES[name][1] if name in EXAMPLES else name
-    text = data.decode("utf-8-sig")
-    rows = [r for r in csv.DictReader(io.StringIO(text)) if len(r["code"]) == 9]
-    return Demand(
-        label,
-        (),
-        tuple(
-            (town_shapes[r["code"]], float(r["pop_2020"])) for r in rows if r["code"] in town_shapes
-        ),
-    )

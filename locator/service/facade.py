@@ -483,12 +483,13 @@ class Service:
 
     def demand_example(self, name: str) -> Demand:
         """A bundled demand example (e.g. ``heshan-2020``)."""
-        from locator.operations.demand import example_demand, example_file
+        from locator.formats.demand import read_example_demand
+        from locator.operations.demand import example_file
 
         file = example_file(name)
         snap = self.store.snapshot()
         towns = snap.geodata.reference(registry.TOWNS.id)
-        return example_demand(
+        return read_example_demand(
             name,
             snap.document(file),
             {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
