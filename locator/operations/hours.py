@@ -34,7 +34,6 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 from opening_hours import OpeningHours, State
 
-from locator.values.errors import InvalidQuery
 from locator.values.models import HolidaySchedule
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -78,21 +77,6 @@ class HoursStatus:
     @property
     def is_closed(self) -> bool:
         return self.state == CLOSED
-
-
-def parse_time(raw: str | None, param: str = "at") -> dt.datetime | None:
-    """Parse an ISO 8601 time; a naive one is Asia/Shanghai local time."""
-    if raw is None or raw == "":
-        return None
-    try:
-        value = dt.datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise InvalidQuery(
-            param,
-            f"{param} must be an ISO 8601 date-time such as "
-            f"2026-10-01T08:30 or 2026-10-01T08:30+08:00, got {raw!r}",
-        ) from None
-    return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
 
 
 def now() -> dt.datetime:

@@ -9,9 +9,7 @@ from locator.operations.hours import (
     Calendar,
     day_kind,
     hours_status,
-    parse_time,
 )
-from locator.values.errors import InvalidQuery
 
 OFFICE = "Mo-Fr 08:30-12:00,14:30-17:30; PH off"
 #: the libraries' schedule alone (no operator's file)
@@ -79,15 +77,6 @@ def test_times_in_other_zones_are_converted():
     utc = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)  # 10:00 in Jiangmen
     s = hours_status(OFFICE, utc, CAL)
     assert s.state == "open" and s.at.tzinfo == TZ and s.at.hour == 10
-
-
-def test_parse_time():
-    assert parse_time("2026-10-01T08:30") == at("2026-10-01T08:30")
-    assert parse_time("2026-10-01T00:30Z") == at("2026-10-01T08:30")
-    assert parse_time(None) is None
-    with pytest.raises(InvalidQuery) as err:
-        parse_time("tomorrow morning")
-    assert err.value.param == "at" and "ISO 8601" in err.value.message
 
 
 def test_years_beyond_chinesecalendar_fall_back_to_statutory_days():
