@@ -99,6 +99,15 @@ def coverage_csv(report: CoverageReport) -> str:
     return out.getvalue()
 
 
+def area_outlines(report: CoverageReport, simplify_m: float = 100.0) -> list[dict[str, Any]]:
+    """Each area's outline generalised to ``simplify_m`` metres (in the report's metric
+    CRS) as a WGS-84 GeoJSON geometry, in the report's order: light enough for a map."""
+    return [
+        mapping(geometry_to_wgs84(a.geometry.simplify(simplify_m), report.epsg))
+        for a in report.areas
+    ]
+
+
 def coverage_geojson(report: CoverageReport) -> dict[str, Any]:
     """The areas as WGS-84 polygons with the same attributes (QGIS colours it at once)."""
     features = []

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 
 from locator.formats.coverage import (
+    area_outlines,
     coverage_csv,
     coverage_geojson,
     coverage_json,
@@ -187,7 +188,10 @@ def planner_page():
         parts = coverage_map(
             map_assets(),
             current_app.config["TILES"],
-            [(_wgs84(a.geometry, report.epsg), a.covered_share) for a in report.areas],
+            [
+                (outline, a.covered_share)
+                for outline, a in zip(area_outlines(report), report.areas, strict=True)
+            ],
             uncovered,
             [
                 (s.lon, s.lat, s.rank, f"{s.rank}. {s.town_name}")
@@ -259,12 +263,3 @@ def _sample(report) -> list[tuple[float, float]]:
     from locator.operations.coverage import uncovered_cells_wgs84
 
     return [(float(x), float(y)) for x, y in uncovered_cells_wgs84(report, UNCOVERED_ON_MAP)]
-
-
-def _wgs84(geometry, epsg: int) -> dict:
-    """A metric-CRS area (``EPSG:<epsg>``) generalised to 100 m, as WGS-84 GeoJSON."""
-    from shapely.geometry import mapping
-
-    from locator.values.geo.distance import geometry_to_wgs84
-
-    return mapping(geometry_to_wgs84(geometry.simplify(100), epsg))
