@@ -52,9 +52,16 @@ class Catalog:
     _point_shapes: dict = field(repr=False, default_factory=dict)
     #: the holiday schedule of this version (``geodata.holidays``) with its caches
     calendar: Calendar = field(init=False, repr=False, compare=False)
+    #: districts, towns, service area, calendar and city profile, made once
+    _reference: Reference = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "calendar", Calendar(self.geodata.holidays))
+        g = self.geodata
+        calendar = Calendar(g.holidays)
+        object.__setattr__(self, "calendar", calendar)
+        assert g.profile is not None  # read_geodata and build_geodata always read it
+        reference = Reference(g.districts, g.towns, self.service_area, calendar, g.profile)
+        object.__setattr__(self, "_reference", reference)
 
     # ------------------------------------------------------------------ Store
 
@@ -64,9 +71,7 @@ class Catalog:
 
     @property
     def reference(self) -> Reference:
-        g = self.geodata
-        assert g.profile is not None  # read_geodata always reads it
-        return Reference(g.districts, g.towns, self.service_area, self.calendar, g.profile)
+        return self._reference
 
     def get(self, feature_id: str, collection_id: str | None = None) -> Facility | Feature:
         if collection_id is None:

@@ -125,10 +125,11 @@ class PostgisStore:
         self.total = total
         self._snap: Catalog | None = None
         self._snap_lock = threading.Lock()
+        self._reference = Reference(districts, towns, area, self.calendar, city)
 
     @property
     def reference(self) -> Reference:
-        return Reference(self._districts, self._towns, self.service_area, self.calendar, self.city)
+        return self._reference
 
     @property
     def districts(self) -> dict[str, District]:
