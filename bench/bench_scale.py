@@ -43,9 +43,9 @@ from typing import Any
 import numpy as np
 import shapely
 
+from locator.formats.geojson import dumps_feature_collection
 from locator.operations.hours import TZ
 from locator.operations.nearest import NearestQuery
-from locator.stores.files.read import dumps_feature_collection
 from locator.values import registry
 from locator.values.models import Point
 from locator.values.paths import DEFAULT_DATA_DIR as BUNDLED

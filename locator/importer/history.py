@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from locator.formats.geojson import dumps_feature_collection
 from locator.stores.files.read import (
     check_layer,
-    dumps_feature_collection,
     read_city,
     read_features,
     read_references,

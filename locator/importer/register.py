@@ -1177,7 +1177,7 @@ def _recheck(features: list[dict[str, Any]], ctx: ImportContext) -> list[Problem
         return []
     import tempfile
 
-    from locator.stores.files.read import dumps_feature_collection
+    from locator.formats.geojson import dumps_feature_collection
 
     decl = facility_decl(ctx.layer)
     seen = dict.fromkeys(ctx.other_ids, "another layer")

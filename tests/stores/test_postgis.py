@@ -230,7 +230,7 @@ def test_other_members_of_a_collection_keep_their_order(pg_server, data_dir, tmp
         },
         ensure_ascii=False,
     )
-    from locator.stores.files.read import feature_collection_text
+    from locator.formats.geojson import feature_collection_text
     from locator.stores.postgis.sync import parse_collection
 
     parsed = parse_collection(registry.BY_ID["love_stations"], text.encode())

@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 from opening_hours import OpeningHours
 
+from locator.formats.geojson import dumps_feature_collection
 from locator.values import registry
 from locator.values.city import CITY_PROFILE_FILE, CityProfile, city_from_doc
 from locator.values.errors import DataError, shown
@@ -1015,29 +1016,6 @@ def fingerprint(data_dir: Path | str, holidays_file: Path | str | None = None) -
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def dumps_feature_collection(features: Iterable[dict[str, Any]], name: str | None = None) -> str:
-    """Serialise a FeatureCollection deterministically, one feature per line (diff-friendly)."""
-    return feature_collection_text(
-        {"name": name} if name else {}, [dumps_feature(f) for f in features]
-    )
-
-
-def dumps_feature(feature: dict[str, Any]) -> str:
-    """One feature as the canonical layout writes it (compact, UTF-8 as is)."""
-    return json.dumps(feature, ensure_ascii=False, separators=(",", ":"))
-
-
-def feature_collection_text(members: dict[str, Any], feature_texts: Iterable[str]) -> str:
-    """The canonical layout: a FeatureCollection with ``members`` (name, crs ...) in their
-    order, then one feature text per line. The database store writes files back with it
-    byte for byte."""
-    opening = (
-        json.dumps({"type": "FeatureCollection", **members}, ensure_ascii=False)[:-1]
-        + ',"features":['
-    )
-    return opening + "\n" + ",\n".join(feature_texts) + "\n]}\n"
 
 
 def write_text_atomic(path: Path, text: str) -> None:

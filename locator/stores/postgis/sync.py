@@ -31,14 +31,13 @@ from typing import Any
 import psycopg
 import shapely
 
+from locator.formats.geojson import dumps_feature, feature_collection_text
 from locator.stores.files.read import (
     HOLIDAYS_FILE,
     FeatureSource,
     check_facilities,
     city_from_bytes,
     data_version,
-    dumps_feature,
-    feature_collection_text,
     features_outline,
     make_layer,
     read_city,
