@@ -53,7 +53,7 @@ browser:
 	  apt_update && apt_install $$missing; \
 	fi
 
-# The PostGIS half of the tests runs a throw-away cluster (locator/pg/cluster.py) from
+# The PostGIS half of the tests runs a throw-away cluster (tests/pgcluster.py) from
 # Debian's PostgreSQL and PostGIS, installed when missing (postgresql-postgis names the
 # PostGIS build for Debian's default PostgreSQL).
 postgis:
