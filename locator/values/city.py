@@ -110,6 +110,25 @@ def _number(name: str, key: str, value: Any) -> float:
     return float(value)
 
 
+#: the one markup a map attribution may hold: a plain link to a web page
+_LINK = re.compile(r'<a href="https?://[^"<>\s]+">[^<>]*</a>')
+
+
+def _links_only(name: str, text: Text) -> Text:
+    """``text`` (the maps' attribution, shown as HTML) when it is plain text with at most
+    ``<a href="https://…">…</a>`` links: anything else would reach every map page
+    unescaped, so it is refused."""
+    for lang in _LANGS:
+        rest = _LINK.sub("", text.get(lang))
+        if "<" in rest or ">" in rest:
+            raise DataError(
+                name,
+                f"'map_attribution.{lang}' may hold plain text and "
+                '<a href="https://...">links</a> only',
+            )
+    return text
+
+
 def city_from_doc(name: str, doc: Any) -> CityProfile:
     """Check a decoded ``city.json`` and make the profile; every problem is a DataError
     naming the file (``name``) and the field."""
@@ -186,5 +205,5 @@ def city_from_doc(name: str, doc: Any) -> CityProfile:
         area_codes=tuple(area_codes),
         hotlines=tuple(lines),
         attribution=_texts(name, doc, "attribution"),
-        map_attribution=_texts(name, doc, "map_attribution"),
+        map_attribution=_links_only(name, _texts(name, doc, "map_attribution")),
     )

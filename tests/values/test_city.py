@@ -74,6 +74,14 @@ def _broken(**changes) -> dict:
         ),
         ({"hotlines": [{"number": "12351"}]}, "missing field 'hotlines.label'"),
         ({"map_attribution": None}, "missing field 'map_attribution'"),
+        (
+            {"map_attribution": {"zh": "<img src=x onerror=alert(1)>", "en": "OSM"}},
+            "'map_attribution.zh' may hold plain text and",
+        ),
+        (
+            {"map_attribution": {"zh": "数据", "en": '<a href="javascript:alert(1)">x</a>'}},
+            "'map_attribution.en' may hold plain text and",
+        ),
     ],
 )
 def test_a_broken_profile_names_the_file_and_the_field(changes, says):
