@@ -11,6 +11,7 @@ from typing import Any
 import shapely
 from shapely.geometry import mapping
 
+from locator.formats.cells import neutralise_formula
 from locator.operations.coverage import AreaCoverage, CoverageReport, SuggestResult
 from locator.values.geo.distance import geometry_to_wgs84
 
@@ -95,7 +96,10 @@ def coverage_csv(report: CoverageReport) -> str:
     writer.writerow([f"{zh} {en}" for _, zh, en in COLUMNS])
     for a in (*report.areas, report.city):
         row = area_json(a)
-        writer.writerow(["" if row[k] is None else row[k] for k, _, _ in COLUMNS])
+        # names and codes come from the city profile and the boundary files
+        writer.writerow(
+            ["" if row[k] is None else neutralise_formula(row[k]) for k, _, _ in COLUMNS]
+        )
     return out.getvalue()
 
 

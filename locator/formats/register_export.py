@@ -13,6 +13,7 @@ import io
 import json
 from typing import Any
 
+from locator.formats.cells import FORMULA_START, neutralise_formula
 from locator.formats.register_columns import COORD_MEMBER, coordinates_out
 from locator.values import registry
 from locator.values.geo.crs import CoordSystem
@@ -64,9 +65,7 @@ def _extras(features: list[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-#: a text cell starting with one of these is a formula to Excel ("CSV injection"): it is
-#: written with a leading apostrophe, which the importer takes off again
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["FORMATS", "FORMULA_START", "export_layer", "table_rows"]
 
 
 def _cell(value: Any, escape: bool) -> Any:
@@ -74,9 +73,7 @@ def _cell(value: Any, escape: bool) -> Any:
         return ""
     if isinstance(value, list | dict):
         value = json.dumps(value, ensure_ascii=False)
-    if escape and isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    return neutralise_formula(value) if escape else value
 
 
 def table_rows(
@@ -102,10 +99,12 @@ def table_rows(
             "amenities": ";".join(amenity_words),
         }
         rows.append(
-            [computed[k] if k in computed else _cell(p.get(k), escape) for k, _, _ in COLUMNS]
+            [_cell(computed[k] if k in computed else p.get(k), escape) for k, _, _ in COLUMNS]
             + [_cell(p.get(k), escape) for k in extras]
         )
-    return _headers(system, extras), rows
+    headers = _headers(system, extras)
+    # an extra column is named by a property, which came from a register too
+    return [_cell(h, escape) for h in headers], rows
 
 
 def export_csv(
@@ -133,6 +132,8 @@ def export_xlsx(
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # an extra column's name is text, never a formula
     for row in rows:
         # XLSX cannot hold control characters (the importer refuses them; a hand-edited
         # layer may still have some)

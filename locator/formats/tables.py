@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from locator.formats.cells import restore_formula
 from locator.values.errors import LocatorError
 
 #: at most this many data rows (a city register has hundreds; a province's, tens of
@@ -265,7 +266,8 @@ def read_table(
             note = re.search(r"[(（]([^()（）]+)[)）]", upper)
             if note:
                 text = f"{text}({note[1]})"
-        headers.append(text)
+        # our exports put an apostrophe before a header a spreadsheet would run
+        headers.append(restore_formula(text))
     rows = [
         (n, [(r[c] if c < len(r) else None) for c in range(width)]) for n, r in numbered[best + 1 :]
     ]

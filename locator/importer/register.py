@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from locator.formats.cells import restore_formula
 from locator.formats.register_columns import (
     ALIASES,
     COORD_MEMBER,
@@ -389,9 +390,7 @@ def _text(value: Any) -> str:
         return "; ".join(str(v) for v in value)
     text = cell_text(value)
     # our export escapes a cell Excel would take for a formula with an apostrophe
-    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
-        return text[1:]
-    return text
+    return restore_formula(text)
 
 
 def _normal_name(name: str) -> str:
