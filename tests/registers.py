@@ -120,3 +120,72 @@ def xlsx_as_excel_users_make_it(path: Path) -> Path:
     wb.save(out)
     wb.close()
     return out
+
+
+def inflated_xlsx(workbook: bytes, unpacked_bytes: int, dimension: str | None = None) -> bytes:
+    """``workbook`` (an XLSX) with its first sheet padded with ``unpacked_bytes`` of
+    blank rows (a "zip bomb": a few MB packed, as much as asked unpacked) and, if given,
+    a ``<dimension ref>`` that states another size. A valid archive any reader would
+    inflate: the padding is one compressed block repeated, so it costs no time to make."""
+    import re
+    import struct
+    import zipfile
+    import zlib
+
+    with zipfile.ZipFile(io.BytesIO(workbook)) as zf:
+        parts = {info.filename: zf.read(info) for info in zf.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    if dimension is not None:
+        sheet = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), sheet)
+    cut = sheet.index(b"</sheetData>")
+    head, tail = sheet[:cut], sheet[cut:]
+    row = b"<row/>"  # a row with no cells, the cheapest thing a parser must still read
+    chunk = row * (2**20 // len(row))
+    repeat = max(unpacked_bytes // len(chunk), 0)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed_head = comp.compress(head) + comp.flush(zlib.Z_FULL_FLUSH)
+    packed_chunk = comp.compress(chunk) + comp.flush(zlib.Z_FULL_FLUSH)
+    packed_tail = comp.compress(tail) + comp.flush()
+    crc = zlib.crc32(head)
+    for _ in range(repeat):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(tail, crc)
+    streams = {
+        name: (
+            (
+                packed_head + packed_chunk * repeat + packed_tail,
+                crc,
+                len(head) + len(chunk) * repeat + len(tail),
+            )
+            if name == "xl/worksheets/sheet1.xml"
+            else (_deflate(body), zlib.crc32(body), len(body))
+        )
+        for name, body in parts.items()
+    }
+    out, central = io.BytesIO(), io.BytesIO()
+    for name, (packed, crc32, size) in streams.items():
+        raw = name.encode()
+        offset = out.tell()
+        fields = (20, 0, 8, 0, 0x21, crc32, len(packed), size, len(raw), 0)
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields) + raw + packed)
+        central.write(
+            struct.pack("<IH", 0x02014B50, 20)
+            + struct.pack("<HHHHHIIIHH", *fields)
+            + struct.pack("<HHHII", 0, 0, 0, 0, offset)
+            + raw
+        )
+    cd_offset, cd = out.tell(), central.getvalue()
+    out.write(cd)
+    out.write(
+        struct.pack(
+            "<IHHHHIIH", 0x06054B50, 0, 0, len(streams), len(streams), len(cd), cd_offset, 0
+        )
+    )
+    return out.getvalue()
+
+
+def _deflate(body: bytes) -> bytes:
+    import zlib
+
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return comp.compress(body) + comp.flush()

@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +30,19 @@ MAX_ROWS = 200_000
 MAX_COLUMNS = 200
 #: the header row is looked for among the first rows that have anything in them
 HEADER_SCAN_ROWS = 12
-#: an XLSX whose parts unpack to more than this is refused (a "zip bomb" guard), bytes
-MAX_XLSX_UNPACKED = 300 * 2**20
+#: a sheet (or a CSV) may not be wider than this, blank cells included
+MAX_SHEET_COLUMNS = 1000
+#: nor hold more cells than this in all, blank cells within a row included
+MAX_CELLS = 4_000_000
+#: an XLSX whose parts declare more than this unpacked is refused (a "zip bomb" guard),
+#: bytes; a 10 MB upload of real rows unpacks to less
+MAX_XLSX_UNPACKED = 100 * 2**20
+#: nor one whose part (over :data:`_RATIO_FLOOR` bytes) unpacks to more than this many
+#: times its packed size (Excel's own files stay far below; Apache POI's default is 100)
+MAX_XLSX_RATIO = 200
+_RATIO_FLOOR = 2**20
+#: nor one with more parts than this
+MAX_XLSX_MEMBERS = 1000
 
 
 class UnreadableRegister(LocatorError):
@@ -42,6 +53,12 @@ class UnreadableRegister(LocatorError):
     def __init__(self, en: str, zh: str):
         super().__init__(en)
         self.zh = zh
+
+
+class RegisterTooLarge(UnreadableRegister):
+    """The file is larger than a register may be (refused before it is read through)."""
+
+    kind = "register-too-large"
 
 
 @dataclass(frozen=True)
@@ -104,24 +121,42 @@ def decode_text(
     )
 
 
-def _csv_rows(data: bytes) -> tuple[list[list[Any]], str]:
+def _csv_rows(data: bytes, filename: str) -> tuple[list[list[Any]], str]:
     text, encoding = decode_text(data)
-    return csv_rows(text, encoding), f"CSV, {encoding}"
+    try:
+        return csv_rows(text, encoding), f"CSV, {encoding}"
+    except RegisterTooLarge as exc:
+        raise _too_large(filename, exc.message, exc.zh) from None
 
 
 def csv_rows(text: str, encoding: str = "") -> list[list[str]]:
     """The rows of a CSV text as Excel saves it (:func:`decode_text` made the text): the
     delimiter sniffed among comma, tab, semicolon and bar (tab when unsure in a UTF-16
     file, Excel's "Unicode text", else comma); at most :data:`MAX_ROWS` rows and a few
-    more, so that a caller can say there were too many."""
+    more, so that a caller can say there were too many. A row wider than
+    :data:`MAX_SHEET_COLUMNS` or more than :data:`MAX_CELLS` cells in all raise
+    :class:`RegisterTooLarge`."""
     sample = text[:8192]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = "\t" if encoding == "UTF-16" else ","
     rows: list[list[str]] = []
+    cells = 0
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            cells += len(row)
+            if len(row) > MAX_SHEET_COLUMNS:
+                raise RegisterTooLarge(
+                    f"row {len(rows) + 1} has {len(row):,} columns, more than "
+                    f"{MAX_SHEET_COLUMNS:,}",
+                    f"第 {len(rows) + 1} 行有 {len(row):,} 列，超过上限 {MAX_SHEET_COLUMNS:,}",
+                )
+            if cells > MAX_CELLS:
+                raise RegisterTooLarge(
+                    f"more than {MAX_CELLS:,} cells by row {len(rows) + 1}: split the file",
+                    f"到第 {len(rows) + 1} 行单元格已超过 {MAX_CELLS:,} 个：请拆分后导入",
+                )
             rows.append(row)
             if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
                 break
@@ -133,24 +168,59 @@ def csv_rows(text: str, encoding: str = "") -> list[list[str]]:
     return rows
 
 
-def _xlsx_rows(data: bytes, sheet: str | None) -> tuple[list[list[Any]], str]:
-    import openpyxl  # only imports need it
+def _too_large(filename: str, en: str, zh: str) -> RegisterTooLarge:
+    return RegisterTooLarge(f"{filename}: {en}", f"{filename}：{zh}")
 
+
+def check_xlsx_archive(data: bytes, filename: str) -> None:
+    """Refuse a workbook whose archive is damaged or would unpack too far, from the sizes
+    its directory declares and before anything is inflated: the total unpacked size
+    (:data:`MAX_XLSX_UNPACKED`), any part's compression ratio (:data:`MAX_XLSX_RATIO`,
+    a "zip bomb") and the number of parts (:data:`MAX_XLSX_MEMBERS`). Reading a part
+    never gives more than its declared size (:mod:`zipfile` checks it), so these bound
+    the work."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
+            infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError):
         raise UnreadableRegister(
             "the workbook is damaged (not a valid XLSX file)",
             "工作簿已损坏（不是有效的 XLSX 文件）",
         ) from None
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise UnreadableRegister(
-            "the workbook unpacks to more than 300 MB: split it",
-            "工作簿解压后超过 300 MB：请拆分后导入",
+    if len(infos) > MAX_XLSX_MEMBERS:
+        raise _too_large(
+            filename,
+            f"the workbook has {len(infos):,} parts, more than the {MAX_XLSX_MEMBERS:,} allowed",
+            f"工作簿包含 {len(infos):,} 个部件，超过上限 {MAX_XLSX_MEMBERS:,}",
         )
+    unpacked = sum(info.file_size for info in infos)
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise _too_large(
+            filename,
+            f"the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the "
+            f"{MAX_XLSX_UNPACKED // 2**20} MB limit: split it",
+            f"工作簿解压后为 {unpacked / 2**20:,.0f} MB，超过 {MAX_XLSX_UNPACKED // 2**20} MB "
+            "上限：请拆分后导入",
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _RATIO_FLOOR and ratio > MAX_XLSX_RATIO:
+            raise _too_large(
+                filename,
+                f"part {info.filename!r} unpacks to {ratio:,.0f} times its packed size, more "
+                f"than {MAX_XLSX_RATIO}: not a workbook Excel would write",
+                f"部件“{info.filename}”解压后是压缩大小的 {ratio:,.0f} 倍"
+                f"（上限 {MAX_XLSX_RATIO} 倍）：不像是 Excel 保存的工作簿",
+            )
+
+
+def _xlsx_rows(data: bytes, sheet: str | None, filename: str) -> tuple[list[list[Any]], str]:
+    import openpyxl  # only imports need it
+
+    check_xlsx_archive(data, filename)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        # read-only: the sheet is streamed, not built as a tree of cell objects
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
         raise UnreadableRegister(
             f"the workbook cannot be read ({type(exc).__name__})",
@@ -168,22 +238,95 @@ def _xlsx_rows(data: bytes, sheet: str | None) -> tuple[list[list[Any]], str]:
             raise UnreadableRegister(
                 f"sheet {ws.title!r} is a chart, not a table", f"工作表“{ws.title}”是图表，不是表格"
             )
-        if ws.max_row > MAX_ROWS + HEADER_SCAN_ROWS or ws.max_column > MAX_COLUMNS * 5:
+        try:
+            grid = _sheet_grid(ws, filename)
+        except RegisterTooLarge:
+            raise
+        except Exception as exc:  # a damaged sheet part
             raise UnreadableRegister(
-                f"sheet {ws.title!r} is too large ({ws.max_row} rows, {ws.max_column} columns)",
-                f"工作表“{ws.title}”过大（{ws.max_row} 行，{ws.max_column} 列）",
-            )
-        grid: list[list[Any]] = [list(r) for r in ws.iter_rows(values_only=True)]
-        # a merged cell holds its value in its top-left cell only: spread it over the
-        # range, so a header merged over two columns or two rows names each of them
-        for rng in ws.merged_cells.ranges:
-            value = grid[rng.min_row - 1][rng.min_col - 1] if rng.min_row <= len(grid) else None
-            for r in range(rng.min_row - 1, min(rng.max_row, len(grid))):
-                for c in range(rng.min_col - 1, min(rng.max_col, len(grid[r]))):
-                    grid[r][c] = value
+                f"sheet {ws.title!r} cannot be read ({type(exc).__name__})",
+                f"无法读取工作表“{ws.title}”（{type(exc).__name__}）",
+            ) from None
         return grid, f"XLSX, sheet {ws.title}"
     finally:
         wb.close()
+
+
+def _sheet_grid(ws: Any, filename: str) -> list[list[Any]]:
+    """The cell values of a read-only sheet, merged ranges spread over their cells. The
+    sheet's declared dimension is checked first; then, since a sheet may understate it,
+    rows, columns and cells are counted as they are read."""
+    max_rows = MAX_ROWS + HEADER_SCAN_ROWS
+    declared_rows, declared_cols = ws.max_row or 0, ws.max_column or 0
+    if declared_rows > max_rows or declared_cols > MAX_SHEET_COLUMNS:
+        raise _too_large(
+            filename,
+            f"sheet {ws.title!r} is too large ({declared_rows:,} rows, {declared_cols:,} "
+            f"columns; at most {max_rows:,} rows and {MAX_SHEET_COLUMNS:,} columns)",
+            f"工作表“{ws.title}”过大（{declared_rows:,} 行，{declared_cols:,} 列；"
+            f"上限 {max_rows:,} 行、{MAX_SHEET_COLUMNS:,} 列）",
+        )
+    ws.reset_dimensions()  # read every row there is, not only those declared
+    grid: list[list[Any]] = []
+    cells = 0
+    for row in ws.iter_rows(values_only=True):
+        cells += len(row)
+        if len(grid) >= max_rows or len(row) > MAX_SHEET_COLUMNS or cells > MAX_CELLS:
+            raise _too_large(
+                filename,
+                f"sheet {ws.title!r} is too large (more than {max_rows:,} rows, "
+                f"{MAX_SHEET_COLUMNS:,} columns or {MAX_CELLS:,} cells): split it",
+                f"工作表“{ws.title}”过大（超过 {max_rows:,} 行、{MAX_SHEET_COLUMNS:,} 列或 "
+                f"{MAX_CELLS:,} 个单元格）：请拆分后导入",
+            )
+        grid.append(list(row))
+    # a merged cell holds its value in its top-left cell only: spread it over the range,
+    # so a header merged over two columns or two rows names each of them
+    for min_col, min_row, max_col, max_row in _merged_ranges(ws):
+        if min_row > len(grid):
+            continue
+        top = grid[min_row - 1]
+        value = top[min_col - 1] if min_col <= len(top) else None
+        for r in range(min_row - 1, min(max_row, len(grid))):
+            cells_r = grid[r]
+            if len(cells_r) < max_col and max_col <= MAX_SHEET_COLUMNS:
+                cells_r.extend([None] * (max_col - len(cells_r)))
+            for c in range(min_col - 1, min(max_col, len(cells_r))):
+                cells_r[c] = value
+    return grid
+
+
+def _merged_ranges(ws: Any) -> Iterator[tuple[int, int, int, int]]:
+    """The merged ranges of a read-only sheet as (min_col, min_row, max_col, max_row),
+    1-based: read-only sheets do not keep them, so the sheet's part is read again for
+    its ``mergeCell`` elements (parsed only when the bytes name one: most sheets with
+    many rows have none)."""
+    from xml.etree.ElementTree import iterparse
+
+    from openpyxl.utils.cell import range_boundaries
+
+    path = getattr(ws, "_worksheet_path", None)
+    if path is None:  # pragma: no cover - openpyxl keeps it in every 3.x release
+        return
+    archive = ws.parent._archive
+    with archive.open(path) as src:
+        tail = b""
+        while chunk := src.read(2**20):
+            if b"mergeCell" in tail + chunk:
+                break
+            tail = chunk[-16:]
+        else:
+            return
+    with archive.open(path) as src:
+        for _, elem in iterparse(src):
+            if elem.tag.endswith("}mergeCell"):
+                try:
+                    bounds = range_boundaries(elem.get("ref") or "")
+                except (ValueError, TypeError):
+                    bounds = (None, None, None, None)
+                if None not in bounds:
+                    yield bounds
+            elem.clear()
 
 
 def _is_number(value: Any) -> bool:
@@ -226,7 +369,8 @@ def read_table(
     when there is no such row.
     """
     kind = _sniff_kind(data, filename)
-    grid, description = _xlsx_rows(data, sheet) if kind == "xlsx" else _csv_rows(data)
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1] or "register"
+    grid, description = _xlsx_rows(data, sheet, name) if kind == "xlsx" else _csv_rows(data, name)
     numbered = [(i + 1, row) for i, row in enumerate(grid) if not all(_blank(v) for v in row)]
     if not numbered:
         raise UnreadableRegister("the file has no rows", "文件中没有任何数据行")

@@ -36,7 +36,12 @@ from locator.formats.register_columns import (
     map_columns,
     read_header,
 )
-from locator.formats.tables import UnreadableRegister, cell_text, read_table
+from locator.formats.tables import (
+    RegisterTooLarge,
+    UnreadableRegister,
+    cell_text,
+    read_table,
+)
 from locator.importer import values
 from locator.importer.report import ERROR, WARNING, Problem
 from locator.stores.files.read import (
@@ -670,7 +675,13 @@ def check_register(
             coord,
             0,
             [],
-            [_file_problem("unreadable", exc.zh, exc.message)],
+            [
+                _file_problem(
+                    "too-large" if isinstance(exc, RegisterTooLarge) else "unreadable",
+                    exc.zh,
+                    exc.message,
+                )
+            ],
             ctx.current,
         )
     problems[:0] = ctx.notes
