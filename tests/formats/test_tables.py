@@ -139,3 +139,13 @@ def test_the_register_file_name_is_not_a_path(bomb):
     with pytest.raises(RegisterTooLarge) as err:
         _read(bomb, "C:\\Users\\clerk\\bomb.xlsx")
     assert err.value.message.startswith("bomb.xlsx: ")
+
+
+def test_the_planners_demand_csv_has_the_same_bounds():
+    from locator.formats.demand import read_demand
+    from locator.values.errors import InvalidQuery
+
+    wide = ("lon,lat,weight" + ",x" * 1500 + "\n113.1,22.6,5\n").encode()
+    with pytest.raises(InvalidQuery) as err:
+        read_demand(wide, "demand.csv")
+    assert err.value.param == "demand_file" and "1,503 columns" in str(err.value)
