@@ -8,10 +8,13 @@ Under ``<data dir>/history/``:
 - ``import-log.jsonl``: one JSON line per import or rollback (who, when, file, counts,
   checksum, the version kept).
 
-A write takes a lock (two imports at once queue), keeps the current file in the history,
-then replaces the layer atomically (temporary file in the same directory, flush, fsync,
-rename; :func:`locator.stores.files.read.write_text_atomic`), so a server reading the directory sees
-the old layer or the new one, never half of each.
+A write takes a lock (two imports at once queue), records its intent, keeps the current
+file in the history, then replaces the layer atomically (temporary file in the same
+directory, flush, fsync, rename; :func:`locator.stores.files.read.write_bytes_atomic`),
+so a server reading the directory sees the old layer or the new one, never half of
+each; then it logs. A crash anywhere in between is finished or undone at the next start
+or write (:mod:`locator.stores.files.recovery`): the layer, its history and the log
+always agree.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,13 @@ from locator.stores.files.read import (
     read_references,
     reference_context,
     write_bytes_atomic,
+)
+from locator.stores.files.recovery import (
+    clear_intent,
+    crash_point,
+    recover_writes,
+    write_intent,
+    write_lock,
 )
 from locator.values import registry
 from locator.values.errors import DataError, LocatorError
@@ -60,48 +69,16 @@ def history_dir(data_dir: Path | str) -> Path:
     return Path(data_dir) / HISTORY_DIR
 
 
-@contextlib.contextmanager
-def write_lock(data_dir: Path | str) -> Iterator[None]:
-    """One writer at a time per data directory (an advisory lock; POSIX only). Hold it from
-    the checks to the write, so that two imports cannot both pass a check that only one
-    of them may pass (an id used twice)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: no second writer expected
-        yield
-        return
-    # the lock is on the data directory itself: taking it writes nothing
-    fd = os.open(data_dir, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _version_id(when: dt.datetime, data: bytes, folder: Path) -> str:
+    """A version id not taken in ``folder`` (the caller holds the write lock)."""
     base = f"{when:%Y%m%dT%H%M%SZ}-{hashlib.sha256(data).hexdigest()[:8]}"
     vid, n = base, 2
     while (folder / f"{vid}.geojson").exists():
         vid, n = f"{base}-{n}", n + 1
-    return vid
-
-
-def _keep_current(data_dir: Path, layer: str, when: dt.datetime) -> str | None:
-    """Copy the layer's current file into the history; its version id (None: no file)."""
-    path = data_dir / registry.BY_ID[layer].file
-    if not path.exists():
-        return None
-    data = path.read_bytes()
-    folder = history_dir(data_dir) / layer
-    folder.mkdir(parents=True, exist_ok=True)
-    vid = _version_id(when, data, folder)
-    write_bytes_atomic(folder / f"{vid}.geojson", data)
     return vid
 
 
@@ -124,18 +101,20 @@ def _replace(
     data_dir: Path, layer: str, data: bytes, count: int, entry: dict[str, Any], locked: bool = False
 ) -> dict[str, Any]:
     when = _now()
+    decl = registry.BY_ID[layer]
     with contextlib.nullcontext() if locked else write_lock(data_dir):
+        # a write a crash interrupted is finished or undone first: the log's length and
+        # the history this write starts from are then what they say
+        recover_writes(data_dir, locked=True)
+        history = history_dir(data_dir)
+        history.mkdir(parents=True, exist_ok=True)
         # the log opens before anything is written: a log that cannot be written stops
         # the import while nothing has changed
-        history_dir(data_dir).mkdir(parents=True, exist_ok=True)
-        with open(history_dir(data_dir) / LOG_FILE, "a", encoding="utf-8") as log_file:
-            kept = _keep_current(data_dir, layer, when)
-            try:
-                write_bytes_atomic(data_dir / registry.BY_ID[layer].file, data)
-            except BaseException:
-                if kept:
-                    (history_dir(data_dir) / layer / f"{kept}.geojson").unlink(missing_ok=True)
-                raise
+        with open(history / LOG_FILE, "a", encoding="utf-8") as log_file:
+            path = data_dir / decl.file
+            old = path.read_bytes() if path.exists() else None
+            folder = history / layer
+            kept = _version_id(when, old, folder) if old is not None else None
             entry = {
                 "at": when.isoformat().replace("+00:00", "Z"),
                 **entry,
@@ -144,15 +123,47 @@ def _replace(
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "previous_version": kept,
             }
+            line = json.dumps(entry, ensure_ascii=False) + "\n"
+            # the intent first: whatever a crash leaves undone after it, the next start
+            # finishes or undoes (locator.stores.files.recovery)
+            write_intent(
+                data_dir,
+                {
+                    "layer": layer,
+                    "file": decl.file,
+                    "sha256": entry["sha256"],
+                    "previous_sha256": hashlib.sha256(old).hexdigest() if old is not None else None,
+                    "kept": kept,
+                    "log_size": os.fstat(log_file.fileno()).st_size,
+                    "line": line,
+                },
+            )
+            crash_point("after_intent")
             try:
-                log_file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                if old is not None:
+                    write_bytes_atomic(folder / f"{kept}.geojson", old)
+                    crash_point("after_keep")
+                write_bytes_atomic(path, data, lambda: crash_point("layer_temp_written"))
+            except BaseException:
+                if kept:
+                    (folder / f"{kept}.geojson").unlink(missing_ok=True)
+                clear_intent(data_dir)
+                raise
+            crash_point("after_replace")
+            try:
+                log_file.write(line)
                 log_file.flush()
                 os.fsync(log_file.fileno())
-            except OSError as exc:  # the layer is replaced already: say so, do not fail
+            except OSError as exc:
+                # the layer is replaced already: say so, do not fail; the intent stays,
+                # so the next write or start writes the line
                 logging.getLogger(__name__).error(
                     "layer %s replaced but the import log could not be written: %s", layer, exc
                 )
                 entry["log_error"] = str(exc)
+                return entry
+            crash_point("after_log")
+            clear_intent(data_dir)
     return entry
 
 

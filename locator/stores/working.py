@@ -6,6 +6,7 @@ either way."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,12 @@ def data_dir_for(
     versions and log lines, and (``others``, needed by imports and rollbacks) the other
     layers' ids; no other layer's features or history. Without, it holds everything."""
     if not database_url:
+        if write:
+            # a write a crash interrupted is finished or undone, its temporary files
+            # removed, before this one reads anything
+            from locator.stores.files.recovery import recover_writes
+
+            recover_writes(data_dir, started_at=time.time())
         yield Path(data_dir)
         return
     from locator.stores.postgis.db import database, translated

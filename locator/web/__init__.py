@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from flask import Flask, request
@@ -63,6 +65,20 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _recover(data_dir: str) -> None:
+    """Finish or undo an import a crash interrupted, before the data is read
+    (:mod:`locator.stores.files.recovery`); a data directory this process may not write
+    is served as it is."""
+    from locator.stores.files.recovery import recover_writes
+
+    try:
+        recover_writes(data_dir, started_at=time.time())
+    except OSError as exc:
+        logging.getLogger(__name__).warning(
+            "%s: interrupted writes not recovered: %s", data_dir, exc
+        )
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``LOCATOR_*`` environment variables, then ``config``.
 
@@ -122,6 +138,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         holder = PgHolder(db)
         staging: Staging = PgStaging(db)
     else:
+        _recover(app.config["DATA_DIR"])
         holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
         staging = FileStaging(staged_dir(app.config["DATA_DIR"]))
     app.extensions["locator"] = holder

@@ -1023,26 +1023,40 @@ def write_text_atomic(path: Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
+#: every temporary file the app writes is named ``.locator-tmp.<pid>.<file>.<random>.tmp``:
+#: recognisably its own, and by a process that may be asked whether it still runs
+#: (:func:`locator.stores.files.recovery.remove_stale_temp_files`)
+TEMP_PREFIX = ".locator-tmp."
+TEMP_SUFFIX = ".tmp"
+
+
+def write_bytes_atomic(
+    path: Path, data: bytes, before_rename: Callable[[], None] | None = None
+) -> None:
     """Write a file atomically: a temporary file in the same directory, flushed and
-    fsynced, renamed over the old one, and the directory fsynced."""
+    fsynced, renamed over the old one, and the directory fsynced. ``before_rename``
+    runs once the temporary file is complete (the tests' crash point)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{TEMP_PREFIX}{os.getpid()}.{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent
+    )
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; data files are meant to be read
+        if before_rename is not None:
+            before_rename()
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Make a rename durable: fsync the directory that holds it (POSIX; skipped where a
     directory cannot be opened)."""
     try:

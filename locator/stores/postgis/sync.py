@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring as _json_str
 from pathlib import Path
@@ -47,6 +48,7 @@ from locator.stores.files.read import (
     reference_context,
     write_bytes_atomic,
 )
+from locator.stores.files.recovery import remove_stale_temp_dirs
 from locator.stores.postgis.db import Database
 from locator.stores.postgis.schema import WRITE_LOCK, migrate
 from locator.values import registry
@@ -416,7 +418,13 @@ def working_copy(
     (:func:`_write_partial`) and only that layer, its kept versions and new log lines go
     back; without, it holds everything (every layer, all history: what only a whole-data
     command needs)."""
-    with db.connect() as conn, tempfile.TemporaryDirectory(prefix="locator-wc-") as tmp:
+    # the copies of processes killed mid-import (their transaction rolled back when the
+    # connection dropped) are removed; this one is named by its process to be found so
+    remove_stale_temp_dirs(Path(tempfile.gettempdir()), WORKING_COPY_PREFIX, time.time())
+    with (
+        db.connect() as conn,
+        tempfile.TemporaryDirectory(prefix=f"{WORKING_COPY_PREFIX}{os.getpid()}-") as tmp,
+    ):
         wdir = Path(tmp)
         if not write:
             conn.read_only = True
@@ -437,6 +445,9 @@ def working_copy(
             if write:
                 _commit_layer(conn, wdir, copy)
 
+
+#: a working copy's folder, in the system's temporary folder, is named so with its pid
+WORKING_COPY_PREFIX = "locator-wc-"
 
 #: how a stub file of another layer says what it is (a member the importer ignores)
 STUB_MEMBER = "locator_ids_only"
