@@ -282,9 +282,20 @@ def _sheet_grid(ws: Any, filename: str) -> list[list[Any]]:
         grid.append(list(row))
     # a merged cell holds its value in its top-left cell only: spread it over the range,
     # so a header merged over two columns or two rows names each of them
+    spread = 0
     for min_col, min_row, max_col, max_row in _merged_ranges(ws):
         if min_row > len(grid):
             continue
+        # merged ranges may overlap or cover the sheet many times: they count as cells
+        spread += (min(max_row, len(grid)) - min_row + 1) * (
+            min(max_col, MAX_SHEET_COLUMNS) - min_col + 1
+        )
+        if cells + spread > MAX_CELLS:
+            raise _too_large(
+                filename,
+                f"sheet {ws.title!r} merges more than {MAX_CELLS:,} cells: split it",
+                f"工作表“{ws.title}”合并的单元格超过 {MAX_CELLS:,} 个：请拆分后导入",
+            )
         top = grid[min_row - 1]
         value = top[min_col - 1] if min_col <= len(top) else None
         for r in range(min_row - 1, min(max_row, len(grid))):

@@ -149,3 +149,12 @@ def test_the_planners_demand_csv_has_the_same_bounds():
     with pytest.raises(InvalidQuery) as err:
         read_demand(wide, "demand.csv")
     assert err.value.param == "demand_file" and "1,503 columns" in str(err.value)
+
+
+def test_merged_ranges_count_as_cells(workbook, monkeypatch):
+    # the title is merged over A1:H1: 8 cells more than the sheet holds (some 35)
+    monkeypatch.setattr(tables, "MAX_CELLS", 40)
+    with pytest.raises(RegisterTooLarge, match="merges more than 40 cells"):
+        _read(workbook)
+    monkeypatch.setattr(tables, "MAX_CELLS", 45)
+    assert len(_read(workbook).rows) == 3
