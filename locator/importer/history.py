@@ -124,6 +124,13 @@ def _replace(
                 "previous_version": kept,
             }
             line = json.dumps(entry, ensure_ascii=False) + "\n"
+            log_size = os.fstat(log_file.fileno()).st_size
+            if log_size and not _ends_with_newline(history / LOG_FILE):
+                # a line cut off before this code kept intents: it stays a line of its
+                # own (unreadable, skipped), not the start of this one
+                log_file.write("\n")
+                log_file.flush()
+                log_size += 1
             # the intent first: whatever a crash leaves undone after it, the next start
             # finishes or undoes (locator.stores.files.recovery)
             write_intent(
@@ -134,7 +141,7 @@ def _replace(
                     "sha256": entry["sha256"],
                     "previous_sha256": hashlib.sha256(old).hexdigest() if old is not None else None,
                     "kept": kept,
-                    "log_size": os.fstat(log_file.fileno()).st_size,
+                    "log_size": log_size,
                     "line": line,
                 },
             )
@@ -165,6 +172,12 @@ def _replace(
             crash_point("after_log")
             clear_intent(data_dir)
     return entry
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
 
 
 def read_log(data_dir: Path | str) -> list[dict[str, Any]]:

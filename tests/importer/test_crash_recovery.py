@@ -184,3 +184,14 @@ def test_a_killed_import_leaves_the_database_as_it_was(pg_server, ddir, tmp_path
         assert wdir.name.startswith(f"locator-wc-{os.getpid()}-")
     assert not [p for p in left if p.exists()]
     assert version(url) == before
+
+
+def test_a_log_line_cut_off_earlier_does_not_swallow_the_next(ddir, tmp_path):
+    log = ddir / HISTORY_DIR / LOG_FILE
+    log.parent.mkdir()
+    log.write_text('{"at": "2026-01-01T00:00:00Z", "layer": "love_st', encoding="utf-8")
+    register = write_register(tmp_path / "r", "csv-utf8", good_rows())
+    entry = import_register(
+        ddir, register.read_bytes(), register.name, LAYER, CoordSystem.WGS84
+    ).entry
+    assert read_log(ddir) == [entry]
