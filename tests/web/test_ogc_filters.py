@@ -299,3 +299,252 @@ def test_owslib_queryables_filters_and_cql2(live_server):
         ]
         if f["properties"].get("wheelchair") == "no"
     )
+
+
+# ---------------------------------------------------------------------- hostile filters
+
+
+def _items(client, layer: str, filter_text: str, lang: str | None = None, extra: str = ""):
+    lang_arg = f"&filter-lang={lang}" if lang else ""
+    return client.get(
+        f"/ogc/collections/{layer}/items?limit=10&filter={quote(filter_text)}{lang_arg}{extra}"
+    )
+
+
+def _best_s(client, layer: str, filter_text: str, repeats: int = 5) -> float:
+    """The best of ``repeats`` timings of one request, in seconds."""
+    import time
+
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        resp = _items(client, layer, filter_text)
+        best = min(best, time.perf_counter() - start)
+        assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    return best
+
+
+def test_hostile_like_costs_a_few_trivial_requests(client):
+    """Issue #22: a LIKE of alternating wildcards took 20-27 s on book rooms (the
+    largest layer, 706 features) and starved every other request. Now every LIKE within
+    the bounds costs at most 20 times a trivial filter, measured in the same run."""
+    trivial = _best_s(client, "book_rooms", "district_code = '440703'")
+    for pattern in (
+        "%_%_%_%_%_%_%_%_!",  # the probe's
+        "%_" * 10 + "!",  # at the bound on wildcards
+        "%a_c" * 5 + "%" + "x" * 150 + "%!",  # long, and a segment found at every "a"
+    ):
+        hostile = _best_s(client, "book_rooms", f"name_en LIKE '{pattern}'")
+        assert hostile <= 20 * trivial, (pattern, hostile, trivial)
+
+
+@pytest.mark.parametrize(
+    ("filter_text", "lang", "words"),
+    [
+        ("name LIKE '" + "a" * 201 + "'", None, "at most 200 characters"),
+        ("name LIKE '" + "%" * 21 + "'", None, "at most 20 wildcards"),
+        (" OR ".join(["name = 'a'"] * 120), None, "at most 300 terms"),
+        ("name IN (" + ",".join(["'a'"] * 501) + ")", None, "at most 500 values"),
+        ("name = '" + "a" * 501 + "'", None, "at most 500 characters"),
+        (
+            "S_INTERSECTS(geometry, LINESTRING(" + ",".join(["1 2"] * 1001) + "))",
+            None,
+            "at most 1000 positions",
+        ),
+        (
+            "(name = 'a' AND (name = 'a' OR " * 11 + "name = 'a'" + "))" * 11,
+            None,
+            "nested at most 20 levels",
+        ),
+        (
+            '{"op":"not","args":[' * 40
+            + '{"op":"isNull","args":[{"property":"name"}]}'
+            + "]}" * 40,
+            "cql2-json",
+            "more than 64 levels",
+        ),
+        ("[" * 2400 + "]" * 2400, "cql2-json", "more than 64 levels"),
+    ],
+    ids=[
+        "like-length",
+        "like-wildcards",
+        "terms",
+        "in-list",
+        "string",
+        "vertices",
+        "depth",
+        "json-depth",
+        "json-recursion",
+    ],
+)
+def test_filters_past_a_bound_are_400s(client, filter_text, lang, words):
+    body = assert_problem(_items(client, "book_rooms", filter_text, lang), 400, "filter")
+    assert words in body["detail"]
+
+
+def test_filters_at_the_bounds_are_answered(client):
+    """The bounds refuse only what is past them: a filter at every bound is served."""
+    at_bounds = [
+        "name LIKE '" + "%_" * 10 + "'",
+        " OR ".join(["name = 'a'"] * 99),  # 297 terms, and the OR: 298
+        "name IN (" + ",".join(f"'{i}'" for i in range(500)) + ")",
+        "(name = 'a' AND (name = 'a' OR " * 9 + "name = 'a'" + "))" * 9,
+        "S_INTERSECTS(geometry, LINESTRING(" + ",".join(["1 2", "3 4"] * 500) + "))",
+    ]
+    for text in at_bounds:
+        assert _items(client, "book_rooms", text).status_code == 200, text[:80]
+
+
+def test_too_many_queryable_parameters_are_refused(client):
+    query = "&".join(["name=x"] * 51)
+    body = assert_problem(client.get(f"/ogc/collections/book_rooms/items?{query}"), 400, "name")
+    assert "at most 50 queryables" in body["detail"]
+
+
+def _json_geometry(geometry: dict) -> str:
+    return json.dumps({"op": "s_intersects", "args": [{"property": "geometry"}, geometry]})
+
+
+#: malformed geometry literals (issue #22 found eight that answered 500)
+BAD_GEOMETRIES = [
+    ("S_INTERSECTS(geometry, BBOX(113, 22, 114))", None, "BBOX must be 4 (or 6)"),
+    ("S_INTERSECTS(geometry, BBOX(113, 22, 114, 'x'))", None, "BBOX must be 4 (or 6)"),
+    ("S_INTERSECTS(geometry, BBOX(113, 23, 114, 22))", None, "minlat <= maxlat"),
+    ("S_INTERSECTS(geometry, POLYGON((113 22, 114 23)))", None, "at least 4 positions"),
+    ("S_INTERSECTS(geometry, POLYGON((113 22, 114 23, 114 22, 113.5 22)))", None, "the last"),
+    (
+        "S_INTERSECTS(geometry, POLYGON((113 22, 114 23, 114 22, 113 23, 113 22)))",
+        None,
+        "not valid",
+    ),
+    ("S_INTERSECTS(geometry, LINESTRING(113 22))", None, "at least 2 positions"),
+    ("S_INTERSECTS(geometry, POINT(113 22 1 2))", None, "2 (or 3) finite numbers"),
+    ("S_INTERSECTS(geometry, POINT(22 200))", None, "WGS-84 lon lat"),
+    ("S_INTERSECTS(geometry, POINT(1e400 22))", None, "finite numbers"),
+    ("S_INTERSECTS(geometry, SRID=3857;POINT(1 2))", None, "not SRID=3857"),
+    (_json_geometry({"bbox": [113, 22, 114]}), "cql2-json", "BBOX must be 4 (or 6)"),
+    (_json_geometry({"bbox": [113, 22, 114, "x"]}), "cql2-json", "BBOX must be 4 (or 6)"),
+    (
+        _json_geometry({"type": "Polygon", "coordinates": [[[113, 22], [114, 23]]]}),
+        "cql2-json",
+        "at least 4 positions",
+    ),
+    (
+        _json_geometry({"type": "LineString", "coordinates": [[113, 22]]}),
+        "cql2-json",
+        "at least 2 positions",
+    ),
+    (
+        _json_geometry({"type": "Point", "coordinates": [113, 22, 1, 2]}),
+        "cql2-json",
+        "2 (or 3) finite numbers",
+    ),
+    (
+        _json_geometry({"type": "Blob", "coordinates": [113, 22]}),
+        "cql2-json",
+        "unknown geometry type 'Blob'",
+    ),
+    (
+        _json_geometry({"type": "Point", "coordinates": "113 22"}),
+        "cql2-json",
+        "2 (or 3) finite numbers",
+    ),
+    (
+        _json_geometry({"type": "MultiPolygon", "coordinates": [[]]}),
+        "cql2-json",
+        "has no positions",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("filter_text", "lang", "words"), BAD_GEOMETRIES, ids=[g[0][-50:] for g in BAD_GEOMETRIES]
+)
+def test_malformed_geometry_literals_are_400s(client, filter_text, lang, words):
+    body = assert_problem(_items(client, "towns", filter_text, lang), 400, "filter")
+    assert words in body["detail"]
+    assert re.search(r"[\u4e00-\u9fff]", body["detail"])  # Chinese first, English beside
+
+
+@pytest.mark.parametrize(
+    ("filter_text", "lang", "words"),
+    [
+        ("name = -'a'", None, "not valid cql2-text"),
+        ("name = ", None, "ends before the expression is complete"),
+        ("name = 'a' AND", None, "ends before the expression is complete"),
+        ("name ? 'a'", None, "unexpected character '?' at column 6"),
+        ('{"op": "in", "args": [{"property": "name"}, 5]}', "cql2-json", "IN takes a list"),
+        ('{"op": "in", "args": [{"property": "name"}]}', "cql2-json", "takes 2 argument(s)"),
+        ('{"op": "and", "args": []}', "cql2-json", "at least 2 argument(s)"),
+        ('{"op": "nope", "args": [1, 2]}', "cql2-json", "unknown operation 'nope'"),
+        ('{"op": "=", "args": {"a": 1}}', "cql2-json", 'an array "args"'),
+        ("[1, 2]", "cql2-json", "must be a JSON object"),
+        (
+            '{"op": "like", "args": [{"property": "name"}, {"op": "casei", "args": []}]}',
+            "cql2-json",
+            "takes 1 argument(s)",
+        ),
+    ],
+)
+def test_malformed_filters_say_what_in_the_apps_words(client, filter_text, lang, words):
+    body = assert_problem(_items(client, "book_rooms", filter_text, lang), 400, "filter")
+    assert words in body["detail"]
+    for library_words in ("Token(", "Expected one of", "__init__", "index out of range"):
+        assert library_words not in body["detail"]
+
+
+def test_cql2_json_between_takes_the_standard_form(client, frames):
+    """CQL2 1.0 writes BETWEEN's arguments as [value, low, high]."""
+    text = json.dumps(
+        {"op": "between", "args": [{"property": "town_code"}, "440781000", "440781199"]}
+    )
+    body = _items(client, "book_rooms", text, "cql2-json", "&limit=1000").get_json()
+    df = frames["book_rooms"]
+    assert body["numberMatched"] == int(df["town_code"].between("440781000", "440781199").sum())
+
+
+def test_a_refused_filter_logs_one_line(client, caplog, capfd):
+    """Lark's exceptions and its debug dump of the parser's state stack ran to kilobytes
+    on standard output and in the log; a refused filter now leaves one short line."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    capfd.readouterr()
+    for filter_text in (
+        "name = -'a'",  # lark printed its state stack
+        "S_INTERSECTS(geometry, LINESTRING(113 22))",  # a 500 and its traceback
+        "name LIKE '" + "%_" * 30 + "'",
+    ):
+        caplog.clear()
+        resp = _items(client, "book_rooms", filter_text)
+        assert resp.status_code == 400
+        (record,) = caplog.records
+        assert record.name == "locator.web.ogc" and record.exc_info is None
+        line = record.getMessage()
+        assert "\n" not in line and len(line) < 600 and "refused filter" in line
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_geometry_literals_print_nothing(client, capfd):
+    """pygeofilter's transformer printed MULTIPOINT and SRID literals to standard output."""
+    capfd.readouterr()
+    for text in (
+        "S_INTERSECTS(geometry, MULTIPOINT((113 22),(113.1 22.5)))",
+        "S_INTERSECTS(geometry, SRID=4326;POINT(113.1 22.5))",
+    ):
+        assert _items(client, "towns", text).status_code == 200
+    assert capfd.readouterr().out == ""
+
+
+def test_bbox_across_the_antimeridian_and_in_3d(client, frames):
+    df = frames["book_rooms"]
+    box = shapely.box(112.8, 22.6, 113.0, 22.9)
+    want = int(df.intersects(box).sum())
+    for text in (
+        "S_INTERSECTS(geometry, BBOX(112.8, 22.6, 113.0, 22.9))",
+        "S_INTERSECTS(geometry, BBOX(112.8, 22.6, -10, 113.0, 22.9, 10))",
+    ):
+        assert matched(client, "book_rooms", "filter=" + quote(text)) == want
+    everything = "S_INTERSECTS(geometry, BBOX(100, -90, 90, 90))"  # west > east: two boxes
+    assert matched(client, "book_rooms", "filter=" + quote(everything)) == len(df)
