@@ -6,6 +6,12 @@ that exactly the constructs listed in ``SUPPORTED`` run and any other is refused
 (no ``eval``). Supported: comparisons (=, <>, <, <=, >, >=), AND / OR / NOT, LIKE (with
 CASEI/LOWER), IN, IS NULL, BETWEEN, and S_INTERSECTS with a BBOX or a GeoJSON/WKT geometry
 (WGS-84 longitude/latitude, as CQL2 defaults to CRS84).
+
+No filter can cost much more than a trivial one (issue #22): LIKE is matched without
+backtracking (``_like``), and what a client controls is bounded (the ``MAX_*`` constants:
+terms, nesting, IN lists, strings, LIKE patterns, vertices, cql2-json depth); past a bound,
+and for any malformed literal, the answer is a 400 saying what, Chinese first with
+English beside it, never a parser's own text.
 """
 
 from __future__ import annotations
