@@ -272,10 +272,11 @@ def _parse_json(text: str) -> Any:
     except RecursionError:
         raise _too_deep_json() from None
     except ValueError as exc:
-        where = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        column = exc.colno if isinstance(exc, json.JSONDecodeError) else 1
         raise _bad(
-            "过滤条件不是有效的 JSON",
-            f"filter is not valid cql2-json: it is not JSON (error{where})",
+            f"过滤条件不是有效的 JSON(第 {column} 列有误)",
+            f"filter is not valid cql2-json: it is not valid JSON (the first error is at "
+            f"column {column})",
         ) from None
     _prepare_json(root)
     try:
