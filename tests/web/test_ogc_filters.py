@@ -364,6 +364,7 @@ def test_hostile_like_costs_a_few_trivial_requests(client):
             "more than 64 levels",
         ),
         ("[" * 2400 + "]" * 2400, "cql2-json", "more than 64 levels"),
+        ("name = 'a' OR " * 400 + "name = 'a'", None, "at most 5000 characters"),
     ],
     ids=[
         "like-length",
@@ -375,6 +376,7 @@ def test_hostile_like_costs_a_few_trivial_requests(client):
         "depth",
         "json-depth",
         "json-recursion",
+        "text-length",
     ],
 )
 def test_filters_past_a_bound_are_400s(client, filter_text, lang, words):
