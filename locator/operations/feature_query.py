@@ -198,6 +198,14 @@ def _text_parser() -> Any:
         def wkt__multipoint_2(self, *coordinates: Any) -> dict:
             return {"type": "MultiPoint", "coordinates": list(coordinates)}
 
+        # time literals: refused before pygeofilter hands them to dateparser (natural
+        # language, seconds on first use); no queryable holds a time
+        def DATETIME(self, value: Any) -> Any:  # noqa: N802 (lark's terminal name)
+            raise _no_times()
+
+        def DATE(self, value: Any) -> Any:  # noqa: N802
+            raise _no_times()
+
         def wkt__geometry_with_srid(self, srid: int, geometry: dict) -> dict:
             if int(srid) != 4326:
                 raise _bad(
@@ -252,6 +260,14 @@ def _parse_text(text: str) -> Any:
         raise _unreadable("cql2-text") from None
     except (ValueError, TypeError, ArithmeticError, RecursionError):
         raise _unreadable("cql2-text") from None
+
+
+def _no_times() -> InvalidQuery:
+    return _bad(
+        "过滤条件不支持时间值(DATE、TIMESTAMP、INTERVAL)",
+        "filter: time values (DATE, TIMESTAMP, INTERVAL) are not supported here; no "
+        "queryable holds a time",
+    )
 
 
 def _unreadable(lang: str) -> InvalidQuery:
@@ -353,6 +369,10 @@ def _prepare_json(root: Any) -> None:
                 )
         elif "bbox" in node and not ("type" in node and "coordinates" in node):
             node["type"], node["coordinates"] = "MultiPolygon", _bbox_rings(node.pop("bbox"))
+        elif not ("type" in node and "coordinates" in node) and (
+            {"date", "timestamp", "interval"} & set(node)
+        ):
+            raise _no_times()
         elif "property" in node and not isinstance(node["property"], str):
             raise _bad("属性名必须是文本", 'filter in cql2-json: "property" must be a text')
         stack.extend((value, depth + 1) for value in node.values())

@@ -495,6 +495,29 @@ def test_malformed_filters_say_what_in_the_apps_words(client, filter_text, lang,
         assert library_words not in body["detail"]
 
 
+@pytest.mark.parametrize(
+    ("filter_text", "lang"),
+    [
+        ("name = TIMESTAMP('2020-01-01T00:00:00Z')", None),
+        ("name = DATE('2020-01-01')", None),
+        ('{"op": "=", "args": [{"property": "name"}, {"timestamp": "LineString"}]}', "cql2-json"),
+        ('{"op": "=", "args": [{"property": "name"}, {"interval": ["x", ".."]}]}', "cql2-json"),
+    ],
+)
+def test_time_values_are_refused_before_dateparser(client, monkeypatch, filter_text, lang):
+    """pygeofilter reads time values with dateparser (natural language: seconds on its
+    first use in a process, found by the fuzz test); no queryable holds a time, so they
+    are refused before it is called."""
+    import pygeofilter.util
+
+    def called(*args, **kwargs):
+        raise AssertionError("dateparser was called")
+
+    monkeypatch.setattr(pygeofilter.util, "_parse_datetime", called)
+    body = assert_problem(_items(client, "book_rooms", filter_text, lang), 400, "filter")
+    assert "time values (DATE, TIMESTAMP, INTERVAL) are not supported" in body["detail"]
+
+
 def test_cql2_json_between_takes_the_standard_form(client, frames):
     """CQL2 1.0 writes BETWEEN's arguments as [value, low, high]."""
     text = json.dumps(
