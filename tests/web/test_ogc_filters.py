@@ -669,20 +669,37 @@ def _fuzz_strategies():
 
 
 def test_random_filters_are_answered_or_refused_quickly(client):
-    """Random CQL2 text and JSON (hypothesis): never a 500, never a slow answer (none above
-    30 times a trivial filter measured in the same run, each slow one timed again)."""
+    """Random CQL2 text and JSON (hypothesis): never a 500, never a slow answer. Each
+    request's cost is the CPU time of this thread (the test client answers in it), with
+    the garbage collector held off, so a busy machine does not count: none may pass 30
+    times a trivial filter's, measured the same way in the same run after a warm-up (the
+    parser is built on first use). One past it is timed again, and forgiven only if it
+    was under 100 times and is now under 30 (this found dateparser's first use, seconds
+    of CPU, behind time literals)."""
+    import gc
     import time
 
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
+    def cpu_s(filter_text: str, lang: str | None):
+        gc.disable()
+        try:
+            start = time.thread_time()
+            resp = _items(client, "book_rooms", filter_text, lang)
+            return time.thread_time() - start, resp
+        finally:
+            gc.enable()
+
+    warm = "district_code = '440703'"
+    cpu_s(warm, None)
+    trivial = min(cpu_s(warm, None)[0] for _ in range(5))
     text, node = _fuzz_strategies()
     timings: list[tuple[float, str, str | None]] = []
 
     def check(filter_text: str, lang: str | None) -> None:
-        start = time.perf_counter()
-        resp = _items(client, "book_rooms", filter_text, lang)
-        timings.append((time.perf_counter() - start, filter_text, lang))
+        seconds, resp = cpu_s(filter_text, lang)
+        timings.append((seconds, filter_text, lang))
         assert resp.status_code in (200, 400), (filter_text, resp.get_data(as_text=True)[:300])
         if resp.status_code == 400:
             assert resp.get_json()["param"] in ("filter", "filter-lang")
@@ -697,12 +714,12 @@ def test_random_filters_are_answered_or_refused_quickly(client):
     quick(given(node.map(json.dumps))(lambda filter_text: check(filter_text, "cql2-json")))()
     quick(given(st.text(max_size=60))(lambda filter_text: check(filter_text, "cql2-json")))()
 
-    trivial = _best_s(client, "book_rooms", "district_code = '440703'")
     for seconds, filter_text, lang in sorted(timings, reverse=True)[:5]:
-        if seconds > 30 * trivial:  # a pause of the machine, or the filter: time it again
-            again = []
-            for _ in range(3):
-                start = time.perf_counter()
-                _items(client, "book_rooms", filter_text, lang)
-                again.append(time.perf_counter() - start)
-            assert min(again) <= 30 * trivial, (filter_text, min(again), trivial)
+        if seconds > 30 * trivial:
+            again = min(cpu_s(filter_text, lang)[0] for _ in range(3))
+            assert seconds <= 100 * trivial and again <= 30 * trivial, (
+                filter_text,
+                seconds,
+                again,
+                trivial,
+            )
