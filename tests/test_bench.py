@@ -91,6 +91,9 @@ def test_bench_coverage_and_ogc_smoke(runs):
     assert re.search(r"greedy \+ swaps\s+[\d.]+% ", out)
     ogc = output(runs, "ogc")
     assert re.search(r"CQL2 S_INTERSECTS bbox\s+[\d.]+ ms/request\s+x[\d.]+ of plain", ogc)
+    assert re.search(
+        r"LIKE '%_%_%_%_%_%_%_%_!' \(#22\)\s+[\d.]+ ms/request\s+x\s*[\d.]+ of trivial", ogc
+    )
 
 
 def test_bench_import_smoke(runs):

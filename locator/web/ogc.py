@@ -13,7 +13,9 @@ the two datums agree to a few centimetres in China, below the data's own precisi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request
@@ -21,7 +23,7 @@ from pyproj import Transformer
 from werkzeug.datastructures import MultiDict
 
 from locator.maps import features_map
-from locator.operations.feature_query import parse_cql2
+from locator.operations.feature_query import MAX_EQUALS, parse_cql2
 from locator.service import Service
 from locator.stores.base import FeatureQuery
 from locator.values import registry
@@ -42,6 +44,7 @@ from locator.web.i18n import current_lang
 from locator.web.serialize import feature_collection, feature_json
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+log = logging.getLogger(__name__)
 
 CRS84 = params.CRS84
 OGCF = "http://www.opengis.net/spec/ogcapi-features-{part}/1.0/conf/{name}"
@@ -423,6 +426,12 @@ def _feature_query(svc: Service, collection_id: str, args: MultiDict) -> Feature
     for name, value in args.items(multi=True):
         if name in qs:
             equals.append((name, value))
+            if len(equals) > MAX_EQUALS:
+                raise InvalidQuery(
+                    name,
+                    f"at most {MAX_EQUALS} queryables may be given as query parameters; "
+                    "use filter for more",
+                )
     tree = None
     text = params.FILTER.parse(args)
     params.FILTER_CRS.parse(args)
@@ -452,6 +461,18 @@ def _select(feature: dict, keep: set[str] | None, skip_geometry: bool) -> dict:
     return out
 
 
+@contextmanager
+def _filter_refusals_logged() -> Iterator[None]:
+    """A refused filter writes one log line (the reason, as the client reads it), never a
+    parser's dump."""
+    try:
+        yield
+    except InvalidQuery as exc:
+        if exc.param.startswith("filter"):
+            log.info("refused filter on %s: %s", request.path, exc.message)
+        raise
+
+
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
     svc = service()
@@ -459,7 +480,8 @@ def items(collection_id: str):
     qs = svc.queryables(collection_id)
     _check(params.OGC_ITEMS, set(qs))
     args = request.args
-    query = _feature_query(svc, collection_id, args)
+    with _filter_refusals_logged():
+        query = _feature_query(svc, collection_id, args)
     crs = params.OGC_CRS.parse(args) or CRS84
     keep = params.PROPERTIES.parse(args)
     keep_set = {k.strip() for k in keep.split(",") if k.strip()} if keep else None
@@ -474,7 +496,8 @@ def items(collection_id: str):
                 f"collection has: {', '.join(sorted(declared))}",
             )
     skip = params.SKIP_GEOMETRY.parse(args)
-    page = svc.search(collection_id, query)
+    with _filter_refusals_logged():
+        page = svc.search(collection_id, query)
     limit = query.limit or params.OGC_LIMIT.default
 
     def link(rel: str, off: int, fmt: str | None = None) -> dict:

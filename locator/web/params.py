@@ -455,7 +455,14 @@ SORTBY = Param(
     "sort by these queryables; a leading - sorts descending",
     max_length=500,
 )
-FILTER = Param("filter", "text", "CQL2 过滤条件", "CQL2 filter", max_length=5000)
+FILTER = Param(
+    "filter",
+    "text",
+    "CQL2 过滤条件(最多 200 项,嵌套最多 20 层;LIKE 模式最多 200 个字符、20 个通配符)",
+    "CQL2 filter (at most 200 terms, nested at most 20 deep; LIKE patterns at most 200 "
+    "characters and 20 wildcards)",
+    max_length=5000,
+)
 FILTER_LANG = Param(
     "filter-lang", "choice", "过滤语言", "filter language", choices=("cql2-text", "cql2-json")
 )
