@@ -253,6 +253,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "ogc_conformance": {"zh": "符合的标准类", "en": "Conformance classes"},
     "ogc_items": {"zh": "浏览要素", "en": "Browse the features"},
     "ogc_queryables": {"zh": "可查询属性", "en": "Queryables"},
+    "api_param": {"zh": "参数", "en": "Parameter"},
+    "api_schema": {"zh": "取值", "en": "Values"},
+    "api_description": {"zh": "说明", "en": "Description"},
+    "api_required": {"zh": "必填", "en": "required"},
+    "api_responses": {"zh": "响应", "en": "Responses"},
     "ogc_matched": {
         "zh": "共 {matched} 个，显示第 {start} 起的 {shown} 个",
         "en": "{matched} in all; {shown} shown from no. {start}",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, request
 
 from locator.values import registry
 from locator.values.city import CityProfile
 from locator.values.models import AMENITIES, WHEELCHAIR_VALUES
 from locator.web import params
 from locator.web.context import GEOJSON, json_response, service
-from locator.web.ogc import CONFORMANCE
+from locator.web.ogc import CONFORMANCE, SIMPLE
 
 bp = Blueprint("openapi", __name__)
 
@@ -970,4 +970,26 @@ def ogc_document():
             }
         }
     doc = {**main, "servers": [{"url": external_url("ogc.landing").rstrip("/")}], "paths": paths}
-    return json_response(doc)
+    return _document_response(doc, "openapi.ogc_document")
+
+
+#: the OpenAPI 3.0 media type (OGC API - Features /req/oas30/oas-impl)
+OAS30 = "application/vnd.oai.openapi+json;version=3.0"
+
+
+def _document_response(doc: dict, endpoint: str) -> Response:
+    """The document as JSON (``application/vnd.oai.openapi+json;version=3.0`` when the
+    client asks for that type), or as a readable HTML page with ``f=html`` or ``Accept:
+    text/html``."""
+    from locator.web.http import external_url
+    from locator.web.ogc import _check, _page, _wants_html
+
+    _check(SIMPLE)
+    if _wants_html():
+        return _page("ogc.html", external_url(endpoint, f="json"), view="api", body=doc)
+    offered = ["application/json", OAS30]
+    best = request.accept_mimetypes.best_match(offered)
+    asked_oas = best == OAS30 or (
+        best is None and "application/vnd.oai.openapi+json" in request.headers.get("Accept", "")
+    )
+    return json_response(doc, OAS30 if asked_oas else "application/json")
