@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 from flask import Blueprint, Response, request
 
+from locator.operations.feature_query import Queryable
+from locator.service import Service
 from locator.values import registry
 from locator.values.city import CityProfile
 from locator.values.models import AMENITIES, WHEELCHAIR_VALUES
@@ -94,6 +99,67 @@ def _planner_ops(
     }
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """The closed lists of values the running server takes, for the document to state
+    (a schema-valid value must be one the server takes: tests/web/test_openapi_positive.py)."""
+
+    #: town/street codes (``town``, ``town_code``), district codes (``district_code``)
+    towns: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    #: the districts some route passes (``district`` of /routes), the route themes
+    #: (zh and en: ``theme``)
+    route_districts: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    #: collection id -> its declared property names (``properties``) and its queryables
+    #: (``sortby`` and the queryables as query parameters)
+    properties: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    queryables: dict[str, dict[str, Queryable]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, svc: Service) -> Vocabulary:
+        ids = [i.id for i in svc.collection_infos()]
+        qs = {cid: svc.queryables(cid) for cid in ids}
+        ref = svc.store.reference
+        routes = svc.routes()
+        return cls(
+            towns=tuple(sorted(ref.towns)),
+            districts=tuple(sorted(ref.districts)),
+            route_districts=tuple(d.code for d in routes.districts),
+            themes=tuple(t for pair in routes.themes for t in dict.fromkeys(pair) if t),
+            properties={cid: tuple(p.name for p in registry.BY_ID[cid].properties) for cid in ids},
+            queryables=qs,
+        )
+
+    def common(self, names: dict[str, tuple[str, ...]] | dict[str, dict[str, Queryable]]):
+        """The names every collection has (what the one items path for all can promise)."""
+        sets = [set(v) for v in names.values()]
+        return sorted(set.intersection(*sets)) if sets else []
+
+
+def _names_pattern(names: list[str] | tuple[str, ...], signed: bool = False) -> dict:
+    """A comma-separated list of ``names`` (each with an optional + or - with ``signed``)."""
+    sign = "[+-]?" if signed else ""
+    one = sign + "(" + "|".join(re.escape(n) for n in names) + ")"
+    return {"type": "string", "pattern": f"^{one}(,{one})*$"}
+
+
+def _items_parameters(
+    properties: list[str] | tuple[str, ...] | None, sortable: list[str] | None
+) -> list[dict]:
+    """The items parameters (params.OGC_ITEMS), ``properties`` and ``sortby`` narrowed to
+    the property names and queryables given (None: any text up to their length)."""
+    out = []
+    for p in params.OGC_ITEMS:
+        doc = p.openapi()
+        if p is params.PROPERTIES and properties:
+            doc["schema"] = {**_names_pattern(properties), "maxLength": p.max_length}
+        elif p is params.SORTBY and sortable:
+            doc["schema"] = {**_names_pattern(sortable, signed=True), "maxLength": p.max_length}
+        out.append(doc)
+    return out
+
+
 def build_document(
     layer_ids: list[str],
     collection_ids: list[str],
@@ -101,10 +167,13 @@ def build_document(
     route_example: str | None = None,
     *,
     city: CityProfile,
+    vocabulary: Vocabulary | None = None,
 ) -> dict:
     """The OpenAPI 3.0 document; parameters come from their declarations in
     :mod:`locator.web.params`, feature properties from the registry, the layer and
-    collection ids from the running server's catalog, the title from its city profile."""
+    collection ids from the running server's catalog, the title from its city profile,
+    the closed lists of values (codes, themes, property names) from ``vocabulary``."""
+    voc = vocabulary or Vocabulary()
     layer_schema = {"type": "string", "enum": layer_ids} if layer_ids else {"type": "string"}
     collection_schema = {"type": "string", "enum": collection_ids}
     layers = tuple(layer_ids)
@@ -194,7 +263,10 @@ def build_document(
                 "summary": "The k nearest facilities to a point, by geodesic distance",
                 "operationId": "nearest",
                 "parameters": [
-                    p.openapi(layers if p is params.LAYER else None) for p in params.NEAREST
+                    p.openapi(
+                        layers if p is params.LAYER else voc.towns if p is params.TOWN else None
+                    )
+                    for p in params.NEAREST
                 ],
                 "responses": {"200": _ok("NearestCollection", GEOJSON), "400": bad},
             }
@@ -203,7 +275,10 @@ def build_document(
             "get": {
                 "summary": "The rural rest routes (illustrative), filtered by district and theme",
                 "operationId": "listRoutes",
-                "parameters": [params.DISTRICT.openapi(), params.THEME.openapi()],
+                "parameters": [
+                    params.DISTRICT.openapi(voc.route_districts or None),
+                    params.THEME.openapi(voc.themes or None),
+                ],
                 "responses": {
                     "200": with_headers(_ok("RouteCollection", GEOJSON)),
                     "304": not_modified,
@@ -353,7 +428,10 @@ def build_document(
                 "summary": "Features of a collection, paged",
                 "operationId": "ogcItems",
                 "parameters": [_path("collectionId", collection_schema, "collection id")]
-                + [p.openapi() for p in params.OGC_ITEMS]
+                + _items_parameters(
+                    voc.common(voc.properties) if voc.properties else None,
+                    voc.common(voc.queryables) if voc.queryables else None,
+                )
                 + [
                     {
                         "name": name,
@@ -364,8 +442,18 @@ def build_document(
                         "(a collection without it answers 400)",
                     }
                     for name, schema in (
-                        ("district_code", {"type": "string", "pattern": r"^\d{6}$"}),
-                        ("town_code", {"type": "string", "pattern": r"^\d{9}$"}),
+                        (
+                            "district_code",
+                            {"type": "string", "enum": list(voc.districts)}
+                            if voc.districts
+                            else {"type": "string", "pattern": r"^\d{6}$"},
+                        ),
+                        (
+                            "town_code",
+                            {"type": "string", "enum": list(voc.towns)}
+                            if voc.towns
+                            else {"type": "string", "pattern": r"^\d{9}$"},
+                        ),
                         ("amenities", {"type": "string", "enum": list(AMENITIES)}),
                         ("wheelchair", {"type": "string", "enum": list(WHEELCHAIR_VALUES)}),
                     )
@@ -922,6 +1010,7 @@ def document():
             example,
             routes[0].id if routes else None,
             city=svc.city,
+            vocabulary=Vocabulary.of(svc),
         )
     )
 
@@ -935,18 +1024,18 @@ def ogc_document():
 
     svc = service()
     layer_ids = list(svc.resolve_layers(None))
-    main = build_document(layer_ids, [i.id for i in svc.collection_infos()], city=svc.city)
+    voc = Vocabulary.of(svc)
+    main = build_document(
+        layer_ids, [i.id for i in svc.collection_infos()], city=svc.city, vocabulary=voc
+    )
     paths = {
         key[len("/ogc") :] or "/": value
         for key, value in main["paths"].items()
         if key.startswith("/ogc")
     }
     generic = paths["/collections/{collectionId}/items"]["get"]
-    generic_names = {"district_code", "town_code", "amenities", "wheelchair"}
-    base = [
-        p for p in generic["parameters"] if p["in"] == "query" and p["name"] not in generic_names
-    ]
     for info in svc.collection_infos():
+        base = _items_parameters(voc.properties[info.id], list(voc.queryables[info.id]))
         queryable = [
             {
                 "name": name,

@@ -199,7 +199,7 @@ class Param:
     def _interval(self, text: str, raw: str) -> tuple[dt.datetime | None, dt.datetime | None]:
         """OGC API - Features ``datetime``: an instant (both ends the same) or an interval,
         either end open (None); RFC 3339 dates or date-times with their offset."""
-        if not re.fullmatch(DATETIME_PATTERN, text):
+        if not re.fullmatch(DATETIME_PATTERN, text, re.ASCII):
             raise self.fail(
                 "must be an RFC 3339 date or date-time with its offset (2026-10-01, "
                 "2026-10-01T08:30:00Z), or an interval of two with either end open "
@@ -274,6 +274,8 @@ class Param:
             out = {"type": "string", "pattern": TIME_PATTERN}
         elif self.kind == "interval":
             out = {"type": "string", "pattern": DATETIME_PATTERN}
+        elif self.kind == "code" and choices:
+            out = {"type": "string", "enum": list(choices)}
         elif self.kind == "code":
             out = {"type": "string", "pattern": rf"^\d{{{self.digits}}}$"}
         elif self.kind == "text":
