@@ -391,6 +391,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "GPX opens in navigation and outdoor apps, KML in map programs.",
     },
     "all_routes": {"zh": "全部路线", "en": "All routes"},
+    "zh_name_only": {"zh": "仅有中文名", "en": "Chinese name only"},
     "precision_site": {"zh": "景点坐标", "en": "site coordinate"},
     "precision_town seat": {"zh": "镇驻地", "en": "town seat"},
     "precision_approximate": {"zh": "近似位置", "en": "approximate"},
