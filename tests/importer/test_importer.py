@@ -751,3 +751,31 @@ def test_a_running_server_serves_the_import_within_5_seconds(ddir, tmp_path):
             time.sleep(0.1)
         assert len(feats) == 3, "the import did not reach the server within 5 s"
         assert {f["properties"]["source"] for f in feats} == {"federation.csv"}
+
+
+def test_a_hours_notation_understood_is_one_warning_for_the_register(ddir, tmp_path):
+    """The same notation in many cells gives one warning listing its rows (runs of rows
+    as first–last); another notation gets its own; the hours are converted in every row."""
+    rows = []
+    for i in range(6):
+        row = list(good_rows()[i % 3])
+        row[0] = f"驿站{i}"
+        row[2] = 113.07 + i * 0.002
+        row[7] = ""
+        rows.append(row)
+    for i in (0, 1, 2, 4):
+        _case(rows, i, "开放时间", "周一至周五 8:30-17:30")
+    _case(rows, 5, "开放时间", "每天 9:00-18:00")
+    plan = _check(write_register(tmp_path / "r", "csv-utf8", rows), ddir)
+    warnings = [p for p in plan.problems if p.code == "hours-converted"]
+    assert len(warnings) == 2, plan.report()
+    first, second = warnings
+    assert first.rows == (2, 3, 4, 6) and first.row == 2 and second.rows == ()
+    zh, en = first.line("zh"), first.line("en")
+    assert zh.startswith("提醒 第 2–4、6 行（共 4 处），列“开放时间”，值“周一至周五 8:30-17:30”")
+    assert "Mo-Fr 08:30-17:30" in zh
+    assert en.startswith("warning rows 2–4, 6 (4 in all), column '开放时间'")
+    assert second.line("zh").startswith("提醒 第 7 行，")
+    hours = [f["properties"].get("opening_hours") for f in plan.features]
+    assert hours[:3] == ["Mo-Fr 08:30-17:30"] * 3 and hours[4] == "Mo-Fr 08:30-17:30"
+    assert plan.summary("en").endswith("0 error(s), 2 warning(s)")
