@@ -145,13 +145,22 @@ def _names_pattern(names: list[str] | tuple[str, ...], signed: bool = False) -> 
 
 
 def _items_parameters(
-    properties: list[str] | tuple[str, ...] | None, sortable: list[str] | None
+    properties: list[str] | tuple[str, ...] | None,
+    sortable: list[str] | None,
+    ogc: bool = False,
 ) -> list[dict]:
     """The items parameters (params.OGC_ITEMS), ``properties`` and ``sortby`` narrowed to
-    the property names and queryables given (None: any text up to their length)."""
+    the property names and queryables given (None: any text up to their length).
+
+    ``ogc``: for /ogc/api, which states limit's maximum as OGC API - Features asks
+    (/req/core/fc-limit-definition) though a larger limit is served as the maximum, not
+    refused (/req/core/fc-limit-response); this document leaves the maximum out, for a
+    client that reads a maximum as "larger is an error" (schemathesis does)."""
     out = []
     for p in params.OGC_ITEMS:
         doc = p.openapi()
+        if ogc and p.clamp and p.maximum is not None:
+            doc["schema"]["maximum"] = int(p.maximum)
         if p is params.PROPERTIES and properties:
             doc["schema"] = {**_names_pattern(properties), "maxLength": p.max_length}
         elif p is params.SORTBY and sortable:
@@ -1034,8 +1043,11 @@ def ogc_document():
         if key.startswith("/ogc")
     }
     generic = paths["/collections/{collectionId}/items"]["get"]
+    for p in generic["parameters"]:
+        if p["name"] == params.OGC_LIMIT.name and p["in"] == "query":
+            p["schema"]["maximum"] = int(params.OGC_LIMIT.maximum or 0)
     for info in svc.collection_infos():
-        base = _items_parameters(voc.properties[info.id], list(voc.queryables[info.id]))
+        base = _items_parameters(voc.properties[info.id], list(voc.queryables[info.id]), ogc=True)
         queryable = [
             {
                 "name": name,

@@ -247,10 +247,8 @@ class Param:
                 out["minimum"] = self.minimum
                 if self.exclusive_minimum:
                     out["exclusiveMinimum"] = True
-            if self.maximum is not None:
+            if self.maximum is not None and not self.clamp:
                 out["maximum"] = self.maximum
-                if self.clamp:  # OGC limit: a larger value is served as the maximum
-                    out["x-clamp"] = True
         elif self.kind == "boolean":
             out = {"type": "boolean"}
         elif self.kind == "choice":
