@@ -537,6 +537,14 @@ def test_rollback_restores_byte_for_byte_and_can_itself_be_undone(ddir, tmp_path
     assert _layer_bytes(ddir) == before
     kept = versions(ddir, "love_stations")
     assert len(kept) == 3 and kept[1].path.read_bytes() == after_import
+    # the bytes back are the original's, yet the original stays the original
+    assert [v.original for v in kept] == [False, False, True]
+    assert [(v.made_by or {}).get("action") for v in kept] == ["rollback", "import", None]
+    lines = runner.invoke(
+        cli, ["history", "--layer", "love_stations", "--data-dir", str(ddir)]
+    ).output.splitlines()
+    assert "rollback by" in lines[0] and "import by" in lines[1]
+    assert "原始版本 / original" in lines[2] and "rollback" not in lines[2]
     res = runner.invoke(
         cli, ["rollback", "--layer", "love_stations", "--to", "1999", "--data-dir", str(ddir)]
     )
