@@ -380,11 +380,21 @@ def build_document(
                 "summary": "The OGC API's own OpenAPI document (paths relative to /ogc, one "
                 "items path per collection with its queryables)",
                 "operationId": "ogcOpenapi",
+                "parameters": [fmt],
                 "responses": {
                     "200": {
-                        "description": "OpenAPI 3.0 document",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    }
+                        "description": "OpenAPI 3.0 document (as "
+                        "application/vnd.oai.openapi+json;version=3.0 when Accept asks for "
+                        "it), or a readable page with f=html or Accept: text/html",
+                        "content": {
+                            "application/json": {"schema": {"type": "object"}},
+                            "application/vnd.oai.openapi+json;version=3.0": {
+                                "schema": {"type": "object"}
+                            },
+                            "text/html": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "400": bad,
                 },
             }
         },
