@@ -131,7 +131,9 @@ class Vocabulary:
             queryables=qs,
         )
 
-    def common(self, names: dict[str, tuple[str, ...]] | dict[str, dict[str, Queryable]]):
+    def common(
+        self, names: dict[str, tuple[str, ...]] | dict[str, dict[str, Queryable]]
+    ) -> list[str]:
         """The names every collection has (what the one items path for all can promise)."""
         sets = [set(v) for v in names.values()]
         return sorted(set.intersection(*sets)) if sets else []
