@@ -164,21 +164,62 @@ def query_param_unknown(client):
     assert resp.status_code == 400 and resp.get_json()["param"] == "colour"
 
 
+def root_op(client):
+    resp = client.get("/ogc", headers={"Accept": "application/json"})
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert client.get("/ogc?f=html").mimetype == "text/html"
+
+
+def sfc_md_success(client):
+    body = client.get("/ogc/collections/towns").get_json()
+    assert body["id"] == "towns" and body["itemType"] == "feature"
+    assert {"self", "alternate", "items"} <= set(_rels(body["links"]))
+
+
 def fc_response(client):
     body = client.get(f"{ITEMS}?limit=3&offset=3").get_json()
     assert body["type"] == "FeatureCollection" and len(body["features"]) == 3
+    assert all(f["type"] == "Feature" for f in body["features"])
+
+
+def fc_links(client):
+    body = client.get(f"{ITEMS}?limit=3&offset=3").get_json()
     rels = _rels(body["links"])
     assert {"self", "alternate", "next", "prev"} <= set(rels)
     assert all("type" in link for link in body["links"])
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["timeStamp"])
-    assert body["numberMatched"] == 133 and body["numberReturned"] == 3
+    assert "offset=6" in rels["next"][0]["href"] and "offset" not in rels["prev"][0]["href"]
+
+
+def fc_timestamp(client):
+    stamp = client.get(f"{ITEMS}?limit=1").get_json()["timeStamp"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp)
+
+
+def fc_number_matched(client):
+    every = client.get(f"{ITEMS}?limit=10000").get_json()
+    assert every["numberMatched"] == len(every["features"]) == 133
+    some = client.get(f"{ITEMS}?limit=5&district_code=440703").get_json()
+    assert some["numberMatched"] == sum(
+        f["properties"]["district_code"] == "440703" for f in every["features"]
+    )
+
+
+def fc_number_returned(client):
+    body = client.get(f"{ITEMS}?limit=50&offset=100").get_json()
+    assert body["numberReturned"] == len(body["features"]) == 33
 
 
 def f_success(client):
     resp = client.get(f"{ITEMS}/ls-0001", headers={"Accept": GEOJSON})
     body = resp.get_json()
     assert resp.mimetype == GEOJSON and body["type"] == "Feature" and body["id"] == "ls-0001"
-    assert {"self", "alternate", "collection"} <= set(_rels(body["links"]))
+
+
+def f_links(client):
+    body = client.get(f"{ITEMS}/ls-0001").get_json()
+    rels = _rels(body["links"])
+    assert {"self", "alternate", "collection"} <= set(rels)
+    assert rels["alternate"][0]["type"] == "text/html" and all("type" in x for x in body["links"])
 
 
 def geojson_geometry_declared(client):
@@ -200,6 +241,7 @@ def queryables_as_schema_json(client):
 
 #: requirement id -> its check (ids as the standards name them)
 CHECKLIST: dict[str, Callable] = {
+    "/req/core/root-op": root_op,
     "/req/core/root-success": root_success,
     "/req/core/api-definition-success": api_definition_success,
     "/req/oas30/oas-impl": api_definition_success,
@@ -207,6 +249,7 @@ CHECKLIST: dict[str, Callable] = {
     "/req/core/conformance-success": conformance_success,
     "/req/core/fc-md-success": fc_md_success,
     "/req/core/fc-md-items": fc_md_items,
+    "/req/core/sfc-md-success": sfc_md_success,
     "/req/core/fc-bbox-definition": fc_bbox_definition,
     "/req/core/fc-bbox-response": fc_bbox_response,
     "/req/core/fc-limit-definition": fc_limit_definition,
@@ -216,7 +259,12 @@ CHECKLIST: dict[str, Callable] = {
     "/req/core/query-param-invalid": query_param_invalid,
     "/req/core/query-param-unknown": query_param_unknown,
     "/req/core/fc-response": fc_response,
+    "/req/core/fc-links": fc_links,
+    "/req/core/fc-timeStamp": fc_timestamp,
+    "/req/core/fc-numberMatched": fc_number_matched,
+    "/req/core/fc-numberReturned": fc_number_returned,
     "/req/core/f-success": f_success,
+    "/req/core/f-links": f_links,
     "/req/geojson/content": geojson_geometry_declared,
     "/req/queryables/get-queryables-response": queryables_as_schema_json,
 }
