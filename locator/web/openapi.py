@@ -1092,17 +1092,18 @@ OAS30 = "application/vnd.oai.openapi+json;version=3.0"
 
 def _document_response(doc: dict, endpoint: str) -> Response:
     """The document as JSON (``application/vnd.oai.openapi+json;version=3.0`` when the
-    client asks for that type), or as a readable HTML page with ``f=html`` or ``Accept:
-    text/html``."""
+    client prefers that type), or as a readable HTML page with ``f=html`` or when the
+    client prefers ``text/html``."""
     from locator.web.http import external_url
-    from locator.web.ogc import _check, _page, _wants_html
+    from locator.web.ogc import _check, _page
 
     _check(SIMPLE)
-    if _wants_html():
+    fmt = params.OGC_FORMAT.parse(request.args)
+    best = None
+    if fmt is None and request.headers.get("Accept"):
+        offered = ["application/json", OAS30, OAS30.split(";")[0], "text/html"]
+        best = request.accept_mimetypes.best_match(offered)
+    if fmt == "html" or best == "text/html":
         return _page("ogc.html", external_url(endpoint, f="json"), view="api", body=doc)
-    offered = ["application/json", OAS30]
-    best = request.accept_mimetypes.best_match(offered)
-    asked_oas = best == OAS30 or (
-        best is None and "application/vnd.oai.openapi+json" in request.headers.get("Accept", "")
-    )
-    return json_response(doc, OAS30 if asked_oas else "application/json")
+    oas = best is not None and best.startswith(OAS30.split(";")[0])
+    return json_response(doc, OAS30 if oas else "application/json")

@@ -55,6 +55,14 @@ def api_definition_success(client):
     assert resp.status_code == 200 and resp.mimetype == "application/vnd.oai.openapi+json"
     assert resp.headers["Content-Type"].replace(" ", "").endswith("version=3.0")
     validate(resp.get_json())
+    for accept, media in (
+        ("application/vnd.oai.openapi+json", "application/vnd.oai.openapi+json"),
+        (f"{OAS30}, text/html;q=0.5", "application/vnd.oai.openapi+json"),
+        ("application/json", "application/json"),
+        ("*/*", "application/json"),
+        ("text/html, application/json;q=0.9", "text/html"),
+    ):
+        assert client.get("/ogc/api", headers={"Accept": accept}).mimetype == media, accept
 
 
 def html_api_definition(client):
