@@ -48,7 +48,7 @@ PATH_VALUES = {
 #: a CQL2 filter is a grammar, not a pattern, and filter-lang and filter-crs go with a
 #: filter: tests/web/test_ogc_filters.py covers them
 SKIPPED = {"filter", "filter-lang", "filter-crs"}
-EXAMPLES = 15
+EXAMPLES = 10
 
 
 def _strategy(schema: dict) -> st.SearchStrategy[str]:
