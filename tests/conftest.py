@@ -24,23 +24,26 @@ REFERENCE_FILES = (
 
 
 def pytest_collection_finish(session):
-    """Start the schemathesis run (minutes, mostly on the server's core) as soon as the
-    tests are known, so that it goes on beside them (tests/fuzz.py). Not under
-    pytest-xdist, where every worker collects every test: there the test runs it."""
+    """Start the schemathesis run (minutes, mostly on the server's core) and the OGC test
+    suite's (tests/ogcsuite.py) as soon as the tests are known, so that they go on beside
+    them (tests/fuzz.py). Not under pytest-xdist, where every worker collects every test:
+    there the test runs it."""
     import os
 
-    from tests import fuzz
+    from tests import fuzz, ogcsuite
 
     if session.config.option.collectonly or os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    if any(item.name == fuzz.TEST_NAME for item in session.items):
-        fuzz.RUN.start()
+    for run in (fuzz, ogcsuite):
+        if any(item.name == run.TEST_NAME for item in session.items):
+            run.RUN.start()
 
 
 def pytest_sessionfinish(session):
-    from tests import fuzz
+    from tests import fuzz, ogcsuite
 
     fuzz.RUN.stop()
+    ogcsuite.RUN.stop()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 #: the test that asserts on the run (tests/web/test_openapi.py)
@@ -52,9 +53,11 @@ def command(base: str) -> list[str]:
 
 
 class Run:
-    """One schemathesis run against its own `locator serve`, in a thread."""
+    """One schemathesis run against its own `locator serve`, in a thread (``make_command``
+    gives another command run the same way, e.g. tests/web/test_ogc_conformance.py's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, make_command: Callable[[str], list[str]] | None = None) -> None:
+        self._command = make_command or command
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
@@ -76,7 +79,7 @@ class Run:
                     if self._stopping:
                         raise RuntimeError("the session ended before schemathesis started")
                     self._proc = subprocess.Popen(
-                        command(base),
+                        self._command(base),
                         stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE,
                         text=True,

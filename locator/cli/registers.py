@@ -121,6 +121,8 @@ def history(layer: str, data_dir: Path | None, database_url: str | None) -> None
             f"{made.get('action', '')} by {made.get('who', '?')} at {made.get('at', '?')}"
             f" from {made.get('file', '?')}"
             if made
+            else "原始版本 / original (before any import)"
+            if v.original
             else ""
         )
         click.echo(

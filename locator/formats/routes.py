@@ -59,8 +59,20 @@ def route_to_geojson(details: RouteDetails) -> dict[str, Any]:
     return {"type": "FeatureCollection", "name": s.id, "features": [line, *stops]}
 
 
+def _line_positions(details: RouteDetails) -> list[tuple[float, float]]:
+    """The route's line as [lon, lat] positions (WGS-84): its geometry's, or the stops'
+    in order when it has none."""
+    geom = details.summary.geometry or {}
+    if geom.get("type") == "LineString":
+        return [(c[0], c[1]) for c in geom["coordinates"]]
+    if geom.get("type") == "MultiLineString":
+        return [(c[0], c[1]) for part in geom["coordinates"] for c in part]
+    return [(st.lon, st.lat) for st in details.stops]
+
+
 def route_to_gpx(details: RouteDetails, creator: str = "locator") -> str:
-    """GPX 1.1: the route as ``rte`` with one ``rtept`` per stop, the stops as ``wpt``;
+    """GPX 1.1: the route as ``rte`` with one ``rtept`` per stop, its line as a track
+    (``trk``, which phone apps draw where they ignore routes), the stops as ``wpt``;
     ``creator`` names the program (the site: ``locator · <the city profile's title>``)."""
     import gpxpy.gpx  # here, not at start-up: only a download needs it
 
@@ -80,6 +92,12 @@ def route_to_gpx(details: RouteDetails, creator: str = "locator") -> str:
             )
         )
     gpx.routes.append(route)
+    track = gpxpy.gpx.GPXTrack(name=_title(details), description=ILLUSTRATIVE)
+    segment = gpxpy.gpx.GPXTrackSegment()
+    for lon, lat in _line_positions(details):
+        segment.points.append(gpxpy.gpx.GPXTrackPoint(lat, lon))
+    track.segments.append(segment)
+    gpx.tracks.append(track)
     return gpx.to_xml(version="1.1")
 
 

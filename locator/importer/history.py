@@ -63,6 +63,8 @@ class Version:
     current: bool = False
     #: what the import log says about the write that made this version, when it knows
     made_by: dict[str, Any] | None = None
+    #: the layer as it was before any logged write (the data it came with)
+    original: bool = False
 
 
 def history_dir(data_dir: Path | str) -> Path:
@@ -191,11 +193,45 @@ def read_log(data_dir: Path | str) -> list[dict[str, Any]]:
     return out
 
 
+def _logged_at(entry: dict[str, Any]) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(entry.get("at", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _kept_at(vid: str) -> dt.datetime | None:
+    """When a kept version was replaced (its id starts with that UTC time)."""
+    try:
+        return dt.datetime.strptime(vid[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
 def _describe(
-    vid: str, layer: str, path: Path, current: bool, by_sha: dict[str, dict[str, Any]]
+    vid: str, layer: str, path: Path, current: bool, entries: list[dict[str, Any]]
 ) -> Version:
+    """A version, with the logged write that made it: the last one that wrote these bytes
+    before the version was replaced. Bytes a later write brings back (a rollback to the
+    original) do not make the earlier version that write's: the original stays original."""
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
+    # the writes before the one that replaced this version (by the log's own link, else
+    # by time); for the current file, every write
+    replaced_by = [i for i, e in enumerate(entries) if e.get("previous_version") == vid]
+    if current:
+        before = entries
+    elif replaced_by:
+        before = entries[: replaced_by[0]]
+    else:
+        until = _kept_at(vid)
+        before = [
+            e
+            for e in entries
+            if until is not None and (at := _logged_at(e)) is not None and at < until
+        ]
+    made = [e for e in before if str(e.get("sha256")) == sha]
+    made_by = made[-1] if made else None
     try:
         features = json.loads(data).get("features") or []
     except (ValueError, AttributeError, RecursionError):
@@ -204,18 +240,21 @@ def _describe(
         features = []
     props = [f.get("properties") for f in features if isinstance(f, dict)]
     sources = sorted({str(p["source"]) for p in props if isinstance(p, dict) and p.get("source")})
-    return Version(vid, layer, path, len(features), tuple(sources), sha, current, by_sha.get(sha))
+    # the original: made by no logged write, and older than every one (a current file no
+    # write made is original only while there has been none)
+    original = made_by is None and not before
+    return Version(vid, layer, path, len(features), tuple(sources), sha, current, made_by, original)
 
 
 def versions(data_dir: Path | str, layer: str) -> list[Version]:
     """The layer's current file first, then the kept versions, newest first."""
     data_dir = Path(data_dir)
     decl = registry.BY_ID[layer]
-    by_sha = {str(e.get("sha256")): e for e in read_log(data_dir) if e.get("layer") == layer}
+    entries = [e for e in read_log(data_dir) if e.get("layer") == layer]
     out = []
     current = data_dir / decl.file
     if current.exists():
-        out.append(_describe("current", layer, current, True, by_sha))
+        out.append(_describe("current", layer, current, True, entries))
     folder = history_dir(data_dir) / layer
     if folder.is_dir():
         # newest first: by the time in the id, then (same second) by when it was written
@@ -224,7 +263,7 @@ def versions(data_dir: Path | str, layer: str) -> list[Version]:
             key=lambda p: (p.stem[:16], p.stat().st_mtime_ns),
             reverse=True,
         ):
-            out.append(_describe(path.stem, layer, path, False, by_sha))
+            out.append(_describe(path.stem, layer, path, False, entries))
     return out
 
 

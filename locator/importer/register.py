@@ -43,7 +43,7 @@ from locator.formats.tables import (
     read_table,
 )
 from locator.importer import values
-from locator.importer.report import ERROR, WARNING, Problem
+from locator.importer.report import ERROR, WARNING, Problem, grouped
 from locator.stores.files.read import (
     CityTest,
     check_layer,
@@ -718,7 +718,8 @@ def check_register(
     assert system is not None
     checker = _Checker(ctx, headers, unit)
     plan.features = _check_rows(rows, checker, system, name)
-    problems.extend(checker.problems)
+    # a notation understood is worth one warning for the register, not one per cell
+    problems.extend(grouped(checker.problems, "hours-converted"))
     if plan.ok:
         problems.extend(_recheck(plan.features, ctx))
     if not plan.ok:

@@ -3,7 +3,7 @@ is wrong and a suggestion, in Chinese or English."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 ERROR = "error"
 WARNING = "warning"
@@ -14,6 +14,38 @@ VALUE_CHARS = 60
 
 def _cut(value: str) -> str:
     return value if len(value) <= VALUE_CHARS else value[:VALUE_CHARS] + "…"
+
+
+def _spans(rows: tuple[int, ...], sep: str) -> str:
+    """Row numbers as runs: ``3、5–9、12`` (each run of consecutive rows as first–last)."""
+    runs: list[list[int]] = []
+    for r in sorted(set(rows)):
+        if runs and r == runs[-1][-1] + 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    return sep.join(
+        f"{run[0]}–{run[-1]}" if len(run) > 2 else sep.join(map(str, run)) for run in runs
+    )
+
+
+def grouped(problems: list[Problem], code: str) -> list[Problem]:
+    """``problems`` with those of ``code`` given once per (value, message): one problem
+    standing for all their rows, in the place of the first."""
+    groups: dict[tuple[str | None, str, str | None], list[Problem]] = {}
+    for p in problems:
+        if p.code == code:
+            groups.setdefault((p.value, p.zh, p.column), []).append(p)
+    out = []
+    for p in problems:
+        if p.code != code:
+            out.append(p)
+            continue
+        group = groups[(p.value, p.zh, p.column)]
+        if group[0] is p:
+            rows = tuple(q.row for q in group if q.row is not None)
+            out.append(replace(p, rows=rows if len(rows) > 1 else ()))
+    return out
 
 
 @dataclass(frozen=True)
@@ -32,6 +64,9 @@ class Problem:
     column: str | None = None
     value: str | None = None
     unit: str = "row"
+    #: every row one problem stands for (a warning given once for the register, e.g. an
+    #: opening-hours notation converted wherever it appears); empty: ``row`` alone
+    rows: tuple[int, ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -40,14 +75,21 @@ class Problem:
     def where(self, lang: str = "zh") -> str:
         parts = []
         if lang == "zh":
-            if self.row is not None:
+            if len(self.rows) > 1:
+                parts.append(
+                    f"第 {_spans(self.rows, '、')} {'行' if self.unit == 'row' else '个要素'}"
+                    f"（共 {len(self.rows)} 处）"
+                )
+            elif self.row is not None:
                 parts.append(f"第 {self.row} {'行' if self.unit == 'row' else '个要素'}")
             if self.column:
                 parts.append(f"列“{self.column}”")
             if self.value not in (None, ""):
                 parts.append(f"值“{_cut(str(self.value))}”")
             return "，".join(parts) or "文件"
-        if self.row is not None:
+        if len(self.rows) > 1:
+            parts.append(f"{self.unit}s {_spans(self.rows, ', ')} ({len(self.rows)} in all)")
+        elif self.row is not None:
             parts.append(f"{self.unit} {self.row}")
         if self.column:
             parts.append(f"column {self.column!r}")

@@ -45,6 +45,7 @@ API_TYPES = [
     "application/json",
     "application/geo+json",
     "application/problem+json",
+    "application/schema+json",
     "application/vnd.oai.openapi+json",
     "application/vnd.oai.openapi+json;version=3.0",
     "application/gpx+xml",

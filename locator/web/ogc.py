@@ -70,6 +70,7 @@ CONFORMANCE = [
 CARRIED = (
     "bbox",
     "bbox-crs",
+    "datetime",
     "limit",
     "f",
     "crs",
@@ -241,6 +242,12 @@ def landing():
                 "title": "OpenAPI",
             },
             {
+                "href": _url("openapi.ogc_document", f="html"),
+                "rel": "service-doc",
+                "type": "text/html",
+                "title": "API documentation (HTML)",
+            },
+            {
                 "href": _url("ogc.conformance"),
                 "rel": "conformance",
                 "type": "application/json",
@@ -290,7 +297,13 @@ def collections():
                 "rel": "self",
                 "type": "application/json",
                 "title": "collections",
-            }
+            },
+            {
+                "href": _url("ogc.collections", f="html"),
+                "rel": "alternate",
+                "type": "text/html",
+                "title": "collections (HTML)",
+            },
         ],
         "crs": list(params.CRS_URIS),
         "collections": [_collection(info, city, svc.city) for info in svc.collection_infos()],
@@ -398,23 +411,36 @@ def _reproject(feature: dict, fn: Callable[[list], list] | None) -> dict:
     return {**feature, "geometry": {**geom, "coordinates": _map_coords(geom["coordinates"], fn)}}
 
 
+def _as_declared(feature: dict) -> dict:
+    """A Polygon as a MultiPolygon of one: an area collection declares MultiPolygon (its
+    schema, GDAL and QGIS type the layer by it), so every feature is one."""
+    geom = feature.get("geometry")
+    if not geom or geom.get("type") != "Polygon":
+        return feature
+    return {**feature, "geometry": {"type": "MultiPolygon", "coordinates": [geom["coordinates"]]}}
+
+
 def _bbox(args: MultiDict) -> tuple[float, float, float, float] | None:
+    """The bbox as (west, south, east, north) in CRS84 degrees; four or six numbers (with
+    heights, ignored), latitude first when ``bbox-crs`` is EPSG:4326 or EPSG:4490."""
     crs = params.BBOX_CRS.parse(args) or CRS84
     if crs == CRS84:
-        return params.BBOX.parse(args)
-    raw = params.BBOX.raw(args)
+        return params.OGC_BBOX.parse(args)
+    raw = params.OGC_BBOX.raw(args)
     if raw is None:
         return None
-    parts = raw.split(",")
-    try:
-        lat1, lon1, lat2, lon2 = (float(p) for p in parts)
-    except ValueError:
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) == 6:
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if len(parts) != 4 or not all(params.NUMBER.fullmatch(p) for p in parts):
         raise InvalidQuery(
             "bbox",
-            f"bbox in {crs} must be four numbers minlat,minlon,maxlat,maxlon, got {shown(raw)}",
-        ) from None
+            f"bbox in {crs} must be four numbers minlat,minlon,maxlat,maxlon "
+            f"(or six, with heights), got {shown(raw)}",
+        )
+    lat1, lon1, lat2, lon2 = parts
     flipped = MultiDict({"bbox": f"{lon1},{lat1},{lon2},{lat2}"})
-    return params.BBOX.parse(flipped)
+    return params.OGC_BBOX.parse(flipped)
 
 
 # ---------------------------------------------------------------------- items
@@ -447,6 +473,9 @@ def _feature_query(svc: Service, collection_id: str, args: MultiDict) -> Feature
             continue
         descending = part.startswith("-")
         sortby.append((part.lstrip("+-"), descending))
+    # no collection here has time: validated, then every feature matches
+    # (/req/core/fc-time-response)
+    params.DATETIME.parse(args)
     limit = params.OGC_LIMIT.parse(args)
     offset = params.OFFSET.parse(args)
     return FeatureQuery(_bbox(args), tuple(equals), tree, tuple(sortby), limit, offset)
@@ -535,7 +564,8 @@ def items(collection_id: str):
         links.append(link("prev", max(0, query.offset - limit)))
     transform = _output_transform(crs)
     features = [
-        _select(_reproject(feature_json(f), transform), keep_set, skip) for f in page.features
+        _select(_reproject(_as_declared(feature_json(f)), transform), keep_set, skip)
+        for f in page.features
     ]
     if _wants_html():
         html_links = {
@@ -580,7 +610,7 @@ def item(collection_id: str, feature_id: str):
     info = svc.collection_info(collection_id)
     crs = params.OGC_CRS.parse(request.args) or CRS84
     found = svc.get(feature_id, collection_id)
-    feature = _reproject(feature_json(found), _output_transform(crs))
+    feature = _reproject(_as_declared(feature_json(found)), _output_transform(crs))
     feature["links"] = [
         {
             "href": _url("ogc.item", collection_id=collection_id, feature_id=feature_id),

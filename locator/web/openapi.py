@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from dataclasses import dataclass, field
 
+from flask import Blueprint, Response, request
+
+from locator.operations.feature_query import Queryable
+from locator.service import Service
 from locator.values import registry
 from locator.values.city import CityProfile
 from locator.values.models import AMENITIES, WHEELCHAIR_VALUES
 from locator.web import params
 from locator.web.context import GEOJSON, json_response, service
-from locator.web.ogc import CONFORMANCE
+from locator.web.ogc import CONFORMANCE, SIMPLE
 
 bp = Blueprint("openapi", __name__)
 
@@ -94,6 +99,78 @@ def _planner_ops(
     }
 
 
+@dataclass(frozen=True)
+class Vocabulary:
+    """The closed lists of values the running server takes, for the document to state
+    (a schema-valid value must be one the server takes: tests/web/test_openapi_positive.py)."""
+
+    #: town/street codes (``town``, ``town_code``), district codes (``district_code``)
+    towns: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    #: the districts some route passes (``district`` of /routes), the route themes
+    #: (zh and en: ``theme``)
+    route_districts: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    #: collection id -> its declared property names (``properties``) and its queryables
+    #: (``sortby`` and the queryables as query parameters)
+    properties: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    queryables: dict[str, dict[str, Queryable]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, svc: Service) -> Vocabulary:
+        ids = [i.id for i in svc.collection_infos()]
+        qs = {cid: svc.queryables(cid) for cid in ids}
+        ref = svc.store.reference
+        routes = svc.routes()
+        return cls(
+            towns=tuple(sorted(ref.towns)),
+            districts=tuple(sorted(ref.districts)),
+            route_districts=tuple(d.code for d in routes.districts),
+            themes=tuple(t for pair in routes.themes for t in dict.fromkeys(pair) if t),
+            properties={cid: tuple(p.name for p in registry.BY_ID[cid].properties) for cid in ids},
+            queryables=qs,
+        )
+
+    def common(
+        self, names: dict[str, tuple[str, ...]] | dict[str, dict[str, Queryable]]
+    ) -> list[str]:
+        """The names every collection has (what the one items path for all can promise)."""
+        sets = [set(v) for v in names.values()]
+        return sorted(set.intersection(*sets)) if sets else []
+
+
+def _names_pattern(names: list[str] | tuple[str, ...], signed: bool = False) -> dict:
+    """A comma-separated list of ``names`` (each with an optional + or - with ``signed``)."""
+    sign = "[+-]?" if signed else ""
+    one = sign + "(" + "|".join(re.escape(n) for n in names) + ")"
+    return {"type": "string", "pattern": f"^{one}(,{one})*$"}
+
+
+def _items_parameters(
+    properties: list[str] | tuple[str, ...] | None,
+    sortable: list[str] | None,
+    ogc: bool = False,
+) -> list[dict]:
+    """The items parameters (params.OGC_ITEMS), ``properties`` and ``sortby`` narrowed to
+    the property names and queryables given (None: any text up to their length).
+
+    ``ogc``: for /ogc/api, which states limit's maximum as OGC API - Features asks
+    (/req/core/fc-limit-definition) though a larger limit is served as the maximum, not
+    refused (/req/core/fc-limit-response); this document leaves the maximum out, for a
+    client that reads a maximum as "larger is an error" (schemathesis does)."""
+    out = []
+    for p in params.OGC_ITEMS:
+        doc = p.openapi()
+        if ogc and p.clamp and p.maximum is not None:
+            doc["schema"]["maximum"] = int(p.maximum)
+        if p is params.PROPERTIES and properties:
+            doc["schema"] = {**_names_pattern(properties), "maxLength": p.max_length}
+        elif p is params.SORTBY and sortable:
+            doc["schema"] = {**_names_pattern(sortable, signed=True), "maxLength": p.max_length}
+        out.append(doc)
+    return out
+
+
 def build_document(
     layer_ids: list[str],
     collection_ids: list[str],
@@ -101,10 +178,13 @@ def build_document(
     route_example: str | None = None,
     *,
     city: CityProfile,
+    vocabulary: Vocabulary | None = None,
 ) -> dict:
     """The OpenAPI 3.0 document; parameters come from their declarations in
     :mod:`locator.web.params`, feature properties from the registry, the layer and
-    collection ids from the running server's catalog, the title from its city profile."""
+    collection ids from the running server's catalog, the title from its city profile,
+    the closed lists of values (codes, themes, property names) from ``vocabulary``."""
+    voc = vocabulary or Vocabulary()
     layer_schema = {"type": "string", "enum": layer_ids} if layer_ids else {"type": "string"}
     collection_schema = {"type": "string", "enum": collection_ids}
     layers = tuple(layer_ids)
@@ -194,7 +274,10 @@ def build_document(
                 "summary": "The k nearest facilities to a point, by geodesic distance",
                 "operationId": "nearest",
                 "parameters": [
-                    p.openapi(layers if p is params.LAYER else None) for p in params.NEAREST
+                    p.openapi(
+                        layers if p is params.LAYER else voc.towns if p is params.TOWN else None
+                    )
+                    for p in params.NEAREST
                 ],
                 "responses": {"200": _ok("NearestCollection", GEOJSON), "400": bad},
             }
@@ -203,7 +286,10 @@ def build_document(
             "get": {
                 "summary": "The rural rest routes (illustrative), filtered by district and theme",
                 "operationId": "listRoutes",
-                "parameters": [params.DISTRICT.openapi(), params.THEME.openapi()],
+                "parameters": [
+                    params.DISTRICT.openapi(voc.route_districts or None),
+                    params.THEME.openapi(voc.themes or None),
+                ],
                 "responses": {
                     "200": with_headers(_ok("RouteCollection", GEOJSON)),
                     "304": not_modified,
@@ -296,11 +382,21 @@ def build_document(
                 "summary": "The OGC API's own OpenAPI document (paths relative to /ogc, one "
                 "items path per collection with its queryables)",
                 "operationId": "ogcOpenapi",
+                "parameters": [fmt],
                 "responses": {
                     "200": {
-                        "description": "OpenAPI 3.0 document",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    }
+                        "description": "OpenAPI 3.0 document (as "
+                        "application/vnd.oai.openapi+json;version=3.0 when Accept asks for "
+                        "it), or a readable page with f=html or Accept: text/html",
+                        "content": {
+                            "application/json": {"schema": {"type": "object"}},
+                            "application/vnd.oai.openapi+json;version=3.0": {
+                                "schema": {"type": "object"}
+                            },
+                            "text/html": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "400": bad,
                 },
             }
         },
@@ -353,7 +449,10 @@ def build_document(
                 "summary": "Features of a collection, paged",
                 "operationId": "ogcItems",
                 "parameters": [_path("collectionId", collection_schema, "collection id")]
-                + [p.openapi() for p in params.OGC_ITEMS]
+                + _items_parameters(
+                    voc.common(voc.properties) if voc.properties else None,
+                    voc.common(voc.queryables) if voc.queryables else None,
+                )
                 + [
                     {
                         "name": name,
@@ -364,8 +463,18 @@ def build_document(
                         "(a collection without it answers 400)",
                     }
                     for name, schema in (
-                        ("district_code", {"type": "string", "pattern": r"^\d{6}$"}),
-                        ("town_code", {"type": "string", "pattern": r"^\d{9}$"}),
+                        (
+                            "district_code",
+                            {"type": "string", "enum": list(voc.districts)}
+                            if voc.districts
+                            else {"type": "string", "pattern": r"^\d{6}$"},
+                        ),
+                        (
+                            "town_code",
+                            {"type": "string", "enum": list(voc.towns)}
+                            if voc.towns
+                            else {"type": "string", "pattern": r"^\d{9}$"},
+                        ),
                         ("amenities", {"type": "string", "enum": list(AMENITIES)}),
                         ("wheelchair", {"type": "string", "enum": list(WHEELCHAIR_VALUES)}),
                     )
@@ -922,6 +1031,7 @@ def document():
             example,
             routes[0].id if routes else None,
             city=svc.city,
+            vocabulary=Vocabulary.of(svc),
         )
     )
 
@@ -935,18 +1045,21 @@ def ogc_document():
 
     svc = service()
     layer_ids = list(svc.resolve_layers(None))
-    main = build_document(layer_ids, [i.id for i in svc.collection_infos()], city=svc.city)
+    voc = Vocabulary.of(svc)
+    main = build_document(
+        layer_ids, [i.id for i in svc.collection_infos()], city=svc.city, vocabulary=voc
+    )
     paths = {
         key[len("/ogc") :] or "/": value
         for key, value in main["paths"].items()
         if key.startswith("/ogc")
     }
     generic = paths["/collections/{collectionId}/items"]["get"]
-    generic_names = {"district_code", "town_code", "amenities", "wheelchair"}
-    base = [
-        p for p in generic["parameters"] if p["in"] == "query" and p["name"] not in generic_names
-    ]
+    for p in generic["parameters"]:
+        if p["name"] == params.OGC_LIMIT.name and p["in"] == "query":
+            p["schema"]["maximum"] = int(params.OGC_LIMIT.maximum or 0)
     for info in svc.collection_infos():
+        base = _items_parameters(voc.properties[info.id], list(voc.queryables[info.id]), ogc=True)
         queryable = [
             {
                 "name": name,
@@ -970,4 +1083,27 @@ def ogc_document():
             }
         }
     doc = {**main, "servers": [{"url": external_url("ogc.landing").rstrip("/")}], "paths": paths}
-    return json_response(doc)
+    return _document_response(doc, "openapi.ogc_document")
+
+
+#: the OpenAPI 3.0 media type (OGC API - Features /req/oas30/oas-impl)
+OAS30 = "application/vnd.oai.openapi+json;version=3.0"
+
+
+def _document_response(doc: dict, endpoint: str) -> Response:
+    """The document as JSON (``application/vnd.oai.openapi+json;version=3.0`` when the
+    client prefers that type), or as a readable HTML page with ``f=html`` or when the
+    client prefers ``text/html``."""
+    from locator.web.http import external_url
+    from locator.web.ogc import _check, _page
+
+    _check(SIMPLE)
+    fmt = params.OGC_FORMAT.parse(request.args)
+    best = None
+    if fmt is None and request.headers.get("Accept"):
+        offered = ["application/json", OAS30, OAS30.split(";")[0], "text/html"]
+        best = request.accept_mimetypes.best_match(offered)
+    if fmt == "html" or best == "text/html":
+        return _page("ogc.html", external_url(endpoint, f="json"), view="api", body=doc)
+    oas = best is not None and best.startswith(OAS30.split(";")[0])
+    return json_response(doc, OAS30 if oas else "application/json")

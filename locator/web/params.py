@@ -34,16 +34,25 @@ from locator.values.models import AMENITIES, Point
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 _INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 _LON = r"-?(180(\.0+)?|(1[0-7]\d|\d{1,2})(\.\d+)?)"
 _LAT = r"-?(90(\.0+)?|[0-8]?\d(\.\d+)?)"
 BBOX_PATTERN = f"^{_LON},{_LAT},{_LON},{_LAT}$"
-TIME_PATTERN = (
-    r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-    r"T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?"
-    r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?$"
+#: a real calendar date in 1900-2199 (formats.times.YEARS): 30-day months end on the
+#: 30th, February on the 28th, or the 29th in a leap year (1900 and 2100 are not)
+_DATE = (
+    r"((19|20|21)\d{2}-((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])"
+    r"|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|1\d|2[0-8]))"
+    r"|((19|20|21)(0[48]|[2468][048]|[13579][26])|2000)-02-29)"
 )
+_CLOCK = r"T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?"
+_ZONE = r"(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"
+TIME_PATTERN = f"^{_DATE}{_CLOCK}{_ZONE}?$"
+#: OGC API - Features ``datetime``: an RFC 3339 date or date-time (with its offset), or an
+#: interval of two, either end open (``..``)
+_INSTANT = f"{_DATE}({_CLOCK}{_ZONE})?"
+DATETIME_PATTERN = f"^({_INSTANT}|({_INSTANT}|\\.\\.)/{_INSTANT}|{_INSTANT}/\\.\\.)$"
 
 
 def _list_pattern(choices: tuple[str, ...]) -> str:
@@ -73,6 +82,9 @@ class Param:
     clamp: bool = False
     #: longest value a text parameter takes
     max_length: int = 50
+    #: a bbox may also be six numbers (with heights, which are ignored: the data has
+    #: none), and is documented as OGC API - Features' array of numbers
+    heights: bool = False
 
     # ------------------------------------------------------------------ parsing
 
@@ -104,7 +116,7 @@ class Param:
         return f"from {self.minimum:g} to {self.maximum:g}"
 
     def _number(self, text: str, raw: str) -> float:
-        if not _NUMBER.fullmatch(text):
+        if not NUMBER.fullmatch(text):
             positive = "positive " if self.exclusive_minimum else ""
             try:
                 if not math.isfinite(float(text)):
@@ -165,9 +177,16 @@ class Param:
 
     def _bbox(self, text: str, raw: str) -> tuple[float, float, float, float]:
         parts = text.split(",")
+        if self.heights and len(parts) == 6:
+            if not all(NUMBER.fullmatch(p.strip()) for p in parts):
+                raise self.fail(f"must be four or six finite numbers, got {shown(raw)}")
+            parts = [parts[0], parts[1], parts[3], parts[4]]  # heights: the data has none
         if len(parts) != 4:
-            raise self.fail(f"must be four numbers minlon,minlat,maxlon,maxlat, got {shown(raw)}")
-        if not all(_NUMBER.fullmatch(p.strip()) for p in parts):
+            six = " (or six, with heights)" if self.heights else ""
+            raise self.fail(
+                f"must be four numbers minlon,minlat,maxlon,maxlat{six}, got {shown(raw)}"
+            )
+        if not all(NUMBER.fullmatch(p.strip()) for p in parts):
             raise self.fail(f"must be four finite numbers, got {shown(raw)}")
         west, south, east, north = (float(p) for p in parts)
         if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
@@ -176,6 +195,27 @@ class Param:
                 f"-90 <= minlat <= maxlat <= 90, got {shown(raw)}"
             )
         return west, south, east, north
+
+    def _interval(self, text: str, raw: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """OGC API - Features ``datetime``: an instant (both ends the same) or an interval,
+        either end open (None); RFC 3339 dates or date-times with their offset."""
+        if not re.fullmatch(DATETIME_PATTERN, text, re.ASCII):
+            raise self.fail(
+                "must be an RFC 3339 date or date-time with its offset (2026-10-01, "
+                "2026-10-01T08:30:00Z), or an interval of two with either end open "
+                f"(2026-01-01/2026-12-31, ../2026-12-31, 2026-01-01/..), got {shown(raw)}"
+            )
+        ends: list[dt.datetime | None] = []
+        for part in text.split("/"):
+            if part == "..":
+                ends.append(None)
+                continue
+            value = dt.datetime.fromisoformat(part.replace("Z", "+00:00"))
+            ends.append(value if value.tzinfo else value.replace(tzinfo=dt.UTC))
+        start, end = ends[0], ends[-1]
+        if start is not None and end is not None and start > end:
+            raise self.fail(f"interval ends before it starts, got {shown(raw)}")
+        return start, end
 
     def _list(self, args: MultiDict) -> list[str]:
         """Comma-separated values, also accepted as repeated parameters."""
@@ -217,10 +257,23 @@ class Param:
             out = {"type": "string"}
             if choices:
                 out["pattern"] = _list_pattern(choices)
+        elif self.kind == "bbox" and self.heights:
+            # OGC API - Features /req/core/fc-bbox-definition; minlat <= maxlat cannot be
+            # said in a schema: the server's 400 says it
+            out = {
+                "type": "array",
+                "minItems": 4,
+                "maxItems": 6,
+                "items": {"type": "number", "minimum": -180, "maximum": 180},
+            }
         elif self.kind == "bbox":
             out = {"type": "string", "pattern": BBOX_PATTERN}
         elif self.kind == "datetime":
             out = {"type": "string", "pattern": TIME_PATTERN}
+        elif self.kind == "interval":
+            out = {"type": "string", "pattern": DATETIME_PATTERN}
+        elif self.kind == "code" and choices:
+            out = {"type": "string", "enum": list(choices)}
         elif self.kind == "code":
             out = {"type": "string", "pattern": rf"^\d{{{self.digits}}}$"}
         elif self.kind == "text":
@@ -234,11 +287,14 @@ class Param:
         return out
 
     def openapi(self, choices: tuple[str, ...] | None = None) -> dict[str, Any]:
-        """The OpenAPI parameter object (in: query)."""
+        """The OpenAPI parameter object (in: query, ``style: form``, ``explode: false``:
+        an array is one comma-separated value)."""
         return {
             "name": self.name,
             "in": "query",
             "required": self.required,
+            "style": "form",
+            "explode": False,
             "schema": self.schema(choices),
             "description": f"{self.zh} · {self.en}",
         }
@@ -352,6 +408,21 @@ OGC_LIMIT = Param(
     10_000,
     default=100,
     clamp=True,
+)
+OGC_BBOX = Param(
+    "bbox",
+    "bbox",
+    "范围:最小经度,最小纬度,最大经度,最大纬度(默认 CRS84 度;可带高度共 6 个数,高度不计)",
+    "minlon,minlat,maxlon,maxlat (CRS84 degrees unless bbox-crs says otherwise; six "
+    "numbers with heights are taken, heights ignored); minlat must not exceed maxlat",
+    heights=True,
+)
+DATETIME = Param(
+    "datetime",
+    "interval",
+    "时间或时段(RFC 3339,如 2026-10-01、2026-01-01/..);集合无时间属性时返回全部要素",
+    "an instant or interval (RFC 3339, e.g. 2026-10-01, 2026-01-01/..); a collection "
+    "without time returns every feature",
 )
 OFFSET = Param("offset", "integer", "跳过的要素数", "features to skip", 0, 10**9, default=0)
 FORMAT = Param("f", "choice", "返回格式", "response format", choices=("json", "geojson"))
@@ -475,8 +546,9 @@ FILTER_CRS = Param(
     choices=(CRS84,),
 )
 OGC_ITEMS = (
-    BBOX,
+    OGC_BBOX,
     BBOX_CRS,
+    DATETIME,
     OGC_LIMIT,
     OFFSET,
     OGC_FORMAT,

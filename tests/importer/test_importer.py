@@ -537,6 +537,14 @@ def test_rollback_restores_byte_for_byte_and_can_itself_be_undone(ddir, tmp_path
     assert _layer_bytes(ddir) == before
     kept = versions(ddir, "love_stations")
     assert len(kept) == 3 and kept[1].path.read_bytes() == after_import
+    # the bytes back are the original's, yet the original stays the original
+    assert [v.original for v in kept] == [False, False, True]
+    assert [(v.made_by or {}).get("action") for v in kept] == ["rollback", "import", None]
+    lines = runner.invoke(
+        cli, ["history", "--layer", "love_stations", "--data-dir", str(ddir)]
+    ).output.splitlines()
+    assert "rollback by" in lines[0] and "import by" in lines[1]
+    assert "原始版本 / original" in lines[2] and "rollback" not in lines[2]
     res = runner.invoke(
         cli, ["rollback", "--layer", "love_stations", "--to", "1999", "--data-dir", str(ddir)]
     )
@@ -751,3 +759,31 @@ def test_a_running_server_serves_the_import_within_5_seconds(ddir, tmp_path):
             time.sleep(0.1)
         assert len(feats) == 3, "the import did not reach the server within 5 s"
         assert {f["properties"]["source"] for f in feats} == {"federation.csv"}
+
+
+def test_a_hours_notation_understood_is_one_warning_for_the_register(ddir, tmp_path):
+    """The same notation in many cells gives one warning listing its rows (runs of rows
+    as first–last); another notation gets its own; the hours are converted in every row."""
+    rows = []
+    for i in range(6):
+        row = list(good_rows()[i % 3])
+        row[0] = f"驿站{i}"
+        row[2] = 113.07 + i * 0.002
+        row[7] = ""
+        rows.append(row)
+    for i in (0, 1, 2, 4):
+        _case(rows, i, "开放时间", "周一至周五 8:30-17:30")
+    _case(rows, 5, "开放时间", "每天 9:00-18:00")
+    plan = _check(write_register(tmp_path / "r", "csv-utf8", rows), ddir)
+    warnings = [p for p in plan.problems if p.code == "hours-converted"]
+    assert len(warnings) == 2, plan.report()
+    first, second = warnings
+    assert first.rows == (2, 3, 4, 6) and first.row == 2 and second.rows == ()
+    zh, en = first.line("zh"), first.line("en")
+    assert zh.startswith("提醒 第 2–4、6 行（共 4 处），列“开放时间”，值“周一至周五 8:30-17:30”")
+    assert "Mo-Fr 08:30-17:30" in zh
+    assert en.startswith("warning rows 2–4, 6 (4 in all), column '开放时间'")
+    assert second.line("zh").startswith("提醒 第 7 行，")
+    hours = [f["properties"].get("opening_hours") for f in plan.features]
+    assert hours[:3] == ["Mo-Fr 08:30-17:30"] * 3 and hours[4] == "Mo-Fr 08:30-17:30"
+    assert plan.summary("en").endswith("0 error(s), 2 warning(s)")

@@ -248,6 +248,22 @@ def test_gpx_is_valid_gpx_11_with_chinese_names(client):
     assert "示意" in doc.findtext("g:metadata/g:desc", namespaces=ns)
 
 
+def test_gpx_carries_the_line_as_a_track_that_gpxpy_reads_back(client):
+    """A phone app that draws tracks but ignores routes still shows the line (gpxpy, as
+    such apps read it); valid GPX 1.1 with rte, trk and wpt in the order the schema asks."""
+    import gpxpy
+
+    text = client.get("/api/v1/routes/rr-03.gpx").get_data(as_text=True)
+    gpx = gpxpy.parse(text)
+    line = client.get("/api/v1/routes/rr-03").get_json()["geometry"]["coordinates"]
+    assert len(gpx.tracks) == 1 and len(gpx.tracks[0].segments) == 1
+    points = gpx.tracks[0].segments[0].points
+    assert [(p.longitude, p.latitude) for p in points] == [tuple(c[:2]) for c in line]
+    assert gpx.tracks[0].name == gpx.routes[0].name and "示意" in gpx.tracks[0].description
+    schema = etree.XMLSchema(etree.parse(str(FIXTURES / "gpx-1.1.xsd")))
+    assert schema.validate(etree.fromstring(text.encode())), schema.error_log
+
+
 def test_kml_parses_back_with_placemarks_in_stop_order(client):
     resp = client.get("/api/v1/routes/rr-12.kml")
     doc = etree.fromstring(resp.data)
@@ -350,3 +366,69 @@ def test_odd_route_properties_are_data_errors(data_dir):
         )
         with pytest.raises(DataError, match=message):
             read_geodata(data_dir)
+
+
+def test_every_stop_has_navigation_links_in_each_apps_coordinates(client):
+    """Like a facility card: AMap in GCJ-02, Baidu in BD-09, geo: in WGS-84."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from locator.values.geo.crs import wgs84_to_bd09, wgs84_to_gcj02
+
+    doc = etree.HTML(client.get("/routes/rr-01").data)
+    stops = client.get("/api/v1/routes/rr-01").get_json()["properties"]["stops"]
+    items = doc.findall(".//ol[@class='stops']/li")
+    assert len(items) == len(stops) == 6
+    for li, stop in zip(items, stops, strict=True):
+        amap = parse_qs(urlsplit(li.find(".//a[@class='btn nav-amap']").get("href")).query)
+        lon, lat = wgs84_to_gcj02(stop["lon"], stop["lat"])
+        assert amap["to"] == [f"{lon:.6f},{lat:.6f},{stop['name']}"]
+        assert amap["coordinate"] == ["gaode"] and amap["mode"] == ["car"]
+        baidu = parse_qs(urlsplit(li.find(".//a[@class='btn alt nav-baidu']").get("href")).query)
+        lon, lat = wgs84_to_bd09(stop["lon"], stop["lat"])
+        assert baidu["destination"] == [f"latlng:{lat:.6f},{lon:.6f}|name:{stop['name']}"]
+        assert baidu["coord_type"] == ["bd09ll"] and baidu["mode"] == ["driving"]
+        geo = li.find(".//a[@class='btn alt nav-geo']").get("href")
+        assert geo.startswith(f"geo:{stop['lat']:.6f},{stop['lon']:.6f}?")
+
+
+@pytest.fixture(scope="module")
+def half_english_client(tmp_path_factory):
+    """The bundled routes, with rr-02's English name and its second stop's taken away."""
+    from locator.web import create_app
+    from tests.conftest import small_data_dir
+
+    data = small_data_dir(tmp_path_factory.mktemp("half-english"))
+    path = data / "rural_routes.geojson"
+    routes = json.loads(path.read_text(encoding="utf-8"))
+    for f in routes["features"]:
+        if f["properties"]["id"] == "rr-02":
+            f["properties"].pop("name_en", None)
+            f["properties"]["stops"][1].pop("name_en", None)
+    path.write_text(json.dumps(routes, ensure_ascii=False), encoding="utf-8")
+    return create_app({"DATA_DIR": str(data), "TESTING": True}).test_client()
+
+
+def test_english_route_pages_show_english_names_or_say_chinese_only(half_english_client):
+    c = half_english_client
+    stops = c.get("/api/v1/routes/rr-02").get_json()["properties"]["stops"]
+    doc = etree.HTML(c.get("/routes/rr-02?lang=en").data)
+    h2 = doc.find(".//h2[@class='name']")
+    assert h2.text == c.get("/api/v1/routes/rr-02").get_json()["properties"]["name"]
+    assert h2.get("lang") == "zh-CN"
+    assert doc.find(".//p[@class='note zh-only']").text == "Chinese name only"
+    items = doc.findall(".//ol[@class='stops']/li")
+    first = "".join(items[0].find("strong").itertext())
+    assert first == f"1. {stops[0]['name_en']}" and items[0].find("span").text == stops[0]["name"]
+    second = "".join(items[1].find("strong").itertext())
+    assert second == f"2. {stops[1]['name']}"
+    assert "Chinese name only" in "".join(items[1].itertext())
+    assert "Chinese name only" not in "".join(items[0].itertext())
+    # the Chinese page is unchanged; the list says it too
+    zh = etree.HTML(c.get("/routes/rr-02").data)
+    assert zh.find(".//h2[@class='name']").text == h2.text
+    assert "仅有中文名" not in c.get("/routes/rr-02").get_data(as_text=True)
+    listing = etree.HTML(c.get("/routes?lang=en").data)
+    card = listing.find(".//li[@data-id='rr-02']")
+    assert "Chinese name only" in "".join(card.itertext())
+    other = listing.find(".//li[@data-id='rr-01']")
+    assert "Chinese name only" not in "".join(other.itertext())

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from locator.web import create_app
 from locator.web.admin import MAX_REGISTER_BYTES
@@ -154,6 +155,20 @@ def test_check_then_confirm_replaces_the_layer_and_the_catalog(admin, ddir, tmp_
     )
     assert resp.status_code == 303
     assert b"ls-0001" in _layer(ddir)
+    # the history labels each version by what made it: the original is the original, not
+    # the rollback that brought its bytes back
+    cells = [
+        "".join(td.itertext())
+        for td in etree.HTML(client.get("/admin/history?layer=love_stations").data).findall(
+            ".//table[@class='versions']/tr/td[1]"
+        )
+    ]
+    assert len(cells) == 3, cells
+    assert cells[0].startswith("当前") and "回退" in cells[0] and "原始版本" not in cells[0]
+    assert "导入" in cells[1] and "江门名单.csv" in cells[1]
+    assert "原始版本" in cells[2] and "回退 ·" not in cells[2] and "导入 ·" not in cells[2]
+    en = client.get("/admin/history?layer=love_stations&lang=en").get_data(as_text=True)
+    assert "original" in en
 
 
 def test_a_register_with_errors_shows_the_rows_and_writes_nothing(admin, ddir, tmp_path):
