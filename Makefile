@@ -79,6 +79,7 @@ $(VENV)/.installed: $(VENV)/.created pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.created pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps ogctests==0.1.15
 	touch $@ $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
