@@ -11,7 +11,9 @@ from locator.maps import TILES
 from locator.service import Services
 from locator.stores.base import Holder
 from locator.stores.files.holder import CatalogHolder
+from locator.stores.files.sessions import FileSessionEpoch, epoch_path
 from locator.stores.files.staging import FileStaging, staged_dir
+from locator.stores.sessions import SessionEpoch
 from locator.stores.staging import Staging
 from locator.stores.watch import DataWatcher
 from locator.values.errors import ConfigError
@@ -110,6 +112,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         try:
             from locator.stores.postgis.db import database
             from locator.stores.postgis.holder import PgHolder
+            from locator.stores.postgis.sessions import PgSessionEpoch
             from locator.stores.postgis.staging import PgStaging
         except ImportError as exc:
             raise ConfigError(
@@ -121,13 +124,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         db.size_for(int(app.config["DATABASE_POOL"]))
         holder = PgHolder(db)
         staging: Staging = PgStaging(db)
+        epoch: SessionEpoch = PgSessionEpoch(db)
     else:
         holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
         staging = FileStaging(staged_dir(app.config["DATA_DIR"]))
+        epoch = FileSessionEpoch(epoch_path(app.config["DATA_DIR"]))
     app.extensions["locator"] = holder
     app.extensions["locator.services"] = Services(holder)
     # uploads waiting for an admin's confirmation, kept beside the store (web/admin.py)
     app.extensions["locator_staging"] = staging
+    # the admin session epoch, beside the store too: a sign-out revokes in every process
+    app.extensions["locator_session_epoch"] = epoch
     if app.config["WATCH_DATA"]:
         app.extensions["locator_watcher"] = DataWatcher(
             holder, float(app.config["WATCH_INTERVAL_S"])
