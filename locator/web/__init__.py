@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     # how many reverse proxies in front set X-Forwarded-For/-Proto (werkzeug ProxyFix):
     # then the client's address (rate limits) and https (Secure cookies) are the real ones
     "PROXY_COUNT": 0,
+    # the peers believed to be those proxies: addresses or CIDR networks, comma-separated
+    # (LOCATOR_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8); None: loopback (locator.web.proxies)
+    "TRUSTED_PROXIES": None,
     # postgresql://…: the PostGIS store (locator.stores.postgis) instead of the files in DATA_DIR
     "DATABASE_URL": None,
     # connections per process at most (locator serve: one per serving thread)
@@ -100,12 +103,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["TILES"] not in TILES:
         raise ConfigError(f"TILES must be one of {', '.join(TILES)}, got {app.config['TILES']!r}")
 
-    proxies = int(app.config["PROXY_COUNT"] or 0)
-    if proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from locator.web.proxies import TrustedProxyFix, proxy_count, trusted_networks
 
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0
+    proxies = app.config["PROXY_COUNT"] = proxy_count(app.config["PROXY_COUNT"])
+    networks = trusted_networks(app.config["TRUSTED_PROXIES"])
+    if proxies:
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, proxies, networks
         )
     holder: Holder
     if app.config["DATABASE_URL"]:
