@@ -1,4 +1,4 @@
-"""Load test: two app processes (``locator serve --workers 2``, gunicorn) on 127.0.0.1,
+"""Load test: two app processes (``locator serve --workers 2``: pre-forked waitress) on 127.0.0.1,
 64 connections for 60 s, the in-memory store next to PostGIS, in one run.
 
 For each store it runs wrk (Debian package ``wrk``) against ``/api/v1/health`` (the

@@ -47,7 +47,7 @@ from locator.values.errors import LocatorError
     show_default=True,
     type=click.IntRange(1, 64),
     envvar="LOCATOR_WORKERS",
-    help="Worker processes (gunicorn, Linux); 1: one process (waitress) (env LOCATOR_WORKERS).",
+    help="Worker processes (waitress in each, sharing one socket; POSIX) (env LOCATOR_WORKERS).",
 )
 @DATA_DIR_OPTION
 @DATABASE_OPTION
@@ -62,7 +62,7 @@ def serve(
     data_dir: Path | None,
     database_url: str | None,
 ) -> None:
-    """Serve the app: waitress in one process, or gunicorn with --workers N.
+    """Serve the app: waitress in one process, or in N pre-forked processes with --workers N.
 
     The data is watched: changed files (or a new version in the database) are loaded,
     validated and swapped in within seconds, in every worker (a broken version is refused
@@ -103,20 +103,30 @@ def serve(
     if warning:
         click.echo(warning, err=True)
     if workers > 1:
-        from locator.cli.server import gunicorn_available, serve_gunicorn
+        from locator.cli.server import prefork_available, serve_prefork
 
-        if gunicorn_available():
+        if prefork_available():
             # the checked app is not served: end its thread and its connections before
-            # gunicorn forks, so that no child inherits a lock or a socket of them
+            # the workers fork, so that no child inherits a lock or a socket of them
             watcher = app.extensions.get("locator_watcher")
             if watcher is not None:
                 watcher.stop(wait_s=10)
             db = getattr(app.extensions["locator"], "db", None)
             if db is not None:
                 db.close()
-            serve_gunicorn(lambda: create_app(config), host, port, workers, threads, limits)
+
+            def worker_app():
+                # in each worker, after the fork: its own data, watcher and database pool
+                served = create_app(config)
+                if hasattr(signal, "SIGHUP"):
+                    signal.signal(signal.SIGHUP, lambda *_: _reload_now(served))
+                return served
+
+            status = serve_prefork(worker_app, host, port, workers, threads, limits)
+            if status:
+                raise SystemExit(status)
             return
-        click.echo("locator: gunicorn does not run here; serving one process (waitress)", err=True)
+        click.echo("locator: this system cannot fork; serving one process (waitress)", err=True)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda *_: _reload_now(app))
     run_server(app, host, port, threads, limits)
