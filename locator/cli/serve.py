@@ -99,9 +99,13 @@ def serve(
         f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/"
         + (f" with {workers} workers" if workers > 1 else "")
     )
-    warning = exposure_warning(host, int(app.config.get("PROXY_COUNT") or 0))
-    if warning:
-        click.echo(warning, err=True)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    for warning in (
+        exposure_warning(host, proxies),
+        trust_warning(host, proxies, app.config.get("TRUSTED_PROXIES")),
+    ):
+        if warning:
+            click.echo(warning, err=True)
     if workers > 1:
         from locator.cli.server import prefork_available, serve_prefork
 
@@ -151,6 +155,34 @@ def exposure_warning(host: str, proxies: int) -> str | None:
         "Locate me and offline use only over HTTPS: put Caddy or nginx in front as "
         "docs/DEPLOY.md shows (and set LOCATOR_PROXY_COUNT=1)."
     )
+
+
+def trust_warning(host: str, proxies: int, trusted: object) -> str | None:
+    """A warning when proxies are declared and the server listens beyond this machine, but
+    no proxy address is: forwarded headers are then believed from loopback only, so a
+    proxy on another machine would count every client as itself."""
+    if not proxies or trusted or _loopback(host):
+        return None
+    return (
+        f"警告：设置了 LOCATOR_PROXY_COUNT={proxies}，但没有设置 LOCATOR_TRUSTED_PROXIES：只相信"
+        "本机（回环地址）发来的 X-Forwarded-For。代理在别的机器上时，请把它的地址写进 "
+        "LOCATOR_TRUSTED_PROXIES（如 10.0.0.5 或 10.0.0.0/8）。\n"
+        f"warning: LOCATOR_PROXY_COUNT={proxies} but LOCATOR_TRUSTED_PROXIES is not set: "
+        "X-Forwarded-For is believed from this machine (loopback) only. With the proxy on "
+        "another machine, list its address in LOCATOR_TRUSTED_PROXIES (e.g. 10.0.0.5 or "
+        "10.0.0.0/8)."
+    )
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _reload_now(app) -> None:

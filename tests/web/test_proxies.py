@@ -76,3 +76,13 @@ def test_without_proxies_the_headers_mean_nothing(ddir):
 def test_a_bad_setting_is_refused_by_name(ddir, setting, value):
     with pytest.raises(ConfigError, match=setting):
         _app(ddir, **{setting: value})
+
+
+def test_serve_warns_when_a_remote_proxy_would_not_be_believed():
+    from locator.cli.serve import trust_warning
+
+    assert trust_warning("127.0.0.1", 1, None) is None  # nginx on this machine: believed
+    assert trust_warning("0.0.0.0", 0, None) is None  # no proxy declared
+    assert trust_warning("0.0.0.0", 1, "10.0.0.5") is None
+    warning = trust_warning("0.0.0.0", 1, None)
+    assert warning and "LOCATOR_TRUSTED_PROXIES" in warning and "代理" in warning
