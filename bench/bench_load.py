@@ -119,7 +119,7 @@ def main() -> None:
     finally:
         cluster.stop()
     print(
-        f"locator serve --workers {args.workers} --threads {args.threads} (gunicorn), "
+        f"locator serve --workers {args.workers} --threads {args.threads} (pre-forked waitress), "
         f"wrk -t2 -c{args.connections} -d{args.duration}s, 127.0.0.1"
     )
     for name, (trivial, nearest) in results.items():

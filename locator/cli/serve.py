@@ -110,8 +110,8 @@ def serve(
         from locator.cli.server import prefork_available, serve_prefork
 
         if prefork_available():
-            # the checked app is not served: end its thread and its connections before
-            # the workers fork, so that no child inherits a lock or a socket of them
+            # the checked app is forked into each worker: end its thread and its
+            # connections first, so that no child inherits a lock or a socket of them
             watcher = app.extensions.get("locator_watcher")
             if watcher is not None:
                 watcher.stop(wait_s=10)
@@ -120,13 +120,24 @@ def serve(
                 db.close()
 
             def worker_app():
-                # in each worker, after the fork: its own data, watcher and database pool
-                served = create_app(config)
-                if hasattr(signal, "SIGHUP"):
-                    signal.signal(signal.SIGHUP, lambda *_: _reload_now(served))
-                return served
+                # in each worker, after the fork: the checked app, brought up to date
+                # (a worker started again later may find newer data), with a watcher
+                # thread of its own; its database pool is made on first use, here
+                _catch_up(app)
+                if watcher is not None:
+                    from locator.stores.watch import DataWatcher
 
-            status = serve_prefork(worker_app, host, port, workers, threads, limits)
+                    app.extensions["locator_watcher"] = DataWatcher(
+                        app.extensions["locator"], float(app.config["WATCH_INTERVAL_S"])
+                    ).start()
+                if hasattr(signal, "SIGHUP"):
+                    signal.signal(signal.SIGHUP, lambda *_: _reload_now(app))
+                return app
+
+            try:
+                status = serve_prefork(worker_app, host, port, workers, threads, limits)
+            except OSError as exc:  # the address is taken, or not ours
+                fail(LocatorError(f"--host/--port: cannot listen on {host}:{port}: {exc}"))
             if status:
                 raise SystemExit(status)
             return
@@ -183,6 +194,21 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _catch_up(app) -> None:
+    """Load the data again when it changed since it was loaded (a broken new version is
+    refused and logged; the loaded one is served)."""
+    import logging
+
+    holder = app.extensions["locator"]
+    if holder.fingerprint() == holder.loaded_fingerprint:
+        return
+    try:
+        fresh = holder.reload()
+        logging.getLogger("locator.live").info("data reloaded: version %s", fresh.version)
+    except LocatorError as exc:
+        logging.getLogger("locator.live").error("data change refused: %s", exc.message)
 
 
 def _reload_now(app) -> None:

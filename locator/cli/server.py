@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger("locator.server")
 
@@ -88,26 +89,59 @@ class EveryFewSeconds(logging.Filter):
         return True
 
 
-def serve(
-    app, host: str, port: int, threads: int, limits: Limits, sockets: list | None = None
-) -> None:
-    """Run ``app`` under waitress until interrupted: listening on ``host``:``port``, or on
-    the already listening ``sockets`` (a pre-forked worker)."""
-    from waitress import serve as waitress_serve
-
-    logging.getLogger("waitress.queue").addFilter(EveryFewSeconds())
-    where: dict = {"sockets": sockets} if sockets else {"host": host, "port": port}
-    waitress_serve(
-        app,
-        threads=threads,
-        ident="locator",
+def _waitress_options(threads: int, limits: Limits) -> dict:
+    return {
+        "threads": threads,
+        "ident": "locator",
         # ProxyFix (LOCATOR_PROXY_COUNT > 0, from LOCATOR_TRUSTED_PROXIES only) decides
         # whom to trust, and without it werkzeug ignores these headers; waitress would
         # strip them first
-        clear_untrusted_proxy_headers=False,
-        **where,
+        "clear_untrusted_proxy_headers": False,
         **limits.waitress_options(),
-    )
+    }
+
+
+def serve(app, host: str, port: int, threads: int, limits: Limits) -> None:
+    """Run ``app`` under waitress until interrupted."""
+    from waitress import serve as waitress_serve
+
+    logging.getLogger("waitress.queue").addFilter(EveryFewSeconds())
+    waitress_serve(app, host=host, port=port, **_waitress_options(threads, limits))
+
+
+def serve_worker(app, sock: socket.socket, threads: int, limits: Limits, parent: int) -> None:
+    """A pre-forked worker: waitress on the shared listening ``sock`` until SIGTERM or the
+    supervisor (pid ``parent``) is gone. Then it stops accepting and lets the requests it
+    has finish (``GRACEFUL_S`` at most) before it returns."""
+    from waitress import wasyncore
+    from waitress.channel import HTTPChannel
+    from waitress.server import create_server
+
+    logging.getLogger("waitress.queue").addFilter(EveryFewSeconds())
+    server: Any = create_server(app, sockets=[sock], **_waitress_options(threads, limits))
+    server.print_listen("Serving on http://{}:{}")
+    stop_at: list[float] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop_at.append(time.monotonic()))
+    signal.signal(signal.SIGINT, lambda *_: stop_at.append(time.monotonic()))
+    try:
+        while True:
+            if not stop_at and os.getppid() != parent:
+                stop_at.append(time.monotonic())  # the supervisor died: do not linger
+            if stop_at:
+                if server.accepting:
+                    # stop accepting: close this worker's copy of the socket (the others
+                    # still accept), but not the server's trigger, which its channels use
+                    wasyncore.dispatcher.close(server)
+                busy = [
+                    c
+                    for c in list(server._map.values())
+                    if isinstance(c, HTTPChannel) and (c.requests or c.total_outbufs_len)
+                ]
+                if not busy or time.monotonic() - stop_at[0] > GRACEFUL_S:
+                    break
+            wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
+    finally:
+        server.task_dispatcher.shutdown(timeout=1)
 
 
 def prefork_available() -> bool:
@@ -147,12 +181,14 @@ def serve_prefork(
 
     This process only supervises: it binds the socket, forks the workers, forwards SIGHUP
     to them (each reloads its data), starts a new worker when one dies, and on SIGTERM or
-    SIGINT stops them (``GRACEFUL_S`` to finish, then killed). Each worker calls
-    ``make_app()`` after the fork: its own data, watcher thread and database pool, none
-    shared across a fork. waitress reads every request whole in its event loop before a
+    SIGINT stops them (each stops accepting and has ``GRACEFUL_S`` to finish the requests
+    it holds, then is killed). Each worker calls ``make_app()`` after the fork (which
+    starts its own watcher thread; database pools are made per process), so nothing
+    running is shared across a fork. waitress reads every request whole in its event loop before a
     thread gets it, so slow or half-sent requests hold connection slots, never threads.
     """
     sock = listening_socket(host, port)
+    parent = os.getpid()
     children: dict[int, tuple[int, float]] = {}  # pid -> (worker number, started at)
     stopping = False
     failed_starts = 0
@@ -165,12 +201,12 @@ def serve_prefork(
         # the worker: default signal handling, then its own app and server
         status = 0
         try:
-            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            for sig in (signal.SIGINT, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, _exit_worker)
+            signal.signal(signal.SIGTERM, _exit_worker)  # until it serves
             app = make_app()
             log.info("worker %d of %d (pid %d) serving", number, workers, os.getpid())
-            serve(app, host, port, threads, limits, sockets=[sock])
+            serve_worker(app, sock, threads, limits, parent)
         except (KeyboardInterrupt, SystemExit):
             pass
         except BaseException:
@@ -209,7 +245,7 @@ def serve_prefork(
                 break
             if pid == 0:
                 if stopping:
-                    deadline = deadline or time.monotonic() + GRACEFUL_S
+                    deadline = deadline or time.monotonic() + GRACEFUL_S + 2
                     if time.monotonic() > deadline:
                         for left in list(children):
                             _signal(left, signal.SIGKILL)
