@@ -81,19 +81,20 @@ def test_signing_out_revokes_the_cookie_and_its_copies_everywhere(store):
 
 @pytest.mark.parametrize("credential", ["ADMIN_TOKEN", "ADMIN_PASSWORD_HASH"])
 def test_a_changed_credential_revokes_the_old_cookies(ddir, credential):
+    """The server restarted with another token or password hash (the same signing key)."""
     from werkzeug.security import generate_password_hash
 
     def value(secret: str) -> str:
         return secret if credential == "ADMIN_TOKEN" else generate_password_hash(secret)
 
-    def app_with(given: str):
-        # the same signing key before and after: only the credential changes
-        files = {"DATA_DIR": str(ddir)}
-        return _app(files, SECRET_KEY="k" * 32, **({"ADMIN_TOKEN": None} | {credential: given}))
-
-    before = value(TOKEN)
-    client = app_with(before).test_client()
+    app = _app({"DATA_DIR": str(ddir)}, SECRET_KEY="k" * 32, ADMIN_TOKEN=None)
+    app.config[credential] = value(TOKEN)
+    client = app.test_client()
     assert client.post("/admin/signin", data={"token": TOKEN}).status_code == 303
     cookie = _cookie(client)
-    assert _signed_in(_with_cookie(app_with(before), cookie))  # a restart keeps it
-    assert not _signed_in(_with_cookie(app_with(value("another-long-secret-2027")), cookie))
+    assert _signed_in(_with_cookie(app, cookie))
+    new = "another-long-secret-2027"
+    app.config[credential] = value(new)
+    assert not _signed_in(_with_cookie(app, cookie))
+    assert client.post("/admin/signin", data={"token": new}).status_code == 303
+    assert _signed_in(client)  # the new credential's sessions work

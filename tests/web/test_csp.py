@@ -15,14 +15,11 @@ PAGES = [
     ("/", None),
     ("/f/sc-0001", ".leaflet-container"),
     ("/map", "html[data-map-ready=true]"),
-    ("/planner", None),
     ("/planner?layer=love_stations&radius_m=1000", ".leaflet-container"),
     ("/routes", None),
     ("/routes/rr-01", ".route-stop"),
     ("/admin/", None),
-    ("/ogc?f=html", None),
     ("/ogc/collections/love_stations/items?f=html&limit=5", ".leaflet-container"),
-    ("/f/no-such-facility", None),
 ]
 
 # records every violation the page reports, before any of its own scripts runs
