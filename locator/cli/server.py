@@ -184,8 +184,9 @@ def serve_prefork(
     SIGINT stops them (each stops accepting and has ``GRACEFUL_S`` to finish the requests
     it holds, then is killed). Each worker calls ``make_app()`` after the fork (which
     starts its own watcher thread; database pools are made per process), so nothing
-    running is shared across a fork. waitress reads every request whole in its event loop before a
-    thread gets it, so slow or half-sent requests hold connection slots, never threads.
+    running is shared across a fork. waitress reads every request whole in its event loop
+    before a thread gets it, so slow or half-sent requests hold connection slots, never
+    threads.
     """
     sock = listening_socket(host, port)
     parent = os.getpid()
@@ -198,11 +199,11 @@ def serve_prefork(
         if pid:
             children[pid] = (number, time.monotonic())
             return
-        # the worker: default signal handling, then its own app and server
+        # the worker: its own signal handling, then its own app and server
         status = 0
         try:
-            for sig in (signal.SIGINT, signal.SIGHUP):
-                signal.signal(sig, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)  # make_app may handle it
             signal.signal(signal.SIGTERM, _exit_worker)  # until it serves
             app = make_app()
             log.info("worker %d of %d (pid %d) serving", number, workers, os.getpid())
