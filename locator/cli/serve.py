@@ -150,15 +150,8 @@ def serve(
 def exposure_warning(host: str, proxies: int) -> str | None:
     """A warning when the server listens beyond this machine with no proxy declared in
     front: phones allow Locate me and offline use only over HTTPS (docs/DEPLOY.md)."""
-    import ipaddress
-
-    if proxies > 0 or host == "localhost":
+    if proxies > 0 or _loopback(host):
         return None
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return None
-    except ValueError:
-        pass
     return (
         f"警告：正在 {host} 上对外监听，前面没有反向代理。手机只在 HTTPS 下允许定位和离线使用；"
         "请按 docs/DEPLOY.md 在前面放 Caddy 或 nginx（并设 LOCATOR_PROXY_COUNT=1）。\n"
