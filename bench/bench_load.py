@@ -1,4 +1,4 @@
-"""Load test: two app processes (``locator serve --workers 2``, gunicorn) on 127.0.0.1,
+"""Load test: two app processes (``locator serve --workers 2``: pre-forked waitress) on 127.0.0.1,
 64 connections for 60 s, the in-memory store next to PostGIS, in one run.
 
 For each store it runs wrk (Debian package ``wrk``) against ``/api/v1/health`` (the
@@ -119,7 +119,7 @@ def main() -> None:
     finally:
         cluster.stop()
     print(
-        f"locator serve --workers {args.workers} --threads {args.threads} (gunicorn), "
+        f"locator serve --workers {args.workers} --threads {args.threads} (pre-forked waitress), "
         f"wrk -t2 -c{args.connections} -d{args.duration}s, 127.0.0.1"
     )
     for name, (trivial, nearest) in results.items():

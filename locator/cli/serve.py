@@ -47,7 +47,7 @@ from locator.values.errors import LocatorError
     show_default=True,
     type=click.IntRange(1, 64),
     envvar="LOCATOR_WORKERS",
-    help="Worker processes (gunicorn, Linux); 1: one process (waitress) (env LOCATOR_WORKERS).",
+    help="Worker processes (waitress in each, sharing one socket; POSIX) (env LOCATOR_WORKERS).",
 )
 @DATA_DIR_OPTION
 @DATABASE_OPTION
@@ -62,7 +62,7 @@ def serve(
     data_dir: Path | None,
     database_url: str | None,
 ) -> None:
-    """Serve the app: waitress in one process, or gunicorn with --workers N.
+    """Serve the app: waitress in one process, or in N pre-forked processes with --workers N.
 
     The data is watched: changed files (or a new version in the database) are loaded,
     validated and swapped in within seconds, in every worker (a broken version is refused
@@ -99,24 +99,49 @@ def serve(
         f"{app.extensions['locator'].catalog.version}) on http://{host}:{port}/"
         + (f" with {workers} workers" if workers > 1 else "")
     )
-    warning = exposure_warning(host, int(app.config.get("PROXY_COUNT") or 0))
-    if warning:
-        click.echo(warning, err=True)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    for warning in (
+        exposure_warning(host, proxies),
+        trust_warning(host, proxies, app.config.get("TRUSTED_PROXIES")),
+    ):
+        if warning:
+            click.echo(warning, err=True)
     if workers > 1:
-        from locator.cli.server import gunicorn_available, serve_gunicorn
+        from locator.cli.server import prefork_available, serve_prefork
 
-        if gunicorn_available():
-            # the checked app is not served: end its thread and its connections before
-            # gunicorn forks, so that no child inherits a lock or a socket of them
+        if prefork_available():
+            # the checked app is forked into each worker: end its thread and its
+            # connections first, so that no child inherits a lock or a socket of them
             watcher = app.extensions.get("locator_watcher")
             if watcher is not None:
                 watcher.stop(wait_s=10)
             db = getattr(app.extensions["locator"], "db", None)
             if db is not None:
                 db.close()
-            serve_gunicorn(lambda: create_app(config), host, port, workers, threads, limits)
+
+            def worker_app():
+                # in each worker, after the fork: the checked app, brought up to date
+                # (a worker started again later may find newer data), with a watcher
+                # thread of its own; its database pool is made on first use, here
+                _catch_up(app)
+                if watcher is not None:
+                    from locator.stores.watch import DataWatcher
+
+                    app.extensions["locator_watcher"] = DataWatcher(
+                        app.extensions["locator"], float(app.config["WATCH_INTERVAL_S"])
+                    ).start()
+                if hasattr(signal, "SIGHUP"):
+                    signal.signal(signal.SIGHUP, lambda *_: _reload_now(app))
+                return app
+
+            try:
+                status = serve_prefork(worker_app, host, port, workers, threads, limits)
+            except OSError as exc:  # the address is taken, or not ours
+                fail(LocatorError(f"--host/--port: cannot listen on {host}:{port}: {exc}"))
+            if status:
+                raise SystemExit(status)
             return
-        click.echo("locator: gunicorn does not run here; serving one process (waitress)", err=True)
+        click.echo("locator: this system cannot fork; serving one process (waitress)", err=True)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, lambda *_: _reload_now(app))
     run_server(app, host, port, threads, limits)
@@ -125,15 +150,8 @@ def serve(
 def exposure_warning(host: str, proxies: int) -> str | None:
     """A warning when the server listens beyond this machine with no proxy declared in
     front: phones allow Locate me and offline use only over HTTPS (docs/DEPLOY.md)."""
-    import ipaddress
-
-    if proxies > 0 or host == "localhost":
+    if proxies > 0 or _loopback(host):
         return None
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return None
-    except ValueError:
-        pass
     return (
         f"警告：正在 {host} 上对外监听，前面没有反向代理。手机只在 HTTPS 下允许定位和离线使用；"
         "请按 docs/DEPLOY.md 在前面放 Caddy 或 nginx（并设 LOCATOR_PROXY_COUNT=1）。\n"
@@ -141,6 +159,49 @@ def exposure_warning(host: str, proxies: int) -> str | None:
         "Locate me and offline use only over HTTPS: put Caddy or nginx in front as "
         "docs/DEPLOY.md shows (and set LOCATOR_PROXY_COUNT=1)."
     )
+
+
+def trust_warning(host: str, proxies: int, trusted: object) -> str | None:
+    """A warning when proxies are declared and the server listens beyond this machine, but
+    no proxy address is: forwarded headers are then believed from loopback only, so a
+    proxy on another machine would count every client as itself."""
+    if not proxies or trusted or _loopback(host):
+        return None
+    return (
+        f"警告：设置了 LOCATOR_PROXY_COUNT={proxies}，但没有设置 LOCATOR_TRUSTED_PROXIES：只相信"
+        "本机（回环地址）发来的 X-Forwarded-For。代理在别的机器上时，请把它的地址写进 "
+        "LOCATOR_TRUSTED_PROXIES（如 10.0.0.5 或 10.0.0.0/8）。\n"
+        f"warning: LOCATOR_PROXY_COUNT={proxies} but LOCATOR_TRUSTED_PROXIES is not set: "
+        "X-Forwarded-For is believed from this machine (loopback) only. With the proxy on "
+        "another machine, list its address in LOCATOR_TRUSTED_PROXIES (e.g. 10.0.0.5 or "
+        "10.0.0.0/8)."
+    )
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _catch_up(app) -> None:
+    """Load the data again when it changed since it was loaded (a broken new version is
+    refused and logged; the loaded one is served)."""
+    import logging
+
+    holder = app.extensions["locator"]
+    if holder.fingerprint() == holder.loaded_fingerprint:
+        return
+    try:
+        fresh = holder.reload()
+        logging.getLogger("locator.live").info("data reloaded: version %s", fresh.version)
+    except LocatorError as exc:
+        logging.getLogger("locator.live").error("data change refused: %s", exc.message)
 
 
 def _reload_now(app) -> None:

@@ -12,18 +12,27 @@ connection slot for 120 s, renewable for ever, and accept 1 GiB bodies. Here:
   path sets a lower limit of its own in the app).
 
 A half-sent request occupies a connection slot, never a worker thread: waitress buffers a
-request until it is complete before handing it to the app. What waitress cannot do is
-bound how long a client may take to send its headers while it keeps trickling bytes; a
-reverse proxy in front (nginx ``client_header_timeout``/``client_body_timeout``, Caddy
-``read_header`` timeouts) does, and also terminates TLS. See the README.
+request until it is complete before handing it to the app. With ``--workers N`` the same
+holds: N waitress processes, forked from one supervisor, share one listening socket
+(:func:`serve_prefork`), each with these limits (connection limit per process).
+
+What waitress cannot do is bound how long a client may take to send its headers while it
+keeps trickling bytes; a reverse proxy in front (nginx ``client_header_timeout``/
+``client_body_timeout``, Caddy ``read_header`` timeouts) does, and also terminates TLS.
+See the README.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger("locator.server")
 
@@ -80,66 +89,193 @@ class EveryFewSeconds(logging.Filter):
         return True
 
 
+def _waitress_options(threads: int, limits: Limits) -> dict:
+    return {
+        "threads": threads,
+        "ident": "locator",
+        # ProxyFix (LOCATOR_PROXY_COUNT > 0, from LOCATOR_TRUSTED_PROXIES only) decides
+        # whom to trust, and without it werkzeug ignores these headers; waitress would
+        # strip them first
+        "clear_untrusted_proxy_headers": False,
+        **limits.waitress_options(),
+    }
+
+
 def serve(app, host: str, port: int, threads: int, limits: Limits) -> None:
     """Run ``app`` under waitress until interrupted."""
     from waitress import serve as waitress_serve
 
     logging.getLogger("waitress.queue").addFilter(EveryFewSeconds())
-    waitress_serve(
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        ident="locator",
-        # ProxyFix (LOCATOR_PROXY_COUNT > 0) decides whom to trust, and without
-        # it werkzeug ignores these headers; waitress would strip them first
-        clear_untrusted_proxy_headers=False,
-        **limits.waitress_options(),
-    )
+    waitress_serve(app, host=host, port=port, **_waitress_options(threads, limits))
 
 
-def gunicorn_available() -> bool:
-    """gunicorn runs on POSIX systems only (it forks)."""
-    import importlib.util
-    import os
+def serve_worker(app, sock: socket.socket, threads: int, limits: Limits, parent: int) -> None:
+    """A pre-forked worker: waitress on the shared listening ``sock`` until SIGTERM or the
+    supervisor (pid ``parent``) is gone. Then it stops accepting and lets the requests it
+    has finish (``GRACEFUL_S`` at most) before it returns."""
+    from waitress import wasyncore
+    from waitress.channel import HTTPChannel
+    from waitress.server import create_server
 
-    return os.name == "posix" and importlib.util.find_spec("gunicorn") is not None
+    logging.getLogger("waitress.queue").addFilter(EveryFewSeconds())
+    server: Any = create_server(app, sockets=[sock], **_waitress_options(threads, limits))
+    server.print_listen("Serving on http://{}:{}")
+    stop_at: list[float] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop_at.append(time.monotonic()))
+    signal.signal(signal.SIGINT, lambda *_: stop_at.append(time.monotonic()))
+    try:
+        while True:
+            if not stop_at and os.getppid() != parent:
+                stop_at.append(time.monotonic())  # the supervisor died: do not linger
+            if stop_at:
+                if server.accepting:
+                    # stop accepting: close this worker's copy of the socket (the others
+                    # still accept), but not the server's trigger, which its channels use
+                    wasyncore.dispatcher.close(server)
+                busy = [
+                    c
+                    for c in list(server._map.values())
+                    if isinstance(c, HTTPChannel) and (c.requests or c.total_outbufs_len)
+                ]
+                if not busy or time.monotonic() - stop_at[0] > GRACEFUL_S:
+                    break
+            wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
+    finally:
+        server.task_dispatcher.shutdown(timeout=1)
 
 
-def serve_gunicorn(
-    make_app, host: str, port: int, workers: int, threads: int, limits: Limits
-) -> None:
-    """Run ``make_app()`` in ``workers`` gunicorn processes (threaded workers) until
-    interrupted. Each worker builds its own app after the fork: its own data, its own
-    watcher thread and database connections, none shared across a fork."""
-    from gunicorn.app.base import BaseApplication
+def prefork_available() -> bool:
+    """Pre-forking needs ``os.fork`` (POSIX); elsewhere one waitress process serves."""
+    return hasattr(os, "fork")
 
-    class App(BaseApplication):
-        def load_config(self) -> None:
-            options = {
-                "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-                "workers": workers,
-                "threads": threads,
-                "worker_class": "gthread",
-                "worker_connections": limits.connection_limit,
-                "keepalive": min(limits.channel_timeout_s, 5),
-                "timeout": 120,
-                "graceful_timeout": 10,
-                "limit_request_field_size": min(limits.max_header_bytes, 8190),
-                "preload_app": False,
-                "proc_name": "locator",
-                "accesslog": None,
-                "errorlog": "-",
-                "loglevel": "info",
-                # gunicorn 24+ opens a control socket in the home folder by default: one
-                # path for every instance on the machine, so two would collide
-                "control_socket_disable": True,
-            }
-            for key, value in options.items():
-                if key in self.cfg.settings:  # older gunicorns lack some settings
-                    self.cfg.set(key, value)
 
-        def load(self):
-            return make_app()
+def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
+    """A TCP socket listening on ``host``:``port`` (IPv4 or IPv6; "" is every address)."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(address)
+    sock.listen(backlog)
+    return sock
 
-    App().run()
+
+#: seconds a stopping worker may take to finish its requests before it is killed
+GRACEFUL_S = 10.0
+#: a worker that dies this soon after it started counts as a failed start
+FAILED_START_S = 5.0
+#: failed starts in a row after which the supervisor gives up (exit 1)
+MAX_FAILED_STARTS = 5
+
+
+def serve_prefork(
+    make_app: Callable[[], object],
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    limits: Limits,
+) -> int:
+    """Serve in ``workers`` waitress processes sharing one listening socket, until SIGTERM
+    or SIGINT; the exit status (0, or 1 when workers keep failing to start).
+
+    This process only supervises: it binds the socket, forks the workers, forwards SIGHUP
+    to them (each reloads its data), starts a new worker when one dies, and on SIGTERM or
+    SIGINT stops them (each stops accepting and has ``GRACEFUL_S`` to finish the requests
+    it holds, then is killed). Each worker calls ``make_app()`` after the fork (which
+    starts its own watcher thread; database pools are made per process), so nothing
+    running is shared across a fork. waitress reads every request whole in its event loop
+    before a thread gets it, so slow or half-sent requests hold connection slots, never
+    threads.
+    """
+    sock = listening_socket(host, port)
+    parent = os.getpid()
+    children: dict[int, tuple[int, float]] = {}  # pid -> (worker number, started at)
+    stopping = False
+    failed_starts = 0
+
+    def spawn(number: int) -> None:
+        pid = os.fork()
+        if pid:
+            children[pid] = (number, time.monotonic())
+            return
+        # the worker: its own signal handling, then its own app and server
+        status = 0
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)  # make_app may handle it
+            signal.signal(signal.SIGTERM, _exit_worker)  # until it serves
+            app = make_app()
+            log.info("worker %d of %d (pid %d) serving", number, workers, os.getpid())
+            serve_worker(app, sock, threads, limits, parent)
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        except BaseException:
+            log.exception("worker %d (pid %d) failed", number, os.getpid())
+            status = 1
+        finally:
+            logging.shutdown()
+            os._exit(status)
+
+    def stop(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            _signal(pid, signal.SIGTERM)
+
+    def forward_hup(_signum, _frame) -> None:
+        for pid in list(children):
+            _signal(pid, signal.SIGHUP)
+
+    previous = {
+        sig: signal.signal(sig, handler)
+        for sig, handler in (
+            (signal.SIGTERM, stop),
+            (signal.SIGINT, stop),
+            (signal.SIGHUP, forward_hup),
+        )
+    }
+    try:
+        for number in range(1, workers + 1):
+            spawn(number)
+        deadline = None
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                if stopping:
+                    deadline = deadline or time.monotonic() + GRACEFUL_S + 2
+                    if time.monotonic() > deadline:
+                        for left in list(children):
+                            _signal(left, signal.SIGKILL)
+                time.sleep(0.1)
+                continue
+            number, started = children.pop(pid)
+            if stopping:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            log.warning("worker %d (pid %d) ended (status %d); starting another", number, pid, code)
+            failed_starts = failed_starts + 1 if time.monotonic() - started < FAILED_START_S else 0
+            if failed_starts >= MAX_FAILED_STARTS:
+                log.error("workers keep failing to start: stopping")
+                stop(signal.SIGTERM, None)
+                continue
+            spawn(number)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+    return 1 if failed_starts >= MAX_FAILED_STARTS else 0
+
+
+def _exit_worker(_signum, _frame) -> None:
+    raise SystemExit(0)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass

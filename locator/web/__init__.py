@@ -13,7 +13,9 @@ from locator.maps import TILES
 from locator.service import Services
 from locator.stores.base import Holder
 from locator.stores.files.holder import CatalogHolder
+from locator.stores.files.sessions import FileSessionEpoch, epoch_path
 from locator.stores.files.staging import FileStaging, staged_dir
+from locator.stores.sessions import SessionEpoch
 from locator.stores.staging import Staging
 from locator.stores.watch import DataWatcher
 from locator.values.errors import ConfigError
@@ -53,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     # how many reverse proxies in front set X-Forwarded-For/-Proto (werkzeug ProxyFix):
     # then the client's address (rate limits) and https (Secure cookies) are the real ones
     "PROXY_COUNT": 0,
+    # the peers believed to be those proxies: addresses or CIDR networks, comma-separated
+    # (LOCATOR_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8); None: loopback (locator.web.proxies)
+    "TRUSTED_PROXIES": None,
     # postgresql://…: the PostGIS store (locator.stores.postgis) instead of the files in DATA_DIR
     "DATABASE_URL": None,
     # connections per process at most (locator serve: one per serving thread)
@@ -114,18 +119,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["TILES"] not in TILES:
         raise ConfigError(f"TILES must be one of {', '.join(TILES)}, got {app.config['TILES']!r}")
 
-    proxies = int(app.config["PROXY_COUNT"] or 0)
-    if proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from locator.web.proxies import TrustedProxyFix, proxy_count, trusted_networks
 
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0
+    proxies = app.config["PROXY_COUNT"] = proxy_count(app.config["PROXY_COUNT"])
+    networks = trusted_networks(app.config["TRUSTED_PROXIES"])
+    if proxies:
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, proxies, networks
         )
     holder: Holder
     if app.config["DATABASE_URL"]:
         try:
             from locator.stores.postgis.db import database
             from locator.stores.postgis.holder import PgHolder
+            from locator.stores.postgis.sessions import PgSessionEpoch
             from locator.stores.postgis.staging import PgStaging
         except ImportError as exc:
             raise ConfigError(
@@ -137,14 +144,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         db.size_for(int(app.config["DATABASE_POOL"]))
         holder = PgHolder(db)
         staging: Staging = PgStaging(db)
+        epoch: SessionEpoch = PgSessionEpoch(db)
     else:
         _recover(app.config["DATA_DIR"])
         holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
         staging = FileStaging(staged_dir(app.config["DATA_DIR"]))
+        epoch = FileSessionEpoch(epoch_path(app.config["DATA_DIR"]))
     app.extensions["locator"] = holder
     app.extensions["locator.services"] = Services(holder)
     # uploads waiting for an admin's confirmation, kept beside the store (web/admin.py)
     app.extensions["locator_staging"] = staging
+    # the admin session epoch, beside the store too: a sign-out revokes in every process
+    app.extensions["locator_session_epoch"] = epoch
     if app.config["WATCH_DATA"]:
         app.extensions["locator_watcher"] = DataWatcher(
             holder, float(app.config["WATCH_INTERVAL_S"])

@@ -7,6 +7,11 @@ SameSite=Strict, Secure on HTTPS); every form carries a CSRF token. API clients 
 ``Authorization: Bearer <token>`` instead and need no CSRF token (a browser never adds
 that header by itself). Failed sign-ins are rate-limited per client address.
 
+A session is valid only in the epoch it was issued in and under the credential it was
+issued with: signing out starts a new epoch, kept beside the store
+(:mod:`locator.stores.sessions`), which revokes every session cookie handed out before,
+copies included, in every app process; a changed token or password hash revokes them too.
+
 :func:`protect` puts all of this in front of a blueprint (the admin views,
 :mod:`locator.web.admin`) and adds its ``signin`` and ``signout`` endpoints to it.
 """
@@ -35,6 +40,7 @@ from flask import (
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
+from locator.stores.sessions import SessionEpoch
 from locator.web.i18n import current_lang
 
 #: failed sign-ins allowed per client address within the window, then 429
@@ -119,6 +125,32 @@ class AdminSessionInterface(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
 
+def credential_mark() -> str:
+    """A keyed digest of the configured credential (token and password hash): a session
+    issued under another credential no longer matches. Keyed by the session secret, so the
+    cookie (signed, not encrypted) tells nothing about the credential."""
+    cfg = current_app.config
+    given = f"{cfg.get('ADMIN_TOKEN') or ''}\n{cfg.get('ADMIN_PASSWORD_HASH') or ''}"
+    key = str(current_app.secret_key or "").encode()
+    return hmac.new(key, given.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def epochs() -> SessionEpoch:
+    """Where the session epoch is kept (the app factory chose it beside the store)."""
+    return current_app.extensions["locator_session_epoch"]
+
+
+def session_valid() -> bool:
+    """Whether this request's session is a signed-in admin's, issued in the current epoch
+    under the current credential."""
+    if not session.get("admin"):
+        return False
+    mark, epoch = str(session.get("cred", "")), str(session.get("epoch", ""))
+    return hmac.compare_digest(mark.encode(), credential_mark().encode()) and hmac.compare_digest(
+        epoch.encode(), epochs().current().encode()
+    )
+
+
 def limiter() -> FailureLimiter:
     return current_app.extensions.setdefault("locator_admin_limiter", FailureLimiter())
 
@@ -191,7 +223,9 @@ def guard() -> BaseResponse | None:
                 **{"WWW-Authenticate": 'Bearer realm="locator admin"'},
             )
         return None
-    if not session.get("admin"):
+    if not session_valid():
+        if session.get("admin"):
+            session.clear()  # a revoked cookie: the answer tells the browser to drop it
         if request.method == "GET" and not is_api_client():
             return redirect(
                 url_for(
@@ -256,10 +290,15 @@ def sign_in(home_endpoint: str) -> BaseResponse:
     session.permanent = True
     session["admin"] = True
     session["csrf"] = secrets.token_urlsafe(32)
+    session["cred"] = credential_mark()
+    session["epoch"] = epochs().current()
     return redirect(_safe_next(request.form.get("next"), home_endpoint), code=303)
 
 
 def sign_out() -> BaseResponse:
+    """Sign out: a new session epoch revokes every session issued before (this cookie and
+    any copy of it, other browsers signed in with the same credential too)."""
+    epochs().renew()
     session.clear()
     return redirect(url_for(f"{request.blueprint}.signin"), code=303)
 

@@ -11,15 +11,24 @@
   they come from the request's Host, and then the answers vary by host (``Vary: Host``
   and the host in the ETag), so that a shared cache cannot hand one host's links to
   another.
+- Content-Security-Policy: scripts only from the app itself, and the inline ones folium
+  writes for a map only with this response's nonce (``csp_nonce()`` in a template, or
+  ``| with_nonce`` on folium's header), so an injected inline script or event handler
+  does not run. Styles keep ``'unsafe-inline'``: folium and Leaflet set styles inline
+  (``style=`` attributes and ``<style>`` blocks), and a style cannot run code. A 304
+  carries no policy, so a cached page keeps the policy (and nonce) it came with.
 - An invalid ``Range`` header, or one in a unit other than bytes, is ignored, as RFC
   9110 allows (and for unknown units requires), instead of answered 416.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, g, request, url_for
+from markupsafe import Markup
 from werkzeug.http import parse_range_header
 
 from locator.maps import TILE_ORIGINS
@@ -67,17 +76,43 @@ def host_key() -> str:
     return "" if current_app.config.get("BASE_URL") else request.host
 
 
-def register(app: Flask) -> None:
-    tiles = TILE_ORIGINS[app.config["TILES"]]
-    policy = (
+def csp_nonce() -> str:
+    """This response's script nonce (made on first use: 128 random bits, base64url)."""
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(16)
+    return nonce
+
+
+_BARE_SCRIPT = re.compile(r"<script>")
+
+
+def with_nonce(html: str) -> Markup:
+    """Trusted generated HTML (folium's map header) with this response's nonce on each of
+    its inline ``<script>`` tags. Never for HTML holding data: that is escaped instead."""
+    return Markup(_BARE_SCRIPT.sub(f'<script nonce="{csp_nonce()}">', str(html)))
+
+
+def content_security_policy(tiles: str, nonce: str | None) -> str:
+    """The pages' policy: scripts from the app (and inline ones with ``nonce``), images
+    also from the tile origin ``tiles``, nothing else from elsewhere."""
+    scripts = "script-src 'self'" + (f" 'nonce-{nonce}'" if nonce else "")
+    return (
         "default-src 'self'; "
-        # folium writes its map set-up as inline script and style
-        "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        f"{scripts}; script-src-attr 'none'; "
+        # folium and Leaflet set styles inline (attributes and <style> blocks)
+        "style-src 'self' 'unsafe-inline'; "
         f"img-src 'self' data: {tiles}".rstrip()
         + "; "
         "connect-src 'self'; object-src 'none'; base-uri 'self'; "
         "frame-ancestors 'self'"
     )
+
+
+def register(app: Flask) -> None:
+    tiles = TILE_ORIGINS[app.config["TILES"]]
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.filters["with_nonce"] = with_nonce
 
     @app.before_request
     def _ignore_invalid_range():
@@ -91,7 +126,10 @@ def register(app: Flask) -> None:
     def _headers(resp):
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         if resp.mimetype == "text/html":
-            resp.headers.setdefault("Content-Security-Policy", policy)
+            if resp.status_code != 304:  # a 304 leaves a cached page its policy and nonce
+                resp.headers.setdefault(
+                    "Content-Security-Policy", content_security_policy(tiles, g.get("csp_nonce"))
+                )
             resp.headers.setdefault("Referrer-Policy", "same-origin")
         if is_public_api(request.path):
             for name, value in CORS_HEADERS.items():

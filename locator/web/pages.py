@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import orjson
@@ -41,6 +42,7 @@ from locator.web.context import (
     parse_nearest,
     service,
 )
+from locator.web.http import csp_nonce
 from locator.web.i18n import (
     LANG_COOKIE,
     LANGS,
@@ -264,17 +266,17 @@ class _PageCache:
 
     def __init__(self, size: int):
         self.size = size
-        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> str | None:
+    def get(self, key: tuple) -> Any:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         return None
 
-    def put(self, key: tuple, value: str) -> None:
+    def put(self, key: tuple, value: Any) -> None:
         with self._lock:
             self._items[key] = value
             while len(self._items) > self.size:
@@ -301,8 +303,8 @@ def map_page():
     lang = current_lang()
     tiles = current_app.config["TILES"]
     key = (svc.version, tiles, lang, request.full_path)
-    html = _map_cache().get(key)
-    if html is None:
+    cached = _map_cache().get(key)
+    if cached is None:
         view = svc.map_view(int(current_app.config["MAP_MAX_POINTS"]))
         routes = svc.collection_info("rural_routes")
         parts = overview_map(
@@ -346,8 +348,11 @@ def map_page():
             tiles=tiles,
             thinned=view.thinned,
         )
-        _map_cache().put(key, html)
-    resp = link_alternate(make_response(html), "/api/v1/layers")
+        cached = (html, csp_nonce())
+        _map_cache().put(key, cached)
+    # the page is kept with the nonce of the response that made it: each answer gets its own
+    html, made_with = cached
+    resp = link_alternate(make_response(html.replace(made_with, csp_nonce())), "/api/v1/layers")
     # the ETag also follows the tiles and the release (templates, scripts, strings)
     return conditional(resp, svc.version, extra=f"{lang}|{tiles}|{build_version()}")
 

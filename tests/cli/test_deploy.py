@@ -4,7 +4,7 @@ nginx with the very config block DEPLOY.md shows (read from the file; only certi
 paths, listen addresses and upstream ports substituted) terminates TLS with a throw-away
 CA's certificate for ``locator.test`` and proxies to two app servers with
 ``LOCATOR_PROXY_COUNT=1``: ``locator serve`` (waitress) and ``locator serve --workers 2``
-(gunicorn). The client connects from several 127.x addresses, so that nginx sees
+(pre-forked waitress). The client connects from several 127.x addresses, so that nginx sees
 different clients while the app servers see only nginx. Then PostgreSQL's own backup,
 ``pg_dump -Fc`` and ``pg_restore``, round-trips a database the way DEPLOY.md says.
 
@@ -297,7 +297,7 @@ def proxy(tmp_path_factory):
     env = {"LOCATOR_PROXY_COUNT": "1", "LOCATOR_ADMIN_TOKEN": TOKEN, "LOCATOR_ACCESS_LOG": "true"}
     logs = [root / "app-a.log", root / "app-b.log"]
     with contextlib.ExitStack() as stack:
-        # both ways `locator serve` runs: one waitress process, and gunicorn with 2 workers
+        # both ways `locator serve` runs: one waitress process, and 2 pre-forked workers
         apps = [
             stack.enter_context(serve(env_extra=env, log=logs[0])),
             stack.enter_context(serve(env_extra={**env, "LOCATOR_WORKERS": "2"}, log=logs[1])),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import socket
 import time
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlparse
 
 from locator.cli.server import EveryFewSeconds, Limits
-from tests.conftest import serve
+from tests.conftest import SERVED_PIDS, serve
 
 HALF_REQUEST = b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
 
@@ -97,3 +100,48 @@ def test_queue_depth_warnings_are_rate_limited():
     assert seen[1] == (
         "Task queue depth is 3 (999 more such warnings in the last 60 s, deepest queue 1000)"
     )
+
+
+def test_with_workers_300_half_sent_requests_do_not_lock_out_a_normal_one_and_are_closed():
+    """`--workers 2`: half-sent requests hold connection slots, never threads (16 of them
+    here), and the idle ones are closed after the idle timeout."""
+    env = {"LOCATOR_WORKERS": "2", "LOCATOR_IDLE_TIMEOUT": "1"}
+    with serve(env_extra=env) as base:
+        socks = open_half_requests(base, 300)
+        try:
+            time.sleep(0.1)  # let the workers take them in
+            start = time.monotonic()
+            for _ in range(4):  # answered by either worker
+                with urllib.request.urlopen(
+                    base + "/api/v1/nearest?lon=113.08&lat=22.58", timeout=5
+                ) as resp:
+                    assert resp.status == 200
+            took = (time.monotonic() - start) / 4
+            assert took < 1.0, f"a normal request took {took:.2f} s"
+            deadline = time.monotonic() + 6
+            for sock in socks:  # each closed by the server, nothing answered
+                sock.settimeout(max(0.1, deadline - time.monotonic()))
+                assert sock.recv(1024) == b""
+        finally:
+            for s in socks:
+                s.close()
+        # a worker that dies is replaced, and the others answer meanwhile
+        supervisor = SERVED_PIDS[base]
+        first = _children(supervisor)
+        assert len(first) == 2
+        os.kill(first[0], signal.SIGKILL)
+        for _ in range(100):
+            with urllib.request.urlopen(base + "/api/v1/health", timeout=5) as resp:
+                assert resp.status == 200
+            now = _children(supervisor)
+            if len(now) == 2 and first[0] not in now:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"no worker replaced the one killed: {now}")
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux: /proc)."""
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
+    return [int(p) for p in text.split()]

@@ -402,7 +402,7 @@ def _multipart(fields: dict[str, str], file: tuple[str, str, bytes]) -> tuple[by
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), boundary
 
 
-def test_serve_with_workers_starts_gunicorn_workers_that_answer(bundled_db, tmp_path):
+def test_serve_with_workers_starts_workers_that_answer(bundled_db, tmp_path):
     log = tmp_path / "serve.log"
     with serve(
         env_extra={"LOCATOR_DATABASE_URL": bundled_db, "LOCATOR_WORKERS": "2"}, log=log
@@ -413,9 +413,9 @@ def test_serve_with_workers_starts_gunicorn_workers_that_answer(bundled_db, tmp_
                 assert r.status == 200 and json.load(r)["features"]
         text = log.read_text()
         pids = {
-            line.split("pid: ")[1].split(")")[0]
+            line.split("(pid ")[1].split(")")[0]
             for line in text.splitlines()
-            if "Booting worker with pid" in line
+            if " serving" in line and "(pid " in line
         }
         assert len(pids) == 2, text
 

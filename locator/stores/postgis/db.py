@@ -1,10 +1,10 @@
 """Connections to the database, one pool per process.
 
 The pool is made on first use in the process that uses it, so app servers that fork
-(gunicorn) never share a connection; a fork also forgets the parent's pools. Every query
-the read path makes is one statement (or one repeatable-read transaction), which
-PostgreSQL answers from one snapshot: an import committed meanwhile is seen whole or not
-at all.
+(``locator serve --workers``) never share a connection; a fork also forgets the parent's
+pools. Every query the read path makes is one statement (or one repeatable-read
+transaction), which PostgreSQL answers from one snapshot: an import committed meanwhile
+is seen whole or not at all.
 
 A URL may hold a password: nothing here prints the URL, only its host, port and database
 (:func:`describe`), and errors from libpq are scrubbed of it.

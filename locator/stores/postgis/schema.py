@@ -20,7 +20,9 @@ Layout (schema ``locator``):
 - ``history`` and ``import_log``: kept versions of replaced layers and the import log
   (:mod:`locator.importer.history`, written through a working copy);
 - ``staged``: uploads waiting for an administrator's confirmation (any app server may get
-  the confirming request).
+  the confirming request);
+- ``admin_session``: the admin session epoch (one row): a sign-out on any app server
+  revokes every session issued before (:mod:`locator.stores.postgis.sessions`).
 """
 
 from __future__ import annotations
@@ -82,6 +84,17 @@ CREATE TABLE locator.staged (
     meta jsonb NOT NULL,
     body bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
+);
+""",
+    ),
+    (
+        2,
+        "the admin session epoch: signing out revokes sessions on every app server",
+        """
+CREATE TABLE locator.admin_session (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    epoch text NOT NULL,
+    renewed_at timestamptz NOT NULL DEFAULT now()
 );
 """,
     ),
