@@ -236,10 +236,12 @@ def test_suggestions_keep_existing_and_add_reach(square):
 
 
 def test_api_json_csv_geojson(client, tmp_path):
-    body = client.get("/api/v1/coverage?layer=love_stations&radius_m=1000&by=town").get_json()
+    body = client.get(
+        "/api/v1/coverage?layer=love_stations&radius_m=1000&by=town&demand=area"
+    ).get_json()
     assert body["shares_by"] == "area" and len(body["areas"]) == 73
     assert 0 < body["city"]["covered_share"] < 1
-    resp = client.get("/api/v1/coverage.csv?layer=love_stations&radius_m=1000&by=town")
+    resp = client.get("/api/v1/coverage.csv?layer=love_stations&radius_m=1000&by=town&demand=area")
     text = resp.data.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
@@ -249,7 +251,9 @@ def test_api_json_csv_geojson(client, tmp_path):
     assert float(shares["440703002"]) == next(
         a["covered_share"] for a in body["areas"] if a["code"] == "440703002"
     )
-    geo = client.get("/api/v1/coverage.geojson?layer=love_stations&radius_m=1000&by=town")
+    geo = client.get(
+        "/api/v1/coverage.geojson?layer=love_stations&radius_m=1000&by=town&demand=area"
+    )
     path = tmp_path / "c.geojson"
     path.write_bytes(geo.data)
     import geopandas
@@ -263,7 +267,9 @@ def test_api_json_csv_geojson(client, tmp_path):
 
 
 def test_api_suggest_and_demand_upload(client):
-    fc = client.get("/api/v1/coverage/suggest?layer=love_stations&n=3&radius_m=1000").get_json()
+    fc = client.get(
+        "/api/v1/coverage/suggest?layer=love_stations&n=3&radius_m=1000&demand=area"
+    ).get_json()
     assert [f["properties"]["rank"] for f in fc["features"]] == [1, 2, 3]
     assert all(
         "gain_km2" in f["properties"] and f["properties"]["town_code"] for f in fc["features"]
