@@ -148,8 +148,15 @@ def coverage(
     except LocatorError as exc:
         fail(exc)
     share = report.city.covered_share
+    where = (
+        "demand covers "
+        + ", ".join(f"{n} {e}" for _, n, e, _ in report.demand_districts)
+        + " only (not the whole city)"
+        if report.demand_partial
+        else "city"
+    )
     click.echo(
-        f"city: {share * 100:.1f}% within {radius_m:,.0f} m "
+        f"{where}: {share * 100:.1f}% within {radius_m:,.0f} m "
         f"(by {report.weighting}{': ' + report.demand_label if report.demand_label else ''})"
         if share is not None
         else "city: no demand inside the city"
