@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -494,6 +494,15 @@ def coverage_report(
             for i, a in enumerate(grid.districts)
             if per[i] > 0
         )
+        if 0 < len(held) < len(grid.districts):
+            # a figure for the city is never one for part of it: the row says what it is
+            zh = "、".join(n for _, n, _, _ in held)
+            en = ", ".join(e for _, _, e, _ in held)
+            city = replace(
+                city,
+                name=f"{city.name}（需求仅覆盖{zh}）",
+                name_en=f"{city.name_en} (the demand covers {en} only)",
+            )
     return CoverageReport(
         tuple(layers),
         radius_m,

@@ -581,6 +581,9 @@ def test_a_demand_on_part_of_the_city_says_what_it_covers(client):
     assert "covers 鹤山市 Heshan only (530,684)" in " ".join(body["notes"])
     shares = {a["code"]: a["covered_share"] for a in body["areas"]}
     assert shares["440784"] is not None and shares["440703"] is None
+    assert body["city"]["name"] == "江门市（需求仅覆盖鹤山市）"  # not passed off as the city
+    rows = client.get("/api/v1/coverage.csv?layer=love_stations&demand=heshan-2020").data
+    assert "Jiangmen (the demand covers Heshan only)" in rows.decode("utf-8")
     whole = client.get("/api/v1/coverage?layer=love_stations").get_json()
     assert whole["shares_by"] == "demand" and whole["demand_covers"]["whole_city"] is True
     assert whole["city"]["demand"] == pytest.approx(4_798_090)
