@@ -238,6 +238,8 @@ def planner_map():
             "planner_map.html", parts=_coverage_map(svc, report, result), legend=SHARE_LEGEND
         )
     )
+    query = _query_string(args, params.COVERAGE)
+    link_alternate(resp, "/api/v1/coverage" + (f"?{query}" if query else ""))
     return conditional(resp, svc.version, at=req.query.at)
 
 
