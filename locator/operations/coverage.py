@@ -718,7 +718,7 @@ def upper_bound(matrix, weights: np.ndarray, picked: Sequence[int], n: int) -> f
 
 
 def lagrangian_bound(
-    matrix, weights: np.ndarray, n: int, target: float, iterations: int = 60, time_s: float = 0.5
+    matrix, weights: np.ndarray, n: int, target: float, iterations: int = 40, time_s: float = 0.3
 ) -> float:
     """A proven upper limit of what ``n`` candidates can cover, from the Lagrangian
     relaxation of the covering constraints (whose best is the LP relaxation's bound):
@@ -861,44 +861,59 @@ def _lattice_model(
     demand at its centre, and the sparse 0/1 matrix (candidates x bins) of the bins whose
     centres lie within ``radius_cells`` cell sides of a candidate. Grid and bins are
     lattices, so the bins in reach of a candidate are a fixed stencil of offsets (one per
-    candidate position within its bin): a sorted search per offset instead of a
-    KD-tree query per candidate. Returns ``(matrix, bin weights)``."""
-    from scipy.sparse import coo_matrix
-
+    candidate position within its bin): one array lookup per offset instead of a KD-tree
+    query per candidate. Returns ``(matrix, bin weights)``, the bins in (column, row)
+    order."""
     reach = int(np.ceil(radius_cells / factor)) + 1
-    # key = column * span + row + pad: a row offset of up to ``reach`` bins never reaches
-    # into the next column
+    # bins on a padded dense raster (key = column * span + row): a stencil offset of up
+    # to ``reach`` bins never leaves it, and a key's bin is one array lookup
     pad = reach + 1
     top = max(int(cell_iy.max(initial=0)), int(cand_iy.max(initial=0))) // factor
+    right = max(int(cell_ix.max(initial=0)), int(cand_ix.max(initial=0))) // factor
     span = top + 2 * pad + 1
-    keys, inverse = np.unique(
-        (cell_ix // factor) * span + cell_iy // factor + pad, return_inverse=True
+    size = (right + 2 * pad + 1) * span
+    dense = np.bincount(
+        (cell_ix // factor + pad) * span + cell_iy // factor + pad,
+        weights=cell_w,
+        minlength=size,
     )
-    bin_w = np.bincount(inverse, weights=cell_w, minlength=keys.size)
-    rows_out, cols_out = [], []
-    offsets = np.arange(-reach, reach + 1)
+    occupied = np.bincount(
+        (cell_ix // factor + pad) * span + cell_iy // factor + pad, minlength=size
+    )
+    keys = np.flatnonzero(occupied)
+    bin_w = dense[keys]
+    index_of = np.full(size, -1, dtype=np.int64)
+    index_of[keys] = np.arange(keys.size)
+    groups, counts, cols_out = [], [], []
+    span_off = np.arange(-reach, reach + 1)
+    dx, dy = (a.ravel() for a in np.meshgrid(span_off, span_off, indexing="ij"))
     half = (factor - 1) / 2
     for rx in range(factor):
         for ry in range(factor):
             group = np.nonzero((cand_ix % factor == rx) & (cand_iy % factor == ry))[0]
             if not group.size:
                 continue
-            base = (cand_ix[group] // factor) * span + cand_iy[group] // factor + pad
-            for dx in offsets:
-                ddx = dx * factor + half - rx
-                for dy in offsets:
-                    ddy = dy * factor + half - ry
-                    if ddx * ddx + ddy * ddy > radius_cells * radius_cells:
-                        continue
-                    want = base + dx * span + dy
-                    at = np.searchsorted(keys, want)
-                    hit = at < keys.size
-                    hit[hit] = keys[at[hit]] == want[hit]
-                    rows_out.append(group[hit])
-                    cols_out.append(at[hit])
-    rows = np.concatenate(rows_out) if rows_out else np.empty(0, dtype=np.int64)
-    cols = np.concatenate(cols_out) if cols_out else np.empty(0, dtype=np.int64)
-    matrix = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(cand_ix.size, keys.size)).tocsr()
+            ddx, ddy = dx * factor + half - rx, dy * factor + half - ry
+            near = ddx * ddx + ddy * ddy <= radius_cells * radius_cells
+            stencil = dx[near] * span + dy[near]
+            base = (cand_ix[group] // factor + pad) * span + cand_iy[group] // factor + pad
+            found = index_of[base[:, None] + stencil[None, :]]
+            hit = found >= 0
+            groups.append(group)
+            counts.append(hit.sum(axis=1))
+            cols_out.append(found[hit])  # row by row: the group's rows, CSR-ordered
+    from scipy.sparse import csr_matrix
+
+    order = np.concatenate(groups) if groups else np.empty(0, dtype=np.int64)
+    indptr = np.zeros(order.size + 1, dtype=np.int64)
+    if counts:
+        np.cumsum(np.concatenate(counts), out=indptr[1:])
+    indices = np.concatenate(cols_out) if cols_out else np.empty(0, dtype=np.int64)
+    by_group = csr_matrix((np.ones(indices.size), indices, indptr), shape=(order.size, keys.size))
+    # back to the candidates' own order (every candidate is in exactly one group)
+    where = np.empty(cand_ix.size, dtype=np.int64)
+    where[order] = np.arange(order.size)
+    matrix = by_group[where]
     return matrix, bin_w
 
 
