@@ -373,8 +373,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "planner_map": {"zh": "覆盖地图", "en": "Coverage map"},
     "census_2020": {
-        "zh": "全市 2020 年人口普查（默认，部分为估算）",
-        "en": "Whole city, 2020 census (default; partly estimated)",
+        "zh": "全市 2020 年人口普查（默认）",
+        "en": "Whole city, 2020 census (default)",
     },
     "counted": {"zh": "计入 {n} 处设施", "en": "{n} facilities counted"},
     "at_moment": {"zh": "只计 {at} 开放的设施", "en": "only those open at {at}"},
