@@ -46,7 +46,8 @@ from locator.values.errors import LocatorError
 @click.option(
     "--demand",
     default=None,
-    help="Demand weights: a CSV/GeoJSON file, or heshan-2020 (bundled example).",
+    help="Demand weights: a CSV/GeoJSON file, census-2020 (the whole city's 2020 census, "
+    "the default), heshan-2020 (Heshan only) or area (no weights: shares by area).",
 )
 @click.option(
     "--demand-coord",
@@ -83,7 +84,7 @@ def coverage(
 
     from locator.formats.coverage import coverage_csv, coverage_geojson, suggestions_geojson
     from locator.formats.times import parse_time
-    from locator.operations.demand import EXAMPLES
+    from locator.operations.demand import DEMAND_CHOICES
     from locator.service import Service
     from locator.service.planner_request import (
         CLI_NAMES,
@@ -100,12 +101,14 @@ def coverage(
     try:
         cat = Service(load_catalog(data_dir or default_data_dir()))
         example = upload = None
-        if demand in EXAMPLES:
+        if demand in DEMAND_CHOICES:
             example = demand
         elif demand:
             path = Path(demand)
             if not path.is_file():
-                raise LocatorError(f"--demand: no file {demand} (or use heshan-2020)")
+                raise LocatorError(
+                    f"--demand: no file {demand} (or use census-2020, heshan-2020 or area)"
+                )
             upload = Upload(path.read_bytes(), path.name, label=path.name)
         req = planner_request(
             cat,
@@ -145,8 +148,15 @@ def coverage(
     except LocatorError as exc:
         fail(exc)
     share = report.city.covered_share
+    where = (
+        "demand covers "
+        + ", ".join(f"{n} {e}" for _, n, e, _ in report.demand_districts)
+        + " only (not the whole city)"
+        if report.demand_partial
+        else "city"
+    )
     click.echo(
-        f"city: {share * 100:.1f}% within {radius_m:,.0f} m "
+        f"{where}: {share * 100:.1f}% within {radius_m:,.0f} m "
         f"(by {report.weighting}{': ' + report.demand_label if report.demand_label else ''})"
         if share is not None
         else "city: no demand inside the city"

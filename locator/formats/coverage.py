@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import mapping
 
 from locator.formats.cells import neutralise_formula
-from locator.operations.coverage import AreaCoverage, CoverageReport, SuggestResult
+from locator.operations.coverage import AreaCoverage, CoverageReport, Solution, SuggestResult
 from locator.values.geo.distance import geometry_to_wgs84
 
 APPROXIMATE_NOTE = (
@@ -69,6 +69,16 @@ def coverage_json(report: CoverageReport) -> dict[str, Any]:
         "shares_by": report.weighting,
         "demand": report.demand_label or None,
         "demand_outside_city": round(report.demand_outside, 1),
+        # where the demand lies: a figure "for the city" is for these districts only
+        "demand_covers": None
+        if report.weighting != "demand"
+        else {
+            "whole_city": not report.demand_partial,
+            "districts": [
+                {"code": c, "name": n, "name_en": e, "demand": round(d, 1)}
+                for c, n, e, d in report.demand_districts
+            ],
+        },
         "facilities_counted": report.facilities_counted,
         "facilities_unknown_hours": report.facilities_unknown_hours,
         "city": area_json(report.city),
@@ -79,7 +89,16 @@ def coverage_json(report: CoverageReport) -> dict[str, Any]:
         },
         "notes": [
             APPROXIMATE_NOTE if report.by == "town" else "",
-            "shares by demand"
+            (
+                "shares by demand"
+                + (
+                    ": covers "
+                    + ", ".join(f"{n} {e}" for _, n, e, _ in report.demand_districts)
+                    + f" only ({report.city.demand or 0:,.0f}), not the whole city"
+                    if report.demand_partial
+                    else ""
+                )
+            )
             if report.weighting == "demand"
             else "shares by area (every cell weighs the same)",
             f"distances in metres, straight line in {report.crs_name} from cell centres",
@@ -131,6 +150,24 @@ def coverage_geojson(report: CoverageReport) -> dict[str, Any]:
     }
 
 
+def solution_json(solution: Solution) -> dict[str, Any]:
+    """How good the suggested choice is (see :class:`Solution`), for the answers."""
+    return {
+        "method": solution.method,
+        "optimal": solution.method == "optimal",
+        "within": round(solution.within, 4),
+        "value": round(solution.value, 3),
+        "bound": round(solution.bound, 3),
+        "candidates": solution.candidates,
+        "bins": solution.bins,
+        "bin_m": solution.bin_m,
+        "note": "optimal on the model (the candidates, uncovered demand gathered in bins)"
+        if solution.method == "optimal"
+        else f"greedy improved by swaps: within {solution.within * 100:.1f} % of the best "
+        "possible on the model (a proven bound: Lagrangian relaxation, submodularity)",
+    }
+
+
 def suggestions_geojson(result: SuggestResult) -> dict[str, Any]:
     gain = "gain_demand" if result.weighting == "demand" else "gain_km2"
     return {
@@ -140,6 +177,7 @@ def suggestions_geojson(result: SuggestResult) -> dict[str, Any]:
         "covered_before": round(result.covered_before, 3),
         "covered_after": round(result.covered_after, 3),
         "total": round(result.total, 3),
+        "solution": None if result.solution is None else solution_json(result.solution),
         "features": [
             {
                 "type": "Feature",

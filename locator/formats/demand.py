@@ -195,6 +195,27 @@ def _geojson(
     return Demand(label, tuple(points), tuple(polygons))
 
 
+def read_county_population(data: bytes, city_code: str) -> dict[str, int]:
+    """The census total of each county of the city ``city_code`` (6 digits) from the
+    national county table (``code,city_code,…,pop_2020``; geodata/SOURCES.md)."""
+    text = data.decode("utf-8-sig")
+    return {
+        r["code"]: int(r["pop_2020"])
+        for r in csv.DictReader(io.StringIO(text))
+        if r["city_code"] == city_code and r["code"]
+    }
+
+
+def read_town_population(data: bytes) -> dict[str, float]:
+    """Town figures (9-digit ``code`` -> ``pop_2020``) from a town table such as Heshan's."""
+    text = data.decode("utf-8-sig")
+    return {
+        r["code"]: float(r["pop_2020"])
+        for r in csv.DictReader(io.StringIO(text))
+        if len(r["code"]) == 9
+    }
+
+
 def read_example_demand(name: str, data: bytes, town_shapes: dict) -> Demand:
     """A bundled example from its file's bytes (UTF-8 CSV with ``code`` and ``pop_2020``):
     e.g. the Heshan census, each town's population spread over the town's area."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -202,16 +202,23 @@ def build_grid(
 
 @dataclass(frozen=True)
 class Demand:
-    """Weighted demand in WGS-84: points ``(lon, lat, weight)`` and/or polygons
-    ``(shapely polygon, weight)``; ``label`` says what it is (shown with every share)."""
+    """Weighted demand in WGS-84: points ``(lon, lat, weight)``, polygons ``(shapely
+    polygon, weight)`` and/or areas of the grid ``(district or town code, weight)``, each
+    spread evenly over the land cells the grid assigns to that area; ``label`` says what
+    it is (shown with every share)."""
 
     label: str
     points: tuple[tuple[float, float, float], ...] = ()
     polygons: tuple[tuple[Any, float], ...] = ()
+    areas: tuple[tuple[str, float], ...] = ()
 
     @property
     def total(self) -> float:
-        return float(sum(w for *_, w in self.points) + sum(w for _, w in self.polygons))
+        return float(
+            sum(w for *_, w in self.points)
+            + sum(w for _, w in self.polygons)
+            + sum(w for _, w in self.areas)
+        )
 
 
 def demand_weights(grid: Grid, demand: Demand) -> np.ndarray:
@@ -219,8 +226,9 @@ def demand_weights(grid: Grid, demand: Demand) -> np.ndarray:
     evenly over the cells whose centres it contains (its nearest cell when it contains
     none). Demand outside the city is dropped (and reported by the caller)."""
     w = np.zeros(grid.size)
-    tree = grid.tree()
+    tree = grid.tree() if demand.points or demand.polygons else None
     if demand.points:
+        assert tree is not None
         pts = np.array([to_metric(lon, lat, grid.epsg) for lon, lat, _ in demand.points])
         dist, idx = tree.query(pts)
         weights = np.array([p[2] for p in demand.points])
@@ -238,9 +246,21 @@ def demand_weights(grid: Grid, demand: Demand) -> np.ndarray:
             w[inside] += weight * share / inside.size
         else:
             p = g.representative_point()
+            assert tree is not None
             dist, idx = tree.query([p.x, p.y])
             if dist <= grid.cell_m:
                 w[idx] += weight
+    if demand.areas:
+        index = {a.code: ("town", i) for i, a in enumerate(grid.towns)}
+        index.update({a.code: ("district", i) for i, a in enumerate(grid.districts)})
+        for code, weight in demand.areas:
+            found = index.get(code)
+            if found is None:
+                continue  # not an area of this city: outside (reported by the caller)
+            kind, i = found
+            cells = np.nonzero((grid.town if kind == "town" else grid.district) == i)[0]
+            if cells.size:
+                w[cells] += weight / cells.size
     return w
 
 
@@ -290,6 +310,16 @@ class CoverageReport:
     #: how reports name it ("UTM 49N")
     epsg: int = 0
     crs_name: str = ""
+    #: the districts that hold some demand ``(code, name, name_en, demand)``, and how
+    #: many districts the city has: when a demand covers only part of the city, every
+    #: figure "for the city" is really for those districts, and says so
+    demand_districts: tuple[tuple[str, str, str, float], ...] = ()
+    districts_in_city: int = 0
+
+    @property
+    def demand_partial(self) -> bool:
+        """True when a demand is given and some district of the city holds none of it."""
+        return self.weighting == "demand" and len(self.demand_districts) < self.districts_in_city
 
 
 def counted_facilities(
@@ -393,19 +423,27 @@ def coverage_report(
     towns: Mapping[str, Town] | None = None,
     progress: Progress = _quiet,
     calendar: Calendar | None = None,
+    *,
+    dist: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> CoverageReport:
     """Coverage per district or town and for the city (see the module docstring); with
     ``at``, of the facilities open then, by the holidays of ``calendar`` (the data
-    version's)."""
+    version's). ``dist`` (metres from each cell to the nearest counted facility) and
+    ``weights`` (each cell's share of ``demand``) may be given when already known."""
     check_radius(radius_m)
     if by not in ("district", "town"):
         raise InvalidQuery("by", f"by must be district or town, got {by!r}")
     progress("facilities", 0.0)
     counted, unknown = counted_facilities(facilities, layers, at, calendar)
     progress("distances", 0.2)
-    dist = nearest_distances(grid, counted)
+    if dist is None:
+        dist = nearest_distances(grid, counted)
     covered = dist <= radius_m
-    weights = demand_weights(grid, demand) if demand else None
+    if demand is None:
+        weights = None
+    elif weights is None:
+        weights = demand_weights(grid, demand)
     progress("areas", 0.7)
     per_town = {a.code: 0 for a in grid.towns}
     per_district = {a.code: 0 for a in grid.districts}
@@ -448,6 +486,23 @@ def coverage_report(
     open_idx = np.nonzero(~covered)[0]
     if open_idx.size > UNCOVERED_KEPT:
         open_idx = open_idx[np.linspace(0, open_idx.size - 1, UNCOVERED_KEPT).astype(int)]
+    held: tuple[tuple[str, str, str, float], ...] = ()
+    if weights is not None:
+        per = np.bincount(grid.district, weights=weights, minlength=len(grid.districts))
+        held = tuple(
+            (a.code, a.name, a.name_en, float(per[i]))
+            for i, a in enumerate(grid.districts)
+            if per[i] > 0
+        )
+        if 0 < len(held) < len(grid.districts):
+            # a figure for the city is never one for part of it: the row says what it is
+            zh = "、".join(n for _, n, _, _ in held)
+            en = ", ".join(e for _, _, e, _ in held)
+            city = replace(
+                city,
+                name=f"{city.name}（需求仅覆盖{zh}）",
+                name_en=f"{city.name_en} (the demand covers {en} only)",
+            )
     return CoverageReport(
         tuple(layers),
         radius_m,
@@ -465,6 +520,8 @@ def coverage_report(
         np.column_stack([grid.x[open_idx], grid.y[open_idx]]),
         grid.epsg,
         profile.metric_name,
+        held,
+        len(grid.districts),
     )
 
 
@@ -496,12 +553,36 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Solution:
+    """How good a choice of sites is, on the model it was chosen on (the candidates and
+    the uncovered demand gathered into bins): ``method`` is ``optimal`` (proved by the
+    exact solver) or ``greedy`` (greedy, improved by swaps); ``value`` is the demand (or
+    km²) the choice covers in the model and ``bound`` a proven upper limit of what any
+    ``n`` candidates could cover there (``value`` itself when optimal)."""
+
+    method: str  # optimal | greedy
+    value: float
+    bound: float
+    candidates: int  # candidate points that could cover some uncovered demand
+    bins: int  # uncovered demand bins
+    bin_m: float  # the bins' side, metres
+
+    @property
+    def within(self) -> float:
+        """Proven shortfall from the best possible, as a fraction (0 when optimal)."""
+        if self.method == "optimal" or self.bound <= 0:
+            return 0.0
+        return max(0.0, 1.0 - self.value / self.bound)
+
+
+@dataclass(frozen=True)
 class SuggestResult:
     suggestions: tuple[Suggestion, ...]
     weighting: str  # area (gain in km2) | demand
     covered_before: float
     covered_after: float
     total: float
+    solution: Solution | None = None
 
 
 def covering_matrix(cand_xy: np.ndarray, cell_xy: np.ndarray, radius_m: float):
@@ -613,6 +694,143 @@ def optimal_cover(
     return float(-res.fun), np.nonzero(res.x[:m] > 0.5)[0]
 
 
+#: the exact solver is tried when the model has at most this many (candidate, bin) pairs
+EXACT_MAX_PAIRS = 150_000
+#: and for at most this long (seconds); past it the better of its best choice and
+#: greedy's is given, with the solver's proven bound
+EXACT_TIME_S = 2.0
+GREEDY_GUARANTEE = 1 - 1 / math.e  # greedy covers at least this share of the optimum
+
+
+def upper_bound(matrix, weights: np.ndarray, picked: Sequence[int], n: int) -> float:
+    """A proven upper limit of what ``n`` candidates can cover: coverage is submodular,
+    so the optimum covers at most what ``picked`` covers plus the ``n`` largest gains any
+    single candidate would still add to it (Nemhauser, Wolsey & Fisher 1978; the
+    data-dependent bound of Leskovec et al. 2007)."""
+    w = weights.astype(float).copy()
+    rows = matrix.tocsr()
+    for i in picked:
+        w[rows.indices[rows.indptr[i] : rows.indptr[i + 1]]] = 0.0
+    covered = float(weights.sum() - w.sum())
+    gains = rows @ w
+    top = np.sort(gains)[-n:] if gains.size else gains
+    return covered + float(top.sum())
+
+
+def lagrangian_bound(
+    matrix, weights: np.ndarray, n: int, target: float, iterations: int = 40, time_s: float = 0.3
+) -> float:
+    """A proven upper limit of what ``n`` candidates can cover, from the Lagrangian
+    relaxation of the covering constraints (whose best is the LP relaxation's bound):
+    for any multipliers ``0 <= lam <= w``, ``sum(max(w - lam, 0)) + the n largest of
+    (matrix @ lam)`` bounds the optimum. Starts from ``lam = w`` (the n best single
+    candidates) and improves by subgradient steps (Polyak's rule towards ``target``, a
+    value some choice reaches) for ``iterations`` steps or ``time_s`` seconds."""
+    import time
+
+    rows = matrix.tocsr()
+    m = rows.shape[0]
+    if m == 0:
+        return 0.0
+    k = min(n, m)
+    w = weights.astype(float)
+    lam = w.copy()
+    best, theta, stall = math.inf, 2.0, 0
+    deadline = time.monotonic() + time_s
+    for _ in range(iterations):
+        g = rows @ lam
+        top = np.argpartition(-g, k - 1)[:k] if k < m else np.arange(m)
+        value = float(np.maximum(w - lam, 0.0).sum() + g[top].sum())
+        if best - value > 1e-9 * max(1.0, abs(value)):
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 5:
+                theta, stall = theta / 2, 0
+        hits = np.concatenate([rows.indices[rows.indptr[i] : rows.indptr[i + 1]] for i in top])
+        sub = np.bincount(hits, minlength=w.size) - (w > lam)
+        norm = float((sub * sub).sum())
+        if norm == 0 or best <= target * (1 + 1e-9) or time.monotonic() > deadline:
+            break
+        lam = np.clip(lam - theta * (value - target) / norm * sub, 0.0, w)
+    return best
+
+
+def choose_sites(
+    matrix,
+    weights: np.ndarray,
+    n: int,
+    exact_max_pairs: int = EXACT_MAX_PAIRS,
+    time_limit_s: float = EXACT_TIME_S,
+) -> tuple[list[int], str, float, float]:
+    """``n`` candidates (rows of ``matrix``) that cover the most ``weights`` (columns):
+    exactly (scipy's ``milp``, HiGHS) when the model has at most ``exact_max_pairs``
+    covering pairs and the solver proves the optimum within ``time_limit_s``; otherwise
+    greedy improved by swaps, or the solver's best choice when that is better. Returns
+    ``(chosen, method, value, bound)`` with ``method`` ``optimal`` or ``greedy`` and
+    ``bound`` a proven upper limit (see :class:`Solution`)."""
+    rows = matrix.tocsr()
+    if rows.shape[0] == 0 or rows.nnz == 0:
+        return [], "optimal", 0.0, 0.0
+    greedy = greedy_cover(rows, weights, n)
+    greedy_value = sum(g for _, g in greedy)
+    picked = improve_by_swaps(rows, weights, [i for i, _ in greedy])
+    value = _covered(rows, weights, picked)
+    bound = min(
+        upper_bound(rows, weights, picked, n),
+        greedy_value / GREEDY_GUARANTEE,
+        lagrangian_bound(rows, weights, n, value),
+    )
+    if len(picked) < n or value >= bound * (1 - 1e-9):
+        # every coverable bin covered, or the bound proves the choice the best possible
+        return picked, "optimal", value, value
+    if rows.nnz <= exact_max_pairs:
+        found = _exact(rows, weights, n, time_limit_s)
+        if found is not None:
+            exact, proved, solver_bound = found
+            exact_value = _covered(rows, weights, exact)
+            bound = min(bound, solver_bound)
+            if proved:
+                return exact, "optimal", exact_value, exact_value
+            if exact_value > value:
+                picked, value = exact, exact_value
+    return picked, "greedy", value, max(bound, value)
+
+
+def _covered(rows, weights: np.ndarray, picked: Sequence[int]) -> float:
+    if not len(picked):
+        return 0.0
+    hit = np.unique(
+        np.concatenate([rows.indices[rows.indptr[i] : rows.indptr[i + 1]] for i in picked])
+    )
+    return float(weights[hit].sum())
+
+
+def _exact(rows, weights: np.ndarray, n: int, time_limit_s: float):
+    """(chosen, proved optimal, proven upper bound) from ``milp``, None when it found
+    nothing in time."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix, hstack, identity
+
+    m, k = rows.shape
+    c = np.concatenate([np.zeros(m), -weights])
+    cover = hstack([-rows.T.tocsr(), identity(k, format="csr")]).tocsr()
+    count = hstack([csr_matrix(np.ones((1, m))), csr_matrix((1, k))]).tocsr()
+    res = milp(
+        c,
+        constraints=[LinearConstraint(cover, -np.inf, 0), LinearConstraint(count, n, n)],
+        integrality=np.concatenate([np.ones(m), np.zeros(k)]),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit_s},
+    )
+    if res.x is None:
+        return None
+    chosen = [int(i) for i in np.argsort(-res.x[:m])[:n]]
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = -float(dual) if dual is not None and math.isfinite(dual) else math.inf
+    return chosen, res.status == 0, bound
+
+
 def _bins(
     grid: Grid, mask: np.ndarray, weights: np.ndarray, factor: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -629,6 +847,76 @@ def _bins(
     return np.column_stack([cx, cy]), total
 
 
+def _lattice_model(
+    cand_ix: np.ndarray,
+    cand_iy: np.ndarray,
+    cell_ix: np.ndarray,
+    cell_iy: np.ndarray,
+    cell_w: np.ndarray,
+    factor: int,
+    radius_cells: float,
+):
+    """The covering model when the candidates are cells of the grid: the uncovered cells
+    (integer column, row) gathered into square bins of ``factor`` cells, each bin's
+    demand at its centre, and the sparse 0/1 matrix (candidates x bins) of the bins whose
+    centres lie within ``radius_cells`` cell sides of a candidate. Grid and bins are
+    lattices, so the bins in reach of a candidate are a fixed stencil of offsets (one per
+    candidate position within its bin): one array lookup per offset instead of a KD-tree
+    query per candidate. Returns ``(matrix, bin weights)``, the bins in (column, row)
+    order."""
+    reach = int(np.ceil(radius_cells / factor)) + 1
+    # bins on a padded dense raster (key = column * span + row): a stencil offset of up
+    # to ``reach`` bins never leaves it, and a key's bin is one array lookup
+    pad = reach + 1
+    top = max(int(cell_iy.max(initial=0)), int(cand_iy.max(initial=0))) // factor
+    right = max(int(cell_ix.max(initial=0)), int(cand_ix.max(initial=0))) // factor
+    span = top + 2 * pad + 1
+    size = (right + 2 * pad + 1) * span
+    dense = np.bincount(
+        (cell_ix // factor + pad) * span + cell_iy // factor + pad,
+        weights=cell_w,
+        minlength=size,
+    )
+    occupied = np.bincount(
+        (cell_ix // factor + pad) * span + cell_iy // factor + pad, minlength=size
+    )
+    keys = np.flatnonzero(occupied)
+    bin_w = dense[keys]
+    index_of = np.full(size, -1, dtype=np.int64)
+    index_of[keys] = np.arange(keys.size)
+    groups, counts, cols_out = [], [], []
+    span_off = np.arange(-reach, reach + 1)
+    dx, dy = (a.ravel() for a in np.meshgrid(span_off, span_off, indexing="ij"))
+    half = (factor - 1) / 2
+    for rx in range(factor):
+        for ry in range(factor):
+            group = np.nonzero((cand_ix % factor == rx) & (cand_iy % factor == ry))[0]
+            if not group.size:
+                continue
+            ddx, ddy = dx * factor + half - rx, dy * factor + half - ry
+            near = ddx * ddx + ddy * ddy <= radius_cells * radius_cells
+            stencil = dx[near] * span + dy[near]
+            base = (cand_ix[group] // factor + pad) * span + cand_iy[group] // factor + pad
+            found = index_of[base[:, None] + stencil[None, :]]
+            hit = found >= 0
+            groups.append(group)
+            counts.append(hit.sum(axis=1))
+            cols_out.append(found[hit])  # row by row: the group's rows, CSR-ordered
+    from scipy.sparse import csr_matrix
+
+    order = np.concatenate(groups) if groups else np.empty(0, dtype=np.int64)
+    indptr = np.zeros(order.size + 1, dtype=np.int64)
+    if counts:
+        np.cumsum(np.concatenate(counts), out=indptr[1:])
+    indices = np.concatenate(cols_out) if cols_out else np.empty(0, dtype=np.int64)
+    by_group = csr_matrix((np.ones(indices.size), indices, indptr), shape=(order.size, keys.size))
+    # back to the candidates' own order (every candidate is in exactly one group)
+    where = np.empty(cand_ix.size, dtype=np.int64)
+    where[order] = np.arange(order.size)
+    matrix = by_group[where]
+    return matrix, bin_w
+
+
 def suggest_sites(
     grid: Grid,
     facilities: Mapping[str, Sequence[Facility]],
@@ -640,45 +928,65 @@ def suggest_sites(
     candidates: Sequence[tuple[float, float]] | None = None,
     progress: Progress = _quiet,
     calendar: Calendar | None = None,
+    *,
+    dist: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> SuggestResult:
     """``n`` new sites that bring the most uncovered demand (or area) within reach,
     keeping every existing facility (greedy maximal covering, then improved by swaps).
 
     Candidates are points of the grid every half radius, or the given WGS-84
     ``(lon, lat)`` premises. The choice is made on the uncovered cells gathered into bins
-    of a quarter radius (so that a city at 100 m stays a few seconds' work); the gains
-    reported are then measured exactly on the grid's own cells, site after site.
+    of a quarter radius (so that a city at 100 m stays a few seconds' work), solved
+    exactly when small enough (:func:`choose_sites`; ``solution`` says how good the choice
+    is); the gains reported are then measured exactly on the grid's own cells, site after
+    site. ``dist`` (metres from each cell to the nearest counted facility) and
+    ``weights`` (each cell's demand) may be given when already known.
     """
     check_radius(radius_m)
     if not 1 <= n <= MAX_SUGGEST:
         raise InvalidQuery("n", f"n must be an integer from 1 to {MAX_SUGGEST}, got {n}")
     progress("coverage", 0.0)
-    counted, _ = counted_facilities(facilities, layers, at, calendar)
-    dist = nearest_distances(grid, counted)
-    weights = demand_weights(grid, demand) if demand else np.full(grid.size, grid.cell_km2)
+    if dist is None:
+        counted, _ = counted_facilities(facilities, layers, at, calendar)
+        dist = nearest_distances(grid, counted)
+    if weights is None:
+        weights = demand_weights(grid, demand) if demand else np.full(grid.size, grid.cell_km2)
     open_cells = (dist > radius_m) & (weights > 0)
     progress("candidates", 0.3)
+    factor = max(1, int(round(max(radius_m / 4, MIN_SPACING_M) / grid.cell_m)))
     if candidates:
         cx, cy = to_metric(
             np.array([c[0] for c in candidates]), np.array([c[1] for c in candidates]), grid.epsg
         )
         cand_xy = np.column_stack([cx, cy])
+        bin_xy, bin_w = _bins(grid, open_cells, weights, factor)
+        matrix = covering_matrix(cand_xy, bin_xy, radius_m)
     else:
         step = max(1, int(round(max(radius_m / 2, MIN_SPACING_M) / grid.cell_m)))
         ix = np.rint((grid.x - grid.x0) / grid.cell_m).astype(np.int64)
         iy = np.rint((grid.y - grid.y0) / grid.cell_m).astype(np.int64)
         keep = (ix % step == step // 2) & (iy % step == step // 2)
         cand_xy = np.column_stack([grid.x[keep], grid.y[keep]])
-    factor = max(1, int(round(max(radius_m / 4, MIN_SPACING_M) / grid.cell_m)))
-    bin_xy, bin_w = _bins(grid, open_cells, weights, factor)
-    matrix = covering_matrix(cand_xy, bin_xy, radius_m)
+        matrix, bin_w = _lattice_model(
+            ix[keep],
+            iy[keep],
+            ix[open_cells],
+            iy[open_cells],
+            weights[open_cells],
+            factor,
+            radius_m / grid.cell_m,
+        )
+    # the model: only candidates that reach some uncovered demand
+    useful = np.nonzero(np.diff(matrix.indptr) > 0)[0]
     progress("greedy", 0.6)
-    chosen = greedy_cover(matrix, bin_w, n)
-    chosen = ranked(matrix, bin_w, improve_by_swaps(matrix, bin_w, [i for i, _ in chosen]))
+    picked, method, value, bound = choose_sites(matrix[useful], bin_w, n)
+    chosen = ranked(matrix, bin_w, [int(useful[i]) for i in picked])
+    solution = Solution(
+        method, value, bound, int(useful.size), int(bin_w.size), float(factor * grid.cell_m)
+    )
     # exact gains on the grid's cells, in the order chosen
-    fine_xy = np.column_stack([grid.x[open_cells], grid.y[open_cells]])
-    fine_w = weights[open_cells].copy()
-    tree = cKDTree(fine_xy) if len(fine_xy) else None
+    left = np.where(open_cells, weights, 0.0)
     town_index = (
         _assign(grid.towns, cand_xy[[i for i, _ in chosen], 0], cand_xy[[i for i, _ in chosen], 1])
         if chosen
@@ -686,11 +994,12 @@ def suggest_sites(
     )
     out = []
     for rank, (i, _) in enumerate(chosen, start=1):
-        near = tree.query_ball_point(cand_xy[i], radius_m) if tree is not None else []
-        gain = float(fine_w[near].sum()) if near else 0.0
-        if near:
-            fine_w[near] = 0.0
-        lon, lat = from_metric(cand_xy[i, 0], cand_xy[i, 1], grid.epsg)
+        x, y = cand_xy[i]
+        box = grid.cells_in_box(x - radius_m, y - radius_m, x + radius_m, y + radius_m)
+        near = box[np.hypot(grid.x[box] - x, grid.y[box] - y) <= radius_m]
+        gain = float(left[near].sum())
+        left[near] = 0.0
+        lon, lat = from_metric(x, y, grid.epsg)
         t = int(town_index[rank - 1])
         area = grid.towns[t] if t >= 0 else None
         out.append(
@@ -707,5 +1016,10 @@ def suggest_sites(
     total = float(weights.sum())
     before = float(weights[~open_cells].sum())
     return SuggestResult(
-        tuple(out), "demand" if demand else "area", before, before + sum(x.gain for x in out), total
+        tuple(out),
+        "demand" if demand else "area",
+        before,
+        before + sum(x.gain for x in out),
+        total,
+        solution,
     )

@@ -47,11 +47,14 @@ from locator.service.answers import (
 from locator.stores.base import BBox, FeatureQuery, Page, Store, checked_info
 from locator.values import registry
 from locator.values.city import CityProfile
-from locator.values.errors import FeatureNotFound, InvalidQuery, shown
+from locator.values.errors import DataError, FeatureNotFound, InvalidQuery, shown
 from locator.values.models import CollectionInfo, Facility, Feature, Point
 
 #: planner answers kept per version (each well under a few MB: uncovered cells are sampled)
 ANSWER_CACHE = 32
+#: per-cell distance and demand arrays kept per version (each 8 bytes a cell: ~7.5 MB
+#: at 100 m over Jiangmen)
+FIELD_CACHE = 8
 #: planner computations at a time (each may take a second and some hundred MB)
 PLANNER_WORKERS = 2
 _PLANNER_SLOTS = threading.BoundedSemaphore(PLANNER_WORKERS)
@@ -69,12 +72,13 @@ class Service:
         self._lock = threading.Lock()
         self._grids: dict[int, Grid] = {}
         self._answers: OrderedDict = OrderedDict()
+        self._fields: OrderedDict = OrderedDict()
         self._inflight: dict = {}
         self._queryables: dict[str, dict[str, Queryable]] = {}
         self._pack: dict[str, Any] = {}  # {"key": day, "pack": ...}
         self._pack_lock = threading.Lock()
         self._derived: dict[str, Any] = {}
-        self._derived_lock = threading.Lock()
+        self._derived_lock = threading.RLock()  # a derived value may use another
 
     # ------------------------------------------------------------------ collections
 
@@ -413,6 +417,41 @@ class Service:
         check_radius(query.radius_m)  # before any grid is built
         return self.resolve_layers(list(query.layers))
 
+    def _cell_fields(
+        self, query: CoverageQuery, layers: tuple[str, ...], progress: Progress | None
+    ) -> tuple[Grid, np.ndarray, np.ndarray | None]:
+        """The grid, each cell's distance to the nearest counted facility (metres) and
+        each cell's demand (None by area), each worked out once per version and question
+        (the page asks coverage and suggestions of the same grid)."""
+        from locator.operations.coverage import (
+            counted_facilities,
+            demand_weights,
+            nearest_distances,
+        )
+
+        grid = self.grid(query.cell_m, progress)
+        minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
+        dkey = ("dist", query.cell_m, layers, minute)
+        wkey = ("weights", query.cell_m, query.demand_key)
+        with self._lock:
+            dist = self._fields.get(dkey)
+            weights = self._fields.get(wkey)
+        if dist is None:
+            counted, _ = counted_facilities(
+                self.store.snapshot().facilities(), layers, query.at, self.store.reference.calendar
+            )
+            dist = nearest_distances(grid, counted)
+        if weights is None and query.demand is not None:
+            weights = demand_weights(grid, query.demand)
+        with self._lock:
+            for key, value in ((dkey, dist), (wkey, weights)):
+                if value is not None:
+                    self._fields[key] = value
+                    self._fields.move_to_end(key)
+            while len(self._fields) > FIELD_CACHE:
+                self._fields.popitem(last=False)
+        return grid, dist, weights if query.demand is not None else None
+
     def coverage(self, query: CoverageQuery, progress: Progress | None = None) -> CoverageReport:
         """Coverage per district or town and for the city (cached per data version)."""
         from locator.operations.coverage import coverage_report
@@ -428,10 +467,11 @@ class Service:
             query.cell_m,
             query.demand_key,
         )
-        return self._cached(
-            key,
-            lambda: coverage_report(
-                self.grid(query.cell_m, progress),
+
+        def compute() -> CoverageReport:
+            grid, dist, weights = self._cell_fields(query, layers, progress)
+            return coverage_report(
+                grid,
                 self.store.snapshot().facilities(),
                 layers,
                 query.radius_m,
@@ -440,8 +480,11 @@ class Service:
                 query.demand,
                 progress=progress or _no_progress,
                 calendar=self.store.reference.calendar,
-            ),
-        )
+                dist=dist,
+                weights=weights,
+            )
+
+        return self._cached(key, compute)
 
     def suggest(
         self,
@@ -465,10 +508,11 @@ class Service:
             n,
             tuple(candidates or ()),
         )
-        return self._cached(
-            key,
-            lambda: suggest_sites(
-                self.grid(query.cell_m, progress),
+
+        def compute() -> SuggestResult:
+            grid, dist, weights = self._cell_fields(query, layers, progress)
+            return suggest_sites(
+                grid,
                 self.store.snapshot().facilities(),
                 layers,
                 query.radius_m,
@@ -478,21 +522,62 @@ class Service:
                 candidates,
                 progress or _no_progress,
                 calendar=self.store.reference.calendar,
-            ),
-        )
+                dist=dist,
+                weights=weights,
+            )
+
+        return self._cached(key, compute)
 
     def demand_example(self, name: str) -> Demand:
         """A bundled demand example (e.g. ``heshan-2020``)."""
         from locator.formats.demand import read_example_demand
-        from locator.operations.demand import example_file
+        from locator.operations.demand import CENSUS, example_file
 
         file = example_file(name)
+        if name == CENSUS:
+            return self._once("census_demand", self._make_census_demand)
         snap = self.store.snapshot()
         towns = snap.geodata.reference(registry.TOWNS.id)
         return read_example_demand(
             name,
             snap.document(file),
             {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
+        )
+
+    def default_demand(self) -> str | None:
+        """The demand a planner gets when asking for none: the whole city's census when
+        this data version has the county table and a figure for every district, else
+        None (shares by area)."""
+        from locator.operations.demand import CENSUS
+
+        def usable() -> bool:
+            try:
+                self.demand_example(CENSUS)
+            except (DataError, InvalidQuery):
+                return False
+            return True
+
+        return CENSUS if self._once("census_usable", usable) else None
+
+    def _make_census_demand(self) -> Demand:
+        """The whole city's 2020 census on the grid's areas (operations.demand)."""
+        from locator.formats.demand import read_county_population, read_town_population
+        from locator.operations.demand import COUNTY_TABLE, TOWN_TABLES, city_census_demand
+
+        snap = self.store.snapshot()
+        ref = self.store.reference
+        towns: dict[str, float] = {}
+        for name in TOWN_TABLES:
+            try:
+                towns.update(read_town_population(snap.document(name)))
+            except DataError:
+                pass  # a city with no published town figures: districts only
+        return city_census_demand(
+            self.city.name.zh,
+            ref.districts,
+            ref.towns,
+            read_county_population(snap.document(COUNTY_TABLE), self.city.code),
+            towns,
         )
 
 

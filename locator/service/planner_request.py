@@ -21,7 +21,7 @@ from typing import Protocol
 
 from locator.formats.demand import read_candidates, read_demand
 from locator.operations.coverage import Demand
-from locator.operations.demand import EXAMPLES
+from locator.operations.demand import AREA, DEMAND_CHOICES
 from locator.service.answers import CoverageQuery
 from locator.values.errors import InvalidQuery, shown
 from locator.values.geo.crs import CoordSystem
@@ -96,6 +96,8 @@ class PlannerStore(Protocol):
 
     def demand_example(self, name: str) -> Demand: ...
 
+    def default_demand(self) -> str | None: ...
+
 
 def planner_request(
     store: PlannerStore,
@@ -121,8 +123,9 @@ def planner_request(
     by : ``district`` or ``town``
     at : an aware datetime (count only facilities open then), or None (every facility)
     cell_m : grid cell size, metres (100, 250, 500 or 1000)
-    demand : a bundled demand example (``heshan-2020``); an uploaded ``demand_file``
-        goes first; neither: shares by area
+    demand : a bundled demand example (``census-2020``, ``heshan-2020``) or ``area``
+        (shares by area); an uploaded ``demand_file`` goes first; neither: the store's
+        default demand (the whole city's census where the data has it), else by area
     demand_coord : the coordinate system of the uploaded files
     candidates_file : candidate premises for the suggestions (CSV lon, lat or GeoJSON)
     n : how many new sites to suggest (1-50)
@@ -153,13 +156,15 @@ def planner_request(
         # the label (the file's name) is part of the answer, so part of the key too
         digest = hashlib.sha256(demand_file.data).hexdigest()
         key = f"upload:{digest}{demand_coord.value}|{label}"
-    elif demand is not None:
-        if demand not in EXAMPLES:
+    else:
+        if demand is not None and demand not in DEMAND_CHOICES:
             raise InvalidQuery(
                 names.demand,
-                f"{names.demand} must be one of {', '.join(EXAMPLES)}, got {shown(demand)}",
+                f"{names.demand} must be one of {', '.join(DEMAND_CHOICES)}, got {shown(demand)}",
             )
-        weights, key = store.demand_example(demand), demand
+        example = store.default_demand() if demand is None else demand
+        if example is not None and example != AREA:
+            weights, key = store.demand_example(example), example
     candidates = (
         read_candidates(candidates_file.data, demand_coord, names.candidates_file)
         if candidates_file is not None

@@ -284,7 +284,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "cell": {"zh": "网格大小", "en": "Grid cell"},
     "demand": {"zh": "需求（加权）", "en": "Demand (weights)"},
     "by_area": {"zh": "不加权：按面积", "en": "none: by area"},
-    "heshan_2020": {"zh": "鹤山 2020 年人口普查（示例）", "en": "Heshan 2020 census (example)"},
+    "heshan_2020": {
+        "zh": "仅鹤山市 2020 年人口普查（按镇）",
+        "en": "Heshan only, 2020 census (by town)",
+    },
     "demand_file": {
         "zh": "或上传需求文件（CSV：经度、纬度、权重；或 GeoJSON）",
         "en": "or upload demand (CSV: lon, lat, weight; or GeoJSON)",
@@ -301,8 +304,83 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "全市 {share}% 在 {radius} 米范围内",
         "en": "{share}% of the city is within {radius} m",
     },
-    "shares_by_area": {"zh": "（按面积计）", "en": "(by area)"},
-    "shares_by_demand": {"zh": "（按需求加权：{label}）", "en": "(weighted by demand: {label})"},
+    "city_share_area": {
+        "zh": "全市陆地面积的 {share}% 在 {radius} 米范围内（按面积，不计人口）",
+        "en": "{share}% of the city's land is within {radius} m (by area, not people)",
+    },
+    "area_warning": {
+        "zh": "按面积计时，山地、水面和海岛与城区同等重要；"
+        "规划问的通常是“多少人够得着”，请选人口普查需求。",
+        "en": "By area, hills, water and islands count as much as the town centres; "
+        "a planner usually asks how many people are within reach: choose the census demand.",
+    },
+    "city_share_people": {
+        "zh": "全市 {people} 人中 {share}%（约 {reached} 人）在 {radius} 米范围内",
+        "en": "{share}% of the city's {people} people (about {reached}) are within {radius} m",
+    },
+    "partial_share": {
+        "zh": "需求只覆盖{covers}（{people} 人）：其中 {share}% 在 {radius} 米范围内——不是全市数字",
+        "en": "The demand covers {covers} only ({people} people): {share}% of them are "
+        "within {radius} m — not a figure for the whole city",
+    },
+    "partial_note": {
+        "zh": "仅覆盖 {covers}：{people} 人。其他县（市、区）没有需求数据，不计入，显示为“—”。",
+        "en": "Covers {covers} only: {people} people. The other districts have no demand "
+        "in it and are left out (shown as —).",
+    },
+    "demand_is": {"zh": "按需求加权：{label}", "en": "Weighted by demand: {label}"},
+    "meaning_title": {"zh": "这些数字的含义", "en": "What these numbers mean"},
+    "meaning_share_demand": {
+        "zh": "覆盖比例：住在离最近一处计入设施 {radius} 米（直线）以内的人口占比；"
+        "每个人按所在网格中心计算。",
+        "en": "Covered share: the share of the people who live within {radius} m (straight "
+        "line) of the nearest counted facility, each person placed at their grid cell's centre.",
+    },
+    "meaning_share_area": {
+        "zh": "覆盖比例：离最近一处计入设施 {radius} 米（直线）以内的陆地面积占比，不计人口。",
+        "en": "Covered share: the share of the land within {radius} m (straight line) of the "
+        "nearest counted facility, whoever lives there.",
+    },
+    "meaning_distance": {
+        "zh": "距离为网格中心到最近设施的直线距离（{crs}，{cell} 米网格），不是道路距离。",
+        "en": "Distances are straight lines from the cell centres to the nearest facility "
+        "({crs}, {cell} m cells), not along roads.",
+    },
+    "meaning_suggest_demand": {
+        "zh": "建议站点：在保留全部现有设施的前提下，"
+        "使范围内新增的人数最多的 N 个位置（最大覆盖选址）。",
+        "en": "Suggested sites: the N places that bring the most people newly within reach, "
+        "keeping every existing facility (maximal covering location).",
+    },
+    "meaning_suggest_area": {
+        "zh": "建议站点：在保留全部现有设施的前提下，"
+        "使范围内新增面积最大的 N 个位置（不计人口，常落在海岛和山区）。",
+        "en": "Suggested sites: the N places that bring the most land newly within reach, "
+        "keeping every existing facility (not people: they often land on islands and hills).",
+    },
+    "meaning_quality": {
+        "zh": "“最优”表示在所列候选点和汇总需求上已求得精确最优；"
+        "否则给出贪心加交换的结果和可证明的差距上限。",
+        "en": "“Optimal” means solved exactly on the stated candidates and gathered demand; "
+        "otherwise the greedy-and-swap choice is given with a proven bound on how far it "
+        "can be from the best possible.",
+    },
+    "solution_optimal": {"zh": "最优 · optimal", "en": "Optimal · 最优"},
+    "solution_within": {
+        "zh": "与最优解的差距不超过 {within}%（可证明的上限）",
+        "en": "Within {within}% of the best possible (a proven bound)",
+    },
+    "solution_model": {
+        "zh": "（在 {candidates} 个候选点、"
+        "按 {bin_m} 米方格汇总的 {bins} 个未覆盖需求块上求解；各站新增人数在网格上逐站精确计算）",
+        "en": "(chosen among {candidates} candidate points over {bins} blocks of uncovered "
+        "demand gathered at {bin_m} m; each site's gain then measured on the grid)",
+    },
+    "planner_map": {"zh": "覆盖地图", "en": "Coverage map"},
+    "census_2020": {
+        "zh": "全市 2020 年人口普查（默认）",
+        "en": "Whole city, 2020 census (default)",
+    },
     "counted": {"zh": "计入 {n} 处设施", "en": "{n} facilities counted"},
     "at_moment": {"zh": "只计 {at} 开放的设施", "en": "only those open at {at}"},
     "unknown_hours_left_out": {
@@ -320,11 +398,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Every one of the 73 towns has at least one: {layer}.",
     },
     "suggested_sites": {"zh": "建议新增站点", "en": "Suggested sites"},
-    "gain_demand": {"zh": "新增覆盖 {gain}", "en": "newly covers {gain}"},
+    "gain_people": {"zh": "新增覆盖 {gain} 人", "en": "brings {gain} people within reach"},
     "gain_km2": {"zh": "新增覆盖 {gain} 平方公里", "en": "newly covers {gain} km²"},
     "suggest_total": {
-        "zh": "覆盖比例从 {before}% 提高到 {after}%（贪心算法）。",
-        "en": "Covered share from {before}% to {after}% (greedy choice).",
+        "zh": "覆盖比例从 {before}% 提高到 {after}%。",
+        "en": "Covered share from {before}% to {after}%.",
     },
     "by_district_bars": {"zh": "各县（市、区）覆盖比例", "en": "Covered share by district"},
     "table": {"zh": "明细（点表头排序）", "en": "Figures (tap a heading to sort)"},

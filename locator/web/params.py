@@ -25,7 +25,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from locator.formats.times import parse_time
-from locator.operations.demand import EXAMPLES
+from locator.operations.demand import DEMAND_CHOICES
 from locator.operations.nearest import DEFAULT_K, MAX_K
 from locator.service import planner_request as planning
 from locator.values.errors import InvalidQuery, shown
@@ -482,9 +482,12 @@ SUGGEST_N = Param(
 DEMAND = Param(
     "demand",
     "choice",
-    "需求:内置示例(鹤山 2020 年人口普查);不填则按面积",
-    "demand: a bundled example (Heshan 2020 census); leave out for shares by area",
-    choices=tuple(EXAMPLES),
+    "需求:census-2020 全市 2020 年人口普查(默认;鹤山按镇,其余各区按区内陆地平均分布,估算),"
+    "heshan-2020 仅鹤山市,area 不加权按面积",
+    "demand: census-2020, the whole city's 2020 census (the default; Heshan by town, "
+    "every other district spread evenly over its land, an estimate), heshan-2020 "
+    "(Heshan only), or area (no weights: shares by area)",
+    choices=DEMAND_CHOICES,
 )
 DEMAND_COORD = Param(
     "demand_coord",

@@ -170,11 +170,15 @@ def _conditional(resp: Response, svc: Service, req: PlannerRequest) -> Response:
 
 @bp.route("/planner", methods=["GET", "POST"])
 def planner_page():
+    """The figures and the table first; the map (the slow part: folium, outlines, cells)
+    comes from ``/planner/map`` in a frame, computed from the same cached answers. Only a
+    request with an uploaded file, which cannot be linked to, draws its map inline."""
     svc = service()
     args = _args(form=True)
     layers = svc.collection_infos(facilities_only=True)
     ran = request.method == "POST" or "layer" in args
     report = result = parts = None
+    map_url = ""
     if ran:
         req = parse_planner(svc, args)
         report = svc.coverage(req.query)
@@ -184,22 +188,11 @@ def planner_page():
             key=_sort_key(args.get("sort", "covered_share")),
             reverse=args.get("order") == "desc",
         )
-        uncovered = _sample(report)
-        parts = coverage_map(
-            map_assets(),
-            current_app.config["TILES"],
-            [
-                (outline, a.covered_share)
-                for outline, a in zip(area_outlines(report), report.areas, strict=True)
-            ],
-            uncovered,
-            [
-                (s.lon, s.lat, s.rank, f"{s.rank}. {s.town_name}")
-                for s in (result.suggestions if result else ())
-            ],
-            lang=current_lang(),
-            city=svc.city,
-        )
+        if req.uploaded:
+            parts = _coverage_map(svc, report, result)
+        else:
+            map_query = _query_string(args, params.COVERAGE + (params.SUGGEST_N,))
+            map_url = f"/planner/map?{map_query}&lang={current_lang()}"
     else:
         req, rows = None, []
     query = _query_string(args, params.COVERAGE + (params.SUGGEST_N,))
@@ -215,6 +208,7 @@ def planner_page():
             result=result,
             rows=rows,
             parts=parts,
+            map_url=map_url,
             req=req,
             query=query,
             legend=SHARE_LEGEND,
@@ -224,9 +218,47 @@ def planner_page():
             },
             sort_query=_sort_query,
             lang_now=current_lang(),
+            default_demand=svc.default_demand() or "area",
         )
     )
     return link_alternate(resp, twin)
+
+
+@bp.route("/planner/map")
+def planner_map():
+    """The planner's map alone (for the page's frame): areas coloured by covered share,
+    a sample of the uncovered cells and the suggested sites, from the cached answers."""
+    svc = service()
+    args = _args(form=True)
+    req = parse_planner(svc, args)
+    report = svc.coverage(req.query)
+    result = svc.suggest(req.query, req.n, req.candidates) if "n" in args else None
+    resp = make_response(
+        render_template(
+            "planner_map.html", parts=_coverage_map(svc, report, result), legend=SHARE_LEGEND
+        )
+    )
+    query = _query_string(args, params.COVERAGE)
+    link_alternate(resp, "/api/v1/coverage" + (f"?{query}" if query else ""))
+    return conditional(resp, svc.version, at=req.query.at)
+
+
+def _coverage_map(svc: Service, report, result):
+    return coverage_map(
+        map_assets(),
+        current_app.config["TILES"],
+        [
+            (outline, a.covered_share)
+            for outline, a in zip(area_outlines(report), report.areas, strict=True)
+        ],
+        _sample(report),
+        [
+            (s.lon, s.lat, s.rank, f"{s.rank}. {s.town_name}")
+            for s in (result.suggestions if result else ())
+        ],
+        lang=current_lang(),
+        city=svc.city,
+    )
 
 
 def _sort_key(column: str):

@@ -16,7 +16,9 @@ from pyproj import Transformer
 
 from locator.operations.coverage import (
     Demand,
+    _lattice_model,
     build_grid,
+    choose_sites,
     counted_facilities,
     coverage_report,
     covering_matrix,
@@ -236,10 +238,12 @@ def test_suggestions_keep_existing_and_add_reach(square):
 
 
 def test_api_json_csv_geojson(client, tmp_path):
-    body = client.get("/api/v1/coverage?layer=love_stations&radius_m=1000&by=town").get_json()
+    body = client.get(
+        "/api/v1/coverage?layer=love_stations&radius_m=1000&by=town&demand=area"
+    ).get_json()
     assert body["shares_by"] == "area" and len(body["areas"]) == 73
     assert 0 < body["city"]["covered_share"] < 1
-    resp = client.get("/api/v1/coverage.csv?layer=love_stations&radius_m=1000&by=town")
+    resp = client.get("/api/v1/coverage.csv?layer=love_stations&radius_m=1000&by=town&demand=area")
     text = resp.data.decode("utf-8")
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
@@ -249,7 +253,9 @@ def test_api_json_csv_geojson(client, tmp_path):
     assert float(shares["440703002"]) == next(
         a["covered_share"] for a in body["areas"] if a["code"] == "440703002"
     )
-    geo = client.get("/api/v1/coverage.geojson?layer=love_stations&radius_m=1000&by=town")
+    geo = client.get(
+        "/api/v1/coverage.geojson?layer=love_stations&radius_m=1000&by=town&demand=area"
+    )
     path = tmp_path / "c.geojson"
     path.write_bytes(geo.data)
     import geopandas
@@ -263,7 +269,9 @@ def test_api_json_csv_geojson(client, tmp_path):
 
 
 def test_api_suggest_and_demand_upload(client):
-    fc = client.get("/api/v1/coverage/suggest?layer=love_stations&n=3&radius_m=1000").get_json()
+    fc = client.get(
+        "/api/v1/coverage/suggest?layer=love_stations&n=3&radius_m=1000&demand=area"
+    ).get_json()
     assert [f["properties"]["rank"] for f in fc["features"]] == [1, 2, 3]
     assert all(
         "gain_km2" in f["properties"] and f["properties"]["town_code"] for f in fc["features"]
@@ -477,3 +485,167 @@ def test_same_question_at_once_is_computed_once(store, monkeypatch):
     for t in threads:
         t.join()
     assert len(calls) == 1 and all(r is out[0] for r in out)
+
+
+# ---------------------------------------------------------------------- census demand
+
+JIANGMEN_2020 = {
+    "440703": 853_007,
+    "440704": 364_694,
+    "440705": 909_277,
+    "440781": 907_744,
+    "440783": 748_777,
+    "440784": 530_684,
+    "440785": 483_907,
+}
+
+
+def test_the_default_demand_is_the_whole_citys_census(store):
+    """Every district's census total reaches the grid, Heshan town by town; the label
+    says which districts are an estimate."""
+    from locator.operations.coverage import demand_weights
+
+    assert store.default_demand() == "census-2020"
+    demand = store.demand_example("census-2020")
+    grid = store.grid(1000)
+    weights = demand_weights(grid, demand)
+    per_district = np.bincount(grid.district, weights=weights, minlength=len(grid.districts))
+    got = {a.code: per_district[i] for i, a in enumerate(grid.districts)}
+    assert got == pytest.approx({k: float(v) for k, v in JIANGMEN_2020.items()})
+    heshan = {r["code"]: float(r["pop_2020"]) for r in _heshan_rows() if len(r["code"]) == 9}
+    per_town = np.bincount(grid.town[grid.town >= 0], weights=weights[grid.town >= 0])
+    for i, town in enumerate(grid.towns):
+        if town.code in heshan:
+            assert per_town[i] == pytest.approx(heshan[town.code]), town.name
+    assert "估算" in demand.label and "estimate" in demand.label and "4,798,090" in demand.label
+    report = store.coverage(
+        CoverageQuery(
+            ("love_stations",), 1000, cell_m=1000, demand=demand, demand_key="census-2020"
+        )
+    )
+    assert not report.demand_partial and report.city.demand == pytest.approx(4_798_090)
+
+
+def _heshan_rows():
+    from locator.values.paths import DEFAULT_DATA_DIR
+
+    with open(DEFAULT_DATA_DIR / "heshan-town-population-2020.csv", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_national_county_table_holds_jiangmens_districts():
+    from locator.formats.demand import read_county_population
+    from locator.values.paths import DEFAULT_DATA_DIR
+
+    data = (DEFAULT_DATA_DIR / "census-county-2020.csv").read_bytes()
+    assert read_county_population(data, "440700") == JIANGMEN_2020
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    assert len(rows) > 2_900 and sum(int(r["pop_2020"]) for r in rows) == 1_409_778_724
+    heshan_total = next(r for r in _heshan_rows() if r["code"] == "440784")
+    assert int(heshan_total["pop_2020"]) == JIANGMEN_2020["440784"]
+
+
+def test_the_county_table_is_derived_from_the_workbooks_rows():
+    from locator.ingest.census import county_rows
+
+    header = ("区划代码", "省", "市", "区县", "人口数_合计")
+    rows = [
+        header,
+        ("NA", "全国", "全国", "全国", 180),
+        (440000, "广东省", "广东省", "广东省", 170),
+        (440700, "广东省", "江门市", "江门市", 100),
+        (440703, "广东省", "江门市", "蓬江区", 60),
+        (440704, "广东省", "江门市", "江海区", 30),
+        ("NA", "广东省", "江门市", "某开发区", 10),
+        (441900, "广东省", "东莞市", "东莞市", 70),  # a prefecture with no counties
+        (420000, "湖北省", "湖北省", "湖北省", 10),
+        (429004, "湖北省", "省直辖县级行政区划", "仙桃市", 10),
+        ("NA", "湖北省", "省直辖县级行政区划", "省直辖县级行政区划", 10),  # a subtotal
+    ]
+    assert county_rows(rows) == [
+        ("440703", "440700", "广东省", "江门市", "蓬江区", 60),
+        ("440704", "440700", "广东省", "江门市", "江海区", 30),
+        ("", "440700", "广东省", "江门市", "某开发区", 10),
+        ("441900", "441900", "广东省", "东莞市", "东莞市", 70),
+        ("429004", "429000", "湖北省", "省直辖县级行政区划", "仙桃市", 10),
+    ]
+    with pytest.raises(ValueError, match="广东省"):
+        county_rows([*rows[:4], *rows[5:]])  # 江海区 missing: Guangdong no longer sums
+
+
+def test_a_demand_on_part_of_the_city_says_what_it_covers(client):
+    body = client.get("/api/v1/coverage?layer=love_stations&demand=heshan-2020").get_json()
+    covers = body["demand_covers"]
+    assert covers["whole_city"] is False
+    assert [d["code"] for d in covers["districts"]] == ["440784"]
+    assert "covers 鹤山市 Heshan only (530,684)" in " ".join(body["notes"])
+    shares = {a["code"]: a["covered_share"] for a in body["areas"]}
+    assert shares["440784"] is not None and shares["440703"] is None
+    assert body["city"]["name"] == "江门市（需求仅覆盖鹤山市）"  # not passed off as the city
+    rows = client.get("/api/v1/coverage.csv?layer=love_stations&demand=heshan-2020").data
+    assert "Jiangmen (the demand covers Heshan only)" in rows.decode("utf-8")
+    whole = client.get("/api/v1/coverage?layer=love_stations").get_json()
+    assert whole["shares_by"] == "demand" and whole["demand_covers"]["whole_city"] is True
+    assert whole["city"]["demand"] == pytest.approx(4_798_090)
+    html = client.get("/planner?layer=love_stations&demand=heshan-2020").get_data(as_text=True)
+    assert "需求只覆盖鹤山市（530,684 人）" in html and "不是全市数字" in html
+    html = client.get("/planner?layer=love_stations&lang=en").get_data(as_text=True)
+    assert "of the city&#39;s 4,798,090 people" in html
+
+
+# ---------------------------------------------------------------------- suggestions
+
+
+def test_the_lattice_model_is_the_kd_tree_on_bin_centres():
+    rng = np.random.default_rng(3)
+    ix, iy = (a.ravel() for a in np.meshgrid(np.arange(50), np.arange(40)))
+    open_cells = rng.random(ix.size) < 0.6
+    for factor, step, radius in ((1, 4, 4.0), (2, 5, 10.0), (3, 4, 8.3)):
+        keep = (ix % step == step // 2) & (iy % step == step // 2)
+        matrix, bin_w = _lattice_model(
+            ix[keep],
+            iy[keep],
+            ix[open_cells],
+            iy[open_cells],
+            np.ones(open_cells.sum()),
+            factor,
+            radius,
+        )
+        keys = np.unique((ix[open_cells] // factor) * 1000 + iy[open_cells] // factor)
+        centres = np.column_stack([keys // 1000, keys % 1000]) * factor + (factor - 1) / 2
+        cand = np.column_stack([ix[keep], iy[keep]]).astype(float)
+        assert (matrix != covering_matrix(cand, centres, radius)).nnz == 0
+        assert bin_w.sum() == open_cells.sum()
+
+
+def test_choose_sites_is_exact_when_small_and_bounded_otherwise():
+    rng = np.random.default_rng(11)
+    cells = rng.uniform(0, 10_000, (500, 2))
+    weights = rng.gamma(1.5, 10, 500)
+    matrix = covering_matrix(rng.uniform(0, 10_000, (80, 2)), cells, 1500)
+    for n in (3, 6):
+        best, _ = optimal_cover(matrix, weights, n)
+        picked, method, value, bound = choose_sites(matrix, weights, n)
+        assert method == "optimal" and value == pytest.approx(best) == bound
+        # without the exact solver: a choice, and a bound no lower than the optimum
+        picked, method, value, bound = choose_sites(matrix, weights, n, exact_max_pairs=0)
+        assert len(picked) == n and value <= best * (1 + 1e-6)
+        assert best <= bound * (1 + 1e-6)
+        assert bound < best / (1 - 1 / math.e)  # tighter than greedy's guarantee alone
+
+
+def test_suggestions_say_how_good_they_are(client):
+    fc = client.get("/api/v1/coverage/suggest?layer=love_stations&n=3&cell_m=1000").get_json()
+    solution = fc["solution"]
+    assert solution["method"] in ("optimal", "greedy") and solution["bins"] > 0
+    assert 0 <= solution["within"] < 0.05 and solution["bound"] >= solution["value"] > 0
+    html = client.get("/planner?layer=love_stations&n=3&cell_m=1000").get_data(as_text=True)
+    assert '<p class="quality" data-method="' in html
+    assert ("最优" in html) if solution["method"] == "optimal" else ("差距不超过" in html)
+    assert '<iframe class="planner-map" src="/planner/map?' in html
+    frame = client.get("/planner/map?layer=love_stations&n=3&cell_m=1000&lang=zh")
+    text = frame.get_data(as_text=True)
+    assert frame.status_code == 200 and frame.headers["ETag"]
+    for f in fc["features"]:  # the same sites, numbered, on the map
+        lon, lat = f["geometry"]["coordinates"]
+        assert f"[{lat}, {lon}, {f['properties']['rank']}, " in text

@@ -18,10 +18,14 @@ CSV = b"lon,lat,weight\n113.0815,22.5787,5\n113.09,22.59,7\n"
 
 
 class FakeStore:
-    """The two things the request asks of a store."""
+    """The three things the request asks of a store."""
 
-    def __init__(self):
+    def __init__(self, default: str | None = None):
         self.examples: list[str] = []
+        self.default = default
+
+    def default_demand(self) -> str | None:
+        return self.default
 
     def resolve_layers(self, requested, param="layer"):
         for layer in requested or ():
@@ -59,6 +63,17 @@ def test_plain_values_make_the_query():
 
 def test_without_layers_it_is_the_love_stations():
     assert planner_request(FakeStore()).query.layers == ("love_stations",)
+
+
+def test_without_a_demand_it_is_the_stores_default_and_area_means_none():
+    store = FakeStore(default="census-2020")
+    req = planner_request(store)
+    assert store.examples == ["census-2020"] and req.query.demand_key == "census-2020"
+    assert req.query.demand.label == "example census-2020"
+    area = planner_request(store, demand="area")
+    assert area.query.demand is None and area.query.demand_key == ""
+    assert store.examples == ["census-2020"]  # area asks the store for nothing
+    assert planner_request(FakeStore(default=None)).query.demand is None
 
 
 def test_an_example_demand_comes_from_the_store():
@@ -118,7 +133,7 @@ def test_candidates_are_read_in_the_demand_system():
         (
             {"demand": "elsewhere"},
             "demand",
-            "demand must be one of heshan-2020, got 'elsewhere'",
+            "demand must be one of census-2020, heshan-2020, area, got 'elsewhere'",
             "--demand",
         ),
         (

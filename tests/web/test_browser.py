@@ -403,8 +403,14 @@ def test_planner_on_a_laptop_and_a_phone(browser, live_server):
     page.wait_for_load_state("networkidle")
     assert page.locator("table.coverage tbody tr").count() == 73
     assert page.locator("#suggestions li").count() == 5
-    assert page.locator(".numbered-site").count() == 5
-    assert "按需求加权" in page.inner_text("#summary")
+    # the map comes after the figures, in its own frame, with the same sites
+    page.locator("iframe.planner-map").scroll_into_view_if_needed()
+    sites = page.frame_locator("iframe.planner-map").locator(".numbered-site")
+    sites.first.wait_for()
+    assert sites.count() == 5
+    summary = page.inner_text("#summary")
+    assert "按需求加权" in summary and "仅覆盖 鹤山市" in summary  # Heshan only, and says so
+    assert page.locator("#suggestions .quality").count() == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "planner-zh-1280.png"), full_page=True)
     assert rec.foreign_hosts() == set() and not dialogs
@@ -412,6 +418,7 @@ def test_planner_on_a_laptop_and_a_phone(browser, live_server):
     ctx, page, rec, dialogs = new_page(browser, live_server)
     page.goto(live_server + "/planner?layer=love_stations&radius_m=1000&lang=en")
     assert page.locator("table.coverage tbody tr").count() == 7
+    assert "4,798,090 people" in page.inner_text("#summary")  # the whole city by default
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360 + 1  # the table scrolls inside its box, the page does not
     page.screenshot(path=str(ARTIFACTS / "planner-en-360x640.png"))
