@@ -146,7 +146,7 @@ def coverage(
         fail(exc)
     share = report.city.covered_share
     click.echo(
-        f"city: {share * 100:.1f}% within {radius_m:,.0f} m "
+        f"city: {share * 100:.1f}% within {report.radius_m:,.0f} m "
         f"(by {report.weighting}{': ' + report.demand_label if report.demand_label else ''})"
         if share is not None
         else "city: no demand inside the city"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
@@ -47,14 +48,50 @@ from locator.service.answers import (
 from locator.stores.base import BBox, FeatureQuery, Page, Store, checked_info
 from locator.values import registry
 from locator.values.city import CityProfile
-from locator.values.errors import FeatureNotFound, InvalidQuery, shown
+from locator.values.errors import FeatureNotFound, InvalidQuery, PlannerBusy, TooCostly, shown
 from locator.values.models import CollectionInfo, Facility, Feature, Point
 
-#: planner answers kept per version (each well under a few MB: uncovered cells are sampled)
+#: planner answers kept per version, least recently used first out (each well under a few
+#: MB: uncovered cells are sampled); with the radii on a grid (planner_request.RADII_M)
+#: distinct ordinary questions are few, and a new version starts empty
 ANSWER_CACHE = 32
-#: planner computations at a time (each may take a second and some hundred MB)
+#: planner computations at a time in a process (each may take a second and some hundred MB)
 PLANNER_WORKERS = 2
 _PLANNER_SLOTS = threading.BoundedSemaphore(PLANNER_WORKERS)
+#: how long a request may wait for a planner slot (or for the same question being worked
+#: out by another request) before it is answered 503 with Retry-After: a request thread is
+#: never parked for long, so the phone pages keep their threads
+SLOT_WAIT_S = 0.5
+#: what a 503 tells the client to wait, seconds
+RETRY_AFTER_S = 5
+#: the most a planner computation may run, seconds (its work is bounded beforehand; this
+#: stops what the estimate missed, between steps)
+TIME_LIMIT_S = 20.0
+
+
+def _busy() -> PlannerBusy:
+    return PlannerBusy(
+        f"规划计算繁忙，请 {RETRY_AFTER_S} 秒后重试 · the planner is busy with other "
+        f"requests; try again in {RETRY_AFTER_S} s",
+        RETRY_AFTER_S,
+    )
+
+
+def _timed(progress: Progress, limit_s: float) -> Progress:
+    """``progress`` that raises PlannerBusy once ``limit_s`` seconds have passed."""
+    deadline = time.monotonic() + limit_s
+
+    def check(step: str, fraction: float) -> None:
+        if time.monotonic() > deadline:
+            raise PlannerBusy(
+                f"规划计算超过 {limit_s:g} 秒，已停止；请换用更大的网格(cell_m)或更简单的需求文件"
+                f" · the computation ran past {limit_s:g} s and was stopped; try a larger "
+                "cell_m or a simpler demand file",
+                RETRY_AFTER_S,
+            )
+        progress(step, fraction)
+
+    return check
 
 
 def _no_progress(_step: str, _fraction: float) -> None:
@@ -67,6 +104,7 @@ class Service:
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
+        self._grid_lock = threading.Lock()  # a grid is built under it, not under _lock
         self._grids: dict[int, Grid] = {}
         self._answers: OrderedDict = OrderedDict()
         self._inflight: dict = {}
@@ -362,7 +400,10 @@ class Service:
             raise InvalidQuery(
                 "cell_m", f"cell_m must be one of {', '.join(map(str, CELL_SIZES_M))}, got {cell_m}"
             )
-        with self._lock:
+        grid = self._grids.get(cell_m)
+        if grid is not None:
+            return grid
+        with self._grid_lock:
             grid = self._grids.get(cell_m)
             if grid is None:
                 from locator.operations.coverage import build_grid
@@ -382,10 +423,13 @@ class Service:
                 self._grids[cell_m] = grid
             return grid
 
-    def _cached(self, key: tuple, compute):
+    def _cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """The answer for ``key``, computed once: a request that finds the same question
         already being worked on waits for that answer instead of computing it again, and
-        at most PLANNER_WORKERS questions are computed at a time."""
+        at most PLANNER_WORKERS questions are computed at a time. Neither wait lasts more
+        than SLOT_WAIT_S: then PlannerBusy (503 with Retry-After), so that no request
+        thread is parked behind the planner."""
+        deadline = time.monotonic() + SLOT_WAIT_S
         while True:
             with self._lock:
                 if key in self._answers:
@@ -395,10 +439,16 @@ class Service:
                 if running is None:
                     running = self._inflight[key] = threading.Event()
                     break
-            running.wait()  # someone else computes it; then look again (or take over)
+            # someone else computes it; then look again (or take over)
+            if not running.wait(max(0.0, deadline - time.monotonic())):
+                raise _busy()
         try:
-            with _PLANNER_SLOTS:
+            if not _PLANNER_SLOTS.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise _busy()
+            try:
                 value = compute()
+            finally:
+                _PLANNER_SLOTS.release()
             with self._lock:
                 self._answers[key] = value
                 while len(self._answers) > ANSWER_CACHE:
@@ -408,6 +458,35 @@ class Service:
             with self._lock:
                 self._inflight.pop(key, None)
             running.set()
+
+    @property
+    def _city_bounds_m(self) -> tuple[float, float, float, float]:
+        """The city's bounding box in its metric CRS (metres)."""
+
+        def bounds() -> tuple[float, float, float, float]:
+            from locator.values.geo.distance import geometry_to_metric
+
+            geodata = self.store.snapshot().geodata
+            return tuple(geometry_to_metric(geodata.city, self.city.metric_epsg).bounds)
+
+        return self._once("city_bounds_m", bounds)
+
+    def check_demand_cost(self, demand: Demand, cell_m: int, param: str = "demand_file") -> None:
+        """TooCostly naming ``param`` when placing ``demand`` on the grid of ``cell_m``
+        metre cells would take more than the planner's budget of point-in-polygon tests
+        (estimated from the polygons' boxes, before any work is done)."""
+        from locator.operations.coverage import MAX_DEMAND_TESTS, demand_tests
+
+        tests = demand_tests(demand, cell_m, self.city.metric_epsg, self._city_bounds_m)
+        if tests > MAX_DEMAND_TESTS:
+            raise TooCostly(
+                param,
+                f"{param}: 需求多边形覆盖的网格过多(约 {tests:,} 次判断，上限 "
+                f"{MAX_DEMAND_TESTS:,})；请合并或简化多边形，或用更大的网格(cell_m) · the "
+                f"demand polygons cover too many grid cells at cell_m={cell_m} (about "
+                f"{tests:,} point-in-polygon tests, at most {MAX_DEMAND_TESTS:,}); merge or "
+                "clip the polygons, use fewer, or choose a larger cell_m",
+            )
 
     def _planner_layers(self, query: CoverageQuery) -> tuple[str, ...]:
         check_radius(query.radius_m)  # before any grid is built
@@ -428,20 +507,22 @@ class Service:
             query.cell_m,
             query.demand_key,
         )
-        return self._cached(
-            key,
-            lambda: coverage_report(
-                self.grid(query.cell_m, progress),
+
+        def compute() -> CoverageReport:
+            timed = _timed(progress or _no_progress, TIME_LIMIT_S)
+            return coverage_report(
+                self.grid(query.cell_m, timed),
                 self.store.snapshot().facilities(),
                 layers,
                 query.radius_m,
                 query.by,
                 query.at,
                 query.demand,
-                progress=progress or _no_progress,
+                progress=timed,
                 calendar=self.store.reference.calendar,
-            ),
-        )
+            )
+
+        return self._cached(key, compute)
 
     def suggest(
         self,
@@ -465,10 +546,11 @@ class Service:
             n,
             tuple(candidates or ()),
         )
-        return self._cached(
-            key,
-            lambda: suggest_sites(
-                self.grid(query.cell_m, progress),
+
+        def compute() -> SuggestResult:
+            timed = _timed(progress or _no_progress, TIME_LIMIT_S)
+            return suggest_sites(
+                self.grid(query.cell_m, timed),
                 self.store.snapshot().facilities(),
                 layers,
                 query.radius_m,
@@ -476,10 +558,11 @@ class Service:
                 query.at,
                 query.demand,
                 candidates,
-                progress or _no_progress,
+                timed,
                 calendar=self.store.reference.calendar,
-            ),
-        )
+            )
+
+        return self._cached(key, compute)
 
     def demand_example(self, name: str) -> Demand:
         """A bundled demand example (e.g. ``heshan-2020``)."""
