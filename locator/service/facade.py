@@ -59,9 +59,13 @@ ANSWER_CACHE = 32
 PLANNER_WORKERS = 2
 _PLANNER_SLOTS = threading.BoundedSemaphore(PLANNER_WORKERS)
 #: how long a request may wait for a planner slot (or for the same question being worked
-#: out by another request) before it is answered 503 with Retry-After: a request thread is
-#: never parked for long, so the phone pages keep their threads
+#: out by another request) before it is answered 503 with Retry-After, and how many
+#: requests of a process may be waiting so at once (the rest are answered 503 at once):
+#: the planner holds at most PLANNER_WORKERS + PLANNER_WAITERS request threads, briefly,
+#: and the phone pages keep the others
 SLOT_WAIT_S = 0.5
+PLANNER_WAITERS = 3
+_PLANNER_WAITING = threading.BoundedSemaphore(PLANNER_WAITERS)
 #: what a 503 tells the client to wait, seconds
 RETRY_AFTER_S = 5
 #: the most a planner computation may run, seconds (its work is bounded beforehand; this
@@ -426,25 +430,23 @@ class Service:
     def _cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """The answer for ``key``, computed once: a request that finds the same question
         already being worked on waits for that answer instead of computing it again, and
-        at most PLANNER_WORKERS questions are computed at a time. Neither wait lasts more
-        than SLOT_WAIT_S: then PlannerBusy (503 with Retry-After), so that no request
+        at most PLANNER_WORKERS questions are computed at a time. At most PLANNER_WAITERS
+        requests wait (for a slot or for that answer), each at most SLOT_WAIT_S; any
+        other is answered PlannerBusy (503 with Retry-After) at once, so that no request
         thread is parked behind the planner."""
-        deadline = time.monotonic() + SLOT_WAIT_S
-        while True:
-            with self._lock:
-                if key in self._answers:
-                    self._answers.move_to_end(key)
-                    return self._answers[key]
-                running = self._inflight.get(key)
-                if running is None:
-                    running = self._inflight[key] = threading.Event()
-                    break
-            # someone else computes it; then look again (or take over)
-            if not running.wait(max(0.0, deadline - time.monotonic())):
-                raise _busy()
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        if not _PLANNER_WAITING.acquire(blocking=False):
+            raise _busy()
         try:
-            if not _PLANNER_SLOTS.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                raise _busy()
+            found, running = self._wait_turn(key, time.monotonic() + SLOT_WAIT_S)
+        finally:
+            _PLANNER_WAITING.release()
+        if running is None:
+            return found
+        try:
             try:
                 value = compute()
             finally:
@@ -458,6 +460,29 @@ class Service:
             with self._lock:
                 self._inflight.pop(key, None)
             running.set()
+
+    def _wait_turn(self, key: tuple, deadline: float) -> tuple[Any, threading.Event | None]:
+        """``(answer, None)`` when the answer came meanwhile, or ``(None, event)`` with a
+        planner slot held and ``key`` marked in flight (set ``event`` when done);
+        PlannerBusy once ``deadline`` (time.monotonic) has passed."""
+        while True:
+            with self._lock:
+                if key in self._answers:
+                    self._answers.move_to_end(key)
+                    return self._answers[key], None
+                running = self._inflight.get(key)
+                if running is None:
+                    running = self._inflight[key] = threading.Event()
+                    break
+            # someone else computes it; then look again (or take over)
+            if not running.wait(max(0.0, deadline - time.monotonic())):
+                raise _busy()
+        if _PLANNER_SLOTS.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return None, running
+        with self._lock:
+            self._inflight.pop(key, None)
+        running.set()  # a request waiting for this answer looks again (and takes over)
+        raise _busy()
 
     @property
     def _city_bounds_m(self) -> tuple[float, float, float, float]:
