@@ -235,7 +235,9 @@ def demand_tests(
     b = shapely.bounds(polys)
     w = np.clip(np.minimum(b[:, 2], within[2]) - np.maximum(b[:, 0], within[0]), 0, None)
     h = np.clip(np.minimum(b[:, 3], within[3]) - np.maximum(b[:, 1], within[1]), 0, None)
-    cells = np.ceil(w / cell_m + 1) * np.ceil(h / cell_m + 1)
+    meets = (b[:, 0] <= within[2]) & (b[:, 2] >= within[0])
+    meets &= (b[:, 1] <= within[3]) & (b[:, 3] >= within[1])
+    cells = np.ceil(w / cell_m + 1) * np.ceil(h / cell_m + 1) * meets
     return int(cells.sum()) + POLYGON_OVERHEAD_TESTS * len(polys)
 
 

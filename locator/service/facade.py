@@ -58,11 +58,12 @@ ANSWER_CACHE = 32
 #: planner computations at a time in a process (each may take a second and some hundred MB)
 PLANNER_WORKERS = 2
 _PLANNER_SLOTS = threading.BoundedSemaphore(PLANNER_WORKERS)
-#: how long a request may wait for a planner slot (or for the same question being worked
-#: out by another request) before it is answered 503 with Retry-After, and how many
-#: requests of a process may be waiting so at once (the rest are answered 503 at once):
-#: the planner holds at most PLANNER_WORKERS + PLANNER_WAITERS request threads, briefly,
-#: and the phone pages keep the others
+#: how long a request may wait for a planner slot before it is answered 503 with
+#: Retry-After, and how many requests of a process may be waiting at once, for a slot or
+#: for the same question being worked out by another request (that wait lasts up to
+#: TIME_LIMIT_S: the answer is on its way); any other request is answered 503 at once. The
+#: planner holds at most PLANNER_WORKERS + PLANNER_WAITERS request threads (waitress and
+#: each gunicorn worker have 8), and the phone pages keep the others
 SLOT_WAIT_S = 0.5
 PLANNER_WAITERS = 3
 _PLANNER_WAITING = threading.BoundedSemaphore(PLANNER_WAITERS)
@@ -431,9 +432,9 @@ class Service:
         """The answer for ``key``, computed once: a request that finds the same question
         already being worked on waits for that answer instead of computing it again, and
         at most PLANNER_WORKERS questions are computed at a time. At most PLANNER_WAITERS
-        requests wait (for a slot or for that answer), each at most SLOT_WAIT_S; any
-        other is answered PlannerBusy (503 with Retry-After) at once, so that no request
-        thread is parked behind the planner."""
+        requests wait (for a slot, at most SLOT_WAIT_S, or for that answer); any other is
+        answered PlannerBusy (503 with Retry-After) at once, so that no more request
+        threads than these are held by the planner."""
         with self._lock:
             if key in self._answers:
                 self._answers.move_to_end(key)
@@ -441,7 +442,7 @@ class Service:
         if not _PLANNER_WAITING.acquire(blocking=False):
             raise _busy()
         try:
-            found, running = self._wait_turn(key, time.monotonic() + SLOT_WAIT_S)
+            found, running = self._wait_turn(key)
         finally:
             _PLANNER_WAITING.release()
         if running is None:
@@ -461,10 +462,12 @@ class Service:
                 self._inflight.pop(key, None)
             running.set()
 
-    def _wait_turn(self, key: tuple, deadline: float) -> tuple[Any, threading.Event | None]:
-        """``(answer, None)`` when the answer came meanwhile, or ``(None, event)`` with a
-        planner slot held and ``key`` marked in flight (set ``event`` when done);
-        PlannerBusy once ``deadline`` (time.monotonic) has passed."""
+    def _wait_turn(self, key: tuple) -> tuple[Any, threading.Event | None]:
+        """``(answer, None)`` when another request's answer to ``key`` came meanwhile
+        (waited for up to TIME_LIMIT_S), or ``(None, event)`` with a planner slot held
+        (waited for up to SLOT_WAIT_S) and ``key`` marked in flight (set ``event`` when
+        done); PlannerBusy when either wait runs out."""
+        deadline = time.monotonic() + TIME_LIMIT_S + SLOT_WAIT_S
         while True:
             with self._lock:
                 if key in self._answers:
@@ -477,7 +480,7 @@ class Service:
             # someone else computes it; then look again (or take over)
             if not running.wait(max(0.0, deadline - time.monotonic())):
                 raise _busy()
-        if _PLANNER_SLOTS.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        if _PLANNER_SLOTS.acquire(timeout=SLOT_WAIT_S):
             return None, running
         with self._lock:
             self._inflight.pop(key, None)
