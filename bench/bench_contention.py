@@ -218,7 +218,7 @@ def main() -> None:
             f" | p50 ratio x{busy50 / idle50:.2f}"
         )
         for kind in ("planner", "filter"):
-            seen = ", ".join(f"{k}: {v}" for k, v in sorted(r[kind].items()))
+            seen = ", ".join(f"{k}: {v}" for k, v in sorted(r[kind].items())) or "none"
             print(f"  {'':<12} {kind} answers {seen}")
 
 

@@ -725,7 +725,9 @@ def suggest_sites(
     matrix = covering_matrix(cand_xy, bin_xy, radius_m)
     progress("greedy", 0.6)
     chosen = greedy_cover(matrix, bin_w, n)
+    progress("swaps", 0.7)
     chosen = ranked(matrix, bin_w, improve_by_swaps(matrix, bin_w, [i for i, _ in chosen]))
+    progress("gains", 0.8)
     # exact gains on the grid's cells, in the order chosen
     fine_xy = np.column_stack([grid.x[open_cells], grid.y[open_cells]])
     fine_w = weights[open_cells].copy()

@@ -14,6 +14,8 @@ grids in the city's metric projection.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -72,6 +74,41 @@ RETRY_AFTER_S = 5
 #: the most a planner computation may run, seconds (its work is bounded beforehand; this
 #: stops what the estimate missed, between steps)
 TIME_LIMIT_S = 20.0
+
+
+#: how much less the planner's threads count for the operating system's scheduler than the
+#: request threads (Linux nice, per thread, inherited by the threads a computation starts,
+#: e.g. scipy's KD-tree workers): with both cores busy computing, a nearest request still
+#: gets a core at once
+PLANNER_NICE = 10
+_POOL: dict[int, Any] = {}  # process id -> the planner's thread pool (none across a fork)
+_POOL_LOCK = threading.Lock()
+
+
+def _lower_priority() -> None:
+    try:  # Linux: nice is per thread; elsewhere this may lower the whole process or fail
+        if sys.platform == "linux":
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PLANNER_NICE)
+    except OSError:
+        pass
+
+
+def _planner_pool() -> Any:
+    """The PLANNER_WORKERS threads of this process that run planner computations, at a
+    lower priority than the request threads (which wait for their answer)."""
+    pid = os.getpid()
+    pool = _POOL.get(pid)
+    if pool is None:
+        with _POOL_LOCK:
+            pool = _POOL.get(pid)
+            if pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _POOL.clear()
+                pool = _POOL[pid] = ThreadPoolExecutor(
+                    PLANNER_WORKERS, thread_name_prefix="planner", initializer=_lower_priority
+                )
+    return pool
 
 
 def _busy() -> PlannerBusy:
@@ -448,8 +485,8 @@ class Service:
         if running is None:
             return found
         try:
-            try:
-                value = compute()
+            try:  # on the planner's own threads, at a lower priority; this one waits
+                value = _planner_pool().submit(compute).result()
             finally:
                 _PLANNER_SLOTS.release()
             with self._lock:
