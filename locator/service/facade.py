@@ -88,7 +88,9 @@ _POOL_LOCK = threading.Lock()
 def _lower_priority() -> None:
     try:  # Linux: nice is per thread; elsewhere this may lower the whole process or fail
         if sys.platform == "linux":
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PLANNER_NICE)
+            tid = threading.get_native_id()
+            now = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, now + PLANNER_NICE))
     except OSError:
         pass
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sys
 import threading
 import time
 
 import pytest
 import shapely
 
+from locator.operations import coverage as coverage_module
 from locator.operations.coverage import Demand, demand_tests, demand_weights
 from locator.service import facade
+from locator.service.answers import CoverageQuery
 from locator.service.planner_request import RADII_M, snap_radius
 from tests.helpers import assert_problem
 
@@ -194,3 +198,22 @@ def test_the_radii_grid():
         5000,
         20_000,
     ]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="nice per thread is Linux's")
+def test_computations_run_on_planner_threads_at_a_lower_priority(store, monkeypatch):
+    """The request thread waits; the planner's own thread computes, niced, so that the
+    scheduler gives a core to a nearest request first."""
+    seen = []
+    real = coverage_module.coverage_report
+
+    def spy(*args, **kwargs):
+        tid = threading.get_native_id()
+        seen.append((threading.current_thread().name, os.getpriority(os.PRIO_PROCESS, tid)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(coverage_module, "coverage_report", spy)
+    store.coverage(CoverageQuery(("book_rooms",), 1750, "town", cell_m=1000))
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    [(name, nice)] = seen
+    assert name.startswith("planner") and nice == min(19, mine + facade.PLANNER_NICE)
