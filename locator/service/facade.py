@@ -611,7 +611,7 @@ class Service:
             query.cell_m,
             query.demand_key,
             n,
-            tuple(candidates or ()),
+            _digest(candidates),
         )
 
         def compute() -> SuggestResult:
@@ -644,6 +644,16 @@ class Service:
             snap.document(file),
             {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
         )
+
+
+def _digest(candidates: list[tuple[float, float]] | None) -> str:
+    """A key for uploaded candidate premises: its digest, not the tens of thousands of
+    points a kept answer's key would otherwise hold."""
+    if not candidates:
+        return ""
+    import hashlib
+
+    return hashlib.sha256(np.asarray(candidates, dtype=float).tobytes()).hexdigest()
 
 
 def _sort_value(item: Any, name: str) -> tuple:
