@@ -67,7 +67,7 @@ _PLANNER_SLOTS = threading.BoundedSemaphore(PLANNER_WORKERS)
 #: planner holds at most PLANNER_WORKERS + PLANNER_WAITERS request threads (waitress and
 #: each gunicorn worker have 8), and the phone pages keep the others
 SLOT_WAIT_S = 0.5
-PLANNER_WAITERS = 3
+PLANNER_WAITERS = 4
 _PLANNER_WAITING = threading.BoundedSemaphore(PLANNER_WAITERS)
 #: what a 503 tells the client to wait, seconds
 RETRY_AFTER_S = 5
