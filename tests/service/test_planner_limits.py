@@ -217,3 +217,26 @@ def test_computations_run_on_planner_threads_at_a_lower_priority(store, monkeypa
     mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     [(name, nice)] = seen
     assert name.startswith("planner") and nice == min(19, mine + facade.PLANNER_NICE)
+
+
+def test_the_same_question_in_flight_is_waited_for_past_the_slot_wait(store, monkeypatch):
+    """A request whose question another request is computing waits for that answer
+    (within the waiting room), even past SLOT_WAIT_S: it gets the answer, not a 503."""
+    monkeypatch.setattr(facade, "SLOT_WAIT_S", 0.02)
+    calls = []
+    real = coverage_module.coverage_report
+
+    def slow(*args, **kwargs):
+        calls.append(1)
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(coverage_module, "coverage_report", slow)
+    q = CoverageQuery(("mothers_rooms",), 2750, "town", cell_m=1000)
+    out: list = []
+    threads = [threading.Thread(target=lambda: out.append(store.coverage(q))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(calls) == 1 and len(out) == 3 and all(r is out[0] for r in out)
