@@ -17,6 +17,10 @@ SMOKE = {
     "ogc": ["bench_ogc.py", "--n", "5", "--repeats", "1"],
     "import": ["bench_import.py", "--sizes", "200", "--repeats", "1"],
     "map": ["bench_map.py", "--n", "3", "--repeats", "1"],
+    "contention": [
+        "bench_contention.py",
+        *("--duration", "1", "--planners", "2", "--filters", "0", "--servers", "waitress"),
+    ],
 }
 
 
@@ -107,3 +111,13 @@ def test_bench_map_smoke(runs):
     out = output(runs, "map")
     assert re.search(r"/map HTML\s+[\d.]+ KB\s+gzip\s+[\d.]+ KB", out)
     assert re.search(r"/map\s+[\d.]+ ms/request\s+x[\d.]+ of health", out)
+
+
+def test_bench_contention_smoke(runs):
+    out = output(runs, "contention")
+    assert re.search(
+        r"waitress\s+idle p50\s+[\d.]+ ms p99\s+[\d.]+ ms \(\d+ req\) \| loaded p50\s+[\d.]+ "
+        r"ms p99\s+[\d.]+ ms \(\d+ req\) \| p50 ratio x[\d.]+",
+        out,
+    )
+    assert re.search(r"planner answers (\d+: \d+)", out)

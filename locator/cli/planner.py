@@ -156,7 +156,7 @@ def coverage(
         else "city"
     )
     click.echo(
-        f"{where}: {share * 100:.1f}% within {radius_m:,.0f} m "
+        f"{where}: {share * 100:.1f}% within {report.radius_m:,.0f} m "
         f"(by {report.weighting}{': ' + report.demand_label if report.demand_label else ''})"
         if share is not None
         else "city: no demand inside the city"

@@ -14,7 +14,10 @@ grids in the city's metric projection.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
@@ -47,17 +50,102 @@ from locator.service.answers import (
 from locator.stores.base import BBox, FeatureQuery, Page, Store, checked_info
 from locator.values import registry
 from locator.values.city import CityProfile
-from locator.values.errors import DataError, FeatureNotFound, InvalidQuery, shown
+from locator.values.errors import (
+    DataError,
+    FeatureNotFound,
+    InvalidQuery,
+    PlannerBusy,
+    TooCostly,
+    shown,
+)
 from locator.values.models import CollectionInfo, Facility, Feature, Point
 
-#: planner answers kept per version (each well under a few MB: uncovered cells are sampled)
+#: planner answers kept per version, least recently used first out (each well under a few
+#: MB: uncovered cells are sampled); with the radii on a grid (planner_request.RADII_M)
+#: distinct ordinary questions are few, and a new version starts empty
 ANSWER_CACHE = 32
 #: per-cell distance and demand arrays kept per version (each 8 bytes a cell: ~7.5 MB
 #: at 100 m over Jiangmen)
 FIELD_CACHE = 8
-#: planner computations at a time (each may take a second and some hundred MB)
+#: planner computations at a time in a process (each may take a second and some hundred MB)
 PLANNER_WORKERS = 2
 _PLANNER_SLOTS = threading.BoundedSemaphore(PLANNER_WORKERS)
+#: how long a request may wait for a planner slot before it is answered 503 with
+#: Retry-After, and how many requests of a process may be waiting at once, for a slot or
+#: for the same question being worked out by another request (that wait lasts up to
+#: TIME_LIMIT_S: the answer is on its way); any other request is answered 503 at once. The
+#: planner holds at most PLANNER_WORKERS + PLANNER_WAITERS request threads (waitress and
+#: each gunicorn worker have 8), and the phone pages keep the others
+SLOT_WAIT_S = 0.5
+PLANNER_WAITERS = 4
+_PLANNER_WAITING = threading.BoundedSemaphore(PLANNER_WAITERS)
+#: what a 503 tells the client to wait, seconds
+RETRY_AFTER_S = 5
+#: the most a planner computation may run, seconds (its work is bounded beforehand; this
+#: stops what the estimate missed, between steps)
+TIME_LIMIT_S = 20.0
+
+
+#: how much less the planner's threads count for the operating system's scheduler than the
+#: request threads (Linux nice, per thread, inherited by the threads a computation starts,
+#: e.g. scipy's KD-tree workers): with both cores busy computing, a nearest request still
+#: gets a core at once
+PLANNER_NICE = 10
+_POOL: dict[int, Any] = {}  # process id -> the planner's thread pool (none across a fork)
+_POOL_LOCK = threading.Lock()
+
+
+def _lower_priority() -> None:
+    try:  # Linux: nice is per thread; elsewhere this may lower the whole process or fail
+        if sys.platform == "linux":
+            tid = threading.get_native_id()
+            now = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, now + PLANNER_NICE))
+    except OSError:
+        pass
+
+
+def _planner_pool() -> Any:
+    """The PLANNER_WORKERS threads of this process that run planner computations, at a
+    lower priority than the request threads (which wait for their answer)."""
+    pid = os.getpid()
+    pool = _POOL.get(pid)
+    if pool is None:
+        with _POOL_LOCK:
+            pool = _POOL.get(pid)
+            if pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _POOL.clear()
+                pool = _POOL[pid] = ThreadPoolExecutor(
+                    PLANNER_WORKERS, thread_name_prefix="planner", initializer=_lower_priority
+                )
+    return pool
+
+
+def _busy() -> PlannerBusy:
+    return PlannerBusy(
+        f"规划计算繁忙，请 {RETRY_AFTER_S} 秒后重试 · the planner is busy with other "
+        f"requests; try again in {RETRY_AFTER_S} s",
+        RETRY_AFTER_S,
+    )
+
+
+def _timed(progress: Progress, limit_s: float) -> Progress:
+    """``progress`` that raises PlannerBusy once ``limit_s`` seconds have passed."""
+    deadline = time.monotonic() + limit_s
+
+    def check(step: str, fraction: float) -> None:
+        if time.monotonic() > deadline:
+            raise PlannerBusy(
+                f"规划计算超过 {limit_s:g} 秒，已停止；请换用更大的网格(cell_m)或更简单的需求文件"
+                f" · the computation ran past {limit_s:g} s and was stopped; try a larger "
+                "cell_m or a simpler demand file",
+                RETRY_AFTER_S,
+            )
+        progress(step, fraction)
+
+    return check
 
 
 def _no_progress(_step: str, _fraction: float) -> None:
@@ -70,6 +158,7 @@ class Service:
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
+        self._grid_lock = threading.Lock()  # a grid is built under it, not under _lock
         self._grids: dict[int, Grid] = {}
         self._answers: OrderedDict = OrderedDict()
         self._fields: OrderedDict = OrderedDict()
@@ -366,7 +455,10 @@ class Service:
             raise InvalidQuery(
                 "cell_m", f"cell_m must be one of {', '.join(map(str, CELL_SIZES_M))}, got {cell_m}"
             )
-        with self._lock:
+        grid = self._grids.get(cell_m)
+        if grid is not None:
+            return grid
+        with self._grid_lock:
             grid = self._grids.get(cell_m)
             if grid is None:
                 from locator.operations.coverage import build_grid
@@ -386,23 +478,30 @@ class Service:
                 self._grids[cell_m] = grid
             return grid
 
-    def _cached(self, key: tuple, compute):
+    def _cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """The answer for ``key``, computed once: a request that finds the same question
         already being worked on waits for that answer instead of computing it again, and
-        at most PLANNER_WORKERS questions are computed at a time."""
-        while True:
-            with self._lock:
-                if key in self._answers:
-                    self._answers.move_to_end(key)
-                    return self._answers[key]
-                running = self._inflight.get(key)
-                if running is None:
-                    running = self._inflight[key] = threading.Event()
-                    break
-            running.wait()  # someone else computes it; then look again (or take over)
+        at most PLANNER_WORKERS questions are computed at a time. At most PLANNER_WAITERS
+        requests wait (for a slot, at most SLOT_WAIT_S, or for that answer); any other is
+        answered PlannerBusy (503 with Retry-After) at once, so that no more request
+        threads than these are held by the planner."""
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        if not _PLANNER_WAITING.acquire(blocking=False):
+            raise _busy()
         try:
-            with _PLANNER_SLOTS:
-                value = compute()
+            found, running = self._wait_turn(key)
+        finally:
+            _PLANNER_WAITING.release()
+        if running is None:
+            return found
+        try:
+            try:  # on the planner's own threads, at a lower priority; this one waits
+                value = _planner_pool().submit(compute).result()
+            finally:
+                _PLANNER_SLOTS.release()
             with self._lock:
                 self._answers[key] = value
                 while len(self._answers) > ANSWER_CACHE:
@@ -412,6 +511,60 @@ class Service:
             with self._lock:
                 self._inflight.pop(key, None)
             running.set()
+
+    def _wait_turn(self, key: tuple) -> tuple[Any, threading.Event | None]:
+        """``(answer, None)`` when another request's answer to ``key`` came meanwhile
+        (waited for up to TIME_LIMIT_S), or ``(None, event)`` with a planner slot held
+        (waited for up to SLOT_WAIT_S) and ``key`` marked in flight (set ``event`` when
+        done); PlannerBusy when either wait runs out."""
+        deadline = time.monotonic() + TIME_LIMIT_S + SLOT_WAIT_S
+        while True:
+            with self._lock:
+                if key in self._answers:
+                    self._answers.move_to_end(key)
+                    return self._answers[key], None
+                running = self._inflight.get(key)
+                if running is None:
+                    running = self._inflight[key] = threading.Event()
+                    break
+            # someone else computes it; then look again (or take over)
+            if not running.wait(max(0.0, deadline - time.monotonic())):
+                raise _busy()
+        if _PLANNER_SLOTS.acquire(timeout=SLOT_WAIT_S):
+            return None, running
+        with self._lock:
+            self._inflight.pop(key, None)
+        running.set()  # a request waiting for this answer looks again (and takes over)
+        raise _busy()
+
+    @property
+    def _city_bounds_m(self) -> tuple[float, float, float, float]:
+        """The city's bounding box in its metric CRS (metres)."""
+
+        def bounds() -> tuple[float, float, float, float]:
+            from locator.values.geo.distance import geometry_to_metric
+
+            geodata = self.store.snapshot().geodata
+            return tuple(geometry_to_metric(geodata.city, self.city.metric_epsg).bounds)
+
+        return self._once("city_bounds_m", bounds)
+
+    def check_demand_cost(self, demand: Demand, cell_m: int, param: str = "demand_file") -> None:
+        """TooCostly naming ``param`` when placing ``demand`` on the grid of ``cell_m``
+        metre cells would take more than the planner's budget of point-in-polygon tests
+        (estimated from the polygons' boxes, before any work is done)."""
+        from locator.operations.coverage import MAX_DEMAND_TESTS, demand_tests
+
+        tests = demand_tests(demand, cell_m, self.city.metric_epsg, self._city_bounds_m)
+        if tests > MAX_DEMAND_TESTS:
+            raise TooCostly(
+                param,
+                f"{param}: 需求多边形覆盖的网格过多(约 {tests:,} 次判断，上限 "
+                f"{MAX_DEMAND_TESTS:,})；请合并或简化多边形，或用更大的网格(cell_m) · the "
+                f"demand polygons cover too many grid cells at cell_m={cell_m} (about "
+                f"{tests:,} point-in-polygon tests, at most {MAX_DEMAND_TESTS:,}); merge or "
+                "clip the polygons, use fewer, or choose a larger cell_m",
+            )
 
     def _planner_layers(self, query: CoverageQuery) -> tuple[str, ...]:
         check_radius(query.radius_m)  # before any grid is built
@@ -442,7 +595,7 @@ class Service:
             )
             dist = nearest_distances(grid, counted)
         if weights is None and query.demand is not None:
-            weights = demand_weights(grid, query.demand)
+            weights = demand_weights(grid, query.demand, progress or _no_progress)
         with self._lock:
             for key, value in ((dkey, dist), (wkey, weights)):
                 if value is not None:
@@ -469,7 +622,8 @@ class Service:
         )
 
         def compute() -> CoverageReport:
-            grid, dist, weights = self._cell_fields(query, layers, progress)
+            timed = _timed(progress or _no_progress, TIME_LIMIT_S)
+            grid, dist, weights = self._cell_fields(query, layers, timed)
             return coverage_report(
                 grid,
                 self.store.snapshot().facilities(),
@@ -478,7 +632,7 @@ class Service:
                 query.by,
                 query.at,
                 query.demand,
-                progress=progress or _no_progress,
+                progress=timed,
                 calendar=self.store.reference.calendar,
                 dist=dist,
                 weights=weights,
@@ -506,11 +660,12 @@ class Service:
             query.cell_m,
             query.demand_key,
             n,
-            tuple(candidates or ()),
+            _digest(candidates),
         )
 
         def compute() -> SuggestResult:
-            grid, dist, weights = self._cell_fields(query, layers, progress)
+            timed = _timed(progress or _no_progress, TIME_LIMIT_S)
+            grid, dist, weights = self._cell_fields(query, layers, timed)
             return suggest_sites(
                 grid,
                 self.store.snapshot().facilities(),
@@ -520,7 +675,7 @@ class Service:
                 query.at,
                 query.demand,
                 candidates,
-                progress or _no_progress,
+                timed,
                 calendar=self.store.reference.calendar,
                 dist=dist,
                 weights=weights,
@@ -579,6 +734,16 @@ class Service:
             read_county_population(snap.document(COUNTY_TABLE), self.city.code),
             towns,
         )
+
+
+def _digest(candidates: list[tuple[float, float]] | None) -> str:
+    """A key for uploaded candidate premises: its digest, not the tens of thousands of
+    points a kept answer's key would otherwise hold."""
+    if not candidates:
+        return ""
+    import hashlib
+
+    return hashlib.sha256(np.asarray(candidates, dtype=float).tobytes()).hexdigest()
 
 
 def _sort_value(item: Any, name: str) -> tuple:

@@ -33,6 +33,15 @@ DEFAULT_CELL_M = 250
 DEFAULT_SUGGEST_N = 10
 #: the bounds and choices (the web's declarations in locator.web.params say the same)
 RADIUS_M: tuple[float, float] = (100, 20_000)
+#: the radii a question is answered for, metres: every 50 m to 1 km, every 250 m to 5 km,
+#: every 1 km to 20 km (50 values). Any radius in RADIUS_M is taken and moved to the
+#: nearest of these, and the answer says so: few distinct questions, so the answers come
+#: from the cache, and nobody can make the planner compute a new answer per radius.
+RADII_M: tuple[float, ...] = (
+    *range(100, 1000, 50),
+    *range(1000, 5000, 250),
+    *range(5000, 20_001, 1000),
+)
 BY = ("district", "town")
 CELLS_M = (100, 250, 500, 1000)
 SUGGEST_N = (1, 50)
@@ -85,6 +94,13 @@ class PlannerRequest:
     n: int
     candidates: list[tuple[float, float]] | None
     uploaded: bool  # a file came with the request (its answer cannot be linked to)
+    #: the radius asked for when it was moved onto RADII_M (the query has the one used)
+    radius_requested_m: float | None = None
+
+
+def snap_radius(radius_m: float) -> float:
+    """The radius of RADII_M nearest to ``radius_m`` (metres; the smaller on a tie)."""
+    return float(min(RADII_M, key=lambda r: (abs(r - radius_m), r)))
 
 
 class PlannerStore(Protocol):
@@ -97,6 +113,8 @@ class PlannerStore(Protocol):
     def demand_example(self, name: str) -> Demand: ...
 
     def default_demand(self) -> str | None: ...
+    def check_demand_cost(self, demand: Demand, cell_m: int, param: str = "demand_file") -> None:
+        """Raise TooCostly naming ``param`` when ``demand`` is too much work on the grid."""
 
 
 def planner_request(
@@ -119,7 +137,7 @@ def planner_request(
     Parameters
     ----------
     layers : facility layer ids (None or empty: love stations)
-    radius_m : radius of reach, metres (100-20,000)
+    radius_m : radius of reach, metres (100-20,000), moved to the nearest of RADII_M
     by : ``district`` or ``town``
     at : an aware datetime (count only facilities open then), or None (every facility)
     cell_m : grid cell size, metres (100, 250, 500 or 1000)
@@ -153,6 +171,7 @@ def planner_request(
     if demand_file is not None:
         label = demand_file.label or f"上传的需求文件 uploaded demand: {demand_file.name}"
         weights = read_demand(demand_file.data, label, demand_coord, names.demand_file)
+        store.check_demand_cost(weights, int(cell_m), names.demand_file)
         # the label (the file's name) is part of the answer, so part of the key too
         digest = hashlib.sha256(demand_file.data).hexdigest()
         key = f"upload:{digest}{demand_coord.value}|{label}"
@@ -170,9 +189,10 @@ def planner_request(
         if candidates_file is not None
         else None
     )
+    used_m = snap_radius(radius_m)
     query = CoverageQuery(
         store.resolve_layers(list(layers or DEFAULT_LAYERS), names.layer),
-        float(radius_m),
+        used_m,
         by,
         at,
         int(cell_m),
@@ -180,5 +200,9 @@ def planner_request(
         key,
     )
     return PlannerRequest(
-        query, n, candidates, demand_file is not None or candidates_file is not None
+        query,
+        n,
+        candidates,
+        demand_file is not None or candidates_file is not None,
+        float(radius_m) if used_m != radius_m else None,
     )

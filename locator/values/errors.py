@@ -33,6 +33,18 @@ class StoreUnavailable(LocatorError):
     kind = "store-unavailable"
 
 
+class PlannerBusy(LocatorError):
+    """The planner cannot take the request now: its computation slots stayed full for the
+    short wait allowed, or the computation ran past its time limit. The request may be
+    repeated after ``retry_after_s`` seconds; the message is for the user (zh and en)."""
+
+    kind = "planner-busy"
+
+    def __init__(self, message: str, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class InvalidQuery(LocatorError):
     """A request parameter is missing or invalid. ``param`` names it."""
 
@@ -42,6 +54,14 @@ class InvalidQuery(LocatorError):
         super().__init__(message)
         self.param = param
         self.valid = valid  # the values that would have been accepted, when few
+
+
+class TooCostly(InvalidQuery):
+    """A request whose work, estimated before any is done, exceeds the planner's budget
+    (e.g. a demand file whose polygons cover too many grid cells). ``param`` names the
+    input to change."""
+
+    kind = "too-costly"
 
 
 class LayerNotFound(LocatorError):

@@ -13,13 +13,16 @@ from locator.values.errors import (
     InvalidQuery,
     LayerNotFound,
     LocatorError,
+    PlannerBusy,
     StoreUnavailable,
+    TooCostly,
 )
 
 log = logging.getLogger(__name__)
 
 STATUS: dict[type[LocatorError], int] = {
     InvalidQuery: 400,
+    TooCostly: 422,
     LayerNotFound: 404,
     FeatureNotFound: 404,
     DataError: 422,
@@ -73,8 +76,8 @@ def _wants_html() -> bool:
     return best == "text/html"
 
 
-def _html_error(status: int, detail: str, param: str | None = None) -> Response:
-    html = render_template("error.html", status=status, detail=detail, param=param)
+def _html_error(status: int, detail: str, param: str | None = None, busy: bool = False) -> Response:
+    html = render_template("error.html", status=status, detail=detail, param=param, busy=busy)
     return Response(html, status=status, mimetype="text/html")
 
 
@@ -117,6 +120,17 @@ def register(app: Flask) -> None:
         else:
             resp = problem(503, UNAVAILABLE, exc.kind)
         resp.headers["Retry-After"] = "5"
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.errorhandler(PlannerBusy)
+    def _planner_busy(exc: PlannerBusy):
+        # answered at once: a request never waits on a thread for a planner slot
+        if _wants_html():
+            resp = _html_error(503, exc.message, busy=True)
+        else:
+            resp = problem(503, exc.message, exc.kind, retry_after_s=exc.retry_after_s)
+        resp.headers["Retry-After"] = str(exc.retry_after_s)
         resp.headers["Cache-Control"] = "no-store"
         return resp
 

@@ -58,6 +58,17 @@ def _planner_ops(
     parameters = [p.openapi(layers if p is params.LAYER else None) for p in plist]
     ok = {"description": "OK", "content": {media: {"schema": schema}}}
     too_large = _problem_response("the uploaded file is larger than 2 MB")
+    too_costly = _problem_response(
+        "the demand file's polygons would cost the planner too much work at this cell_m "
+        "(estimated before any is done; the `param` member names the file)"
+    )
+    busy = {
+        **_problem_response(
+            "the planner's computation slots are busy (answered at once, never queued), or "
+            "the computation ran past its time limit: try again after Retry-After seconds"
+        ),
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+    }
     upload = {
         "required": True,
         "content": {
@@ -87,14 +98,25 @@ def _planner_ops(
             "summary": summary,
             "operationId": op_id,
             "parameters": parameters,
-            "responses": {"200": ok, "304": {"description": "not modified"}, "400": bad},
+            "responses": {
+                "200": ok,
+                "304": {"description": "not modified"},
+                "400": bad,
+                "503": busy,
+            },
         },
         "post": {
             "summary": summary + " (with an uploaded file)",
             "operationId": op_id + "Upload",
             "parameters": parameters + [params.DEMAND_COORD.openapi()],
             "requestBody": upload,
-            "responses": {"200": ok, "400": bad, "413": too_large},
+            "responses": {
+                "200": ok,
+                "400": bad,
+                "413": too_large,
+                "422": too_costly,
+                "503": busy,
+            },
         },
     }
 

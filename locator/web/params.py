@@ -449,8 +449,9 @@ ROUTES = (DISTRICT, THEME)
 RADIUS = Param(
     "radius_m",
     "number",
-    "覆盖半径(米)",
-    "radius of reach, metres",
+    "覆盖半径(米);按最接近的规划档位计算:1 千米内每 50 米,5 千米内每 250 米,20 千米内每 1 千米",
+    "radius of reach, metres; answered for the nearest of the planner's radii (every 50 m "
+    "to 1 km, every 250 m to 5 km, every 1 km to 20 km), and the answer says so",
     *planning.RADIUS_M,
     default=planning.DEFAULT_RADIUS_M,
     unit="metres",

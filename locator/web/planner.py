@@ -155,6 +155,13 @@ def suggest():
 
 
 def _answer(body, mimetype: str, svc: Service, req: PlannerRequest):
+    if req.radius_requested_m is not None:  # the radius was moved onto the planner's grid
+        body["radius_requested_m"] = req.radius_requested_m
+        body["radius_note"] = (
+            f"半径按 {req.query.radius_m:g} 米计算(规划半径取固定档位) · computed for "
+            f"{req.query.radius_m:g} m, the nearest of the planner's radii to the "
+            f"{req.radius_requested_m:g} m asked for"
+        )
     return _conditional(json_response(body, mimetype), svc, req)
 
 

@@ -37,6 +37,9 @@ class FakeStore:
         self.examples.append(name)
         return Demand(f"example {name}", ((113.0, 22.5, 1.0),))
 
+    def check_demand_cost(self, demand: Demand, cell_m: int, param: str = "demand_file") -> None:
+        pass
+
 
 def test_plain_values_make_the_query():
     at = dt.datetime(2026, 10, 1, 8, 30, tzinfo=TZ)
