@@ -318,6 +318,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "全市 {people} 人中 {share}%（约 {reached} 人）在 {radius} 米范围内",
         "en": "{share}% of the city's {people} people (about {reached}) are within {radius} m",
     },
+    "radius_snapped": {
+        "zh": "按 {radius} 米计算：规划半径取固定档位，与所填 {asked} 米最接近的一档",
+        "en": "Computed for {radius} m: the planner's radii come in fixed steps, and this is "
+        "the nearest to the {asked} m asked for",
+    },
     "partial_share": {
         "zh": "需求只覆盖{covers}（{people} 人）：其中 {share}% 在 {radius} 米范围内——不是全市数字",
         "en": "The demand covers {covers} only ({people} people): {share}% of them are "

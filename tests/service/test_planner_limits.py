@@ -176,6 +176,14 @@ def test_distinct_radii_share_one_answer(client, store):
     assert "3000" in bodies[0]["radius_note"] and "2980" in bodies[0]["radius_note"]
     exact = client.get("/api/v1/coverage?layer=service_centers&radius_m=3000&cell_m=1000")
     assert "radius_note" not in exact.get_json()
+    # the page says it too, in the reader's language
+    for lang, words in (("zh", "与所填 2,980 米最接近"), ("en", "nearest to the 2,980 m asked")):
+        page = client.get(
+            f"/planner?layer=service_centers&radius_m=2980&cell_m=1000&lang={lang}"
+        ).get_data(as_text=True)
+        assert words in page, lang
+    page = client.get("/planner?layer=service_centers&radius_m=3000&cell_m=1000&lang=en")
+    assert "radius-snapped" not in page.get_data(as_text=True)
 
 
 def test_the_answer_cache_forgets_the_least_recently_used(client, store, monkeypatch):
