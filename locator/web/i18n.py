@@ -200,6 +200,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "find_here": {"zh": "查找这里附近的设施", "en": "Find facilities near here"},
     "you_are_here": {"zh": "你在这里", "en": "You are here"},
+    "map_tools": {"zh": "地图缩放和定位", "en": "Zoom and locate"},
     "attribution_toggle": {"zh": "地图数据来源", "en": "Map data sources"},
     "map_load_failed": {
         "zh": "设施数据没有加载成功，请检查网络后刷新。",

@@ -88,7 +88,15 @@
       return box;
     }
   });
-  new Locate().addTo(map);
+  var locate = new Locate().addTo(map);
+  // the zoom and locate buttons go beside the map, so that none covers a marker
+  var tools = document.querySelector('.map-tools');
+  if (tools) {
+    [map.zoomControl, locate].forEach(function (c) {
+      if (c) { tools.appendChild(c.getContainer()); }
+    });
+    tools.hidden = false;
+  }
 
   // ---------------------------------------------------------------- a tap on the map
   // a pin where the map was tapped, and the "find near here" button in the status line
@@ -122,6 +130,15 @@
     var size = total < 10 ? 36 : total < 100 ? 44 : 52;
     return L.divIcon({html: div, className: 'mix-cluster-icon', iconSize: [size, size]});
   }
+  // WCAG 2.2 target size: a cluster drawn at the mean of its markers may land on its
+  // neighbour (two means can be arbitrarily close). Drawn at its seed instead (the first
+  // marker; markercluster keeps every seed more than maxClusterRadius px from the others
+  // at its zoom), icons of at most 52 px never overlap with a radius of 60 px.
+  var recalculate = L.MarkerCluster.prototype._recalculateBounds;
+  L.MarkerCluster.include({_recalculateBounds: function () {
+    recalculate.call(this);
+    if (this._cLatLng) { this._latlng = this._wLatLng = this._cLatLng; }
+  }});
   var group = L.markerClusterGroup({maxClusterRadius: 60, disableClusteringAtZoom: 16,
                                     showCoverageOnHover: false, iconCreateFunction: clusterIcon});
   map.addLayer(group);
