@@ -29,13 +29,16 @@ class NearestAnswer:
 
 @dataclass(frozen=True)
 class FacilityDetails:
-    """A facility with its hours now and its week ahead (the facility page and its twin)."""
+    """A facility with its hours now and its week ahead (the facility page and its twin);
+    with a starting point, ``trip``: the distance, the estimates and the hours on arrival
+    (as a nearest answer's row)."""
 
     facility: Facility
     layer: CollectionInfo
     status: HoursStatus
     week: list[DaySchedule]
     at: dt.datetime
+    trip: Nearby | None = None
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from locator.operations.coverage import (
 )
 from locator.operations.feature_query import Queryable, property_value
 from locator.operations.hours import hours_status, week_schedule
-from locator.operations.nearest import Nearby, NearestQuery
+from locator.operations.nearest import WALK, Nearby, NearestQuery, nearby
 from locator.operations.routes import RouteDetails
 from locator.service.answers import (
     CoverageQuery,
@@ -48,6 +48,7 @@ from locator.stores.base import BBox, FeatureQuery, Page, Store, checked_info
 from locator.values import registry
 from locator.values.city import CityProfile
 from locator.values.errors import FeatureNotFound, InvalidQuery, shown
+from locator.values.geo.distance import geodesic_inverse_point
 from locator.values.models import CollectionInfo, Facility, Feature, Point
 
 #: planner answers kept per version (each well under a few MB: uncovered cells are sampled)
@@ -196,17 +197,31 @@ class Service:
         self._check_layers(query)
         return self._answer(query, self.store.nearest(query, now, per_layer=True), now)
 
-    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
-        """A facility with its hours at ``now`` and the 7 days from ``now``."""
+    def facility_details(
+        self,
+        facility_id: str,
+        now: dt.datetime,
+        origin: Point | None = None,
+        travel: str = WALK,
+    ) -> FacilityDetails:
+        """A facility with its hours at ``now`` and the 7 days from ``now``; from
+        ``origin`` (WGS-84), also the trip there by ``travel`` and the hours on arrival."""
         fac = self.store.get(facility_id)
         assert isinstance(fac, Facility)
         expr = fac.properties.get("opening_hours")
+        calendar = self.store.reference.calendar
+        trip = None
+        if origin is not None:
+            q = NearestQuery(point=origin, layers=(fac.layer,), k=1, at=now, travel=travel)
+            az, _, d = geodesic_inverse_point()(origin.lon, origin.lat, fac.lon, fac.lat)
+            trip = nearby(fac, d, az % 360.0, q, now, calendar)
         return FacilityDetails(
             fac,
             self.store.infos[fac.layer],
-            hours_status(expr, now, self.store.reference.calendar),
-            week_schedule(expr, now.date(), self.store.reference.calendar),
+            hours_status(expr, now, calendar),
+            week_schedule(expr, now.date(), calendar),
             now,
+            trip,
         )
 
     def phone_view(

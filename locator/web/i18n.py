@@ -51,6 +51,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "arrival_open": {"zh": "到达时开放", "en": "Open when you arrive"},
     "arrival_closed": {"zh": "到达时已关门", "en": "Closed when you arrive"},
     "arrival_unknown": {"zh": "开放时间未登记", "en": "Hours not recorded"},
+    "arrive_closed": {
+        "zh": "到达时已关门（{time} 关门）",
+        "en": "Closed when you arrive (closes {time})",
+    },
+    "arrive_open": {
+        "zh": "到达时已开门（{time} 开门）",
+        "en": "Open when you arrive (opens {time})",
+    },
+    "arrival_unknown_state": {
+        "zh": "到达时是否开放不明",
+        "en": "Not known if open when you arrive",
+    },
     "clear_filters": {"zh": "清除筛选", "en": "Clear filters"},
     "on_the_map": {"zh": "🗺️ 在地图上看", "en": "🗺️ On the map"},
     "towns_line": {

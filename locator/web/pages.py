@@ -39,6 +39,7 @@ from locator.web.context import (
     conditional,
     link_alternate,
     parse_nearest,
+    parse_trip,
     service,
 )
 from locator.web.i18n import (
@@ -76,6 +77,8 @@ TWIN_PARAMS = (
     "max_distance_m",
     "travel",
 )
+#: the facility page's parameters that its JSON twin takes as they are
+TRIP_PARAMS = ("lon", "lat", "coord", "travel", "at")
 #: choices a visitor makes once and the phone remembers (a year), from ?lang= and ?travel=
 REMEMBERED = {LANG_COOKIE: LANGS, "travel": TRAVEL_MODES}
 REMEMBER_S = YEAR_S
@@ -234,7 +237,7 @@ PHONE_TEXTS = (
 def _phone_config(version: str, travel: str) -> dict:
     """What phone.js needs: today's pack URL, the way of travel and the words."""
     lang = current_lang()
-    texts = {k: translate(k, lang) for k in PHONE_TEXTS}
+    texts = {k: translate(k, lang) for k in PHONE_TEXTS + fmt.PHRASE_KEYS}
     texts["navigate_amap"] = f"{translate('navigate', lang)} · {translate('amap', lang)}"
     texts["position"] = (
         translate("position_point", lang)
@@ -250,6 +253,7 @@ def _phone_config(version: str, travel: str) -> dict:
         "hotline": service().city.hotline.number,
         "region": service().city.short_name.zh,
         "amenities": {term: fmt.amenity_label(term, lang) for term in AMENITIES},
+        "weekdays": WEEKDAYS[lang],
         "texts": texts,
     }
 
@@ -404,8 +408,10 @@ MAP_TEXTS = (
 @bp.get("/f/<facility_id>")
 def facility_page(facility_id: str):
     svc = service()
-    details = svc.facility_details(facility_id, now())
-    travel = params.TRAVEL.parse(_travel(_form_args()))
+    args = _travel(_form_args())
+    trip = parse_trip(args, now())
+    details = svc.facility_details(facility_id, trip.at, trip.origin, trip.travel)
+    travel = trip.travel
     fac, layer = details.facility, details.layer
     parts = facility_map(
         map_assets(),
@@ -416,15 +422,18 @@ def facility_page(facility_id: str):
         lang=current_lang(),
         city=svc.city,
     )
+    twin_args = [(k, v) for k, v in args.items(multi=True) if k in TRIP_PARAMS]
     return _page(
         "facility.html",
-        f"/api/v1/facilities/{quote(fac.id, safe='')}",
+        f"/api/v1/facilities/{quote(fac.id, safe='')}"
+        + (f"?{urlencode(twin_args)}" if twin_args else ""),
         GEOJSON,
         fac=fac,
         p=fac.properties,
         layer_name=(layer.name_zh, layer.name_en),
         parts=parts,
         status=details.status,
+        trip=details.trip,
         week=details.week,
         today=details.at.date(),
         tiles=current_app.config["TILES"],

@@ -357,6 +357,8 @@ OFFSET = Param("offset", "integer", "跳过的要素数", "features to skip", 0,
 FORMAT = Param("f", "choice", "返回格式", "response format", choices=("json", "geojson"))
 
 NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, TRAVEL, PER_LAYER, TOWN, AT)
+#: a facility's details from a starting point: the trip there and the hours on arrival
+FACILITY_TRIP = (LON, LAT, COORD, TRAVEL, AT)
 
 #: the route filters (checked against the routes the server has: Service.routes)
 DISTRICT = Param(

@@ -757,7 +757,7 @@ def test_the_offline_pack_answers_as_the_server_does(browser, live_server):
     at = f"{pack['start']}T17:50:00+08:00"  # around closing time: arrival states differ
     rng = np.random.default_rng(20261124)
     points = np.column_stack([rng.uniform(112.3, 113.3, 60), rng.uniform(21.6, 22.9, 60)])
-    compared, states = 0, set()
+    compared, states, phrases = 0, set(), set()
     for lon, lat in np.round(points, 6):  # the same numbers to the API and the page
         for travel in ("walk", "ebike"):
             api = api_json(
@@ -767,7 +767,9 @@ def test_the_offline_pack_answers_as_the_server_does(browser, live_server):
             )
             mine = page.evaluate(
                 """([lon, lat, at, travel]) =>
-                LocatorOffline.nearestByLayer(window.pack, lon, lat, 3, Date.parse(at), travel)""",
+                LocatorOffline.nearestByLayer(window.pack, lon, lat, 3, Date.parse(at), travel)
+                  .map(r => Object.assign(r, {phrase: LocatorOffline.hoursPhrase(
+                    r.hours, r.hoursOnArrival).key}))""",
                 [float(lon), float(lat), at, travel],
             )
             theirs = [
@@ -775,21 +777,25 @@ def test_the_offline_pack_answers_as_the_server_does(browser, live_server):
                     f["id"],
                     f["properties"]["distance_m"],
                     f["properties"]["hours_on_arrival"]["state"],
+                    f["properties"]["hours_phrase"],
                 )
                 for f in api["features"]
             ]
             assert len(mine) == len(theirs)
-            for m, (fid, dist, state) in zip(mine, theirs, strict=True):
+            for m, (fid, dist, state, phrase) in zip(mine, theirs, strict=True):
                 assert abs(m["distance_m"] - dist) <= 0.05 + 1e-3  # the API rounds to 0.1 m
                 if m["id"] != fid:  # only a tie within 1 m may swap two places
                     other = next(x for x in mine if x["id"] == fid)
                     assert abs(other["distance_m"] - m["distance_m"]) < 1.0
                     continue
                 assert m["arrival"] == state, (fid, travel)
+                assert m["phrase"] == phrase, (fid, travel)  # the same words on the card
                 compared += 1
                 states.add(state)
+                phrases.add(phrase)
     assert compared > 60 * 2 * 12 * 0.99
     assert states == {"open", "closed", "unknown"}  # every state was met, and agreed
+    assert {"arrive_closed", "open_until", "closed_until"} <= phrases
     ctx.close()
 
 

@@ -58,6 +58,76 @@
     return 'unknown';
   }
 
+  // hours_status of the server (locator/operations/hours.py), read from the pack: the state
+  // at a time (ms since the epoch) and the next change within the look-ahead (8 days, as
+  // the server's; fewer near the end of the pack). Times are ms since the epoch, minutes
+  // as the server's.
+  var LOOKAHEAD_DAYS = 8, MINUTE = 60000, LOCAL = 8 * 3600 * 1000;
+  function statusAt(pack, index, ms) {
+    var state = stateAt(pack, index, ms);
+    var out = {state: state, at: ms, opensAt: null, closesAt: null};
+    if (state === 'unknown') { return out; }
+    var minute = Math.floor((ms + LOCAL) / MINUTE);  // local minutes since 1970-01-01 00:00
+    var start = Date.parse(pack.start + 'T00:00:00Z') / MINUTE;
+    var first = Math.floor((minute - start) / 1440), days = pack.hours[index];
+    for (var d = first; d < Math.min(first + LOOKAHEAD_DAYS, days.length); d++) {
+      for (var i = 0; i < days[d].length; i++) {
+        var span = days[d][i], a = start + d * 1440 + span[0], b = start + d * 1440 + span[1];
+        if (b <= minute) { continue; }
+        if ({o: 'open', c: 'closed', u: 'unknown'}[span[2]] !== state) {
+          var change = Math.max(a, minute) * MINUTE - LOCAL;
+          if (state === 'open') { out.closesAt = change; } else { out.opensAt = change; }
+          return out;
+        }
+      }
+    }
+    return out;
+  }
+
+  // hours_phrase of the server (the one rule for what a card says of the hours): the state
+  // on arrival first when it differs from the state now, else the state now and its change
+  function hoursPhrase(now, arrival) {
+    function p(key, state, time) { return {key: key, state: state, time: time, ref: now.at}; }
+    if (arrival && arrival.state !== now.state) {
+      if (now.state === 'open' && arrival.state === 'closed' && now.closesAt !== null) {
+        return p('arrive_closed', 'closed', now.closesAt);
+      }
+      if (now.state === 'closed' && arrival.state === 'open' && now.opensAt !== null) {
+        return p('arrive_open', 'open', now.opensAt);
+      }
+      if (arrival.state !== 'unknown') { return p('arrival_' + arrival.state, arrival.state, null); }
+      return p('arrival_unknown_state', 'unknown', null);
+    }
+    if (now.state === 'open') {
+      return now.closesAt === null ? p('open_always', 'open', null)
+                                   : p('open_until', 'open', now.closesAt);
+    }
+    if (now.state === 'closed') {
+      return now.opensAt === null ? p('closed', 'closed', null)
+                                  : p('closed_until', 'closed', now.opensAt);
+    }
+    return p('hours_unknown', 'unknown', null);
+  }
+
+  // format.clock_text of the server: HH:MM today, else the weekday (within a week) or the date
+  function clockText(ms, refMs, weekdays) {
+    var when = new Date(ms + LOCAL), ref = new Date(refMs + LOCAL);
+    function two(n) { return (n < 10 ? '0' : '') + n; }
+    var hhmm = two(when.getUTCHours()) + ':' + two(when.getUTCMinutes());
+    var days = Math.round((Date.UTC(when.getUTCFullYear(), when.getUTCMonth(), when.getUTCDate()) -
+      Date.UTC(ref.getUTCFullYear(), ref.getUTCMonth(), ref.getUTCDate())) / 86400000);
+    if (days === 0) { return hhmm; }
+    if (days > 0 && days < 7) { return weekdays[(when.getUTCDay() + 6) % 7] + ' ' + hhmm; }
+    return two(when.getUTCMonth() + 1) + '-' + two(when.getUTCDate()) + ' ' + hhmm;
+  }
+
+  // format.phrase_text of the server, with the page's texts
+  function phraseText(phrase, texts, weekdays) {
+    var text = texts[phrase.key];
+    if (phrase.time === null) { return text; }
+    return text.split('{time}').join(clockText(phrase.time, phrase.ref, weekdays));
+  }
+
   // the k nearest of each layer, in layer order, nearest first (ties by id)
   function nearestByLayer(pack, lon, lat, k, atMs, travel) {
     var speed = SPEED[travel] || SPEED.walk;
@@ -73,6 +143,8 @@
         out.push({id: item.row[1], layer: pack.layers[item.row[0]].id, distance_m: item.d,
                   walk_min: item.d * DETOUR / SPEED.walk,
                   ebike_min: item.d * DETOUR / SPEED.ebike,
+                  hours: statusAt(pack, item.row[9], atMs),
+                  hoursOnArrival: statusAt(pack, item.row[9], atMs + minutes * 60000),
                   arrival: stateAt(pack, item.row[9], atMs + minutes * 60000)});
       });
     });
@@ -106,6 +178,8 @@
     return [z * Math.sin(theta) + 0.006, z * Math.cos(theta) + 0.0065];
   }
 
-  window.LocatorOffline = {vincenty: vincenty, stateAt: stateAt, nearestByLayer: nearestByLayer,
+  window.LocatorOffline = {vincenty: vincenty, stateAt: stateAt, statusAt: statusAt,
+                           hoursPhrase: hoursPhrase, clockText: clockText,
+                           phraseText: phraseText, nearestByLayer: nearestByLayer,
                            wgsToGcj: wgsToGcj, gcjToBd: gcjToBd};
 })();

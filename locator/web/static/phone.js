@@ -106,7 +106,12 @@
                                              : [r.walk_min, 'walk', r.ebike_min, 'ebike'];
           li.appendChild(el('div', 'meta', distance(r.distance_m) + ' · ' +
             minutes(first[0], first[1]) + ' · ' + minutes(first[2], first[3])));
-          li.appendChild(el('div', 'hours state-' + r.arrival, T['arrival_' + r.arrival]));
+          // the server's words: the state on arrival first when it differs from now
+          var phrase = LocatorOffline.hoursPhrase(r.hours, r.hoursOnArrival);
+          var hours = el('div', 'hours state-' + phrase.state,
+                         LocatorOffline.phraseText(phrase, T, cfg.weekdays));
+          hours.dataset.phrase = phrase.key;
+          li.appendChild(hours);
           if (row[6]) { li.appendChild(el('div', 'note', row[6])); }
           if (row[8].length) {
             var chips = el('ul', 'amenities');
