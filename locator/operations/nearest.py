@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 from scipy.spatial import cKDTree
 
-from locator.operations.hours import TZ, UNKNOWN, Calendar, HoursStatus, hours_status
+from locator.operations.hours import OPEN, TZ, UNKNOWN, Calendar, HoursStatus, hours_status
 from locator.values.errors import InvalidQuery
 from locator.values.geo.distance import geodesic_inverse, geodesic_inverse_point
 from locator.values.models import AMENITIES, Facility, Point
@@ -135,9 +135,10 @@ TRAVEL_MODES = (WALK, EBIKE)
 
 @dataclass(frozen=True)
 class NearestQuery:
-    """What a worker asks. ``at`` is when; ``open_on_arrival`` keeps only places not known
-    to be closed when the worker, travelling by ``travel`` (walk or ebike), would get
-    there."""
+    """What a worker asks. ``at`` is when; ``open_on_arrival`` keeps only places known to
+    be open when the worker, travelling by ``travel`` (walk or ebike), would get there;
+    with ``keep_unknown_hours`` also those whose hours then are not known (the answer
+    marks them: ``hours_on_arrival.state`` is unknown)."""
 
     point: Point
     layers: tuple[str, ...]
@@ -147,6 +148,7 @@ class NearestQuery:
     at: dt.datetime | None = None
     open_on_arrival: bool = False
     travel: str = WALK
+    keep_unknown_hours: bool = False
 
     def __post_init__(self) -> None:
         if self.travel not in TRAVEL_MODES:
@@ -374,15 +376,22 @@ def hours_on_arrival(
     )
 
 
+def arrival_keeps(on_arrival: HoursStatus, q: NearestQuery) -> bool:
+    """Whether a place with these hours on arrival passes ``q``'s open-on-arrival filter:
+    known to be open, or (with ``keep_unknown_hours``) not known."""
+    return on_arrival.state == OPEN or (q.keep_unknown_hours and on_arrival.state == UNKNOWN)
+
+
 def arrival_filter(
     q: NearestQuery, at: dt.datetime, calendar: Calendar
 ) -> Callable[[Facility, float], bool] | None:
-    """With ``open_on_arrival``, a test keeping places not known to be closed on arrival."""
+    """With ``open_on_arrival``, the test of :func:`arrival_keeps` for a place at
+    ``distance_m`` metres."""
     if not q.open_on_arrival:
         return None
 
     def keep(fac: Facility, distance_m: float) -> bool:
-        return not arrival_status(fac, distance_m, q, at, calendar).is_closed
+        return arrival_keeps(arrival_status(fac, distance_m, q, at, calendar), q)
 
     return keep
 

@@ -13,6 +13,7 @@ grids in the city's metric projection.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
@@ -32,7 +33,7 @@ from locator.operations.coverage import (
     check_radius,
 )
 from locator.operations.feature_query import Queryable, property_value
-from locator.operations.hours import hours_status, week_schedule
+from locator.operations.hours import UNKNOWN, hours_status, week_schedule
 from locator.operations.nearest import WALK, Nearby, NearestQuery, nearby
 from locator.operations.routes import RouteDetails
 from locator.service.answers import (
@@ -190,12 +191,32 @@ class Service:
     def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         """The k nearest facilities over the query's layers."""
         self._check_layers(query)
-        return self._answer(query, self.store.nearest(query, now), now)
+        return self._filtered(query, now, per_layer=False)
 
     def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         """k nearest from each of the query's layers, in the query's layer order."""
         self._check_layers(query)
-        return self._answer(query, self.store.nearest(query, now, per_layer=True), now)
+        return self._filtered(query, now, per_layer=True)
+
+    def _filtered(self, query: NearestQuery, now: dt.datetime, per_layer: bool) -> NearestAnswer:
+        """The answer, and with the open-on-arrival filter, how many places with unknown
+        hours it left out: those among the answer that keeps them. That answer is asked
+        first; when it holds none, it is the filtered answer too (one search)."""
+        if not query.open_on_arrival or query.keep_unknown_hours:
+            return self._answer(query, self.store.nearest(query, now, per_layer=per_layer), now)
+        lenient = self.store.nearest(
+            dataclasses.replace(query, keep_unknown_hours=True), now, per_layer=per_layer
+        )
+        left_out: dict[str, int] = {}
+        for r in lenient:
+            if r.hours_on_arrival.state == UNKNOWN:
+                left_out[r.facility.layer] = left_out.get(r.facility.layer, 0) + 1
+        if not left_out:
+            return self._answer(query, lenient, now)
+        strict = self.store.nearest(query, now, per_layer=per_layer)
+        return dataclasses.replace(
+            self._answer(query, strict, now), unknown_hours_left_out=left_out
+        )
 
     def facility_details(
         self,

@@ -112,6 +112,7 @@ def parse_nearest(svc: Service, args: MultiDict, default_k: int | None = None) -
         at=params.AT.parse(args),
         open_on_arrival=params.OPEN_NOW.parse(args),
         travel=params.TRAVEL.parse(args),
+        keep_unknown_hours=params.UNKNOWN_HOURS.parse(args),
     )
     return NearestRequest(query, system.value, town, params.PER_LAYER.parse(args))
 

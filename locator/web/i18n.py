@@ -64,6 +64,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Not known if open when you arrive",
     },
     "clear_filters": {"zh": "清除筛选", "en": "Clear filters"},
+    "unknown_left_out": {
+        "zh": "另有 {n} 个开放时间未登记，未列出。",
+        "en": "{n} more with unknown hours, not listed.",
+    },
+    "show_unknown": {"zh": "显示开放时间未登记的", "en": "Show those with unknown hours"},
     "on_the_map": {"zh": "🗺️ 在地图上看", "en": "🗺️ On the map"},
     "towns_line": {
         "zh": "覆盖{city_name} {districts} 个县（市、区）、{towns} 个镇（街）",

@@ -855,6 +855,16 @@ def build_document(
                     "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
                 },
                 "numberReturned": {"type": "integer"},
+                "unknown_hours_left_out": {
+                    "description": "with open_now: places whose hours on arrival are not "
+                    "known, left out (include_unknown_hours=true shows them)",
+                    "type": "integer",
+                    "minimum": 0,
+                },
+                "unknown_hours_left_out_by_layer": {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
                 # k in all, or k from each layer with per_layer=true
                 "features": {
                     "type": "array",

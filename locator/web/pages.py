@@ -73,6 +73,7 @@ TWIN_PARAMS = (
     "layer",
     "amenity",
     "open_now",
+    "include_unknown_hours",
     "at",
     "max_distance_m",
     "travel",
@@ -203,6 +204,7 @@ def home():
         filter_amenities=FILTER_AMENITIES,
         chosen_amenities=set(params.AMENITY.parse(args)),
         open_now=params.OPEN_NOW.parse(args),
+        include_unknown=params.UNKNOWN_HOURS.parse(args),
         per_layer=RESULTS_PER_LAYER,
         travel=travel,
         # the city's union hotline (city.json): shown as the federation's, never as a
@@ -231,6 +233,8 @@ PHONE_TEXTS = (
     "call",
     "hotline_fallback",
     "no_pack",
+    "unknown_left_out",
+    "show_unknown",
 )
 
 

@@ -118,6 +118,8 @@ def nearest_json(answer: NearestAnswer, coord: str, travel: str = "walk") -> dic
         detour_factor=DETOUR_FACTOR,
         estimate_note=ESTIMATE_NOTE,
         numberReturned=len(answer.results),
+        unknown_hours_left_out=answer.unknown_hours_left_out_total,
+        unknown_hours_left_out_by_layer=answer.unknown_hours_left_out,
     )
 
 

@@ -167,14 +167,28 @@ def rider_client(tmp_path_factory):
         "love_stations",
         [facility("ls-late", *STATION, name="晚班驿站", opening_hours="Mo-Su 07:00-21:00")],
     )
+    # east of the rider (3.46 km east of the station): two with no hours near, one
+    # closed, one open further on
+    rooms = [
+        facility("mr-u1", _lon(3.76), STATION[1]),
+        facility("mr-u2", _lon(4.06), STATION[1]),
+        facility("mr-shut", _lon(4.26), STATION[1], opening_hours="Mo-Fr 08:00-09:00"),
+        facility("mr-open", _lon(5.46), STATION[1], opening_hours="24/7"),
+    ]
+    for room in rooms[:2]:
+        del room["properties"]["opening_hours"]
+    write_layer(data, "mothers_rooms", rooms)
     return create_app({"DATA_DIR": str(data), "WATCH_DATA": False}).test_client()
 
 
-def _from(lon_km: float) -> str:
+def _lon(km_east: float) -> float:
     import math
 
-    lon = STATION[0] + lon_km * 1000 / (111_320 * math.cos(math.radians(STATION[1])))
-    return f"lon={lon:.6f}&lat={STATION[1]}"
+    return STATION[0] + km_east * 1000 / (111_320 * math.cos(math.radians(STATION[1])))
+
+
+def _from(lon_km: float) -> str:
+    return f"lon={_lon(lon_km):.6f}&lat={STATION[1]}"
 
 
 @pytest.mark.parametrize(
@@ -204,3 +218,79 @@ def test_every_page_and_twin_says_closed_on_arrival(rider_client, lang, words):
     # nearer, open on arrival: the state now, as before
     near = rider_client.get(f"/?{_from(0.5)}&travel=ebike&at=2026-12-07T20:50&lang={lang}")
     assert 'data-phrase="open_until"' in near.get_data(as_text=True)
+
+
+RIDER = f"{_from(3.46)}&travel=ebike&at=2026-12-07T20:50"
+
+
+def _ids(answer: dict) -> list[str]:
+    return [f["id"] for f in answer["features"]]
+
+
+def test_open_on_arrival_leaves_unknown_hours_out_and_says_how_many(rider_client):
+    query = f"/api/v1/nearest?{RIDER}&layer=mothers_rooms&open_now=true"
+    strict = rider_client.get(query).get_json()
+    assert _ids(strict) == ["mr-open"]
+    assert strict["unknown_hours_left_out"] == 2
+    assert strict["unknown_hours_left_out_by_layer"] == {"mothers_rooms": 2}
+    shown = rider_client.get(query + "&include_unknown_hours=true").get_json()
+    assert _ids(shown) == ["mr-u1", "mr-u2", "mr-open"]  # the closed one stays out
+    assert [f["properties"]["hours_on_arrival"]["state"] for f in shown["features"]] == [
+        "unknown",
+        "unknown",
+        "open",
+    ]
+    assert shown["unknown_hours_left_out"] == 0
+    plain = rider_client.get(f"/api/v1/nearest?{RIDER}&layer=mothers_rooms").get_json()
+    assert _ids(plain) == ["mr-u1", "mr-u2", "mr-shut", "mr-open"]
+    assert plain["unknown_hours_left_out"] == 0
+    # the page: the open one only, how many were left out, and a way to show them
+    for lang, words in (("zh", "另有 2 个开放时间未登记"), ("en", "2 more with unknown hours")):
+        html = rider_client.get(f"/?{RIDER}&open_now=true&lang={lang}").get_data(as_text=True)
+        section = html.split('id="layer-mothers_rooms"')[1].split("</section>")[0]
+        assert re.findall(r'<li class="facility" data-id="([^"]+)"', section) == ["mr-open"]
+        assert words in section
+        href = re.search(r'class="btn alt show-unknown" href="([^"]+)"', section)[1]
+        more = rider_client.get("/" + href.replace("&amp;", "&")).get_data(as_text=True)
+        section = more.split('id="layer-mothers_rooms"')[1].split("</section>")[0]
+        ids = re.findall(r'<li class="facility" data-id="([^"]+)"', section)
+        assert ids == ["mr-u1", "mr-u2", "mr-open"]
+        assert section.count('data-phrase="hours_unknown"') == 2  # marked, never mixed in
+        assert "show-unknown" not in section
+
+
+@pytest.mark.skipif(NODE is None, reason="needs Node (installed with npm by make test)")
+def test_offline_filter_leaves_out_what_the_server_leaves_out(rider_client):
+    pack = rider_client.get("/offline/pack.json").get_json()
+    at = dt.datetime(2026, 12, 7, 20, 50, tzinfo=TZ)
+    if pack["start"] != at.date().isoformat():  # the pack starts today: ask in its days
+        at = dt.datetime.fromisoformat(pack["start"] + "T20:50:00+08:00")
+    cases, expected = [], []
+    for keep in (False, True):
+        query = (
+            f"/api/v1/nearest?{_from(3.46)}&travel=ebike&at={at.isoformat()[:16]}"
+            f"&per_layer=true&k=3&open_now=true&include_unknown_hours={str(keep).lower()}"
+        )
+        answer = rider_client.get(query.replace("+", "%2B")).get_json()
+        cases.append([_lon(3.46), STATION[1], at.timestamp() * 1000, keep])
+        expected.append([_ids(answer), answer["unknown_hours_left_out_by_layer"]])
+    script = """
+      global.window = {};
+      require(process.argv[1]);
+      const input = JSON.parse(require('fs').readFileSync(0));
+      process.stdout.write(JSON.stringify(input.cases.map(([lon, lat, ms, keep]) => {
+        const r = window.LocatorOffline.nearestByLayer(input.pack, lon, lat, 3, ms, 'ebike',
+                                                       {open: true, keepUnknown: keep});
+        return [r.map(x => x.id), r.unknownLeftOut];
+      })));
+    """
+    done = subprocess.run(
+        [NODE, "-e", script, str(OFFLINE_JS)],
+        input=json.dumps({"pack": pack, "cases": cases}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert json.loads(done.stdout) == expected
+    assert expected[0][1] == {"mothers_rooms": 2} and "mr-u1" in expected[1][0]

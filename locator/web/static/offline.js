@@ -128,25 +128,41 @@
     return text.split('{time}').join(clockText(phrase.time, phrase.ref, weekdays));
   }
 
-  // the k nearest of each layer, in layer order, nearest first (ties by id)
-  function nearestByLayer(pack, lon, lat, k, atMs, travel) {
+  // the k nearest of each layer, in layer order, nearest first (ties by id). With
+  // `filter.open` (the server's open_now), only places open on arrival, and with
+  // `filter.keepUnknown` (include_unknown_hours) those whose hours then are not known too;
+  // the answer's unknownLeftOut says, per layer, how many of those the filter left out
+  // (the server's unknown_hours_left_out_by_layer: those among the answer keeping them)
+  function nearestByLayer(pack, lon, lat, k, atMs, travel, filter) {
     var speed = SPEED[travel] || SPEED.walk;
+    var open = filter && filter.open, keepUnknown = filter && filter.keepUnknown;
     var byLayer = pack.layers.map(function () { return []; });
     pack.facilities.forEach(function (row) {
       byLayer[row[0]].push({row: row, d: vincenty(lon, lat, row[4], row[5])});
     });
     var out = [];
-    byLayer.forEach(function (items) {
+    out.unknownLeftOut = {};
+    byLayer.forEach(function (items, layerIndex) {
       items.sort(function (a, b) { return a.d - b.d || (a.row[1] < b.row[1] ? -1 : 1); });
-      items.slice(0, k).forEach(function (item) {
-        var minutes = item.d * DETOUR / speed;
+      var picked = 0, lenient = 0, leftOut = 0, count = open && !keepUnknown;
+      for (var i = 0; i < items.length && (picked < k || (count && lenient < k)); i++) {
+        var item = items[i], minutes = item.d * DETOUR / speed;
+        var arrival = stateAt(pack, item.row[9], atMs + minutes * 60000);
+        if (count && arrival !== 'closed' && lenient < k) {  // the answer keeping them
+          lenient += 1;
+          if (arrival === 'unknown') { leftOut += 1; }
+        }
+        var keep = !open || arrival === 'open' || (keepUnknown && arrival === 'unknown');
+        if (!keep || picked >= k) { continue; }
+        picked += 1;
         out.push({id: item.row[1], layer: pack.layers[item.row[0]].id, distance_m: item.d,
                   walk_min: item.d * DETOUR / SPEED.walk,
                   ebike_min: item.d * DETOUR / SPEED.ebike,
                   hours: statusAt(pack, item.row[9], atMs),
                   hoursOnArrival: statusAt(pack, item.row[9], atMs + minutes * 60000),
-                  arrival: stateAt(pack, item.row[9], atMs + minutes * 60000)});
-      });
+                  arrival: arrival});
+      }
+      if (leftOut) { out.unknownLeftOut[pack.layers[layerIndex].id] = leftOut; }
     });
     return out;
   }

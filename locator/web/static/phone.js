@@ -39,6 +39,14 @@
       }).catch(function () {});
     }, 300);
   });
+  // the moment asked: the address's at= (as the server reads it: no zone is Beijing
+  // time), else now
+  function moment(args) {
+    var at = args.get('at');
+    if (!at) { return Date.now(); }
+    var ms = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : at + '+08:00');
+    return isNaN(ms) ? Date.now() : ms;
+  }
   function fill(text, key, value) { return text.split('{' + key + '}').join(value); }
   function noPack() {
     document.querySelectorAll('.locate-msg').forEach(function (m) { m.textContent = T.no_pack; });
@@ -81,7 +89,11 @@
     return loadPack().then(function (p) {
       var byId = {};
       p.facilities.forEach(function (row) { byId[row[1]] = row; });
-      var results = LocatorOffline.nearestByLayer(p, lon, lat, 3, Date.now(), cfg.travel);
+      var args = new URLSearchParams(location.search), yes = /^(true|1|yes|on)$/i;
+      var filter = {open: yes.test(args.get('open_now') || ''),
+                    keepUnknown: yes.test(args.get('include_unknown_hours') || '')};
+      var results = LocatorOffline.nearestByLayer(p, lon, lat, 3, moment(args), cfg.travel,
+                                                  filter);
       var box = document.getElementById('offline-results');
       box.replaceChildren();
       box.appendChild(el('p', 'sample-banner offline-banner',
@@ -132,6 +144,22 @@
           list.appendChild(li);
         });
         section.appendChild(list);
+        var leftOut = results.unknownLeftOut[layer.id];
+        if (leftOut) {  // as the server says it: how many, and a way to show them
+          var note = el('p', 'note unknown-left-out', fill(T.unknown_left_out, 'n', leftOut) + ' ');
+          note.dataset.count = leftOut;
+          var show = el('a', 'btn alt show-unknown', T.show_unknown);
+          var here = new URLSearchParams(args);
+          if (!here.get('town') || where.indexOf(lat.toFixed(5)) >= 0) {
+            here.delete('town');
+            here.set('lon', lon.toFixed(6));
+            here.set('lat', lat.toFixed(6));
+          }
+          here.set('include_unknown_hours', 'true');
+          show.href = '/?' + here.toString();
+          note.appendChild(show);
+          section.appendChild(note);
+        }
         box.appendChild(section);
       });
       box.hidden = false;
