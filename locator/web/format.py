@@ -185,9 +185,17 @@ def opening_hours_text(osm: str | None, lang: str) -> str | None:
     return ("；" if lang == "zh" else "; ").join(out)
 
 
-def amenity_label(term: str, lang: str) -> str:
+def amenity_name(term: str, lang: str) -> str:
     zh, en = AMENITIES.get(term, (term, term))
-    return f"{AMENITY_ICONS.get(term, '•')} {zh if lang == 'zh' else en}"
+    return zh if lang == "zh" else en
+
+
+def amenity_icon(term: str) -> str:
+    return AMENITY_ICONS.get(term, "•")
+
+
+def amenity_label(term: str, lang: str) -> str:
+    return f"{amenity_icon(term)} {amenity_name(term, lang)}"
 
 
 def duration_text(minutes: float, lang: str) -> str:

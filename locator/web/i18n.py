@@ -127,7 +127,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "too_far": {"zh": "太远，不作时间估算", "en": "too far for a time estimate"},
     "travel_label": {"zh": "出行方式", "en": "I travel"},
     "travel_walk": {"zh": "🚶 步行", "en": "🚶 Walk"},
-    "travel_ebike": {"zh": "🛵 我骑电动车", "en": "🛵 I ride an e-bike"},
+    "travel_ebike": {"zh": "🛵 我骑电动车", "en": "🛵 E-bike"},
     "relocate": {"zh": "📍 重新定位", "en": "📍 Locate"},
     "locate_insecure": {
         "zh": "本网站未使用 HTTPS 安全连接，浏览器不允许在这里定位。"

@@ -235,6 +235,7 @@ PHONE_TEXTS = (
     "no_pack",
     "unknown_left_out",
     "show_unknown",
+    "amenities",
 )
 
 
@@ -256,7 +257,9 @@ def _phone_config(version: str, travel: str) -> dict:
         "langQuery": "?lang=en" if lang == "en" else "",
         "hotline": service().city.hotline.number,
         "region": service().city.short_name.zh,
-        "amenities": {term: fmt.amenity_label(term, lang) for term in AMENITIES},
+        "amenities": {
+            term: [fmt.amenity_name(term, lang), fmt.amenity_icon(term)] for term in AMENITIES
+        },
         "weekdays": WEEKDAYS[lang],
         "texts": texts,
     }

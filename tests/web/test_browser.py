@@ -157,6 +157,34 @@ def test_locate_me_lists_what_the_api_returns(browser, live_server):
     ctx.close()
 
 
+def test_the_whole_first_card_is_above_the_fold(browser, live_server):
+    """Issue #21: after "use my position" on a 360x640 phone, the whole first card (name,
+    distance, estimates, the hours on arrival, navigate) is on screen without scrolling,
+    in Chinese and in English; its buttons stay 44 px high."""
+    for lang in ("zh", "en"):
+        ctx, page, _, _ = new_page(
+            browser,
+            live_server,
+            geolocation=PENGJIANG,
+            permissions=["geolocation"],
+            locale="zh-CN" if lang == "zh" else "en-US",
+        )
+        page.goto(f"{live_server}/?lang={lang}&travel=ebike&at=2026-12-07T20:50")
+        page.click(".locate-btn >> nth=0")
+        page.wait_for_selector("#results li.facility")
+        assert page.evaluate("window.scrollY") == 0
+        card = page.locator("#results li.facility").first
+        assert card.bounding_box()["y"] + card.bounding_box()["height"] <= 640, lang
+        for part in (".name", ".distance", ".estimate", ".hours", "a.nav-amap"):
+            box = card.locator(part).first.bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 640, part
+        heights = card.locator(".actions .btn").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect().height)"
+        )
+        assert heights and min(heights) >= 44
+        ctx.close()
+
+
 def test_town_picker_works_with_geolocation_denied(browser, live_server):
     ctx, page, rec, _ = new_page(browser, live_server, permissions=[])
     page.goto(live_server + "/")

@@ -81,8 +81,9 @@
       destination: 'latlng:' + b[0].toFixed(6) + ',' + b[1].toFixed(6) + '|name:' + name,
       mode: ride ? 'riding' : 'walking', coord_type: 'bd09ll', region: cfg.region, output: 'html',
       src: 'locator'});
-    return [[amap, 'btn nav-amap', T.navigate_amap], [baidu, 'btn alt nav-baidu', T.baidu],
-            ['/f/' + encodeURIComponent(row[1]) + cfg.langQuery, 'btn alt', T.details]];
+    return [[amap, 'btn nav-amap', T.navigate_amap],
+            ['/f/' + encodeURIComponent(row[1]) + cfg.langQuery, 'btn alt details', T.details],
+            [baidu, 'btn alt nav-baidu', T.baidu]];
   }
 
   function render(lon, lat, where) {
@@ -124,23 +125,34 @@
                          LocatorOffline.phraseText(phrase, T, cfg.weekdays));
           hours.dataset.phrase = phrase.key;
           li.appendChild(hours);
-          if (row[6]) { li.appendChild(el('div', 'note', row[6])); }
-          if (row[8].length) {
-            var chips = el('ul', 'amenities');
-            row[8].forEach(function (term) { chips.appendChild(el('li', '', cfg.amenities[term] || term)); });
-            li.appendChild(chips);
-          }
+          // as the server's card: navigate first, then the details, Baidu and the call
           var actions = el('div', 'actions');
           var call = el('a', row[7] ? 'btn' : 'btn alt hotline-fallback',
                         row[7] ? T.call : T.hotline_fallback);
           call.href = 'tel:' + (row[7] ? row[7].split(';')[0].trim() : cfg.hotline);
-          actions.appendChild(call);
-          links(row).forEach(function (l) {
+          links(row).forEach(function (l, i) {
             var a = el('a', l[1], l[2]);
             a.href = l[0];
             actions.appendChild(a);
+            if (i === 2) { actions.appendChild(call); }
           });
           li.appendChild(actions);
+          if (row[8].length) {
+            var chips = el('ul', 'amenities');
+            chips.className = 'amenities icons';
+            chips.setAttribute('aria-label', T.amenities);
+            row[8].forEach(function (term) {  // as the server's card: icons, names for readers
+              var a = cfg.amenities[term] || [term, '•'], chip = el('li', '');
+              chip.title = a[0];
+              var icon = el('span', '', a[1]);
+              icon.setAttribute('aria-hidden', 'true');
+              chip.appendChild(icon);
+              chip.appendChild(el('span', 'sr-only', a[0]));
+              chips.appendChild(chip);
+            });
+            li.appendChild(chips);
+          }
+          if (row[6]) { li.appendChild(el('div', 'note address', row[6])); }
           list.appendChild(li);
         });
         section.appendChild(list);
