@@ -202,18 +202,24 @@ class Service:
         """The answer, and with the open-on-arrival filter, how many places with unknown
         hours it left out: those among the answer that keeps them. That answer is asked
         first; when it holds none, it is the filtered answer too (one search)."""
+
+        def ask(q: NearestQuery) -> list[Nearby]:
+            return (
+                self.store.nearest(q, now, per_layer=True)
+                if per_layer
+                else self.store.nearest(q, now)
+            )
+
         if not query.open_on_arrival or query.keep_unknown_hours:
-            return self._answer(query, self.store.nearest(query, now, per_layer=per_layer), now)
-        lenient = self.store.nearest(
-            dataclasses.replace(query, keep_unknown_hours=True), now, per_layer=per_layer
-        )
+            return self._answer(query, ask(query), now)
+        lenient = ask(dataclasses.replace(query, keep_unknown_hours=True))
         left_out: dict[str, int] = {}
         for r in lenient:
             if r.hours_on_arrival.state == UNKNOWN:
                 left_out[r.facility.layer] = left_out.get(r.facility.layer, 0) + 1
         if not left_out:
             return self._answer(query, lenient, now)
-        strict = self.store.nearest(query, now, per_layer=per_layer)
+        strict = ask(query)
         return dataclasses.replace(
             self._answer(query, strict, now), unknown_hours_left_out=left_out
         )

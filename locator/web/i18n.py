@@ -43,6 +43,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "{layers}数量太多，没有存到手机上，离线时无法查找。",
         "en": "{layers}: too many to keep on the phone; not searchable offline.",
     },
+    "offline_details_wait": {
+        "zh": "没有网络时，这里显示设施的详情（来自手机上保存的离线数据）。",
+        "en": "With no network, a facility's details show here (from the data kept on this phone).",
+    },
+    "offline_details_missing": {
+        "zh": "离线数据里没有这个设施。请在有网络时再打开。",
+        "en": "This facility is not in the offline data. Open it again with a connection.",
+    },
     "no_pack": {
         "zh": "手机上还没有离线数据：请在有网络时打开一次本页，再离线使用。",
         "en": "No offline data on this phone yet: open this page once with a "

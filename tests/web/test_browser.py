@@ -923,6 +923,14 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
             ]
             for lon, lat in other_points
         }
+        # a facility never opened, its details from this point at a set moment
+        unseen = next(f for f in town["features"] if f["id"] != "sc-0001")
+        start = api_json(base, "/offline/pack.json")["start"]
+        trip = f"lon=113.0815&lat=22.5787&travel=ebike&at={start}T20:50"
+        said = {
+            lang: api_json(base, f"/api/v1/facilities/{unseen['id']}?{trip}&lang={lang}")
+            for lang in ("zh", "en")
+        }
         ctx.set_offline(True)
         page.reload()
         assert page.evaluate("navigator.onLine") is False
@@ -954,6 +962,31 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
             "#offline-results li.facility", "els => els.map(e => e.dataset.id)"
         )
         assert shown == [f["id"] for f in town["features"]]
+        # "详情" of a facility never opened: its details, built from the pack
+        page.click(f"#offline-results li.facility[data-id='{unseen['id']}'] a.details")
+        page.wait_for_selector("#offline-facility h2.name")
+        assert page.inner_text("#offline-facility h2.name") == unseen["properties"]["name"]
+        for lang in ("zh", "en"):  # every part of a usable details view, in both languages
+            page.goto(f"{base}/f/{unseen['id']}?{trip}&lang={lang}")
+            page.wait_for_selector("#offline-facility .hours")
+            props = said[lang]["properties"]
+            assert page.inner_text("#offline-facility .hours") == props["hours_text"][lang]
+            assert page.inner_text("#offline-facility .address") == props["address"]
+            amap = parse_qs(
+                urlparse(page.get_attribute("#offline-facility a.nav-amap", "href")).query
+            )
+            to = [float(x) for x in amap["to"][0].split(",")[:2]]
+            want = wgs84_to_gcj02(*said[lang]["geometry"]["coordinates"])
+            assert to == [pytest.approx(want[0], abs=2e-6), pytest.approx(want[1], abs=2e-6)]
+            baidu = page.get_attribute("#offline-facility a.nav-baidu", "href")
+            assert parse_qs(urlparse(baidu).query)["coord_type"] == ["bd09ll"]
+            assert page.get_attribute("#offline-facility a.nav-geo", "href").startswith("geo:")
+            assert page.locator("#offline-facility a[href^='tel:']").count() >= 1
+            assert page.locator("#offline-facility table.week tr").count() == 7
+            assert page.locator("#offline-facility .amenities li").count() == len(
+                props.get("amenities") or []
+            )
+            page.screenshot(path=str(ARTIFACTS / f"offline-details-{lang}-360x640.png"))
         # a facility page seen with signal is still there; the map says it needs the net
         page.goto(base + "/f/sc-0001")
         assert page.locator("h2.name").count() == 1

@@ -194,7 +194,48 @@
     return [z * Math.sin(theta) + 0.006, z * Math.cos(theta) + 0.0065];
   }
 
-  window.LocatorOffline = {vincenty: vincenty, stateAt: stateAt, statusAt: statusAt,
+  // the moment an address asks about: its at= as the server reads it (no zone: Beijing
+  // time), else now (ms since the epoch)
+  function moment(at) {
+    if (!at) { return Date.now(); }
+    var ms = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : at + '+08:00');
+    return isNaN(ms) ? Date.now() : ms;
+  }
+
+  // format.distance_text and format.estimates of the server, with the page's texts
+  function distanceText(d) {
+    return d < 1000 ? Math.max(10, Math.round(d / 10) * 10) + ' m' : (d / 1000).toFixed(1) + ' km';
+  }
+  function minutesText(n, mode, T, lang) {
+    if (n > (mode === 'walk' ? 180 : 360)) { return T[mode === 'walk' ? 'too_far_walk' : 'too_far']; }
+    if (n > 60) {
+      var total = Math.max(5, Math.round(n / 5) * 5), h = Math.floor(total / 60), m = total % 60;
+      var text = lang === 'zh' ? h + ' 小时' + (m ? ' ' + m + ' 分钟' : '')
+                               : h + ' h' + (m ? ' ' + m + ' min' : '');
+      return T[mode + '_long'].replace('{text}', text);
+    }
+    return T[mode].replace('{min}', Math.max(1, Math.ceil(n)));
+  }
+
+  // the navigation links of the server (web/links.py): AMap in GCJ-02, Baidu in BD-09, and
+  // an RFC 5870 geo: URI in WGS-84 that Android hands to any map app
+  function navLinks(lon, lat, name, travel, region) {
+    var ride = travel === 'ebike', g = wgsToGcj(lat, lon), b = gcjToBd(g[0], g[1]);
+    return {
+      amap: 'https://uri.amap.com/navigation?' + new URLSearchParams({
+        to: g[1].toFixed(6) + ',' + g[0].toFixed(6) + ',' + name, mode: ride ? 'ride' : 'walk',
+        coordinate: 'gaode', callnative: '1', src: 'locator'}),
+      baidu: 'https://api.map.baidu.com/direction?' + new URLSearchParams({
+        destination: 'latlng:' + b[0].toFixed(6) + ',' + b[1].toFixed(6) + '|name:' + name,
+        mode: ride ? 'riding' : 'walking', coord_type: 'bd09ll', region: region,
+        output: 'html', src: 'locator'}),
+      geo: 'geo:' + lat.toFixed(6) + ',' + lon.toFixed(6) + '?q=' + lat.toFixed(6) + ',' +
+        lon.toFixed(6) + '(' + encodeURIComponent(name) + ')'
+    };
+  }
+
+  window.LocatorOffline = {moment: moment, distanceText: distanceText, minutesText: minutesText,
+                           navLinks: navLinks,vincenty: vincenty, stateAt: stateAt, statusAt: statusAt,
                            hoursPhrase: hoursPhrase, clockText: clockText,
                            phraseText: phraseText, nearestByLayer: nearestByLayer,
                            wgsToGcj: wgsToGcj, gcjToBd: gcjToBd};

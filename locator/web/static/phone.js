@@ -39,14 +39,6 @@
       }).catch(function () {});
     }, 300);
   });
-  // the moment asked: the address's at= (as the server reads it: no zone is Beijing
-  // time), else now
-  function moment(args) {
-    var at = args.get('at');
-    if (!at) { return Date.now(); }
-    var ms = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : at + '+08:00');
-    return isNaN(ms) ? Date.now() : ms;
-  }
   function fill(text, key, value) { return text.split('{' + key + '}').join(value); }
   function noPack() {
     document.querySelectorAll('.locate-msg').forEach(function (m) { m.textContent = T.no_pack; });
@@ -58,32 +50,19 @@
     if (text !== undefined) { e.textContent = text; }
     return e;
   }
-  function minutes(n, mode) {
-    if (n > (mode === 'walk' ? 180 : 360)) { return T[mode === 'walk' ? 'too_far_walk' : 'too_far']; }
-    if (n > 60) {
-      var total = Math.max(5, Math.round(n / 5) * 5), h = Math.floor(total / 60), m = total % 60;
-      var text = cfg.lang === 'zh' ? h + ' 小时' + (m ? ' ' + m + ' 分钟' : '')
-                                   : h + ' h' + (m ? ' ' + m + ' min' : '');
-      return T[mode + '_long'].replace('{text}', text);
-    }
-    return T[mode].replace('{min}', Math.max(1, Math.ceil(n)));
-  }
-  function distance(d) {
-    return d < 1000 ? Math.max(10, Math.round(d / 10) * 10) + ' m' : (d / 1000).toFixed(1) + ' km';
-  }
-  function links(row) {
-    var lon = row[4], lat = row[5], name = row[2], ride = cfg.travel === 'ebike';
-    var g = LocatorOffline.wgsToGcj(lat, lon), b = LocatorOffline.gcjToBd(g[0], g[1]);
-    var amap = 'https://uri.amap.com/navigation?' + new URLSearchParams({
-      to: g[1].toFixed(6) + ',' + g[0].toFixed(6) + ',' + name, mode: ride ? 'ride' : 'walk',
-      coordinate: 'gaode', callnative: '1', src: 'locator'});
-    var baidu = 'https://api.map.baidu.com/direction?' + new URLSearchParams({
-      destination: 'latlng:' + b[0].toFixed(6) + ',' + b[1].toFixed(6) + '|name:' + name,
-      mode: ride ? 'riding' : 'walking', coord_type: 'bd09ll', region: cfg.region, output: 'html',
-      src: 'locator'});
-    return [[amap, 'btn nav-amap', T.navigate_amap],
-            ['/f/' + encodeURIComponent(row[1]) + cfg.langQuery, 'btn alt details', T.details],
-            [baidu, 'btn alt nav-baidu', T.baidu]];
+  function minutes(n, mode) { return LocatorOffline.minutesText(n, mode, T, cfg.lang); }
+  function distance(d) { return LocatorOffline.distanceText(d); }
+  function links(row, lon, lat, args) {
+    var nav = LocatorOffline.navLinks(row[4], row[5], row[2], cfg.travel, cfg.region);
+    // the details of the trip from here, as the server's card links them
+    var trip = new URLSearchParams({lon: lon.toFixed(6), lat: lat.toFixed(6),
+                                    travel: cfg.travel});
+    if (args.get('at')) { trip.set('at', args.get('at')); }
+    if (cfg.lang === 'en') { trip.set('lang', 'en'); }
+    return [[nav.amap, 'btn nav-amap', T.navigate_amap],
+            ['/f/' + encodeURIComponent(row[1]) + '?' + trip.toString(), 'btn alt details',
+             T.details],
+            [nav.baidu, 'btn alt nav-baidu', T.baidu]];
   }
 
   function render(lon, lat, where) {
@@ -93,8 +72,8 @@
       var args = new URLSearchParams(location.search), yes = /^(true|1|yes|on)$/i;
       var filter = {open: yes.test(args.get('open_now') || ''),
                     keepUnknown: yes.test(args.get('include_unknown_hours') || '')};
-      var results = LocatorOffline.nearestByLayer(p, lon, lat, 3, moment(args), cfg.travel,
-                                                  filter);
+      var atMs = LocatorOffline.moment(args.get('at'));
+      var results = LocatorOffline.nearestByLayer(p, lon, lat, 3, atMs, cfg.travel, filter);
       var box = document.getElementById('offline-results');
       box.replaceChildren();
       box.appendChild(el('p', 'sample-banner offline-banner',
@@ -130,7 +109,7 @@
           var call = el('a', row[7] ? 'btn' : 'btn alt hotline-fallback',
                         row[7] ? T.call : T.hotline_fallback);
           call.href = 'tel:' + (row[7] ? row[7].split(';')[0].trim() : cfg.hotline);
-          links(row).forEach(function (l, i) {
+          links(row, lon, lat, args).forEach(function (l, i) {
             var a = el('a', l[1], l[2]);
             a.href = l[0];
             actions.appendChild(a);
