@@ -343,6 +343,7 @@ def map_page():
             "points": url_for("pages.map_points", v=_points_version(svc.version)),
             "layers": chips,
             "you": [position.lat, position.lon] if position else None,
+            "youWgs": [position.lon, position.lat] if position else None,
             "langQuery": "?lang=en" if lang == "en" else "",
             "texts": {k: translate(k, lang) for k in MAP_TEXTS},
         }

@@ -298,6 +298,46 @@ def test_map_popup_button_is_readable_and_the_map_does_not_move(browser, live_se
     ctx.close()
 
 
+def test_a_map_popup_says_the_hours_as_the_card_does(browser, live_server):
+    """A facility's popup on /map says its hours in the card's words, on arrival from the
+    position the map was opened at (the time injected with at=)."""
+    trip = "lon=113.0815&lat=22.5787&travel=ebike&at=2026-12-07T20:50"
+    (near,) = api_json(live_server, f"/api/v1/nearest?{trip}&k=1&layer=love_stations")["features"]
+    said = api_json(live_server, f"/api/v1/facilities/{near['id']}?{trip}")["properties"]
+    ctx, page, _, _ = new_page(browser, live_server)
+    page.goto(f"{live_server}/map?{trip}")
+    page.wait_for_selector("html[data-map-ready=true]", state="attached")
+    page.evaluate(
+        """async ([name, id]) => {
+        const cfg = JSON.parse(document.getElementById('map-config').textContent);
+        const row = (await (await fetch(cfg.points)).json()).rows.find(r => r[3] === id);
+        window[name].setView([row[0], row[1]], 17, {animate: false});
+    }""",
+        [map_name(page), near["id"]],
+    )
+    page.wait_for_function(
+        """([name, id]) => {
+        let opened = false;
+        window[name].eachLayer(l => {
+            const box = l.getPopup && l.getPopup() && l.getPopup().getContent();
+            const a = box && box.querySelector && box.querySelector('a');
+            if (!opened && a && a.pathname === '/f/' + id && l.getLatLng) {
+                l.openPopup(); opened = true;
+            }
+        });
+        return opened;
+    }""",
+        arg=[map_name(page), near["id"]],
+    )
+    hours = page.locator(".leaflet-popup .hours[data-phrase]")
+    hours.wait_for()
+    assert hours.inner_text() == said["hours_text"]["zh"]
+    assert hours.get_attribute("data-phrase") == said["hours_phrase"]
+    link = page.get_attribute(".leaflet-popup a", "href")
+    assert "lon=113.081500" in link and "travel=ebike" in link  # the details of that trip
+    ctx.close()
+
+
 def contrast(fg: str, bg: str) -> float:
     """WCAG contrast ratio of two ``rgb(...)`` colours."""
 
