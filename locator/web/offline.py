@@ -7,7 +7,7 @@ today, and of the data as it is now).
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, g, make_response, render_template, request
 
 from locator.operations.hours import now
 from locator.values.models import AMENITIES
@@ -80,6 +80,7 @@ def facility_shell():
     the pack holds. Its data is the pack (its JSON twin)."""
     svc = service()
     lang = current_lang()
+    g.locator_kept_page = True  # fetched by the worker in each language: no cookie
     config = {
         "lang": lang,
         "langQuery": "?lang=en" if lang == "en" else "",

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     make_response,
     render_template,
     request,
@@ -142,9 +143,11 @@ def _remember(resp):
     content follows them and the browser's languages (``Vary``)."""
     if resp.mimetype != "text/html":
         return resp
+    # a page the service worker keeps for later (each language's) is no visitor's choice
+    remember = not g.get("locator_kept_page")
     for name, valid in REMEMBERED.items():
         value = (request.args.get(name) or "").strip().lower()
-        if value in valid and request.cookies.get(name) != value:
+        if remember and value in valid and request.cookies.get(name) != value:
             resp.set_cookie(
                 name, value, max_age=REMEMBER_S, samesite="Lax", secure=request.is_secure
             )

@@ -6,7 +6,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from locator.operations.hours import DaySchedule, HoursStatus, hours_phrase
+from locator.operations.hours import DaySchedule, HoursPhrase, HoursStatus, hours_phrase
 from locator.operations.nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
 from locator.operations.routes import (
     ALONG_M,
@@ -56,7 +56,12 @@ def feature_json(item: Facility | Feature) -> dict[str, Any]:
 def hours_words(now: HoursStatus, on_arrival: HoursStatus | None) -> dict[str, Any]:
     """What a card says of the hours (the one rule, :func:`hours_phrase`): the phrase's
     key and its words in each language."""
-    phrase = hours_phrase(now, on_arrival)
+    return _phrase_words(hours_phrase(now, on_arrival))
+
+
+@lru_cache(maxsize=4096)
+def _phrase_words(phrase: HoursPhrase) -> dict[str, Any]:
+    # a handful of phrases recur in every answer (shared, never changed: orjson reads it)
     return {
         "hours_phrase": phrase.key,
         "hours_text": {lang: phrase_text(phrase, lang) for lang in LANGS},

@@ -294,3 +294,16 @@ def test_offline_filter_leaves_out_what_the_server_leaves_out(rider_client):
     )
     assert json.loads(done.stdout) == expected
     assert expected[0][1] == {"mothers_rooms": 2} and "mr-u1" in expected[1][0]
+
+
+def test_the_offline_details_page_is_kept_without_choosing_a_language(rider_client):
+    """The worker keeps /offline/facility in each language: fetching the English one must
+    not switch the visitor's pages to English (no lang cookie)."""
+    client = rider_client.application.test_client()  # no cookies yet
+    resp = client.get("/offline/facility?lang=en")
+    assert resp.status_code == 200 and "Set-Cookie" not in resp.headers
+    config = json.loads(
+        re.search(r'id="details-config">(.*?)</script>', resp.get_data(as_text=True), re.S)[1]
+    )
+    assert config["lang"] == "en" and config["texts"]["arrive_closed"].startswith("Closed")
+    assert "Set-Cookie" in client.get("/?lang=en").headers  # a visitor's choice is kept
