@@ -1027,6 +1027,7 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
                 props.get("amenities") or []
             )
             page.screenshot(path=str(ARTIFACTS / f"offline-details-{lang}-360x640.png"))
+            assert serious_axe_violations(page) == [] and missing_glyphs(page) == []
         # a facility page seen with signal is still there; the map says it needs the net
         page.goto(base + "/f/sc-0001")
         assert page.locator("h2.name").count() == 1
