@@ -971,6 +971,13 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
             lang: api_json(base, f"/api/v1/facilities/{unseen['id']}?{trip}&lang={lang}")
             for lang in ("zh", "en")
         }
+        # 白沙 at 20:50 by e-bike, open on arrival: places with unknown hours left out
+        baisha = f"town=440703002&open_now=true&travel=ebike&at={start}T20:50"
+        strict, lenient = (
+            api_json(base, f"/api/v1/nearest?{baisha}{more}&per_layer=true&k=3")
+            for more in ("", "&include_unknown_hours=true")
+        )
+        assert strict["unknown_hours_left_out_by_layer"]  # the case the rule is about
         ctx.set_offline(True)
         page.reload()
         assert page.evaluate("navigator.onLine") is False
@@ -1028,6 +1035,25 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
             )
             page.screenshot(path=str(ARTIFACTS / f"offline-details-{lang}-360x640.png"))
             assert serious_axe_violations(page) == [] and missing_glyphs(page) == []
+        # the open-on-arrival filter offline: what the server left out, said, and shown
+        page.goto(f"{base}/?{baisha}")
+        page.wait_for_selector("#offline-results li.facility")
+        ids = "els => els.map(e => e.dataset.id)"
+        assert page.eval_on_selector_all("#offline-results li.facility", ids) == [
+            f["id"] for f in strict["features"]
+        ]
+        counts = page.eval_on_selector_all(
+            "#offline-results .unknown-left-out",
+            "els => Object.fromEntries(els.map(e => [e.closest('section').dataset.layer,"
+            " Number(e.dataset.count)]))",
+        )
+        assert counts == strict["unknown_hours_left_out_by_layer"]
+        page.click("#offline-results a.show-unknown >> nth=0")
+        page.wait_for_url("**include_unknown_hours=true**")
+        page.wait_for_selector("#offline-results li.facility")
+        assert page.eval_on_selector_all("#offline-results li.facility", ids) == [
+            f["id"] for f in lenient["features"]
+        ]
         # a facility page seen with signal is still there; the map says it needs the net
         page.goto(base + "/f/sc-0001")
         assert page.locator("h2.name").count() == 1

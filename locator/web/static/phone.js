@@ -8,7 +8,7 @@
   if (!cfgEl) { return; }
   var cfg = JSON.parse(cfgEl.textContent);
   var T = cfg.texts;
-  var pack = null;
+  var pack = null, travel = cfg.travel;
 
   if ('serviceWorker' in navigator && window.isSecureContext) {
     navigator.serviceWorker.register('/sw.js').catch(function () {});
@@ -53,10 +53,10 @@
   function minutes(n, mode) { return LocatorOffline.minutesText(n, mode, T, cfg.lang); }
   function distance(d) { return LocatorOffline.distanceText(d); }
   function links(row, lon, lat, args) {
-    var nav = LocatorOffline.navLinks(row[4], row[5], row[2], cfg.travel, cfg.region);
+    var nav = LocatorOffline.navLinks(row[4], row[5], row[2], travel, cfg.region);
     // the details of the trip from here, as the server's card links them
     var trip = new URLSearchParams({lon: lon.toFixed(6), lat: lat.toFixed(6),
-                                    travel: cfg.travel});
+                                    travel: travel});
     if (args.get('at')) { trip.set('at', args.get('at')); }
     if (cfg.lang === 'en') { trip.set('lang', 'en'); }
     return [[nav.amap, 'btn nav-amap', T.navigate_amap],
@@ -73,7 +73,9 @@
       var filter = {open: yes.test(args.get('open_now') || ''),
                     keepUnknown: yes.test(args.get('include_unknown_hours') || '')};
       var atMs = LocatorOffline.moment(args.get('at'));
-      var results = LocatorOffline.nearestByLayer(p, lon, lat, 3, atMs, cfg.travel, filter);
+      // the way of travel the address asks for, as the server reads it, else the page's
+      travel = /^(walk|ebike)$/.test(args.get('travel') || '') ? args.get('travel') : cfg.travel;
+      var results = LocatorOffline.nearestByLayer(p, lon, lat, 3, atMs, travel, filter);
       var box = document.getElementById('offline-results');
       box.replaceChildren();
       box.appendChild(el('p', 'sample-banner offline-banner',
@@ -94,7 +96,7 @@
           var li = el('li', 'facility');
           li.dataset.id = r.id;
           li.appendChild(el('h3', 'name', cfg.lang === 'en' && row[3] ? row[3] : row[2]));
-          var first = cfg.travel === 'ebike' ? [r.ebike_min, 'ebike', r.walk_min, 'walk']
+          var first = travel === 'ebike' ? [r.ebike_min, 'ebike', r.walk_min, 'walk']
                                              : [r.walk_min, 'walk', r.ebike_min, 'ebike'];
           li.appendChild(el('div', 'meta', distance(r.distance_m) + ' · ' +
             minutes(first[0], first[1]) + ' · ' + minutes(first[2], first[3])));
