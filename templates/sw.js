@@ -61,6 +61,20 @@ async function networkFirst(request, key, keepOnly) {
   }
 }
 
+// the app's own page where the network is needed and nothing kept answers: never the
+// browser's error page
+function offlinePage() {
+  return new Response(OFFLINE_PAGE, {headers: {'Content-Type': 'text/html; charset=utf-8'}});
+}
+
+// a facility's details with no network: the page kept for it, else the offline details
+// page (details.js builds it from the pack, for every facility the pack holds)
+async function facilityDetails(url, answer) {
+  const lang = url.searchParams.get('lang') === 'en' ? 'en' : 'zh';
+  const hit = await (await caches.open(CACHE)).match('/offline/facility?lang=' + lang);
+  return hit || answer || offlinePage();
+}
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
@@ -70,19 +84,23 @@ self.addEventListener('fetch', (event) => {
   const shell = '/?lang=' + (url.searchParams.get('lang') || 'zh');
   const onlyLang = [...url.searchParams.keys()].every((k) => k === 'lang');
   if (url.pathname === '/' && onlyLang && (request.mode === 'navigate' || url.search)) {
-    event.respondWith(networkFirst(request, url.search ? shell : '/'));
+    event.respondWith(networkFirst(request, url.search ? shell : '/')
+      .catch((err) => request.mode === 'navigate' ? offlinePage() : Promise.reject(err)));
     return;
   }
   if (request.mode === 'navigate') {
     if (url.pathname === '/') {  // a results address falls back to the page itself
       event.respondWith(fetchWithin(request).then(usable).catch((err) => caches.open(CACHE)
         .then((c) => c.match(shell).then((hit) => hit || c.match('/')))
-        .then((hit) => hit || orAnswer(err))));
-    } else if (url.pathname.startsWith('/f/')) {  // facility pages seen stay available
-      event.respondWith(networkFirst(request));
+        .then((hit) => hit || (err instanceof Response ? err : offlinePage()))));
+    } else if (url.pathname.startsWith('/f/')) {
+      // facility pages seen stay available; any other facility of the pack is built
+      // from it (a server whose database is away answers 503: the same)
+      event.respondWith(networkFirst(request)
+        .then((r) => (r.status === 503 ? facilityDetails(url, r) : r))
+        .catch(() => facilityDetails(url)));
     } else {  // the map and the rest need the network: say so, and point to the list
-      event.respondWith(fetch(request).catch(() => new Response(OFFLINE_PAGE,
-        {headers: {'Content-Type': 'text/html; charset=utf-8'}})));
+      event.respondWith(fetch(request).catch(offlinePage));
     }
     return;
   }

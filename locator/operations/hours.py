@@ -311,3 +311,53 @@ def week_schedule(
                 unknown = True
         out.append(DaySchedule(day, kind, tuple(spans), unknown and not spans, known))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class HoursPhrase:
+    """What a card says about a place's hours, before it is put into words.
+
+    ``key`` names the wording (the text is the web layer's, in each language):
+
+    - ``open_until`` / ``open_always`` / ``closed_until`` / ``closed`` / ``hours_unknown``:
+      the state now, which is also the state on arrival (or no trip is known);
+    - ``arrive_closed``: open now, closed on arrival; ``time`` is when it closes;
+    - ``arrive_open``: closed now, open on arrival; ``time`` is when it opens;
+    - ``arrival_open`` / ``arrival_closed``: the hours now are not known, on arrival they
+      are; ``arrival_unknown_state``: known now, not known on arrival.
+
+    ``state`` is the state the words are about (on arrival when a trip is known), ``time``
+    an aware Asia/Shanghai time or None, ``ref`` the time ``time`` is told relative to
+    (today's ``HH:MM``, else a weekday or a date).
+    """
+
+    key: str
+    state: str
+    time: dt.datetime | None
+    ref: dt.datetime
+
+
+def hours_phrase(now: HoursStatus, on_arrival: HoursStatus | None = None) -> HoursPhrase:
+    """The one rule for what a place's hours say on a card: the state on arrival first
+    when it differs from the state now, else the state now with its next change.
+
+    ``now`` is the status at the moment asked; ``on_arrival`` the status when the worker
+    would get there (None: no trip, e.g. a details page without a starting point).
+    """
+    if on_arrival is not None and on_arrival.state != now.state:
+        if now.state == OPEN and on_arrival.state == CLOSED and now.closes_at:
+            return HoursPhrase("arrive_closed", CLOSED, now.closes_at, now.at)
+        if now.state == CLOSED and on_arrival.state == OPEN and now.opens_at:
+            return HoursPhrase("arrive_open", OPEN, now.opens_at, now.at)
+        if on_arrival.state != UNKNOWN:
+            return HoursPhrase(f"arrival_{on_arrival.state}", on_arrival.state, None, now.at)
+        return HoursPhrase("arrival_unknown_state", UNKNOWN, None, now.at)
+    if now.state == OPEN:
+        if now.closes_at is None:
+            return HoursPhrase("open_always", OPEN, None, now.at)
+        return HoursPhrase("open_until", OPEN, now.closes_at, now.at)
+    if now.state == CLOSED:
+        if now.opens_at is None:
+            return HoursPhrase("closed", CLOSED, None, now.at)
+        return HoursPhrase("closed_until", CLOSED, now.opens_at, now.at)
+    return HoursPhrase("hours_unknown", UNKNOWN, None, now.at)

@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 from scipy.spatial import cKDTree
 
-from locator.operations.hours import TZ, UNKNOWN, Calendar, HoursStatus, hours_status
+from locator.operations.hours import OPEN, TZ, UNKNOWN, Calendar, HoursStatus, hours_status
 from locator.values.errors import InvalidQuery
 from locator.values.geo.distance import geodesic_inverse, geodesic_inverse_point
 from locator.values.models import AMENITIES, Facility, Point
@@ -135,9 +135,10 @@ TRAVEL_MODES = (WALK, EBIKE)
 
 @dataclass(frozen=True)
 class NearestQuery:
-    """What a worker asks. ``at`` is when; ``open_on_arrival`` keeps only places not known
-    to be closed when the worker, travelling by ``travel`` (walk or ebike), would get
-    there."""
+    """What a worker asks. ``at`` is when; ``open_on_arrival`` keeps only places known to
+    be open when the worker, travelling by ``travel`` (walk or ebike), would get there;
+    with ``keep_unknown_hours`` also those whose hours then are not known (the answer
+    marks them: ``hours_on_arrival.state`` is unknown)."""
 
     point: Point
     layers: tuple[str, ...]
@@ -147,6 +148,7 @@ class NearestQuery:
     at: dt.datetime | None = None
     open_on_arrival: bool = False
     travel: str = WALK
+    keep_unknown_hours: bool = False
 
     def __post_init__(self) -> None:
         if self.travel not in TRAVEL_MODES:
@@ -229,6 +231,9 @@ def _ecef1(lon: float, lat: float) -> tuple[float, float, float]:
     return (n * cos_lat * math.cos(lon_r), n * cos_lat * math.sin(lon_r), n * (1.0 - _E2) * sin_lat)
 
 
+_UNMEASURED = ()
+
+
 def _layer_nearest(
     index: LayerIndex,
     q: NearestQuery,
@@ -274,6 +279,8 @@ def _layer_nearest(
     # at city scale chord and geodesic differ by less than a millimetre, so a couple of
     # spare candidates almost always settle the order; the loop below proves it or grows
     kk = min(n, q.k + 2 if mask is None and keep is None else max(4 * q.k, 32))
+    kept: dict[int, bool] = {}
+    measured: dict[int, tuple | None] = {}
     while True:
         chord, pos = index.tree.query(xyz, k=kk, distance_upper_bound=bound)
         if kk == 1:  # a scalar answer
@@ -287,16 +294,26 @@ def _layer_nearest(
                 break
             if mask is not None and not mask[p]:
                 continue
-            az, _, d = inv(lon0, lat0, lonlat[2 * p], lonlat[2 * p + 1])
-            if d <= bound:
-                rows.append((d, ids[p], p, az % 360.0))
+            if kept.get(p) is False:  # refused in an earlier round: never picked
+                continue
+            row = measured.get(p, _UNMEASURED)
+            if row is _UNMEASURED:  # each candidate is measured once, too
+                az, _, d = inv(lon0, lat0, lonlat[2 * p], lonlat[2 * p + 1])
+                row = measured[p] = (d, ids[p], p, az % 360.0) if d <= bound else None
+            if row is not None:
+                rows.append(row)
         rows.sort()
         picked = []
         for row in rows:
-            if keep is None or keep(index.layer.facilities[row[2]], row[0]):
-                picked.append(row)
-                if len(picked) == q.k:
-                    break
+            if keep is not None:
+                ok = kept.get(row[2])
+                if ok is None:  # each candidate is judged once, however far the search grows
+                    ok = kept[row[2]] = keep(index.layer.facilities[row[2]], row[0])
+                if not ok:
+                    continue
+            picked.append(row)
+            if len(picked) == q.k:
+                break
         # points not yet examined are at least `reach` away (chord <= geodesic)
         reach = chord[-1]
         if exhausted or (len(picked) == q.k and picked[-1][0] <= reach):
@@ -374,15 +391,31 @@ def hours_on_arrival(
     )
 
 
+def arrival_keeps(on_arrival: HoursStatus, q: NearestQuery) -> bool:
+    """Whether a place with these hours on arrival passes ``q``'s open-on-arrival filter:
+    known to be open, or (with ``keep_unknown_hours``) not known."""
+    return on_arrival.state == OPEN or (q.keep_unknown_hours and on_arrival.state == UNKNOWN)
+
+
 def arrival_filter(
     q: NearestQuery, at: dt.datetime, calendar: Calendar
 ) -> Callable[[Facility, float], bool] | None:
-    """With ``open_on_arrival``, a test keeping places not known to be closed on arrival."""
+    """With ``open_on_arrival``, the test of :func:`arrival_keeps` for a place at
+    ``distance_m`` metres."""
     if not q.open_on_arrival:
         return None
+    # called for every candidate a filtered search looks at (hundreds when few places
+    # are open): arrival_status written out, and no hours evaluated for unknown hours
+    speed = EBIKE_M_PER_MIN if q.travel == EBIKE else WALK_M_PER_MIN
+    keep_unknown = q.keep_unknown_hours
 
     def keep(fac: Facility, distance_m: float) -> bool:
-        return not arrival_status(fac, distance_m, q, at, calendar).is_closed
+        expr = fac.properties.get("opening_hours")
+        if not expr:
+            return keep_unknown
+        minutes = distance_m * DETOUR_FACTOR / speed  # travel_minutes' arithmetic
+        state = hours_status(expr, at + dt.timedelta(minutes=minutes), calendar).state
+        return state == OPEN or (keep_unknown and state == UNKNOWN)
 
     return keep
 

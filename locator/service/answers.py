@@ -18,24 +18,36 @@ from locator.values.models import CollectionInfo, District, Facility, Point, Tow
 
 @dataclass(frozen=True)
 class NearestAnswer:
-    """A nearest query's answer, with whether the point lies in the service area."""
+    """A nearest query's answer, with whether the point lies in the service area.
+
+    ``unknown_hours_left_out``: with the open-on-arrival filter, per layer, how many places
+    whose hours on arrival are not known the filter left out of the answer (they would be
+    among its results with ``keep_unknown_hours``); layers with none are absent."""
 
     point: Point
     results: list[Nearby]
     in_service_area: bool
     distance_to_service_area_m: float
     at: dt.datetime
+    unknown_hours_left_out: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unknown_hours_left_out_total(self) -> int:
+        return sum(self.unknown_hours_left_out.values())
 
 
 @dataclass(frozen=True)
 class FacilityDetails:
-    """A facility with its hours now and its week ahead (the facility page and its twin)."""
+    """A facility with its hours now and its week ahead (the facility page and its twin);
+    with a starting point, ``trip``: the distance, the estimates and the hours on arrival
+    (as a nearest answer's row)."""
 
     facility: Facility
     layer: CollectionInfo
     status: HoursStatus
     week: list[DaySchedule]
     at: dt.datetime
+    trip: Nearby | None = None
 
 
 @dataclass(frozen=True)

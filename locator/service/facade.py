@@ -13,6 +13,7 @@ grids in the city's metric projection.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -35,8 +36,8 @@ from locator.operations.coverage import (
     check_radius,
 )
 from locator.operations.feature_query import Queryable, property_value
-from locator.operations.hours import hours_status, week_schedule
-from locator.operations.nearest import Nearby, NearestQuery
+from locator.operations.hours import UNKNOWN, hours_status, week_schedule
+from locator.operations.nearest import WALK, Nearby, NearestQuery, nearby
 from locator.operations.routes import RouteDetails
 from locator.service.answers import (
     CoverageQuery,
@@ -58,6 +59,7 @@ from locator.values.errors import (
     TooCostly,
     shown,
 )
+from locator.values.geo.distance import geodesic_inverse_point
 from locator.values.models import CollectionInfo, Facility, Feature, Point
 
 #: planner answers kept per version, least recently used first out (each well under a few
@@ -282,24 +284,64 @@ class Service:
     def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         """The k nearest facilities over the query's layers."""
         self._check_layers(query)
-        return self._answer(query, self.store.nearest(query, now), now)
+        return self._filtered(query, now, per_layer=False)
 
     def nearest_by_layer(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         """k nearest from each of the query's layers, in the query's layer order."""
         self._check_layers(query)
-        return self._answer(query, self.store.nearest(query, now, per_layer=True), now)
+        return self._filtered(query, now, per_layer=True)
 
-    def facility_details(self, facility_id: str, now: dt.datetime) -> FacilityDetails:
-        """A facility with its hours at ``now`` and the 7 days from ``now``."""
+    def _filtered(self, query: NearestQuery, now: dt.datetime, per_layer: bool) -> NearestAnswer:
+        """The answer, and with the open-on-arrival filter, how many places with unknown
+        hours it left out: those among the answer that keeps them. That answer is asked
+        first; when it holds none, it is the filtered answer too (one search)."""
+
+        def ask(q: NearestQuery) -> list[Nearby]:
+            return (
+                self.store.nearest(q, now, per_layer=True)
+                if per_layer
+                else self.store.nearest(q, now)
+            )
+
+        if not query.open_on_arrival or query.keep_unknown_hours:
+            return self._answer(query, ask(query), now)
+        lenient = ask(dataclasses.replace(query, keep_unknown_hours=True))
+        left_out: dict[str, int] = {}
+        for r in lenient:
+            if r.hours_on_arrival.state == UNKNOWN:
+                left_out[r.facility.layer] = left_out.get(r.facility.layer, 0) + 1
+        if not left_out:
+            return self._answer(query, lenient, now)
+        strict = ask(query)
+        return dataclasses.replace(
+            self._answer(query, strict, now), unknown_hours_left_out=left_out
+        )
+
+    def facility_details(
+        self,
+        facility_id: str,
+        now: dt.datetime,
+        origin: Point | None = None,
+        travel: str = WALK,
+    ) -> FacilityDetails:
+        """A facility with its hours at ``now`` and the 7 days from ``now``; from
+        ``origin`` (WGS-84), also the trip there by ``travel`` and the hours on arrival."""
         fac = self.store.get(facility_id)
         assert isinstance(fac, Facility)
         expr = fac.properties.get("opening_hours")
+        calendar = self.store.reference.calendar
+        trip = None
+        if origin is not None:
+            q = NearestQuery(point=origin, layers=(fac.layer,), k=1, at=now, travel=travel)
+            az, _, d = geodesic_inverse_point()(origin.lon, origin.lat, fac.lon, fac.lat)
+            trip = nearby(fac, d, az % 360.0, q, now, calendar)
         return FacilityDetails(
             fac,
             self.store.infos[fac.layer],
-            hours_status(expr, now, self.store.reference.calendar),
-            week_schedule(expr, now.date(), self.store.reference.calendar),
+            hours_status(expr, now, calendar),
+            week_schedule(expr, now.date(), calendar),
             now,
+            trip,
         )
 
     def phone_view(

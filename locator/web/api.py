@@ -25,6 +25,7 @@ from locator.web.context import (
     conditional,
     json_response,
     parse_nearest,
+    parse_trip,
     service,
 )
 from locator.web.serialize import (
@@ -80,7 +81,8 @@ def layer(layer_id: str):
 @bp.get("/facilities/<facility_id>")
 def facility(facility_id: str):
     svc = service()
-    details = svc.facility_details(facility_id, now())
+    trip = parse_trip(request.args, now())
+    details = svc.facility_details(facility_id, trip.at, trip.origin, trip.travel)
     # the answer carries the hours now and the week ahead: its ETag changes every minute
     return cacheable(facility_details_json(details), GEOJSON, details.layer.version, at=details.at)
 

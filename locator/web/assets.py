@@ -171,6 +171,10 @@ def service_worker():
         app_asset("locate.js"),
         app_asset("offline.js"),
         app_asset("phone.js"),
+        app_asset("details.js"),
+        # a facility's details with no network, in each language (details.js fills it)
+        "/offline/facility?lang=zh",
+        "/offline/facility?lang=en",
         "/manifest.webmanifest",
         "/icons/icon-192.png",
     ]

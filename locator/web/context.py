@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from locator.operations.nearest import NearestQuery
 from locator.service import Service, Services
+from locator.values.models import Point
 from locator.web import params
 from locator.web.http import host_key
 
@@ -111,5 +112,29 @@ def parse_nearest(svc: Service, args: MultiDict, default_k: int | None = None) -
         at=params.AT.parse(args),
         open_on_arrival=params.OPEN_NOW.parse(args),
         travel=params.TRAVEL.parse(args),
+        keep_unknown_hours=params.UNKNOWN_HOURS.parse(args),
     )
     return NearestRequest(query, system.value, town, params.PER_LAYER.parse(args))
+
+
+@dataclass(frozen=True)
+class TripRequest:
+    """A facility's details asked from a starting point (optional, WGS-84) at a moment
+    (``at``, else now), travelling by ``travel``."""
+
+    origin: Point | None
+    travel: str
+    at: dt.datetime
+
+
+def parse_trip(args: MultiDict, now: dt.datetime) -> TripRequest:
+    """``lon``/``lat`` (in ``coord``), ``travel`` and ``at`` (default ``now``) of a
+    facility's details."""
+    params.COORD.parse(args)  # checked wherever given
+    origin = None
+    if "lon" in args or "lat" in args:
+        for p, other in ((params.LON, params.LAT), (params.LAT, params.LON)):
+            if p.name not in args:
+                raise p.fail(f"is required ({p.unit}) with {other.name}")
+        origin = params.point(args)[0]
+    return TripRequest(origin, params.TRAVEL.parse(args), params.AT.parse(args) or now)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from functools import lru_cache
 
-from locator.operations.hours import CLOSED, OPEN, HoursStatus
+from locator.operations.hours import HoursPhrase, HoursStatus, hours_phrase
 from locator.values.models import AMENITIES
 from locator.web.i18n import WEEKDAYS, translate
 
@@ -49,16 +50,34 @@ def clock_text(when: dt.datetime, ref: dt.datetime, lang: str) -> str:
     return f"{when.strftime('%m-%d')} {hhmm}"
 
 
-def hours_text(status: HoursStatus, lang: str) -> str:
-    if status.state == OPEN:
-        if status.closes_at is None:
-            return translate("open_always", lang)
-        return translate("open_until", lang, time=clock_text(status.closes_at, status.at, lang))
-    if status.state == CLOSED:
-        if status.opens_at is None:
-            return translate("closed", lang)
-        return translate("closed_until", lang, time=clock_text(status.opens_at, status.at, lang))
-    return translate("hours_unknown", lang)
+#: every wording :func:`locator.operations.hours.hours_phrase` may choose (the offline
+#: script gets the same texts, and mirrors the rule)
+PHRASE_KEYS = (
+    "open_until",
+    "open_always",
+    "closed_until",
+    "closed",
+    "hours_unknown",
+    "arrive_closed",
+    "arrive_open",
+    "arrival_open",
+    "arrival_closed",
+    "arrival_unknown_state",
+)
+
+
+@lru_cache(maxsize=4096)
+def phrase_text(phrase: HoursPhrase, lang: str) -> str:
+    """A card's hours in words (the same few phrases recur: cached)."""
+    if phrase.time is None:
+        return translate(phrase.key, lang)
+    return translate(phrase.key, lang, time=clock_text(phrase.time, phrase.ref, lang))
+
+
+def hours_text(status: HoursStatus, lang: str, on_arrival: HoursStatus | None = None) -> str:
+    """The hours of a place in words: the state on arrival first when it differs from the
+    state now (:func:`locator.operations.hours.hours_phrase` decides)."""
+    return phrase_text(hours_phrase(status, on_arrival), lang)
 
 
 #: a walk longer than this is not suggested (minutes); an e-bike estimate longer than this
@@ -166,9 +185,17 @@ def opening_hours_text(osm: str | None, lang: str) -> str | None:
     return ("；" if lang == "zh" else "; ").join(out)
 
 
-def amenity_label(term: str, lang: str) -> str:
+def amenity_name(term: str, lang: str) -> str:
     zh, en = AMENITIES.get(term, (term, term))
-    return f"{AMENITY_ICONS.get(term, '•')} {zh if lang == 'zh' else en}"
+    return zh if lang == "zh" else en
+
+
+def amenity_icon(term: str) -> str:
+    return AMENITY_ICONS.get(term, "•")
+
+
+def amenity_label(term: str, lang: str) -> str:
+    return f"{amenity_icon(term)} {amenity_name(term, lang)}"
 
 
 def duration_text(minutes: float, lang: str) -> str:

@@ -43,6 +43,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "{layers}数量太多，没有存到手机上，离线时无法查找。",
         "en": "{layers}: too many to keep on the phone; not searchable offline.",
     },
+    "offline_details_wait": {
+        "zh": "没有网络时，这里显示设施的详情（来自手机上保存的离线数据）。",
+        "en": "With no network, a facility's details show here (from the data kept on this phone).",
+    },
+    "offline_details_missing": {
+        "zh": "离线数据里没有这个设施。请在有网络时再打开。",
+        "en": "This facility is not in the offline data. Open it again with a connection.",
+    },
     "no_pack": {
         "zh": "手机上还没有离线数据：请在有网络时打开一次本页，再离线使用。",
         "en": "No offline data on this phone yet: open this page once with a "
@@ -51,7 +59,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "arrival_open": {"zh": "到达时开放", "en": "Open when you arrive"},
     "arrival_closed": {"zh": "到达时已关门", "en": "Closed when you arrive"},
     "arrival_unknown": {"zh": "开放时间未登记", "en": "Hours not recorded"},
+    "arrive_closed": {
+        "zh": "到达时已关门（{time} 关门）",
+        "en": "Closed when you arrive (closes {time})",
+    },
+    "arrive_open": {
+        "zh": "到达时已开门（{time} 开门）",
+        "en": "Open when you arrive (opens {time})",
+    },
+    "arrival_unknown_state": {
+        "zh": "到达时是否开放不明",
+        "en": "Not known if open when you arrive",
+    },
     "clear_filters": {"zh": "清除筛选", "en": "Clear filters"},
+    "unknown_left_out": {
+        "zh": "另有 {n} 个开放时间未登记，未列出。",
+        "en": "{n} more with unknown hours, not listed.",
+    },
+    "show_unknown": {"zh": "显示开放时间未登记的", "en": "Show those with unknown hours"},
     "on_the_map": {"zh": "🗺️ 在地图上看", "en": "🗺️ On the map"},
     "towns_line": {
         "zh": "覆盖{city_name} {districts} 个县（市、区）、{towns} 个镇（街）",
@@ -110,7 +135,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "too_far": {"zh": "太远，不作时间估算", "en": "too far for a time estimate"},
     "travel_label": {"zh": "出行方式", "en": "I travel"},
     "travel_walk": {"zh": "🚶 步行", "en": "🚶 Walk"},
-    "travel_ebike": {"zh": "🛵 我骑电动车", "en": "🛵 I ride an e-bike"},
+    "travel_ebike": {"zh": "🛵 我骑电动车", "en": "🛵 E-bike"},
     "relocate": {"zh": "📍 重新定位", "en": "📍 Locate"},
     "locate_insecure": {
         "zh": "本网站未使用 HTTPS 安全连接，浏览器不允许在这里定位。"
@@ -200,6 +225,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "find_here": {"zh": "查找这里附近的设施", "en": "Find facilities near here"},
     "you_are_here": {"zh": "你在这里", "en": "You are here"},
+    "map_tools": {"zh": "地图缩放和定位", "en": "Zoom and locate"},
     "attribution_toggle": {"zh": "地图数据来源", "en": "Map data sources"},
     "map_load_failed": {
         "zh": "设施数据没有加载成功，请检查网络后刷新。",

@@ -14,11 +14,26 @@ from locator.values.city import CityProfile
 from locator.values.models import AMENITIES, WHEELCHAIR_VALUES
 from locator.web import params
 from locator.web.context import GEOJSON, json_response, service
+from locator.web.format import PHRASE_KEYS
 from locator.web.ogc import CONFORMANCE, SIMPLE
 
 bp = Blueprint("openapi", __name__)
 
 PROBLEM = "application/problem+json"
+
+
+#: what a card says of the hours (one rule: the state on arrival first when it differs
+#: from now), in words of each language
+HOURS_WORDS = {
+    "hours_phrase": {
+        "type": "string",
+        "enum": list(PHRASE_KEYS),
+    },
+    "hours_text": {
+        "type": "object",
+        "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+    },
+}
 
 
 def _html_too(resp: dict) -> dict:
@@ -282,11 +297,13 @@ def build_document(
                     {
                         **_path("id", {"type": "string"}, "facility id"),
                         **({"example": example_id} if example_id else {}),
-                    }
+                    },
+                    *(p.openapi() for p in params.FACILITY_TRIP),
                 ],
                 "responses": {
                     "200": with_headers(_ok("FacilityDetails", GEOJSON)),
                     "304": not_modified,
+                    "400": bad,
                     "404": missing,
                 },
             }
@@ -657,6 +674,18 @@ def build_document(
                             "required": ["hours", "week"],
                             "properties": {
                                 "hours": {"$ref": "#/components/schemas/Hours"},
+                                **HOURS_WORDS,
+                                "trip": {
+                                    "description": "with lon/lat: the trip there by `travel`",
+                                    "type": "object",
+                                    "properties": {
+                                        "distance_m": {"type": "number", "minimum": 0},
+                                        "walk_min": {"type": "number", "minimum": 0},
+                                        "ebike_min": {"type": "number", "minimum": 0},
+                                        "estimate": {"type": "boolean"},
+                                        "hours_on_arrival": {"$ref": "#/components/schemas/Hours"},
+                                    },
+                                },
                                 "week": {
                                     "type": "array",
                                     "minItems": 7,
@@ -926,6 +955,7 @@ def build_document(
                                 "estimate": {"type": "boolean"},
                                 "hours": {"$ref": "#/components/schemas/Hours"},
                                 "hours_on_arrival": {"$ref": "#/components/schemas/Hours"},
+                                **HOURS_WORDS,
                             },
                         },
                     ]
@@ -956,6 +986,16 @@ def build_document(
                     "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
                 },
                 "numberReturned": {"type": "integer"},
+                "unknown_hours_left_out": {
+                    "description": "with open_now: places whose hours on arrival are not "
+                    "known, left out (include_unknown_hours=true shows them)",
+                    "type": "integer",
+                    "minimum": 0,
+                },
+                "unknown_hours_left_out_by_layer": {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
                 # k in all, or k from each layer with per_layer=true
                 "features": {
                     "type": "array",

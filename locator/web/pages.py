@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     make_response,
     render_template,
     request,
@@ -40,6 +41,7 @@ from locator.web.context import (
     conditional,
     link_alternate,
     parse_nearest,
+    parse_trip,
     service,
 )
 from locator.web.http import csp_nonce
@@ -74,10 +76,13 @@ TWIN_PARAMS = (
     "layer",
     "amenity",
     "open_now",
+    "include_unknown_hours",
     "at",
     "max_distance_m",
     "travel",
 )
+#: the facility page's parameters that its JSON twin takes as they are
+TRIP_PARAMS = ("lon", "lat", "coord", "travel", "at")
 #: choices a visitor makes once and the phone remembers (a year), from ?lang= and ?travel=
 REMEMBERED = {LANG_COOKIE: LANGS, "travel": TRAVEL_MODES}
 REMEMBER_S = YEAR_S
@@ -140,9 +145,11 @@ def _remember(resp):
     content follows them and the browser's languages (``Vary``)."""
     if resp.mimetype != "text/html":
         return resp
+    # a page the service worker keeps for later (each language's) is no visitor's choice
+    remember = not g.get("locator_kept_page")
     for name, valid in REMEMBERED.items():
         value = (request.args.get(name) or "").strip().lower()
-        if value in valid and request.cookies.get(name) != value:
+        if remember and value in valid and request.cookies.get(name) != value:
             resp.set_cookie(
                 name, value, max_age=REMEMBER_S, samesite="Lax", secure=request.is_secure
             )
@@ -202,6 +209,7 @@ def home():
         filter_amenities=FILTER_AMENITIES,
         chosen_amenities=set(params.AMENITY.parse(args)),
         open_now=params.OPEN_NOW.parse(args),
+        include_unknown=params.UNKNOWN_HOURS.parse(args),
         per_layer=RESULTS_PER_LAYER,
         travel=travel,
         # the city's union hotline (city.json): shown as the federation's, never as a
@@ -230,13 +238,16 @@ PHONE_TEXTS = (
     "call",
     "hotline_fallback",
     "no_pack",
+    "unknown_left_out",
+    "show_unknown",
+    "amenities",
 )
 
 
 def _phone_config(version: str, travel: str) -> dict:
     """What phone.js needs: today's pack URL, the way of travel and the words."""
     lang = current_lang()
-    texts = {k: translate(k, lang) for k in PHONE_TEXTS}
+    texts = {k: translate(k, lang) for k in PHONE_TEXTS + fmt.PHRASE_KEYS}
     texts["navigate_amap"] = f"{translate('navigate', lang)} · {translate('amap', lang)}"
     texts["position"] = (
         translate("position_point", lang)
@@ -251,7 +262,10 @@ def _phone_config(version: str, travel: str) -> dict:
         "langQuery": "?lang=en" if lang == "en" else "",
         "hotline": service().city.hotline.number,
         "region": service().city.short_name.zh,
-        "amenities": {term: fmt.amenity_label(term, lang) for term in AMENITIES},
+        "amenities": {
+            term: [fmt.amenity_name(term, lang), fmt.amenity_icon(term)] for term in AMENITIES
+        },
+        "weekdays": WEEKDAYS[lang],
         "texts": texts,
     }
 
@@ -334,6 +348,7 @@ def map_page():
             "points": url_for("pages.map_points", v=_points_version(svc.version)),
             "layers": chips,
             "you": [position.lat, position.lon] if position else None,
+            "youWgs": [position.lon, position.lat] if position else None,
             "langQuery": "?lang=en" if lang == "en" else "",
             "texts": {k: translate(k, lang) for k in MAP_TEXTS},
         }
@@ -409,8 +424,10 @@ MAP_TEXTS = (
 @bp.get("/f/<facility_id>")
 def facility_page(facility_id: str):
     svc = service()
-    details = svc.facility_details(facility_id, now())
-    travel = params.TRAVEL.parse(_travel(_form_args()))
+    args = _travel(_form_args())
+    trip = parse_trip(args, now())
+    details = svc.facility_details(facility_id, trip.at, trip.origin, trip.travel)
+    travel = trip.travel
     fac, layer = details.facility, details.layer
     parts = facility_map(
         map_assets(),
@@ -421,15 +438,18 @@ def facility_page(facility_id: str):
         lang=current_lang(),
         city=svc.city,
     )
+    twin_args = [(k, v) for k, v in args.items(multi=True) if k in TRIP_PARAMS]
     return _page(
         "facility.html",
-        f"/api/v1/facilities/{quote(fac.id, safe='')}",
+        f"/api/v1/facilities/{quote(fac.id, safe='')}"
+        + (f"?{urlencode(twin_args)}" if twin_args else ""),
         GEOJSON,
         fac=fac,
         p=fac.properties,
         layer_name=(layer.name_zh, layer.name_en),
         parts=parts,
         status=details.status,
+        trip=details.trip,
         week=details.week,
         today=details.at.date(),
         tiles=current_app.config["TILES"],

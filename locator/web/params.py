@@ -357,8 +357,19 @@ AMENITY = Param(
 OPEN_NOW = Param(
     "open_now",
     "boolean",
-    "去掉到达时(按 travel 的方式)已知关门的设施",
-    "leave out facilities known to be closed on arrival (travelling by travel)",
+    "只保留到达时(按 travel 的方式)开放的设施;开放时间未登记的不算在内,答案的"
+    "unknown_hours_left_out 说明去掉了几个(用 include_unknown_hours 显示它们)",
+    "keep only facilities open on arrival (travelling by travel); those whose hours are "
+    "not recorded are left out, and the answer's unknown_hours_left_out says how many "
+    "(include_unknown_hours shows them)",
+    default=False,
+)
+UNKNOWN_HOURS = Param(
+    "include_unknown_hours",
+    "boolean",
+    "与 open_now 一起:也保留到达时开放时间不明的设施(hours_on_arrival.state 为 unknown)",
+    "with open_now: also keep facilities whose hours on arrival are not known (marked: "
+    "hours_on_arrival.state is unknown)",
     default=False,
 )
 TRAVEL = Param(
@@ -427,7 +438,23 @@ DATETIME = Param(
 OFFSET = Param("offset", "integer", "跳过的要素数", "features to skip", 0, 10**9, default=0)
 FORMAT = Param("f", "choice", "返回格式", "response format", choices=("json", "geojson"))
 
-NEAREST = (LON, LAT, COORD, LAYER, K, MAX_DISTANCE, AMENITY, OPEN_NOW, TRAVEL, PER_LAYER, TOWN, AT)
+NEAREST = (
+    LON,
+    LAT,
+    COORD,
+    LAYER,
+    K,
+    MAX_DISTANCE,
+    AMENITY,
+    OPEN_NOW,
+    UNKNOWN_HOURS,
+    TRAVEL,
+    PER_LAYER,
+    TOWN,
+    AT,
+)
+#: a facility's details from a starting point: the trip there and the hours on arrival
+FACILITY_TRIP = (LON, LAT, COORD, TRAVEL, AT)
 
 #: the route filters (checked against the routes the server has: Service.routes)
 DISTRICT = Param(

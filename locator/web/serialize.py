@@ -6,7 +6,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
-from locator.operations.hours import DaySchedule, HoursStatus
+from locator.operations.hours import DaySchedule, HoursPhrase, HoursStatus, hours_phrase
 from locator.operations.nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
 from locator.operations.routes import (
     ALONG_M,
@@ -16,6 +16,8 @@ from locator.operations.routes import (
 )
 from locator.service import FacilityDetails, NearestAnswer
 from locator.values.models import CollectionInfo, Facility, Feature
+from locator.web.format import phrase_text
+from locator.web.i18n import LANGS
 
 
 @lru_cache(maxsize=4096)
@@ -51,14 +53,39 @@ def feature_json(item: Facility | Feature) -> dict[str, Any]:
     return item.to_feature()
 
 
+def hours_words(now: HoursStatus, on_arrival: HoursStatus | None) -> dict[str, Any]:
+    """What a card says of the hours (the one rule, :func:`hours_phrase`): the phrase's
+    key and its words in each language."""
+    return _phrase_words(hours_phrase(now, on_arrival))
+
+
+@lru_cache(maxsize=4096)
+def _phrase_words(phrase: HoursPhrase) -> dict[str, Any]:
+    # a handful of phrases recur in every answer (shared, never changed: orjson reads it)
+    return {
+        "hours_phrase": phrase.key,
+        "hours_text": {lang: phrase_text(phrase, lang) for lang in LANGS},
+    }
+
+
 def facility_details_json(details: FacilityDetails) -> dict[str, Any]:
-    """The facility page's JSON twin: the Feature, its hours now and the week ahead."""
-    return details.facility.to_feature(
-        {
-            "hours": hours_json(details.status),
-            "week": [day_json(d) for d in details.week],
+    """The facility page's JSON twin: the Feature, its hours now and the week ahead; from
+    a starting point, the trip (distance, estimates, hours on arrival) too."""
+    trip = details.trip
+    extra: dict[str, Any] = {
+        "hours": hours_json(details.status),
+        **hours_words(details.status, trip.hours_on_arrival if trip else None),
+        "week": [day_json(d) for d in details.week],
+    }
+    if trip is not None:
+        extra["trip"] = {
+            "distance_m": round(trip.distance_m, 1),
+            "walk_min": round(trip.walk_min, 1),
+            "ebike_min": round(trip.ebike_min, 1),
+            "estimate": True,
+            "hours_on_arrival": hours_json(trip.hours_on_arrival),
         }
-    )
+    return details.facility.to_feature(extra)
 
 
 def feature_collection(features: list[dict[str, Any]], **members) -> dict[str, Any]:
@@ -75,6 +102,7 @@ def nearby_feature(item: Nearby) -> dict[str, Any]:
             "estimate": True,
             "hours": hours_json(item.hours),
             "hours_on_arrival": hours_json(item.hours_on_arrival),
+            **hours_words(item.hours, item.hours_on_arrival),
         }
     )
 
@@ -95,6 +123,8 @@ def nearest_json(answer: NearestAnswer, coord: str, travel: str = "walk") -> dic
         detour_factor=DETOUR_FACTOR,
         estimate_note=ESTIMATE_NOTE,
         numberReturned=len(answer.results),
+        unknown_hours_left_out=answer.unknown_hours_left_out_total,
+        unknown_hours_left_out_by_layer=answer.unknown_hours_left_out,
     )
 
 

@@ -151,7 +151,8 @@ def test_max_distance(indexes):
     assert_same_ranking(got, oracle(indexes, ["a"], lon, lat, 50, max_d=5000))
 
 
-def test_open_on_arrival_filter_keeps_unknown_hours():
+def test_open_on_arrival_filter_means_known_to_be_open():
+    """Issue #21: unknown hours are not "open on arrival"; kept only when asked, marked."""
     hours = ["Mo-Fr 09:00-17:00", None, "Mo-Fr 11:00-12:00", "24/7"]
     lay = make_layer(
         "h",
@@ -162,8 +163,12 @@ def test_open_on_arrival_filter_keeps_unknown_hours():
     idx = {"h": build_index(lay)}
     q = NearestQuery(Point(113.0, 22.5), ("h",), k=4, open_on_arrival=True)
     got = nearest_facilities(idx, q, NOW, calendar=CAL)  # 10:00 on a Tuesday
+    assert [g.facility.id for g in got] == ["f000000", "f000003"]
+    assert [g.hours.state for g in got] == ["open", "open"]
+    q = NearestQuery(Point(113.0, 22.5), ("h",), k=4, open_on_arrival=True, keep_unknown_hours=True)
+    got = nearest_facilities(idx, q, NOW, calendar=CAL)
     assert [g.facility.id for g in got] == ["f000000", "f000001", "f000003"]
-    assert [g.hours.state for g in got] == ["open", "unknown", "open"]
+    assert [g.hours_on_arrival.state for g in got] == ["open", "unknown", "open"]
 
 
 def test_open_on_arrival_counts_the_walk():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from locator.operations.hours import TZ
-from locator.operations.nearest import NearestQuery, arrival_status
+from locator.operations.nearest import NearestQuery, arrival_keeps, arrival_status
 from locator.values.errors import (
     FacilityNotFound,
     FeatureNotFound,
@@ -53,9 +53,9 @@ def oracle(truth, q: NearestQuery, layers) -> list[tuple[float, str]]:
                 continue
             if q.max_distance_m is not None and di > q.max_distance_m:
                 continue
-            if (
-                q.open_on_arrival
-                and arrival_status(f, float(di), q, AT, truth.store.reference.calendar).is_closed
+            calendar = truth.store.reference.calendar
+            if q.open_on_arrival and not arrival_keeps(
+                arrival_status(f, float(di), q, AT, calendar), q
             ):
                 continue
             rows.append((float(di), f.id))
@@ -70,6 +70,7 @@ FILTERS = [
     dict(amenities=frozenset({"drinking_water", "charging"})),
     dict(max_distance_m=3000.0),
     dict(open_on_arrival=True, k=10, amenities=frozenset({"toilet"})),
+    dict(open_on_arrival=True, keep_unknown_hours=True, k=10),
 ]
 
 
@@ -102,6 +103,7 @@ def test_answers_equal_the_file_store_whole(store, truth, store_kind):
             round(b.distance_to_service_area_m, 3),
         )
         assert a.results == b.results  # the same distances, bearings, hours, to the bit
+        assert a.unknown_hours_left_out == b.unknown_hours_left_out
         assert [r.facility.properties for r in a.results] == [
             r.facility.properties for r in b.results
         ]

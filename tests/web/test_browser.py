@@ -157,6 +157,34 @@ def test_locate_me_lists_what_the_api_returns(browser, live_server):
     ctx.close()
 
 
+def test_the_whole_first_card_is_above_the_fold(browser, live_server):
+    """Issue #21: after "use my position" on a 360x640 phone, the whole first card (name,
+    distance, estimates, the hours on arrival, navigate) is on screen without scrolling,
+    in Chinese and in English; its buttons stay 44 px high."""
+    for lang in ("zh", "en"):
+        ctx, page, _, _ = new_page(
+            browser,
+            live_server,
+            geolocation=PENGJIANG,
+            permissions=["geolocation"],
+            locale="zh-CN" if lang == "zh" else "en-US",
+        )
+        page.goto(f"{live_server}/?lang={lang}&travel=ebike&at=2026-12-07T20:50")
+        page.click(".locate-btn >> nth=0")
+        page.wait_for_selector("#results li.facility")
+        assert page.evaluate("window.scrollY") == 0
+        card = page.locator("#results li.facility").first
+        assert card.bounding_box()["y"] + card.bounding_box()["height"] <= 640, lang
+        for part in (".name", ".distance", ".estimate", ".hours", "a.nav-amap"):
+            box = card.locator(part).first.bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 640, part
+        heights = card.locator(".actions .btn").evaluate_all(
+            "els => els.map(e => e.getBoundingClientRect().height)"
+        )
+        assert heights and min(heights) >= 44
+        ctx.close()
+
+
 def test_town_picker_works_with_geolocation_denied(browser, live_server):
     ctx, page, rec, _ = new_page(browser, live_server, permissions=[])
     page.goto(live_server + "/")
@@ -267,6 +295,46 @@ def test_map_popup_button_is_readable_and_the_map_does_not_move(browser, live_se
     colours = link.evaluate("""e => [getComputedStyle(e).color,
                                       getComputedStyle(e).backgroundColor]""")
     assert contrast(*colours) >= 4.5, colours
+    ctx.close()
+
+
+def test_a_map_popup_says_the_hours_as_the_card_does(browser, live_server):
+    """A facility's popup on /map says its hours in the card's words, on arrival from the
+    position the map was opened at (the time injected with at=)."""
+    trip = "lon=113.0815&lat=22.5787&travel=ebike&at=2026-12-07T20:50"
+    (near,) = api_json(live_server, f"/api/v1/nearest?{trip}&k=1&layer=love_stations")["features"]
+    said = api_json(live_server, f"/api/v1/facilities/{near['id']}?{trip}")["properties"]
+    ctx, page, _, _ = new_page(browser, live_server)
+    page.goto(f"{live_server}/map?{trip}")
+    page.wait_for_selector("html[data-map-ready=true]", state="attached")
+    page.evaluate(
+        """async ([name, id]) => {
+        const cfg = JSON.parse(document.getElementById('map-config').textContent);
+        const row = (await (await fetch(cfg.points)).json()).rows.find(r => r[3] === id);
+        window[name].setView([row[0], row[1]], 17, {animate: false});
+    }""",
+        [map_name(page), near["id"]],
+    )
+    page.wait_for_function(
+        """([name, id]) => {
+        let opened = false;
+        window[name].eachLayer(l => {
+            const box = l.getPopup && l.getPopup() && l.getPopup().getContent();
+            const a = box && box.querySelector && box.querySelector('a');
+            if (!opened && a && a.pathname === '/f/' + id && l.getLatLng) {
+                l.openPopup(); opened = true;
+            }
+        });
+        return opened;
+    }""",
+        arg=[map_name(page), near["id"]],
+    )
+    hours = page.locator(".leaflet-popup .hours[data-phrase]")
+    hours.wait_for()
+    assert hours.inner_text() == said["hours_text"]["zh"]
+    assert hours.get_attribute("data-phrase") == said["hours_phrase"]
+    link = page.get_attribute(".leaflet-popup a", "href")
+    assert "lon=113.081500" in link and "travel=ebike" in link  # the details of that trip
     ctx.close()
 
 
@@ -525,11 +593,18 @@ def missing_glyphs(page, extra: str = "") -> list[str]:
     return page.evaluate(TOFU_JS, extra)
 
 
+#: every WCAG 2.x A and AA rule up to 2.2 (target size included), and axe's best practices
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
 def serious_axe_violations(page) -> list[str]:
     assert AXE_JS.exists(), f"axe-core is installed by `make test` (npm): {AXE_JS}"
     # evaluated by the test's own channel: the pages' policy refuses an inline <script>
     page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;0")
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: AXE_TAGS},"
+        " resultTypes: ['violations']})".replace("AXE_TAGS", json.dumps(AXE_TAGS))
+    )
     return [
         f"{v['impact']} {v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
         for v in result["violations"]
@@ -758,7 +833,7 @@ def test_the_offline_pack_answers_as_the_server_does(browser, live_server):
     at = f"{pack['start']}T17:50:00+08:00"  # around closing time: arrival states differ
     rng = np.random.default_rng(20261124)
     points = np.column_stack([rng.uniform(112.3, 113.3, 60), rng.uniform(21.6, 22.9, 60)])
-    compared, states = 0, set()
+    compared, states, phrases = 0, set(), set()
     for lon, lat in np.round(points, 6):  # the same numbers to the API and the page
         for travel in ("walk", "ebike"):
             api = api_json(
@@ -768,7 +843,9 @@ def test_the_offline_pack_answers_as_the_server_does(browser, live_server):
             )
             mine = page.evaluate(
                 """([lon, lat, at, travel]) =>
-                LocatorOffline.nearestByLayer(window.pack, lon, lat, 3, Date.parse(at), travel)""",
+                LocatorOffline.nearestByLayer(window.pack, lon, lat, 3, Date.parse(at), travel)
+                  .map(r => Object.assign(r, {phrase: LocatorOffline.hoursPhrase(
+                    r.hours, r.hoursOnArrival).key}))""",
                 [float(lon), float(lat), at, travel],
             )
             theirs = [
@@ -776,21 +853,25 @@ def test_the_offline_pack_answers_as_the_server_does(browser, live_server):
                     f["id"],
                     f["properties"]["distance_m"],
                     f["properties"]["hours_on_arrival"]["state"],
+                    f["properties"]["hours_phrase"],
                 )
                 for f in api["features"]
             ]
             assert len(mine) == len(theirs)
-            for m, (fid, dist, state) in zip(mine, theirs, strict=True):
+            for m, (fid, dist, state, phrase) in zip(mine, theirs, strict=True):
                 assert abs(m["distance_m"] - dist) <= 0.05 + 1e-3  # the API rounds to 0.1 m
                 if m["id"] != fid:  # only a tie within 1 m may swap two places
                     other = next(x for x in mine if x["id"] == fid)
                     assert abs(other["distance_m"] - m["distance_m"]) < 1.0
                     continue
                 assert m["arrival"] == state, (fid, travel)
+                assert m["phrase"] == phrase, (fid, travel)  # the same words on the card
                 compared += 1
                 states.add(state)
+                phrases.add(phrase)
     assert compared > 60 * 2 * 12 * 0.99
     assert states == {"open", "closed", "unknown"}  # every state was met, and agreed
+    assert {"arrive_closed", "open_until", "closed_until"} <= phrases
     ctx.close()
 
 
@@ -892,6 +973,21 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
             ]
             for lon, lat in other_points
         }
+        # a facility never opened, its details from this point at a set moment
+        unseen = next(f for f in town["features"] if f["id"] != "sc-0001")
+        start = api_json(base, "/offline/pack.json")["start"]
+        trip = f"lon=113.0815&lat=22.5787&travel=ebike&at={start}T20:50"
+        said = {
+            lang: api_json(base, f"/api/v1/facilities/{unseen['id']}?{trip}&lang={lang}")
+            for lang in ("zh", "en")
+        }
+        # 白沙 at 20:50 by e-bike, open on arrival: places with unknown hours left out
+        baisha = f"town=440703002&open_now=true&travel=ebike&at={start}T20:50"
+        strict, lenient = (
+            api_json(base, f"/api/v1/nearest?{baisha}{more}&per_layer=true&k=3")
+            for more in ("", "&include_unknown_hours=true")
+        )
+        assert strict["unknown_hours_left_out_by_layer"]  # the case the rule is about
         ctx.set_offline(True)
         page.reload()
         assert page.evaluate("navigator.onLine") is False
@@ -923,6 +1019,51 @@ def test_with_the_network_cut_a_phone_that_visited_once_finds_the_nearest(browse
             "#offline-results li.facility", "els => els.map(e => e.dataset.id)"
         )
         assert shown == [f["id"] for f in town["features"]]
+        # "详情" of a facility never opened: its details, built from the pack
+        page.click(f"#offline-results li.facility[data-id='{unseen['id']}'] a.details")
+        page.wait_for_selector("#offline-facility h2.name")
+        assert page.inner_text("#offline-facility h2.name") == unseen["properties"]["name"]
+        for lang in ("zh", "en"):  # every part of a usable details view, in both languages
+            page.goto(f"{base}/f/{unseen['id']}?{trip}&lang={lang}")
+            page.wait_for_selector("#offline-facility .hours")
+            props = said[lang]["properties"]
+            assert page.inner_text("#offline-facility .hours") == props["hours_text"][lang]
+            assert page.inner_text("#offline-facility .address") == props["address"]
+            amap = parse_qs(
+                urlparse(page.get_attribute("#offline-facility a.nav-amap", "href")).query
+            )
+            to = [float(x) for x in amap["to"][0].split(",")[:2]]
+            want = wgs84_to_gcj02(*said[lang]["geometry"]["coordinates"])
+            assert to == [pytest.approx(want[0], abs=2e-6), pytest.approx(want[1], abs=2e-6)]
+            baidu = page.get_attribute("#offline-facility a.nav-baidu", "href")
+            assert parse_qs(urlparse(baidu).query)["coord_type"] == ["bd09ll"]
+            assert page.get_attribute("#offline-facility a.nav-geo", "href").startswith("geo:")
+            assert page.locator("#offline-facility a[href^='tel:']").count() >= 1
+            assert page.locator("#offline-facility table.week tr").count() == 7
+            assert page.locator("#offline-facility .amenities li").count() == len(
+                props.get("amenities") or []
+            )
+            page.screenshot(path=str(ARTIFACTS / f"offline-details-{lang}-360x640.png"))
+            assert serious_axe_violations(page) == [] and missing_glyphs(page) == []
+        # the open-on-arrival filter offline: what the server left out, said, and shown
+        page.goto(f"{base}/?{baisha}")
+        page.wait_for_selector("#offline-results li.facility")
+        ids = "els => els.map(e => e.dataset.id)"
+        assert page.eval_on_selector_all("#offline-results li.facility", ids) == [
+            f["id"] for f in strict["features"]
+        ]
+        counts = page.eval_on_selector_all(
+            "#offline-results .unknown-left-out",
+            "els => Object.fromEntries(els.map(e => [e.closest('section').dataset.layer,"
+            " Number(e.dataset.count)]))",
+        )
+        assert counts == strict["unknown_hours_left_out_by_layer"]
+        page.click("#offline-results a.show-unknown >> nth=0")
+        page.wait_for_url("**include_unknown_hours=true**")
+        page.wait_for_selector("#offline-results li.facility")
+        assert page.eval_on_selector_all("#offline-results li.facility", ids) == [
+            f["id"] for f in lenient["features"]
+        ]
         # a facility page seen with signal is still there; the map says it needs the net
         page.goto(base + "/f/sc-0001")
         assert page.locator("h2.name").count() == 1

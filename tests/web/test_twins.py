@@ -44,9 +44,10 @@ def test_home_without_position_twin_is_the_layer_list(client):
 
 
 def test_facility_page_twin_carries_hours_and_week(client):
-    html, twin = twin_of(client, "/f/sc-0001?at=ignored")
+    html, twin = twin_of(client, "/f/sc-0001?at=2026-12-07T10:00")
     props = twin["properties"]
     assert twin["id"] == "sc-0001"
+    assert props["hours"]["at"] == "2026-12-07T10:00+08:00"  # the page's moment, passed on
     state = re.search(r'<p class="hours state-(\w+)">', html).group(1)
     assert props["hours"]["state"] == state
     assert len(props["week"]) == 7

@@ -32,6 +32,7 @@ from locator.operations.hours import Calendar, HolidaySchedule
 from locator.operations.nearest import (
     Nearby,
     NearestQuery,
+    arrival_keeps,
     hours_on_arrival,
     nearby,
 )
@@ -361,9 +362,8 @@ class PostgisStore:
             measured.sort(key=lambda r: (r[0], r[1]))
             picked = []
             for row in measured:
-                if (
-                    not q.open_on_arrival
-                    or not hours_on_arrival(row[4], row[0], q, at, calendar).is_closed
+                if not q.open_on_arrival or arrival_keeps(
+                    hours_on_arrival(row[4], row[0], q, at, calendar), q
                 ):
                     picked.append(row)
                     if len(picked) == q.k:

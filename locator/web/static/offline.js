@@ -58,23 +58,111 @@
     return 'unknown';
   }
 
-  // the k nearest of each layer, in layer order, nearest first (ties by id)
-  function nearestByLayer(pack, lon, lat, k, atMs, travel) {
+  // hours_status of the server (locator/operations/hours.py), read from the pack: the state
+  // at a time (ms since the epoch) and the next change within the look-ahead (8 days, as
+  // the server's; fewer near the end of the pack). Times are ms since the epoch, minutes
+  // as the server's.
+  var LOOKAHEAD_DAYS = 8, MINUTE = 60000, LOCAL = 8 * 3600 * 1000;
+  function statusAt(pack, index, ms) {
+    var state = stateAt(pack, index, ms);
+    var out = {state: state, at: ms, opensAt: null, closesAt: null};
+    if (state === 'unknown') { return out; }
+    var minute = Math.floor((ms + LOCAL) / MINUTE);  // local minutes since 1970-01-01 00:00
+    var start = Date.parse(pack.start + 'T00:00:00Z') / MINUTE;
+    var first = Math.floor((minute - start) / 1440), days = pack.hours[index];
+    for (var d = first; d < Math.min(first + LOOKAHEAD_DAYS, days.length); d++) {
+      for (var i = 0; i < days[d].length; i++) {
+        var span = days[d][i], a = start + d * 1440 + span[0], b = start + d * 1440 + span[1];
+        if (b <= minute) { continue; }
+        if ({o: 'open', c: 'closed', u: 'unknown'}[span[2]] !== state) {
+          var change = Math.max(a, minute) * MINUTE - LOCAL;
+          if (state === 'open') { out.closesAt = change; } else { out.opensAt = change; }
+          return out;
+        }
+      }
+    }
+    return out;
+  }
+
+  // hours_phrase of the server (the one rule for what a card says of the hours): the state
+  // on arrival first when it differs from the state now, else the state now and its change
+  function hoursPhrase(now, arrival) {
+    function p(key, state, time) { return {key: key, state: state, time: time, ref: now.at}; }
+    if (arrival && arrival.state !== now.state) {
+      if (now.state === 'open' && arrival.state === 'closed' && now.closesAt !== null) {
+        return p('arrive_closed', 'closed', now.closesAt);
+      }
+      if (now.state === 'closed' && arrival.state === 'open' && now.opensAt !== null) {
+        return p('arrive_open', 'open', now.opensAt);
+      }
+      if (arrival.state !== 'unknown') { return p('arrival_' + arrival.state, arrival.state, null); }
+      return p('arrival_unknown_state', 'unknown', null);
+    }
+    if (now.state === 'open') {
+      return now.closesAt === null ? p('open_always', 'open', null)
+                                   : p('open_until', 'open', now.closesAt);
+    }
+    if (now.state === 'closed') {
+      return now.opensAt === null ? p('closed', 'closed', null)
+                                  : p('closed_until', 'closed', now.opensAt);
+    }
+    return p('hours_unknown', 'unknown', null);
+  }
+
+  // format.clock_text of the server: HH:MM today, else the weekday (within a week) or the date
+  function clockText(ms, refMs, weekdays) {
+    var when = new Date(ms + LOCAL), ref = new Date(refMs + LOCAL);
+    function two(n) { return (n < 10 ? '0' : '') + n; }
+    var hhmm = two(when.getUTCHours()) + ':' + two(when.getUTCMinutes());
+    var days = Math.round((Date.UTC(when.getUTCFullYear(), when.getUTCMonth(), when.getUTCDate()) -
+      Date.UTC(ref.getUTCFullYear(), ref.getUTCMonth(), ref.getUTCDate())) / 86400000);
+    if (days === 0) { return hhmm; }
+    if (days > 0 && days < 7) { return weekdays[(when.getUTCDay() + 6) % 7] + ' ' + hhmm; }
+    return two(when.getUTCMonth() + 1) + '-' + two(when.getUTCDate()) + ' ' + hhmm;
+  }
+
+  // format.phrase_text of the server, with the page's texts
+  function phraseText(phrase, texts, weekdays) {
+    var text = texts[phrase.key];
+    if (phrase.time === null) { return text; }
+    return text.split('{time}').join(clockText(phrase.time, phrase.ref, weekdays));
+  }
+
+  // the k nearest of each layer, in layer order, nearest first (ties by id). With
+  // `filter.open` (the server's open_now), only places open on arrival, and with
+  // `filter.keepUnknown` (include_unknown_hours) those whose hours then are not known too;
+  // the answer's unknownLeftOut says, per layer, how many of those the filter left out
+  // (the server's unknown_hours_left_out_by_layer: those among the answer keeping them)
+  function nearestByLayer(pack, lon, lat, k, atMs, travel, filter) {
     var speed = SPEED[travel] || SPEED.walk;
+    var open = filter && filter.open, keepUnknown = filter && filter.keepUnknown;
     var byLayer = pack.layers.map(function () { return []; });
     pack.facilities.forEach(function (row) {
       byLayer[row[0]].push({row: row, d: vincenty(lon, lat, row[4], row[5])});
     });
     var out = [];
-    byLayer.forEach(function (items) {
+    out.unknownLeftOut = {};
+    byLayer.forEach(function (items, layerIndex) {
       items.sort(function (a, b) { return a.d - b.d || (a.row[1] < b.row[1] ? -1 : 1); });
-      items.slice(0, k).forEach(function (item) {
-        var minutes = item.d * DETOUR / speed;
+      var picked = 0, lenient = 0, leftOut = 0, count = open && !keepUnknown;
+      for (var i = 0; i < items.length && (picked < k || (count && lenient < k)); i++) {
+        var item = items[i], minutes = item.d * DETOUR / speed;
+        var arrival = stateAt(pack, item.row[9], atMs + minutes * 60000);
+        if (count && arrival !== 'closed' && lenient < k) {  // the answer keeping them
+          lenient += 1;
+          if (arrival === 'unknown') { leftOut += 1; }
+        }
+        var keep = !open || arrival === 'open' || (keepUnknown && arrival === 'unknown');
+        if (!keep || picked >= k) { continue; }
+        picked += 1;
         out.push({id: item.row[1], layer: pack.layers[item.row[0]].id, distance_m: item.d,
                   walk_min: item.d * DETOUR / SPEED.walk,
                   ebike_min: item.d * DETOUR / SPEED.ebike,
-                  arrival: stateAt(pack, item.row[9], atMs + minutes * 60000)});
-      });
+                  hours: statusAt(pack, item.row[9], atMs),
+                  hoursOnArrival: statusAt(pack, item.row[9], atMs + minutes * 60000),
+                  arrival: arrival});
+      }
+      if (leftOut) { out.unknownLeftOut[pack.layers[layerIndex].id] = leftOut; }
     });
     return out;
   }
@@ -106,6 +194,49 @@
     return [z * Math.sin(theta) + 0.006, z * Math.cos(theta) + 0.0065];
   }
 
-  window.LocatorOffline = {vincenty: vincenty, stateAt: stateAt, nearestByLayer: nearestByLayer,
+  // the moment an address asks about: its at= as the server reads it (no zone: Beijing
+  // time), else now (ms since the epoch)
+  function moment(at) {
+    if (!at) { return Date.now(); }
+    var ms = Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(at) ? at : at + '+08:00');
+    return isNaN(ms) ? Date.now() : ms;
+  }
+
+  // format.distance_text and format.estimates of the server, with the page's texts
+  function distanceText(d) {
+    return d < 1000 ? Math.max(10, Math.round(d / 10) * 10) + ' m' : (d / 1000).toFixed(1) + ' km';
+  }
+  function minutesText(n, mode, T, lang) {
+    if (n > (mode === 'walk' ? 180 : 360)) { return T[mode === 'walk' ? 'too_far_walk' : 'too_far']; }
+    if (n > 60) {
+      var total = Math.max(5, Math.round(n / 5) * 5), h = Math.floor(total / 60), m = total % 60;
+      var text = lang === 'zh' ? h + ' 小时' + (m ? ' ' + m + ' 分钟' : '')
+                               : h + ' h' + (m ? ' ' + m + ' min' : '');
+      return T[mode + '_long'].replace('{text}', text);
+    }
+    return T[mode].replace('{min}', Math.max(1, Math.ceil(n)));
+  }
+
+  // the navigation links of the server (web/links.py): AMap in GCJ-02, Baidu in BD-09, and
+  // an RFC 5870 geo: URI in WGS-84 that Android hands to any map app
+  function navLinks(lon, lat, name, travel, region) {
+    var ride = travel === 'ebike', g = wgsToGcj(lat, lon), b = gcjToBd(g[0], g[1]);
+    return {
+      amap: 'https://uri.amap.com/navigation?' + new URLSearchParams({
+        to: g[1].toFixed(6) + ',' + g[0].toFixed(6) + ',' + name, mode: ride ? 'ride' : 'walk',
+        coordinate: 'gaode', callnative: '1', src: 'locator'}),
+      baidu: 'https://api.map.baidu.com/direction?' + new URLSearchParams({
+        destination: 'latlng:' + b[0].toFixed(6) + ',' + b[1].toFixed(6) + '|name:' + name,
+        mode: ride ? 'riding' : 'walking', coord_type: 'bd09ll', region: region,
+        output: 'html', src: 'locator'}),
+      geo: 'geo:' + lat.toFixed(6) + ',' + lon.toFixed(6) + '?q=' + lat.toFixed(6) + ',' +
+        lon.toFixed(6) + '(' + encodeURIComponent(name) + ')'
+    };
+  }
+
+  window.LocatorOffline = {moment: moment, distanceText: distanceText, minutesText: minutesText,
+                           navLinks: navLinks,vincenty: vincenty, stateAt: stateAt, statusAt: statusAt,
+                           hoursPhrase: hoursPhrase, clockText: clockText,
+                           phraseText: phraseText, nearestByLayer: nearestByLayer,
                            wgsToGcj: wgsToGcj, gcjToBd: gcjToBd};
 })();

@@ -42,7 +42,7 @@
   }
 
   // ---------------------------------------------------------------- your position
-  var you = null;
+  var you = null, youWgs = null;  // youWgs: [lon, lat] WGS-84, for the popups' trips
   function showYou(lat, lon, accuracy) {
     if (you) { map.removeLayer(you); }
     var icon = L.divIcon({className: '', html: '<div class="you-dot"></div>',
@@ -56,7 +56,10 @@
       .bindTooltip(T.you_are_here, {permanent: true, direction: 'top', offset: [0, -14]})
       .addTo(you);
   }
-  if (cfg.you) { showYou(cfg.you[0], cfg.you[1]); }
+  if (cfg.you) {
+    showYou(cfg.you[0], cfg.you[1]);
+    youWgs = cfg.youWgs || null;
+  }
 
   // ---------------------------------------------------------------- locate
   var Locate = L.Control.extend({
@@ -77,6 +80,7 @@
         say(T.locating);
         navigator.geolocation.getCurrentPosition(function (pos) {
           var c = pos.coords, p = wgsToGcj(c.latitude, c.longitude);
+          youWgs = [c.longitude, c.latitude];
           showYou(p[0], p[1], c.accuracy);
           map.setView(p, Math.max(map.getZoom(), 15));
           say(T.you_are_here, findLink(c.latitude, c.longitude, 'wgs84'));
@@ -88,7 +92,15 @@
       return box;
     }
   });
-  new Locate().addTo(map);
+  var locate = new Locate().addTo(map);
+  // the zoom and locate buttons go beside the map, so that none covers a marker
+  var tools = document.querySelector('.map-tools');
+  if (tools) {
+    [map.zoomControl, locate].forEach(function (c) {
+      if (c) { tools.appendChild(c.getContainer()); }
+    });
+    tools.hidden = false;
+  }
 
   // ---------------------------------------------------------------- a tap on the map
   // a pin where the map was tapped, and the "find near here" button in the status line
@@ -122,6 +134,15 @@
     var size = total < 10 ? 36 : total < 100 ? 44 : 52;
     return L.divIcon({html: div, className: 'mix-cluster-icon', iconSize: [size, size]});
   }
+  // WCAG 2.2 target size: a cluster drawn at the mean of its markers may land on its
+  // neighbour (two means can be arbitrarily close). Drawn at its seed instead (the first
+  // marker; markercluster keeps every seed more than maxClusterRadius px from the others
+  // at its zoom), icons of at most 52 px never overlap with a radius of 60 px.
+  var recalculate = L.MarkerCluster.prototype._recalculateBounds;
+  L.MarkerCluster.include({_recalculateBounds: function () {
+    recalculate.call(this);
+    if (this._cLatLng) { this._latlng = this._wLatLng = this._cLatLng; }
+  }});
   var group = L.markerClusterGroup({maxClusterRadius: 60, disableClusteringAtZoom: 16,
                                     showCoverageOnHover: false, iconCreateFunction: clusterIcon});
   map.addLayer(group);
@@ -152,8 +173,48 @@
       address.textContent = row[5];
       box.appendChild(address);
     }
+    var hours = document.createElement('div');  // filled when the popup opens
+    hours.className = 'hours';
+    box.appendChild(hours);
     return box;
   }
+
+  // ---------------------------------------------------------------- hours in a popup
+  // the server's words for the hours (the card's rule: the state on arrival first, from
+  // your position when the map knows it), asked when a popup opens
+  var page = new URLSearchParams(location.search);
+  var travelCookie = (document.cookie.match(/(?:^|; )travel=(walk|ebike)/) || [])[1];
+  function tripQuery() {
+    var q = new URLSearchParams({lang: cfg.lang,
+                                 travel: page.get('travel') || travelCookie || 'walk'});
+    if (youWgs) { q.set('lon', youWgs[0].toFixed(6)); q.set('lat', youWgs[1].toFixed(6)); }
+    if (page.get('at')) { q.set('at', page.get('at')); }
+    return q;
+  }
+  map.on('popupopen', function (e) {
+    var box = e.popup.getContent();
+    var hours = box && box.querySelector && box.querySelector('.hours');
+    var link = box && box.querySelector && box.querySelector('a');
+    if (!hours || !link) { return; }
+    var id = decodeURIComponent(link.pathname.slice(3)), q = tripQuery();
+    if (youWgs) {  // the details of the trip from here
+      var details = new URLSearchParams(q);
+      if (cfg.lang !== 'en') { details.delete('lang'); }
+      link.search = '?' + details.toString();
+    }
+    fetch('/api/v1/facilities/' + encodeURIComponent(id) + '?' + q.toString())
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (f) {
+        var p = f.properties;
+        var state = {arrive_closed: 'closed', arrive_open: 'open', arrival_open: 'open',
+                     arrival_closed: 'closed', open_until: 'open', open_always: 'open',
+                     closed_until: 'closed', closed: 'closed'}[p.hours_phrase] || 'unknown';
+        hours.className = 'hours state-' + state;
+        hours.dataset.phrase = p.hours_phrase;
+        hours.textContent = p.hours_text[cfg.lang];
+        e.popup.update();
+      }).catch(function () {});
+  });
 
   function redraw() {
     group.clearLayers();

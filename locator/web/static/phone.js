@@ -8,7 +8,7 @@
   if (!cfgEl) { return; }
   var cfg = JSON.parse(cfgEl.textContent);
   var T = cfg.texts;
-  var pack = null;
+  var pack = null, travel = cfg.travel;
 
   if ('serviceWorker' in navigator && window.isSecureContext) {
     navigator.serviceWorker.register('/sw.js').catch(function () {});
@@ -50,38 +50,32 @@
     if (text !== undefined) { e.textContent = text; }
     return e;
   }
-  function minutes(n, mode) {
-    if (n > (mode === 'walk' ? 180 : 360)) { return T[mode === 'walk' ? 'too_far_walk' : 'too_far']; }
-    if (n > 60) {
-      var total = Math.max(5, Math.round(n / 5) * 5), h = Math.floor(total / 60), m = total % 60;
-      var text = cfg.lang === 'zh' ? h + ' 小时' + (m ? ' ' + m + ' 分钟' : '')
-                                   : h + ' h' + (m ? ' ' + m + ' min' : '');
-      return T[mode + '_long'].replace('{text}', text);
-    }
-    return T[mode].replace('{min}', Math.max(1, Math.ceil(n)));
-  }
-  function distance(d) {
-    return d < 1000 ? Math.max(10, Math.round(d / 10) * 10) + ' m' : (d / 1000).toFixed(1) + ' km';
-  }
-  function links(row) {
-    var lon = row[4], lat = row[5], name = row[2], ride = cfg.travel === 'ebike';
-    var g = LocatorOffline.wgsToGcj(lat, lon), b = LocatorOffline.gcjToBd(g[0], g[1]);
-    var amap = 'https://uri.amap.com/navigation?' + new URLSearchParams({
-      to: g[1].toFixed(6) + ',' + g[0].toFixed(6) + ',' + name, mode: ride ? 'ride' : 'walk',
-      coordinate: 'gaode', callnative: '1', src: 'locator'});
-    var baidu = 'https://api.map.baidu.com/direction?' + new URLSearchParams({
-      destination: 'latlng:' + b[0].toFixed(6) + ',' + b[1].toFixed(6) + '|name:' + name,
-      mode: ride ? 'riding' : 'walking', coord_type: 'bd09ll', region: cfg.region, output: 'html',
-      src: 'locator'});
-    return [[amap, 'btn nav-amap', T.navigate_amap], [baidu, 'btn alt nav-baidu', T.baidu],
-            ['/f/' + encodeURIComponent(row[1]) + cfg.langQuery, 'btn alt', T.details]];
+  function minutes(n, mode) { return LocatorOffline.minutesText(n, mode, T, cfg.lang); }
+  function distance(d) { return LocatorOffline.distanceText(d); }
+  function links(row, lon, lat, args) {
+    var nav = LocatorOffline.navLinks(row[4], row[5], row[2], travel, cfg.region);
+    // the details of the trip from here, as the server's card links them
+    var trip = new URLSearchParams({lon: lon.toFixed(6), lat: lat.toFixed(6),
+                                    travel: travel});
+    if (args.get('at')) { trip.set('at', args.get('at')); }
+    if (cfg.lang === 'en') { trip.set('lang', 'en'); }
+    return [[nav.amap, 'btn nav-amap', T.navigate_amap],
+            ['/f/' + encodeURIComponent(row[1]) + '?' + trip.toString(), 'btn alt details',
+             T.details],
+            [nav.baidu, 'btn alt nav-baidu', T.baidu]];
   }
 
   function render(lon, lat, where) {
     return loadPack().then(function (p) {
       var byId = {};
       p.facilities.forEach(function (row) { byId[row[1]] = row; });
-      var results = LocatorOffline.nearestByLayer(p, lon, lat, 3, Date.now(), cfg.travel);
+      var args = new URLSearchParams(location.search), yes = /^(true|1|yes|on)$/i;
+      var filter = {open: yes.test(args.get('open_now') || ''),
+                    keepUnknown: yes.test(args.get('include_unknown_hours') || '')};
+      var atMs = LocatorOffline.moment(args.get('at'));
+      // the way of travel the address asks for, as the server reads it, else the page's
+      travel = /^(walk|ebike)$/.test(args.get('travel') || '') ? args.get('travel') : cfg.travel;
+      var results = LocatorOffline.nearestByLayer(p, lon, lat, 3, atMs, travel, filter);
       var box = document.getElementById('offline-results');
       box.replaceChildren();
       box.appendChild(el('p', 'sample-banner offline-banner',
@@ -102,31 +96,63 @@
           var li = el('li', 'facility');
           li.dataset.id = r.id;
           li.appendChild(el('h3', 'name', cfg.lang === 'en' && row[3] ? row[3] : row[2]));
-          var first = cfg.travel === 'ebike' ? [r.ebike_min, 'ebike', r.walk_min, 'walk']
+          var first = travel === 'ebike' ? [r.ebike_min, 'ebike', r.walk_min, 'walk']
                                              : [r.walk_min, 'walk', r.ebike_min, 'ebike'];
           li.appendChild(el('div', 'meta', distance(r.distance_m) + ' · ' +
             minutes(first[0], first[1]) + ' · ' + minutes(first[2], first[3])));
-          li.appendChild(el('div', 'hours state-' + r.arrival, T['arrival_' + r.arrival]));
-          if (row[6]) { li.appendChild(el('div', 'note', row[6])); }
-          if (row[8].length) {
-            var chips = el('ul', 'amenities');
-            row[8].forEach(function (term) { chips.appendChild(el('li', '', cfg.amenities[term] || term)); });
-            li.appendChild(chips);
-          }
+          // the server's words: the state on arrival first when it differs from now
+          var phrase = LocatorOffline.hoursPhrase(r.hours, r.hoursOnArrival);
+          var hours = el('div', 'hours state-' + phrase.state,
+                         LocatorOffline.phraseText(phrase, T, cfg.weekdays));
+          hours.dataset.phrase = phrase.key;
+          li.appendChild(hours);
+          // as the server's card: navigate first, then the details, Baidu and the call
           var actions = el('div', 'actions');
           var call = el('a', row[7] ? 'btn' : 'btn alt hotline-fallback',
                         row[7] ? T.call : T.hotline_fallback);
           call.href = 'tel:' + (row[7] ? row[7].split(';')[0].trim() : cfg.hotline);
-          actions.appendChild(call);
-          links(row).forEach(function (l) {
+          links(row, lon, lat, args).forEach(function (l, i) {
             var a = el('a', l[1], l[2]);
             a.href = l[0];
             actions.appendChild(a);
+            if (i === 2) { actions.appendChild(call); }
           });
           li.appendChild(actions);
+          if (row[8].length) {
+            var chips = el('ul', 'amenities');
+            chips.className = 'amenities icons';
+            chips.setAttribute('aria-label', T.amenities);
+            row[8].forEach(function (term) {  // as the server's card: icons, names for readers
+              var a = cfg.amenities[term] || [term, '•'], chip = el('li', '');
+              chip.title = a[0];
+              var icon = el('span', '', a[1]);
+              icon.setAttribute('aria-hidden', 'true');
+              chip.appendChild(icon);
+              chip.appendChild(el('span', 'sr-only', a[0]));
+              chips.appendChild(chip);
+            });
+            li.appendChild(chips);
+          }
+          if (row[6]) { li.appendChild(el('div', 'note address', row[6])); }
           list.appendChild(li);
         });
         section.appendChild(list);
+        var leftOut = results.unknownLeftOut[layer.id];
+        if (leftOut) {  // as the server says it: how many, and a way to show them
+          var note = el('p', 'note unknown-left-out', fill(T.unknown_left_out, 'n', leftOut) + ' ');
+          note.dataset.count = leftOut;
+          var show = el('a', 'btn alt show-unknown', T.show_unknown);
+          var here = new URLSearchParams(args);
+          if (!here.get('town') || where.indexOf(lat.toFixed(5)) >= 0) {
+            here.delete('town');
+            here.set('lon', lon.toFixed(6));
+            here.set('lat', lat.toFixed(6));
+          }
+          here.set('include_unknown_hours', 'true');
+          show.href = '/?' + here.toString();
+          note.appendChild(show);
+          section.appendChild(note);
+        }
         box.appendChild(section);
       });
       box.hidden = false;
