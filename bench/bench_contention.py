@@ -1,7 +1,7 @@
 """Contention: the phone's nearest query alone, then while planners and hostile filters run.
 
 Starts real servers with ``locator serve`` on free ports (the in-memory store): waitress
-(one process) and ``--workers 2`` (gunicorn gthread, two processes). Against each, one
+(one process) and ``--workers 2`` (two pre-forked waitress processes). Against each, one
 client asks ``/api/v1/nearest`` (random points over Jiangmen, k=5, one request at a time
 on a kept-alive connection) for ``--duration`` seconds with the server otherwise idle, then
 again for ``--duration`` seconds while
