@@ -508,6 +508,19 @@ def test_the_signin_limit_counts_each_client_not_the_proxy(proxy):
     assert all(a > b for a, b in zip(after, before, strict=True)), (before, after)
 
 
+def test_a_client_looping_on_requests_is_slowed_by_nginx_alone(proxy):
+    """Past its burst, one address asking faster than 20 a second gets nginx's 429; the
+    next address is served as usual."""
+    statuses = [
+        proxy.request("GET", f"/api/v1/health?probe=loop-{i}", source="127.0.0.4").status
+        for i in range(150)
+    ]
+    assert statuses[:60] == [200] * 60 and 429 in statuses, statuses
+    assert proxy.request("GET", "/api/v1/health", source="127.0.0.5").status == 200
+    reached_app = sum(len(_app_lines(log, "probe=loop-")) for log in proxy.app_logs)
+    assert reached_app == statuses.count(200), "a 429 here came from nginx, not the app"
+
+
 def test_with_one_app_server_stopped_the_other_answers_everything(proxy):
     gone, _alive = proxy.apps
     os.kill(SERVED_PIDS[gone], signal.SIGTERM)
