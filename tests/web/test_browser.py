@@ -234,6 +234,33 @@ def map_name(page) -> str:
     return page.evaluate("JSON.parse(document.getElementById('map-config').textContent).map")
 
 
+YOU_AT = """() => {
+  const map = window[JSON.parse(document.getElementById('map-config').textContent).map];
+  let at = null;
+  map.eachLayer((l) => {
+    const html = l.options && l.options.icon && l.options.icon.options.html;
+    if (html && String(html).includes('you-dot')) { const p = l.getLatLng(); at = [p.lat, p.lng]; }
+  });
+  return at;
+}"""
+
+
+def test_your_position_on_amap_tiles_is_drawn_in_gcj02_like_the_facilities(browser):
+    """AMap's tiles are GCJ-02: a position given in the address (WGS-84) is shifted like
+    every overlay, not drawn ~500 m off."""
+    from locator.values.geo.crs import CoordSystem, from_wgs84
+
+    with serve(tiles="amap") as base:
+        ctx, page, _, _ = new_page(browser, base)
+        page.goto(base + "/map?lon=113.0815&lat=22.5787")
+        page.wait_for_selector("html[data-map-ready=true]", state="attached")
+        lat, lon = page.evaluate(YOU_AT)
+        ctx.close()
+    want_lon, want_lat = from_wgs84(113.0815, 22.5787, CoordSystem.GCJ02)
+    assert abs(lon - want_lon) < 1e-6 and abs(lat - want_lat) < 1e-6, (lon, lat)
+    assert abs(lon - 113.0815) > 1e-3  # the shift is real here (about 500 m)
+
+
 def test_map_page_budget_hosts_and_screenshot(browser, live_server):
     ctx, page, rec, dialogs = new_page(browser, live_server)
     page.goto(live_server + "/map?lon=113.0815&lat=22.5787")

@@ -56,8 +56,9 @@
       .bindTooltip(T.you_are_here, {permanent: true, direction: 'top', offset: [0, -14]})
       .addTo(you);
   }
-  if (cfg.you) {
-    showYou(cfg.you[0], cfg.you[1]);
+  if (cfg.you) {  // [lat, lon] WGS-84, drawn in the basemap's system like every overlay
+    var at = wgsToGcj(cfg.you[0], cfg.you[1]);
+    showYou(at[0], at[1]);
     youWgs = cfg.youWgs || null;
   }
 
