@@ -42,6 +42,7 @@ import argparse
 import csv
 import io
 import json
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -74,6 +75,17 @@ def name_key(name: str) -> str:
     if key.endswith("街道办"):
         key = key[: -len("办")]
     return key
+
+
+_COUNTY_PREFIX = re.compile(r"^.{1,4}[市县区旗](?=.{2,}$)")
+
+
+def unprefixed_key(name: str) -> str:
+    """The name without a leading county name (``济源市沁园街道`` → ``沁园街道``: some
+    sources prefix the towns of a county-level city directly under its province)."""
+    key = name_key(name)
+    rest = _COUNTY_PREFIX.sub("", key, count=1)
+    return key if rest in _SUFFIXES else rest  # 矿区街道 is not 开发区街道
 
 
 def short_key(name: str) -> str:
@@ -149,9 +161,12 @@ def pair_by_name(
     :func:`name_key` first, then a unique :func:`short_key` among the towns still unpaired
     in that group.
 
-    Returns ``(pairs, left_only, right_only)``; ``labels``, when given, receives ``"name"``
-    or ``"short"`` for each pair. A key that is not unique within a group on either side
-    pairs nothing (it stays unpaired rather than guessed).
+    A third pass pairs the rest on the name without a leading county name
+    (:func:`unprefixed_key`).
+
+    Returns ``(pairs, left_only, right_only)``; ``labels``, when given, receives ``"name"``,
+    ``"short"`` or ``"prefix"`` for each pair. A key that is not unique within a group on
+    either side pairs nothing (it stays unpaired rather than guessed).
     """
     by_county_l: dict[str, list[SourceTown]] = defaultdict(list)
     by_county_r: dict[str, list[SourceTown]] = defaultdict(list)
@@ -165,7 +180,7 @@ def pair_by_name(
     for county in sorted(set(by_county_l) | set(by_county_r)):
         rest_l = list(by_county_l.get(county, ()))
         rest_r = list(by_county_r.get(county, ()))
-        for label, key in (("name", name_key), ("short", short_key)):
+        for label, key in (("name", name_key), ("short", short_key), ("prefix", unprefixed_key)):
             idx_l: dict[str, list[SourceTown]] = defaultdict(list)
             idx_r: dict[str, list[SourceTown]] = defaultdict(list)
             for t in rest_l:

@@ -231,3 +231,28 @@ def test_jiangmen_has_73_towns_with_seats_inside_their_districts(committed):
         if bundled[k] and seat[k]["source"] == "adcode"
     ]
     assert len(gaps) >= 60 and 100 < statistics.median(gaps) < 1500
+
+
+def test_coverage_report_counts_what_the_tables_hold(committed, capsys):
+    from locator.ingest import national_report
+
+    towns, seats, _ = committed
+    provinces, cities = national_report.coverage(
+        NATIONAL, ROOT / "geodata" / "census-county-2020.csv"
+    )
+    current = current_towns(towns)
+    assert sum(p.towns for p in provinces) == sum(c.towns for c in cities) == len(current)
+    source = {(s["county_code"], s["name"]): s["source"] for s in seats}
+    jm = [source.get((t.county_code, t.name)) for t in current if t.county_code[:4] == JIANGMEN]
+    city = next(c for c in cities if c.code == "440700")
+    assert (city.name, city.towns, city.adcode, city.geonames) == (
+        "江门市",
+        len(jm),
+        jm.count("adcode"),
+        jm.count("geonames"),
+    )
+    beijing = next(c for c in cities if c.code == "110000")  # a municipality is one city
+    assert beijing.towns == sum(1 for t in current if t.county_code[:2] == "11")
+    assert national_report.city_of("429004") == "429004"  # 仙桃: a city of its own
+    assert national_report.main([]) == 0
+    assert "median city" in capsys.readouterr().out
