@@ -417,26 +417,28 @@ def _seat_town(t: Town) -> SourceTown:
     return SourceTown(t.county_code, t.mca_code or t.nbs_code, t.name)
 
 
-def match_adcode(towns: Sequence[Town], adcode: Sequence[SourcePoint]) -> dict[str, tuple]:
+def match_adcode(
+    towns: Sequence[Town], adcode: Sequence[SourcePoint]
+) -> dict[tuple[str, str], tuple]:
     """The adcode row of each town, by county + name, then prefecture + name for towns of
-    counties recoded since (``{town code: (SourcePoint, match)}``)."""
+    counties recoded since (``{(county code, town name): (SourcePoint, match)}``)."""
     keyed = {_seat_town(t): t for t in towns}
     by_src = {p.town: p for p in adcode}
-    found: dict[str, tuple] = {}
+    found: dict[tuple[str, str], tuple] = {}
     labels: list[str] = []
     pairs, rest_t, rest_a = pair_by_name(list(keyed), list(by_src), labels=labels)
     for (t, a), label in zip(pairs, labels, strict=True):
-        found[t.code] = (by_src[a], label)
+        found[(t.county_code, t.name)] = (by_src[a], label)
     labels = []
     pairs, _, _ = pair_by_name(rest_t, rest_a, group=lambda t: t.county_code[:4], labels=labels)
     for (t, a), label in zip(pairs, labels, strict=True):
-        found[t.code] = (by_src[a], f"city-{label}")
+        found[(t.county_code, t.name)] = (by_src[a], f"city-{label}")
     return found
 
 
 def match_geonames(
     towns: Sequence[Town], places: Sequence[GeoName], shapes: CountyShapes
-) -> dict[str, tuple[GeoName, str]]:
+) -> dict[tuple[str, str], tuple[GeoName, str]]:
     """The GeoNames place of each town: a place whose Chinese names include the town's
     full name (else its short name) within GEONAMES_BUFFER_M of the town's county polygon;
     the nearest to the county wins, then the lower GeoNames id. Towns of a county with no
@@ -445,7 +447,7 @@ def match_geonames(
     for g in places:
         for n in g.names:
             index[n].append(g)
-    found: dict[str, tuple[GeoName, str]] = {}
+    found: dict[tuple[str, str], tuple[GeoName, str]] = {}
     for t in towns:
         names = [("name", t.name)] + ([("name", t.nbs_name)] if t.nbs_name else [])
         names += [("short", short_key(t.name))]
@@ -456,7 +458,7 @@ def match_geonames(
                 if d is not None and d <= GEONAMES_BUFFER_M:
                     scored.append((d, g.geonameid, g))
             if scored:
-                found[t.mca_code or t.nbs_code] = (min(scored, key=lambda s: s[:2])[2], label)
+                found[(t.county_code, t.name)] = (min(scored, key=lambda s: s[:2])[2], label)
                 break
     return found
 
@@ -472,9 +474,8 @@ def derive_seats(
     by_geonames = match_geonames(towns, places, shapes)
     seats = []
     for t in towns:
-        code = t.mca_code or t.nbs_code
-        a = by_adcode.get(code)
-        g = by_geonames.get(code)
+        a = by_adcode.get((t.county_code, t.name))
+        g = by_geonames.get((t.county_code, t.name))
         if a is not None and a[0].lon is not None:
             p, match = a
             lon, lat = round(p.lon, SEAT_DECIMALS), round(p.lat, SEAT_DECIMALS)
