@@ -199,6 +199,8 @@ def test_seats_table_is_well_formed(committed):
             assert s["outside_m"] and int(s["outside_m"]) <= national.GEONAMES_BUFFER_M, s
         if s["outside_m"]:
             outside.append(int(s["outside_m"]))
+    adcode_refs = [s["ref"] for s in seats if s["source"] == "adcode"]
+    assert len(set(adcode_refs)) == len(adcode_refs)  # no adcode town seats two towns
     # the national share of current towns with a seat (issue #23: at least 84.8 %)
     current = {(t.county_code, t.name) for t in current_towns(towns)}
     seated = {(s["county_code"], s["name"]) for s in seats}
