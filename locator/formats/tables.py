@@ -284,9 +284,11 @@ def _sheet_grid(ws: Any, filename: str) -> list[list[Any]]:
     # so a header merged over two columns or two rows names each of them
     spread = 0
     for min_col, min_row, max_col, max_row in _merged_ranges(ws):
-        if min_row > len(grid):
-            continue
+        if min_row > len(grid) or min_col > MAX_SHEET_COLUMNS:
+            continue  # below the rows read or right of the columns kept: nothing to spread
         # merged ranges may overlap or cover the sheet many times: they count as cells
+        # (each term at least one: a range starting past the kept columns is skipped above,
+        # else its negative width would lower the count)
         spread += (min(max_row, len(grid)) - min_row + 1) * (
             min(max_col, MAX_SHEET_COLUMNS) - min_col + 1
         )

@@ -8,6 +8,7 @@ import gc
 import io
 import time
 import tracemalloc
+import zipfile
 
 import pytest
 
@@ -149,6 +150,35 @@ def test_the_planners_demand_csv_has_the_same_bounds():
     with pytest.raises(InvalidQuery) as err:
         read_demand(wide, "demand.csv")
     assert err.value.param == "demand_file" and "1,503 columns" in str(err.value)
+
+
+def test_a_merge_right_of_the_kept_columns_cannot_lower_the_count(monkeypatch, tmp_path):
+    """A range starting past column 1,000 (XFD1:XFD3) is skipped, not counted with a
+    negative width that would let the next ranges through."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for r in range(1, 4):
+        sheet.append([f"c{r}{c}" for c in range(8)])
+    sheet.merge_cells("A1:H3")  # 24 cells spread
+    sheet.merge_cells("XFD1:XFD3")
+    book.save(tmp_path / "m.xlsx")
+    # the sheet declares the dimension of its values only, as a crafted file may
+    out = io.BytesIO()
+    with zipfile.ZipFile(tmp_path / "m.xlsx") as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<dimension ref="A1:XFD3"', b'<dimension ref="A1:H3"')
+                # the far range first: its negative width would have hidden the next one
+                ranges = b'<mergeCell ref="A1:H3"/><mergeCell ref="XFD1:XFD3"/>'
+                assert ranges in data and b'<dimension ref="A1:H3"' in data
+                data = data.replace(ranges, b'<mergeCell ref="XFD1:XFD3"/><mergeCell ref="A1:H3"/>')
+            dst.writestr(info, data)
+    monkeypatch.setattr(tables, "MAX_CELLS", 20)
+    with pytest.raises(RegisterTooLarge, match="merges more than 20 cells"):
+        _read(out.getvalue())
 
 
 def test_merged_ranges_count_as_cells(workbook, monkeypatch):
