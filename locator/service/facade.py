@@ -86,6 +86,10 @@ RETRY_AFTER_S = 5
 #: the most a planner computation may run, seconds (its work is bounded beforehand; this
 #: stops what the estimate missed, between steps)
 TIME_LIMIT_S = 20.0
+#: how long a question that ran out of time is refused at once when asked again (seconds):
+#: long enough that retries cost nothing, short enough that a question refused while the
+#: machine was busy can be asked again later
+REFUSAL_KEPT_S = 600.0
 
 
 #: how much less the planner's threads count for the operating system's scheduler than the
@@ -134,16 +138,18 @@ def _busy() -> PlannerBusy:
 
 
 def _timed(progress: Progress, limit_s: float) -> Progress:
-    """``progress`` that raises PlannerBusy once ``limit_s`` seconds have passed."""
+    """``progress`` that raises TooCostly (naming ``cell_m``) once ``limit_s`` seconds have
+    passed: a question that ran out of time would run out again, so it is not "busy"
+    (503, retry) but too costly (422: ask it with larger cells or a simpler demand)."""
     deadline = time.monotonic() + limit_s
 
     def check(step: str, fraction: float) -> None:
         if time.monotonic() > deadline:
-            raise PlannerBusy(
+            raise TooCostly(
+                "cell_m",
                 f"规划计算超过 {limit_s:g} 秒，已停止；请换用更大的网格(cell_m)或更简单的需求文件"
-                f" · the computation ran past {limit_s:g} s and was stopped; try a larger "
-                "cell_m or a simpler demand file",
-                RETRY_AFTER_S,
+                f" · the computation ran past {limit_s:g} s and was stopped; ask it with a "
+                "larger cell_m or a simpler demand file",
             )
         progress(step, fraction)
 
@@ -165,6 +171,9 @@ class Service:
         self._answers: OrderedDict = OrderedDict()
         self._fields: OrderedDict = OrderedDict()
         self._inflight: dict = {}
+        #: questions refused while computed (TooCostly: out of time), with when to forget
+        #: them: asked again (or waited for) within REFUSAL_KEPT_S, they are refused at once
+        self._refused: dict[tuple, tuple[TooCostly, float]] = {}
         self._queryables: dict[str, dict[str, Queryable]] = {}
         self._pack: dict[str, Any] = {}  # {"key": day, "pack": ...}
         self._pack_lock = threading.Lock()
@@ -531,6 +540,7 @@ class Service:
             if key in self._answers:
                 self._answers.move_to_end(key)
                 return self._answers[key]
+            self._raise_if_refused(key)
         if not _PLANNER_WAITING.acquire(blocking=False):
             raise _busy()
         try:
@@ -542,6 +552,10 @@ class Service:
         try:
             try:  # on the planner's own threads, at a lower priority; this one waits
                 value = _planner_pool().submit(compute).result()
+            except TooCostly as exc:
+                with self._lock:
+                    self._refused[key] = (exc, time.monotonic() + REFUSAL_KEPT_S)
+                raise
             finally:
                 _PLANNER_SLOTS.release()
             with self._lock:
@@ -554,6 +568,14 @@ class Service:
                 self._inflight.pop(key, None)
             running.set()
 
+    def _raise_if_refused(self, key: tuple) -> None:
+        """Raise the refusal ``key`` got when computed, if it is recent (under _lock)."""
+        refused = self._refused.get(key)
+        if refused is not None:
+            if refused[1] > time.monotonic():
+                raise refused[0]
+            del self._refused[key]
+
     def _wait_turn(self, key: tuple) -> tuple[Any, threading.Event | None]:
         """``(answer, None)`` when another request's answer to ``key`` came meanwhile
         (waited for up to TIME_LIMIT_S), or ``(None, event)`` with a planner slot held
@@ -565,6 +587,7 @@ class Service:
                 if key in self._answers:
                     self._answers.move_to_end(key)
                     return self._answers[key], None
+                self._raise_if_refused(key)  # the request computing it ran out of time
                 running = self._inflight.get(key)
                 if running is None:
                     running = self._inflight[key] = threading.Event()
@@ -664,6 +687,7 @@ class Service:
         )
 
         def compute() -> CoverageReport:
+            self.grid(query.cell_m, progress)  # once a version, not within the time limit
             timed = _timed(progress or _no_progress, TIME_LIMIT_S)
             grid, dist, weights = self._cell_fields(query, layers, timed)
             return coverage_report(
@@ -706,6 +730,7 @@ class Service:
         )
 
         def compute() -> SuggestResult:
+            self.grid(query.cell_m, progress)  # once a version, not within the time limit
             timed = _timed(progress or _no_progress, TIME_LIMIT_S)
             grid, dist, weights = self._cell_fields(query, layers, timed)
             return suggest_sites(

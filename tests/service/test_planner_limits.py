@@ -156,11 +156,23 @@ def test_no_wait_at_all_once_the_waiting_room_is_full(client, slots_full):
     assert busy < facade.SLOT_WAIT_S / 5 and busy < 50 * trivial + 0.02, (busy, trivial)
 
 
-def test_a_computation_past_its_time_limit_is_stopped(client, monkeypatch):
+def test_a_computation_past_its_time_limit_is_stopped_and_not_worth_retrying(
+    client, store, monkeypatch
+):
+    """Out of time is 422 naming cell_m (asked again it would run out again), not 503
+    "busy"; asked again it is refused at once, without computing."""
     monkeypatch.setattr(facade, "TIME_LIMIT_S", 0.0)
-    resp = client.get("/api/v1/coverage?layer=mothers_rooms&radius_m=3250&cell_m=1000")
-    body = assert_problem(resp, 503)
-    assert "cell_m" in body["detail"] and resp.headers["Retry-After"]
+    url = "/api/v1/coverage?layer=mothers_rooms&radius_m=3250&cell_m=1000&by=town"
+    body = assert_problem(client.get(url), 422, "cell_m")
+    assert "cell_m" in body["detail"]
+    computed = []
+    monkeypatch.setattr(facade, "_timed", lambda *a: computed.append(a) or (lambda *b: None))
+    monkeypatch.setattr(facade, "TIME_LIMIT_S", 60.0)
+    assert_problem(client.get(url), 422, "cell_m")
+    assert computed == []  # refused from memory
+    monkeypatch.setattr(facade, "REFUSAL_KEPT_S", 0.0)  # once forgotten, computed again
+    store._refused.clear()
+    assert client.get(url).status_code == 200 and computed
 
 
 def test_distinct_radii_share_one_answer(client, store):
