@@ -109,17 +109,22 @@ def serve(app, host: str, port: int, threads: int, limits: Limits) -> None:
     waitress_serve(app, host=host, port=port, **_waitress_options(threads, limits))
 
 
-def serve_worker(app, sock: socket.socket, threads: int, limits: Limits, parent: int) -> None:
+def serve_worker(
+    app, socks: list[socket.socket], threads: int, limits: Limits, parent: int
+) -> None:
     """A pre-forked worker: waitress on the shared listening ``sock`` until SIGTERM or the
     supervisor (pid ``parent``) is gone. Then it stops accepting and lets the requests it
     has finish (``GRACEFUL_S`` at most) before it returns."""
     from waitress import wasyncore
     from waitress.channel import HTTPChannel
-    from waitress.server import create_server
+    from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
     logging.getLogger("waitress.queue").addFilter(EveryFewSeconds())
-    server: Any = create_server(app, sockets=[sock], **_waitress_options(threads, limits))
+    server: Any = create_server(app, sockets=socks, **_waitress_options(threads, limits))
     server.print_listen("Serving on http://{}:{}")
+    # one socket: the server is its listener; several: a MultiSocketServer over them
+    smap = server.map if isinstance(server, MultiSocketServer) else server._map
+    listeners = [d for d in list(smap.values()) if isinstance(d, BaseWSGIServer)]
     stop_at: list[float] = []
     signal.signal(signal.SIGTERM, lambda *_: stop_at.append(time.monotonic()))
     signal.signal(signal.SIGINT, lambda *_: stop_at.append(time.monotonic()))
@@ -128,18 +133,19 @@ def serve_worker(app, sock: socket.socket, threads: int, limits: Limits, parent:
             if not stop_at and os.getppid() != parent:
                 stop_at.append(time.monotonic())  # the supervisor died: do not linger
             if stop_at:
-                if server.accepting:
-                    # stop accepting: close this worker's copy of the socket (the others
-                    # still accept), but not the server's trigger, which its channels use
-                    wasyncore.dispatcher.close(server)
+                for listener in listeners:
+                    if listener.accepting:
+                        # stop accepting: close this worker's copy of the socket (the others
+                        # still accept), not the server's trigger, which its channels use
+                        wasyncore.dispatcher.close(listener)
                 busy = [
                     c
-                    for c in list(server._map.values())
+                    for c in list(smap.values())
                     if isinstance(c, HTTPChannel) and (c.requests or c.total_outbufs_len)
                 ]
                 if not busy or time.monotonic() - stop_at[0] > GRACEFUL_S:
                     break
-            wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
+            wasyncore.loop(timeout=0.2, map=smap, use_poll=True, count=1)
     finally:
         server.task_dispatcher.shutdown(timeout=1)
 
@@ -149,15 +155,25 @@ def prefork_available() -> bool:
     return hasattr(os, "fork")
 
 
-def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
-    """A TCP socket listening on ``host``:``port`` (IPv4 or IPv6; "" is every address)."""
+def listening_sockets(host: str, port: int, backlog: int = 1024) -> list[socket.socket]:
+    """TCP sockets listening on ``host``:``port``: one per address the name resolves to
+    (IPv4 and IPv6 alike, as waitress binds them in one process; "" is every address)."""
     infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(address)
-    sock.listen(backlog)
-    return sock
+    socks: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            sock = socket.socket(family, kind, proto)
+            socks.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # its own socket: do not also take the IPv4 port
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(backlog)
+    except OSError:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
 
 
 #: seconds a stopping worker may take to finish its requests before it is killed
@@ -188,7 +204,7 @@ def serve_prefork(
     before a thread gets it, so slow or half-sent requests hold connection slots, never
     threads.
     """
-    sock = listening_socket(host, port)
+    socks = listening_sockets(host, port)
     parent = os.getpid()
     children: dict[int, tuple[int, float]] = {}  # pid -> (worker number, started at)
     stopping = False
@@ -207,7 +223,7 @@ def serve_prefork(
             signal.signal(signal.SIGTERM, _exit_worker)  # until it serves
             app = make_app()
             log.info("worker %d of %d (pid %d) serving", number, workers, os.getpid())
-            serve_worker(app, sock, threads, limits, parent)
+            serve_worker(app, socks, threads, limits, parent)
         except (KeyboardInterrupt, SystemExit):
             pass
         except BaseException:
@@ -266,7 +282,8 @@ def serve_prefork(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sock.close()
+        for sock in socks:
+            sock.close()
     return 1 if failed_starts >= MAX_FAILED_STARTS else 0
 
 

@@ -145,3 +145,26 @@ def _children(pid: int) -> list[int]:
     """The processes ``pid`` started (Linux: /proc)."""
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii")
     return [int(p) for p in text.split()]
+
+
+def test_workers_listen_on_every_address_the_host_names():
+    """`--workers N` binds each address the host resolves to, as waitress does in one
+    process (here "": every IPv4 and IPv6 address), not only the first."""
+    from locator.cli.server import listening_sockets
+    from tests.conftest import free_port
+
+    port = free_port()
+    wanted = {
+        info[0]
+        for info in socket.getaddrinfo(None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    }
+    socks = listening_sockets("", port)
+    try:
+        assert {s.family for s in socks} == wanted and len(socks) == len(wanted)
+        for family, loopback in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+            if family in wanted:
+                with socket.create_connection((loopback, port), timeout=2):
+                    pass
+    finally:
+        for s in socks:
+            s.close()
