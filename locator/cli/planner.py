@@ -161,6 +161,11 @@ def coverage(
         if share is not None
         else "city: no demand inside the city"
     )
+    if req.radius_requested_m is not None:  # the planner's radii come in fixed steps
+        click.echo(
+            f"(computed for {report.radius_m:,.0f} m, the nearest of the planner's radii "
+            f"to the {req.radius_requested_m:,.0f} m asked for)"
+        )
     if out is None:
         for a in report.areas:
             s = "—" if a.covered_share is None else f"{a.covered_share * 100:5.1f}%"

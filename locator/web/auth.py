@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -297,8 +298,15 @@ def sign_in(home_endpoint: str) -> BaseResponse:
 
 def sign_out() -> BaseResponse:
     """Sign out: a new session epoch revokes every session issued before (this cookie and
-    any copy of it, other browsers signed in with the same credential too)."""
-    epochs().renew()
+    any copy of it, other browsers signed in with the same credential too). Where the
+    epoch cannot be written (a read-only data directory) this browser is still signed out
+    and the failure logged: copies of the cookie then stay valid until they expire."""
+    try:
+        epochs().renew()
+    except OSError as exc:
+        logging.getLogger(__name__).error(
+            "sign-out could not revoke other sessions (session epoch not written: %s)", exc
+        )
     session.clear()
     return redirect(url_for(f"{request.blueprint}.signin"), code=303)
 

@@ -385,6 +385,11 @@ def test_cli_writes_reports(runner, tmp_path):
     geo = tmp_path / "r.geojson"
     assert runner.invoke(cli, ["coverage", "--out", str(geo)]).exit_code == 0
     assert len(json.loads(geo.read_text("utf-8"))["features"]) == 7
+    assert "computed for" not in result.output  # 2,000 m is one of the planner's radii
+    snapped = runner.invoke(cli, ["coverage", "--radius-m", "1100", "--out", str(geo)])
+    assert snapped.exit_code == 0, snapped.output
+    assert "within 1,000 m" in snapped.output
+    assert "computed for 1,000 m" in snapped.output and "1,100 m asked for" in snapped.output
 
 
 @pytest.mark.parametrize(

@@ -98,3 +98,22 @@ def test_a_changed_credential_revokes_the_old_cookies(ddir, credential):
     assert not _signed_in(_with_cookie(app, cookie))
     assert client.post("/admin/signin", data={"token": new}).status_code == 303
     assert _signed_in(client)  # the new credential's sessions work
+
+
+def test_signing_out_where_the_epoch_cannot_be_written_still_signs_this_browser_out(
+    ddir, monkeypatch, caplog
+):
+    """A read-only data directory: no 500; this browser is signed out, the log says the
+    other sessions could not be revoked."""
+    from locator.stores.files.sessions import FileSessionEpoch
+
+    def read_only(_self):
+        raise PermissionError(13, "Permission denied")
+
+    app = _app({"DATA_DIR": str(ddir)})
+    browser = app.test_client()
+    assert browser.post("/admin/signin", data={"token": TOKEN}).status_code == 303
+    monkeypatch.setattr(FileSessionEpoch, "renew", read_only)
+    resp = browser.post("/admin/signout", data={"csrf_token": _csrf(browser)})
+    assert resp.status_code == 303 and not _signed_in(browser)
+    assert "could not revoke other sessions" in caplog.text
