@@ -59,15 +59,16 @@ def route_to_geojson(details: RouteDetails) -> dict[str, Any]:
     return {"type": "FeatureCollection", "name": s.id, "features": [line, *stops]}
 
 
-def _line_positions(details: RouteDetails) -> list[tuple[float, float]]:
-    """The route's line as [lon, lat] positions (WGS-84): its geometry's, or the stops'
-    in order when it has none."""
+def _line_parts(details: RouteDetails) -> list[list[tuple[float, float]]]:
+    """The route's line as parts of [lon, lat] positions (WGS-84): one per part of its
+    geometry (a MultiLineString's parts stay apart: no line drawn across a gap), or the
+    stops in order when it has none."""
     geom = details.summary.geometry or {}
     if geom.get("type") == "LineString":
-        return [(c[0], c[1]) for c in geom["coordinates"]]
+        return [[(c[0], c[1]) for c in geom["coordinates"]]]
     if geom.get("type") == "MultiLineString":
-        return [(c[0], c[1]) for part in geom["coordinates"] for c in part]
-    return [(st.lon, st.lat) for st in details.stops]
+        return [[(c[0], c[1]) for c in part] for part in geom["coordinates"] if part]
+    return [[(st.lon, st.lat) for st in details.stops]]
 
 
 def route_to_gpx(details: RouteDetails, creator: str = "locator") -> str:
@@ -93,10 +94,10 @@ def route_to_gpx(details: RouteDetails, creator: str = "locator") -> str:
         )
     gpx.routes.append(route)
     track = gpxpy.gpx.GPXTrack(name=_title(details), description=ILLUSTRATIVE)
-    segment = gpxpy.gpx.GPXTrackSegment()
-    for lon, lat in _line_positions(details):
-        segment.points.append(gpxpy.gpx.GPXTrackPoint(lat, lon))
-    track.segments.append(segment)
+    for part in _line_parts(details):  # one segment a part
+        segment = gpxpy.gpx.GPXTrackSegment()
+        segment.points.extend(gpxpy.gpx.GPXTrackPoint(lat, lon) for lon, lat in part)
+        track.segments.append(segment)
     gpx.tracks.append(track)
     return gpx.to_xml(version="1.1")
 

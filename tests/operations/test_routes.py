@@ -432,3 +432,24 @@ def test_english_route_pages_show_english_names_or_say_chinese_only(half_english
     assert "Chinese name only" in "".join(card.itertext())
     other = listing.find(".//li[@data-id='rr-01']")
     assert "Chinese name only" not in "".join(other.itertext())
+
+
+def test_a_route_in_parts_is_a_track_segment_a_part(store):
+    """A MultiLineString route: one track segment per part, so no app draws a line across
+    the gap between them."""
+    from dataclasses import replace
+
+    import gpxpy
+
+    from locator.formats.routes import route_to_gpx
+
+    parts = [[[113.0, 22.5], [113.1, 22.5]], [[113.2, 22.6], [113.25, 22.6], [113.3, 22.6]]]
+    details = store.route("rr-03")
+    details = replace(
+        details,
+        summary=replace(
+            details.summary, geometry={"type": "MultiLineString", "coordinates": parts}
+        ),
+    )
+    segments = gpxpy.parse(route_to_gpx(details)).tracks[0].segments
+    assert [[[p.longitude, p.latitude] for p in s.points] for s in segments] == parts
