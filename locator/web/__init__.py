@@ -172,6 +172,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         openapi,
         pages,
         planner,
+        report_requests,
     )
 
     errors.register(app)
@@ -183,6 +184,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(offline.bp)
+    app.register_blueprint(report_requests.bp)
     admin.register_admin(app)
     Compress(app)
     if app.config["ACCESS_LOG"]:
