@@ -12,6 +12,7 @@ GeoJSON. Every view runs behind the admin guard (sign-in or Bearer token, CSRF o
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import OrderedDict
 from typing import Any
@@ -21,15 +22,16 @@ from flask import Response, current_app, redirect, render_template, request, ses
 from locator.formats.reports import reports_csv, reports_geojson
 from locator.maps import TILES
 from locator.values import registry
-from locator.values.errors import FeatureNotFound, InvalidQuery, LocatorError, shown
+from locator.values.errors import InvalidQuery, LocatorError, shown
 from locator.values.geo.crs import from_wgs84
 from locator.values.geo.distance import geodesic_distance_m
+from locator.values.reports import DECISION_NOTE_MAX
 from locator.web import auth
 from locator.web.admin import _data, _local_time, _swap_now, bp
 from locator.web.assets import map_assets
-from locator.web.context import attachment, json_response, service
+from locator.web.context import attachment, json_response, reports, service
 from locator.web.i18n import current_lang
-from locator.web.report_requests import all_reports, report_store
+from locator.web.report_requests import all_reports
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ STATUSES = ("received", "accepted", "rejected", "merged")
 KINDS = ("closed", "moved", "hours", "amenity", "phone", "other", "confirm", "need")
 #: the most reports the queue page shows at once
 QUEUE_LIMIT = 300
-NOTE_CHARS = 280
+NOTE_CHARS = DECISION_NOTE_MAX
 VALUE_CHARS = 200
 
 KIND_TEXT = {
@@ -71,10 +73,15 @@ def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str | Non
 
 
 def _report(report_id: str) -> Any:
-    found = report_store().get(report_id)
-    if found is None:
-        raise FeatureNotFound(report_id, "reports")
-    return found
+    return reports().get(report_id)  # ReportNotFound: 404
+
+
+def _report_day(report: Any) -> str:
+    """The day a report was received, in Beijing (UTC+8), ISO 8601: a verification's date."""
+    when = report.received_at
+    if isinstance(when, str):
+        when = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+    return when.astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
 
 
 def _facility(facility_id: str | None) -> Any:
@@ -107,7 +114,7 @@ def _prefill(report: Any, facility: Any) -> str:
         # missing or broken: the amenity is no longer offered; staff may keep it
         return "、".join(a for a in have if a != term)
     if report.kind == "confirm":
-        return str(report.received_at)[:10]
+        return _report_day(report)
     return ""
 
 
@@ -177,8 +184,8 @@ def _map_config(groups: list[dict[str, Any]]) -> dict[str, Any]:
 def reports_page():
     status = _choice("status", request.args.get("status"), STATUSES) or "received"
     kind = _choice("kind", request.args.get("kind"), KINDS)
-    reports = list(report_store().list(status=status, kind=kind, limit=QUEUE_LIMIT, offset=0))
-    groups = _groups(reports)
+    found, total = reports().list(status, kind, None, QUEUE_LIMIT, 0)
+    groups = _groups(found)
     en = current_lang() == "en"
     return Response(
         render_template(
@@ -201,8 +208,8 @@ def reports_page():
             map_config=_map_config(groups),
             assets=map_assets(),
             done=request.args.get("done", ""),
-            shown=len(reports),
-            limit=QUEUE_LIMIT,
+            shown=len(found),
+            total=total,
         ),
         mimetype="text/html",
     )
@@ -269,7 +276,7 @@ def accept_report(report_id: str):
             if lon is None or lat is None:
                 raise InvalidQuery("lon", "lon and lat: give the facility's new position")
         if report.kind == "confirm" and not value:
-            value = str(report.received_at)[:10]
+            value = _report_day(report)
         edit = FacilityEdit(report.kind, facility.id, value, lon, lat)
         with _data(facility.layer) as data_dir:
             outcome = edit_facility(
@@ -292,7 +299,7 @@ def accept_report(report_id: str):
         entry = outcome.entry
         _swap_now()
     note = note or (f"layer version {entry['previous_version']} kept" if entry else "")
-    report_store().decide(report.id, "accepted", note)
+    reports().decide(report.id, "accepted", note)
     if auth.is_api_client():
         return json_response({"ok": True, "report": report.id, "entry": entry})
     return _done(f"{report.id} accepted")
@@ -302,7 +309,7 @@ def accept_report(report_id: str):
 def reject_report(report_id: str):
     report = _report(report_id)
     _waiting(report)
-    report_store().decide(report.id, "rejected", _form_text("note", NOTE_CHARS))
+    reports().decide(report.id, "rejected", _form_text("note", NOTE_CHARS))
     return _done(f"{report.id} rejected")
 
 
@@ -316,15 +323,10 @@ def merge_reports(report_id: str):
         raise InvalidQuery("report_id", "requests for a station are counted, not merged")
     named = set(request.form.getlist("ids"))
     merged = []
-    for other in report_store().list(
-        status="received",
-        kind=keep.kind,
-        facility_id=keep.facility_id,
-        limit=QUEUE_LIMIT,
-        offset=0,
-    ):
+    waiting, _ = reports().list("received", keep.kind, keep.facility_id, QUEUE_LIMIT, 0)
+    for other in waiting:
         if other.id != keep.id and (not named or other.id in named):
-            report_store().decide(other.id, "merged", f"duplicate of {keep.id}", keep.id)
+            reports().decide(other.id, "merged", f"duplicate of {keep.id}", keep.id)
             merged.append(other.id)
     if auth.is_api_client():
         return json_response({"ok": True, "kept": keep.id, "merged": merged})

@@ -2,8 +2,8 @@
 (``GET /api/v1/reports/requests``, ``.csv``), never a position finer than the town; and
 the points themselves for the planner's ``demand=requests`` (server side only).
 
-The reports are read through :func:`report_store` (the store the app factory chose
-beside the data, :mod:`locator.stores.reports`).
+The reports are read through :func:`locator.web.context.reports` (the service over the
+report store the app factory chose beside the data, :mod:`locator.stores.reports`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from locator.formats.reports import requests_csv
-from locator.values.errors import StoreUnavailable
-from locator.web.context import attachment, json_response, service
+from locator.web.context import attachment, json_response, reports, service
 
 bp = Blueprint("report_requests", __name__)
 
@@ -24,20 +23,11 @@ COUNTED = ("received", "accepted")
 _PAGE = 500
 
 
-def report_store() -> Any:
-    """The reports store of this app (chosen by the app factory beside the data)."""
-    store = current_app.extensions.get("locator_reports")
-    if store is None:
-        raise StoreUnavailable("no reports store in this app")
-    return store
-
-
 def all_reports(status: str | None = None, kind: str | None = None) -> Iterator[Any]:
     """Every stored report with ``status`` and ``kind`` (None: any), newest first."""
-    store = report_store()
     offset = 0
     while True:
-        page = list(store.list(status=status, kind=kind, limit=_PAGE, offset=offset))
+        page, _ = reports().list(status, kind, None, _PAGE, offset)
         yield from page
         if len(page) < _PAGE:
             return
