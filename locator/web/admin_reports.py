@@ -25,7 +25,7 @@ from locator.values import registry
 from locator.values.errors import InvalidQuery, LocatorError, shown
 from locator.values.geo.crs import from_wgs84
 from locator.values.geo.distance import geodesic_distance_m
-from locator.values.reports import DECISION_NOTE_MAX
+from locator.values.reports import DECISION_NOTE_MAX, WORKS
 from locator.web import auth
 from locator.web.admin import _data, _local_time, _swap_now, bp
 from locator.web.assets import map_assets
@@ -199,6 +199,10 @@ def reports_page():
             kinds=KINDS,
             kind_text=lambda k: _tr(KIND_TEXT.get(k, (k, k))),
             status_text=lambda s: _tr(STATUS_TEXT.get(s, (s, s))),
+            work_text=lambda w: _tr(WORKS.get(w, (w, w))),
+            state_text=lambda s: _tr(
+                {"missing": ("缺失", "missing"), "broken": ("损坏", "broken")}.get(s, (s, s))
+            ),
             layer_name=lambda lid: (
                 (registry.BY_ID[lid].name_en if en else registry.BY_ID[lid].name_zh)
                 if lid in registry.BY_ID

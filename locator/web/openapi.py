@@ -252,7 +252,7 @@ def build_document(
         },
         "/api/v1/reports/requests": {
             "get": {
-                "summary": "Riders' \"station needed here\" requests (received or accepted), "
+                "summary": 'Riders\' "station needed here" requests (received or accepted), '
                 "counted per town/street; no positions finer than the town",
                 "operationId": "stationRequestsByTown",
                 "responses": {
