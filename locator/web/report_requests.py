@@ -14,34 +14,21 @@ from typing import Any
 from flask import Blueprint, Response
 
 from locator.formats.reports import requests_csv
+from locator.service.requests import COUNTED, need_points
+from locator.service.requests import all_reports as stored_reports
 from locator.web.context import attachment, json_response, reports, service
 
 bp = Blueprint("report_requests", __name__)
 
-#: a request counts while it waits for review and once accepted (not rejected or merged)
-COUNTED = ("received", "accepted")
-_PAGE = 500
-
 
 def all_reports(status: str | None = None, kind: str | None = None) -> Iterator[Any]:
     """Every stored report with ``status`` and ``kind`` (None: any), newest first."""
-    offset = 0
-    while True:
-        page, _ = reports().list(status, kind, None, _PAGE, offset)
-        yield from page
-        if len(page) < _PAGE:
-            return
-        offset += _PAGE
+    return stored_reports(reports().store, status, kind)
 
 
 def request_points() -> list[tuple[float, float]]:
     """WGS-84 ``(lon, lat)`` of every counted "station needed here" request."""
-    return [
-        (float(r.lon), float(r.lat))
-        for status in COUNTED
-        for r in all_reports(status, "need")
-        if r.lon is not None and r.lat is not None
-    ]
+    return need_points(reports().store)
 
 
 def _counts() -> dict[str, Any]:
