@@ -25,7 +25,8 @@ from locator.values import registry
 from locator.values.errors import InvalidQuery, LocatorError, shown
 from locator.values.geo.crs import from_wgs84
 from locator.values.geo.distance import geodesic_distance_m
-from locator.values.reports import DECISION_NOTE_MAX, WORKS
+from locator.values.reports import DECISION_NOTE_MAX, STATUSES, WORKS
+from locator.values.reports import KINDS as REPORT_KINDS
 from locator.web import auth
 from locator.web.admin import _data, _local_time, _swap_now, bp
 from locator.web.assets import map_assets
@@ -35,23 +36,14 @@ from locator.web.report_requests import all_reports
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("received", "accepted", "rejected", "merged")
-KINDS = ("closed", "moved", "hours", "amenity", "phone", "other", "confirm", "need")
+#: the kinds and their labels, as the rider's pages name them (locator.values.reports)
+KIND_TEXT = REPORT_KINDS
+KINDS = tuple(REPORT_KINDS)
 #: the most reports the queue page shows at once
 QUEUE_LIMIT = 300
 NOTE_CHARS = DECISION_NOTE_MAX
 VALUE_CHARS = 200
 
-KIND_TEXT = {
-    "closed": ("已关闭", "closed for good"),
-    "moved": ("位置不对", "not here (moved)"),
-    "hours": ("开放时间不对", "hours wrong"),
-    "amenity": ("设施缺失或损坏", "amenity missing or broken"),
-    "phone": ("电话不对", "phone wrong"),
-    "other": ("其他", "other"),
-    "confirm": ("信息正确", "confirmed right"),
-    "need": ("这里需要一个驿站", "a station is needed here"),
-}
 STATUS_TEXT = {
     "received": ("待处理", "waiting"),
     "accepted": ("已采纳", "accepted"),
