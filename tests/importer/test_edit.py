@@ -32,17 +32,3 @@ def test_what_no_layer_holds_or_no_kind_edits_is_refused_and_nothing_written(ddi
     assert not out.written and out.plan.errors[0].column == "verified_on"
     assert (ddir / "love_stations.geojson").read_bytes() == before
     assert not (ddir / "history").exists()
-
-
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_a_verified_on_written_from_a_report_survives_an_export_and_reimport(ddir, fmt):
-    from locator.formats.register_export import export_layer
-    from locator.importer.register import check_register, load_context
-    from locator.stores.files.read import read_features
-    from locator.values.geo.crs import CoordSystem
-
-    edit_facility(ddir, FacilityEdit("confirm", "ls-0001", "2026-12-02"), {}, "staff")
-    features = read_features(ddir / "love_stations.geojson")
-    data = export_layer(features, "love_stations", fmt, CoordSystem.WGS84, {})
-    plan = check_register(data, f"export.{fmt}", load_context(ddir, "love_stations"))
-    assert plan.ok and plan.features[0]["properties"]["verified_on"] == "2026-12-02"
