@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections import OrderedDict
 from typing import Any
 
@@ -60,7 +61,10 @@ def _choice(name: str, value: str | None, choices: tuple[str, ...]) -> str | Non
     if value in (None, ""):
         return None
     if value not in choices:
-        raise InvalidQuery(name, f"{name} must be one of {', '.join(choices)}, got {shown(value)}")
+        raise InvalidQuery(
+            name,
+            f"{name}: 无效的取值 · must be one of {', '.join(choices)}, got {shown(value)}",
+        )
     return value
 
 
@@ -214,7 +218,7 @@ def reports_page():
 def _form_text(name: str, limit: int) -> str:
     value = request.form.get(name, "").strip()
     if len(value) > limit:
-        raise InvalidQuery(name, f"{name} must be at most {limit} characters")
+        raise InvalidQuery(name, f"{name}: 最多 {limit} 个字 · at most {limit} characters")
     return value
 
 
@@ -223,11 +227,15 @@ def _form_float(name: str) -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        value = float(raw)
+        if not math.isfinite(value):
+            raise ValueError
     except ValueError:
         raise InvalidQuery(
-            name, f"{name} must be a number (WGS-84 degrees), got {shown(raw)}"
+            name,
+            f"{name}: 须为数字（WGS-84 度） · must be a number (WGS-84 degrees), got {shown(raw)}",
         ) from None
+    return value
 
 
 def _done(message: str) -> Any:
@@ -245,7 +253,10 @@ def _done(message: str) -> Any:
 
 def _waiting(report: Any) -> None:
     if report.status != "received":
-        raise InvalidQuery("report_id", f"report {report.id} was decided already ({report.status})")
+        raise InvalidQuery(
+            "report_id",
+            f"报告 {report.id} 已处理过 · report {report.id} was decided already ({report.status})",
+        )
 
 
 @bp.post("/reports/<report_id>/accept")
@@ -262,7 +273,9 @@ def accept_report(report_id: str):
         facility = _facility(report.facility_id)
         if facility is None:
             raise InvalidQuery(
-                "report_id", f"facility {report.facility_id} is not in the data any more"
+                "report_id",
+                f"设施 {report.facility_id} 已不在数据中 · facility {report.facility_id} is not "
+                "in the data any more",
             )
         value = _form_text("value", VALUE_CHARS)
         lon, lat = _form_float("lon"), _form_float("lat")
@@ -270,7 +283,9 @@ def accept_report(report_id: str):
             lon = report.lon if lon is None else lon
             lat = report.lat if lat is None else lat
             if lon is None or lat is None:
-                raise InvalidQuery("lon", "lon and lat: give the facility's new position")
+                raise InvalidQuery(
+                    "lon", "lon, lat: 请填写新位置 · give the facility's new position"
+                )
         if report.kind == "confirm" and not value:
             value = _report_day(report)
         edit = FacilityEdit(report.kind, facility.id, value, lon, lat)
@@ -291,7 +306,7 @@ def accept_report(report_id: str):
                     {"ok": False, "problems": problems, "report": outcome.plan.report(lang)},
                     status=422,
                 )
-            raise InvalidQuery("value", f"nothing changed: {text}")
+            raise InvalidQuery("value", f"未做任何更改 · nothing changed: {text}")
         entry = outcome.entry
         _swap_now()
     note = note or (f"layer version {entry['previous_version']} kept" if entry else "")
@@ -316,7 +331,9 @@ def merge_reports(report_id: str):
     keep = _report(report_id)
     _waiting(keep)
     if not keep.facility_id:
-        raise InvalidQuery("report_id", "requests for a station are counted, not merged")
+        raise InvalidQuery(
+            "report_id", "驿站请求只计数，不合并 · requests for a station are counted, not merged"
+        )
     named = set(request.form.getlist("ids"))
     merged = []
     waiting, _ = reports().list("received", keep.kind, keep.facility_id, QUEUE_LIMIT, 0)
