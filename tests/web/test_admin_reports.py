@@ -157,6 +157,7 @@ def test_every_kind_accepted_through_the_importer_and_rolled_back(files_config):
     # the day it was received in Beijing: 16:04 UTC on 1 December is 00:04 on the 2nd
     assert ls3["properties"]["verified_on"] == "2026-12-02"
     assert ls3["geometry"]["coordinates"] == [113.0861, 22.5857]
+    assert "2026-12-02" in c.get("/f/ls-3").text  # the facility's page serves it too
     assert _props(c, "ls-2") is None  # closed: removed from its layer
     # every change is a logged write of its own, naming its report
     history = c.get("/admin/history?layer=love_stations")
