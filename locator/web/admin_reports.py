@@ -162,9 +162,14 @@ def _map_config(groups: list[dict[str, Any]]) -> dict[str, Any]:
                 "facility": at(fac.lon, fac.lat) if fac is not None else None,
                 "name": fac.name if fac is not None else "",
                 "points": points,
+                # a moved facility waiting for review: a tap on its map sets the position
+                "adjust": g["key"]
+                if g["kind"] == "moved" and g["reports"][0]["r"].status == "received"
+                else None,
             }
         )
     return {
+        "coord": system.value,
         "tiles": url,
         "attribution": attribution,
         "subdomains": subdomains,
@@ -172,6 +177,7 @@ def _map_config(groups: list[dict[str, Any]]) -> dict[str, Any]:
         "texts": {
             "facility": "设施 · facility",
             "report": "报告位置 · reported here",
+            "chosen": "新位置 · new position",
         },
     }
 

@@ -72,6 +72,11 @@ def test_the_queue_keeps_hostile_text_as_text_and_is_accessible(browser, tmp_pat
             assert HOSTILE[2] in page.locator("h3").all_text_contents()[1]
             # one line from the moved facility to each reported position
             assert page.locator("#map-g1 path.leaflet-interactive").count() == 5
+            # a tap on the moved facility's map sets the new position (WGS-84, no tiles)
+            before = page.input_value("#lon-g1"), page.input_value("#lat-g1")
+            page.locator("#map-g1").click(position={"x": 30, "y": 120})
+            after = float(page.input_value("#lon-g1")), float(page.input_value("#lat-g1"))
+            assert before != after and 113.0 < after[0] < 113.2 and 22.5 < after[1] < 22.7
             assert page.evaluate("window.__pwned") is None and dialogs == [] and not errors
             assert not rec.foreign_hosts()
             assert serious_axe_violations(page) == []

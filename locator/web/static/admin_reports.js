@@ -4,6 +4,17 @@
   var el = document.getElementById('reports-maps');
   if (!el || !window.L) { return; }
   var cfg = JSON.parse(el.textContent);
+  // a point on GCJ-02 tiles (AMap) back to WGS-84: invert offline.js's forward formula by
+  // fixed-point iteration (a few steps reach a millimetre)
+  function toWgs(lat, lon) {
+    if (cfg.coord !== 'gcj02' || !window.LocatorOffline) { return [lat, lon]; }
+    var w = [lat, lon];
+    for (var i = 0; i < 4; i++) {
+      var g = window.LocatorOffline.wgsToGcj(w[0], w[1]);
+      w = [w[0] - (g[0] - lat), w[1] - (g[1] - lon)];
+    }
+    return w;
+  }
   function text(s) { var span = document.createElement('span'); span.textContent = s; return span; }
   cfg.maps.forEach(function (m) {
     var box = document.getElementById(m.id);
@@ -28,6 +39,20 @@
       }
       all.push(p.at);
     });
+    if (m.adjust) {
+      // staff may adjust a moved facility's position: a tap fills lon/lat (WGS-84)
+      var lonInput = document.getElementById('lon-' + m.adjust);
+      var latInput = document.getElementById('lat-' + m.adjust);
+      var chosen = null;
+      map.on('click', function (e) {
+        var wgs = toWgs(e.latlng.lat, e.latlng.lng);
+        lonInput.value = wgs[1].toFixed(6);
+        latInput.value = wgs[0].toFixed(6);
+        if (chosen) { map.removeLayer(chosen); }
+        chosen = L.circleMarker(e.latlng, {radius: 7, color: '#17702f', weight: 3, fillOpacity: 0.7})
+          .bindTooltip(text(cfg.texts.chosen)).addTo(map);
+      });
+    }
     if (all.length > 1) {
       map.fitBounds(all, {padding: [20, 20], maxZoom: 17});
     } else {
