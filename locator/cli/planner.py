@@ -47,7 +47,8 @@ from locator.values.errors import LocatorError
     "--demand",
     default=None,
     help="Demand weights: a CSV/GeoJSON file, census-2020 (the whole city's 2020 census, "
-    "the default), heshan-2020 (Heshan only) or area (no weights: shares by area).",
+    "the default), heshan-2020 (Heshan only), area (no weights: shares by area) or "
+    'requests (riders\' "station needed here" requests in the data directory, 1 each).',
 )
 @click.option(
     "--demand-coord",
@@ -107,7 +108,8 @@ def coverage(
             path = Path(demand)
             if not path.is_file():
                 raise LocatorError(
-                    f"--demand: no file {demand} (or use census-2020, heshan-2020 or area)"
+                    f"--demand: no file {demand} "
+                    "(or use census-2020, heshan-2020, area or requests)"
                 )
             upload = Upload(path.read_bytes(), path.name, label=path.name)
         req = planner_request(
@@ -125,6 +127,7 @@ def coverage(
             ),
             n=n or DEFAULT_SUGGEST_N,
             names=CLI_NAMES,
+            request_points=lambda: _request_points(data_dir or default_data_dir()),
         )
         query = req.query
         with click.progressbar(length=100, label="coverage", file=sys.stderr) as bar:
@@ -200,3 +203,13 @@ def _html_report(report, suggestions, layers) -> str:
     return env.get_template("coverage_report.html").render(
         report=report, suggestions=suggestions, layers=layers
     )
+
+
+def _request_points(data_dir: Path) -> list[tuple[float, float]]:
+    """The data directory's "station needed here" requests (none before the first
+    report: the report file is not made by reading)."""
+    from locator.service.requests import need_points
+    from locator.stores.files.reports import SqliteReports, reports_path
+
+    path = reports_path(data_dir)
+    return need_points(SqliteReports(path)) if path.exists() else []

@@ -14,7 +14,11 @@ planner's default) puts every person of the city's districts on the grid:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
 
 from locator.operations.coverage import Demand
 from locator.values.errors import InvalidQuery, shown
@@ -41,8 +45,11 @@ EXAMPLES = {
         "census population by town, spread evenly over the approximate town areas",
     ),
 }
-#: what ``demand`` may say: an example, or ``area`` for shares by area
-DEMAND_CHOICES = (*EXAMPLES, AREA)
+#: "station needed here" requests from the street (received or accepted), 1 each at
+#: its point: where riders asked for a station
+REQUESTS = "requests"
+#: what ``demand`` may say: an example, ``area`` for shares by area, or the requests
+DEMAND_CHOICES = (*EXAMPLES, AREA, REQUESTS)
 #: a district's town figures are used when they sum to its census total within this
 TOWN_SUM_TOLERANCE = 0.005
 
@@ -110,3 +117,45 @@ def city_census_demand(
             "is spread evenly over the district's land (an estimate)"
         )
     return Demand(f"{zh} · {en}", areas=tuple(areas))
+
+
+def requests_demand(points: Sequence[tuple[float, float]]) -> Demand:
+    """Requests for a station as a demand: each WGS-84 ``(lon, lat)`` point weighs 1."""
+    n = len(points)
+    return Demand(
+        f'骑手提出的“这里需要一个驿站”请求 {n} 条（每条计 1） · {n} "station needed '
+        'here" request(s) from riders (1 each)',
+        points=tuple((float(lon), float(lat), 1.0) for lon, lat in points),
+    )
+
+
+def requests_key(points: Sequence[tuple[float, float]]) -> str:
+    """A cache key for :func:`requests_demand` of ``points`` (changes when they do)."""
+    digest = hashlib.sha256(
+        ";".join(f"{lon:.6f},{lat:.6f}" for lon, lat in sorted(points)).encode()
+    ).hexdigest()
+    return f"{REQUESTS}:{digest[:16]}"
+
+
+def count_in_areas(
+    points: Sequence[tuple[float, float]], codes: Sequence[str], shapes: Sequence[Any]
+) -> tuple[dict[str, int], int]:
+    """How many WGS-84 ``(lon, lat)`` points fall in each area (``codes[i]`` names
+    ``shapes[i]``, shapely polygons in WGS-84), and how many fall in none. A point on a
+    border counts once, for the first area by code."""
+    import shapely
+
+    counts = dict.fromkeys(codes, 0)
+    if not points:
+        return counts, 0
+    tree = shapely.STRtree(list(shapes))
+    pts = shapely.points(np.asarray(points, dtype=float))
+    hit_pt, hit_area = tree.query(pts, predicate="intersects")
+    first: dict[int, str] = {}
+    for p, a in zip(hit_pt.tolist(), hit_area.tolist(), strict=True):
+        code = codes[a]
+        if p not in first or code < first[p]:
+            first[p] = code
+    for code in first.values():
+        counts[code] += 1
+    return counts, len(points) - len(first)

@@ -290,6 +290,31 @@ class Service:
             )
         return Point(town.lon, town.lat)
 
+    def requests_by_town(self, points: list[tuple[float, float]]) -> dict[str, Any]:
+        """Counts of "station needed here" requests at WGS-84 ``points`` per town/street
+        (its approximate area): every town listed, by code, with its names; positions
+        are not given out, only the counts."""
+        from locator.operations.demand import count_in_areas
+
+        def areas() -> tuple[list[str], list[Any]]:
+            towns = self.store.snapshot().geodata.reference(registry.TOWNS.id)
+            return [f.id for f in towns.features], list(towns.shapes)
+
+        codes, shapes = self._once("town_areas", areas)
+        counts, outside = count_in_areas(points, codes, shapes)
+        ref = self.store.reference.towns
+        rows = [
+            {
+                "town_code": code,
+                "town": ref[code].name if code in ref else code,
+                "town_en": ref[code].name_en if code in ref else "",
+                "district_code": ref[code].district_code if code in ref else "",
+                "requests": counts[code],
+            }
+            for code in sorted(counts)
+        ]
+        return {"total": len(points), "outside_towns": outside, "towns": rows}
+
     def nearest(self, query: NearestQuery, now: dt.datetime) -> NearestAnswer:
         """The k nearest facilities over the query's layers."""
         self._check_layers(query)

@@ -16,12 +16,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from locator.formats.demand import read_candidates, read_demand
 from locator.operations.coverage import Demand
-from locator.operations.demand import AREA, DEMAND_CHOICES
+from locator.operations.demand import (
+    AREA,
+    DEMAND_CHOICES,
+    REQUESTS,
+    requests_demand,
+    requests_key,
+)
 from locator.service.answers import CoverageQuery
 from locator.values.errors import InvalidQuery, shown
 from locator.values.geo.crs import CoordSystem
@@ -131,6 +138,7 @@ def planner_request(
     candidates_file: Upload | None = None,
     n: int = DEFAULT_SUGGEST_N,
     names: Names = WEB_NAMES,
+    request_points: Callable[[], Sequence[tuple[float, float]]] | None = None,
 ) -> PlannerRequest:
     """The checked request.
 
@@ -148,6 +156,8 @@ def planner_request(
     candidates_file : candidate premises for the suggestions (CSV lon, lat or GeoJSON)
     n : how many new sites to suggest (1-50)
     names : what the caller calls each input, for the messages
+    request_points : the WGS-84 points of the "station needed here" requests, read when
+        ``demand`` is ``requests`` (None: requests cannot be asked for here)
     """
     if not (math.isfinite(radius_m) and RADIUS_M[0] <= radius_m <= RADIUS_M[1]):
         raise InvalidQuery(
@@ -182,7 +192,14 @@ def planner_request(
                 f"{names.demand} must be one of {', '.join(DEMAND_CHOICES)}, got {shown(demand)}",
             )
         example = store.default_demand() if demand is None else demand
-        if example is not None and example != AREA:
+        if example == REQUESTS:
+            if request_points is None:
+                raise InvalidQuery(
+                    names.demand, f"{names.demand}: the requests are not available here"
+                )
+            points = list(request_points())
+            weights, key = requests_demand(points), requests_key(points)
+        elif example is not None and example != AREA:
             weights, key = store.demand_example(example), example
     candidates = (
         read_candidates(candidates_file.data, demand_coord, names.candidates_file)

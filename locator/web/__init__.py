@@ -204,6 +204,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         openapi,
         pages,
         planner,
+        report_requests,
         reports,
     )
 
@@ -216,6 +217,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(offline.bp)
+    app.register_blueprint(report_requests.bp)
     app.register_blueprint(reports.bp)
     admin.register_admin(app)
     Compress(app)

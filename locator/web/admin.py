@@ -267,4 +267,6 @@ def register_admin(app) -> None:
     """Session settings and the blueprint. Without a credential the blueprint still
     answers, to say the pages are off and how to turn them on."""
     auth.configure_sessions(app)
+    from locator.web import admin_reports  # noqa: F401  (its views are on this blueprint)
+
     app.register_blueprint(bp)

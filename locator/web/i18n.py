@@ -310,6 +310,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "cell": {"zh": "网格大小", "en": "Grid cell"},
     "demand": {"zh": "需求（加权）", "en": "Demand (weights)"},
     "by_area": {"zh": "不加权：按面积", "en": "none: by area"},
+    "by_requests": {
+        "zh": "骑手请求：“这里需要一个驿站”",
+        "en": 'riders\' requests: "a station is needed here"',
+    },
     "heshan_2020": {
         "zh": "仅鹤山市 2020 年人口普查（按镇）",
         "en": "Heshan only, 2020 census (by town)",

@@ -265,6 +265,60 @@ def build_document(
                 },
             }
         },
+        "/api/v1/reports/requests": {
+            "get": {
+                "summary": 'Riders\' "station needed here" requests (received or accepted), '
+                "counted per town/street; no positions finer than the town",
+                "operationId": "stationRequestsByTown",
+                "responses": {
+                    "200": {
+                        "description": "every town with its count",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["total", "outside_towns", "towns"],
+                                    "properties": {
+                                        "total": {"type": "integer", "minimum": 0},
+                                        "outside_towns": {"type": "integer", "minimum": 0},
+                                        "counted": {"type": "array", "items": {"type": "string"}},
+                                        "note": {"type": "string"},
+                                        "towns": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "required": ["town_code", "requests"],
+                                                "properties": {
+                                                    "town_code": {"type": "string"},
+                                                    "town": {"type": "string"},
+                                                    "town_en": {"type": "string"},
+                                                    "district_code": {"type": "string"},
+                                                    "requests": {"type": "integer", "minimum": 0},
+                                                },
+                                            },
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "503": _problem_response("the report store cannot answer now"),
+                },
+            }
+        },
+        "/api/v1/reports/requests.csv": {
+            "get": {
+                "summary": "The same as CSV (UTF-8 with BOM, opens in Excel)",
+                "operationId": "stationRequestsByTownCsv",
+                "responses": {
+                    "200": {
+                        "description": "town_code, town, town_en, district_code, requests",
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                    "503": _problem_response("the report store cannot answer now"),
+                },
+            }
+        },
         "/api/v1/layers": {
             "get": {
                 "summary": "List the facility layers with counts and whether they are sample data",

@@ -511,10 +511,11 @@ DEMAND = Param(
     "demand",
     "choice",
     "需求:census-2020 全市 2020 年人口普查(默认;鹤山按镇,其余各区按区内陆地平均分布,估算),"
-    "heshan-2020 仅鹤山市,area 不加权按面积",
+    "heshan-2020 仅鹤山市,area 不加权按面积,requests 骑手“这里需要一个驿站”的请求(每条计 1)",
     "demand: census-2020, the whole city's 2020 census (the default; Heshan by town, "
     "every other district spread evenly over its land, an estimate), heshan-2020 "
-    "(Heshan only), or area (no weights: shares by area)",
+    "(Heshan only), area (no weights: shares by area), or requests (riders' \"station "
+    'needed here" requests, 1 each)',
     choices=DEMAND_CHOICES,
 )
 DEMAND_COORD = Param(

@@ -23,6 +23,7 @@ from locator.formats.coverage import (
     suggestions_geojson,
 )
 from locator.maps import SHARE_LEGEND, coverage_map
+from locator.operations.demand import REQUESTS
 from locator.service import Service
 from locator.service.planner_request import PlannerRequest, Upload, planner_request
 from locator.values.errors import InvalidQuery
@@ -38,6 +39,7 @@ from locator.web.context import (
     service,
 )
 from locator.web.i18n import current_lang
+from locator.web.report_requests import request_points
 
 bp = Blueprint("planner", __name__)
 
@@ -100,6 +102,7 @@ def parse_planner(svc: Service, args: MultiDict) -> PlannerRequest:
         demand_coord=CoordSystem(params.DEMAND_COORD.parse(args) or "wgs84"),
         candidates_file=_upload("candidates_file"),
         n=params.SUGGEST_N.parse(args),
+        request_points=request_points,
     )
 
 
@@ -166,7 +169,8 @@ def _answer(body, mimetype: str, svc: Service, req: PlannerRequest):
 
 
 def _conditional(resp: Response, svc: Service, req: PlannerRequest) -> Response:
-    if req.uploaded or request.method == "POST":
+    if req.uploaded or request.method == "POST" or req.query.demand_key.startswith(REQUESTS):
+        # an upload, or the requests from the street: they change with no data version
         resp.headers["Cache-Control"] = "no-store"
         return resp
     return conditional(resp, svc.version, at=req.query.at)

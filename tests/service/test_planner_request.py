@@ -136,7 +136,7 @@ def test_candidates_are_read_in_the_demand_system():
         (
             {"demand": "elsewhere"},
             "demand",
-            "demand must be one of census-2020, heshan-2020, area, got 'elsewhere'",
+            "demand must be one of census-2020, heshan-2020, area, requests, got 'elsewhere'",
             "--demand",
         ),
         (
@@ -169,3 +169,16 @@ def test_an_unknown_layer_is_named_as_the_caller_calls_it():
         with pytest.raises(InvalidQuery) as caught:
             planner_request(FakeStore(), layers=["nope"], **({"names": names} if names else {}))
         assert caught.value.param == param
+
+
+def test_requests_weigh_one_each_and_their_key_follows_them():
+    points = [(113.0815, 22.5787), (113.09, 22.59)]
+    req = planner_request(FakeStore(), demand="requests", request_points=lambda: points)
+    assert [w for *_, w in req.query.demand.points] == [1.0, 1.0]
+    assert "2" in req.query.demand.label
+    again = planner_request(FakeStore(), demand="requests", request_points=lambda: points[::-1])
+    more = planner_request(FakeStore(), demand="requests", request_points=lambda: points[:1])
+    assert req.query.demand_key == again.query.demand_key != more.query.demand_key
+    with pytest.raises(InvalidQuery) as err:
+        planner_request(FakeStore(), demand="requests", names=CLI_NAMES)
+    assert err.value.param == "--demand"
