@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from functools import lru_cache
 
 from locator.operations.hours import HoursPhrase, HoursStatus, hours_phrase
 from locator.values.models import AMENITIES
@@ -66,9 +65,8 @@ PHRASE_KEYS = (
 )
 
 
-@lru_cache(maxsize=4096)
 def phrase_text(phrase: HoursPhrase, lang: str) -> str:
-    """A card's hours in words (the same few phrases recur: cached)."""
+    """A card's hours in words (not cached: a phrase carries the request's time)."""
     if phrase.time is None:
         return translate(phrase.key, lang)
     return translate(phrase.key, lang, time=clock_text(phrase.time, phrase.ref, lang))
