@@ -11,15 +11,19 @@ from flask_compress import Compress
 
 from locator.maps import TILES
 from locator.service import Services
+from locator.service.reports import Reports
 from locator.stores.base import Holder
 from locator.stores.files.holder import CatalogHolder
+from locator.stores.files.reports import SqliteReports, reports_path
 from locator.stores.files.sessions import FileSessionEpoch, epoch_path
 from locator.stores.files.staging import FileStaging, staged_dir
+from locator.stores.reports import ReportStore
 from locator.stores.sessions import SessionEpoch
 from locator.stores.staging import Staging
 from locator.stores.watch import DataWatcher
 from locator.values.errors import ConfigError
 from locator.values.paths import DEFAULT_DATA_DIR, TEMPLATE_DIR
+from locator.values.reports import RATE_PER_DAY, RATE_PER_MINUTE
 
 __all__ = ["DEFAULT_DATA_DIR", "create_app"]
 
@@ -67,6 +71,10 @@ DEFAULTS: dict[str, Any] = {
     # derived from the credential)
     "ADMIN_TOKEN": None,
     "ADMIN_PASSWORD_HASH": None,
+    # reports from the street (locator.web.reports): at most this many per client key a
+    # minute and a UTC day (0: no limit)
+    "REPORTS_PER_MINUTE": RATE_PER_MINUTE,
+    "REPORTS_PER_DAY": RATE_PER_DAY,
 }
 
 
@@ -82,6 +90,19 @@ def _recover(data_dir: str) -> None:
         logging.getLogger(__name__).warning(
             "%s: interrupted writes not recovered: %s", data_dir, exc
         )
+
+
+def _whole(config: Any, key: str) -> int:
+    """A configuration value that must be a whole number of at least 0."""
+    try:
+        value = int(config[key])
+        if value < 0 or isinstance(config[key], bool):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{key} must be a whole number of at least 0, got {config[key]!r}"
+        ) from None
+    return value
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -132,6 +153,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         try:
             from locator.stores.postgis.db import database
             from locator.stores.postgis.holder import PgHolder
+            from locator.stores.postgis.reports import PgReports
             from locator.stores.postgis.sessions import PgSessionEpoch
             from locator.stores.postgis.staging import PgStaging
         except ImportError as exc:
@@ -145,17 +167,27 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         holder = PgHolder(db)
         staging: Staging = PgStaging(db)
         epoch: SessionEpoch = PgSessionEpoch(db)
+        report_store: ReportStore = PgReports(db)
     else:
         _recover(app.config["DATA_DIR"])
         holder = CatalogHolder(app.config["DATA_DIR"], app.config["HOLIDAYS_FILE"])
         staging = FileStaging(staged_dir(app.config["DATA_DIR"]))
         epoch = FileSessionEpoch(epoch_path(app.config["DATA_DIR"]))
+        # made on first use: a read-only data directory is served until someone reports
+        report_store = SqliteReports(reports_path(app.config["DATA_DIR"]))
     app.extensions["locator"] = holder
     app.extensions["locator.services"] = Services(holder)
     # uploads waiting for an admin's confirmation, kept beside the store (web/admin.py)
     app.extensions["locator_staging"] = staging
     # the admin session epoch, beside the store too: a sign-out revokes in every process
     app.extensions["locator_session_epoch"] = epoch
+    # reports from the street, beside the store too (locator.web.context.reports)
+    app.extensions["locator_reports"] = Reports(
+        report_store,
+        app.extensions["locator.services"],
+        per_minute=_whole(app.config, "REPORTS_PER_MINUTE"),
+        per_day=_whole(app.config, "REPORTS_PER_DAY"),
+    )
     if app.config["WATCH_DATA"]:
         app.extensions["locator_watcher"] = DataWatcher(
             holder, float(app.config["WATCH_INTERVAL_S"])
@@ -172,6 +204,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         openapi,
         pages,
         planner,
+        reports,
     )
 
     errors.register(app)
@@ -183,6 +216,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(offline.bp)
+    app.register_blueprint(reports.bp)
     admin.register_admin(app)
     Compress(app)
     if app.config["ACCESS_LOG"]:

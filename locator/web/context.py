@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from locator.operations.nearest import NearestQuery
 from locator.service import Service, Services
+from locator.service.reports import Reports
 from locator.values.models import Point
 from locator.web import params
 from locator.web.http import host_key
@@ -33,6 +34,12 @@ def service() -> Service:
         services: Services = current_app.extensions["locator.services"]
         svc = g.locator_service = services.current()
     return svc
+
+
+def reports() -> Reports:
+    """The app's reports from the street (:mod:`locator.service.reports`), over the report
+    store the app factory chose beside the data store."""
+    return current_app.extensions["locator_reports"]
 
 
 def json_response(body: Any, mimetype: str = "application/json", status: int = 200) -> Response:

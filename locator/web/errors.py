@@ -17,6 +17,7 @@ from locator.values.errors import (
     StoreUnavailable,
     TooCostly,
 )
+from locator.values.reports import RateLimited, ReportNotFound, ReportUnprocessable
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ STATUS: dict[type[LocatorError], int] = {
     FeatureNotFound: 404,
     DataError: 422,
     StoreUnavailable: 503,
+    ReportUnprocessable: 422,
+    ReportNotFound: 404,
 }
 TITLES = {
     400: "Bad Request",
@@ -34,8 +37,10 @@ TITLES = {
     405: "Method Not Allowed",
     406: "Not Acceptable",
     413: "Content Too Large",
+    415: "Unsupported Media Type",
     416: "Range Not Satisfiable",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -130,6 +135,16 @@ def register(app: Flask) -> None:
             resp = _html_error(503, exc.message, busy=True)
         else:
             resp = problem(503, exc.message, exc.kind, retry_after_s=exc.retry_after_s)
+        resp.headers["Retry-After"] = str(exc.retry_after_s)
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.errorhandler(RateLimited)
+    def _rate_limited(exc: RateLimited):
+        if _wants_html():
+            resp = _html_error(429, exc.message)
+        else:
+            resp = problem(429, exc.message, exc.kind, retry_after_s=exc.retry_after_s)
         resp.headers["Retry-After"] = str(exc.retry_after_s)
         resp.headers["Cache-Control"] = "no-store"
         return resp

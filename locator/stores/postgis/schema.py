@@ -22,7 +22,9 @@ Layout (schema ``locator``):
 - ``staged``: uploads waiting for an administrator's confirmation (any app server may get
   the confirming request);
 - ``admin_session``: the admin session epoch (one row): a sign-out on any app server
-  revokes every session issued before (:mod:`locator.stores.postgis.sessions`).
+  revokes every session issued before (:mod:`locator.stores.postgis.sessions`);
+- ``reports`` and ``report_secret``: reports from the street and the key of their daily
+  client hash (:mod:`locator.stores.postgis.reports`).
 """
 
 from __future__ import annotations
@@ -95,6 +97,38 @@ CREATE TABLE locator.admin_session (
     one boolean PRIMARY KEY DEFAULT true CHECK (one),
     epoch text NOT NULL,
     renewed_at timestamptz NOT NULL DEFAULT now()
+);
+""",
+    ),
+    (
+        3,
+        "reports from the street, and the key of their daily client hash",
+        """
+CREATE TABLE locator.reports (
+    n bigserial PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    kind text NOT NULL,
+    client_id text NOT NULL UNIQUE,
+    client_key text NOT NULL,
+    received_at timestamptz NOT NULL,
+    facility_id text,
+    layer text,
+    lon double precision,
+    lat double precision,
+    fields jsonb NOT NULL DEFAULT '{}',
+    text text,
+    work text,
+    status text NOT NULL DEFAULT 'received',
+    decided_at timestamptz,
+    decision_note text,
+    merged_into text
+);
+CREATE INDEX reports_client ON locator.reports (client_key, received_at);
+CREATE INDEX reports_status ON locator.reports (status, n);
+CREATE INDEX reports_facility ON locator.reports (facility_id, n);
+CREATE TABLE locator.report_secret (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    secret bytea NOT NULL
 );
 """,
     ),
