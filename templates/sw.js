@@ -117,7 +117,8 @@ async function tell(message) {
 async function sendOrQueue(request) {
   const body = await request.clone().text();
   try {
-    return await fetchWithin(request);
+    // a server whose database is away cannot store it now: kept, as with no network
+    return usable(await fetchWithin(request));
   } catch (err) {
     let clientId = null;
     try { clientId = JSON.parse(body).client_id; } catch (e) { /* not JSON */ }
