@@ -29,6 +29,8 @@ REPORT_TEXTS = (
     "report_need_pick",
     "report_missing",
     "report_broken",
+    "report_confirm",
+    "report_wrong",
 )
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from locator.values.paths import DEFAULT_DATA_DIR
-from tests.conftest import reference_dir, serve, wait_until
+from tests.conftest import reference_dir, serve
 from tests.web.test_browser import (
     ARTIFACTS,
     HOSTILE,
     PENGJIANG,
     PHONE,
+    _wait_for_worker_and_pack,
     browser,  # noqa: F401 (the module's browser fixture)
     map_name,
     missing_glyphs,
@@ -190,21 +191,25 @@ def test_the_panel_and_the_need_flow_in_english(browser, report_server):  # noqa
 
 
 def test_a_report_made_with_no_signal_is_sent_once_when_it_is_back(browser, report_server):  # noqa: F811
-    """No network: the worker keeps the report and the page says "waiting to send"; back
-    online it is sent, the page says "sent", and the store holds it once, also after a
-    reload that asks the worker to send its queue again."""
+    """A phone that visited once, with no signal: the page answers from its pack, a card
+    built from it takes a report, the worker keeps it and the page says "waiting to
+    send"; back online it is sent, the page says "sent", and the store holds it once, also
+    after a reload that asks the worker to send its queue again."""
     base = report_server
-    ctx = browser.new_context(**PHONE)
+    ctx = browser.new_context(**PHONE, geolocation=PENGJIANG, permissions=["geolocation"])
     page = ctx.new_page()
-    page.goto(base + "/?lon=113.0815&lat=22.5787")
-    wait_until(lambda: page.evaluate("!!navigator.serviceWorker.controller"), bool, 20)
-    card = page.locator("#results li.facility").nth(1)
-    fid = card.get_attribute("data-id")
+    page.goto(base + "/")
+    _wait_for_worker_and_pack(page)
     before = len(stored(base))
     ctx.set_offline(True)
+    page.reload()
+    page.click(".locate-btn >> nth=0")
+    card = page.locator("#offline-results li.facility").nth(1)
+    fid = card.get_attribute("data-id")
     card.locator(".report-open").click()
-    card.locator(".report-kind[data-kind=closed]").click()
+    card.locator(".report-kind[data-kind=closed]").click()  # one tap
     assert status_of(card).inner_text() == "待发送：有网络时自动发送"
+    shot(page, "offline-waiting-zh")
     assert len(stored(base)) == before  # nothing reached the server
     ctx.set_offline(False)
     card.locator(".report-status[data-state=sent]").wait_for()

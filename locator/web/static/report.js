@@ -234,18 +234,61 @@
     kinds[0].focus();
   }
 
-  document.querySelectorAll('.report-open').forEach(function (button) {
-    if (!template) { return; }
-    button.hidden = false;
-    button.addEventListener('click', function () { openPanel(button); });
-  });
-  document.querySelectorAll('.report-confirm').forEach(function (button) {
-    button.hidden = false;
-    button.addEventListener('click', function () {  // one tap
-      send({kind: 'confirm', facility_id: button.dataset.facility},
-           statusOf(cardOf(button)), null);
-    });
-  });
+  function wireRow(row) {
+    var opener = row.querySelector('.report-open'), confirm = row.querySelector('.report-confirm');
+    if (opener && template) {
+      opener.hidden = false;
+      opener.addEventListener('click', function () { openPanel(opener); });
+    }
+    if (confirm) {
+      confirm.hidden = false;
+      confirm.addEventListener('click', function () {  // one tap
+        send({kind: 'confirm', facility_id: confirm.dataset.facility},
+             statusOf(cardOf(confirm)), null);
+      });
+    }
+  }
+  document.querySelectorAll('.report-row').forEach(wireRow);
+
+  // the cards phone.js builds from the offline pack (no signal): the same two buttons
+  // (the pack has no amenity terms: the panel then offers them all)
+  function button(cls, text, facility, name) {
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn alt ' + cls;
+    b.textContent = text;
+    b.dataset.facility = facility;
+    b.setAttribute('aria-label', text + ' · ' + name);
+    return b;
+  }
+  function decorate(card) {
+    if (card.querySelector('.report-row') || !card.dataset.id) { return; }
+    var name = (card.querySelector('.name') || card).textContent;
+    var row = document.createElement('div');
+    row.className = 'report-row';
+    var about = document.createElement('div');
+    about.className = 'about';
+    var address = card.querySelector(':scope > .address');
+    if (address) { about.appendChild(address); }
+    row.appendChild(about);
+    row.appendChild(button('report-confirm', T.report_confirm, card.dataset.id, name));
+    var opener = button('report-open', T.report_wrong, card.dataset.id, name);
+    opener.dataset.amenities = '';
+    opener.setAttribute('aria-expanded', 'false');
+    row.appendChild(opener);
+    var status = document.createElement('p');
+    status.className = 'note report-status';
+    status.setAttribute('role', 'status');
+    card.appendChild(row);
+    card.appendChild(status);
+    wireRow(row);
+  }
+  var offlineBox = document.getElementById('offline-results');
+  if (offlineBox && window.MutationObserver) {
+    new MutationObserver(function () {
+      offlineBox.querySelectorAll('li.facility').forEach(decorate);
+    }).observe(offlineBox, {childList: true, subtree: true});
+  }
 
   // ------------------------------------------------------------------ "a station is needed here"
   var needMap = document.querySelector('form.need-map');
