@@ -70,11 +70,16 @@ class Run:
             self._thread.start()
 
     def _run(self) -> None:
+        from locator.values.paths import DEFAULT_DATA_DIR
+        from locator.values.registry import HISTORY_DIR
         from tests.conftest import serve
 
         folder = tempfile.mkdtemp(prefix="locator-schemathesis-")  # its cache stays out
         try:
-            with serve() as base:
+            # a copy of the bundled data: the reports it posts are stored beside the copy
+            data = Path(folder) / "data"
+            shutil.copytree(DEFAULT_DATA_DIR, data, ignore=shutil.ignore_patterns(HISTORY_DIR))
+            with serve(data) as base:
                 with self._lock:
                     if self._stopping:
                         raise RuntimeError("the session ended before schemathesis started")

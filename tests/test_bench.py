@@ -17,6 +17,7 @@ SMOKE = {
     "ogc": ["bench_ogc.py", "--n", "5", "--repeats", "1"],
     "import": ["bench_import.py", "--sizes", "200", "--repeats", "1"],
     "map": ["bench_map.py", "--n", "3", "--repeats", "1"],
+    "reports": ["bench_reports.py", "--duration", "1", "--clients", "2"],
     "contention": [
         "bench_contention.py",
         *("--duration", "1", "--planners", "2", "--filters", "0", "--servers", "waitress"),
@@ -121,3 +122,9 @@ def test_bench_contention_smoke(runs):
         out,
     )
     assert re.search(r"planner answers (\d+: \d+)", out)
+
+
+def test_bench_reports_smoke(runs):
+    out = output(runs, "reports")
+    assert re.search(r"submissions \(2 clients, one process\): [\d,.]+/s, p50 [\d.]+ ms", out)
+    assert re.search(r"ratio \(while / alone\): [\d.]+", out)

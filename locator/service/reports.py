@@ -24,7 +24,6 @@ from locator.values.models import Point
 from locator.values.reports import (
     DECISION_NOTE_MAX,
     DECISIONS,
-    KINDS,
     RATE_PER_DAY,
     RATE_PER_MINUTE,
     ReportDraft,
@@ -120,26 +119,31 @@ class Reports:
         )
 
     def submit(
-        self, data: Mapping[str, Any], address: str, now: dt.datetime | None = None
+        self,
+        data: Mapping[str, Any],
+        address: str,
+        now: dt.datetime | None = None,
+        form: bool = False,
     ) -> tuple[StoredReport, bool]:
-        """Check and store a submitted report (JSON object or form fields) from the client
-        at ``address``: ``(report, created)``; an earlier report with the same
-        ``client_id`` is answered instead of storing another (``created`` False).
+        """Check and store a submitted report (a JSON object, or with ``form`` form
+        fields: :func:`~locator.values.reports.parse_report`) from the client at
+        ``address``: ``(report, created)``; an earlier report with the same ``client_id``
+        is answered instead of storing another (``created`` False).
 
-        With the honeypot filled, a report is made up and nothing is stored (the sender
-        is told it was). Raises ReportInvalid (400), ReportUnprocessable (422) naming the
-        field, RateLimited (429) past the client's limits."""
+        With the honeypot filled, a well-formed report is made up and nothing is stored
+        (the sender is told it was). Raises ReportInvalid (400), ReportUnprocessable (422)
+        naming the field, RateLimited (429) past the client's limits."""
         now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+        parsed = parse_report(data, form=form)
         if is_bot(data):
-            kind = data.get("kind")
             return StoredReport(
                 id=new_report_id(),
-                kind=kind if isinstance(kind, str) and kind in KINDS else "other",
-                client_id="",
+                kind=parsed.kind,
+                client_id=parsed.client_id,
                 client_key="",
                 received_at=now,
             ), True
-        draft = self.check(parse_report(data))
+        draft = self.check(parsed)
         report = stored(draft, new_report_id(), self.client_key(address, now), now)
         return self.store.add(report, self.limits(now))
 

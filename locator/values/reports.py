@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,9 @@ FIELDS = (
     "website",  # the honeypot: people never see it, so it stays empty
 )
 HONEYPOT = "website"
+#: a client_id: a UUID in its canonical text form (8-4-4-4-12 hex digits)
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_UUID = re.compile(UUID_PATTERN)
 
 
 class ReportInvalid(InvalidQuery):
@@ -186,11 +190,11 @@ def _text(data: Mapping[str, Any], name: str, most: int, required: bool = False)
         return None
     if not isinstance(value, str):
         raise _bad(name, "应为文字", f"must be a string, got {shown(value)}")
-    value = value.strip()
-    if any(ord(c) < 32 and c not in "\n\t" or ord(c) == 127 for c in value):
-        raise _bad(name, "含有控制字符", "contains control characters")
     if len(value) > most:
         raise _bad(name, f"最多 {most} 个字", f"at most {most} characters, got {len(value)}")
+    if any(ord(c) < 32 and c not in "\n\t" or ord(c) == 127 for c in value):
+        raise _bad(name, "含有控制字符", "contains control characters")
+    value = value.strip()
     if not value:
         if required:
             raise _bad(name, "必填", "required")
@@ -211,11 +215,13 @@ def _choice(
     return value
 
 
-def _coordinate(data: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
+def _coordinate(
+    data: Mapping[str, Any], name: str, low: float, high: float, form: bool
+) -> float | None:
     value = data.get(name)
-    if value is None or value == "":
+    if value is None or (form and value == ""):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, str) and not form):
         raise _bad(name, "应为数字", f"must be a number, got {shown(value)}")
     if isinstance(value, str):
         try:
@@ -235,11 +241,16 @@ def _coordinate(data: Mapping[str, Any], name: str, low: float, high: float) -> 
     return number
 
 
-def parse_report(data: Mapping[str, Any], amenities: Mapping[str, Any] = AMENITIES) -> ReportDraft:
-    """Check a submitted report (a JSON object or form fields: every value a string,
-    number or null). Raises :class:`ReportInvalid` naming the first field that is wrong.
+def parse_report(
+    data: Mapping[str, Any], amenities: Mapping[str, Any] = AMENITIES, form: bool = False
+) -> ReportDraft:
+    """Check a submitted report: a JSON object (``lon``/``lat`` numbers, the rest strings;
+    null or absent for a field not given) or, with ``form``, form fields (every value a
+    string, empty for not given). Raises :class:`ReportInvalid` naming the first field that
+    is wrong.
 
-    The honeypot field (``website``) is not judged here: see :func:`is_bot`."""
+    The honeypot field (``website``) is checked to be text, not judged: see
+    :func:`is_bot`."""
     if not isinstance(data, Mapping):
         raise _bad("body", "应为 JSON 对象", "must be a JSON object")
     for name in data:
@@ -253,12 +264,9 @@ def parse_report(data: Mapping[str, Any], amenities: Mapping[str, Any] = AMENITI
     assert kind is not None
     client_id = _text(data, "client_id", CLIENT_ID_MAX, required=True)
     assert client_id is not None
-    try:
-        client_id = str(uuid.UUID(client_id))
-    except ValueError:
-        raise _bad(
-            "client_id", "应为 UUID", f"must be a UUID, got {shown(client_id, 60)}"
-        ) from None
+    if not _UUID.match(client_id):
+        raise _bad("client_id", "应为 UUID", f"must be a UUID, got {shown(client_id, 60)}")
+    client_id = str(uuid.UUID(client_id))
     facility_id = _text(data, "facility_id", 120, required=kind in FACILITY_KINDS)
     if kind == "need" and facility_id is not None:
         raise _bad("facility_id", "“需要驿站”不针对已有设施", "not taken by a 'need' report")
@@ -267,8 +275,8 @@ def parse_report(data: Mapping[str, Any], amenities: Mapping[str, Any] = AMENITI
         layer = layer or DEFAULT_NEED_LAYER
     elif layer is not None:
         raise _bad("layer", "只用于“需要驿站”", "only taken by a 'need' report")
-    lon = _coordinate(data, "lon", -180.0, 180.0)
-    lat = _coordinate(data, "lat", -90.0, 90.0)
+    lon = _coordinate(data, "lon", -180.0, 180.0, form)
+    lat = _coordinate(data, "lat", -90.0, 90.0, form)
     if (lon is None) != (lat is None):
         missing = "lat" if lat is None else "lon"
         raise _bad(missing, "经度和纬度须同时给出", "lon and lat go together")
@@ -293,6 +301,7 @@ def parse_report(data: Mapping[str, Any], amenities: Mapping[str, Any] = AMENITI
         if value is not None and name != "work":
             fields[name] = value
     text = _text(data, "text", TEXT_MAX, required=kind == "other")
+    _text(data, HONEYPOT, 2000)
     return ReportDraft(kind, client_id, facility_id, layer, lon, lat, fields, text, work)
 
 

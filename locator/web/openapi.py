@@ -12,7 +12,7 @@ from locator.service import Service
 from locator.values import registry
 from locator.values.city import CityProfile
 from locator.values.models import AMENITIES, WHEELCHAIR_VALUES
-from locator.web import params
+from locator.web import params, reports
 from locator.web.context import GEOJSON, json_response, service
 from locator.web.format import PHRASE_KEYS
 from locator.web.ogc import CONFORMANCE, SIMPLE
@@ -1057,6 +1057,8 @@ def build_document(
             },
         },
     }
+    paths.update(reports.openapi_paths(_problem_response))
+    schemas.update(reports.openapi_schemas(layer_ids))
     for ops in paths.values():
         for op in ops.values():
             op["responses"]["406"] = not_acceptable
@@ -1071,7 +1073,7 @@ def build_document(
             "application/problem+json (RFC 9457).",
         },
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {"schemas": schemas, "securitySchemes": reports.SECURITY_SCHEMES},
     }
 
 
