@@ -135,11 +135,29 @@ async function sendOrQueue(request) {
 
 // one flush at a time; in the order they were made; one that cannot go yet (no network,
 // 429, a server error) stops the rest until the next chance, a refused one is dropped
+// a chance that comes while a flush is under way (the network is back while a sync
+// attempt is failing) is not lost: the flush runs once more after it
 let flushing = null;
+let again = false;
 function flushReports() {
-  if (!flushing) {
-    flushing = flushQueue().finally(() => { flushing = null; });
+  if (flushing) {
+    again = true;
+    return flushing;
   }
+  flushing = (async () => {
+    try {
+      for (;;) {
+        again = false;
+        try {
+          await flushQueue();
+        } catch (err) {
+          if (!again) { throw err; }
+          continue;
+        }
+        if (!again) { return; }
+      }
+    } finally { flushing = null; }
+  })();
   return flushing;
 }
 
@@ -167,9 +185,22 @@ self.addEventListener('sync', (event) => {
   if (event.tag === SYNC_TAG) { event.waitUntil(flushReports()); }
 });
 
+// a page says the network is back: it may take a moment longer to carry requests, so a
+// failed flush is tried again a few times, a second apart
+async function flushSoon(tries) {
+  for (let i = 0; i < tries; i++) {
+    try {
+      await flushReports();
+      return;
+    } catch (err) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'locator-flush-reports') {
-    event.waitUntil(flushReports().catch(() => {}));
+    event.waitUntil(flushSoon(5));
   }
 });
 

@@ -94,6 +94,19 @@
   }
   window.addEventListener('online', flushAll);
   window.addEventListener('load', flushAll);
+  // while a report of this page waits, ask again now and then: an `online` that came
+  // before the network really worked is not the last chance
+  var retry = null;
+  function keepTrying() {
+    if (retry) { return; }
+    retry = setInterval(function () {
+      var waiting = Object.keys(pending).some(function (id) {
+        return pending[id] && pending[id].dataset.state === 'waiting';
+      });
+      if (!waiting) { clearInterval(retry); retry = null; return; }
+      if (navigator.onLine) { flushAll(); }
+    }, 5000);
+  }
 
   function send(body, statusEl, trapFrom) {
     body.client_id = uuid();
@@ -102,7 +115,11 @@
     pending[body.client_id] = statusEl;
     say(statusEl, T.report_sending, 'sending');
     return post(body).then(function (r) {
-      if (r.status === 202) { say(statusEl, T.report_waiting, 'waiting'); return; }  // the worker keeps it
+      if (r.status === 202) {  // the worker keeps it
+        say(statusEl, T.report_waiting, 'waiting');
+        keepTrying();
+        return;
+      }
       delete pending[body.client_id];
       if (r.ok) { say(statusEl, T.report_received, 'received'); return; }
       return problemText(r).then(function (t) {
@@ -111,6 +128,7 @@
     }, function () {  // no network and no worker to keep it: this page keeps it
       writeQueue(readQueue().concat([body]));
       say(statusEl, T.report_waiting, 'waiting');
+      keepTrying();
     });
   }
 
