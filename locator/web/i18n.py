@@ -265,8 +265,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "report_moved": {"zh": "不在这里", "en": "Not here"},
     "report_here_now": {"zh": "我就在这里", "en": "I'm here now"},
     "report_tap_map": {
-        "zh": "或在上面的地图上点正确的位置",
-        "en": "or tap the right place on the map above",
+        "zh": "或在下面的地图上点正确的位置",
+        "en": "or tap the right place on the map below",
     },
     "report_place_set": {"zh": "已选位置：{lon}, {lat}", "en": "Place chosen: {lon}, {lat}"},
     "report_place_needed": {
