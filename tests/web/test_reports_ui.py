@@ -82,6 +82,7 @@ def test_every_kind_of_report_from_the_pages_is_stored(browser, report_server): 
     # one tap: "I was just there, it's right"
     card.locator(".report-confirm").click()
     assert status_of(card).inner_text() == "已收到，谢谢"
+    assert card.locator(".report-confirm").is_disabled()  # a second tap makes no second one
 
     def panel(kind: str):
         card.locator(".report-open").click()

@@ -108,7 +108,10 @@
     }, 5000);
   }
 
-  function send(body, statusEl, trapFrom) {
+  // send a report; the button that sent it (if any) stays disabled unless it failed, so
+  // that a second tap does not make a second report
+  function send(body, statusEl, trapFrom, button) {
+    if (button) { button.disabled = true; }
     body.client_id = uuid();
     var trap = trapFrom && trapFrom.querySelector('input[name=website]');
     if (trap && trap.value) { body.website = trap.value; }
@@ -122,6 +125,7 @@
       }
       delete pending[body.client_id];
       if (r.ok) { say(statusEl, T.report_received, 'received'); return; }
+      if (button) { button.disabled = false; }
       return problemText(r).then(function (t) {
         say(statusEl, fill(T.report_failed, {reason: t}), 'failed');
       });
@@ -262,7 +266,7 @@
       confirm.hidden = false;
       confirm.addEventListener('click', function () {  // one tap
         send({kind: 'confirm', facility_id: confirm.dataset.facility},
-             statusOf(cardOf(confirm)), null);
+             statusOf(cardOf(confirm)), null, confirm);
       });
     }
   }
@@ -322,7 +326,7 @@
       var body = {kind: 'need', lon: Number(form.dataset.lon), lat: Number(form.dataset.lat)};
       var work = new FormData(form).get('work');
       if (work) { body.work = work; }
-      send(body, status, form);
+      send(body, status, form, form.querySelector('.need-send'));
     });
   });
   function stopPicking() {
@@ -360,6 +364,8 @@
         needMap.dataset.lon = wgs[0].toFixed(6);
         needMap.dataset.lat = wgs[1].toFixed(6);
         say(needMap.querySelector('.need-place'), fill(T.report_need_here, place(wgs[0], wgs[1])));
+        needMap.querySelector('.need-send').disabled = false;  // a new place: a new report
+        say(needMap.querySelector('.report-status'), '');
         if (needPin) { map.removeLayer(needPin); }
         needPin = L.circleMarker(e.latlng, {radius: 11, color: '#d62728', weight: 4,
           fillColor: '#ffd700', fillOpacity: 1, interactive: false}).addTo(map);
