@@ -66,12 +66,12 @@ class Reports:
         off. A day is a UTC day (the client key changes at its end)."""
         now = now.astimezone(dt.UTC)
         out: list[Limit] = []
-        if self.per_minute > 0:
-            out.append((now - dt.timedelta(minutes=1), self.per_minute, 60))
-        if self.per_day > 0:
+        if self.per_day > 0:  # first: past it, the answer is "tomorrow", not "in a minute"
             midnight = dt.datetime.combine(now.date(), dt.time(), dt.UTC)
             left = midnight + dt.timedelta(days=1) - now
             out.append((midnight, self.per_day, max(1, int(left.total_seconds()) + 1)))
+        if self.per_minute > 0:
+            out.append((now - dt.timedelta(minutes=1), self.per_minute, 60))
         return out
 
     def check(self, draft: ReportDraft) -> ReportDraft:

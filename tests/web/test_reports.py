@@ -249,3 +249,31 @@ def test_nothing_personal_is_stored(setup):
     assert resp.json["id"] in text and "门口在修路" in text  # the read sees the report
     for secret in (marker_ip, "198.51.100", agent, "SecretPhone", cookie, "rider.example"):
         assert secret not in text
+
+
+def test_staff_decisions_are_recorded_and_filtered(rapp):
+    from locator.values.reports import ReportInvalid, ReportNotFound, ReportUnprocessable
+
+    reports = rapp.extensions["locator_reports"]
+    one = _post(rapp, _report("closed"), addr="10.5.0.1").json["id"]
+    two = _post(rapp, _report("closed"), addr="10.5.0.2").json["id"]
+    merged = reports.decide(two, "merged", "同一件事", merged_into=one)
+    assert (merged.status, merged.merged_into, merged.decision_note) == ("merged", one, "同一件事")
+    assert merged.decided_at is not None and merged.decided_at >= merged.received_at
+    accepted = reports.decide(one, "accepted")
+    assert accepted.status == "accepted" and accepted.merged_into is None
+    page, total = reports.list(status="merged", facility_id=FACILITY, limit=500)
+    assert two in [r.id for r in page] and total >= 1
+    assert all(r.status == "merged" for r in page)
+    with pytest.raises(ReportInvalid) as bad:
+        reports.decide(one, "received")
+    assert bad.value.param == "status"
+    with pytest.raises(ReportInvalid) as bad:
+        reports.decide(one, "merged")
+    assert bad.value.param == "merged_into"
+    with pytest.raises(ReportUnprocessable):
+        reports.decide(one, "merged", merged_into="r-none")
+    with pytest.raises(ReportNotFound):
+        reports.decide("r-none", "rejected")
+    key = reports.client_key("10.5.0.1", merged.received_at)
+    assert reports.store.count_recent(key, merged.received_at.replace(hour=0, minute=0)) >= 1
