@@ -75,9 +75,143 @@ async function facilityDetails(url, answer) {
   return hit || answer || offlinePage();
 }
 
+// ------------------------------------------------------------- reports with no signal
+// A report (POST /api/v1/reports) that cannot reach the server is kept in IndexedDB and
+// answered 202 {"status": "queued"}; it is sent when the network is back (Background
+// Sync where the browser has it, else when a page says it is online or loads), then
+// dropped from the queue and the pages are told. Each report carries the client_id the
+// page made: sent twice (the worker stopped between the server's answer and the drop),
+// the server answers with the same report, so it is stored exactly once.
+const REPORTS = '/api/v1/reports';
+const QUEUE_DB = 'locator-reports';
+const QUEUE = 'queue';
+const SYNC_TAG = 'locator-reports';
+
+function queueDb() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(QUEUE_DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(QUEUE, {keyPath: 'client_id'});
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+}
+
+async function queueDo(mode, work) {
+  const db = await queueDb();
+  try {
+    return await new Promise((resolve, reject) => {
+      const tx = db.transaction(QUEUE, mode);
+      const result = work(tx.objectStore(QUEUE));
+      tx.oncomplete = () => resolve(result.result);
+      tx.onerror = () => reject(tx.error);
+    });
+  } finally { db.close(); }
+}
+
+async function tell(message) {
+  for (const client of await self.clients.matchAll({includeUncontrolled: true})) {
+    client.postMessage({type: 'locator-report', ...message});
+  }
+}
+
+async function sendOrQueue(request) {
+  const body = await request.clone().text();
+  try {
+    // a server whose database is away cannot store it now: kept, as with no network
+    return usable(await fetchWithin(request));
+  } catch (err) {
+    let clientId = null;
+    try { clientId = JSON.parse(body).client_id; } catch (e) { /* not JSON */ }
+    if (!clientId) { return Response.error(); }
+    await queueDo('readwrite', (store) => store.put({client_id: clientId, body: body,
+                                                     queued_at: Date.now()}));
+    if (self.registration.sync) {
+      self.registration.sync.register(SYNC_TAG).catch(() => {});
+    }
+    return new Response(JSON.stringify({status: 'queued', client_id: clientId}),
+                        {status: 202, headers: {'Content-Type': 'application/json'}});
+  }
+}
+
+// one flush at a time; in the order they were made; one that cannot go yet (no network,
+// 429, a server error) stops the rest until the next chance, a refused one is dropped
+// a chance that comes while a flush is under way (the network is back while a sync
+// attempt is failing) is not lost: the flush runs once more after it
+let flushing = null;
+let again = false;
+function flushReports() {
+  if (flushing) {
+    again = true;
+    return flushing;
+  }
+  flushing = (async () => {
+    try {
+      for (;;) {
+        again = false;
+        try {
+          await flushQueue();
+        } catch (err) {
+          if (!again) { throw err; }
+          continue;
+        }
+        if (!again) { return; }
+      }
+    } finally { flushing = null; }
+  })();
+  return flushing;
+}
+
+async function flushQueue() {
+  const items = (await queueDo('readonly', (store) => store.getAll()))
+    .sort((a, b) => a.queued_at - b.queued_at);
+  for (const item of items) {
+    const response = await fetchWithin(new Request(REPORTS, {
+      method: 'POST', body: item.body, headers: {'Content-Type': 'application/json'},
+      credentials: 'same-origin'}));
+    if (response.status === 429 || response.status >= 500) {
+      throw new Error('not now: ' + response.status);
+    }
+    await queueDo('readwrite', (store) => store.delete(item.client_id));
+    let detail = '';
+    if (!response.ok) {
+      try { detail = (await response.json()).detail || ''; } catch (e) { /* no body */ }
+    }
+    await tell({client_id: item.client_id, state: response.ok ? 'sent' : 'failed',
+                status: response.status, detail: detail || String(response.status)});
+  }
+}
+
+self.addEventListener('sync', (event) => {
+  if (event.tag === SYNC_TAG) { event.waitUntil(flushReports()); }
+});
+
+// a page says the network is back: it may take a moment longer to carry requests, so a
+// failed flush is tried again a few times, a second apart
+async function flushSoon(tries) {
+  for (let i = 0; i < tries; i++) {
+    try {
+      await flushReports();
+      return;
+    } catch (err) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+self.addEventListener('message', (event) => {
+  if (event.data && event.data.type === 'locator-flush-reports') {
+    event.waitUntil(flushSoon(5));
+  }
+});
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
+  if (request.method === 'POST' && url.origin === self.location.origin &&
+      url.pathname === REPORTS) {
+    event.respondWith(sendOrQueue(request));
+    return;
+  }
   if (request.method !== 'GET' || url.origin !== self.location.origin) { return; }
   // the phone page is kept once per language ("/?lang=zh", "/?lang=en"): the page
   // follows the visitor's language, so one copy for all would switch it offline

@@ -172,6 +172,7 @@ def service_worker():
         app_asset("offline.js"),
         app_asset("phone.js"),
         app_asset("details.js"),
+        app_asset("report.js"),
         # a facility's details with no network, in each language (details.js fills it)
         "/offline/facility?lang=zh",
         "/offline/facility?lang=en",

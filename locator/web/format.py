@@ -229,3 +229,28 @@ def precision_key(precision: str) -> str:
     if precision in ("site", "town seat", "approximate"):
         return f"precision_{precision}"
     return "precision_other"
+
+
+def verified_days(verified_on: str | None, today: dt.date) -> int | None:
+    """Whole days from a facility's ``verified_on`` (ISO date) to ``today`` (local date);
+    ``None`` when there is no date, it does not parse, or it lies in the future."""
+    if not verified_on:
+        return None
+    try:
+        day = dt.date.fromisoformat(str(verified_on)[:10])
+    except ValueError:
+        return None
+    days = (today - day).days
+    return days if days >= 0 else None
+
+
+def verified_text(verified_on: str | None, today: dt.date, lang: str) -> str | None:
+    """ "X 天前核实 / verified X days ago", or ``None`` when :func:`verified_days` has none."""
+    days = verified_days(verified_on, today)
+    if days is None:
+        return None
+    if days == 0:
+        return translate("verified_today", lang)
+    if days == 1:
+        return translate("verified_day", lang)
+    return translate("verified_days", lang, n=f"{days:,}" if lang == "en" else str(days))

@@ -33,7 +33,7 @@ from locator.operations.nearest import TRAVEL_MODES
 from locator.values import registry
 from locator.values.models import AMENITIES
 from locator.web import format as fmt
-from locator.web import links, params
+from locator.web import links, params, reporting
 from locator.web.assets import app_asset, build_version, map_assets
 from locator.web.context import (
     GEOJSON,
@@ -136,6 +136,12 @@ def _inject():
         "query_with": query_with,
         "app_asset": app_asset,
         "sample_layers": sample_layers,
+        # reports from the street (templates/_report.html)
+        "verified": lambda on: fmt.verified_text(on, now().date(), lang),
+        "report_config": lambda map_name=None, coord="wgs84": reporting.report_config(
+            lang, map_name, coord
+        ),
+        "report_works": reporting.WORKS,
     }
 
 
@@ -453,6 +459,7 @@ def facility_page(facility_id: str):
         week=details.week,
         today=details.at.date(),
         tiles=current_app.config["TILES"],
+        basemap_coord=basemap_system(current_app.config["TILES"]).value,
         any_sample=fac.is_sample,
         travel=travel,
         hotline=svc.city.hotline.number,
