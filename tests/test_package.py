@@ -67,6 +67,8 @@ def installed(tmp_path_factory) -> Path:
         "locator/templates/index.html",
         "locator/geodata/love_stations.geojson",
         "locator/geodata/SOURCES.md",
+        "locator/geodata/national/towns.csv",
+        "locator/geodata/national/town-seats.csv",
         "locator/web/static/locate.js",
     ):
         assert needed in names, needed
