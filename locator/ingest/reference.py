@@ -174,7 +174,8 @@ def keep_inside_districts(towns: list[TownRecord], districts_utm: dict, epsg: in
         _, moved = nearest_points(pt, inner)
         lon, lat = geometry_to_wgs84(moved, epsg).coords[0]
         town.note = (
-            f"GeoNames point ({town.lon:.5f}, {town.lat:.5f}) lies "
+            f"{'GeoNames' if town.position == 'geonames' else town.position} point "
+            f"({town.lon:.5f}, {town.lat:.5f}) lies "
             f"{zone.distance(pt):.0f} m outside its district; moved "
             f"{pt.distance(moved):.0f} m to {ADJUST_INSET_M:.0f} m inside"
         )
