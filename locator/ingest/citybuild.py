@@ -444,6 +444,10 @@ def _towns_of(unit: CityUnit, sources: NationalSources) -> list[TownRecord]:
     return sorted(towns, key=lambda t: t.code)
 
 
+#: the search for a town placed by rule: at most this many grid points per county, and
+#: the county's boundary simplified by this many metres for the distances to it
+RULE_GRID_POINTS = 20_000
+RULE_EDGE_TOLERANCE_M = 50.0
 NATIONAL = "national"
 GEONAMES = "geonames"
 #: where seats come from: the national tables (geodata/national: adcode, GeoNames, village
@@ -659,7 +663,10 @@ def _write_city(
         match_seats(towns, geonames, districts_utm, epsg)
     _unshare_seats(towns)
     keep_inside_districts(towns, districts_utm, epsg)
-    place_missing_seats(towns, districts_utm, epsg)
+    if seats == NATIONAL:  # a coarser search: a rough position is all a rule can give
+        place_missing_seats(towns, districts_utm, epsg, RULE_GRID_POINTS, RULE_EDGE_TOLERANCE_M)
+    else:  # as the bundled Jiangmen data was built
+        place_missing_seats(towns, districts_utm, epsg)
     for town in towns:
         if not town.name_en:
             town.name_en = NAME_EN_FALLBACK.get(town.code) or pinyin_name(short_name(town.name))

@@ -182,13 +182,21 @@ def keep_inside_districts(towns: list[TownRecord], districts_utm: dict, epsg: in
         town.lon, town.lat, town.position = lon, lat, "adjusted"
 
 
-def place_missing_seats(towns: list[TownRecord], districts_utm: dict, epsg: int) -> None:
+def place_missing_seats(
+    towns: list[TownRecord],
+    districts_utm: dict,
+    epsg: int,
+    max_points: int = GRID_MAX_POINTS,
+    edge_tolerance_m: float = 0.0,
+) -> None:
     """Place towns without a seat at the centre of the largest empty circle of their district.
 
     The circle avoids the district boundary and every other seat; no source gives these
     towns a position, so the result is marked ``approximate``. Centres are searched on a
-    grid (GRID_M, coarser for a very large district); each district's grid and distances
-    to its boundary are worked out once, the distances to seats updated as towns are placed.
+    grid (GRID_M, coarser for a district so large it would need more than ``max_points``);
+    each district's grid and distances to its boundary (simplified by ``edge_tolerance_m``
+    metres when given) are worked out once, the distances to seats updated as towns are
+    placed.
     """
     from scipy.spatial import cKDTree
 
@@ -199,7 +207,7 @@ def place_missing_seats(towns: list[TownRecord], districts_utm: dict, epsg: int)
             continue
         grid = grids.get(town.district_code)
         if grid is None:
-            gx, gy, to_edge = _grid(districts_utm, town.district_code)
+            gx, gy, to_edge = _grid(districts_utm[town.district_code], max_points, edge_tolerance_m)
             grid = grids[town.district_code] = [gx, gy, to_edge, np.full(gx.shape, np.inf), 0]
         gx, gy, to_edge, to_seat, applied = grid
         if applied < len(known):  # the seats known (or placed) since this grid's last use
@@ -219,20 +227,22 @@ def place_missing_seats(towns: list[TownRecord], districts_utm: dict, epsg: int)
         known.append((float(gx[best]), float(gy[best])))
 
 
-def _grid(districts_utm: dict, code: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The search grid inside district ``code`` (metric x, y) and each point's distance
-    to the district's boundary (metres)."""
-    zone = districts_utm[code]
+def _grid(
+    zone, max_points: int, edge_tolerance_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The search grid inside the district ``zone`` (metric x, y) and each point's
+    distance to the district's boundary (metres)."""
     minx, miny, maxx, maxy = zone.bounds
-    # 250 m, coarser for a county so large the grid would pass GRID_MAX_POINTS
-    step = max(GRID_M, float(np.sqrt((maxx - minx) * (maxy - miny) / GRID_MAX_POINTS)))
+    # 250 m, coarser for a county so large the grid would pass max_points
+    step = max(GRID_M, float(np.sqrt((maxx - minx) * (maxy - miny) / max_points)))
     mesh_x, mesh_y = np.meshgrid(np.arange(minx, maxx, step), np.arange(miny, maxy, step))
     all_x, all_y = mesh_x.ravel(), mesh_y.ravel()
     inside = shapely.contains_xy(zone, all_x, all_y)
     gx, gy = all_x[inside], all_y[inside]
     if gx.size == 0:
-        raise BuildError(f"no grid point inside district {code}")
-    return gx, gy, shapely.distance(zone.boundary, shapely.points(gx, gy))
+        raise BuildError("no grid point inside a district (a district under 250 m wide?)")
+    edge = zone.boundary.simplify(edge_tolerance_m) if edge_tolerance_m else zone.boundary
+    return gx, gy, shapely.distance(edge, shapely.points(gx, gy))
 
 
 def _seat(town: TownRecord) -> list[float]:
