@@ -214,3 +214,27 @@ def test_another_citys_directory_is_replaced_only_when_asked(national, built, ru
     assert _features(target / "love_stations.geojson") == []  # empty, ready for import
     # written beside and renamed: nothing else is left in the parent
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "other"]
+
+
+@pytest.mark.parametrize("code", ["441900", "650100"])
+def test_coverage_shares_agree_with_a_buffer_union(built, clients, code):
+    """The planner's covered share per district (shares by area, 1 km) against shapely:
+    the union of 1 km buffers in the city's own UTM zone, clipped to the district."""
+    from shapely import union_all
+
+    from locator.values.geo.distance import geometry_to_metric
+
+    epsg = json.loads((built[code] / "city.json").read_text("utf-8"))["metric_crs"]["epsg"]
+    resp = clients[code].get(
+        "/api/v1/coverage?layer=love_stations&radius_m=1000&by=district&demand=area"
+    )
+    assert resp.status_code == 200
+    shares = {a["code"]: a["covered_share"] for a in resp.get_json()["areas"]}
+    stations = _features(built[code] / "love_stations.geojson")
+    covered = union_all(
+        [geometry_to_metric(shape(f["geometry"]), epsg).buffer(1000, 64) for f in stations]
+    )
+    for f in _features(built[code] / "districts.geojson"):
+        zone = geometry_to_metric(shape(f["geometry"]), epsg)
+        expected = zone.intersection(covered).area / zone.area
+        assert shares[f["properties"]["code"]] == pytest.approx(expected, abs=0.01), f["properties"]
