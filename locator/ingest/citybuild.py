@@ -671,6 +671,11 @@ def _write_city(
     if unit.code == bundled.code:
         profile_bytes = (DEFAULT_DATA_DIR / CITY_PROFILE_FILE).read_bytes()
         profile = json.loads(profile_bytes)
+        if seats == NATIONAL:  # its seats now come from adcode too: credit it (CC BY)
+            generated = city_profile(unit, city)
+            for key in ("attribution", "map_attribution"):
+                profile[key] = generated[key]
+            profile_bytes = (json.dumps(profile, ensure_ascii=False, indent=2) + "\n").encode()
     else:
         profile = city_profile(unit, city)
         profile_bytes = (json.dumps(profile, ensure_ascii=False, indent=2) + "\n").encode()
