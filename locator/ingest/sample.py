@@ -35,6 +35,10 @@ from locator.values.models import SAMPLE_SOURCE
 
 SEED = 20240929  # the article's date
 #: the article says "700多家" (700-odd) book rooms; the other counts are exact
+#: the article's city (Jiangmen) and its 73 towns: the article's counts are Jiangmen's;
+#: another city's are scaled by its number of towns
+ARTICLE_CITY = "440700"
+JIANGMEN_TOWNS = 73
 COUNTS = {"service_centers": 73, "love_stations": 133, "mothers_rooms": 234, "book_rooms": 706}
 #: the article's three named service complexes: town code -> complex name
 SERVICE_COMPLEXES = {
@@ -367,11 +371,19 @@ def generate_sample_layers(data_dir: Path) -> dict[str, list[dict]]:
         )
     rng = np.random.default_rng(SEED)
     towns = _load_towns(Path(data_dir))
+    article_city = read_city(Path(data_dir)).code == ARTICLE_CITY
     layers = {"service_centers": _service_centers(rng, towns)}
-    layers["love_stations"] = _hosted_layer(rng, "love_stations", towns, COUNTS["love_stations"], 1)
-    layers["mothers_rooms"] = _hosted_layer(rng, "mothers_rooms", towns, COUNTS["mothers_rooms"], 1)
-    layers["book_rooms"] = _hosted_layer(rng, "book_rooms", towns, COUNTS["book_rooms"], 5)
+    for layer, minimum in (("love_stations", 1), ("mothers_rooms", 1), ("book_rooms", 5)):
+        total = COUNTS[layer] if article_city else scaled_count(layer, len(towns), minimum)
+        layers[layer] = _hosted_layer(rng, layer, towns, total, minimum)
     return layers
+
+
+def scaled_count(layer: str, n_towns: int, minimum: int) -> int:
+    """How many sample features ``layer`` gets in a city of ``n_towns`` towns: Jiangmen's
+    count (the article's, for its 73 towns) scaled by the number of towns, at least
+    ``minimum`` per town."""
+    return max(round(COUNTS[layer] * n_towns / JIANGMEN_TOWNS), minimum * n_towns)
 
 
 def build_sample(data_dir: Path, out_dir: Path | None = None) -> dict[str, int]:

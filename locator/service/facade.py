@@ -791,6 +791,24 @@ class Service:
             {f.id: g for f, g in zip(towns.features, towns.shapes, strict=True)},
         )
 
+    def demand_examples(self) -> tuple[str, ...]:
+        """The bundled demand examples this data version holds the file of (a built city
+        has the census table but not Jiangmen's Heshan town table)."""
+        from locator.operations.demand import EXAMPLES
+
+        def held() -> tuple[str, ...]:
+            snap = self.store.snapshot()
+            out = []
+            for name, (file, _label) in EXAMPLES.items():
+                try:
+                    snap.document(file)
+                except (DataError, OSError):
+                    continue
+                out.append(name)
+            return tuple(out)
+
+        return self._once("demand_examples", held)
+
     def default_demand(self) -> str | None:
         """The demand a planner gets when asking for none: the whole city's census when
         this data version has the county table and a figure for every district, else

@@ -66,6 +66,8 @@ class CityProfile:
     hotlines: tuple[Hotline, ...]
     attribution: Text  # plain text, the pages' footer
     map_attribution: Text  # HTML (links allowed), the maps' attribution line
+    #: what the routes page says of the city's routes (optional: a generic line else)
+    routes_intro: Text | None = None
 
     @property
     def metric_crs(self) -> str:
@@ -73,9 +75,15 @@ class CityProfile:
         return f"EPSG:{self.metric_epsg}"
 
     @property
-    def hotline(self) -> Hotline:
-        """The first hotline: the one a page offers when a facility lists no phone."""
-        return self.hotlines[0]
+    def hotline(self) -> Hotline | None:
+        """The first hotline: the one a page offers when a facility lists no phone; None
+        for a city whose profile gives none (no public source for it)."""
+        return self.hotlines[0] if self.hotlines else None
+
+    @property
+    def hotline_number(self) -> str:
+        """The first hotline's number, "" when the profile gives none."""
+        return self.hotlines[0].number if self.hotlines else ""
 
 
 # --------------------------------------------------------------------------- parsing
@@ -168,7 +176,7 @@ def city_from_doc(name: str, doc: Any) -> CityProfile:
             f"worked out in {SUPPORTED_TIME_ZONE} (China Standard Time)",
         )
     area_codes = _field(name, doc, "area_codes")
-    if not isinstance(area_codes, list) or not area_codes:
+    if not isinstance(area_codes, list):  # empty: no public source gave them
         raise DataError(name, 'area_codes must be a list of area codes such as ["020"]')
     for ac in area_codes:
         if not isinstance(ac, str) or not re.fullmatch(r"0\d{2,3}", ac):
@@ -178,10 +186,10 @@ def city_from_doc(name: str, doc: Any) -> CityProfile:
                 "area_codes",
             )
     hotlines = _field(name, doc, "hotlines")
-    if not isinstance(hotlines, list) or not hotlines:
+    if not isinstance(hotlines, list):  # empty: the city's federation gave none
         raise DataError(
             name,
-            'hotlines must list at least one {"number": "...", "label": {"zh": ..., "en": ...}}',
+            'hotlines must be a list of {"number": "...", "label": {"zh": ..., "en": ...}}',
             "hotlines",
         )
     lines = []
@@ -206,4 +214,5 @@ def city_from_doc(name: str, doc: Any) -> CityProfile:
         hotlines=tuple(lines),
         attribution=_texts(name, doc, "attribution"),
         map_attribution=_links_only(name, _texts(name, doc, "map_attribution")),
+        routes_intro=_texts(name, doc, "routes_intro") if "routes_intro" in doc else None,
     )

@@ -289,9 +289,9 @@ COLLECTIONS: tuple[Collection, ...] = (
         "",
         120,
         approximate=True,
-        description_zh="73 个镇(街)的近似范围:驻地的泰森多边形,裁剪到所属区县(无公开的镇街边界)。"
+        description_zh="镇(街)的近似范围:驻地的泰森多边形,裁剪到所属区县(无公开的镇街边界)。"
         "文件 town_areas.geojson;驻地点见 town_seats",
-        description_en="Approximate areas of the 73 towns/streets: Voronoi cells of their "
+        description_en="Approximate areas of the towns/streets: Voronoi cells of their "
         "seats clipped to the district (no free town boundaries exist). File "
         "town_areas.geojson; the seats are the town_seats collection",
     ),
@@ -316,16 +316,16 @@ COLLECTIONS: tuple[Collection, ...] = (
         "#444444",
         "",
         130,
-        description_zh="73 个镇(街)驻地(GeoNames,CC BY 4.0;2 个为近似位置)",
-        description_en="The 73 town/street seats (GeoNames, CC BY 4.0; 2 placed "
-        "approximately). File towns.geojson",
+        description_zh="镇(街)驻地(GeoNames,CC BY 4.0;无来源者为近似位置,见 position)",
+        description_en="The town/street seats (GeoNames, CC BY 4.0; those without a source "
+        "placed approximately, see position). File towns.geojson",
     ),
 )
 
 ROUTES_DECL = Collection(
     "rural_routes",
-    "五邑乡村游路线(示意)",
-    "Wuyi rural rest routes (illustrative)",
+    "乡村游路线(示意)",
+    "Rural rest routes (illustrative)",
     Kind.LINE,
     Role.ROUTE,
     "rural_routes.geojson",
@@ -348,9 +348,9 @@ ROUTES_DECL = Collection(
     "乡村游路线",
     "rural route",
     "rr",
-    description_zh="12 条五邑乡村游路线的示意版本:官方站点名单未公开,站点取自公开坐标或镇驻地,"
+    description_zh="职工疗休养乡村游路线的示意版本:官方站点名单未公开,站点取自公开坐标或镇驻地,"
     "站点之间为直线",
-    description_en="Illustrative versions of the 12 Wuyi rural rest routes: the official stop "
+    description_en="Illustrative versions of the workers' rural rest routes: the official stop "
     "lists are not public; stops use public coordinates or town seats, joined "
     "by straight lines",
 )

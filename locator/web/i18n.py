@@ -83,8 +83,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Covers {city_name}'s {districts} districts and {towns} towns/streets",
     },
     "hotline": {
-        "zh": "骑手遇到困难？「工会即时帮」热线：",
-        "en": "Riders in trouble? Union hotline:",
+        "zh": "骑手遇到困难？{city_hotline_label}：",
+        "en": "Riders in trouble? Call {city_hotline_label}:",
     },
     "error_title_400": {"zh": "请求有误", "en": "Something is wrong with the request"},
     "error_title_404": {"zh": "找不到页面", "en": "Not found"},
@@ -520,12 +520,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The downloads recompute with the same parameters but without "
         "the uploaded file; POST the file to the API for those.",
     },
-    "routes_title": {"zh": "五邑乡村游路线", "en": "Wuyi rural rest routes"},
-    "routes_intro": {
-        "zh": "市总工会联合市文广旅体局、市乡村振兴局推出 12 条“五邑乡村游”职工疗休养路线。",
-        "en": "The city federation of trade unions, with the culture and tourism "
-        "and the rural revitalisation bureaus, offers 12 “Wuyi rural” rest "
-        "routes for workers.",
+    "routes_title": {"zh": "乡村游路线", "en": "Rural rest routes"},
+    "routes_intro": {"zh": "{city_routes_intro}", "en": "{city_routes_intro}"},
+    "routes_intro_generic": {
+        "zh": "{city_name}总工会的职工疗休养乡村游路线。",
+        "en": "Rural rest routes for workers of the {city_name} federation of trade unions.",
+    },
+    "no_routes": {
+        "zh": "{city_name}暂无乡村游路线数据。",
+        "en": "No rural routes are listed for {city_name} yet.",
     },
     "illustrative_banner": {
         "zh": "注意：官方路线的站点名单尚未公开，这里的路线是示意（站点取自公开坐标或镇驻地），"
@@ -605,9 +608,12 @@ def city_fields(city: CityProfile, lang: str) -> dict[str, str]:
         "city_title": city.title.get(lang),
         "city_name": city.name.get(lang),
         "city_short": city.short_name.get(lang),
-        "city_hotline": city.hotline.number,
-        "city_hotline_label": city.hotline.label.get(lang),
+        "city_hotline": city.hotline_number,
+        "city_hotline_label": city.hotline.label.get(lang) if city.hotline else "",
         "city_metric_crs": city.metric_name,
+        "city_routes_intro": city.routes_intro.get(lang)
+        if city.routes_intro
+        else STRINGS["routes_intro_generic"][lang].replace("{city_name}", city.name.get(lang)),
         "city_attribution": city.attribution.get(lang),
     }
 

@@ -220,7 +220,7 @@ def home():
         travel=travel,
         # the city's union hotline (city.json): shown as the federation's, never as a
         # station's own number
-        hotline=svc.city.hotline.number,
+        hotline=svc.city.hotline_number,
         phone_config=_phone_config(svc.version, travel),
     )
 
@@ -266,7 +266,7 @@ def _phone_config(version: str, travel: str) -> dict:
         "lang": lang,
         "travel": travel,
         "langQuery": "?lang=en" if lang == "en" else "",
-        "hotline": service().city.hotline.number,
+        "hotline": service().city.hotline_number,
         "region": service().city.short_name.zh,
         "amenities": {
             term: [fmt.amenity_name(term, lang), fmt.amenity_icon(term)] for term in AMENITIES
@@ -462,7 +462,7 @@ def facility_page(facility_id: str):
         basemap_coord=basemap_system(current_app.config["TILES"]).value,
         any_sample=fac.is_sample,
         travel=travel,
-        hotline=svc.city.hotline.number,
+        hotline=svc.city.hotline_number,
     )
 
 

@@ -230,6 +230,7 @@ def planner_page():
             sort_query=_sort_query,
             lang_now=current_lang(),
             default_demand=svc.default_demand() or "area",
+            demand_examples=svc.demand_examples(),
         )
     )
     return link_alternate(resp, twin)

@@ -115,6 +115,19 @@ def test_bad_phone_numbers_say_how_to_write_them(cell, hint):
     assert hint in exc.value.hint_zh
 
 
+def test_a_city_without_area_codes_asks_for_one_without_guessing():
+    """A built city's profile has no area codes (no public source): a bare local number
+    is refused with the form to write, not with Jiangmen's code; full numbers pass."""
+    import dataclasses
+
+    city = dataclasses.replace(bundled_city(), area_codes=())
+    with pytest.raises(BadValue) as exc:
+        phone("3501234", city)
+    assert "区号-3501234" in exc.value.hint_zh and "0750" not in exc.value.hint_zh
+    assert "area code-3501234" in exc.value.hint_en
+    assert phone("0898-88881234; 13800138000", city) == "0898-88881234; 13800138000"
+
+
 @pytest.mark.parametrize(
     ("cell", "guess"),
     [

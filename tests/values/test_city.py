@@ -65,9 +65,9 @@ def _broken(**changes) -> dict:
         ({"metric_crs": {"epsg": "32649", "name": "UTM"}}, "metric_crs.epsg must be an EPSG"),
         ({"time_zone": "Shanghai time"}, "time_zone 'Shanghai time' is not an IANA zone name"),
         ({"time_zone": "Asia/Urumqi"}, "time_zone 'Asia/Urumqi' is not supported yet"),
-        ({"area_codes": []}, "area_codes must be a list"),
+        ({"area_codes": "0750"}, "area_codes must be a list"),
         ({"area_codes": ["750"]}, "area_codes: '750' is not a telephone area code"),
-        ({"hotlines": []}, "hotlines must list at least one"),
+        ({"hotlines": {"number": "12351"}}, "hotlines must be a list"),
         (
             {"hotlines": [{"number": "call us", "label": {"zh": "热线", "en": "hotline"}}]},
             "hotlines: number 'call us'",
@@ -90,6 +90,14 @@ def test_a_broken_profile_names_the_file_and_the_field(changes, says):
     assert exc.value.file == CITY_PROFILE_FILE
     assert says in exc.value.message
     assert exc.value.message.startswith("city.json: ")
+
+
+def test_a_city_without_area_codes_or_hotline_is_a_profile():
+    """No public source gives most cities' area codes or a hotline: empty lists parse,
+    and the profile then has no hotline to offer."""
+    city = city_from_doc(CITY_PROFILE_FILE, _broken(area_codes=[], hotlines=[]))
+    assert city.area_codes == ()
+    assert city.hotline is None and city.hotline_number == ""
 
 
 def _data_dir(tmp_path: Path) -> Path:
