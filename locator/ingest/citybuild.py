@@ -49,20 +49,18 @@ from locator.ingest.reference import (
     NAME_EN_FALLBACK,
     TownRecord,
     _round_coords,
-    _seat,
     keep_inside_districts,
     match_seats,
     place_missing_seats,
     short_name,
     town_areas,
+    write_towns,
 )
 from locator.ingest.sources import NationalSources
 from locator.stores.files.read import (
     CITY_FILE,
     DISTRICTS_FILE,
     HOLIDAYS_FILE,
-    TOWN_AREAS_FILE,
-    TOWNS_FILE,
     read_city,
     write_feature_collection,
 )
@@ -882,46 +880,7 @@ def _write_reference(out, unit, profile, city, districts, towns, areas, epsg) ->
         ],
         "districts",
     )
-    write_feature_collection(
-        out / TOWNS_FILE,
-        [
-            {
-                "type": "Feature",
-                "properties": {
-                    "code": t.code,
-                    "name": t.name,
-                    "name_en": t.name_en,
-                    "district_code": t.district_code,
-                    "position": t.position,
-                    "geonameid": t.geonameid,
-                    "matched_on": t.matched_on or None,
-                    "note": t.note or None,
-                },
-                "geometry": {"type": "Point", "coordinates": _seat(t)},
-            }
-            for t in towns
-        ],
-        "towns",
-    )
-    write_feature_collection(
-        out / TOWN_AREAS_FILE,
-        [
-            {
-                "type": "Feature",
-                "properties": {
-                    "code": t.code,
-                    "name": t.name,
-                    "district_code": t.district_code,
-                    "approximate": True,
-                    "method": "Voronoi cell of the town seat clipped to its district "
-                    "(no free town boundaries exist)",
-                },
-                "geometry": mapping(_round_coords(geometry_to_wgs84(areas[t.code], epsg))),
-            }
-            for t in towns
-        ],
-        "town_areas",
-    )
+    write_towns(out, towns, areas, epsg)
 
 
 __all__ = [

@@ -331,6 +331,15 @@ def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
         ],
         "districts",
     )
+    write_towns(out_dir, towns, areas, epsg)
+    write_bytes_atomic(out_dir / CITY_PROFILE_FILE, profile_bytes)
+    return towns
+
+
+def write_towns(out_dir: Path, towns: list[TownRecord], areas: dict, epsg: int) -> None:
+    """Write the towns (seats, with each seat's source and precision) and their areas
+    (``areas``: town code -> polygon in metres, EPSG:``epsg``; written in WGS-84) into
+    ``out_dir``: the same files for Jiangmen's build and any city's."""
     write_feature_collection(
         out_dir / TOWNS_FILE,
         [
@@ -371,5 +380,3 @@ def build_reference(sources: SourceFiles, out_dir: Path) -> list[TownRecord]:
         ],
         "town_areas",
     )
-    write_bytes_atomic(out_dir / CITY_PROFILE_FILE, profile_bytes)
-    return towns
