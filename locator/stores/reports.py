@@ -70,3 +70,16 @@ class ReportStore(Protocol):
         """The key of the client-key HMAC: made (32 random bytes) on first use, the same
         for every process sharing the store."""
         ...
+
+
+def where_clause(
+    status: str | None, kind: str | None, facility_id: str | None, placeholder: str
+) -> tuple[str, list]:
+    """The SQL ``WHERE`` of a report listing (``""`` when no filter is given) and its
+    arguments, with the driver's ``placeholder`` (``?`` for SQLite, ``%s`` for psycopg)."""
+    clauses, args = [], []
+    for column, value in (("status", status), ("kind", kind), ("facility_id", facility_id)):
+        if value is not None:
+            clauses.append(f"{column} = {placeholder}")
+            args.append(value)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from locator.stores.reports import Limit
+from locator.stores.reports import Limit, where_clause
 from locator.values.errors import StoreUnavailable
 from locator.values.registry import HISTORY_DIR
 from locator.values.reports import (
@@ -95,15 +95,6 @@ def _row_report(row: Any) -> StoredReport:
         decision_note=row[14],
         merged_into=row[15],
     )
-
-
-def _where(status: str | None, kind: str | None, facility_id: str | None) -> tuple[str, list]:
-    clauses, args = [], []
-    for column, value in (("status", status), ("kind", kind), ("facility_id", facility_id)):
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            args.append(value)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 class SqliteReports:
@@ -211,7 +202,7 @@ class SqliteReports:
         limit: int = 50,
         offset: int = 0,
     ) -> list[StoredReport]:
-        where, args = _where(status, kind, facility_id)
+        where, args = where_clause(status, kind, facility_id, "?")
         rows = self._query(
             f"SELECT {COLUMNS} FROM reports{where} ORDER BY n DESC LIMIT ? OFFSET ?",
             [*args, limit, offset],
@@ -221,7 +212,7 @@ class SqliteReports:
     def count(
         self, status: str | None = None, kind: str | None = None, facility_id: str | None = None
     ) -> int:
-        where, args = _where(status, kind, facility_id)
+        where, args = where_clause(status, kind, facility_id, "?")
         return int(self._query(f"SELECT count(*) FROM reports{where}", args)[0][0])
 
     def count_recent(self, client_key: str, since: dt.datetime) -> int:

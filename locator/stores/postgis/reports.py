@@ -17,7 +17,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from locator.stores.postgis.db import Database
-from locator.stores.reports import Limit
+from locator.stores.reports import Limit, where_clause
 from locator.values.reports import RateLimited, ReportNotFound, StoredReport
 
 #: the first key of the two-key advisory locks reports take ("rept")
@@ -54,15 +54,6 @@ def _one(cursor: Any) -> Any:
     row = cursor.fetchone()
     assert row is not None
     return row
-
-
-def _where(status: str | None, kind: str | None, facility_id: str | None) -> tuple[str, list]:
-    clauses, args = [], []
-    for column, value in (("status", status), ("kind", kind), ("facility_id", facility_id)):
-        if value is not None:
-            clauses.append(f"{column} = %s")
-            args.append(value)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
 class PgReports:
@@ -139,7 +130,7 @@ class PgReports:
         limit: int = 50,
         offset: int = 0,
     ) -> list[StoredReport]:
-        where, args = _where(status, kind, facility_id)
+        where, args = where_clause(status, kind, facility_id, "%s")
         with self.db.connection() as conn:
             rows = conn.execute(
                 f"SELECT {COLUMNS} FROM locator.reports{where} ORDER BY n DESC LIMIT %s OFFSET %s",
@@ -150,7 +141,7 @@ class PgReports:
     def count(
         self, status: str | None = None, kind: str | None = None, facility_id: str | None = None
     ) -> int:
-        where, args = _where(status, kind, facility_id)
+        where, args = where_clause(status, kind, facility_id, "%s")
         with self.db.connection() as conn:
             row = _one(conn.execute(f"SELECT count(*) FROM locator.reports{where}", args))
         return int(row[0])
