@@ -170,9 +170,15 @@ class Reports:
         )
 
     def decide(
-        self, report_id: str, status: str, note: str | None = None, merged_into: str | None = None
+        self,
+        report_id: str,
+        status: str,
+        note: str | None = None,
+        merged_into: str | None = None,
+        expect: str = "received",
     ) -> StoredReport:
-        """Record a staff decision on a report (ReportInvalid naming the field)."""
+        """Record a staff decision on a report whose status is ``expect`` (ReportInvalid
+        naming the field; naming ``report_id`` when it was decided already)."""
         if status not in DECISIONS:
             raise ReportInvalid(
                 "status",
@@ -199,4 +205,9 @@ class Reports:
                     "merged_into", f"merged_into: 没有这条报告 · no report {shown(merged_into)}"
                 )
         self.get(report_id)
-        return self.store.decide(report_id, status, note, merged_into)
+        return self.store.decide(report_id, status, note, merged_into, expect=expect)
+
+    def reopen(self, report_id: str) -> StoredReport:
+        """Put an accepted report back to waiting: its layer change wrote nothing (the
+        accept claims the report first, so that two accepts cannot both write)."""
+        return self.store.decide(report_id, "received", None, expect="accepted")

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from locator.values.reports import StoredReport
+from locator.values.reports import ReportInvalid, StoredReport
 
 #: a rate limit checked while adding: (count reports of the client key received at or
 #: after ``since``; at most ``most`` of them; else RateLimited(``retry_after_s``))
@@ -60,10 +60,17 @@ class ReportStore(Protocol):
         ...
 
     def decide(
-        self, report_id: str, status: str, note: str | None, merged_into: str | None = None
+        self,
+        report_id: str,
+        status: str,
+        note: str | None,
+        merged_into: str | None = None,
+        expect: str = "received",
     ) -> StoredReport:
         """Record a staff decision (``accepted``, ``rejected`` or ``merged`` into
-        ``merged_into``) with the time; ReportNotFound when there is no such report."""
+        ``merged_into``) with the time, only while the report's status is ``expect`` (one
+        statement: of two decisions at once, one wins); ReportNotFound when there is no
+        such report, ReportInvalid naming ``report_id`` when it was decided already."""
         ...
 
     def client_secret(self) -> bytes:
@@ -83,3 +90,11 @@ def where_clause(
             clauses.append(f"{column} = {placeholder}")
             args.append(value)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def decided_already(report: StoredReport) -> ReportInvalid:
+    """The refusal of a decision on a report that is no longer waiting."""
+    return ReportInvalid(
+        "report_id",
+        f"报告 {report.id} 已处理过 · report {report.id} was decided already ({report.status})",
+    )

@@ -295,15 +295,23 @@ def accept_report(report_id: str):
         if report.kind == "confirm" and not value:
             value = _report_day(report)
         edit = FacilityEdit(report.kind, facility.id, value, lon, lat)
-        with _data(facility.layer) as data_dir:
-            outcome = edit_facility(
-                data_dir,
-                edit,
-                {"report": report.id, "report_kind": report.kind},
-                auth.who(),
-                layer=facility.layer,
-            )
+        # claim the report first (one statement in the store): of two accepts, or an
+        # accept and a reject, at once, one wins and only the winner writes the layer
+        reports().decide(report.id, "accepted", note)
+        try:
+            with _data(facility.layer) as data_dir:
+                outcome = edit_facility(
+                    data_dir,
+                    edit,
+                    {"report": report.id, "report_kind": report.kind},
+                    auth.who(),
+                    layer=facility.layer,
+                )
+        except BaseException:
+            reports().reopen(report.id)
+            raise
         if not outcome.written:
+            reports().reopen(report.id)
             lang = current_lang()
             problems = [p.as_dict() for p in outcome.plan.errors]
             text = "; ".join(outcome.plan.report(lang)[:3])
@@ -315,8 +323,15 @@ def accept_report(report_id: str):
             raise InvalidQuery("value", f"未做任何更改 · nothing changed: {text}")
         entry = outcome.entry
         _swap_now()
-    note = note or (f"layer version {entry['previous_version']} kept" if entry else "")
-    reports().decide(report.id, "accepted", note)
+        if not note and entry:  # the decision records which version was kept
+            reports().decide(
+                report.id,
+                "accepted",
+                f"layer version {entry['previous_version']} kept",
+                expect="accepted",
+            )
+    else:
+        reports().decide(report.id, "accepted", note)
     if auth.is_api_client():
         return json_response({"ok": True, "report": report.id, "entry": entry})
     return _done(f"{report.id} accepted")

@@ -295,3 +295,36 @@ def test_requests_are_public_only_as_counts_by_town_and_weigh_in_the_planner(fil
     # two of the three requests sit within 1 km of ls-1: covered; the third is not
     assert round(resp.json["city"]["demand"]) == 3
     assert abs(resp.json["city"]["covered_share"] - 2 / 3) < 0.01
+
+
+def test_of_four_accepts_at_once_one_writes_the_layer(files_config):
+    """The accept claims the report in the store before it writes: of several at once,
+    one writes the layer (one history entry), the others are told it was decided."""
+    import threading
+
+    from locator.values import registry
+
+    app = _app(files_config)
+    report = app.extensions["test_reports"].add("confirm", facility_id="ls-3")
+    statuses: list[int] = []
+    start = threading.Barrier(4)
+
+    def accept() -> None:
+        c = app.test_client()
+        start.wait()
+        resp = c.post(
+            f"/admin/reports/{report.id}/accept",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=accept) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(statuses) == [200, 400, 400, 400], statuses
+    log = Path(files_config["DATA_DIR"]) / registry.HISTORY_DIR / registry.LOG_FILE
+    writes = [line for line in log.read_text("utf-8").splitlines() if report.id in line]
+    assert len(writes) == 1, writes
+    assert app.extensions["test_reports"].get(report.id).status == "accepted"

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from locator.stores.reports import Limit, where_clause
+from locator.stores.reports import Limit, decided_already, where_clause
 from locator.values.errors import StoreUnavailable
 from locator.values.registry import HISTORY_DIR
 from locator.values.reports import (
@@ -223,21 +223,27 @@ class SqliteReports:
         return int(rows[0][0])
 
     def decide(
-        self, report_id: str, status: str, note: str | None, merged_into: str | None = None
+        self,
+        report_id: str,
+        status: str,
+        note: str | None,
+        merged_into: str | None = None,
+        expect: str = "received",
     ) -> StoredReport:
         conn = self._connect()
         try:
             cur = conn.execute(
                 "UPDATE reports SET status = ?, decision_note = ?, merged_into = ?, "
-                "decided_at = ? WHERE id = ?",
-                (status, note, merged_into, utc_iso(dt.datetime.now(dt.UTC)), report_id),
+                "decided_at = ? WHERE id = ? AND status = ?",
+                (status, note, merged_into, utc_iso(dt.datetime.now(dt.UTC)), report_id, expect),
             )
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"reports {self.path}: {exc}") from None
-        if cur.rowcount == 0:
-            raise ReportNotFound(report_id)
         found = self.get(report_id)
-        assert found is not None
+        if found is None:
+            raise ReportNotFound(report_id)
+        if cur.rowcount == 0:
+            raise decided_already(found)
         return found
 
     def client_secret(self) -> bytes:

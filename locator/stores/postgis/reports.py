@@ -17,7 +17,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from locator.stores.postgis.db import Database
-from locator.stores.reports import Limit, where_clause
+from locator.stores.reports import Limit, decided_already, where_clause
 from locator.values.reports import RateLimited, ReportNotFound, StoredReport
 
 #: the first key of the two-key advisory locks reports take ("rept")
@@ -158,16 +158,24 @@ class PgReports:
         return int(row[0])
 
     def decide(
-        self, report_id: str, status: str, note: str | None, merged_into: str | None = None
+        self,
+        report_id: str,
+        status: str,
+        note: str | None,
+        merged_into: str | None = None,
+        expect: str = "received",
     ) -> StoredReport:
         with self.db.connection() as conn:
             row = conn.execute(
                 "UPDATE locator.reports SET status = %s, decision_note = %s, merged_into = %s, "
-                f"decided_at = now() WHERE id = %s RETURNING {COLUMNS}",
-                (status, note, merged_into, report_id),
+                f"decided_at = now() WHERE id = %s AND status = %s RETURNING {COLUMNS}",
+                (status, note, merged_into, report_id, expect),
             ).fetchone()
         if row is None:
-            raise ReportNotFound(report_id)
+            found = self.get(report_id)
+            if found is None:
+                raise ReportNotFound(report_id)
+            raise decided_already(found)
         return _row_report(row)
 
     def client_secret(self) -> bytes:
