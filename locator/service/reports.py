@@ -56,9 +56,10 @@ class Reports:
     # ------------------------------------------------------------------ submitting
 
     def client_key(self, address: str, now: dt.datetime) -> str:
-        """The daily keyed hash of a client address (32 hex digits)."""
+        """The daily keyed hash of a client (32 hex digits): its IPv4 address, or its IPv6
+        /64 network (every IPv6 client holds a /64 and may take any address in it)."""
         day = now.astimezone(dt.UTC).date().isoformat()
-        message = f"{address}\n{day}".encode()
+        message = f"{client_network(address)}\n{day}".encode()
         return hmac.new(self.store.client_secret(), message, hashlib.sha256).hexdigest()[:32]
 
     def limits(self, now: dt.datetime) -> list[Limit]:
@@ -211,3 +212,19 @@ class Reports:
         """Put an accepted report back to waiting: its layer change wrote nothing (the
         accept claims the report first, so that two accepts cannot both write)."""
         return self.store.decide(report_id, "received", None, expect="accepted")
+
+
+def client_network(address: str) -> str:
+    """What one client is, for the rate limits: an IPv4 address as it is, an IPv6 address
+    as its /64 network (an IPv4-mapped one as its IPv4 address); anything else unchanged."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)

@@ -196,6 +196,15 @@ def test_past_the_rate_limit_a_client_is_told_when_to_come_back(rapp):
     assert _post(rapp, _report("confirm"), addr="10.4.255.1").status_code == 201  # others
 
 
+def test_an_ipv6_client_is_its_64_not_each_address_it_takes(rapp):
+    """Every IPv6 client holds a /64: new addresses in it do not reset its limit."""
+    net = f"2001:db8:{uuid.uuid4().int % 65535:x}:1"
+    for i in range(RATE_PER_MINUTE):
+        assert _post(rapp, _report("confirm"), addr=f"{net}::{i + 1:x}").status_code == 201
+    assert _post(rapp, _report("confirm"), addr=f"{net}::ffff").status_code == 429
+    assert _post(rapp, _report("confirm"), addr=f"{net[:-1]}2::1").status_code == 201  # next /64
+
+
 def test_reading_reports_is_for_staff_only(rapp):
     client = rapp.test_client()
     assert client.get("/api/v1/reports").status_code == 401
