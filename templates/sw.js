@@ -104,6 +104,7 @@ async function queueDo(mode, work) {
       const result = work(tx.objectStore(QUEUE));
       tx.oncomplete = () => resolve(result.result);
       tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);  // e.g. the storage quota is full
     });
   } finally { db.close(); }
 }
@@ -117,8 +118,11 @@ async function tell(message) {
 async function sendOrQueue(request) {
   const body = await request.clone().text();
   try {
-    // a server whose database is away cannot store it now: kept, as with no network
-    return usable(await fetchWithin(request));
+    // a server that cannot store it now (its database away: 503; a proxy's 502 or 504
+    // while the app restarts): kept, as with no network
+    const response = await fetchWithin(request);
+    if (response.status >= 500) { throw response; }
+    return response;
   } catch (err) {
     let clientId = null;
     try { clientId = JSON.parse(body).client_id; } catch (e) { /* not JSON */ }

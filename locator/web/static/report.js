@@ -123,6 +123,12 @@
         keepTrying();
         return;
       }
+      if (r.status >= 500) {  // no worker to keep it, and the server cannot take it now
+        writeQueue(readQueue().concat([body]));
+        say(statusEl, T.report_waiting, 'waiting');
+        keepTrying();
+        return;
+      }
       delete pending[body.client_id];
       if (r.ok) { say(statusEl, T.report_received, 'received'); return; }
       if (button) { button.disabled = false; }
