@@ -577,6 +577,14 @@ def check_target(unit: CityUnit, out_dir: Path, replace: bool) -> None:
     """Refuse a target holding another city's data (or anything else) unless ``replace``."""
     if out_dir.exists() and not out_dir.is_dir():
         raise BuildError(f"--out {out_dir} is a file, not a directory")
+    if (out_dir / registry.HISTORY_DIR).is_dir():
+        # a data directory in use: its import history, kept versions, street reports and
+        # admin sessions live there, and a rebuild would delete them (--replace too)
+        raise BuildError(
+            f"--out {out_dir} is a data directory in use (it holds {registry.HISTORY_DIR}/: "
+            "import history, street reports, admin sessions), which a build would delete; "
+            "build into a new directory and point LOCATOR_DATA_DIR at it"
+        )
     held = existing_city(out_dir)
     if held is None or replace or held == unit.code:
         return

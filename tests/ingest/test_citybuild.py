@@ -214,6 +214,14 @@ def test_another_citys_directory_is_replaced_only_when_asked(national, built, ru
     assert _features(target / "love_stations.geojson") == []  # empty, ready for import
     # written beside and renamed: nothing else is left in the parent
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "other"]
+    # a data directory in use (imports, street reports, sessions in history/) is never
+    # rebuilt in place, --replace or not: its records would be deleted
+    (target / "history").mkdir()
+    (target / "history" / "reports.sqlite").write_bytes(b"kept")
+    for replace in (False, True):
+        with pytest.raises(BuildError, match="data directory in use"):
+            build_city(sources, catalogue.cities["441900"], target, replace=replace)
+    assert (target / "history" / "reports.sqlite").read_bytes() == b"kept"
 
 
 @pytest.mark.parametrize("code", ["441900", "650100"])
