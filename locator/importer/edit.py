@@ -86,6 +86,7 @@ def _edited(edit: FacilityEdit) -> Callable[[Features], Features]:
                 props.pop("amenities", None)
                 _set(props, "amenities", edit.value)
             elif edit.kind == "confirm":
+                _check_not_future(edit.value)
                 _set(props, "verified_on", edit.value)
             else:
                 raise LocatorError(f"kind: a {edit.kind!r} report changes no layer")
@@ -95,6 +96,21 @@ def _edited(edit: FacilityEdit) -> Callable[[Features], Features]:
         return out
 
     return apply
+
+
+def _check_not_future(value: str) -> None:
+    """A facility cannot have been verified after today (Asia/Shanghai)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        day = dt.date.fromisoformat(value.strip())
+    except ValueError:
+        return  # not a date: the register checks name it
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    if day > today:
+        raise LocatorError(
+            f"value: 核实日期 {day} 晚于今天 · verified_on {day} is after today ({today})"
+        )
 
 
 def _set(props: dict[str, Any], name: str, value: str) -> None:

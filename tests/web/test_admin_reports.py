@@ -328,3 +328,18 @@ def test_of_four_accepts_at_once_one_writes_the_layer(files_config):
     writes = [line for line in log.read_text("utf-8").splitlines() if report.id in line]
     assert len(writes) == 1, writes
     assert app.extensions["test_reports"].get(report.id).status == "accepted"
+
+
+def test_a_verification_dated_after_today_is_refused_and_the_report_waits(files_config):
+    app = _app(files_config)
+    report = app.extensions["test_reports"].add("confirm", facility_id="ls-3")
+    before = (Path(files_config["DATA_DIR"]) / "love_stations.geojson").read_bytes()
+    c = app.test_client()
+    resp = c.post(
+        f"/admin/reports/{report.id}/accept",
+        data={"value": "2099-01-01"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert 400 <= resp.status_code < 500 and "2099-01-01" in resp.text, resp.text
+    assert app.extensions["test_reports"].get(report.id).status == "received"
+    assert (Path(files_config["DATA_DIR"]) / "love_stations.geojson").read_bytes() == before
