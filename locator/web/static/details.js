@@ -77,10 +77,11 @@
     var phone = row[7] ? row[7].split(';')[0].trim() : '';
     var actions = el('div', 'actions');
     [[nav.amap, 'btn nav-amap', T.navigate + ' · ' + T.amap],
-     ['tel:' + (phone || cfg.hotline), phone ? 'btn' : 'btn alt hotline-fallback',
-      phone ? T.call : T.hotline_fallback],
+     // no phone and no hotline in the city profile: no call button
+     phone || cfg.hotline ? ['tel:' + (phone || cfg.hotline), phone ? 'btn' : 'btn alt hotline-fallback',
+                             phone ? T.call : T.hotline_fallback] : null,
      [nav.baidu, 'btn alt nav-baidu', T.baidu],
-     [nav.geo, 'btn alt nav-geo', T.geo]].forEach(function (l) {
+     [nav.geo, 'btn alt nav-geo', T.geo]].filter(Boolean).forEach(function (l) {
       var a = el('a', l[1], l[2]);
       a.href = l[0];
       actions.appendChild(a);

@@ -108,14 +108,15 @@
           li.appendChild(hours);
           // as the server's card: navigate first, then the details, Baidu and the call
           var actions = el('div', 'actions');
-          var call = el('a', row[7] ? 'btn' : 'btn alt hotline-fallback',
-                        row[7] ? T.call : T.hotline_fallback);
-          call.href = 'tel:' + (row[7] ? row[7].split(';')[0].trim() : cfg.hotline);
+          // no phone and no hotline in the city profile: no call button
+          var call = row[7] || cfg.hotline ? el('a', row[7] ? 'btn' : 'btn alt hotline-fallback',
+                                                row[7] ? T.call : T.hotline_fallback) : null;
+          if (call) { call.href = 'tel:' + (row[7] ? row[7].split(';')[0].trim() : cfg.hotline); }
           links(row, lon, lat, args).forEach(function (l, i) {
             var a = el('a', l[1], l[2]);
             a.href = l[0];
             actions.appendChild(a);
-            if (i === 2) { actions.appendChild(call); }
+            if (i === 2 && call) { actions.appendChild(call); }
           });
           li.appendChild(actions);
           if (row[8].length) {
