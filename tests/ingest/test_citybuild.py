@@ -28,6 +28,8 @@ from locator.ingest.sources import fetch_national_sources
 from locator.values.errors import BuildError
 from locator.values.geo.distance import from_metric, to_metric
 from locator.web import create_app
+from tests.conftest import serve
+from tests.web.test_browser import browser, missing_glyphs, new_page  # noqa: F401 (fixture)
 from tests.web.test_city_profile import readable
 
 CITIES = {
@@ -267,3 +269,24 @@ def test_coverage_shares_agree_with_a_buffer_union(built, clients, code):
         zone = geometry_to_metric(shape(f["geometry"]), epsg)
         expected = zone.intersection(covered).area / zone.area
         assert shares[f["properties"]["code"]] == pytest.approx(expected, abs=0.01), f["properties"]
+
+
+def test_a_built_municipality_on_a_phone(built, browser):  # noqa: F811 (the fixture)
+    """北京 (its districts are the county level) served by `locator serve` and seen in
+    Chromium at 360×640 in both languages: each page names the city, never Jiangmen, fits
+    the screen's width and draws every glyph."""
+    with serve(data_dir=built["110000"], tiles="none") as base:
+        for lang, name in (("zh", "北京"), ("en", "Beijing")):
+            ctx, page, _, dialogs = new_page(browser, base)
+            errors: list[str] = []
+            page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
+            for path in ("/", "/map", "/planner", "/routes"):
+                page.goto(f"{base}{path}?lang={lang}", wait_until="load")
+                assert name in page.title(), (path, page.title())
+                text = page.inner_text("body")
+                assert not JIANGMEN.search(text), (path, JIANGMEN.search(text))
+                width = page.evaluate("document.scrollingElement.scrollWidth")
+                assert width <= 360, (path, width)
+                assert not missing_glyphs(page), (path, missing_glyphs(page))
+            assert not errors and not dialogs, errors
+            ctx.close()
