@@ -660,6 +660,15 @@ class Service:
         check_radius(query.radius_m)  # before any grid is built
         return self.resolve_layers(list(query.layers))
 
+    def _timed_fields(
+        self, query: CoverageQuery, layers: tuple[str, ...], progress: Progress | None
+    ) -> tuple[Grid, np.ndarray, np.ndarray | None, Progress]:
+        """:meth:`_cell_fields` for a computation, and the progress that stops it at
+        TIME_LIMIT_S: the grid (built once a version) does not count against the limit."""
+        self.grid(query.cell_m, progress)
+        timed = _timed(progress or _no_progress, TIME_LIMIT_S)
+        return (*self._cell_fields(query, layers, timed), timed)
+
     def _cell_fields(
         self, query: CoverageQuery, layers: tuple[str, ...], progress: Progress | None
     ) -> tuple[Grid, np.ndarray, np.ndarray | None]:
@@ -673,7 +682,7 @@ class Service:
         )
 
         grid = self.grid(query.cell_m, progress)
-        minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
+        minute = _minute(query)
         dkey = ("dist", query.cell_m, layers, minute)
         wkey = ("weights", query.cell_m, query.demand_key)
         with self._lock:
@@ -700,7 +709,7 @@ class Service:
         from locator.operations.coverage import coverage_report
 
         layers = self._planner_layers(query)
-        minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
+        minute = _minute(query)
         key = (
             "coverage",
             layers,
@@ -712,9 +721,7 @@ class Service:
         )
 
         def compute() -> CoverageReport:
-            self.grid(query.cell_m, progress)  # once a version, not within the time limit
-            timed = _timed(progress or _no_progress, TIME_LIMIT_S)
-            grid, dist, weights = self._cell_fields(query, layers, timed)
+            grid, dist, weights, timed = self._timed_fields(query, layers, progress)
             return coverage_report(
                 grid,
                 self.store.snapshot().facilities(),
@@ -742,7 +749,7 @@ class Service:
         from locator.operations.coverage import suggest_sites
 
         layers = self._planner_layers(query)
-        minute = query.at.strftime("%Y%m%d%H%M") if query.at else ""
+        minute = _minute(query)
         key = (
             "suggest",
             layers,
@@ -755,9 +762,7 @@ class Service:
         )
 
         def compute() -> SuggestResult:
-            self.grid(query.cell_m, progress)  # once a version, not within the time limit
-            timed = _timed(progress or _no_progress, TIME_LIMIT_S)
-            grid, dist, weights = self._cell_fields(query, layers, timed)
+            grid, dist, weights, timed = self._timed_fields(query, layers, progress)
             return suggest_sites(
                 grid,
                 self.store.snapshot().facilities(),
@@ -844,6 +849,11 @@ class Service:
             read_county_population(snap.document(COUNTY_TABLE), self.city.code),
             towns,
         )
+
+
+def _minute(query: CoverageQuery) -> str:
+    """The question's time to the minute, for cache keys ("" for any time)."""
+    return query.at.strftime("%Y%m%d%H%M") if query.at else ""
 
 
 def _digest(candidates: list[tuple[float, float]] | None) -> str:
