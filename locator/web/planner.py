@@ -188,6 +188,7 @@ def planner_page():
     args = _args(form=True)
     layers = svc.collection_infos(facilities_only=True)
     ran = request.method == "POST" or "layer" in args
+    query = _query_string(args, params.COVERAGE + (params.SUGGEST_N,))
     report = result = parts = None
     map_url = ""
     if ran:
@@ -202,11 +203,9 @@ def planner_page():
         if req.uploaded:
             parts = _coverage_map(svc, report, result)
         else:
-            map_query = _query_string(args, params.COVERAGE + (params.SUGGEST_N,))
-            map_url = f"/planner/map?{map_query}&lang={current_lang()}"
+            map_url = f"/planner/map?{query}&lang={current_lang()}"
     else:
         req, rows = None, []
-    query = _query_string(args, params.COVERAGE + (params.SUGGEST_N,))
     twin = "/api/v1/coverage" + (f"?{query}" if query else "")
     resp = make_response(
         render_template(
