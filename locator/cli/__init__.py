@@ -1,12 +1,12 @@
-"""The ``locator`` command: serve, validate, build-geodata, coverage, import, export,
-history, rollback, and ``db init|load|dump`` for the PostGIS store; one module per group
-of commands."""
+"""The ``locator`` command: serve, validate, build-geodata, build-network, coverage,
+import, export, history, rollback, and ``db init|load|dump`` for the PostGIS store; one
+module per group of commands."""
 
 from __future__ import annotations
 
 import click
 
-from locator.cli import admin, data, db, planner, registers, serve
+from locator.cli import admin, data, db, network, planner, registers, serve
 
 
 @click.group()
@@ -20,6 +20,7 @@ for command in (
     serve.serve,
     data.validate,
     data.build_geodata,
+    network.build_network,
     planner.coverage,
     registers.import_cmd,
     registers.history,

@@ -173,8 +173,9 @@ class StreetNetwork:
         ``(tail, head, length_m, time_s)`` arrays (node positions; any order)."""
         n = int(np.asarray(lon).size)
         graphs = {}
+        none: tuple[list[float], ...] = ([], [], [], [])
         for mode in MODES:
-            tail, head, length, time = (np.asarray(a) for a in edges.get(mode, ([], [], [], [])))
+            tail, head, length, time = (np.asarray(a) for a in edges.get(mode, none))
             order = np.argsort(tail, kind="stable")
             counts = (
                 np.bincount(tail[order].astype(np.int64), minlength=n)
