@@ -113,6 +113,7 @@ bench: $(VENV)/.installed-test postgis
 	$(BIN)/python bench/bench_ogc.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_map.py
+	$(BIN)/python bench/bench_network_build.py
 	$(BIN)/python bench/bench_http.py
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_scale.py

@@ -18,6 +18,7 @@ SMOKE = {
     "import": ["bench_import.py", "--sizes", "200", "--repeats", "1"],
     "map": ["bench_map.py", "--n", "3", "--repeats", "1"],
     "reports": ["bench_reports.py", "--duration", "1", "--clients", "2"],
+    "network_build": ["bench_network_build.py", "--spacing-m", "3000"],
     "contention": [
         "bench_contention.py",
         *("--duration", "1", "--planners", "2", "--filters", "0", "--servers", "waitress"),
@@ -128,3 +129,10 @@ def test_bench_reports_smoke(runs):
     out = output(runs, "reports")
     assert re.search(r"submissions \(2 clients, one process\): [\d,.]+/s, p50 [\d.]+ ms", out)
     assert re.search(r"ratio \(while / alone\): [\d.]+", out)
+
+
+def test_bench_network_build_smoke(runs):
+    out = output(runs, "network_build")
+    assert re.search(r"baseline \(osmium pass \+ flex_mem index\): [\d.]+ s, peak [\d,]+ MiB", out)
+    assert re.search(r"build-network \(Jiangmen\): [\d.]+ s, peak [\d,]+ MiB", out)
+    assert re.search(r"ratio build / baseline: time [\d.]+x, peak memory [\d.]+x", out)

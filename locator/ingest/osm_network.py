@@ -51,9 +51,10 @@ import datetime as dt
 import hashlib
 import math
 import resource
+import sys
 import time
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,7 @@ NONE, FORWARD, BACKWARD, BOTH = 0, 1, 2, 3
 
 #: libosmium's value of an unknown coordinate (a node the extract lacks)
 _UNDEFINED = 2147483647
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 def _allowed(mode: str, highway: str, tags: dict[str, str]) -> bool:
@@ -257,15 +259,18 @@ def way_rules(tags: dict[str, str]) -> tuple[int, int, int, int] | None:
 
 @dataclass
 class _Ways:
-    """The kept highway ways, flat: their nodes' OSM ids and raw coordinates (libosmium's
-    1e-7 degree integers), and per way its node count, class and direction codes."""
+    """The kept highway ways that reach into the clip's bounding box, flat: their nodes'
+    OSM ids and WGS-84 degrees (NaN: a node the extract lacks), and per way its node count,
+    class and direction codes; and what was read."""
 
     refs: array
-    xs: array
-    ys: array
+    lonlat: array  # lon, lat, lon, lat, ...
     counts: array
     rules: array  # 4 bytes a way: class, walk, ebike, drive
     read: int = 0  # highway ways read
+    usable: int = 0  # of which of a class some way of travel uses (SPEEDS), 2+ nodes
+    #: the usable ways' extent, west, south, east, north (the message of an extract elsewhere)
+    extent: list[float] = field(default_factory=lambda: [math.inf, math.inf, -math.inf, -math.inf])
 
 
 def _open_file(path: Path) -> Any:
@@ -276,13 +281,27 @@ def _open_file(path: Path) -> Any:
     return osmium.io.File(str(path)) if known else osmium.io.File(str(path), "pbf")
 
 
-def _read_ways(path: Path, index: str) -> _Ways:
+def _read_ways(path: Path, index: str, bbox: tuple[float, float, float, float]) -> _Ways:
+    """Stream the extract: the usable highway ways with a node in ``bbox`` (degrees).
+
+    A way's coordinates come from libosmium as one WKB line (C++, all nodes); only a way
+    that reaches into the box has its node ids read one by one in Python, so a province
+    costs Python time for the city's ways, not the province's."""
     import osmium
 
-    ways = _Ways(array("q"), array("i"), array("i"), array("I"), array("B"))
+    ways = _Ways(array("q"), array("d"), array("I"), array("B"))
     cache: dict[tuple[str | None, ...], tuple[int, int, int, int] | None] = {}
     unseen = (-1, -1, -1, -1)
-    refs, xs, ys, counts, rules = ways.refs, ways.xs, ways.ys, ways.counts, ways.rules
+    refs, lonlat, counts, rules, extent = (
+        ways.refs,
+        ways.lonlat,
+        ways.counts,
+        ways.rules,
+        ways.extent,
+    )
+    west, south, east, north = bbox
+    wkb = osmium.geom.WKBFactory()
+    all_nodes = osmium.geom.use_nodes.ALL
     processor = (
         osmium.FileProcessor(_open_file(path), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations(index)
@@ -292,6 +311,29 @@ def _read_ways(path: Path, index: str) -> _Ways:
     for way in processor:
         ways.read += 1
         tags = way.tags
+        if tags.get("highway") not in _CLASS_INDEX:
+            continue
+        nodes = way.nodes  # type: ignore[union-attr]  # ways only (the filter above)
+        n = len(nodes)
+        if n < 2:
+            continue
+        ways.usable += 1
+        line = array("d")
+        try:
+            raw = bytes.fromhex(wkb.create_linestring(nodes, all_nodes))
+            if raw[0] == 1 and _LITTLE_ENDIAN:  # the WKB's doubles in this machine's order
+                line.frombytes(raw[9:])
+        except (osmium.InvalidLocationError, RuntimeError):
+            pass  # a node the extract lacks (a way cut at its edge): node by node below
+        whole = len(line) == 2 * n
+        if whole:
+            lons, lats = line[0::2], line[1::2]
+            w, e, s, nn = min(lons), max(lons), min(lats), max(lats)
+            extent[0], extent[1] = min(extent[0], w), min(extent[1], s)
+            extent[2], extent[3] = max(extent[2], e), max(extent[3], nn)
+            if e < west or w > east or nn < south or s > north:
+                continue  # outside the clip: its tags are not even read
+        # the rules, read once per combination of the tags they read
         key = tuple(tags.get(k) for k in RULE_KEYS)
         rule = cache.get(key, unseen)
         if rule is unseen:
@@ -299,14 +341,18 @@ def _read_ways(path: Path, index: str) -> _Ways:
             rule = cache[key] = way_rules(given)
         if rule is None:
             continue
-        nodes = way.nodes  # type: ignore[union-attr]  # ways only (the filter above)
-        if len(nodes) < 2:
-            continue
-        for n in nodes:
-            refs.append(n.ref)
-            xs.append(n.x)
-            ys.append(n.y)
-        counts.append(len(nodes))
+        if whole:
+            refs.extend([node.ref for node in nodes])
+            lonlat.extend(line)
+        else:
+            for node in nodes:
+                refs.append(node.ref)
+                x, y = node.x, node.y
+                if x == _UNDEFINED or y == _UNDEFINED:
+                    lonlat.extend((math.nan, math.nan))
+                else:
+                    lonlat.extend((x / 1e7, y / 1e7))
+        counts.append(n)
         rules.extend(rule)
     return ways
 
@@ -338,7 +384,7 @@ class BuildReport:
 
     network: StreetNetwork
     ways_read: int  # ways tagged highway in the extract
-    ways_kept: int  # usable by some way of travel (before clipping)
+    ways_kept: int  # of a class some way of travel uses (SPEEDS), before clipping
     seconds: float
     peak_rss_mb: float  # the process's peak resident memory (getrusage), MiB
     #: the OSM id of each network node (int64, by node position; not stored in the file)
@@ -350,7 +396,8 @@ class BuildReport:
         return [
             f"source      {info.source} (sha256 {info.source_sha256[:16]}…, "
             f"dated {info.source_timestamp or 'unknown'})",
-            f"ways        {self.ways_read:,} highway ways read, {self.ways_kept:,} usable",
+            f"ways        {self.ways_read:,} highway ways read, {self.ways_kept:,} of a "
+            "class walked, ridden or driven",
             f"nodes       {net.nodes:,}",
             f"edges       {edges} (directed)",
             f"city        {_pct(info.city_covered)} % covered "
@@ -437,49 +484,57 @@ def build_network(
         raise BuildError(f"margin_m must be 0 to {MAX_MARGIN_M:.0f} metres, not {margin_m!r}")
     if not path.is_file():
         raise BuildError(f"{path}: file not found (an OpenStreetMap extract, .osm.pbf)")
+    # the clip: the city buffered in metres, and its bounding box in degrees
+    area_m = geometry_to_metric(area, metric_epsg)
+    clip_m = area_m.buffer(margin_m)
+    clip_ll = geometry_to_wgs84(clip_m, metric_epsg)
+    pad = 1e-4
+    cw, cs, ce, cn = clip_ll.bounds
     try:
         stamp = extract_timestamp(path)
-        ways = _read_ways(path, index)
+        ways = _read_ways(path, index, (cw - pad, cs - pad, ce + pad, cn + pad))
     except (RuntimeError, OSError, ValueError) as exc:
         raise BuildError(
             f"{path.name}: not a readable OpenStreetMap extract, corrupt or truncated "
             f"({' '.join(str(exc).split())})"
         ) from None
-    n_ways = len(ways.counts)
-    if n_ways == 0:
+    if ways.usable == 0:
         raise BuildError(
             f"{path.name}: no usable ways (none of its {ways.read:,} highway=* ways may be "
             "walked, ridden or driven; an extract of roads is needed)"
         )
 
+    def elsewhere() -> BuildError:
+        where = (
+            ", ".join(f"{v:.3f}" for v in ways.extent)
+            if math.isfinite(ways.extent[0])
+            else "no located nodes"
+        )
+        city_box = ", ".join(f"{v:.3f}" for v in area.bounds)
+        return BuildError(
+            f"{path.name}: the extract covers 0 % of {label.zh} · 0 % of {label.en} "
+            f"(its roads lie in {where}, the city in {city_box}; an extract of the "
+            "province holding the city is needed)"
+        )
+
+    n_ways = len(ways.counts)
+    if n_ways == 0:
+        raise elsewhere()
+
     # nodes: one per OSM id; a node the extract lacks has no location and ends its edges
     refs = np.frombuffer(ways.refs, dtype=np.int64)
-    raw_x = np.frombuffer(ways.xs, dtype=np.int32)
-    raw_y = np.frombuffer(ways.ys, dtype=np.int32)
     ids, inverse = np.unique(refs, return_inverse=True)
     del refs
-    node_x = np.empty(ids.size, np.int32)
-    node_y = np.empty(ids.size, np.int32)
-    node_x[inverse] = raw_x
-    node_y[inverse] = raw_y
-    del raw_x, raw_y
-    known = (node_x != _UNDEFINED) & (node_y != _UNDEFINED)
-    lon = node_x / 1e7
-    lat = node_y / 1e7
+    coords = np.frombuffer(ways.lonlat, dtype=np.float64).reshape(-1, 2)
+    lon = np.empty(ids.size)
+    lat = np.empty(ids.size)
+    lon[inverse] = coords[:, 0]
+    lat[inverse] = coords[:, 1]
+    del coords
+    known = np.isfinite(lon) & np.isfinite(lat)
 
-    # the clip: the city buffered in metres; a bounding box in degrees first, cheaply
-    area_m = geometry_to_metric(area, metric_epsg)
-    clip_m = area_m.buffer(margin_m)
-    clip_ll = geometry_to_wgs84(clip_m, metric_epsg)
-    west, south, east, north = clip_ll.bounds
-    pad = 1e-4
-    inside = (
-        known
-        & (lon >= west - pad)
-        & (lon <= east + pad)
-        & (lat >= south - pad)
-        & (lat <= north + pad)
-    )
+    # inside the clip: its bounding box first, cheaply, then the polygon in metres
+    inside = known & (lon >= cw - pad) & (lon <= ce + pad) & (lat >= cs - pad) & (lat <= cn + pad)
     cand = np.flatnonzero(inside)
     cx, cy = to_metric(lon[cand], lat[cand], metric_epsg)
     cx, cy = np.asarray(cx, dtype=np.float64), np.asarray(cy, dtype=np.float64)
@@ -509,17 +564,7 @@ def build_network(
         used = np.unique(np.concatenate([a, b]))
         covered = city_covered(area_m, node_mx[used], node_my[used])
     if a.size == 0 or covered == 0.0:
-        ebox = (
-            f"{lon[known].min():.3f}, {lat[known].min():.3f}, "
-            f"{lon[known].max():.3f}, {lat[known].max():.3f}"
-            if known.any()
-            else "no located nodes"
-        )
-        raise BuildError(
-            f"{path.name}: the extract covers 0 % of {label.zh} · 0 % of {label.en} "
-            f"(its roads lie in {ebox}, the city in {', '.join(f'{v:.3f}' for v in area.bounds)}; "
-            "an extract of the province holding the city is needed)"
-        )
+        raise elsewhere()
     if covered < MIN_COVERED and not allow_partial:
         raise BuildError(
             f"{path.name}: the extract covers only {_pct(covered)} % of {label.zh} · "
@@ -558,7 +603,6 @@ def build_network(
         first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
         edges[mode] = (tail[first], head[first], metres[first], seconds[first])
 
-    cw, cs, ce, cn = clip_ll.bounds
     info = NetworkInfo(
         source=path.name,
         source_sha256=file_sha256(path),
@@ -577,7 +621,7 @@ def build_network(
     return BuildReport(
         net,
         ways.read,
-        n_ways,
+        ways.usable,
         time.perf_counter() - started,
         peak_rss_mb(),
         ids[used],

@@ -462,6 +462,8 @@ def test_an_extract_covering_part_of_the_city_needs_allow_partial(runner, tmp_pa
     assert "error: west.osm.pbf: the extract covers only " in result.output
     assert " % of 江门市 · " in result.output and "--allow-partial" in result.output
     assert not (d / NETWORK_FILE).exists()
+    info = runner.invoke(cli, ["build-network", "--info", "--data-dir", str(d)])
+    assert info.exit_code == 1 and "no street network (estimates are straight-line)" in info.output
     result = runner.invoke(
         cli, ["build-network", str(part), "--allow-partial", "--data-dir", str(d)]
     )
