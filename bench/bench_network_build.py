@@ -3,7 +3,9 @@
 Synthesises an extract with ``osmium.SimpleWriter`` (tests/osm_synth.py: a grid of
 streets ``--spacing-m`` apart over a box, cut into ways of 10 nodes, classes primary /
 secondary / tertiary / residential, some oneway; plus ``--extra-nodes`` untagged nodes
-standing for the buildings and other features a real extract holds), then, each in its
+standing for the buildings and other features a real extract holds; every node moved by up
+to ``--jitter-m``, seeded, so that the file is as large as real data of that many nodes
+rather than a perfect grid's few MB), then, each in its
 own process so that each peak memory is its own:
 
 * baseline: a plain osmium pass over the same file: every block decoded and every node
@@ -95,6 +97,9 @@ def main() -> int:
     ap.add_argument("--province", action="store_true", help="Guangdong's box (else a region)")
     ap.add_argument("--spacing-m", type=float, default=1000.0)
     ap.add_argument("--extra-nodes", type=int, default=0)
+    ap.add_argument(
+        "--jitter-m", type=float, default=20.0, help="move nodes up to this far (realistic size)"
+    )
     ap.add_argument("--keep", type=Path, default=None, help="write the extract here and keep it")
     args = ap.parse_args()
     if args.phase:
@@ -109,11 +114,14 @@ def main() -> int:
         pbf = args.keep or Path(tmp) / "synthetic.osm.pbf"
         if not pbf.exists():
             started = time.perf_counter()
-            wrote = write_grid_pbf(pbf, bbox, args.spacing_m, extra_nodes=args.extra_nodes)
+            wrote = write_grid_pbf(
+                pbf, bbox, args.spacing_m, extra_nodes=args.extra_nodes, jitter_m=args.jitter_m
+            )
             print(
                 f"synthesised {pbf.name}: {wrote['nodes']:,} nodes, {wrote['ways']:,} ways, "
                 f"{pbf.stat().st_size / 2**20:,.0f} MiB in {time.perf_counter() - started:.0f} s"
-                f" (box {bbox}, streets {args.spacing_m:.0f} m apart)",
+                f" (box {bbox}, streets {args.spacing_m:.0f} m apart, nodes moved up to "
+                f"{args.jitter_m:.0f} m)",
                 flush=True,
             )
         base = _run("baseline", pbf)

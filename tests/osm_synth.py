@@ -32,6 +32,8 @@ def write_grid_pbf(
     nodes_per_way: int = 10,
     timestamp: str | None = "2026-11-30T21:21:02Z",
     extra_nodes: int = 0,
+    jitter_m: float = 0.0,
+    seed: int = 24,
 ) -> dict[str, int]:
     """Write a grid of streets over ``bbox`` (west, south, east, north, WGS-84 degrees):
     east-west and north-south lines ``spacing_m`` metres apart (approximately: degrees per
@@ -39,13 +41,26 @@ def write_grid_pbf(
     ``nodes_per_way`` nodes. Lines take classes by :data:`GRID_CLASSES`; every 4th
     residential east-west line is ``oneway=yes``. ``extra_nodes`` untagged nodes (of
     nothing, like a real extract's building corners) are added to weigh the file.
-    Returns counts of nodes and ways written."""
+    ``jitter_m`` moves every node by up to that many metres (seeded), so that the file
+    compresses like real data rather than like a perfect grid. Returns counts of nodes and
+    ways written."""
+    import random
+
+    rng = random.Random(seed)
+    jlat = jitter_m / 111_320.0
     west, south, east, north = bbox
     mid = math.radians((south + north) / 2)
     dlat = spacing_m / 111_320.0
     dlon = spacing_m / (111_320.0 * math.cos(mid))
     ncols = int((east - west) / dlon) + 1
     nrows = int((north - south) / dlat) + 1
+    jlon = jlat / math.cos(mid)
+
+    def moved(lon: float, lat: float) -> tuple[float, float]:
+        if not jitter_m:
+            return (lon, lat)
+        return (lon + jlon * (2 * rng.random() - 1), lat + jlat * (2 * rng.random() - 1))
+
     writer = osmium.SimpleWriter(str(path), header=_header(timestamp), overwrite=True)
     way_id = 0
     try:
@@ -54,7 +69,7 @@ def write_grid_pbf(
             base = r * ncols + 1
             for c in range(ncols):
                 writer.add_node(
-                    osmium.osm.mutable.Node(id=base + c, location=(west + c * dlon, lat))
+                    osmium.osm.mutable.Node(id=base + c, location=moved(west + c * dlon, lat))
                 )
         first_extra = nrows * ncols + 1
         for i in range(extra_nodes):
@@ -62,7 +77,7 @@ def write_grid_pbf(
             writer.add_node(
                 osmium.osm.mutable.Node(
                     id=first_extra + i,
-                    location=(west + (c + 0.5) * dlon, south + ((r % nrows) + 0.5) * dlat),
+                    location=moved(west + (c + 0.5) * dlon, south + ((r % nrows) + 0.5) * dlat),
                 )
             )
         step = max(1, nodes_per_way - 1)

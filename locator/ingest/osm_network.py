@@ -481,7 +481,9 @@ def build_network(
     path = Path(path)
     label = city_name or Text("该城市", "the city")
     if not isinstance(margin_m, int | float) or not 0 <= margin_m <= MAX_MARGIN_M:
-        raise BuildError(f"margin_m must be 0 to {MAX_MARGIN_M:.0f} metres, not {margin_m!r}")
+        raise BuildError(
+            f"margin_m (--margin-m) must be 0 to {MAX_MARGIN_M:.0f} metres, not {margin_m!r}"
+        )
     if not path.is_file():
         raise BuildError(f"{path}: file not found (an OpenStreetMap extract, .osm.pbf)")
     # the clip: the city buffered in metres, and its bounding box in degrees

@@ -446,7 +446,7 @@ def test_bad_extracts_are_refused_with_one_line_and_change_nothing(
     assert "none.osm.pbf: file not found" in msg
     # a margin out of range
     msg = _fails_and_keeps(runner, jiangmen_dir, [str(grid_pbf), "--margin-m", "-1"])
-    assert "margin_m must be 0 to 50000 metres" in msg
+    assert "margin_m (--margin-m) must be 0 to 50000 metres, not -1.0" in msg
 
 
 def test_an_extract_covering_part_of_the_city_needs_allow_partial(runner, tmp_path, jiangmen_dir):
