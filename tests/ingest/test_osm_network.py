@@ -284,8 +284,14 @@ def test_a_motorway_is_driven_but_neither_walked_nor_ridden(kotka):
     ],
 )
 def test_way_rules(tags, expected):
+    """Direction codes (walk, ebike, drive): 3 both ways, 1 forward, 2 backward, 0 none;
+    None: no way of travel uses the way."""
     rule = way_rules(tags)
-    assert (rule and rule[1:]) == expected if expected else rule is None
+    if expected is None:
+        assert rule is None
+    else:
+        assert rule is not None and rule[1:] == expected
+        assert CLASSES[rule[0]] == tags["highway"]
 
 
 # --------------------------------------------------------------------------- snapping
