@@ -458,7 +458,9 @@ class Service:
 
     @property
     def _route_details(self) -> dict[str, RouteDetails]:
-        """Route id -> the route worked out (stops, facilities along, gap), once."""
+        """Route id -> the route worked out (stops, legs along the roads or straight,
+        facilities along, gap), once per data version: with a network that is 2 bounded
+        shortest-path searches a leg (coach and bike)."""
         return self._once("route_details", self._make_route_details)
 
     def _make_route_details(self) -> dict[str, RouteDetails]:
@@ -469,10 +471,12 @@ class Service:
         if coll is None:
             return {}
         facilities = snap.facilities()
+        # legs follow this version's street network where it covers them (None: straight)
+        net = getattr(self.store.reference, "network", None)
         out = {}
         for feat in coll.features:
             assert isinstance(feat, Feature)
-            out[feat.id] = route_details(feat, facilities, self.city.metric_epsg)
+            out[feat.id] = route_details(feat, facilities, self.city.metric_epsg, net)
         return out
 
     def map_view(self, max_points: int) -> MapView:
