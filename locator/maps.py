@@ -246,10 +246,14 @@ def _route_lines(
     """The routes as one overlay, off until switched on (no tooltip: names stay out of
     HTML; the route pages list them)."""
     import folium
+    import shapely
 
     features = []
     for r in routes:
-        coords = [list(_convert(system, c[0], c[1])) for c in r.geometry["coordinates"]]
+        # a line along the roads has a vertex at every node: ~20 m (0.0002°) is plenty
+        # at city scale and keeps the overview light
+        line = shapely.simplify(shapely.LineString(r.geometry["coordinates"]), 0.0002)
+        coords = [list(_convert(system, c[0], c[1])) for c in line.coords]
         features.append(
             {
                 "type": "Feature",
