@@ -79,3 +79,18 @@ def test_postgis_carries_the_network_to_every_app_server(pg_server, network_data
     assert net is not None and files.network is not None
     assert net.nodes == files.network.nodes
     assert net.graphs["ebike"].edges == files.network.graphs["ebike"].edges
+
+
+def test_validate_reports_the_network_and_its_problem(copy_dir):
+    from click.testing import CliRunner
+
+    from locator.cli import cli
+
+    ok = CliRunner().invoke(cli, ["validate", "--data-dir", str(copy_dir)])
+    assert ok.exit_code == 0, ok.output
+    assert "TEST FIXTURE" in ok.output and "ebike" in ok.output
+    (copy_dir / NETWORK_FILE).write_bytes(b"junk")
+    bad = CliRunner().invoke(cli, ["validate", "--data-dir", str(copy_dir)])
+    assert bad.exit_code == 1
+    assert "error: network.npz: not a street network file" in bad.output
+    assert "Traceback" not in bad.output
