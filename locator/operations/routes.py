@@ -250,8 +250,13 @@ def _leg_on_network(
     access_m = float(snapped.access_m.sum())
     seconds = path.time_s + float(net.access_s(mode, access_m))
     course = [a, *zip(net.lon[path.nodes].tolist(), net.lat[path.nodes].tolist(), strict=True), b]
-    # a stop on its node: no zero-length access step
-    course = [c for i, c in enumerate(course) if i == 0 or c != course[i - 1]]
+    # a stop on its node (to rounding): no zero-length access step
+    course = [
+        c
+        for i, c in enumerate(course)
+        if i == 0 or max(abs(c[0] - course[i - 1][0]), abs(c[1] - course[i - 1][1])) > 1e-9
+    ]
+    course[-1] = b  # the leg ends at the stop itself
     return LegTravel(path.length_m + access_m, seconds / 60, NETWORK, ""), course
 
 

@@ -479,7 +479,7 @@ class Service:
             return {}
         facilities = snap.facilities()
         # legs follow this version's street network where it covers them (None: straight)
-        net = getattr(self.store.reference, "network", None)
+        net = self.network
         out = {}
         for feat in coll.features:
             assert isinstance(feat, Feature)

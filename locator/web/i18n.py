@@ -543,6 +543,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "{km:.1f} 公里 · 车程约 {coach} · 骑行约 {bike}",
         "en": "{km:.1f} km · about {coach} by coach · about {bike} by bike",
     },
+    "bike_straight": {
+        "zh": "骑行时间为直线估算（{reason}）",
+        "en": "the bike time is a straight-line estimate ({reason})",
+    },
+    "bike_roads": {"zh": "骑行时间沿道路计算", "en": "the bike time is measured along roads"},
     "basis_network": {"zh": "沿道路 · along roads", "en": "along roads · 沿道路"},
     "basis_straight": {"zh": "直线 · straight line", "en": "straight line · 直线"},
     "bike_min": {"zh": "骑行约 {text}", "en": "about {text} by bike"},
