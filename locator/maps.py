@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
-from locator.operations.routes import NETWORK, STRAIGHT, RouteDetails, RouteSummary
+from locator.operations.routes import NETWORK, NO_NETWORK, RouteDetails, RouteSummary
 from locator.values.city import CityProfile
 from locator.values.geo.crs import CoordSystem, from_wgs84
 from locator.values.models import CollectionInfo, Facility, Point
@@ -404,8 +404,8 @@ def route_map(
     city: CityProfile,
 ) -> MapParts:
     """A route: its line, numbered stops with popups and the facilities along it. The line
-    is the stops joined straight, or, when the legs follow the roads, each leg's course
-    (a straight leg dashed)."""
+    is the stops joined straight without a network, or else each leg's course (a leg that
+    could not follow the roads dashed)."""
     lons = [st.lon for st in details.stops]
     lats = [st.lat for st in details.stops]
     fmap, system = _base_map(
@@ -415,7 +415,7 @@ def route_map(
     for st in details.stops:
         lon, lat = _convert(system, st.lon, st.lat)
         stops.append([round(lat, 6), round(lon, 6), st.number, st.name, st.description, st.name_en])
-    if details.summary.basis == STRAIGHT:
+    if all(leg.coach.reason == NO_NETWORK for leg in details.legs):  # as without a network
         lines = [[[[s[0], s[1]] for s in stops], True]]
     else:
         lines = []
