@@ -17,7 +17,8 @@ from pyproj import Geod
 from locator.formats.network import network_from_bytes
 from locator.operations.network import ACCESS_M_PER_S, DRIVE, NETWORK_FILE
 from locator.values.geo.distance import to_metric
-from tests.conftest import FIXTURES
+from tests.conftest import DEFAULT_DATA_DIR, FIXTURES
+from tests.operations.test_routes import brute_force_along
 from tests.web.test_browser import (
     PHONE,
     PNG_1PX,
@@ -191,3 +192,25 @@ def test_the_route_page_on_a_phone_along_roads(browser, network_app):  # noqa: F
         assert missing_glyphs(page) == []
     finally:
         ctx.close()
+
+
+def test_facilities_along_are_measured_from_the_roads(network_client):
+    """Within 2 km of the road course, not of the straight line: the same brute force as
+    the straight routes' test, on the line the API gives."""
+    facilities = []
+    for layer in ("love_stations", "service_centers", "mothers_rooms"):
+        text = (DEFAULT_DATA_DIR / f"{layer}.geojson").read_text("utf-8")
+        facilities += json.loads(text)["features"]
+    differs = 0
+    for route_id in ROUTED:
+        body = network_client.get(f"/api/v1/routes/{route_id}").get_json()
+        line, got = body["geometry"]["coordinates"], body["properties"]["along"]
+        expected = brute_force_along(line, facilities)
+        assert {a["id"] for a in got} == set(expected)
+        for a in got:
+            off, pos = expected[a["id"]]
+            assert a["distance_off_m"] == pytest.approx(off, abs=1)
+            assert a["position_m"] == pytest.approx(pos, abs=2)
+        stops = [[s["lon"], s["lat"]] for s in body["properties"]["stops"]]
+        differs += set(expected) != set(brute_force_along(stops, facilities))
+    assert differs
