@@ -145,6 +145,8 @@ class RouteSummary:
     network_attribution: str = ""
     #: True when that network is a test fixture, not OpenStreetMap
     network_fixture: bool = False
+    #: the stops' WGS-84 (lon, lat), in order (the line's vertices need not be stops)
+    stop_coords: tuple[tuple[float, float], ...] = ()
 
     @property
     def basis(self) -> str:
@@ -438,6 +440,7 @@ def route_details(
         along_share,
         net.info.attribution if routed and net is not None else "",
         bool(routed and net is not None and net.info.fixture),
+        tuple((st.lon, st.lat) for st in stops),
     )
     return RouteDetails(
         summary,

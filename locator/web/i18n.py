@@ -560,6 +560,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "全程沿道路测量（长度和时间按道路网计算）。",
         "en": "Measured along roads all the way (lengths and times on the street network).",
     },
+    "legs_share_short": {"zh": "{pct:.0f}% 沿道路", "en": "{pct:.0f}% along roads"},
     "legs_none_routed": {
         "zh": "没有一段能沿道路计算：各段为直线估算（原因见各段）。",
         "en": "No leg could follow the roads: every leg is a straight-line estimate (see "
