@@ -186,7 +186,13 @@ def coach_minutes(length_m: float) -> float:
 
 def coach_note(summary: RouteSummary) -> dict[str, str]:
     """How the route's coach and bike times were worked out, zh and en."""
-    if summary.basis == STRAIGHT:
+    return coach_note_for(summary.basis)
+
+
+def coach_note_for(basis: str) -> dict[str, str]:
+    """How coach and bike times measured on ``basis`` (NETWORK, STRAIGHT or "mixed") were
+    worked out, zh and en."""
+    if basis == STRAIGHT:
         return COACH_NOTE
     head = {
         "zh": "沿道路的路段按道路网计算长度和时间（客车按各类道路的车速，骑行按电动车车速），"
@@ -194,7 +200,7 @@ def coach_note(summary: RouteSummary) -> dict[str, str]:
         "en": "Legs along roads are measured on the street network (coach at each kind of "
         "road's speed, bike at e-bike speeds), stops not included",
     }
-    if summary.basis == NETWORK:
+    if basis == NETWORK:
         return head
     return {
         "zh": head["zh"] + "；其余路段为直线估算：" + COACH_NOTE["zh"],
