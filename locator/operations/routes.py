@@ -426,6 +426,8 @@ def route_details(
         line_m, np.concatenate(reach) if reach else np.empty(0, dtype=object)
     )
 
+    # the bike may follow the roads where the coach cannot (and the other way round)
+    any_network = any(NETWORK in (leg.coach.basis, leg.bike.basis) for leg in legs)
     along_m = sum(leg.length_m for leg in legs if leg.basis == NETWORK)
     along_share = float(min(1.0, along_m / length_m)) if routed and length_m > 0 else 0.0
     summary = RouteSummary(
@@ -442,7 +444,7 @@ def route_details(
         p.get("source") == "sample",
         bool(p.get("illustrative")),
         str(p.get("geometry_note") or ""),
-        float(sum(leg.bike.minutes for leg in legs)) if routed else bike_minutes(length_m),
+        float(sum(leg.bike.minutes for leg in legs)) if any_network else bike_minutes(length_m),
         along_share,
         net.info.attribution if routed and net is not None else "",
         bool(routed and net is not None and net.info.fixture),

@@ -38,7 +38,8 @@ def _wgs(x, y):
 @pytest.fixture(scope="module")
 def grid():
     """A grid with random speeds on its streets (so that the quickest path is not the
-    obvious one), plus an island of two nodes 3 km east that no street reaches."""
+    obvious one), plus an island of two nodes 3 km east that no street reaches and a
+    one-way cycle bridge (bikes only) leads to."""
     rng = np.random.default_rng(24)
     xs, ys = np.meshgrid(np.arange(SIDE) * STEP + X0, np.arange(SIDE) * STEP + Y0)
     x = np.concatenate([xs.ravel(), [X0 + 7_000, X0 + 7_200]])
@@ -61,6 +62,14 @@ def grid():
     for mode, (lo, hi) in {DRIVE: (20, 60), EBIKE: (12, 20)}.items():
         kmh = rng.uniform(lo, hi, tail.size)
         edges[mode] = (tail, head, length, length / (kmh / 3.6))
+    # a one-way cycle bridge from the grid's south-east corner to the island: bikes only
+    corner = SIDE - 1
+    _, _, bridge = GEOD.inv(lon[corner], lat[corner], lon[island], lat[island])
+    t, h, m, s = edges[EBIKE]
+    edges[EBIKE] = (
+        np.append(t, corner), np.append(h, island), np.append(m, bridge),
+        np.append(s, bridge / (15 / 3.6)),
+    )  # fmt: skip
     info = NetworkInfo(
         "grid", "0" * 64, None, "2026-12-05T00:00:00Z", "440700", EPSG,
         (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())), 1.0,
@@ -71,7 +80,8 @@ def grid():
 
 def _stops():
     """A and B inside the grid (off its nodes by tens of metres), C beside the island
-    (snaps, but no street leads there), D 20 km away (off the network)."""
+    (snaps, but no street leads there, only the cycle bridge), D 20 km away (off the
+    network)."""
     return [
         _wgs(X0 + 260, Y0 + 540),
         _wgs(X0 + 3_460, Y0 + 2_980),
@@ -116,6 +126,10 @@ def test_a_leg_follows_the_graph_and_equals_networkx(grid):
     )
     # the bike has its own graph and times, along the roads too
     assert leg.bike.basis == NETWORK and leg.bike.minutes > leg.coach.minutes
+    # the bike crosses the one-way cycle bridge to the island, but not back
+    assert legs[1].bike.basis == NETWORK and legs[1].bike.length_m > legs[1].coach.length_m
+    (back,) = route_legs([_stops()[2], _stops()[1]], net)
+    assert (back.coach.reason, back.bike.reason) == (NO_PATH, NO_PATH)
     # the straight legs keep the stops as their course and today's estimates
     assert legs[1].coords == (_stops()[1], _stops()[2])
     assert legs[2].length_m == pytest.approx(GEOD.inv(*_stops()[2], *_stops()[3])[2])
@@ -158,6 +172,7 @@ def test_the_route_is_its_legs_joined(details):
     assert s.length_m == pytest.approx(sum(leg.length_m for leg in legs))
     assert s.along_roads_share == pytest.approx(legs[0].length_m / s.length_m)
     assert s.coach_min == pytest.approx(sum(leg.coach.minutes for leg in legs))
+    assert s.bike_min == pytest.approx(sum(leg.bike.minutes for leg in legs))
     # stops sit at the running sum of the legs before them
     assert [st.position_m for st in details.stops] == pytest.approx(
         np.concatenate([[0], np.cumsum([leg.length_m for leg in legs])]).tolist()
