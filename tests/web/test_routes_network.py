@@ -214,3 +214,17 @@ def test_facilities_along_are_measured_from_the_roads(network_client):
         stops = [[s["lon"], s["lat"]] for s in body["properties"]["stops"]]
         differs += set(expected) != set(brute_force_along(stops, facilities))
     assert differs
+
+
+def test_the_answers_keep_to_the_openapi_document(network_client):
+    """Routed, mixed and straight routes match the RouteDetails schema the API publishes."""
+    from openapi_schema_validator import OAS30Validator
+
+    doc = network_client.get("/api/v1/openapi.json").get_json()
+    schema = {"$ref": "#/components/schemas/RouteDetails", "components": doc["components"]}
+    validator = OAS30Validator(schema)
+    for route_id in ("rr-01", "rr-02", ISLANDS):
+        body = network_client.get(f"/api/v1/routes/{route_id}").get_json()
+        assert [e.message for e in validator.iter_errors(body)] == [], route_id
+    body["properties"]["legs"][0]["basis"] = "roads"  # the schema can tell
+    assert list(validator.iter_errors(body))
