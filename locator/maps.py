@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
-from locator.operations.routes import RouteDetails, RouteSummary
+from locator.operations.routes import NETWORK, NO_NETWORK, RouteDetails, RouteSummary
 from locator.values.city import CityProfile
 from locator.values.geo.crs import CoordSystem, from_wgs84
 from locator.values.models import CollectionInfo, Facility, Point
@@ -246,10 +246,14 @@ def _route_lines(
     """The routes as one overlay, off until switched on (no tooltip: names stay out of
     HTML; the route pages list them)."""
     import folium
+    import shapely
 
     features = []
     for r in routes:
-        coords = [list(_convert(system, c[0], c[1])) for c in r.geometry["coordinates"]]
+        # a line along the roads has a vertex at every node: ~20 m (0.0002°) is plenty
+        # at city scale and keeps the overview light
+        line = shapely.simplify(shapely.LineString(r.geometry["coordinates"]), 0.0002)
+        coords = [list(_convert(system, c[0], c[1])) for c in line.coords]
         features.append(
             {
                 "type": "Feature",
@@ -352,8 +356,13 @@ _ROUTE_TEMPLATE = """{% macro script(this, kwargs) %}
 (function () {
     var map = {{ this._parent.get_name() }};
     var stops = {{ this.stops|tojson }}, along = {{ this.along|tojson }};
-    var line = L.polyline(stops.map(function (s) { return [s[0], s[1]]; }),
-        {color: {{ this.colour|tojson }}, weight: 5, opacity: 0.85}).addTo(map);
+    var lines = {{ this.lines|tojson }}, bounds = L.latLngBounds([]);
+    lines.forEach(function (l) {
+        // a leg along the roads is drawn solid, a straight one dashed
+        var line = L.polyline(l[0], {color: {{ this.colour|tojson }}, weight: 5,
+            opacity: 0.85, dashArray: l[1] ? null : '8 8'}).addTo(map);
+        bounds.extend(line.getBounds());
+    });
     function box(lines, href) {
         var div = document.createElement('div');
         lines.forEach(function (text, i) {
@@ -377,7 +386,7 @@ _ROUTE_TEMPLATE = """{% macro script(this, kwargs) %}
         L.marker([s[0], s[1]], {icon: icon, title: s[3]})
          .bindPopup(box([s[2] + '. ' + s[3], s[4], s[5]])).addTo(map);
     });
-    map.fitBounds(line.getBounds(), {padding: [24, 24]});
+    map.fitBounds(bounds, {padding: [24, 24]});
 })();
 {% endmacro %}"""
 
@@ -394,7 +403,9 @@ def route_map(
     *,
     city: CityProfile,
 ) -> MapParts:
-    """A route: its line, numbered stops with popups and the facilities along it."""
+    """A route: its line, numbered stops with popups and the facilities along it. The line
+    is the stops joined straight without a network, or else each leg's course (a leg that
+    could not follow the roads dashed)."""
     lons = [st.lon for st in details.stops]
     lats = [st.lat for st in details.stops]
     fmap, system = _base_map(
@@ -404,6 +415,13 @@ def route_map(
     for st in details.stops:
         lon, lat = _convert(system, st.lon, st.lat)
         stops.append([round(lat, 6), round(lon, 6), st.number, st.name, st.description, st.name_en])
+    if all(leg.coach.reason == NO_NETWORK for leg in details.legs):  # as without a network
+        lines = [[[[s[0], s[1]] for s in stops], True]]
+    else:
+        lines = []
+        for leg in details.legs:
+            shown = (_convert(system, lon, lat) for lon, lat in leg.coords)
+            lines.append([[[round(y, 6), round(x, 6)] for x, y in shown], leg.basis == NETWORK])
     along = []
     for a in details.along:
         f = a.facility
@@ -418,7 +436,7 @@ def route_map(
                 layer_colours.get(f.layer, "#333"),
             ]
         )
-    _elements().Route(stops, along, colour, lang_query).add_to(fmap)
+    _elements().Route(stops, lines, along, colour, lang_query).add_to(fmap)
     return _parts(fmap)
 
 
@@ -473,10 +491,18 @@ def _elements() -> SimpleNamespace:
 
         _template = Template(_ROUTE_TEMPLATE)
 
-        def __init__(self, stops: list[list[Any]], along: list[list[Any]], colour: str, query: str):
+        def __init__(
+            self,
+            stops: list[list[Any]],
+            lines: list[list[Any]],
+            along: list[list[Any]],
+            colour: str,
+            query: str,
+        ):
             super().__init__()
             self._name = "Route"
-            self.stops, self.along, self.colour, self.query = stops, along, colour, query
+            self.stops, self.lines, self.along = stops, lines, along
+            self.colour, self.query = colour, query
 
     class Numbered(MacroElement):
         """Numbered markers (rows of [lat, lon, number, text]); the text goes in as text."""

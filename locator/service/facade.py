@@ -38,6 +38,7 @@ from locator.operations.coverage import (
 from locator.operations.feature_query import Queryable, property_value
 from locator.operations.hours import UNKNOWN, hours_status, week_schedule
 from locator.operations.nearest import WALK, Nearby, NearestQuery, nearby
+from locator.operations.network import StreetNetwork
 from locator.operations.routes import RouteDetails
 from locator.service.answers import (
     CoverageQuery,
@@ -191,6 +192,12 @@ class Service:
     def city(self) -> CityProfile:
         """The city profile of this data version (``city.json``)."""
         return self.store.reference.city
+
+    @property
+    def network(self) -> StreetNetwork | None:
+        """The street network of this data version (``network.npz``), None without one:
+        then every travel figure is the straight-line estimate, and says so."""
+        return self.store.reference.network
 
     def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
         """Every collection present, in display order."""
@@ -458,7 +465,9 @@ class Service:
 
     @property
     def _route_details(self) -> dict[str, RouteDetails]:
-        """Route id -> the route worked out (stops, facilities along, gap), once."""
+        """Route id -> the route worked out (stops, legs along the roads or straight,
+        facilities along, gap), once per data version: with a network that is 2 bounded
+        shortest-path searches a leg (coach and bike)."""
         return self._once("route_details", self._make_route_details)
 
     def _make_route_details(self) -> dict[str, RouteDetails]:
@@ -469,10 +478,12 @@ class Service:
         if coll is None:
             return {}
         facilities = snap.facilities()
+        # legs follow this version's street network where it covers them (None: straight)
+        net = self.network
         out = {}
         for feat in coll.features:
             assert isinstance(feat, Feature)
-            out[feat.id] = route_details(feat, facilities, self.city.metric_epsg)
+            out[feat.id] = route_details(feat, facilities, self.city.metric_epsg, net)
         return out
 
     def map_view(self, max_points: int) -> MapView:

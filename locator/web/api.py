@@ -14,7 +14,7 @@ from locator.formats.routes import (
     route_to_kml,
 )
 from locator.operations.hours import now
-from locator.operations.routes import COACH_NOTE, RouteDetails
+from locator.operations.routes import RouteDetails, coach_note_for
 from locator.values.city import CityProfile
 from locator.values.errors import LayerNotFound
 from locator.web import params
@@ -100,6 +100,12 @@ def nearest():
     return resp
 
 
+def _basis_of(routes) -> str:
+    """The routes' common basis, "mixed" when they differ (or none is listed: straight)."""
+    bases = {r.basis for r in routes} or {"straight"}
+    return bases.pop() if len(bases) == 1 else "mixed"
+
+
 @bp.get("/routes")
 def routes():
     svc = service()
@@ -109,7 +115,7 @@ def routes():
         numberMatched=len(found.routes),
         total=found.total,
         illustrative_note=ILLUSTRATIVE,
-        coach_note=COACH_NOTE,
+        coach_note=coach_note_for(_basis_of(found.routes)),
     )
     return cacheable(body, GEOJSON, svc.version)
 

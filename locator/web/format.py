@@ -207,10 +207,16 @@ def duration_text(minutes: float, lang: str) -> str:
 
 
 def route_preview_points(
-    geometry: dict, width: int = 120, height: int = 72, pad: int = 6
+    geometry: dict,
+    width: int = 120,
+    height: int = 72,
+    pad: int = 6,
+    at: list[tuple[float, float]] | tuple[tuple[float, float], ...] | None = None,
 ) -> list[tuple[float, float]]:
     """A line's vertices fitted into a ``width`` x ``height`` box (SVG y down; longitude
-    scaled by cos(latitude) so shapes keep their proportions)."""
+    scaled by cos(latitude) so shapes keep their proportions), each at least a pixel from
+    the one before (the last always kept); with ``at`` (WGS-84 positions, e.g. the stops),
+    those positions in the same box instead, every one kept."""
     coords = geometry["coordinates"]
     lat0 = math.radians(sum(c[1] for c in coords) / len(coords))
     xs = [c[0] * math.cos(lat0) for c in coords]
@@ -219,10 +225,19 @@ def route_preview_points(
     scale = min(width - 2 * pad, height - 2 * pad) / span
     cx = (width - (max(xs) - min(xs)) * scale) / 2
     cy = (height - (max(ys) - min(ys)) * scale) / 2
-    return [
-        (round(cx + (x - min(xs)) * scale, 1), round(height - cy - (y - min(ys)) * scale, 1))
-        for x, y in zip(xs, ys, strict=True)
-    ]
+
+    def box(x: float, y: float) -> tuple[float, float]:
+        return (round(cx + (x - min(xs)) * scale, 1), round(height - cy - (y - min(ys)) * scale, 1))
+
+    if at is not None:
+        return [box(lon * math.cos(lat0), lat) for lon, lat in at]
+    points = [box(x, y) for x, y in zip(xs, ys, strict=True)]
+    # a line along the roads has a vertex at every node: keep those a pixel apart
+    kept = points[:1]
+    for p in points[1:-1]:
+        if abs(p[0] - kept[-1][0]) >= 1 or abs(p[1] - kept[-1][1]) >= 1:
+            kept.append(p)
+    return kept + points[-1:] if len(points) > 1 else kept
 
 
 def precision_key(precision: str) -> str:

@@ -530,6 +530,51 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "{city_name}暂无乡村游路线数据。",
         "en": "No rural routes are listed for {city_name} yet.",
     },
+    "illustrative_banner_roads": {
+        "zh": "注意：官方路线的站点名单尚未公开，这里的路线是示意（站点取自公开坐标或镇驻地）；"
+        "站点之间的路段尽量沿道路，个别无法沿道路的路段为直线，并已注明。",
+        "en": "Note: the official stop lists are not public; these routes are illustrative "
+        "(stops from public coordinates or town seats); legs follow the roads where they "
+        "can, and a leg that cannot is a straight line and says so.",
+    },
+    "legs_title": {"zh": "各段路程", "en": "Legs"},
+    "leg_stops": {"zh": "第 {a} → {b} 站", "en": "Stop {a} → {b}"},
+    "leg_times": {
+        "zh": "{km:.1f} 公里 · 车程约 {coach} · 骑行约 {bike}",
+        "en": "{km:.1f} km · about {coach} by coach · about {bike} by bike",
+    },
+    "bike_straight": {
+        "zh": "骑行时间为直线估算（{reason}）",
+        "en": "the bike time is a straight-line estimate ({reason})",
+    },
+    "bike_roads": {"zh": "骑行时间沿道路计算", "en": "the bike time is measured along roads"},
+    "basis_network": {"zh": "沿道路 · along roads", "en": "along roads · 沿道路"},
+    "basis_straight": {"zh": "直线 · straight line", "en": "straight line · 直线"},
+    "bike_min": {"zh": "骑行约 {text}", "en": "about {text} by bike"},
+    "legs_share": {
+        "zh": "全程 {pct:.0f}% 沿道路测量，其余为直线估算。",
+        "en": "{pct:.0f}% of the length is measured along roads, the rest is a "
+        "straight-line estimate.",
+    },
+    "legs_all_roads": {
+        "zh": "全程沿道路测量（长度和时间按道路网计算）。",
+        "en": "Measured along roads all the way (lengths and times on the street network).",
+    },
+    "legs_share_short": {"zh": "{pct:.0f}% 沿道路", "en": "{pct:.0f}% along roads"},
+    "legs_none_routed": {
+        "zh": "没有一段能沿道路计算：各段为直线估算（原因见各段）。",
+        "en": "No leg could follow the roads: every leg is a straight-line estimate (see "
+        "why under each).",
+    },
+    "leg_reason": {"zh": "原因：{reason}", "en": "Why: {reason}"},
+    "legs_no_network": {
+        "zh": "未载入道路网：各段为直线估算。",
+        "en": "No street network loaded: every leg is a straight-line estimate.",
+    },
+    "network_fixture": {
+        "zh": "（测试用道路网，不是真实道路）",
+        "en": "(a test-fixture network, not real roads)",
+    },
     "illustrative_banner": {
         "zh": "注意：官方路线的站点名单尚未公开，这里的路线是示意（站点取自公开坐标或镇驻地），"
         "站点之间为直线，不是实际道路。",

@@ -800,7 +800,26 @@ def build_document(
                         "stops_count": {"type": "integer", "minimum": 2},
                         "length_m": {"type": "number", "minimum": 0},
                         "coach_min": {"type": "number", "minimum": 0},
+                        "bike_min": {"type": "number", "minimum": 0},
                         "estimate": {"type": "boolean"},
+                        "basis": {
+                            "type": "string",
+                            "enum": ["network", "straight", "mixed"],
+                            "description": "how the length and times were measured: every "
+                            "leg along the street network, none, or some",
+                        },
+                        "along_roads_share": {"type": "number", "minimum": 0, "maximum": 1},
+                        "coach_note": {"type": "object"},
+                        "network": {
+                            "type": "object",
+                            "nullable": True,
+                            "description": "the street network's attribution when a leg "
+                            "follows it (ODbL)",
+                            "properties": {
+                                "attribution": {"type": "string"},
+                                "fixture": {"type": "boolean"},
+                            },
+                        },
                         "sample": {"type": "boolean"},
                         "illustrative": {"type": "boolean"},
                         "geometry_note": {"type": "string"},
@@ -870,6 +889,64 @@ def build_document(
                                             "name": {"type": "string"},
                                             "distance_off_m": {"type": "number", "minimum": 0},
                                             "position_m": {"type": "number", "minimum": 0},
+                                        },
+                                    },
+                                },
+                                "legs": {
+                                    "type": "array",
+                                    "description": "stop to stop: along roads (the coach on "
+                                    "the drive graph, the bike on the e-bike graph) or a "
+                                    "straight line, with the reason; coords: the leg's first "
+                                    "and last index in the line (null: the stored line)",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["from", "to", "basis", "length_m"],
+                                        "properties": {
+                                            "from": {"type": "integer", "minimum": 1},
+                                            "to": {"type": "integer", "minimum": 2},
+                                            "basis": {
+                                                "type": "string",
+                                                "enum": ["network", "straight"],
+                                            },
+                                            "basis_text": {"type": "object"},
+                                            "length_m": {"type": "number", "minimum": 0},
+                                            "coach": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "length_m": {"type": "number", "minimum": 0},
+                                                    "minutes": {"type": "number", "minimum": 0},
+                                                    "basis": {
+                                                        "type": "string",
+                                                        "enum": ["network", "straight"],
+                                                    },
+                                                    "reason": {"type": "string", "nullable": True},
+                                                    "reason_text": {
+                                                        "type": "object",
+                                                        "nullable": True,
+                                                    },
+                                                },
+                                            },
+                                            "bike": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "length_m": {"type": "number", "minimum": 0},
+                                                    "minutes": {"type": "number", "minimum": 0},
+                                                    "basis": {
+                                                        "type": "string",
+                                                        "enum": ["network", "straight"],
+                                                    },
+                                                    "reason": {"type": "string", "nullable": True},
+                                                    "reason_text": {
+                                                        "type": "object",
+                                                        "nullable": True,
+                                                    },
+                                                },
+                                            },
+                                            "coords": {
+                                                "type": "array",
+                                                "nullable": True,
+                                                "items": {"type": "integer", "minimum": 0},
+                                            },
                                         },
                                     },
                                 },

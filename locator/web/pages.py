@@ -30,6 +30,7 @@ from locator.maps import (
 )
 from locator.operations.hours import now
 from locator.operations.nearest import TRAVEL_MODES
+from locator.operations.routes import REASON_TEXT
 from locator.values import registry
 from locator.values.models import AMENITIES
 from locator.web import format as fmt
@@ -513,6 +514,7 @@ def route_page(route_id: str):
         GEOJSON,
         d=details,
         r=details.summary,
+        reason_text=REASON_TEXT,
         parts=parts,
         layer_labels=labels,
         any_sample=details.summary.sample,

@@ -10,9 +10,13 @@ from locator.operations.hours import DaySchedule, HoursPhrase, HoursStatus, hour
 from locator.operations.nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
 from locator.operations.routes import (
     ALONG_M,
-    COACH_NOTE,
+    BASIS_TEXT,
+    REASON_TEXT,
+    LegTravel,
     RouteDetails,
     RouteSummary,
+    coach_note,
+    leg_spans,
 )
 from locator.service import FacilityDetails, NearestAnswer
 from locator.values.models import CollectionInfo, Facility, Feature
@@ -156,12 +160,50 @@ def route_summary_json(route: RouteSummary) -> dict[str, Any]:
             "stops_count": route.stops_count,
             "length_m": round(route.length_m, 1),
             "coach_min": round(route.coach_min),
+            "bike_min": round(route.bike_min),
             "estimate": True,
+            "basis": route.basis,
+            "along_roads_share": round(route.along_roads_share, 4),
+            "coach_note": coach_note(route),
+            "network": (
+                {"attribution": route.network_attribution, "fixture": route.network_fixture}
+                if route.network_attribution
+                else None
+            ),
             "sample": route.sample,
             "illustrative": route.illustrative,
             "geometry_note": route.geometry_note,
         },
     }
+
+
+def _travel_json(t: LegTravel) -> dict[str, Any]:
+    return {
+        "length_m": round(t.length_m, 1),
+        "minutes": round(t.minutes, 1),
+        "basis": t.basis,
+        "reason": t.reason or None,
+        "reason_text": REASON_TEXT.get(t.reason),
+    }
+
+
+def legs_json(details: RouteDetails) -> list[dict[str, Any]]:
+    """Stop to stop: how long, coach and bike minutes, along roads or straight (and why);
+    ``coords`` the leg's first and last index in the line (null: the line is as stored)."""
+    spans = leg_spans(details)
+    return [
+        {
+            "from": leg.from_number,
+            "to": leg.to_number,
+            "basis": leg.basis,
+            "basis_text": BASIS_TEXT[leg.basis],
+            "length_m": round(leg.length_m, 1),
+            "coach": _travel_json(leg.coach),
+            "bike": _travel_json(leg.bike),
+            "coords": list(spans[i]) if spans else None,
+        }
+        for i, leg in enumerate(details.legs)
+    ]
 
 
 def route_json(details: RouteDetails) -> dict[str, Any]:
@@ -194,13 +236,13 @@ def route_json(details: RouteDetails) -> dict[str, Any]:
                 }
                 for a in details.along
             ],
+            "legs": legs_json(details),
             "along_within_m": ALONG_M,
             "longest_gap_m": round(details.longest_gap_m, 1),
             "longest_gap": {
                 "from_m": round(details.gap_from_m, 1),
                 "to_m": round(details.gap_to_m, 1),
             },
-            "coach_note": COACH_NOTE,
         }
     )
     return feature
