@@ -479,3 +479,24 @@ def test_an_extract_covering_part_of_the_city_needs_allow_partial(runner, tmp_pa
     shown = result.output.split("city        ")[1].split(" %")[0]
     assert int(shown) == math.floor(net.info.city_covered * 100)
     assert COVER_RADIUS_M == 1000.0
+
+
+def test_a_built_network_is_part_of_the_data_version(runner, tmp_path, grid_pbf):
+    """What the command writes is what the data directory's next version serves: the
+    directory's signature changes, and the version read from it holds that network."""
+    from locator.stores.files.read import fingerprint, read_geodata
+    from locator.values.registry import HISTORY_DIR
+
+    d = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, d, ignore=shutil.ignore_patterns(HISTORY_DIR))
+    before = fingerprint(d)
+    assert not (d / NETWORK_FILE).exists()
+    result = runner.invoke(cli, ["build-network", str(grid_pbf), "--data-dir", str(d)])
+    assert result.exit_code == 0, result.output
+    assert fingerprint(d) != before
+    served = read_geodata(d).network
+    written = network_from_bytes((d / NETWORK_FILE).read_bytes())
+    assert served is not None and served.info == written.info
+    assert served.nodes == written.nodes and served.info.source == "grid.osm.pbf"
+    for mode in MODES:
+        assert served.graphs[mode].edges == written.graphs[mode].edges
