@@ -320,7 +320,8 @@ def _read_ways(path: Path, index: str, bbox: tuple[float, float, float, float]) 
         ways.usable += 1
         line = array("d")
         try:
-            raw = bytes.fromhex(wkb.create_linestring(nodes, all_nodes))
+            made = wkb.create_linestring(nodes, all_nodes)  # hex text (pyosmium 3, 4)
+            raw = made if isinstance(made, bytes) else bytes.fromhex(made)
             if raw[0] == 1 and _LITTLE_ENDIAN:  # the WKB's doubles in this machine's order
                 line.frombytes(raw[9:])
         except (osmium.InvalidLocationError, RuntimeError):
