@@ -500,3 +500,11 @@ def test_a_built_network_is_part_of_the_data_version(runner, tmp_path, grid_pbf)
     assert served.nodes == written.nodes and served.info.source == "grid.osm.pbf"
     for mode in MODES:
         assert served.graphs[mode].edges == written.graphs[mode].edges
+
+
+def test_info_names_a_broken_network_file(runner, tmp_path):
+    (tmp_path / NETWORK_FILE).write_bytes(b"PK\x03\x04 half a file")
+    result = runner.invoke(cli, ["build-network", "--info", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: network.npz: not a street network file")
+    assert "Traceback" not in result.output
