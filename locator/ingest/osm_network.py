@@ -3,17 +3,19 @@
 Reader: **pyosmium** (PyPI ``osmium``, the Python binding of the C++ libosmium). It
 streams the file block by block in C++; node coordinates go into libosmium's node-location
 index and only the ways tagged ``highway=*`` reach Python, with their node locations
-filled in. Memory is therefore the location index plus the highway ways' nodes, not the
-file: a province extract builds on a small machine. pyrosm, the other well-kept reader,
-decodes the whole extract into pandas/GeoDataFrames (every node, every tag as Python
-objects) and needs several times the extract's size in memory, which a province does
-not fit on a 2-core 24 GiB machine beside a running server.
+filled in. Each such way's coordinates come back from C++ as one WKB line; only a way
+reaching into the city's clip has its tags' rules and node ids read in Python. Memory is
+therefore the location index plus the city's road nodes, not the province's: a province
+extract builds in seconds on a small machine (docs/PERFORMANCE.md, "Street network
+build"). pyrosm, the other well-kept reader, decodes the extract into pandas
+DataFrames/GeoDataFrames (nodes, ways and tags as in-memory tables at once), which for a
+province means gigabytes of Python-side objects beside a running server.
 
 Node-location index: ``flex_mem`` (pyosmium's default). For an extract it is a sorted
 sparse array of (node id, location), **16 bytes per node of the file** (every node, not
 only the roads'); libosmium switches it to a dense array (8 bytes per node id up to the
-largest id) only when that is smaller, i.e. for a planet-sized file. A 50-million-node
-province costs about 0.8 GB for it.
+largest id) only when that is smaller, i.e. for a planet-sized file. A 60-million-node
+province costs about 1 GB for it (measured: 415 MiB for 25 million nodes).
 
 What is kept: every way with a ``highway`` tag that at least one way of travel may use
 (:data:`SPEEDS`, :func:`way_rules`), with **every node** of the way (no simplification: a
