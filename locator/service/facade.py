@@ -38,6 +38,7 @@ from locator.operations.coverage import (
 from locator.operations.feature_query import Queryable, property_value
 from locator.operations.hours import UNKNOWN, hours_status, week_schedule
 from locator.operations.nearest import WALK, Nearby, NearestQuery, nearby
+from locator.operations.network import StreetNetwork
 from locator.operations.routes import RouteDetails
 from locator.service.answers import (
     CoverageQuery,
@@ -191,6 +192,12 @@ class Service:
     def city(self) -> CityProfile:
         """The city profile of this data version (``city.json``)."""
         return self.store.reference.city
+
+    @property
+    def network(self) -> StreetNetwork | None:
+        """The street network of this data version (``network.npz``), None without one:
+        then every travel figure is the straight-line estimate, and says so."""
+        return self.store.reference.network
 
     def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
         """Every collection present, in display order."""
