@@ -781,7 +781,7 @@ class Service:
 
         def compute() -> SuggestResult:
             grid, dist, weights, timed = self._timed_fields(query, layers, progress)
-            net = self._street_network() if query.minutes is not None else None
+            net = self.network if query.minutes is not None else None
             if net is not None and query.minutes is not None:
                 from locator.operations.travel_coverage import suggest_sites_by_time
 
@@ -819,13 +819,9 @@ class Service:
 
     # ------------------------------------------------------------------ travel times
 
-    def _street_network(self) -> Any:
-        """This data version's street network (None without one)."""
-        return getattr(self.store.reference, "network", None)
-
     def _network_about(self) -> dict[str, Any] | None:
         """What the answers say of the network they were measured on."""
-        net = self._street_network()
+        net = self.network
         if net is None:
             return None
         info = net.info
@@ -847,7 +843,9 @@ class Service:
         with self._lock:
             found = self._fields.get(key)
         if found is None:
-            found = snap_cells(self._street_network(), travel, grid)
+            net = self.network
+            assert net is not None, "cells join a network only when there is one"
+            found = snap_cells(net, travel, grid)
             self._keep_field(key, found)
         return found
 
@@ -865,7 +863,7 @@ class Service:
 
         if query.minutes is None:
             return None
-        net = self._street_network()
+        net = self.network
         if net is None:
             return straight_cell_times(dist, query.travel)
         key = ("times", query.cell_m, layers, _minute(query), query.travel)
