@@ -23,6 +23,12 @@ from locator.operations.travel_coverage import (
 from locator.values.geo.distance import to_metric
 from tests.helpers import assert_problem
 from tests.network_fixture import river_x_m
+from tests.web.test_browser import (  # noqa: F401 (browser: the module's Chromium)
+    browser,
+    missing_glyphs,
+    new_page,
+    serious_axe_violations,
+)
 
 Q = "/api/v1/coverage?layer=love_stations&cell_m=1000&demand=area"
 
@@ -178,3 +184,28 @@ def test_the_form_chooses_radius_or_time(network_client):
 )
 def test_bad_travel_questions_name_the_parameter(client, query, param):
     assert_problem(client.get("/api/v1/coverage?" + query), 400, param)
+
+
+def test_the_travel_time_form_on_a_phone(browser, live_server):  # noqa: F811
+    """On a 360x640 phone (zh), a planner picks "travel time", 10 minutes by e-bike, and
+    submits (a real POST, no script needed): the answer says it is a straight-line
+    estimate (the bundled data has no network), fits the width, and axe finds nothing
+    serious."""
+    ctx, page, rec, dialogs = new_page(browser, live_server)
+    page.goto(live_server + "/planner")
+    page.check("input[name=reach][value=time]")
+    page.fill("input[name=minutes]", "10")
+    page.select_option("select[name=travel]", "ebike")
+    page.select_option("select[name=cell_m]", "1000")
+    page.select_option("select[name=demand]", "area")
+    page.fill("input[name=n]", "2")
+    page.click("input[type=submit]")
+    page.wait_for_load_state("load")
+    summary = page.inner_text("#summary")
+    assert "电动车 10 分钟（直线估算）" in summary and "1,923 米" in summary
+    assert page.is_checked("input[name=reach][value=time]")
+    assert page.locator("table.coverage thead th").count() == 11
+    assert page.evaluate("document.documentElement.scrollWidth") <= 361
+    assert serious_axe_violations(page) == [] and missing_glyphs(page) == []
+    assert rec.foreign_hosts() == set() and not dialogs
+    ctx.close()
