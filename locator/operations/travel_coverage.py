@@ -207,70 +207,89 @@ def network_cell_times(
 # ---------------------------------------------------------------------- reach
 
 
-def _bucket(x: np.ndarray, y: np.ndarray, x0: float, y0: float, tile: float):
-    return (np.floor((x - x0) / tile).astype(np.int64), np.floor((y - y0) / tile).astype(np.int64))
+#: source tiles are at least this wide (metres): fewer, larger searches when the reach is
+#: short (each search costs some Python besides its sub-network)
+MIN_TILE_M = 1000.0
+_KEY = 1_000_003  # bucket key = column * _KEY + row
 
 
-def _gather_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the CSR entries of ``rows``, and the row (index into ``rows``) of each."""
-    starts, counts = indptr[rows], indptr[rows + 1] - indptr[rows]
-    total = int(counts.sum())
-    owner = np.repeat(np.arange(rows.size), counts)
-    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(starts, counts) + offsets, owner
+def _buckets(x: np.ndarray, y: np.ndarray, origin: tuple[float, float], side: float):
+    """Column and row of each point in buckets of ``side`` metres."""
+    return (
+        np.floor((x - origin[0]) / side).astype(np.int64),
+        np.floor((y - origin[1]) / side).astype(np.int64),
+    )
 
 
-@dataclass
-class _Tiles:
-    """Sources, targets and nodes bucketed in square tiles at least as wide as the
-    straight-line reach: all a source can reach lies in its tile's 3 x 3 neighbourhood."""
-
-    tile: float
-    node_keys: dict
-    source_keys: dict
-
-
-def _keyed(ix: np.ndarray, iy: np.ndarray) -> dict:
+def _keyed(ix: np.ndarray, iy: np.ndarray) -> dict[int, np.ndarray]:
+    """Bucket key -> positions of the points in it."""
     if ix.size == 0:
         return {}
-    keys = ix * 1_000_003 + iy
+    keys = ix * _KEY + iy
     order = np.argsort(keys, kind="stable")
     uniq, starts = np.unique(keys[order], return_index=True)
     ends = np.append(starts[1:], order.size)
     return {int(k): order[s:e] for k, s, e in zip(uniq, starts, ends, strict=True)}
 
 
-def _neighbourhood(index: dict, key: int) -> np.ndarray:
-    parts = [
-        index[key + dx * 1_000_003 + dy]
-        for dx in (-1, 0, 1)
-        for dy in (-1, 0, 1)
-        if key + dx * 1_000_003 + dy in index
-    ]
-    return np.concatenate(parts) if parts else np.empty(0, np.int64)
+@dataclass
+class _Tiles:
+    """Nodes in square buckets at least as wide as the straight-line reach, sources in
+    tiles of ``per_tile`` x ``per_tile`` buckets: all that a tile's sources can reach in
+    time lies in its buckets and one ring of buckets round them."""
+
+    bucket: float
+    per_tile: int
+    origin: tuple[float, float]
+    node_keys: dict[int, np.ndarray]
+    #: tile (column, row) -> positions in ``sources``
+    source_tiles: dict[tuple[int, int], np.ndarray]
+
+    def around(self, index: dict[int, np.ndarray], tile: tuple[int, int]) -> np.ndarray:
+        """What ``index`` (bucket key -> positions) holds in ``tile``'s reach."""
+        m = self.per_tile
+        parts = [
+            index[k]
+            for c in range(tile[0] * m - 1, tile[0] * m + m + 1)
+            for r in range(tile[1] * m - 1, tile[1] * m + m + 1)
+            if (k := c * _KEY + r) in index
+        ]
+        return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
 
 def reach_work(
     net: StreetNetwork, travel: str, sources: np.ndarray, limit_s: float
 ) -> tuple[int, _Tiles]:
     """The (source x sub-network node) entries :func:`reach_matrix` would fill for
-    ``sources`` (nodes), estimated before any search, and the tiling it uses."""
+    ``sources`` (nodes), counted before any search, and the tiling it uses."""
+    sources = np.asarray(sources, np.int64)
     reach_m = limit_s * net.top_speeds[travel]
-    tile = max(reach_m, 250.0)
-    x0, y0 = float(net.x.min(initial=0.0)), float(net.y.min(initial=0.0))
+    bucket = max(reach_m, 250.0)
+    per_tile = max(1, int(MIN_TILE_M // bucket))
+    origin = (float(net.x.min(initial=0.0)), float(net.y.min(initial=0.0)))
     usable = net.graphs[travel].usable
-    nx, ny = _bucket(net.x[usable], net.y[usable], x0, y0, tile)
+    nx, ny = _buckets(net.x[usable], net.y[usable], origin, bucket)
     node_keys = {k: usable[v] for k, v in _keyed(nx, ny).items()}
-    sx, sy = _bucket(net.x[sources], net.y[sources], x0, y0, tile)
-    source_keys = _keyed(sx, sy)
+    sx, sy = _buckets(net.x[sources], net.y[sources], origin, bucket)
+    tiles: dict[tuple[int, int], np.ndarray] = {}
+    for key, members in _keyed(sx // per_tile, sy // per_tile).items():
+        tiles[(key // _KEY, key % _KEY)] = members
+    out = _Tiles(bucket, per_tile, origin, node_keys, tiles)
+    sizes = {k: v.size for k, v in node_keys.items()}
     work = sum(
-        len(members) * int(sum(node_keys[k + d].size for d in _OFFSETS if k + d in node_keys))
-        for k, members in source_keys.items()
+        members.size * int(sum(sizes[k] for k in _around_keys(out, t) if k in sizes))
+        for t, members in tiles.items()
     )
-    return work, _Tiles(tile, node_keys, source_keys)
+    return work, out
 
 
-_OFFSETS = tuple(dx * 1_000_003 + dy for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+def _around_keys(tiles: _Tiles, tile: tuple[int, int]):
+    m = tiles.per_tile
+    return (
+        c * _KEY + r
+        for c in range(tile[0] * m - 1, tile[0] * m + m + 1)
+        for r in range(tile[1] * m - 1, tile[1] * m + m + 1)
+    )
 
 
 def reach_matrix(
@@ -288,7 +307,7 @@ def reach_matrix(
     source takes at most ``limit_s`` seconds, access legs included (``target_s`` at the
     target's end, ``source_s`` at the source's). ``sources`` and ``targets`` are nodes of
     ``travel``'s graph. Each tile of sources searches (bounded Dijkstra on the reversed
-    graph) only the sub-network its sources can reach in time."""
+    graph, scipy) only the sub-network its sources can reach in time."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
@@ -298,22 +317,20 @@ def reach_matrix(
     target_s = np.asarray(target_s, float)
     if tiles is None:
         _, tiles = reach_work(net, travel, sources, limit_s)
-    x0, y0 = float(net.x.min(initial=0.0)), float(net.y.min(initial=0.0))
-    tx, ty = _bucket(net.x[targets], net.y[targets], x0, y0, tiles.tile)
+    tx, ty = _buckets(net.x[targets], net.y[targets], tiles.origin, tiles.bucket)
     target_keys = _keyed(tx, ty)
     rev = net.graphs[travel].reverse
     local = np.full(net.nodes, -1, dtype=np.int64)
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
-    done, count = 0, max(1, len(tiles.source_keys))
-    for key, members in tiles.source_keys.items():
-        done += 1
+    count = max(1, len(tiles.source_tiles))
+    for done, (tile, members) in enumerate(tiles.source_tiles.items(), start=1):
         if done % 16 == 0:
             progress("reach", done / count)
-        near_targets = _neighbourhood(target_keys, key)
+        near_targets = tiles.around(target_keys, tile)
         if near_targets.size == 0:
             continue
-        sub = np.unique(_neighbourhood(tiles.node_keys, key))
+        sub = tiles.around(tiles.node_keys, tile)
         local[sub] = np.arange(sub.size)
         pos, owner = _gather_rows(rev.indptr, sub)
         head = local[rev.indices[pos]]
@@ -323,8 +340,6 @@ def reach_matrix(
         np.cumsum(counts, out=indptr[1:])
         graph = csr_matrix((rev.data[pos][keep], head[keep], indptr), shape=(sub.size, sub.size))
         t_local = local[targets[near_targets]]
-        inside = t_local >= 0
-        near_targets, t_local = near_targets[inside], t_local[inside]
         step = max(1, BATCH_ENTRIES // max(1, sub.size))
         for i in range(0, members.size, step):
             batch = members[i : i + step]
@@ -336,10 +351,19 @@ def reach_matrix(
         local[sub] = -1
     r = np.concatenate(rows) if rows else np.empty(0, np.int64)
     c = np.concatenate(cols) if cols else np.empty(0, np.int64)
-    matrix = csr_matrix((np.ones(r.size), (r, c)), shape=(sources.size, targets.size), dtype=float)
+    matrix = csr_matrix((np.ones(r.size), (r, c)), shape=(sources.size, targets.size))
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
     return matrix
+
+
+def _gather_rows(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the CSR entries of ``rows``, and the row (index into ``rows``) of each."""
+    starts, counts = indptr[rows], indptr[rows + 1] - indptr[rows]
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(rows.size), counts)
+    offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + offsets, owner
 
 
 # ---------------------------------------------------------------------- suggestions
@@ -409,9 +433,9 @@ def suggest_sites_by_time(
         raise TooCostly(
             param,
             f"{param}: 候选站点沿道路的搜索过大(约 {work:,} 项，上限 {MAX_REACH_WORK:,})；"
-            f"请换用更大的网格(cell_m)或更短的时间 · the searches along the streets for the "
-            f"candidate sites are too large (about {work:,} entries, at most "
-            f"{MAX_REACH_WORK:,}); ask with a larger cell_m or fewer minutes",
+            f"请换用更大的网格(cell_m) · the searches along the streets for the candidate "
+            f"sites are too large (about {work:,} entries, at most {MAX_REACH_WORK:,}); "
+            "ask with a larger cell_m (fewer candidates)",
         )
     factor = max(1, int(round(max(radius_m / 4, MIN_SPACING_M) / grid.cell_m)))
     bin_cells, bin_w = _heaviest_in_bins(grid, open_cells, weights, factor)
