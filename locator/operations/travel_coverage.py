@@ -381,7 +381,7 @@ def suggest_sites_by_time(
     by_demand: bool,
     candidates: Sequence[tuple[float, float]] | None = None,
     progress: Progress = _quiet,
-    param: str = "minutes",
+    param: str = "cell_m",
 ) -> SuggestResult:
     """``n`` new sites that bring the most uncovered demand (or area) within ``minutes``
     along ``travel``'s streets, keeping every existing facility.

@@ -217,3 +217,16 @@ def test_suggestions_along_streets_gain_what_the_streets_reach(grid, river):
     newly = (total <= 360.0) & (times.seconds > 360.0)
     assert first.gain == pytest.approx(float(weights[newly].sum()), rel=1e-9)
     assert first.gain > 0 and result.covered_after > result.covered_before
+
+
+def test_too_much_searching_is_refused_before_any(grid, river, monkeypatch):
+    from locator.operations import travel_coverage
+    from locator.values.errors import TooCostly
+
+    times = network_cell_times(river, "walk", grid, FACS[:1])
+    cells = snap_cells(river, "walk", grid)
+    weights = np.full(grid.size, grid.cell_km2)
+    monkeypatch.setattr(travel_coverage, "MAX_REACH_WORK", 1000)
+    with pytest.raises(TooCostly) as err:
+        suggest_sites_by_time(grid, river, "walk", 10, 2, times, weights, cells, False)
+    assert err.value.param == "cell_m" and "cell_m" in str(err.value)
