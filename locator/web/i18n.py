@@ -420,9 +420,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "within {reach} — not a figure for the whole city",
     },
     "meaning_share_time": {
-        "zh": "覆盖比例：从网格中心到最近一处计入设施用时不超过{reach}的{what}占比。",
-        "en": "Covered share: the share of the {what} whose trip from its grid cell's centre "
-        "to the nearest counted facility takes at most {reach}.",
+        "zh": "覆盖比例：网格中心到最近一处计入设施用时不超过{reach}的网格中的{what}占比。",
+        "en": "Covered share: the share of the {what} in grid cells whose centre reaches "
+        "the nearest counted facility within {reach}.",
     },
     "meaning_what_people": {"zh": "人口", "en": "people"},
     "meaning_what_land": {"zh": "陆地面积", "en": "land"},

@@ -209,3 +209,18 @@ def test_the_travel_time_form_on_a_phone(browser, live_server):  # noqa: F811
     assert serious_axe_violations(page) == [] and missing_glyphs(page) == []
     assert rec.foreign_hosts() == set() and not dialogs
     ctx.close()
+
+
+def test_the_command_answers_along_streets_and_refuses_both(runner, network_data_dir, tmp_path):
+    from locator.cli import cli
+
+    args = ["coverage", "--data-dir", str(network_data_dir), "--cell-m", "1000"]
+    args += ["--demand", "area"]
+    done = runner.invoke(cli, [*args, "--minutes", "12", "--travel", "walk"])
+    assert done.exit_code == 0, done.output
+    assert "12 min walk (沿道路 · along streets)" in done.output
+    out = tmp_path / "walk.csv"
+    assert runner.invoke(cli, [*args, "--minutes", "12", "--out", str(out)]).exit_code == 0
+    assert "mean_minutes" in out.read_text("utf-8-sig").splitlines()[0]
+    both = runner.invoke(cli, [*args, "--minutes", "12", "--radius-m", "900"])
+    assert both.exit_code != 0 and "--minutes and --radius-m" in both.output
