@@ -224,3 +224,26 @@ def test_the_command_answers_along_streets_and_refuses_both(runner, network_data
     assert "mean_minutes" in out.read_text("utf-8-sig").splitlines()[0]
     both = runner.invoke(cli, [*args, "--minutes", "12", "--radius-m", "900"])
     assert both.exit_code != 0 and "--minutes and --radius-m" in both.output
+
+
+def test_at_a_time_of_day_only_the_open_stations_count(svc, network_client):
+    """At 03:00 only the love stations open then count, and the share is theirs."""
+    import datetime as dt
+
+    from locator.operations.hours import TZ
+
+    at = dt.datetime(2026, 12, 7, 3, 0, tzinfo=TZ)
+    night = network_client.get(
+        Q + "&minutes=15&travel=ebike&at=2026-12-07T03:00:00%2B08:00"
+    ).get_json()
+    day = network_client.get(Q + "&minutes=15&travel=ebike").get_json()
+    facilities = svc.store.snapshot().facilities()
+    open_then, _ = counted_facilities(
+        facilities, ["love_stations"], at, svc.store.reference.calendar
+    )
+    assert 0 < night["facilities_counted"] == len(open_then) < day["facilities_counted"]
+    times = network_cell_times(svc.network, "ebike", svc.grid(1000), open_then)
+    assert night["city"]["covered_share"] == pytest.approx(
+        float((times.seconds <= 900).mean()), abs=1e-4
+    )
+    assert night["city"]["covered_share"] < day["city"]["covered_share"]
