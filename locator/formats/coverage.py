@@ -242,6 +242,12 @@ def suggestions_geojson(result: SuggestResult) -> dict[str, Any]:
         "covered_after": round(result.covered_after, 3),
         "total": round(result.total, 3),
         "solution": None if result.solution is None else solution_json(result.solution),
+        # how "within reach" was measured
+        "along": result.along,
+        "along_label": {
+            "streets": ALONG_STREETS,
+            "straight_line_estimate": STRAIGHT_ESTIMATE,
+        }.get(result.along, "直线距离 · straight line"),
         "features": [
             {
                 "type": "Feature",

@@ -724,6 +724,9 @@ class SuggestResult:
     covered_after: float
     total: float
     solution: Solution | None = None
+    #: how reach was measured: straight_line (a radius), streets (a travel time along
+    #: the network) or straight_line_estimate (a travel time without one)
+    along: str = "straight_line"
 
 
 def covering_matrix(cand_xy: np.ndarray, cell_xy: np.ndarray, radius_m: float):

@@ -501,6 +501,7 @@ def suggest_sites_by_time(
         before + sum(x.gain for x in out),
         float(weights.sum()),
         solution,
+        "streets",
     )
 
 

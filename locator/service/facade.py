@@ -800,7 +800,7 @@ class Service:
                     candidates,
                     timed,
                 )
-            return suggest_sites(
+            result = suggest_sites(
                 grid,
                 self.store.snapshot().facilities(),
                 layers,
@@ -814,6 +814,9 @@ class Service:
                 dist=dist,
                 weights=weights,
             )
+            if query.minutes is not None:  # the time's straight-line radius
+                result = dataclasses.replace(result, along="straight_line_estimate")
+            return result
 
         return self._cached(key, compute)
 

@@ -109,6 +109,8 @@ def test_without_a_network_the_estimate_is_used_and_labelled(client):
     )
     assert body["radius_m"] == pytest.approx(10 * EBIKE_M_PER_MIN / DETOUR_FACTOR)
     assert reach["network"] is None and "straight-line estimate" in reach["note"]
+    sites = client.get(Q.replace("coverage", "coverage/suggest") + "&minutes=10&travel=ebike&n=1")
+    assert sites.get_json()["along"] == "straight_line_estimate"
     walk = client.get(Q + "&minutes=13&travel=walk").get_json()
     assert walk["radius_m"] == pytest.approx(13 * WALK_M_PER_MIN / DETOUR_FACTOR)
     # a larger radius covers no less
@@ -147,6 +149,7 @@ def test_along_streets_everywhere_it_is_answered(network_client):
         "/api/v1/coverage/suggest?layer=love_stations&cell_m=1000&minutes=10&travel=ebike&n=3&demand=area"
     ).get_json()
     assert len(sites["features"]) == 3 and sites["covered_after"] > sites["covered_before"]
+    assert sites["along"] == "streets" and sites["along_label"] == "沿道路 · along streets"
     html = network_client.get(
         "/planner?layer=love_stations&cell_m=1000&minutes=10&travel=ebike&lang=en"
     ).get_data(as_text=True)
