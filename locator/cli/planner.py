@@ -239,8 +239,13 @@ def _html_report(report, suggestions, layers) -> str:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"])
     )
+    from locator.formats.coverage import reach_json
+
     return env.get_template("coverage_report.html").render(
-        report=report, suggestions=suggestions, layers=layers
+        report=report,
+        suggestions=suggestions,
+        layers=layers,
+        reach_note=reach_json(report).get("note", ""),
     )
 
 

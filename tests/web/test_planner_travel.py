@@ -225,6 +225,9 @@ def test_the_command_answers_along_streets_and_refuses_both(runner, network_data
     out = tmp_path / "walk.csv"
     assert runner.invoke(cli, [*args, "--minutes", "12", "--out", str(out)]).exit_code == 0
     assert "mean_minutes" in out.read_text("utf-8-sig").splitlines()[0]
+    html = tmp_path / "walk.html"
+    assert runner.invoke(cli, [*args, "--minutes", "12", "--out", str(html)]).exit_code == 0
+    assert "沿道路 · along streets" in html.read_text("utf-8")
     both = runner.invoke(cli, [*args, "--minutes", "12", "--radius-m", "900"])
     assert both.exit_code != 0 and "--minutes and --radius-m" in both.output
 
