@@ -1,8 +1,8 @@
 """The planner's request, built once for the web (``/planner``, ``/api/v1/coverage``) and
-the command line (``locator coverage``): which facility layers, within what radius, per
-district or town, at what moment, on what grid, weighted by what demand (a bundled example
-or an uploaded CSV/GeoJSON file), and how many new sites to suggest among which candidate
-premises.
+the command line (``locator coverage``): which facility layers, within what radius (or
+what travel time, walking or by e-bike), per district or town, at what moment, on what
+grid, weighted by what demand (a bundled example or an uploaded CSV/GeoJSON file), and
+how many new sites to suggest among which candidate premises.
 
 Each caller turns its own text into plain values (the web with its parameter declarations,
 :mod:`locator.web.params`; the command line with click's options) and hands them to
