@@ -110,6 +110,7 @@ bench: $(VENV)/.installed-test postgis
 	$(BIN)/python bench/bench_nearest.py
 	$(BIN)/python bench/bench_request.py
 	$(BIN)/python bench/bench_coverage.py
+	$(BIN)/python bench/bench_network_coverage.py
 	$(BIN)/python bench/bench_ogc.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_map.py

@@ -23,9 +23,21 @@ from locator.values.errors import LocatorError
 @click.option(
     "--radius-m",
     type=float,
-    default=1000.0,
-    show_default=True,
-    help="Radius of reach in metres (100-20,000).",
+    default=None,
+    help="Radius of reach in metres (100-20,000; default 1,000).",
+)
+@click.option(
+    "--minutes",
+    type=float,
+    default=None,
+    help="Within this travel time instead of a radius (2-60 minutes): along the streets "
+    "when the data directory has a network.npz, else the straight-line estimate.",
+)
+@click.option(
+    "--travel",
+    type=click.Choice(["walk", "ebike"]),
+    default=None,
+    help="Way of travel of --minutes (default walk).",
 )
 @click.option(
     "--by", type=click.Choice(["district", "town"]), default="district", show_default=True
@@ -77,7 +89,19 @@ from locator.values.errors import LocatorError
 )
 @DATA_DIR_OPTION
 def coverage(
-    layers, radius_m, by, at_text, cell_m, demand, demand_coord, n, candidates, out, data_dir
+    layers,
+    radius_m,
+    minutes,
+    travel,
+    by,
+    at_text,
+    cell_m,
+    demand,
+    demand_coord,
+    n,
+    candidates,
+    out,
+    data_dir,
 ):
     """Coverage of facility layers within a radius, per district or town, and where the
     next N sites would do the most good."""
@@ -116,6 +140,8 @@ def coverage(
             cat,
             layers=list(layers),
             radius_m=radius_m,
+            minutes=minutes,
+            travel=travel,
             by=by,
             at=parse_time(at_text, CLI_NAMES.at) if at_text else None,
             cell_m=int(cell_m),
@@ -158,12 +184,25 @@ def coverage(
         if report.demand_partial
         else "city"
     )
+    within = f"{report.radius_m:,.0f} m"
+    if report.travel is not None:
+        from locator.formats.coverage import reach_json
+
+        reach = reach_json(report)
+        within = f"{report.travel.minutes:g} min {report.travel.travel} ({reach['label']})"
     click.echo(
-        f"{where}: {share * 100:.1f}% within {report.radius_m:,.0f} m "
+        f"{where}: {share * 100:.1f}% within {within} "
         f"(by {report.weighting}{': ' + report.demand_label if report.demand_label else ''})"
         if share is not None
         else "city: no demand inside the city"
     )
+    if report.travel is not None:
+        click.echo(reach["note"])
+    if req.minutes_requested is not None:  # the planner's travel times come in steps
+        click.echo(
+            f"(computed for {report.travel.minutes:g} min, the nearest of the planner's "
+            f"travel times to the {req.minutes_requested:g} min asked for)"
+        )
     if req.radius_requested_m is not None:  # the planner's radii come in fixed steps
         click.echo(
             f"(computed for {report.radius_m:,.0f} m, the nearest of the planner's radii "
@@ -200,8 +239,13 @@ def _html_report(report, suggestions, layers) -> str:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"])
     )
+    from locator.formats.coverage import reach_json
+
     return env.get_template("coverage_report.html").render(
-        report=report, suggestions=suggestions, layers=layers
+        report=report,
+        suggestions=suggestions,
+        layers=layers,
+        reach_note=reach_json(report).get("note", ""),
     )
 
 

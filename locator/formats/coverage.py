@@ -33,6 +33,15 @@ COLUMNS = (
     ("demand", "需求量", "demand"),
     ("approximate", "近似范围", "approximate"),
 )
+#: the columns a coverage within a travel time adds
+TIME_COLUMNS = (
+    ("mean_minutes", "平均时间(分钟)", "mean_minutes"),
+    ("max_minutes", "最长时间(分钟)", "max_minutes"),
+    ("unreachable_km2", "无法到达面积(平方公里)", "unreachable_km2"),
+)
+ALONG_STREETS = "沿道路 · along streets"
+STRAIGHT_ESTIMATE = "直线估算 · straight-line estimate"
+TRAVEL_NAMES = {"walk": ("步行", "walking"), "ebike": ("电动车", "by e-bike")}
 
 
 def _finite(value: float | None, digits: int = 1) -> float | None:
@@ -55,6 +64,54 @@ def area_json(a: AreaCoverage) -> dict[str, Any]:
         "uncovered_km2": round(a.uncovered_km2, 3),
         "demand": _finite(a.demand, 1),
         "approximate": a.approximate,
+        **(
+            {}
+            if a.unreachable_km2 is None
+            else {
+                "mean_minutes": _finite(a.mean_minutes),
+                "max_minutes": _finite(a.max_minutes),
+                "unreachable_km2": round(a.unreachable_km2, 3),
+            }
+        ),
+    }
+
+
+def reach_json(report: CoverageReport) -> dict[str, Any]:
+    """What "within reach" meant: a straight-line radius, or a travel time along the
+    streets (with the network's source, date and attribution) or estimated."""
+    t = report.travel
+    if t is None:
+        return {
+            "kind": "radius",
+            "radius_m": report.radius_m,
+            "along": "straight_line",
+            "label": "直线距离 · straight line",
+        }
+    zh, en = TRAVEL_NAMES[t.travel]
+    if t.basis == "network":
+        note = (
+            f"{zh} {t.minutes:g} 分钟，沿道路计算；不在路网上或无法沿道路到达的网格计为未覆盖 · "
+            f"{t.minutes:g} min {en} along the streets; cells off the street network or "
+            "with no way along it count as not covered"
+        )
+    else:
+        note = (
+            f"{zh} {t.minutes:g} 分钟为直线估算：直线距离 × 1.3 ÷ 速度，即 {t.radius_m:,.0f} 米 · "
+            f"{t.minutes:g} min {en} is a straight-line estimate (straight-line distance x "
+            f"1.3 / speed): {t.radius_m:,.0f} m; no street network in the data"
+        )
+    return {
+        "kind": "travel_time",
+        "minutes": t.minutes,
+        "travel": t.travel,
+        "along": "streets" if t.basis == "network" else "straight_line_estimate",
+        "label": ALONG_STREETS if t.basis == "network" else STRAIGHT_ESTIMATE,
+        "straight_radius_m": None if t.basis == "network" else round(t.radius_m, 1),
+        "off_network_km2": t.off_network_km2,
+        "unreachable_km2": t.unreachable_km2,
+        "facilities_off_network": t.facilities_off_network,
+        "network": t.network,
+        "note": note,
     }
 
 
@@ -62,7 +119,11 @@ def coverage_json(report: CoverageReport) -> dict[str, Any]:
     """The whole answer: parameters, how shares are weighted, the city and each area."""
     return {
         "layers": list(report.layers),
-        "radius_m": report.radius_m,
+        # within a travel time along the streets there is no radius
+        "radius_m": None
+        if report.travel is not None and report.travel.basis == "network"
+        else report.radius_m,
+        "reach": reach_json(report),
         "cell_m": report.cell_m,
         "by": report.by,
         "at": report.at.isoformat(timespec="minutes") if report.at else None,
@@ -102,22 +163,25 @@ def coverage_json(report: CoverageReport) -> dict[str, Any]:
             if report.weighting == "demand"
             else "shares by area (every cell weighs the same)",
             f"distances in metres, straight line in {report.crs_name} from cell centres",
+            reach_json(report)["note"] if report.travel is not None else "",
         ],
     }
 
 
 def coverage_csv(report: CoverageReport) -> str:
     """CSV with a UTF-8 byte order mark (Excel then shows Chinese), a bilingual header,
-    one row per area and the city last."""
+    one row per area and the city last; within a travel time, three more columns
+    (:data:`TIME_COLUMNS`)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([f"{zh} {en}" for _, zh, en in COLUMNS])
+    columns = COLUMNS + (TIME_COLUMNS if report.travel is not None else ())
+    writer.writerow([f"{zh} {en}" for _, zh, en in columns])
     for a in (*report.areas, report.city):
         row = area_json(a)
         # names and codes come from the city profile and the boundary files
         writer.writerow(
-            ["" if row[k] is None else neutralise_formula(row[k]) for k, _, _ in COLUMNS]
+            ["" if row[k] is None else neutralise_formula(row[k]) for k, _, _ in columns]
         )
     return out.getvalue()
 
@@ -178,6 +242,12 @@ def suggestions_geojson(result: SuggestResult) -> dict[str, Any]:
         "covered_after": round(result.covered_after, 3),
         "total": round(result.total, 3),
         "solution": None if result.solution is None else solution_json(result.solution),
+        # how "within reach" was measured
+        "along": result.along,
+        "along_label": {
+            "streets": ALONG_STREETS,
+            "straight_line_estimate": STRAIGHT_ESTIMATE,
+        }.get(result.along, "直线距离 · straight line"),
         "features": [
             {
                 "type": "Feature",

@@ -345,6 +345,29 @@ class AreaCoverage:
     demand: float | None = None
     approximate: bool = False
     geometry: Any = field(default=None, repr=False)  # metric CRS polygon, for the downloads
+    #: within a travel time only (None for a radius): minutes from the cells to the
+    #: nearest counted facility (mean and most, over the cells that reach one), and the
+    #: km² of cells that reach none (off the street network, or no path)
+    mean_minutes: float | None = None
+    max_minutes: float | None = None
+    unreachable_km2: float | None = None
+
+
+@dataclass(frozen=True)
+class TravelReach:
+    """What "within reach" meant for a coverage by travel time: ``minutes`` by
+    ``travel`` (walk | ebike), found along the streets (``basis`` ``network``) or by the
+    straight-line estimate (``straight``: the same as ``radius_m``, straight-line metres);
+    what the network left out; and where the network came from (None when straight)."""
+
+    minutes: float
+    travel: str
+    basis: str  # network | straight
+    radius_m: float  # the straight-line radius the estimate amounts to
+    off_network_km2: float = 0.0
+    unreachable_km2: float = 0.0
+    facilities_off_network: int = 0
+    network: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -374,6 +397,8 @@ class CoverageReport:
     #: figure "for the city" is really for those districts, and says so
     demand_districts: tuple[tuple[str, str, str, float], ...] = ()
     districts_in_city: int = 0
+    #: a coverage within a travel time (None: within ``radius_m``)
+    travel: TravelReach | None = None
 
     @property
     def demand_partial(self) -> bool:
@@ -442,6 +467,7 @@ def _area_row(
     name: str = "",
     name_en: str = "",
     kind: str = "city",
+    seconds: np.ndarray | None = None,
 ) -> AreaCoverage:
     n = int(mask.sum())
     area_km2 = n * grid.cell_km2
@@ -454,6 +480,15 @@ def _area_row(
     d = dist[mask]
     finite = d[np.isfinite(d)]
     uncovered = float((mask & ~covered).sum()) * grid.cell_km2
+    timed: dict[str, Any] = {}
+    if seconds is not None:
+        t = seconds[mask]
+        reached = t[np.isfinite(t)] / 60.0
+        timed = {
+            "mean_minutes": float(reached.mean()) if reached.size else None,
+            "max_minutes": float(reached.max()) if reached.size else None,
+            "unreachable_km2": round(float((~np.isfinite(t)).sum()) * grid.cell_km2, 3),
+        }
     return AreaCoverage(
         area.code if area else code,
         area.name if area else name,
@@ -468,6 +503,7 @@ def _area_row(
         total,
         area.approximate if area else False,
         area.geometry if area else None,
+        **timed,
     )
 
 
@@ -485,11 +521,21 @@ def coverage_report(
     *,
     dist: np.ndarray | None = None,
     weights: np.ndarray | None = None,
+    times: Any = None,
+    limit_s: float | None = None,
+    network: dict[str, Any] | None = None,
 ) -> CoverageReport:
     """Coverage per district or town and for the city (see the module docstring); with
     ``at``, of the facilities open then, by the holidays of ``calendar`` (the data
     version's). ``dist`` (metres from each cell to the nearest counted facility) and
-    ``weights`` (each cell's share of ``demand``) may be given when already known."""
+    ``weights`` (each cell's share of ``demand``) may be given when already known.
+
+    Within a travel time instead of a radius: ``times`` (a
+    :class:`~locator.operations.travel_coverage.CellTimes`: seconds from each cell to
+    the nearest counted facility, along streets or estimated) and ``limit_s`` (seconds);
+    a cell is covered when its time is at most ``limit_s``; ``radius_m`` is then the
+    straight-line radius the estimate amounts to, and ``network`` what the network says
+    of itself (its source, date and attribution)."""
     check_radius(radius_m)
     if by not in ("district", "town"):
         raise InvalidQuery("by", f"by must be district or town, got {by!r}")
@@ -498,7 +544,12 @@ def coverage_report(
     progress("distances", 0.2)
     if dist is None:
         dist = nearest_distances(grid, counted)
-    covered = dist <= radius_m
+    seconds = None if times is None else times.seconds
+    if seconds is not None:
+        assert limit_s is not None, "a travel time needs its limit"
+        covered = seconds <= limit_s
+    else:
+        covered = dist <= radius_m
     if demand is None:
         weights = None
     elif weights is None:
@@ -513,12 +564,30 @@ def coverage_report(
             per_district[fac.district_code] += 1
     if by == "district":
         rows = tuple(
-            _area_row(a, grid.district == i, dist, covered, weights, grid, per_district[a.code])
+            _area_row(
+                a,
+                grid.district == i,
+                dist,
+                covered,
+                weights,
+                grid,
+                per_district[a.code],
+                seconds=seconds,
+            )
             for i, a in enumerate(grid.districts)
         )
     else:
         rows = tuple(
-            _area_row(a, grid.town == i, dist, covered, weights, grid, per_town[a.code])
+            _area_row(
+                a,
+                grid.town == i,
+                dist,
+                covered,
+                weights,
+                grid,
+                per_town[a.code],
+                seconds=seconds,
+            )
             for i, a in enumerate(grid.towns)
         )
     profile = grid.profile
@@ -535,6 +604,7 @@ def coverage_report(
         profile.name.zh,
         profile.name.en,
         "city",
+        seconds=seconds,
     )
     without: dict[str, list[tuple[str, str]]] = {}
     for layer in layers:  # "no facility at all": whatever the time asked about
@@ -581,6 +651,18 @@ def coverage_report(
         profile.metric_name,
         held,
         len(grid.districts),
+        None
+        if times is None
+        else TravelReach(
+            float(limit_s or 0.0) / 60.0,
+            times.travel,
+            times.basis,
+            radius_m,
+            round(float(times.off_network.sum()) * grid.cell_km2, 3),
+            round(float((~np.isfinite(times.seconds)).sum()) * grid.cell_km2, 3),
+            times.facilities_off_network,
+            network,
+        ),
     )
 
 
@@ -642,6 +724,9 @@ class SuggestResult:
     covered_after: float
     total: float
     solution: Solution | None = None
+    #: how reach was measured: straight_line (a radius), streets (a travel time along
+    #: the network) or straight_line_estimate (a travel time without one)
+    along: str = "straight_line"
 
 
 def covering_matrix(cand_xy: np.ndarray, cell_xy: np.ndarray, radius_m: float):

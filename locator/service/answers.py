@@ -104,7 +104,9 @@ class CoverageQuery:
     """What a planner asks: coverage of ``layers`` within ``radius_m`` (metres in the city's
     metric projection) on a grid of ``cell_m`` cells, per district or town, at a moment
     (None: every facility), by area or by ``demand``. ``demand_key`` identifies the demand
-    for caching."""
+    for caching. With ``minutes``: within that travel time by ``travel`` (walk | ebike)
+    instead, along the streets when the data has a network (else the straight-line
+    estimate, whose radius ``radius_m`` then is)."""
 
     layers: tuple[str, ...]
     radius_m: float = 1000.0
@@ -113,6 +115,8 @@ class CoverageQuery:
     cell_m: int = 250
     demand: Demand | None = None
     demand_key: str = ""
+    minutes: float | None = None
+    travel: str = "walk"
 
 
 def towns_by_district(

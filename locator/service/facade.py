@@ -67,9 +67,9 @@ from locator.values.models import CollectionInfo, Facility, Feature, Point
 #: MB: uncovered cells are sampled); with the radii on a grid (planner_request.RADII_M)
 #: distinct ordinary questions are few, and a new version starts empty
 ANSWER_CACHE = 32
-#: per-cell distance and demand arrays kept per version (each 8 bytes a cell: ~7.5 MB
-#: at 100 m over Jiangmen)
-FIELD_CACHE = 8
+#: per-cell distance, demand, travel-time and network-node arrays kept per version (8 to
+#: 16 bytes a cell: ~7.5 to 15 MB at 100 m over Jiangmen)
+FIELD_CACHE = 12
 #: planner computations at a time in a process (each may take a second and some hundred MB)
 PLANNER_WORKERS = 2
 _PLANNER_SLOTS = threading.BoundedSemaphore(PLANNER_WORKERS)
@@ -716,7 +716,10 @@ class Service:
         return grid, dist, weights if query.demand is not None else None
 
     def coverage(self, query: CoverageQuery, progress: Progress | None = None) -> CoverageReport:
-        """Coverage per district or town and for the city (cached per data version)."""
+        """Coverage per district or town and for the city (cached per data version);
+        within a travel time when the query has ``minutes`` (along the streets when this
+        version has a network, else the straight-line estimate, and the answer says
+        which)."""
         from locator.operations.coverage import coverage_report
 
         layers = self._planner_layers(query)
@@ -729,10 +732,12 @@ class Service:
             minute,
             query.cell_m,
             query.demand_key,
+            *_reach_key(query),
         )
 
         def compute() -> CoverageReport:
             grid, dist, weights, timed = self._timed_fields(query, layers, progress)
+            times = self._cell_times(query, layers, grid, dist)
             return coverage_report(
                 grid,
                 self.store.snapshot().facilities(),
@@ -745,6 +750,9 @@ class Service:
                 calendar=self.store.reference.calendar,
                 dist=dist,
                 weights=weights,
+                times=times,
+                limit_s=None if query.minutes is None else query.minutes * 60.0,
+                network=self._network_about() if times is not None else None,
             )
 
         return self._cached(key, compute)
@@ -756,7 +764,9 @@ class Service:
         candidates: list[tuple[float, float]] | None = None,
         progress: Progress | None = None,
     ) -> SuggestResult:
-        """``n`` new sites that bring the most uncovered demand (or area) within reach."""
+        """``n`` new sites that bring the most uncovered demand (or area) within reach:
+        within the radius, or within the travel time along the streets (with a network;
+        without one the time's straight-line radius)."""
         from locator.operations.coverage import suggest_sites
 
         layers = self._planner_layers(query)
@@ -770,11 +780,31 @@ class Service:
             query.demand_key,
             n,
             _digest(candidates),
+            *_reach_key(query),
         )
 
         def compute() -> SuggestResult:
             grid, dist, weights, timed = self._timed_fields(query, layers, progress)
-            return suggest_sites(
+            net = self.network if query.minutes is not None else None
+            if net is not None and query.minutes is not None:
+                from locator.operations.travel_coverage import suggest_sites_by_time
+
+                times = self._cell_times(query, layers, grid, dist)
+                assert times is not None
+                return suggest_sites_by_time(
+                    grid,
+                    net,
+                    query.travel,
+                    query.minutes,
+                    n,
+                    times,
+                    weights if weights is not None else np.full(grid.size, grid.cell_km2),
+                    self._cell_nodes(grid, query.travel),
+                    weights is not None,
+                    candidates,
+                    timed,
+                )
+            result = suggest_sites(
                 grid,
                 self.store.snapshot().facilities(),
                 layers,
@@ -788,8 +818,82 @@ class Service:
                 dist=dist,
                 weights=weights,
             )
+            if query.minutes is not None:  # the time's straight-line radius
+                result = dataclasses.replace(result, along="straight_line_estimate")
+            return result
 
         return self._cached(key, compute)
+
+    # ------------------------------------------------------------------ travel times
+
+    def _network_about(self) -> dict[str, Any] | None:
+        """What the answers say of the network they were measured on."""
+        net = self.network
+        if net is None:
+            return None
+        info = net.info
+        return {
+            "source": info.source,
+            "source_timestamp": info.source_timestamp,
+            "built_at": info.built_at,
+            "licence": info.licence,
+            "attribution": info.attribution,
+            "fixture": info.fixture,
+            "city_covered": info.city_covered,
+        }
+
+    def _cell_nodes(self, grid: Grid, travel: str) -> Any:
+        """Where each cell of ``grid`` joins the ``travel`` graph (once a version)."""
+        from locator.operations.travel_coverage import snap_cells
+
+        key = ("cells", grid.cell_m, travel)
+        with self._lock:
+            found = self._fields.get(key)
+        if found is None:
+            net = self.network
+            assert net is not None, "cells join a network only when there is one"
+            found = snap_cells(net, travel, grid)
+            self._keep_field(key, found)
+        return found
+
+    def _cell_times(
+        self, query: CoverageQuery, layers: tuple[str, ...], grid: Grid, dist: np.ndarray
+    ) -> Any:
+        """Seconds from every cell to the nearest counted facility by ``query.travel``
+        (None for a radius): along the streets with a network (one Dijkstra pass, kept
+        per version and question: the same for every number of minutes), else the
+        straight-line estimate from ``dist``."""
+        from locator.operations.travel_coverage import (
+            network_cell_times,
+            straight_cell_times,
+        )
+
+        if query.minutes is None:
+            return None
+        net = self.network
+        if net is None:
+            return straight_cell_times(dist, query.travel)
+        key = ("times", query.cell_m, layers, _minute(query), query.travel)
+        with self._lock:
+            found = self._fields.get(key)
+        if found is None:
+            from locator.operations.coverage import counted_facilities
+
+            counted, _ = counted_facilities(
+                self.store.snapshot().facilities(), layers, query.at, self.store.reference.calendar
+            )
+            found = network_cell_times(
+                net, query.travel, grid, counted, self._cell_nodes(grid, query.travel)
+            )
+            self._keep_field(key, found)
+        return found
+
+    def _keep_field(self, key: tuple, value: Any) -> None:
+        with self._lock:
+            self._fields[key] = value
+            self._fields.move_to_end(key)
+            while len(self._fields) > FIELD_CACHE:
+                self._fields.popitem(last=False)
 
     def demand_example(self, name: str) -> Demand:
         """A bundled demand example (e.g. ``heshan-2020``)."""
@@ -865,6 +969,11 @@ class Service:
 def _minute(query: CoverageQuery) -> str:
     """The question's time to the minute, for cache keys ("" for any time)."""
     return query.at.strftime("%Y%m%d%H%M") if query.at else ""
+
+
+def _reach_key(query: CoverageQuery) -> tuple:
+    """The travel time of a question, for cache keys (empty for a radius)."""
+    return () if query.minutes is None else ("minutes", query.minutes, query.travel)
 
 
 def _digest(candidates: list[tuple[float, float]] | None) -> str:

@@ -1,8 +1,8 @@
 """The planner's request, built once for the web (``/planner``, ``/api/v1/coverage``) and
-the command line (``locator coverage``): which facility layers, within what radius, per
-district or town, at what moment, on what grid, weighted by what demand (a bundled example
-or an uploaded CSV/GeoJSON file), and how many new sites to suggest among which candidate
-premises.
+the command line (``locator coverage``): which facility layers, within what radius (or
+what travel time, walking or by e-bike), per district or town, at what moment, on what
+grid, weighted by what demand (a bundled example or an uploaded CSV/GeoJSON file), and
+how many new sites to suggest among which candidate premises.
 
 Each caller turns its own text into plain values (the web with its parameter declarations,
 :mod:`locator.web.params`; the command line with click's options) and hands them to
@@ -49,6 +49,14 @@ RADII_M: tuple[float, ...] = (
     *range(1000, 5000, 250),
     *range(5000, 20_001, 1000),
 )
+#: within a travel time instead: minutes (whole numbers), and the ways of travel
+MINUTES: tuple[float, float] = (2, 60)
+#: the travel times a question is answered for: every minute to 15, every 5 to 60 (23
+#: values), for the same reason as RADII_M (the smallest walk is 115 m, the planner's
+#: smallest radius)
+MINUTE_STEPS: tuple[float, ...] = (*range(2, 16), *range(20, 61, 5))
+TRAVELS = ("walk", "ebike")
+DEFAULT_TRAVEL = "walk"
 BY = ("district", "town")
 CELLS_M = (100, 250, 500, 1000)
 SUGGEST_N = (1, 50)
@@ -70,6 +78,8 @@ class Names:
 
     layer: str = "layer"
     radius_m: str = "radius_m"
+    minutes: str = "minutes"
+    travel: str = "travel"
     by: str = "by"
     at: str = "at"
     cell_m: str = "cell_m"
@@ -85,6 +95,8 @@ WEB_NAMES = Names()
 CLI_NAMES = Names(
     layer="--layer",
     radius_m="--radius-m",
+    minutes="--minutes",
+    travel="--travel",
     by="--by",
     at="--at",
     cell_m="--cell-m",
@@ -103,11 +115,70 @@ class PlannerRequest:
     uploaded: bool  # a file came with the request (its answer cannot be linked to)
     #: the radius asked for when it was moved onto RADII_M (the query has the one used)
     radius_requested_m: float | None = None
+    #: the minutes asked for when moved onto MINUTE_STEPS (the query has the ones used)
+    minutes_requested: float | None = None
 
 
 def snap_radius(radius_m: float) -> float:
     """The radius of RADII_M nearest to ``radius_m`` (metres; the smaller on a tie)."""
     return float(min(RADII_M, key=lambda r: (abs(r - radius_m), r)))
+
+
+def snap_minutes(minutes: float) -> float:
+    """The travel time of MINUTE_STEPS nearest to ``minutes`` (the smaller on a tie)."""
+    return float(min(MINUTE_STEPS, key=lambda m: (abs(m - minutes), m)))
+
+
+def _reach(
+    radius_m: float | None, minutes: float | None, travel: str | None, names: Names
+) -> tuple[float, float | None, str, float | None, float | None]:
+    """(radius used, minutes used, travel, radius asked when moved, minutes asked when
+    moved): a radius, or a travel time, never both."""
+    if minutes is not None and radius_m is not None:
+        raise InvalidQuery(
+            names.minutes,
+            f"{names.minutes} and {names.radius_m} cannot be given together: ask within "
+            f"a radius ({names.radius_m}) or within a travel time ({names.minutes}, "
+            f"{names.travel})",
+        )
+    if minutes is None:
+        if travel is not None:
+            raise InvalidQuery(
+                names.travel,
+                f"{names.travel} goes with {names.minutes} (a travel time); "
+                f"a radius ({names.radius_m}) is a straight line",
+            )
+        asked = DEFAULT_RADIUS_M if radius_m is None else radius_m
+        if not (math.isfinite(asked) and RADIUS_M[0] <= asked <= RADIUS_M[1]):
+            raise InvalidQuery(
+                names.radius_m,
+                f"{names.radius_m} must be between {RADIUS_M[0]:g} and {RADIUS_M[1]:g}, "
+                f"got {asked:g}",
+            )
+        used = snap_radius(asked)
+        return used, None, DEFAULT_TRAVEL, (float(asked) if used != asked else None), None
+    if not (math.isfinite(minutes) and MINUTES[0] <= minutes <= MINUTES[1]):
+        raise InvalidQuery(
+            names.minutes,
+            f"{names.minutes} must be between {MINUTES[0]:g} and {MINUTES[1]:g} minutes, "
+            f"got {minutes:g}",
+        )
+    travel = DEFAULT_TRAVEL if travel is None else travel
+    if travel not in TRAVELS:
+        raise InvalidQuery(
+            names.travel,
+            f"{names.travel} must be one of {', '.join(TRAVELS)}, got {shown(travel)}",
+        )
+    from locator.operations.travel_coverage import equivalent_radius_m
+
+    used_min = snap_minutes(minutes)
+    return (
+        equivalent_radius_m(used_min, travel),
+        used_min,
+        travel,
+        None,
+        float(minutes) if used_min != minutes else None,
+    )
 
 
 class PlannerStore(Protocol):
@@ -128,7 +199,7 @@ def planner_request(
     store: PlannerStore,
     *,
     layers: list[str] | tuple[str, ...] | None = None,
-    radius_m: float = DEFAULT_RADIUS_M,
+    radius_m: float | None = None,
     by: str = "district",
     at: dt.datetime | None = None,
     cell_m: int = DEFAULT_CELL_M,
@@ -139,6 +210,8 @@ def planner_request(
     n: int = DEFAULT_SUGGEST_N,
     names: Names = WEB_NAMES,
     request_points: Callable[[], Sequence[tuple[float, float]]] | None = None,
+    minutes: float | None = None,
+    travel: str | None = None,
 ) -> PlannerRequest:
     """The checked request.
 
@@ -146,6 +219,10 @@ def planner_request(
     ----------
     layers : facility layer ids (None or empty: love stations)
     radius_m : radius of reach, metres (100-20,000), moved to the nearest of RADII_M
+        (None: DEFAULT_RADIUS_M, unless ``minutes`` is given)
+    minutes : within this travel time instead (2-60 minutes), moved to the nearest of
+        MINUTE_STEPS; never with ``radius_m``
+    travel : the way of travel of ``minutes``, ``walk`` (default) or ``ebike``
     by : ``district`` or ``town``
     at : an aware datetime (count only facilities open then), or None (every facility)
     cell_m : grid cell size, metres (100, 250, 500 or 1000)
@@ -159,12 +236,7 @@ def planner_request(
     request_points : the WGS-84 points of the "station needed here" requests, read when
         ``demand`` is ``requests`` (None: requests cannot be asked for here)
     """
-    if not (math.isfinite(radius_m) and RADIUS_M[0] <= radius_m <= RADIUS_M[1]):
-        raise InvalidQuery(
-            names.radius_m,
-            f"{names.radius_m} must be between {RADIUS_M[0]:g} and {RADIUS_M[1]:g}, "
-            f"got {radius_m:g}",
-        )
+    used_m, used_min, travel, radius_asked, minutes_asked = _reach(radius_m, minutes, travel, names)
     if by not in BY:
         raise InvalidQuery(names.by, f"{names.by} must be one of {', '.join(BY)}, got {shown(by)}")
     if cell_m not in CELLS_M:
@@ -206,7 +278,6 @@ def planner_request(
         if candidates_file is not None
         else None
     )
-    used_m = snap_radius(radius_m)
     query = CoverageQuery(
         store.resolve_layers(list(layers or DEFAULT_LAYERS), names.layer),
         used_m,
@@ -215,11 +286,14 @@ def planner_request(
         int(cell_m),
         weights,
         key,
+        used_min,
+        travel,
     )
     return PlannerRequest(
         query,
         n,
         candidates,
         demand_file is not None or candidates_file is not None,
-        float(radius_m) if used_m != radius_m else None,
+        radius_asked,
+        minutes_asked,
     )

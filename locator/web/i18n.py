@@ -365,6 +365,71 @@ STRINGS: dict[str, dict[str, str]] = {
         "{city_short}'s land ({city_metric_crs}, straight-line distance).",
     },
     "radius": {"zh": "覆盖半径（米）", "en": "Radius (m)"},
+    "reach": {"zh": "覆盖范围按", "en": "Reach by"},
+    "reach_radius": {"zh": "半径 · radius（直线距离）", "en": "Radius · 半径 (straight line)"},
+    "reach_time": {"zh": "出行时间 · travel time", "en": "Travel time · 出行时间"},
+    "minutes": {"zh": "出行时间（分钟）", "en": "Travel time (minutes)"},
+    "travel_way": {"zh": "出行方式", "en": "Way of travel"},
+    "planner_walk": {"zh": "步行", "en": "walking"},
+    "planner_ebike": {"zh": "电动车", "en": "by e-bike"},
+    "reach_words": {
+        "zh": "{travel} {minutes} 分钟（{basis}）",
+        "en": "{minutes} min {travel} ({basis})",
+    },
+    "radius_words": {"zh": "{radius} 米（直线）", "en": "{radius} m (straight line)"},
+    "along_streets": {"zh": "沿道路", "en": "along streets"},
+    "straight_estimate": {"zh": "直线估算", "en": "straight-line estimate"},
+    "reach_network": {
+        "zh": "沿道路 · along streets：出行时间按路网计算（{source}，{date}；{attribution}）。",
+        "en": "Along streets · 沿道路: travel times along the street network ({source}, "
+        "{date}; {attribution}).",
+    },
+    "reach_fixture": {
+        "zh": "注意：此路网为测试用数据（程序生成），不是真实道路。",
+        "en": "Note: this street network is a test fixture (generated), not real streets.",
+    },
+    "reach_unreachable": {
+        "zh": "{km2} 平方公里的网格不在路网上或无法沿道路到达任何计入设施，计为未覆盖。",
+        "en": "{km2} km² of cells are off the street network or cannot reach any counted "
+        "facility along it: counted as not covered.",
+    },
+    "reach_straight": {
+        "zh": "直线估算 · straight-line estimate：没有路网，"
+        "{minutes} 分钟按直线距离 × 1.3 ÷ 速度估算"
+        "（步行 4.5、电动车 15 公里/小时），即 {radius} 米半径。",
+        "en": "Straight-line estimate · 直线估算: no street network, so {minutes} min is "
+        "estimated as straight-line distance x 1.3 / speed (walking 4.5, e-bike 15 km/h): "
+        "a {radius} m radius.",
+    },
+    "minutes_snapped": {
+        "zh": "按 {minutes} 分钟计算：出行时间取固定档位，与所填 {asked} 分钟最接近的一档",
+        "en": "Computed for {minutes} min: the planner's travel times come in fixed steps, "
+        "and this is the nearest to the {asked} min asked for",
+    },
+    "city_share_area_reach": {
+        "zh": "全市陆地面积的 {share}% 在{reach}以内（按面积，不计人口）",
+        "en": "{share}% of the city's land is within {reach} (by area, not people)",
+    },
+    "city_share_people_reach": {
+        "zh": "全市 {people} 人中 {share}%（约 {reached} 人）在{reach}以内",
+        "en": "{share}% of the city's {people} people (about {reached}) are within {reach}",
+    },
+    "partial_share_reach": {
+        "zh": "需求只覆盖{covers}（{people} 人）：其中 {share}% 在{reach}以内——不是全市数字",
+        "en": "The demand covers {covers} only ({people} people): {share}% of them are "
+        "within {reach} — not a figure for the whole city",
+    },
+    "meaning_share_time": {
+        "zh": "覆盖比例：网格中心到最近一处计入设施用时不超过{reach}的网格中的{what}占比。",
+        "en": "Covered share: the share of the {what} in grid cells whose centre reaches "
+        "the nearest counted facility within {reach}.",
+    },
+    "meaning_what_people": {"zh": "人口", "en": "people"},
+    "meaning_what_land": {"zh": "陆地面积", "en": "land"},
+    "col_mean_min": {"zh": "平均时间", "en": "Mean time"},
+    "col_max_min": {"zh": "最长时间", "en": "Longest time"},
+    "col_unreachable": {"zh": "无法到达（平方公里）", "en": "Unreachable (km²)"},
+    "minutes_value": {"zh": "{minutes} 分钟", "en": "{minutes} min"},
     "at_time": {
         "zh": "时间（只计开放的设施；留空为全部）",
         "en": "Time (count only those open; empty: all)",

@@ -438,8 +438,9 @@ def build_document(
                 (
                     "/api/v1/coverage",
                     "coverage",
-                    "Coverage of facility layers within a radius, "
-                    "per district or town, and the city",
+                    "Coverage of facility layers within a radius or a travel time "
+                    "(minutes, along the streets when the data has a network), per "
+                    "district or town, and the city",
                     params.COVERAGE,
                     "application/json",
                     {"$ref": "#/components/schemas/Coverage"},
@@ -971,7 +972,31 @@ def build_document(
             "required": ["city", "areas", "shares_by"],
             "properties": {
                 "layers": {"type": "array", "items": {"type": "string"}},
-                "radius_m": {"type": "number"},
+                "radius_m": {
+                    "type": "number",
+                    "nullable": True,
+                    "description": "the radius; within a travel time, the straight-line "
+                    "radius the estimate amounts to, or null along the streets",
+                },
+                "reach": {
+                    "type": "object",
+                    "description": "what within reach meant: a radius (straight line) or "
+                    "a travel time, along the streets (with the network's source, date "
+                    "and attribution) or the straight-line estimate; says which",
+                    "required": ["kind", "along", "label"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": ["radius", "travel_time"]},
+                        "along": {
+                            "type": "string",
+                            "enum": ["straight_line", "streets", "straight_line_estimate"],
+                        },
+                        "label": {"type": "string"},
+                        "minutes": {"type": "number"},
+                        "travel": {"type": "string", "enum": ["walk", "ebike"]},
+                        "unreachable_km2": {"type": "number", "minimum": 0},
+                        "network": {"type": "object", "nullable": True},
+                    },
+                },
                 "cell_m": {"type": "number"},
                 "by": {"type": "string", "enum": ["district", "town"]},
                 "shares_by": {"type": "string", "enum": ["area", "demand"]},
@@ -994,6 +1019,9 @@ def build_document(
                 "uncovered_km2": {"type": "number", "minimum": 0},
                 "demand": {"type": "number", "nullable": True},
                 "approximate": {"type": "boolean"},
+                "mean_minutes": {"type": "number", "nullable": True},
+                "max_minutes": {"type": "number", "nullable": True},
+                "unreachable_km2": {"type": "number", "minimum": 0},
             },
         },
         "Suggestions": {

@@ -483,6 +483,26 @@ RADIUS = Param(
     default=planning.DEFAULT_RADIUS_M,
     unit="metres",
 )
+MINUTES = Param(
+    "minutes",
+    "number",
+    "出行时间(分钟),代替 radius_m:在这个时间内能到达最近设施的范围;有路网时沿道路计算,"
+    "否则为直线估算(直线距离 × 1.3 ÷ 速度);"
+    "按最接近的档位计算:15 分钟内每 1 分钟,60 分钟内每 5 分钟",
+    "travel time, minutes, instead of radius_m: what reaches the nearest facility within "
+    "it; along the streets when the data has a street network, else the straight-line "
+    "estimate (straight-line distance x 1.3 / speed), and the answer says which; "
+    "answered for the nearest of the planner's steps (every minute to 15, every 5 to 60)",
+    *planning.MINUTES,
+    unit="minutes",
+)
+PLANNER_TRAVEL = Param(
+    "travel",
+    "choice",
+    "出行方式(与 minutes 一起):walk 步行(默认)或 ebike 电动车",
+    "way of travel of minutes (only with minutes): walk (default) or ebike",
+    choices=planning.TRAVELS,
+)
 BY = Param(
     "by",
     "choice",
@@ -525,7 +545,7 @@ DEMAND_COORD = Param(
     "coordinate system of an uploaded file",
     choices=("wgs84", "gcj02", "bd09"),
 )
-COVERAGE = (LAYER, RADIUS, BY, AT, CELL, DEMAND)
+COVERAGE = (LAYER, RADIUS, MINUTES, PLANNER_TRAVEL, BY, AT, CELL, DEMAND)
 
 #: OGC API - Features (Parts 1-3): output and bbox CRS, property selection, sorting, CQL2
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -592,7 +612,7 @@ OGC_ITEMS = (
     FILTER_LANG,
     FILTER_CRS,
 )
-SUGGEST = (LAYER, RADIUS, AT, CELL, DEMAND, SUGGEST_N)
+SUGGEST = (LAYER, RADIUS, MINUTES, PLANNER_TRAVEL, AT, CELL, DEMAND, SUGGEST_N)
 
 
 def point(args: MultiDict) -> tuple[Point, CoordSystem]:

@@ -93,7 +93,9 @@ def parse_planner(svc: Service, args: MultiDict) -> PlannerRequest:
     return planner_request(
         svc,
         layers=params.LAYER.parse(args),
-        radius_m=params.RADIUS.parse(args),
+        radius_m=params.RADIUS.parse(args) if params.RADIUS.name in args else None,
+        minutes=params.MINUTES.parse(args),
+        travel=params.PLANNER_TRAVEL.parse(args),
         by=params.BY.parse(args),
         at=params.AT.parse(args),
         cell_m=int(params.CELL.parse(args)),
@@ -104,6 +106,26 @@ def parse_planner(svc: Service, args: MultiDict) -> PlannerRequest:
         n=params.SUGGEST_N.parse(args),
         request_points=request_points,
     )
+
+
+#: the page's choice between a radius and a travel time (its form sends both fields)
+REACHES = ("radius", "time")
+
+
+def _form_reach(args: MultiDict) -> MultiDict:
+    """The page's form: keep the fields of the reach chosen (``reach``: radius or time)
+    and drop the other's, so that the question asked is the one the planner chose."""
+    reach = args.get("reach")
+    if reach is None:
+        return args
+    if reach not in REACHES:
+        raise InvalidQuery("reach", f"reach must be one of {', '.join(REACHES)}, got {reach!r}")
+    if reach == "time" and params.MINUTES.name not in args:
+        raise InvalidQuery(
+            params.MINUTES.name, "minutes is required for a travel time (reach=time)"
+        )
+    drop = {"reach", params.RADIUS.name} if reach == "time" else {"reach", "minutes", "travel"}
+    return MultiDict([(k, v) for k, v in args.items(multi=True) if k not in drop])
 
 
 def _query_string(args: MultiDict, names: tuple[params.Param, ...]) -> str:
@@ -158,6 +180,13 @@ def suggest():
 
 
 def _answer(body, mimetype: str, svc: Service, req: PlannerRequest):
+    if req.minutes_requested is not None:  # the minutes were moved onto the planner's steps
+        body["minutes_requested"] = req.minutes_requested
+        body["minutes_note"] = (
+            f"按 {req.query.minutes:g} 分钟计算(出行时间取固定档位) · computed for "
+            f"{req.query.minutes:g} min, the nearest of the planner's travel times to the "
+            f"{req.minutes_requested:g} min asked for"
+        )
     if req.radius_requested_m is not None:  # the radius was moved onto the planner's grid
         body["radius_requested_m"] = req.radius_requested_m
         body["radius_note"] = (
@@ -185,7 +214,7 @@ def planner_page():
     comes from ``/planner/map`` in a frame, computed from the same cached answers. Only a
     request with an uploaded file, which cannot be linked to, draws its map inline."""
     svc = service()
-    args = _args(form=True)
+    args = _form_reach(_args(form=True))
     layers = svc.collection_infos(facilities_only=True)
     ran = request.method == "POST" or "layer" in args
     query = _query_string(args, params.COVERAGE + (params.SUGGEST_N,))
@@ -240,7 +269,7 @@ def planner_map():
     """The planner's map alone (for the page's frame): areas coloured by covered share,
     a sample of the uncovered cells and the suggested sites, from the cached answers."""
     svc = service()
-    args = _args(form=True)
+    args = _form_reach(_args(form=True))
     req = parse_planner(svc, args)
     report = svc.coverage(req.query)
     result = svc.suggest(req.query, req.n, req.candidates) if "n" in args else None
@@ -283,6 +312,9 @@ def _sort_key(column: str):
         "max_distance_m",
         "uncovered_km2",
         "demand",
+        "mean_minutes",
+        "max_minutes",
+        "unreachable_km2",
     )
     if column not in allowed:
         raise InvalidQuery("sort", f"sort must be one of {', '.join(allowed)}")
