@@ -174,7 +174,8 @@ class StreetNetwork:
         n = int(np.asarray(lon).size)
         graphs = {}
         for mode in MODES:
-            tail, head, length, time = (np.asarray(a) for a in edges.get(mode, ([], [], [], [])))
+            none = np.empty(0)
+            tail, head, length, time = (np.asarray(a) for a in edges.get(mode, (none,) * 4))
             order = np.argsort(tail, kind="stable")
             counts = (
                 np.bincount(tail[order].astype(np.int64), minlength=n)
