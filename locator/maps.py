@@ -116,10 +116,17 @@ def _convert(system: CoordSystem, lon: float, lat: float) -> tuple[float, float]
 
 
 def _base_map(
-    assets: MapAssets, tiles: str, centre: Point, zoom: int, lang: str, city: CityProfile
+    assets: MapAssets,
+    tiles: str,
+    centre: Point,
+    zoom: int,
+    lang: str,
+    city: CityProfile,
+    network_credit: str | None = None,
 ) -> tuple[folium.Map, CoordSystem]:
     """A map with the tiles and the data's credit (the city profile's ``map_attribution``,
-    in the page's language) on its attribution line."""
+    in the page's language) on its attribution line; with ``network_credit``, the street
+    network's too (OpenStreetMap's ODbL attribution, whenever the data has a network)."""
     import folium
 
     url, attribution, system, subdomains = TILES[tiles]
@@ -142,6 +149,8 @@ def _base_map(
             control=False,
         ).add_to(fmap)
     _elements().Attribution(city.map_attribution.get(lang)).add_to(fmap)
+    if network_credit:
+        _elements().Attribution(network_credit).add_to(fmap)
     return fmap, system
 
 
@@ -279,6 +288,7 @@ def overview_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """The base of the overview map: tiles, the district boundaries and the rural routes
     (switched off) as overlays the page can switch. The facilities come separately, as
@@ -290,6 +300,7 @@ def overview_map(
         14 if position else city.zoom,
         lang,
         city,
+        network_credit,
     )
     fmap.default_js = [*fmap.default_js, ("markerclusterjs", assets.cluster_js)]
     fmap.default_css = [
@@ -393,12 +404,19 @@ def route_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """A route: its line, numbered stops with popups and the facilities along it."""
     lons = [st.lon for st in details.stops]
     lats = [st.lat for st in details.stops]
     fmap, system = _base_map(
-        assets, tiles, Point(sum(lons) / len(lons), sum(lats) / len(lats)), 11, lang, city
+        assets,
+        tiles,
+        Point(sum(lons) / len(lons), sum(lats) / len(lats)),
+        11,
+        lang,
+        city,
+        network_credit,
     )
     stops = []
     for st in details.stops:
@@ -431,9 +449,12 @@ def facility_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """A small map centred on one facility, its marker in its layer's colour."""
-    fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16, lang, city)
+    fmap, system = _base_map(
+        assets, tiles, Point(facility.lon, facility.lat), 16, lang, city, network_credit
+    )
     _cluster(assets, _rows((facility,), system, label, colour, ""), label).add_to(fmap)
     return _parts(fmap)
 
@@ -518,12 +539,15 @@ def coverage_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """Areas (WGS-84 GeoJSON geometries) coloured by covered share, a sample of uncovered
     cell centres, and numbered suggested sites ``(lon, lat, rank, label)``."""
     import folium
 
-    fmap, system = _base_map(assets, tiles, _city_centre(city), city.zoom, lang, city)
+    fmap, system = _base_map(
+        assets, tiles, _city_centre(city), city.zoom, lang, city, network_credit
+    )
     features = []
     for geometry, share in areas:
         geom = shapely.geometry.shape(geometry)
@@ -594,12 +618,15 @@ def features_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """A small map of GeoJSON features (WGS-84) fitted to them; no labels (the page's
     table names them)."""
     import folium
 
-    fmap, system = _base_map(assets, tiles, _city_centre(city), city.zoom, lang, city)
+    fmap, system = _base_map(
+        assets, tiles, _city_centre(city), city.zoom, lang, city, network_credit
+    )
     shapes = []
     for f in features:
         if not f.get("geometry"):
