@@ -343,3 +343,32 @@ def serve(
 def live_server():
     with serve() as base:
         yield base
+
+
+# --------------------------------------------------------------------------- street network
+
+
+@pytest.fixture(scope="session")
+def network_data_dir(tmp_path_factory) -> Path:
+    """A copy of the bundled data directory with the Jiangmen TEST-FIXTURE street network
+    (:mod:`tests.network_fixture`) as its ``network.npz``. Shared: never write to it."""
+    import shutil
+
+    from locator.values.registry import HISTORY_DIR
+    from tests.network_fixture import write_fixture_network
+
+    target = tmp_path_factory.mktemp("network") / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, target, ignore=shutil.ignore_patterns(HISTORY_DIR))
+    write_fixture_network(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def network_app(network_data_dir):
+    """The app over :func:`network_data_dir` (the file store)."""
+    return create_app({"TESTING": True, "DATA_DIR": str(network_data_dir), "WATCH_DATA": False})
+
+
+@pytest.fixture()
+def network_client(network_app):
+    return network_app.test_client()

@@ -70,10 +70,39 @@ def validate(data_dir: Path | None) -> None:
     for holiday_problem in _check_holidays(data_dir):
         click.echo(f"error: {holiday_problem.message}")
         n_problems += 1
+    if not ref_problems:
+        n_problems += _check_network(data_dir)
     if n_problems:
         click.echo(f"{n_problems} problem(s) in {data_dir}")
         sys.exit(1)
     click.echo(f"{data_dir}: all layers valid")
+
+
+def _check_network(data_dir: Path) -> int:
+    """Print what the street network (``network.npz``) holds, or its problem; the number
+    of problems (0 or 1). No network is no problem: times are straight-line estimates."""
+    import hashlib
+
+    from locator.operations.network import NETWORK_FILE
+    from locator.stores.files.read import network_of, read_city
+
+    path = data_dir / NETWORK_FILE
+    if not path.exists():
+        click.echo(f"{'network':<16} none: travel times are straight-line estimates")
+        return 0
+    data = path.read_bytes()
+    try:
+        net = network_of(data, hashlib.sha256(data).hexdigest(), read_city(data_dir))
+    except LocatorError as exc:
+        click.echo(f"error: {exc.message}")
+        return 1
+    edges = ", ".join(f"{mode} {g.edges:,}" for mode, g in net.graphs.items())
+    what = "TEST FIXTURE" if net.info.fixture else f"{net.info.source} ({net.info.licence})"
+    click.echo(
+        f"{'network':<16} {net.nodes:>6,} nodes  edges: {edges}; {what}, "
+        f"data of {net.info.source_timestamp or 'unknown date'}, built {net.info.built_at}"
+    )
+    return 0
 
 
 #: `validate` warns when the official holiday schedule ends sooner than this

@@ -174,14 +174,12 @@ class StreetNetwork:
         n = int(np.asarray(lon).size)
         graphs = {}
         for mode in MODES:
-            none = np.empty(0)
-            tail, head, length, time = (np.asarray(a) for a in edges.get(mode, (none,) * 4))
-            order = np.argsort(tail, kind="stable")
-            counts = (
-                np.bincount(tail[order].astype(np.int64), minlength=n)
-                if tail.size
-                else (np.zeros(n, dtype=np.int64))
+            none = np.zeros(0)
+            tail, head, length, time = (
+                np.asarray(a) for a in edges.get(mode, (none, none, none, none))
             )
+            order = np.argsort(tail, kind="stable")
+            counts = np.bincount(tail[order].astype(np.int64), minlength=n)
             indptr = np.zeros(n + 1, dtype=np.int64)
             np.cumsum(counts, out=indptr[1:])
             graphs[mode] = ModeGraph(

@@ -38,6 +38,7 @@ from locator.operations.coverage import (
 from locator.operations.feature_query import Queryable, property_value
 from locator.operations.hours import UNKNOWN, hours_status, week_schedule
 from locator.operations.nearest import ORIGIN_OFF, WALK, Nearby, NearestQuery, nearby
+from locator.operations.network import StreetNetwork
 from locator.operations.routes import RouteDetails
 from locator.service.answers import (
     CoverageQuery,
@@ -63,7 +64,7 @@ from locator.values.geo.distance import geodesic_inverse_point
 from locator.values.models import CollectionInfo, Facility, Feature, Point
 
 if TYPE_CHECKING:
-    from locator.operations.network import NetworkInfo, StreetNetwork
+    from locator.operations.network import NetworkInfo
     from locator.operations.network_nearest import SnappedLayer
 
 #: planner answers kept per version, least recently used first out (each well under a few
@@ -195,6 +196,12 @@ class Service:
     def city(self) -> CityProfile:
         """The city profile of this data version (``city.json``)."""
         return self.store.reference.city
+
+    @property
+    def network(self) -> StreetNetwork | None:
+        """The street network of this data version (``network.npz``), None without one:
+        then every travel figure is the straight-line estimate, and says so."""
+        return self.store.reference.network
 
     def collection_infos(self, facilities_only: bool = False) -> list[CollectionInfo]:
         """Every collection present, in display order."""
@@ -361,11 +368,6 @@ class Service:
         )
 
     # ------------------------------------------------------------------ the street network
-
-    @property
-    def network(self) -> StreetNetwork | None:
-        """The street network of this data version (None: straight-line estimates only)."""
-        return getattr(self.store.reference, "network", None)
 
     @property
     def network_info(self) -> NetworkInfo | None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from locator.operations.hours import Calendar
 from locator.operations.nearest import Nearby, NearestQuery
+from locator.operations.network import StreetNetwork
 from locator.operations.service_area import ServiceArea
 from locator.values import registry
 from locator.values.city import CityProfile
@@ -59,10 +60,10 @@ class FeatureQuery:
 
 @dataclass(frozen=True)
 class Reference:
-    """The small reference data of one version, always in memory: districts and towns by
-    code, the service area (the city polygon), the calendar (the version's holiday
-    schedule, which every hours question of this version is answered by) and the city
-    profile."""
+    """The reference data of one version, always in memory: districts and towns by code,
+    the service area (the city polygon), the calendar (the version's holiday schedule,
+    which every hours question of this version is answered by), the city profile and,
+    when the data has one, the street network."""
 
     districts: dict[str, District]
     towns: dict[str, Town]
@@ -71,6 +72,8 @@ class Reference:
     #: the city profile (``city.json``): names, codes, title, map centre, metric CRS,
     #: time zone, area codes, hotlines, attribution
     city: CityProfile
+    #: the street network of this version (``network.npz``), None without one
+    network: StreetNetwork | None = None
 
 
 def checked_info(

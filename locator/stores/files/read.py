@@ -23,6 +23,8 @@ import shapely
 from opening_hours import OpeningHours
 
 from locator.formats.geojson import dumps_feature_collection
+from locator.formats.network import load_network
+from locator.operations.network import NETWORK_FILE, StreetNetwork
 from locator.values import registry
 from locator.values.city import CITY_PROFILE_FILE, CityProfile, city_from_doc
 from locator.values.errors import DataError, shown
@@ -196,6 +198,8 @@ class Geodata:
 
     #: the city profile (``city.json``); None only for a Geodata made by hand in a test
     profile: CityProfile | None = field(default=None, repr=False)
+    #: the street network (``network.npz``), None without one
+    network: StreetNetwork | None = field(default=None, repr=False)
 
     @property
     def layers(self) -> dict[str, FacilityLayer]:
@@ -943,7 +947,9 @@ def read_geodata(data_dir: Path | str, holidays_file: Path | str | None = None) 
 
     city_path = data_dir / CITY_PROFILE_FILE
     city = _read_bytes(city_path) if city_path.exists() or city_path.is_symlink() else None
-    return build_geodata(file_source(data_dir), holidays, data_dir, city=city)
+    network_path = data_dir / NETWORK_FILE
+    network = _read_bytes(network_path) if network_path.exists() else None
+    return build_geodata(file_source(data_dir), holidays, data_dir, city=city, network=network)
 
 
 def build_geodata(
@@ -953,12 +959,14 @@ def build_geodata(
     documents: dict[str, bytes] | None = None,
     *,
     city: bytes | None,
+    network: bytes | None = None,
 ) -> Geodata:
     """Validate every collection ``source`` gives (files or database rows) and the
     holiday schedule ``holidays`` gives (its file name and content, or None: none), and
     make the Geodata; raise the first DataError found. ``documents``: the other documents
     read with the data (demand CSVs), when they do not live in ``data_dir``. ``city``:
-    the city profile's text (``city.json``; None: missing, a DataError)."""
+    the city profile's text (``city.json``; None: missing, a DataError). ``network``: the
+    street network file (``network.npz``; None: look among ``documents``, else none)."""
     if city is None:
         raise _missing_city()
     profile = city_from_bytes(city)
@@ -985,6 +993,12 @@ def build_geodata(
         schedule = holidays_from_bytes(*hol)
         digests[HOLIDAYS_FILE] = hashlib.sha256(hol[1]).hexdigest()
     digests[CITY_PROFILE_FILE] = hashlib.sha256(city).hexdigest()
+    if network is None and documents:
+        network = documents.get(NETWORK_FILE)
+    street_network = None
+    if network is not None:
+        digests[NETWORK_FILE] = hashlib.sha256(network).hexdigest()
+        street_network = network_of(network, digests[NETWORK_FILE], profile)
     return Geodata(
         data_dir,
         collections,
@@ -994,15 +1008,31 @@ def build_geodata(
         schedule,
         documents or {},
         profile,
+        street_network,
     )
 
 
+def network_of(data: bytes, digest: str, profile: CityProfile) -> StreetNetwork:
+    """The street network file ``data`` (SHA-256 ``digest``) of a city's data, checked: a
+    DataError names ``network.npz`` when it is broken or built for another city."""
+    net = load_network(data, digest)
+    if net.info.city_code != profile.code:
+        raise DataError(
+            NETWORK_FILE,
+            f"built for city {shown(net.info.city_code)}, not for this data's city "
+            f"{profile.code} ({profile.name.zh} · {profile.name.en}); build it again with "
+            "`locator build-network`",
+        )
+    return net
+
+
 def fingerprint(data_dir: Path | str, holidays_file: Path | str | None = None) -> tuple:
-    """A cheap signature of the data directory's declared files, the city profile and the
-    holiday schedule (name, size, mtime, inode): it changes when any of them is replaced,
-    written or removed."""
+    """A cheap signature of the data directory's declared files, the city profile, the
+    street network and the holiday schedule (name, size, mtime, inode): it changes when
+    any of them is replaced, written or removed."""
     paths = [Path(data_dir) / decl.file for decl in registry.BY_ID.values()]
     paths.append(Path(data_dir) / CITY_PROFILE_FILE)
+    paths.append(Path(data_dir) / NETWORK_FILE)
     paths.append(Path(holidays_file) if holidays_file else Path(data_dir) / HOLIDAYS_FILE)
     out: list[tuple] = []
     for path in paths:

@@ -60,7 +60,9 @@ class Catalog:
         calendar = Calendar(g.holidays)
         object.__setattr__(self, "calendar", calendar)
         assert g.profile is not None  # read_geodata and build_geodata always read it
-        reference = Reference(g.districts, g.towns, self.service_area, calendar, g.profile)
+        reference = Reference(
+            g.districts, g.towns, self.service_area, calendar, g.profile, g.network
+        )
         object.__setattr__(self, "_reference", reference)
 
     # ------------------------------------------------------------------ Store

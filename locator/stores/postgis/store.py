@@ -22,6 +22,7 @@ phones).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import threading
 from typing import Any
@@ -36,6 +37,7 @@ from locator.operations.nearest import (
     hours_on_arrival,
     nearby,
 )
+from locator.operations.network import NETWORK_FILE, StreetNetwork
 from locator.operations.service_area import ServiceArea, service_area
 from locator.stores.base import BBox, Page, Reference, checked_info
 from locator.stores.files.read import (
@@ -43,6 +45,7 @@ from locator.stores.files.read import (
     facility_from_feature,
     feature_from_doc,
     holidays_from_bytes,
+    network_of,
     reference_context,
     references_from,
 )
@@ -113,6 +116,7 @@ class PostgisStore:
         holidays: HolidaySchedule,
         total: int,
         city: CityProfile,
+        network: StreetNetwork | None = None,
     ):
         self.db = db
         self.city = city
@@ -126,7 +130,7 @@ class PostgisStore:
         self.total = total
         self._snap: Catalog | None = None
         self._snap_lock = threading.Lock()
-        self._reference = Reference(districts, towns, area, self.calendar, city)
+        self._reference = Reference(districts, towns, area, self.calendar, city, network)
 
     @property
     def reference(self) -> Reference:
@@ -168,6 +172,7 @@ class PostgisStore:
             holidays = snap.geodata.holidays
             assert snap.geodata.profile is not None  # build_geodata always reads it
             profile = snap.geodata.profile
+            network = snap.geodata.network
         else:
             profile = got.city()
             refs = references_from(got.source(), profile, routes=False)
@@ -175,6 +180,12 @@ class PostgisStore:
             city = refs[registry.CITY.id].shapes[0]
             hol = got.holidays()
             holidays = holidays_from_bytes(*hol) if hol is not None else HolidaySchedule({})
+            body = got.documents.get(NETWORK_FILE)
+            network = (
+                network_of(body, hashlib.sha256(body).hexdigest(), profile)
+                if body is not None
+                else None
+            )
         order = list(registry.BY_ID)
         infos = {
             cid: _info(info)
@@ -193,6 +204,7 @@ class PostgisStore:
             holidays,
             total,
             profile,
+            network,
         )
         store._snap = snap
         return store

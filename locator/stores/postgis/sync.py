@@ -33,6 +33,7 @@ import psycopg
 import shapely
 
 from locator.formats.geojson import dumps_feature, feature_collection_text
+from locator.operations.network import NETWORK_FILE
 from locator.stores.files.read import (
     HOLIDAYS_FILE,
     FeatureSource,
@@ -60,7 +61,7 @@ from locator.values.registry import HISTORY_DIR, LOG_FILE
 Progress = Callable[[str, int, int], None]
 
 #: documents a data directory holds besides its collections
-DOCUMENT_PATTERNS = (CITY_PROFILE_FILE, HOLIDAYS_FILE, "*.csv")
+DOCUMENT_PATTERNS = (CITY_PROFILE_FILE, HOLIDAYS_FILE, "*.csv", NETWORK_FILE)
 #: the channel app servers may LISTEN on (they poll the version row in any case)
 CHANNEL = "locator_data"
 
@@ -237,6 +238,13 @@ def _version_of(conn: psycopg.Connection) -> str:
         doc = conn.execute("SELECT body FROM locator.document WHERE name = %s", (name,)).fetchone()
         if doc is not None:
             digests[name] = hashlib.sha256(bytes(doc[0])).hexdigest()
+    # the network (tens of MB) is hashed where it lies
+    net = conn.execute(
+        "SELECT encode(sha256(body), 'hex') FROM locator.document WHERE name = %s",
+        (NETWORK_FILE,),
+    ).fetchone()
+    if net is not None:
+        digests[NETWORK_FILE] = net[0]
     return data_version(digests)
 
 
