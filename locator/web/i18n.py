@@ -39,6 +39,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "from the data kept on this phone (version {version}, made "
         "{day}).",
     },
+    "offline_estimates": {
+        "zh": "离线时距离为直线距离，时间为直线估算（不沿道路计算）。",
+        "en": "Offline, distances are straight-line and times are straight-line "
+        "estimates (not along streets).",
+    },
     "not_packed": {
         "zh": "{layers}数量太多，没有存到手机上，离线时无法查找。",
         "en": "{layers}: too many to keep on the phone; not searchable offline.",

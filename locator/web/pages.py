@@ -252,6 +252,8 @@ PHONE_TEXTS = (
     "unknown_left_out",
     "show_unknown",
     "amenities",
+    "straight_estimate",
+    "offline_estimates",
 )
 
 
