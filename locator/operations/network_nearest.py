@@ -13,11 +13,14 @@ KD-tree's chord, which never exceeds the geodesic), nothing further can be quick
 that does not hold yet, the candidate set grows (x4), or the time limit does (x2).
 
 A time is ``access leg from the point + the path between the nodes + access leg to the
-facility`` (the legs straight, at ``ACCESS_M_PER_S``). A facility whose node is off the
-network (beyond ``SNAP_MAX_M``), or which the network does not reach within
-``UNREACHABLE_FACTOR`` x its straight-line estimate + ``UNREACHABLE_EXTRA_S`` (a gap in the
-map's ways, a gated estate, an island), gets today's straight-line estimate, ranked by it
-and labelled. A starting point off the network (or outside its area) gets ``None``: the
+facility`` (the legs straight, at ``ACCESS_M_PER_S``). Points and facilities join the
+nearest node of the graph's largest strongly connected component (:func:`join_graph`),
+so that every facility on the network can be reached from every point on it. A facility
+with no such node within ``SNAP_MAX_M`` is off the network, and one the network reaches
+only by a detour longer than ``UNREACHABLE_FACTOR`` x its straight-line estimate +
+``UNREACHABLE_EXTRA_S`` (a river with its bridge far away, a gap in the map's ways) is
+taken as unreachable: either gets today's straight-line estimate, ranked by it and
+labelled. A starting point off the network (or outside its area) gets ``None``: the
 caller answers with today's straight-line estimates, labelled.
 
 Filters: amenities as today; ``max_distance_m`` bounds the distance shown, metres along
@@ -63,6 +66,10 @@ UNREACHABLE_EXTRA_S = 600.0
 #: measured in the metric projection, whose scale differs from the ellipsoid's by less
 #: than 0.1 % over a city in its own UTM zone
 _BOUND_SLACK = 1e-3
+#: the first search's time limit: this many times the slowest straight-line estimate of
+#: the k straight-nearest candidates, plus FIRST_LIMIT_EXTRA_S (doubled when not enough)
+FIRST_LIMIT_FACTOR = 1.5
+FIRST_LIMIT_EXTRA_S = 120.0
 #: the candidates first looked at: enough that one round settles almost every query
 _FIRST_CANDIDATES = 16
 
@@ -74,6 +81,47 @@ def estimate_s(straight_m: float, travel: str) -> float:
 
 
 @dataclass(frozen=True)
+class Joinable:
+    """The nodes of one way of travel's graph a point may join: those of the graph's
+    largest strongly connected component (from each of them every other can be reached),
+    with a KD-tree over their metric coordinates. A node outside it (a gated estate's
+    paths, a fragment the extract's edge cut off, the far end of a one-way street) would
+    strand a rider or a facility; routing engines snap to the big component for the same
+    reason. Made once per data version and way of travel."""
+
+    mode: str
+    nodes: np.ndarray = field(repr=False)
+    tree: Any = field(repr=False)
+
+    def snap(self, net: StreetNetwork, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes (-1: none within SNAP_MAX_M) and access legs (metres) of points given
+        in metres of ``net.info.metric_epsg``."""
+        xs, ys = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+        if self.nodes.size == 0:
+            return np.full(xs.size, -1, np.int64), np.full(xs.size, np.inf)
+        dist, pos = self.tree.query(np.column_stack([xs, ys]), k=1, distance_upper_bound=SNAP_MAX_M)
+        near = np.isfinite(dist)
+        node = np.full(xs.size, -1, dtype=np.int64)
+        node[near] = self.nodes[pos[near]]
+        return node, np.where(near, dist, np.inf)
+
+
+def join_graph(net: StreetNetwork, mode: str) -> Joinable:
+    """The :class:`Joinable` nodes of ``mode``'s graph (scipy's strongly connected
+    components; tens of milliseconds for 500,000 edges)."""
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    usable = net.graphs[mode].usable
+    if usable.size == 0:
+        return Joinable(mode, usable, None)
+    _, labels = connected_components(net.graphs[mode].forward, directed=True, connection="strong")
+    big = int(np.bincount(labels[usable]).argmax())
+    nodes = usable[labels[usable] == big]
+    return Joinable(mode, nodes, cKDTree(np.column_stack([net.x[nodes], net.y[nodes]])))
+
+
+@dataclass(frozen=True)
 class SnappedLayer:
     """The facilities of one index joined to one way of travel's graph, by position:
     their nodes (-1: off the network) and the straight access legs (metres)."""
@@ -82,15 +130,15 @@ class SnappedLayer:
     access_m: np.ndarray = field(repr=False)
 
 
-def snap_index(net: StreetNetwork, mode: str, index: LayerIndex) -> SnappedLayer:
-    """Join an index's facilities (WGS-84) to ``mode``'s graph, through the network's
-    metric projection (done once per data version)."""
+def snap_index(net: StreetNetwork, joinable: Joinable, index: LayerIndex) -> SnappedLayer:
+    """Join an index's facilities (WGS-84) to the graph of ``joinable``, through the
+    network's metric projection (done once per data version)."""
     lon, lat = np.asarray(index.layer.lon, float), np.asarray(index.layer.lat, float)
     if lon.size == 0:
         return SnappedLayer(np.empty(0, np.int64), np.empty(0))
     x, y = to_metric(lon, lat, net.info.metric_epsg)
-    snapped = net.snap(mode, x, y)
-    return SnappedLayer(snapped.node, snapped.access_m)
+    node, access_m = joinable.snap(net, x, y)
+    return SnappedLayer(node, access_m)
 
 
 @dataclass(frozen=True)
@@ -102,19 +150,19 @@ class Origin:
     access_s: float
 
 
-def snap_origin(net: StreetNetwork, mode: str, lon: float, lat: float) -> Origin | None:
-    """The point (WGS-84) joined to ``mode``'s graph; None when it lies outside the
-    network's area or further than SNAP_MAX_M from any node ``mode`` can use."""
+def snap_origin(net: StreetNetwork, joinable: Joinable, lon: float, lat: float) -> Origin | None:
+    """The point (WGS-84) joined to the graph of ``joinable``; None when it lies outside
+    the network's area or further than SNAP_MAX_M from any node it may join."""
     west, south, east, north = net.info.clip
     if not (west <= lon <= east and south <= lat <= north):
         return None
     x, y = to_metric(lon, lat, net.info.metric_epsg)
-    snapped = net.snap(mode, x, y, SNAP_MAX_M)
-    node = int(snapped.node[0])
+    nodes, access = joinable.snap(net, x, y)
+    node = int(nodes[0])
     if node < 0:
         return None
-    access_m = float(snapped.access_m[0])
-    return Origin(node, access_m, float(net.access_s(mode, access_m)))
+    access_m = float(access[0])
+    return Origin(node, access_m, float(net.access_s(joinable.mode, access_m)))
 
 
 class _Times:
@@ -137,31 +185,39 @@ class _Times:
         self.limit = limit_s
         self.runs += 1
 
-    def length_m(self, target: int) -> float:
-        """Metres along the quickest path found to ``target`` (reached)."""
+    def lengths_m(self, targets: list[int]) -> list[float]:
+        """Metres along the quickest paths found to ``targets`` (reached nodes): each
+        step is the quickest edge between its nodes, as Dijkstra took it."""
         pred = self.pred
-        nodes = [target]
-        prev = int(pred[target])
-        while prev >= 0:
-            nodes.append(prev)
-            prev = int(pred[prev])
-        if len(nodes) < 2:
-            return 0.0
+        tails: list[int] = []
+        heads: list[int] = []
+        owners: list[int] = []
+        for i, target in enumerate(targets):
+            node = target
+            prev = int(pred[node])
+            while prev >= 0:
+                tails.append(prev)
+                heads.append(node)
+                owners.append(i)
+                node, prev = prev, int(pred[prev])
+        out = np.zeros(len(targets))
+        if not tails:
+            return out.tolist()
         g = self.net.graphs[self.mode]
-        heads = np.asarray(nodes[:-1], dtype=np.int64)  # reversed: v <- u
-        tails = np.asarray(nodes[1:], dtype=np.int64)
-        lo, hi = g.indptr[tails], g.indptr[tails + 1]
-        counts = hi - lo
-        owner = np.repeat(np.arange(tails.size), counts)
+        tail = np.asarray(tails, dtype=np.int64)
+        head = np.asarray(heads, dtype=np.int64)
+        lo = g.indptr[tail]
+        counts = g.indptr[tail + 1] - lo
+        step = np.repeat(np.arange(tail.size), counts)
         edge = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        hit = g.indices[edge] == heads[owner]
-        edge, owner = edge[hit], owner[hit]
-        # the path's step is the quickest edge between its nodes (as Dijkstra took it)
-        order = np.lexsort((g.time_s[edge], owner))
-        edge, owner = edge[order], owner[order]
-        first = np.ones(owner.size, dtype=bool)
-        first[1:] = owner[1:] != owner[:-1]
-        return float(g.length_m[edge[first]].astype(np.float64).sum())
+        hit = g.indices[edge] == head[step]
+        edge, step = edge[hit], step[hit]
+        order = np.lexsort((g.time_s[edge], step))
+        edge, step = edge[order], step[order]
+        first = np.ones(step.size, dtype=bool)
+        first[1:] = step[1:] != step[:-1]
+        np.add.at(out, np.asarray(owners)[step[first]], g.length_m[edge[first]])
+        return out.tolist()
 
 
 @dataclass
@@ -237,11 +293,15 @@ def _index_nearest(
                 got = seen[p] = (d, az % 360.0) if d <= bound_m else None
             if got is not None:
                 cands.append((p, got[0], got[1]))
-        # the first limit: twice the slowest estimate among the k straight-nearest, so
-        # that a network no worse than twice the estimate settles the query in one search
+        # the first limit: half as much again as the slowest estimate among the k
+        # straight-nearest (and two minutes), so that a network no worse than that
+        # settles the query in one search; a search goes as far as its limit, so a
+        # generous one costs every query
         if limit < 0:
             first = [estimate_s(s, mode) for _, s, _ in cands[:k]] or [0.0]
-            limit = 2.0 * max(first) + UNREACHABLE_EXTRA_S
+            limit = FIRST_LIMIT_FACTOR * max(first) + FIRST_LIMIT_EXTRA_S
+            if limit <= times.limit * (1 + 1e-6):  # another group's search went as far
+                limit = times.limit
         while True:
             times.ensure(limit)
             dist = times.dist
@@ -286,6 +346,27 @@ def _index_nearest(
         kk = min(n, kk * 4)
 
 
+def _first_limit(index: LayerIndex, q: NearestQuery) -> float:
+    """The first search limit :func:`_index_nearest` would choose for ``index`` (from the
+    chords of the first candidates: a hair below their geodesics)."""
+    n = index.size
+    if n == 0 or index.tree is None:
+        return 0.0
+    kk = min(n, max(4 * q.k, _FIRST_CANDIDATES))
+    bound_m = q.max_distance_m if q.max_distance_m is not None else math.inf
+    chord, pos = index.tree.query(
+        _ecef1(q.point.lon, q.point.lat), k=kk, distance_upper_bound=bound_m
+    )
+    chord, pos = np.atleast_1d(chord), np.atleast_1d(pos)
+    ok = pos < n
+    for term in q.amenities:
+        ok[ok] &= index.amenity_masks[term][pos[ok]]
+    found = chord[ok][: q.k]
+    if found.size == 0:
+        return 0.0
+    return FIRST_LIMIT_FACTOR * estimate_s(float(found[-1]), q.travel) + FIRST_LIMIT_EXTRA_S
+
+
 def _keep(
     row: _Row,
     q: NearestQuery,
@@ -298,7 +379,8 @@ def _keep(
     """Whether a row passes the distance bound (along the network when measured so) and
     the open-on-arrival filter (at the row's own time)."""
     if row.measured == NETWORK and math.isfinite(bound_m):
-        row.distance_m = row.access_m + times.origin.access_m + times.length_m(row.node)
+        [along] = times.lengths_m([row.node])
+        row.distance_m = row.access_m + times.origin.access_m + along
         if row.distance_m > bound_m:
             return False
     if not q.open_on_arrival:
@@ -308,6 +390,7 @@ def _keep(
 
 def network_nearest(
     net: StreetNetwork,
+    joinable: Joinable,
     groups: list[tuple[LayerIndex, SnappedLayer]],
     q: NearestQuery,
     now: dt.datetime,
@@ -317,17 +400,20 @@ def network_nearest(
     origin: Origin | None = None,
 ) -> list[Nearby] | None:
     """The k quickest facilities of ``groups`` by ``q.travel`` along ``net`` (each group an
-    index and its facilities snapped to the graph of ``q.travel``), quickest first, ties
+    index and its facilities joined to ``joinable``, the graph of ``q.travel``; see
+    :func:`join_graph`), quickest first, ties
     by id; with ``per_group``, k from each group in the groups' order. None when the
     starting point is off the network (the caller answers with straight-line estimates).
     Hours are evaluated at ``q.at`` (``now`` when None) and on arrival after the time
     each result gives."""
     at = q.at or now
     if origin is None:
-        origin = snap_origin(net, q.travel, q.point.lon, q.point.lat)
+        origin = snap_origin(net, joinable, q.point.lon, q.point.lat)
     if origin is None:
         return None
     times = _Times(net, q.travel, origin)
+    # one search for every group: as far as the one that needs it furthest
+    times.ensure(max((_first_limit(index, q) for index, _ in groups), default=0.0))
     found: list[tuple[LayerIndex, _Row]] = []
     for index, snapped in groups:
         rows = _index_nearest(index, snapped, q, at, calendar, net, times)
@@ -335,7 +421,17 @@ def network_nearest(
     if not per_group:
         found.sort(key=lambda ir: (ir[1].key_s, ir[1].fid))
         del found[q.k :]
+    _measure(times, [row for _, row in found])
     return [_nearby(index, row, q, at, calendar, times) for index, row in found]
+
+
+def _measure(times: _Times, rows: list[_Row]) -> None:
+    """Fill in the metres along the network of the rows measured along it (one pass)."""
+    todo = [r for r in rows if r.measured == NETWORK and r.distance_m is None]
+    if todo:
+        along = times.lengths_m([r.node for r in todo])
+        for r, m in zip(todo, along, strict=True):
+            r.distance_m = r.access_m + times.origin.access_m + m
 
 
 def _nearby(
@@ -352,8 +448,8 @@ def _nearby(
     walk = s * DETOUR_FACTOR / WALK_M_PER_MIN
     ebike = s * DETOUR_FACTOR / EBIKE_M_PER_MIN
     if row.measured == NETWORK:
-        if row.distance_m is None:
-            row.distance_m = row.access_m + times.origin.access_m + times.length_m(row.node)
+        _measure(times, [row])
+        assert row.distance_m is not None
         distance, network_min = row.distance_m, row.key_s / 60.0
     else:
         distance, network_min = s, None
@@ -374,6 +470,7 @@ def _nearby(
 
 def network_trip(
     net: StreetNetwork,
+    joinable: Joinable,
     index: LayerIndex,
     snapped: SnappedLayer,
     position: int,
@@ -385,7 +482,7 @@ def network_trip(
     """The trip from ``q.point`` to the facility at ``position`` of ``index`` by
     ``q.travel`` along the network (None when the point is off the network)."""
     at = q.at or now
-    origin = snap_origin(net, q.travel, q.point.lon, q.point.lat)
+    origin = snap_origin(net, joinable, q.point.lon, q.point.lat)
     if origin is None:
         return None
     p = position

@@ -65,7 +65,7 @@ from locator.values.models import CollectionInfo, Facility, Feature, Point
 
 if TYPE_CHECKING:
     from locator.operations.network import NetworkInfo
-    from locator.operations.network_nearest import SnappedLayer
+    from locator.operations.network_nearest import Joinable, SnappedLayer
 
 #: planner answers kept per version, least recently used first out (each well under a few
 #: MB: uncovered cells are sampled); with the radii on a grid (planner_request.RADII_M)
@@ -384,9 +384,20 @@ class Service:
             snap = self.store.snapshot()
             index = snap.union if group == "*" else snap.indexes[group]  # type: ignore[attr-defined]
             assert self.network is not None
-            return snap_index(self.network, travel, index)
+            return snap_index(self.network, self._joinable(travel), index)
 
         return self._once(f"snapped:{travel}:{group}", make)
+
+    def _joinable(self, travel: str) -> Joinable:
+        """The nodes of the graph of ``travel`` a point may join (its largest strongly
+        connected component): worked out once per data version."""
+        from locator.operations.network_nearest import join_graph
+
+        def make() -> Joinable:
+            assert self.network is not None
+            return join_graph(self.network, travel)
+
+        return self._once(f"joinable:{travel}", make)
 
     def _along_streets(self, q: NearestQuery, now: dt.datetime, per_layer: bool) -> list[Nearby]:
         """Nearest by travel time along the network (operations.network_nearest); a point
@@ -403,7 +414,9 @@ class Service:
             else [(indexes[lid], self._snapped(q.travel, lid)) for lid in q.layers]
         )
         calendar = self.store.reference.calendar
-        found = network_nearest(net, groups, q, now, calendar=calendar, per_group=per_layer)
+        found = network_nearest(
+            net, self._joinable(q.travel), groups, q, now, calendar=calendar, per_group=per_layer
+        )
         if found is not None:
             return found
         rows = self.store.nearest(q, now, per_layer=per_layer)
@@ -435,7 +448,9 @@ class Service:
                     f"positions:{fac.layer}", lambda: {fid: i for i, fid in enumerate(index.ids)}
                 )[fac.id]
                 snapped = self._snapped(travel, fac.layer)
-                trip = network_trip(net, index, snapped, position, q, now, calendar=calendar)
+                trip = network_trip(
+                    net, self._joinable(travel), index, snapped, position, q, now, calendar=calendar
+                )
             if trip is None:
                 az, _, d = geodesic_inverse_point()(origin.lon, origin.lat, fac.lon, fac.lat)
                 trip = nearby(fac, d, az % 360.0, q, now, calendar)
@@ -505,7 +520,8 @@ class Service:
         if net is not None and not results:  # no result to say how the point joined
             from locator.operations.network_nearest import snap_origin
 
-            origin_off = snap_origin(net, query.travel, query.point.lon, query.point.lat) is None
+            joinable = self._joinable(query.travel)
+            origin_off = snap_origin(net, joinable, query.point.lon, query.point.lat) is None
         return NearestAnswer(
             query.point,
             results,

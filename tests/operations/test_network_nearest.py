@@ -22,6 +22,7 @@ from locator.operations.network_nearest import (
     UNREACHABLE_EXTRA_S,
     UNREACHABLE_FACTOR,
     estimate_s,
+    join_graph,
     network_nearest,
     network_trip,
     snap_index,
@@ -41,6 +42,25 @@ HOURS = ("Mo-Su 00:00-24:00", "Mo-Fr 08:30-10:12", "Mo-Fr 10:05-17:00", None, "S
 @pytest.fixture(scope="module")
 def net():
     return lattice_network(BOX, 350.0, seed=7)
+
+
+_JOINS: dict = {}
+
+
+def joined(net, mode):
+    """The joinable nodes of ``mode`` (made once a network)."""
+    key = (id(net), mode)
+    if key not in _JOINS:
+        _JOINS[key] = join_graph(net, mode)
+    return _JOINS[key]
+
+
+def ask(net, groups, q, **kw):
+    return network_nearest(net, joined(net, q.travel), groups, q, NOW, calendar=CAL, **kw)
+
+
+def snapped_of(net, mode, index):
+    return snap_index(net, joined(net, mode), index)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +89,7 @@ _SNAPS: dict = {}
 def brute(net, layers, q, lids):
     """Every facility of ``lids``: its key (network seconds or the estimate), label,
     distance shown, filters applied; sorted by (key, id), first k."""
-    origin = snap_origin(net, q.travel, q.point.lon, q.point.lat)
+    origin = snap_origin(net, joined(net, q.travel), q.point.lon, q.point.lat)
     times, pred = net.times_from(q.travel, origin.node, predecessors=True)
     at = q.at or NOW
     rows = []
@@ -77,7 +97,7 @@ def brute(net, layers, q, lids):
         index = layers[lid]
         snapped = _SNAPS.get((id(net), lid, q.travel))
         if snapped is None:
-            snapped = _SNAPS[(id(net), lid, q.travel)] = snap_index(net, q.travel, index)
+            snapped = _SNAPS[(id(net), lid, q.travel)] = snapped_of(net, q.travel, index)
         s_all = geodesic_distance_m(q.point.lon, q.point.lat, index.layer.lon, index.layer.lat)
         for p, fac in enumerate(index.layer.facilities):
             if any(a not in (fac.properties.get("amenities") or ()) for a in q.amenities):
@@ -132,16 +152,16 @@ def points(seed, n):
 @pytest.mark.parametrize("travel", ["walk", "ebike"])
 def test_ranking_equals_brute_force(net, layers, travel):
     lids = ("love_stations", "book_rooms")
-    groups = [(layers[lid], snap_index(net, travel, layers[lid])) for lid in lids]
+    groups = [(layers[lid], snapped_of(net, travel, layers[lid])) for lid in lids]
     labels = set()
     for i, (lon, lat) in enumerate(points(3 if travel == "walk" else 4, 30)):
         q = NearestQuery(Point(lon, lat), lids, k=1 + i % 7, travel=travel)
-        got = network_nearest(net, groups, q, NOW, calendar=CAL)
+        got = ask(net, groups, q)
         expected = brute(net, layers, q, lids)
         check(got, expected)
         labels |= {r.reason for r in got}
         # per layer: k of each, in the layers' order
-        by_layer = network_nearest(net, groups, q, NOW, calendar=CAL, per_group=True)
+        by_layer = ask(net, groups, q, per_group=True)
         assert [r.facility.id for r in by_layer] == [
             e[1] for lid in lids for e in brute(net, layers, q, (lid,))
         ]
@@ -151,7 +171,7 @@ def test_ranking_equals_brute_force(net, layers, travel):
 @pytest.mark.parametrize("travel", ["walk", "ebike"])
 def test_filters_equal_brute_force(net, layers, travel):
     lids = ("love_stations",)
-    groups = [(layers["love_stations"], snap_index(net, travel, layers["love_stations"]))]
+    groups = [(layers["love_stations"], snapped_of(net, travel, layers["love_stations"]))]
     for i, (lon, lat) in enumerate(points(5, 24)):
         q = NearestQuery(
             Point(lon, lat),
@@ -164,7 +184,7 @@ def test_filters_equal_brute_force(net, layers, travel):
             keep_unknown_hours=i % 4 == 3,
             at=NOW + dt.timedelta(minutes=(0, 1, 5)[i % 3]),
         )
-        check(network_nearest(net, groups, q, NOW, calendar=CAL), brute(net, layers, q, lids))
+        check(ask(net, groups, q), brute(net, layers, q, lids))
 
 
 def test_open_on_arrival_uses_the_network_time(net):
@@ -179,7 +199,7 @@ def test_open_on_arrival_uses_the_network_time(net):
     lat = start.lat + rng.uniform(-0.02, 0.02, 40)
     probe = build_index(make_layer("love_stations", lon, lat))
     q = NearestQuery(start, ("love_stations",), k=40, travel="walk", at=NOW)
-    rows = network_nearest(net, [(probe, snap_index(net, "walk", probe))], q, NOW, calendar=CAL)
+    rows = ask(net, [(probe, snapped_of(net, "walk", probe))], q)
     slow = [r for r in rows if r.measured == NETWORK and r.network_min > r.walk_min + 2]
     assert slow, "some place is slower along the streets than the estimate says"
     row = slow[0]
@@ -193,11 +213,11 @@ def test_open_on_arrival_uses_the_network_time(net):
             lambda i: {"opening_hours": hours},
         )
     )
-    groups = [(index, snap_index(net, "walk", index))]
-    [kept] = network_nearest(net, groups, q, NOW, calendar=CAL)
+    groups = [(index, snapped_of(net, "walk", index))]
+    [kept] = ask(net, groups, q)
     assert kept.hours.state == OPEN and kept.hours_on_arrival.state != OPEN
     strict = dataclasses.replace(q, k=1, open_on_arrival=True)
-    assert network_nearest(net, groups, strict, NOW, calendar=CAL) == []
+    assert ask(net, groups, strict) == []
     [straight] = nearest_facilities({"love_stations": index}, strict, NOW, calendar=CAL)
     assert straight.hours_on_arrival.state == OPEN
 
@@ -205,54 +225,121 @@ def test_open_on_arrival_uses_the_network_time(net):
 def test_origin_off_the_network_is_none(net, layers):
     """Outside the network's area, or inside it but beyond SNAP_MAX_M from any node the
     way of travel can use: no network answer (the caller falls back, labelled)."""
-    groups = [(layers["love_stations"], snap_index(net, "walk", layers["love_stations"]))]
+    groups = [(layers["love_stations"], snapped_of(net, "walk", layers["love_stations"]))]
     outside = NearestQuery(Point(BOX[2] + 0.2, BOX[1]), ("love_stations",), travel="walk")
-    assert network_nearest(net, groups, outside, NOW, calendar=CAL) is None
+    assert ask(net, groups, outside) is None
     # streets in one corner of a larger clip: 1.5 km from them is inside, yet off it
     small = lattice_network((113.0, 22.55, 113.006, 22.556), 300.0)
     wide = dataclasses.replace(small, info=dataclasses.replace(small.info, clip=BOX))
     near = NearestQuery(Point(113.003, 22.553), ("love_stations",), travel="walk")
     far = NearestQuery(Point(113.003, 22.553 + 0.0135), ("love_stations",), travel="walk")
-    assert snap_origin(wide, "walk", near.point.lon, near.point.lat) is not None
-    assert snap_origin(wide, "walk", far.point.lon, far.point.lat) is None
-    assert network_nearest(wide, groups, far, NOW, calendar=CAL) is None
+    assert snap_origin(wide, joined(wide, "walk"), near.point.lon, near.point.lat) is not None
+    assert snap_origin(wide, joined(wide, "walk"), far.point.lon, far.point.lat) is None
+    assert ask(wide, groups, far) is None
 
 
-def test_snapping_joins_the_nearest_usable_node(net):
-    """A point joins the nearest node its way of travel can use, within SNAP_MAX_M; the
-    e-bike graph leaves out nodes only footways reach, so a rider may join further away."""
+def test_snapping_joins_the_nearest_node_of_the_big_component(net):
+    """A point joins the nearest node of its way of travel's largest strongly connected
+    component, within SNAP_MAX_M (checked against every node): never a node the graph
+    cannot leave or come back to, such as the start of one-way streets no bike street
+    leads into; e-bikes also skip nodes only footways reach."""
+    from scipy.sparse.csgraph import connected_components
+
     rng = np.random.default_rng(1)
-    lon, lat = rng.uniform(BOX[0], BOX[2], 50), rng.uniform(BOX[1], BOX[3], 50)
+    lon, lat = rng.uniform(BOX[0], BOX[2], 60), rng.uniform(BOX[1], BOX[3], 60)
     x, y = to_metric(lon, lat, 32649)
     for mode in ("walk", "ebike"):
-        snapped = net.snap(mode, x, y)
-        usable = net.graphs[mode].usable
-        d = np.hypot(net.x[usable][None, :] - x[:, None], net.y[usable][None, :] - y[:, None])
-        assert np.array_equal(snapped.node, usable[d.argmin(axis=1)])
-        assert np.allclose(snapped.access_m, d.min(axis=1))
+        g = net.graphs[mode]
+        _, labels = connected_components(g.forward, directed=True, connection="strong")
+        big = np.bincount(labels[g.usable]).argmax()
+        ok = g.usable[labels[g.usable] == big]
+        d = np.hypot(net.x[ok][None, :] - x[:, None], net.y[ok][None, :] - y[:, None])
+        node, access = joined(net, mode).snap(net, x, y)
+        assert np.array_equal(node, ok[d.argmin(axis=1)])
+        assert np.allclose(access, d.min(axis=1))
+        if mode == "ebike":  # the lattice has such nodes; none is ever joined
+            indeg = np.bincount(g.indices, minlength=net.nodes)
+            stranded = np.flatnonzero((indeg == 0) & (np.diff(g.indptr) > 0))
+            assert stranded.size and not np.isin(stranded, joined(net, mode).nodes).any()
+            near_it = joined(net, mode).snap(net, net.x[stranded], net.y[stranded])[0]
+            assert (near_it >= 0).all() and not np.isin(near_it, stranded).any()
     assert SNAP_MAX_M == 1000.0
 
 
-def test_unreachable_facility_keeps_its_estimate(net):
-    """A facility whose node the e-bike graph cannot reach (a node only one-way streets
-    lead out of) is ranked by its straight-line estimate and labelled unreachable."""
-    g = net.graphs["ebike"]
-    indeg = np.bincount(g.indices, minlength=net.nodes)
-    outdeg = np.diff(g.indptr)
-    sources = np.flatnonzero((indeg == 0) & (outdeg > 0))
-    assert sources.size, "the lattice has a node no e-bike street leads into"
-    node = int(sources[0])
-    index = build_index(make_layer("love_stations", [net.lon[node]], [net.lat[node]]))
-    snapped = snap_index(net, "ebike", index)
-    assert int(snapped.node[0]) == node
-    start = Point(float(net.lon[node]) + 0.01, float(net.lat[node]) + 0.01)
-    start = Point(min(max(start.lon, BOX[0]), BOX[2]), min(max(start.lat, BOX[1]), BOX[3]))
-    q = NearestQuery(start, ("love_stations",), k=1, travel="ebike")
-    [row] = network_nearest(net, [(index, snapped)], q, NOW, calendar=CAL)
-    assert (row.measured, row.reason) == (STRAIGHT, UNREACHABLE)
-    assert row.distance_m == row.straight_m
-    trip = network_trip(net, index, snapped, 0, q, NOW, calendar=CAL)
+def test_a_long_detour_is_unreachable_and_keeps_its_estimate():
+    """Two streets 200 m apart, joined only by a 10 km detour: the facility across is
+    ranked by its straight-line estimate and labelled unreachable (it comes before a
+    place 1 km down the street); the place down the street is along the network."""
+    import dataclasses
+
+    from locator.operations.network import NetworkInfo, StreetNetwork
+    from locator.values.geo.distance import from_metric
+
+    x0, y0 = to_metric(113.05, 22.58, 32649)
+    # street A: y0, x0 .. x0+2000 every 100 m; street B: y0+200; the detour: far east
+    xa = x0 + 100.0 * np.arange(21)
+    xs = np.concatenate([xa, xa, [x0 + 2000 + 5000]])
+    ys = np.concatenate([np.full(21, y0), np.full(21, y0 + 200.0), [y0 + 100.0]])
+    tail = [*range(20), *range(21, 41), 20, 41]
+    head = [*range(1, 21), *range(22, 42), 42, 42]
+    length = np.hypot(xs[head] - xs[tail], ys[head] - ys[tail])
+    walk = length / (4.5 / 3.6)
+    edges = {
+        "walk": (
+            np.array(tail + head),
+            np.array(head + tail),
+            np.concatenate([length, length]),
+            np.concatenate([walk, walk]),
+        )
+    }
+    lon, lat = from_metric(xs, ys, 32649)
+    info = NetworkInfo(
+        "test",
+        "0" * 64,
+        None,
+        "2026-12-05",
+        "440700",
+        32649,
+        (112.9, 22.5, 113.2, 22.7),
+        1.0,
+        {"walk": {"residential": 4.5}},
+        fixture=True,
+    )
+    line = StreetNetwork.from_edges(info, lon, lat, xs, ys, edges)
+    across = from_metric(x0 + 500, y0 + 210, 32649)
+    down = from_metric(x0 + 1500, y0 - 5, 32649)
+    index = build_index(make_layer("love_stations", [across[0], down[0]], [across[1], down[1]]))
+    joinable = join_graph(line, "walk")
+    snapped = snap_index(line, joinable, index)
+    start = from_metric(x0 + 500, y0 - 10, 32649)
+    q = NearestQuery(Point(*start), ("love_stations",), k=2, travel="walk")
+    rows = network_nearest(line, joinable, [(index, snapped)], q, NOW, calendar=CAL)
+    assert [(r.facility.id, r.measured, r.reason) for r in rows] == [
+        ("f000000", STRAIGHT, UNREACHABLE),
+        ("f000001", NETWORK, None),
+    ]
+    assert rows[0].distance_m == rows[0].straight_m and rows[0].network_min is None
+    trip = network_trip(line, joinable, index, snapped, 0, q, NOW, calendar=CAL)
     assert (trip.measured, trip.reason) == (STRAIGHT, UNREACHABLE)
+    # with a bridge in the middle, the same place is along the network, and first
+    bridged = dataclasses.replace(q, k=2)
+    edges2 = {
+        "walk": (
+            np.concatenate([edges["walk"][0], [5, 26]]),
+            np.concatenate([edges["walk"][1], [26, 5]]),
+            np.concatenate([edges["walk"][2], [200.0, 200.0]]),
+            np.concatenate([edges["walk"][3], [160.0, 160.0]]),
+        )
+    }
+    line2 = StreetNetwork.from_edges(info, lon, lat, xs, ys, edges2)
+    j2 = join_graph(line2, "walk")
+    rows2 = network_nearest(
+        line2, j2, [(index, snap_index(line2, j2, index))], bridged, NOW, calendar=CAL
+    )
+    assert [(r.facility.id, r.measured) for r in rows2] == [
+        ("f000000", NETWORK),
+        ("f000001", NETWORK),
+    ]
 
 
 def test_one_search_settles_most_queries(net, layers, monkeypatch):
@@ -269,8 +356,8 @@ def test_one_search_settles_most_queries(net, layers, monkeypatch):
             runs.append(limit_s)
 
     monkeypatch.setattr(mod._Times, "ensure", counted)
-    groups = [(layers["love_stations"], snap_index(net, "ebike", layers["love_stations"]))]
+    groups = [(layers["love_stations"], snapped_of(net, "ebike", layers["love_stations"]))]
     for lon, lat in points(9, 40):
         q = NearestQuery(Point(lon, lat), ("love_stations",), k=5, travel="ebike")
-        network_nearest(net, groups, q, NOW, calendar=CAL)
+        ask(net, groups, q)
     assert len(runs) <= 44
