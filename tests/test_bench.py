@@ -18,6 +18,7 @@ SMOKE = {
     "import": ["bench_import.py", "--sizes", "200", "--repeats", "1"],
     "map": ["bench_map.py", "--n", "3", "--repeats", "1"],
     "reports": ["bench_reports.py", "--duration", "1", "--clients", "2"],
+    "network_nearest": ["bench_network_nearest.py", "--quick"],
     "contention": [
         "bench_contention.py",
         *("--duration", "1", "--planners", "2", "--filters", "0", "--servers", "waitress"),
@@ -128,3 +129,14 @@ def test_bench_reports_smoke(runs):
     out = output(runs, "reports")
     assert re.search(r"submissions \(2 clients, one process\): [\d,.]+/s, p50 [\d.]+ ms", out)
     assert re.search(r"ratio \(while / alone\): [\d.]+", out)
+
+
+def test_bench_network_nearest_smoke(runs):
+    out = output(runs, "network_nearest")
+    assert re.search(r"synthetic network: [\d,]+ nodes, walk [\d,]+ edges", out)
+    for name in (
+        "nearest k=5, e-bike",
+        "by layer k=3 \\(phone\\), e-bike",
+        "HTTP /api/v1/nearest k=5, e-bike",
+    ):
+        assert re.search(rf"{name}\s+straight p50\s+[\d.]+ .*network p50\s+[\d.]+ .*x[\d.]+", out)
