@@ -271,9 +271,11 @@ def _index_nearest(
     ids, lonlat, hours = index.ids, index.lonlat, index.hours
     fac_node, fac_access = snapped.node, snapped.access_m
     access_s_per_m = float(net.access_s(mode, 1.0))  # seconds a metre of access leg
-    # position -> (straight_m, bearing), None beyond max_distance_m
-    seen: dict[int, tuple[float, float] | None] = {}
-    kept: dict[int, bool] = {}  # position -> passes the arrival / distance filters
+    per_m_s = estimate_s(1.0, mode)  # seconds of the straight-line estimate a metre
+    # position -> (straight_m, bearing, estimate_s, node, access_m, legs_s, cap_s), None
+    # beyond max_distance_m: worked out once per candidate, however far the search grows
+    seen: dict[int, tuple | None] = {}
+    kept: dict[int, _Row | None] = {}  # position -> its row when it passes the filters
     kk = min(n, max(4 * k, _FIRST_CANDIDATES))
     limit = -1.0
     while True:
@@ -290,48 +292,72 @@ def _index_nearest(
                 got = seen[p]
             else:
                 az, _, d = inv(lon0, lat0, lonlat[2 * p], lonlat[2 * p + 1])
-                got = seen[p] = (d, az % 360.0) if d <= bound_m else None
+                if d > bound_m:
+                    got = None
+                else:
+                    est = d * per_m_s
+                    acc_m = float(fac_access[p])
+                    got = (
+                        d,
+                        az % 360.0,
+                        est,
+                        int(fac_node[p]),
+                        acc_m,
+                        origin.access_s + acc_m * access_s_per_m,
+                        UNREACHABLE_FACTOR * est + UNREACHABLE_EXTRA_S,
+                    )
+                seen[p] = got
             if got is not None:
-                cands.append((p, got[0], got[1]))
+                cands.append((p, got))
         # the first limit: half as much again as the slowest estimate among the k
         # straight-nearest (and two minutes), so that a network no worse than that
         # settles the query in one search; a search goes as far as its limit, so a
         # generous one costs every query
         if limit < 0:
-            first = [estimate_s(s, mode) for _, s, _ in cands[:k]] or [0.0]
+            first = [got[2] for _, got in cands[:k]] or [0.0]
             limit = FIRST_LIMIT_FACTOR * max(first) + FIRST_LIMIT_EXTRA_S
             if limit <= times.limit * (1 + 1e-6):  # another group's search went as far
                 limit = times.limit
         while True:
             times.ensure(limit)
-            dist = times.dist
-            rows: list[_Row] = []
+            dist, searched = times.dist, times.limit
+            rows: list[tuple[float, str, int, str | None]] = []  # (key, id, position, label)
             pending = math.inf  # the least any undetermined candidate could rank at
-            for p, s, az in cands:
-                est = estimate_s(s, mode)
-                node = int(fac_node[p])
+            for p, (_s, _az, est, node, _acc, legs, cap) in cands:
                 if node < 0:
-                    rows.append(_Row(est, ids[p], p, s, az, STRAIGHT, FACILITY_OFF))
+                    rows.append((est, ids[p], p, FACILITY_OFF))
                     continue
-                acc_m = float(fac_access[p])
-                legs = origin.access_s + acc_m * access_s_per_m
-                cap = UNREACHABLE_FACTOR * est + UNREACHABLE_EXTRA_S
-                t_node = float(dist[node])
-                if math.isfinite(t_node) and legs + t_node <= cap:
-                    rows.append(_Row(legs + t_node, ids[p], p, s, az, NETWORK, None, node, acc_m))
-                elif cap - legs <= times.limit:  # searched far enough: not within the cap
-                    rows.append(_Row(est, ids[p], p, s, az, STRAIGHT, UNREACHABLE))
+                t_node = dist[node]
+                if t_node <= cap - legs:  # inf (not reached) never is
+                    rows.append((legs + float(t_node), ids[p], p, None))
+                elif cap - legs <= searched:  # searched far enough: not within the cap
+                    rows.append((est, ids[p], p, UNREACHABLE))
                 else:  # beyond the limit: no quicker than the limit, or its estimate
-                    pending = min(pending, legs + times.limit, est)
-            rows.sort(key=lambda r: (r.key_s, r.fid))
+                    pending = min(pending, legs + searched, est)
+            rows.sort()
             picked: list[_Row] = []
-            for row in rows:
-                if row.key_s > pending:
+            for key_s, fid, p, label in rows:
+                if key_s > pending:
                     break  # an undetermined candidate might come before this one
-                ok = kept.get(row.pos)
-                if ok is None:
-                    ok = kept[row.pos] = _keep(row, q, at, calendar, times, hours, bound_m)
-                if ok:
+                if p in kept:
+                    row = kept[p]
+                else:
+                    d, az, _, node, acc_m, _, _ = seen[p]  # type: ignore[misc]
+                    row = _Row(
+                        key_s,
+                        fid,
+                        p,
+                        d,
+                        az,
+                        NETWORK if label is None else STRAIGHT,
+                        label,
+                        node,
+                        acc_m,
+                    )
+                    if not _keep(row, q, at, calendar, times, hours, bound_m):
+                        row = None
+                    kept[p] = row
+                if row is not None:
                     picked.append(row)
                     if len(picked) == k:
                         break
