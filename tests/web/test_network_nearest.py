@@ -170,3 +170,35 @@ def test_postgis_answers_as_the_files_do(pg_server, network_data_dir, network_cl
             files, base = nearest(network_client, **args), nearest(pg, **args)
             assert base["features"] == files["features"]
             assert base["travel_basis"] == files["travel_basis"]
+
+
+def _json_schema(node):
+    """OpenAPI 3.0's ``nullable`` as JSON Schema's ``["type", "null"]``."""
+    if isinstance(node, dict):
+        out = {k: _json_schema(v) for k, v in node.items() if k != "nullable"}
+        if node.get("nullable") and "type" in node:
+            out["type"] = [node["type"], "null"]
+        return out
+    if isinstance(node, list):
+        return [_json_schema(v) for v in node]
+    return node
+
+
+def test_the_answers_along_the_streets_match_the_openapi_document(network_client, seats):
+    """The nearest answer and the trip, network figures in them, as the document says."""
+    import jsonschema
+
+    doc = _json_schema(network_client.get("/api/v1/openapi.json").get_json())
+    town = seats[5]
+
+    def check(body, name):
+        schema = {**doc["components"]["schemas"][name], "components": doc["components"]}
+        jsonschema.validate(body, schema)
+
+    body = nearest(network_client, lon=town.lon, lat=town.lat, travel="ebike", per_layer="true")
+    assert body["travel_basis"]["measured"] != STRAIGHT
+    check(body, "NearestCollection")
+    check(nearest(network_client, lon=116.39, lat=39.91), "NearestCollection")
+    fid = body["features"][0]["id"]
+    trip = network_client.get(f"/api/v1/facilities/{fid}?lon={town.lon}&lat={town.lat}")
+    check(trip.get_json(), "FacilityDetails")
