@@ -116,10 +116,17 @@ def _convert(system: CoordSystem, lon: float, lat: float) -> tuple[float, float]
 
 
 def _base_map(
-    assets: MapAssets, tiles: str, centre: Point, zoom: int, lang: str, city: CityProfile
+    assets: MapAssets,
+    tiles: str,
+    centre: Point,
+    zoom: int,
+    lang: str,
+    city: CityProfile,
+    network_credit: str | None = None,
 ) -> tuple[folium.Map, CoordSystem]:
     """A map with the tiles and the data's credit (the city profile's ``map_attribution``,
-    in the page's language) on its attribution line."""
+    in the page's language) on its attribution line; with ``network_credit``, the street
+    network's too (OpenStreetMap's ODbL attribution, whenever the data has a network)."""
     import folium
 
     url, attribution, system, subdomains = TILES[tiles]
@@ -142,6 +149,8 @@ def _base_map(
             control=False,
         ).add_to(fmap)
     _elements().Attribution(city.map_attribution.get(lang)).add_to(fmap)
+    if network_credit:
+        _elements().Attribution(network_credit).add_to(fmap)
     return fmap, system
 
 
@@ -283,6 +292,7 @@ def overview_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """The base of the overview map: tiles, the district boundaries and the rural routes
     (switched off) as overlays the page can switch. The facilities come separately, as
@@ -294,6 +304,7 @@ def overview_map(
         14 if position else city.zoom,
         lang,
         city,
+        network_credit,
     )
     fmap.default_js = [*fmap.default_js, ("markerclusterjs", assets.cluster_js)]
     fmap.default_css = [
@@ -402,6 +413,7 @@ def route_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """A route: its line, numbered stops with popups and the facilities along it. The line
     is the stops joined straight without a network, or else each leg's course (a leg that
@@ -409,7 +421,13 @@ def route_map(
     lons = [st.lon for st in details.stops]
     lats = [st.lat for st in details.stops]
     fmap, system = _base_map(
-        assets, tiles, Point(sum(lons) / len(lons), sum(lats) / len(lats)), 11, lang, city
+        assets,
+        tiles,
+        Point(sum(lons) / len(lons), sum(lats) / len(lats)),
+        11,
+        lang,
+        city,
+        network_credit,
     )
     stops = []
     for st in details.stops:
@@ -449,9 +467,12 @@ def facility_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """A small map centred on one facility, its marker in its layer's colour."""
-    fmap, system = _base_map(assets, tiles, Point(facility.lon, facility.lat), 16, lang, city)
+    fmap, system = _base_map(
+        assets, tiles, Point(facility.lon, facility.lat), 16, lang, city, network_credit
+    )
     _cluster(assets, _rows((facility,), system, label, colour, ""), label).add_to(fmap)
     return _parts(fmap)
 
@@ -544,12 +565,15 @@ def coverage_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """Areas (WGS-84 GeoJSON geometries) coloured by covered share, a sample of uncovered
     cell centres, and numbered suggested sites ``(lon, lat, rank, label)``."""
     import folium
 
-    fmap, system = _base_map(assets, tiles, _city_centre(city), city.zoom, lang, city)
+    fmap, system = _base_map(
+        assets, tiles, _city_centre(city), city.zoom, lang, city, network_credit
+    )
     features = []
     for geometry, share in areas:
         geom = shapely.geometry.shape(geometry)
@@ -620,12 +644,15 @@ def features_map(
     lang: str = "zh",
     *,
     city: CityProfile,
+    network_credit: str | None = None,
 ) -> MapParts:
     """A small map of GeoJSON features (WGS-84) fitted to them; no labels (the page's
     table names them)."""
     import folium
 
-    fmap, system = _base_map(assets, tiles, _city_centre(city), city.zoom, lang, city)
+    fmap, system = _base_map(
+        assets, tiles, _city_centre(city), city.zoom, lang, city, network_credit
+    )
     shapes = []
     for f in features:
         if not f.get("geometry"):

@@ -19,6 +19,7 @@ SMOKE = {
     "map": ["bench_map.py", "--n", "3", "--repeats", "1"],
     "reports": ["bench_reports.py", "--duration", "1", "--clients", "2"],
     "network_build": ["bench_network_build.py", "--spacing-m", "3000"],
+    "network_nearest": ["bench_network_nearest.py", "--quick"],
     "contention": [
         "bench_contention.py",
         *("--duration", "1", "--planners", "2", "--filters", "0", "--servers", "waitress"),
@@ -136,3 +137,14 @@ def test_bench_network_build_smoke(runs):
     assert re.search(r"baseline \(osmium pass \+ flex_mem index\): [\d.]+ s, peak [\d,]+ MiB", out)
     assert re.search(r"build-network \(Jiangmen\): [\d.]+ s, peak [\d,]+ MiB", out)
     assert re.search(r"ratio build / baseline: time [\d.]+x, peak memory [\d.]+x", out)
+
+
+def test_bench_network_nearest_smoke(runs):
+    out = output(runs, "network_nearest")
+    assert re.search(r"synthetic network: [\d,]+ nodes, walk [\d,]+ edges", out)
+    for name in (
+        "nearest k=5, e-bike",
+        "by layer k=3 \\(phone\\), e-bike",
+        "HTTP /api/v1/nearest k=5, e-bike",
+    ):
+        assert re.search(rf"{name}\s+straight p50\s+[\d.]+ .*network p50\s+[\d.]+ .*x[\d.]+", out)

@@ -176,9 +176,31 @@ class NearestQuery:
             raise ValueError("at must be an aware datetime")
 
 
+#: how a result's distance and time were measured: along the street network, or the
+#: straight-line estimate (DETOUR_FACTOR, WALK_M_PER_MIN, EBIKE_M_PER_MIN)
+NETWORK, STRAIGHT = "network", "straight-line"
+#: why a result is a straight-line estimate: the data has no street network; the
+#: starting point is off it (beyond SNAP_MAX_M, or outside the network's area); the
+#: facility is; or the network does not reach the facility within a generous limit
+NO_NETWORK, ORIGIN_OFF, FACILITY_OFF, UNREACHABLE = (
+    "no-network",
+    "origin-off-network",
+    "facility-off-network",
+    "unreachable",
+)
+STRAIGHT_REASONS = (NO_NETWORK, ORIGIN_OFF, FACILITY_OFF, UNREACHABLE)
+
+
 @dataclass(frozen=True)
 class Nearby:
-    """One facility in a nearest answer. Times are estimates (see ESTIMATE_NOTE)."""
+    """One facility in a nearest answer.
+
+    ``distance_m`` is metres along the street network when ``measured`` is ``network``
+    (the quickest way there by the query's way of travel, access legs included), else the
+    geodesic metres; ``straight_m`` is always the geodesic metres. ``walk_min`` and
+    ``ebike_min`` are always today's straight-line estimates (see ESTIMATE_NOTE);
+    ``network_min`` the minutes along the network by the query's way of travel (None when
+    straight-line, with ``reason`` saying why)."""
 
     facility: Facility
     distance_m: float
@@ -187,6 +209,10 @@ class Nearby:
     ebike_min: float
     hours: HoursStatus
     hours_on_arrival: HoursStatus
+    measured: str = STRAIGHT
+    reason: str | None = NO_NETWORK
+    straight_m: float = math.nan
+    network_min: float | None = None
 
     def __init__(
         self,
@@ -197,9 +223,13 @@ class Nearby:
         ebike_min: float,
         hours: HoursStatus,
         hours_on_arrival: HoursStatus,
+        measured: str = STRAIGHT,
+        reason: str | None = NO_NETWORK,
+        straight_m: float | None = None,
+        network_min: float | None = None,
     ):
         # k of these per query: filling the instance dict directly costs a third of the
-        # seven object.__setattr__ calls a frozen dataclass's own __init__ makes
+        # object.__setattr__ calls a frozen dataclass's own __init__ makes
         d = self.__dict__
         d["facility"] = facility
         d["distance_m"] = distance_m
@@ -208,6 +238,21 @@ class Nearby:
         d["ebike_min"] = ebike_min
         d["hours"] = hours
         d["hours_on_arrival"] = hours_on_arrival
+        d["measured"] = measured
+        d["reason"] = reason
+        d["straight_m"] = distance_m if straight_m is None else straight_m
+        d["network_min"] = network_min
+
+    @property
+    def along_network(self) -> bool:
+        return self.measured == NETWORK
+
+    def travel_min(self, travel: str) -> float:
+        """Minutes by ``travel``: along the network when measured so (the network time
+        is for the query's way of travel), else the straight-line estimate."""
+        if self.network_min is not None:
+            return self.network_min
+        return self.ebike_min if travel == EBIKE else self.walk_min
 
 
 def walk_minutes(distance_m: float) -> float:

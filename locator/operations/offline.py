@@ -9,6 +9,14 @@ second parser's.
 
 Ranking on the phone is on the WGS-84 ellipsoid (Vincenty's inverse in the page's script),
 as the server ranks (geodesic distances): the same facilities in the same order.
+
+Offline times stay today's straight-line estimates, and the page labels them so, even when
+the data version has a street network: re-ranking on the phone would need the network's
+times, and a precomputed table of them does not fit the pack's budget (120 KB gzip, the
+whole pack). From every 250 m cell of Jiangmen (~150,000 cells over ~9,500 km2) to the
+3 quickest facilities of each of 4 layers by 2 ways of travel is ~3.6 million
+(facility, seconds) pairs, several MB even packed tightly: some hundred times the budget;
+the graph itself (~0.5 million edges for a city) is larger still.
 """
 
 from __future__ import annotations

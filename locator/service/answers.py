@@ -11,7 +11,8 @@ from typing import Any
 
 from locator.operations.coverage import Demand
 from locator.operations.hours import DaySchedule, HoursStatus
-from locator.operations.nearest import Nearby
+from locator.operations.nearest import NETWORK, NO_NETWORK, ORIGIN_OFF, STRAIGHT, Nearby
+from locator.operations.network import NetworkInfo
 from locator.operations.routes import RouteSummary
 from locator.values.models import CollectionInfo, District, Facility, Point, Town
 
@@ -30,10 +31,31 @@ class NearestAnswer:
     distance_to_service_area_m: float
     at: dt.datetime
     unknown_hours_left_out: dict[str, int] = field(default_factory=dict)
+    #: the street network's description when the data version has one
+    network: NetworkInfo | None = None
+    #: with a network and no result: the point is off it (the answer is straight-line)
+    origin_off_network: bool = False
 
     @property
     def unknown_hours_left_out_total(self) -> int:
         return sum(self.unknown_hours_left_out.values())
+
+    @property
+    def measured(self) -> str:
+        """How the answer's figures were measured: ``network`` (every result along the
+        streets), ``straight-line`` (none) or ``mixed`` (see each result's label)."""
+        if self.origin_off_network:
+            return STRAIGHT
+        return travel_basis(self.results, self.network)
+
+    @property
+    def straight_reasons(self) -> list[str]:
+        """Why some results are straight-line estimates (each reason once, in order)."""
+        if self.network is None:
+            return [NO_NETWORK]
+        if self.origin_off_network:
+            return [ORIGIN_OFF]
+        return list(dict.fromkeys(r.reason for r in self.results if r.reason))
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,7 @@ class FacilityDetails:
     week: list[DaySchedule]
     at: dt.datetime
     trip: Nearby | None = None
+    network: NetworkInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,17 @@ class CoverageQuery:
     demand_key: str = ""
     minutes: float | None = None
     travel: str = "walk"
+
+
+def travel_basis(results: list[Nearby], network: NetworkInfo | None) -> str:
+    """``network`` when every result was measured along the streets (or none was found
+    on a network), ``straight-line`` when none was, else ``mixed``."""
+    if network is None:
+        return STRAIGHT
+    kinds = {r.measured for r in results}
+    if not kinds:
+        return NETWORK
+    return kinds.pop() if len(kinds) == 1 else "mixed"
 
 
 def towns_by_district(

@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from locator.operations.coverage import (
 )
 from locator.operations.feature_query import Queryable, property_value
 from locator.operations.hours import UNKNOWN, hours_status, week_schedule
-from locator.operations.nearest import WALK, Nearby, NearestQuery, nearby
+from locator.operations.nearest import ORIGIN_OFF, WALK, Nearby, NearestQuery, nearby
 from locator.operations.network import StreetNetwork
 from locator.operations.routes import RouteDetails
 from locator.service.answers import (
@@ -62,6 +62,10 @@ from locator.values.errors import (
 )
 from locator.values.geo.distance import geodesic_inverse_point
 from locator.values.models import CollectionInfo, Facility, Feature, Point
+
+if TYPE_CHECKING:
+    from locator.operations.network import NetworkInfo
+    from locator.operations.network_nearest import Joinable, SnappedLayer
 
 #: planner answers kept per version, least recently used first out (each well under a few
 #: MB: uncovered cells are sampled); with the radii on a grid (planner_request.RADII_M)
@@ -337,13 +341,18 @@ class Service:
         hours it left out: those among the answer that keeps them. That answer is asked
         first; when it holds none, it is the filtered answer too (one search)."""
 
-        def ask(q: NearestQuery) -> list[Nearby]:
+        net = self.network
+
+        def straight(q: NearestQuery) -> list[Nearby]:
             return (
                 self.store.nearest(q, now, per_layer=True)
                 if per_layer
                 else self.store.nearest(q, now)
             )
 
+        ask = (
+            straight if net is None else partial(self._along_streets, now=now, per_layer=per_layer)
+        )
         if not query.open_on_arrival or query.keep_unknown_hours:
             return self._answer(query, ask(query), now)
         lenient = ask(dataclasses.replace(query, keep_unknown_hours=True))
@@ -357,6 +366,61 @@ class Service:
         return dataclasses.replace(
             self._answer(query, strict, now), unknown_hours_left_out=left_out
         )
+
+    # ------------------------------------------------------------------ the street network
+
+    @property
+    def network_info(self) -> NetworkInfo | None:
+        """Where the street network came from (None: no network)."""
+        net = self.network
+        return net.info if net is not None else None
+
+    def _snapped(self, travel: str, group: str) -> SnappedLayer:
+        """The facilities of ``group`` (a layer id, or "*" for every layer) joined to the
+        graph of ``travel``: worked out once per data version."""
+        from locator.operations.network_nearest import snap_index
+
+        def make() -> SnappedLayer:
+            snap = self.store.snapshot()
+            index = snap.union if group == "*" else snap.indexes[group]  # type: ignore[attr-defined]
+            assert self.network is not None
+            return snap_index(self.network, self._joinable(travel), index)
+
+        return self._once(f"snapped:{travel}:{group}", make)
+
+    def _joinable(self, travel: str) -> Joinable:
+        """The nodes of the graph of ``travel`` a point may join (its largest strongly
+        connected component): worked out once per data version."""
+        from locator.operations.network_nearest import join_graph
+
+        def make() -> Joinable:
+            assert self.network is not None
+            return join_graph(self.network, travel)
+
+        return self._once(f"joinable:{travel}", make)
+
+    def _along_streets(self, q: NearestQuery, now: dt.datetime, per_layer: bool) -> list[Nearby]:
+        """Nearest by travel time along the network (operations.network_nearest); a point
+        off the network gets today's straight-line answer, each result labelled so."""
+        from locator.operations.network_nearest import network_nearest
+
+        net = self.network
+        assert net is not None
+        snap = self.store.snapshot()
+        indexes = snap.indexes  # type: ignore[attr-defined]
+        groups = (
+            [(snap.union, self._snapped(q.travel, "*"))]  # type: ignore[attr-defined]
+            if not per_layer and set(q.layers) == indexes.keys()
+            else [(indexes[lid], self._snapped(q.travel, lid)) for lid in q.layers]
+        )
+        calendar = self.store.reference.calendar
+        found = network_nearest(
+            net, self._joinable(q.travel), groups, q, now, calendar=calendar, per_group=per_layer
+        )
+        if found is not None:
+            return found
+        rows = self.store.nearest(q, now, per_layer=per_layer)
+        return [dataclasses.replace(r, reason=ORIGIN_OFF) for r in rows]
 
     def facility_details(
         self,
@@ -374,8 +438,24 @@ class Service:
         trip = None
         if origin is not None:
             q = NearestQuery(point=origin, layers=(fac.layer,), k=1, at=now, travel=travel)
-            az, _, d = geodesic_inverse_point()(origin.lon, origin.lat, fac.lon, fac.lat)
-            trip = nearby(fac, d, az % 360.0, q, now, calendar)
+            net = self.network
+            if net is not None:
+                from locator.operations.network_nearest import network_trip
+
+                snap = self.store.snapshot()
+                index = snap.indexes[fac.layer]  # type: ignore[attr-defined]
+                position = self._once(
+                    f"positions:{fac.layer}", lambda: {fid: i for i, fid in enumerate(index.ids)}
+                )[fac.id]
+                snapped = self._snapped(travel, fac.layer)
+                trip = network_trip(
+                    net, self._joinable(travel), index, snapped, position, q, now, calendar=calendar
+                )
+            if trip is None:
+                az, _, d = geodesic_inverse_point()(origin.lon, origin.lat, fac.lon, fac.lat)
+                trip = nearby(fac, d, az % 360.0, q, now, calendar)
+                if net is not None:
+                    trip = dataclasses.replace(trip, reason=ORIGIN_OFF)
         return FacilityDetails(
             fac,
             self.store.infos[fac.layer],
@@ -383,6 +463,7 @@ class Service:
             week_schedule(expr, now.date(), calendar),
             now,
             trip,
+            self.network.info if self.network is not None else None,
         )
 
     def phone_view(
@@ -434,7 +515,22 @@ class Service:
         area = self.store.reference.service_area
         inside = area.contains(query.point)
         dist = 0.0 if inside else area.distance_m(query.point)
-        return NearestAnswer(query.point, results, inside, dist, query.at or now)
+        net = self.network
+        origin_off = False
+        if net is not None and not results:  # no result to say how the point joined
+            from locator.operations.network_nearest import snap_origin
+
+            joinable = self._joinable(query.travel)
+            origin_off = snap_origin(net, joinable, query.point.lon, query.point.lat) is None
+        return NearestAnswer(
+            query.point,
+            results,
+            inside,
+            dist,
+            query.at or now,
+            network=net.info if net is not None else None,
+            origin_off_network=origin_off,
+        )
 
     # ------------------------------------------------------------------ map and routes
 

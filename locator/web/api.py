@@ -84,7 +84,8 @@ def facility(facility_id: str):
     trip = parse_trip(request.args, now())
     details = svc.facility_details(facility_id, trip.at, trip.origin, trip.travel)
     # the answer carries the hours now and the week ahead: its ETag changes every minute
-    return cacheable(facility_details_json(details), GEOJSON, details.layer.version, at=details.at)
+    body = facility_details_json(details, trip.travel)
+    return cacheable(body, GEOJSON, details.layer.version, at=details.at)
 
 
 @bp.get("/nearest")

@@ -7,6 +7,8 @@ import math
 import re
 
 from locator.operations.hours import HoursPhrase, HoursStatus, hours_phrase
+from locator.operations.nearest import Nearby
+from locator.operations.network import NetworkInfo
 from locator.values.models import AMENITIES
 from locator.web.i18n import WEEKDAYS, translate
 
@@ -101,6 +103,57 @@ def estimates(walk_min: float, ebike_min: float, travel: str, lang: str) -> list
     ebike = _estimate(ebike_min, "ebike", EBIKE_MAX_MIN, lang)
     walk = _estimate(walk_min, "walk", WALK_MAX_MIN, lang)
     return [ebike, walk] if travel == "ebike" else [walk, ebike]
+
+
+def network_texts(item: Nearby, travel: str, lang: str) -> list[str]:
+    """A result measured along the streets: its way of travel and distance, then its
+    time ("骑行 3.2 km", "约 13 分钟"); a walk too long to suggest says so."""
+    km = distance_text(item.distance_m)
+    minutes = item.travel_min(travel)
+    head = translate("net_ebike" if travel == "ebike" else "net_walk", lang, km=km)
+    limit = EBIKE_MAX_MIN if travel == "ebike" else WALK_MAX_MIN
+    if minutes > limit:
+        return [head, translate("too_far" if travel == "ebike" else "too_far_walk", lang)]
+    if minutes > 60:
+        return [head, translate("net_long", lang, text=duration_text(minutes, lang))]
+    return [head, translate("net_min", lang, min=max(1, math.ceil(minutes)))]
+
+
+def network_credit(info: NetworkInfo | None, lang: str) -> str | None:
+    """The street network's credit for a map or a footer (None without a network)."""
+    if info is None:
+        return None
+    return translate("network_credit", lang, attribution=info.attribution)
+
+
+def network_date(info: NetworkInfo | None) -> str:
+    """The day of the street data: the extract's own date, else when it was built."""
+    if info is None:
+        return ""
+    return (info.source_timestamp or info.built_at or "")[:10]
+
+
+def basis_text(item: Nearby, lang: str) -> str:
+    """How a result was measured, in two words: along the streets, or straight-line."""
+    return translate("along_streets" if item.along_network else "straight_estimate", lang)
+
+
+def basis_reason(item: Nearby, lang: str) -> str:
+    """Why a result is a straight-line estimate ("" when it is along the streets)."""
+    return translate(f"reason_{item.reason}", lang) if item.reason else ""
+
+
+def trip_text(item: Nearby, travel: str, lang: str, with_network: bool) -> str:
+    """A result or trip in one line, as a card says it (for a map's popup): along the
+    streets, or today's estimates, labelled when the data has a network."""
+    if item.along_network:
+        return " · ".join([*network_texts(item, travel, lang), basis_text(item, lang)])
+    parts = [distance_text(item.distance_m)]
+    found = estimates(item.walk_min, item.ebike_min, travel, lang)
+    parts += found[:1] if with_network else found
+    if with_network:
+        parts.append(basis_text(item, lang))
+    return " · ".join(parts)
 
 
 _DAY_NAMES = {"Mo": 0, "Tu": 1, "We": 2, "Th": 3, "Fr": 4, "Sa": 5, "Su": 6}

@@ -39,6 +39,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "from the data kept on this phone (version {version}, made "
         "{day}).",
     },
+    "offline_estimates": {
+        "zh": "离线时距离为直线距离，时间为直线估算（不沿道路计算）。",
+        "en": "Offline, distances are straight-line and times are straight-line "
+        "estimates (not along streets).",
+    },
     "not_packed": {
         "zh": "{layers}数量太多，没有存到手机上，离线时无法查找。",
         "en": "{layers}: too many to keep on the phone; not searchable offline.",
@@ -219,6 +224,45 @@ STRINGS: dict[str, dict[str, str]] = {
         "estimates (straight line × 1.3 for detours, walking 4.5 km/h, "
         "e-bike 15 km/h).",
     },
+    # along the street network (locator.operations.network_nearest)
+    "net_walk": {"zh": "步行 {km}", "en": "On foot {km}"},
+    "net_ebike": {"zh": "骑行 {km}", "en": "By e-bike {km}"},
+    "net_min": {"zh": "约 {min} 分钟", "en": "about {min} min"},
+    "net_long": {"zh": "约 {text}", "en": "about {text}"},
+    "along_streets": {"zh": "沿道路", "en": "along streets"},
+    "straight_estimate": {"zh": "直线估算", "en": "straight-line estimate"},
+    "reason_no-network": {"zh": "没有道路网络数据", "en": "no street network data"},
+    "reason_origin-off-network": {
+        "zh": "你的位置离道路网络太远",
+        "en": "your position is too far from the street network",
+    },
+    "reason_facility-off-network": {
+        "zh": "该设施离道路网络太远",
+        "en": "this place is too far from the street network",
+    },
+    "reason_unreachable": {
+        "zh": "道路网络到不了该设施",
+        "en": "the street network does not reach this place",
+    },
+    "network_note": {
+        "zh": "距离和时间沿道路计算（OpenStreetMap 道路数据，{date}）；"
+        "标“直线估算”的为直线距离 × 1.3 的估算。",
+        "en": "Distances and times are along the streets (OpenStreetMap street data of "
+        "{date}); those marked straight-line estimate are straight line × 1.3.",
+    },
+    "network_fixture": {
+        "zh": "测试用道路网络，非真实道路",
+        "en": "a test street network, not real streets",
+    },
+    "origin_off_note": {
+        "zh": "你的位置离道路网络超过 1 公里，以下距离和时间均为直线估算。",
+        "en": "Your position is more than 1 km from the street network: every distance "
+        "and time below is a straight-line estimate.",
+    },
+    "network_credit": {
+        "zh": "道路网络 {attribution}",
+        "en": "Street network {attribution}",
+    },
     "map_thinned": {
         "zh": "{layer}共 {total} 处，地图上只随机显示其中 {drawn} 处；完整数据：",
         "en": "{layer}: {total} in all; the map shows a random {drawn} of them. All of them:",
@@ -377,8 +421,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{minutes} min {travel} ({basis})",
     },
     "radius_words": {"zh": "{radius} 米（直线）", "en": "{radius} m (straight line)"},
-    "along_streets": {"zh": "沿道路", "en": "along streets"},
-    "straight_estimate": {"zh": "直线估算", "en": "straight-line estimate"},
     "reach_network": {
         "zh": "沿道路 · along streets：出行时间按路网计算（{source}，{date}；{attribution}）。",
         "en": "Along streets · 沿道路: travel times along the street network ({source}, "
@@ -635,10 +677,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "legs_no_network": {
         "zh": "未载入道路网：各段为直线估算。",
         "en": "No street network loaded: every leg is a straight-line estimate.",
-    },
-    "network_fixture": {
-        "zh": "（测试用道路网，不是真实道路）",
-        "en": "(a test-fixture network, not real roads)",
     },
     "illustrative_banner": {
         "zh": "注意：官方路线的站点名单尚未公开，这里的路线是示意（站点取自公开坐标或镇驻地），"

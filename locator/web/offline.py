@@ -70,6 +70,7 @@ DETAILS_TEXTS = (
     "too_far_walk",
     "too_far",
     "sample",
+    "straight_estimate",
 )
 
 

@@ -39,6 +39,7 @@ from locator.web.context import (
     json_response,
     service,
 )
+from locator.web.format import network_credit
 from locator.web.http import external_url
 from locator.web.i18n import current_lang
 from locator.web.serialize import feature_collection, feature_json
@@ -133,6 +134,7 @@ def _page(template: str, json_href: str, **context) -> Response:
             info.colour,
             lang=current_lang(),
             city=service().city,
+            network_credit=network_credit(service().network_info, current_lang()),
         )
     resp = make_response(
         render_template(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, request
 
 from locator.operations.feature_query import Queryable
+from locator.operations.nearest import NETWORK, STRAIGHT, STRAIGHT_REASONS
 from locator.service import Service
 from locator.values import registry
 from locator.values.city import CityProfile
@@ -32,6 +33,51 @@ HOURS_WORDS = {
     "hours_text": {
         "type": "object",
         "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+    },
+}
+
+#: how a nearest result (or a trip) was measured (locator.operations.network_nearest)
+MEASURED = {
+    "measured": {
+        "description": "`network`: distance_m and network_min along the street network "
+        "by `travel`; `straight-line`: today's estimate, for `measured_reason`",
+        "type": "string",
+        "enum": [NETWORK, STRAIGHT],
+    },
+    "measured_reason": {
+        "description": "why a result is a straight-line estimate: the data has no street "
+        "network, the point or the facility is off it (more than 1 km from a street the "
+        "way of travel can use, or outside its area), or the network does not reach the "
+        "facility within 3 x its estimate + 10 min; null when along the network",
+        "type": "string",
+        "nullable": True,
+        "enum": [*STRAIGHT_REASONS, None],
+    },
+    "straight_m": {
+        "description": "straight-line metres on the ellipsoid, always",
+        "type": "number",
+        "minimum": 0,
+    },
+    "network_min": {
+        "description": "minutes along the streets by `travel`, access legs included; "
+        "null when straight-line",
+        "type": "number",
+        "nullable": True,
+        "minimum": 0,
+    },
+}
+
+#: the street network behind network figures: its source, dates and attribution
+NETWORK_INFO = {
+    "type": "object",
+    "nullable": True,
+    "properties": {
+        "source": {"type": "string"},
+        "source_timestamp": {"type": "string", "nullable": True},
+        "built_at": {"type": "string"},
+        "licence": {"type": "string"},
+        "attribution": {"type": "string"},
+        "fixture": {"type": "boolean"},
     },
 }
 
@@ -738,9 +784,11 @@ def build_document(
                                         "walk_min": {"type": "number", "minimum": 0},
                                         "ebike_min": {"type": "number", "minimum": 0},
                                         "estimate": {"type": "boolean"},
+                                        **MEASURED,
                                         "hours_on_arrival": {"$ref": "#/components/schemas/Hours"},
                                     },
                                 },
+                                "network": NETWORK_INFO,
                                 "week": {
                                     "type": "array",
                                     "minItems": 7,
@@ -1107,11 +1155,23 @@ def build_document(
                                 "hours_on_arrival",
                             ],
                             "properties": {
-                                "distance_m": {"type": "number", "minimum": 0},
+                                "distance_m": {
+                                    "description": "metres along the streets when `measured` "
+                                    "is network (the quickest way by `travel`, access legs "
+                                    "included), else straight-line metres on the ellipsoid",
+                                    "type": "number",
+                                    "minimum": 0,
+                                },
                                 "bearing_deg": {"type": "number", "minimum": 0, "maximum": 360},
-                                "walk_min": {"type": "number", "minimum": 0},
+                                "walk_min": {
+                                    "description": "today's straight-line estimate (see "
+                                    "estimate_note), whatever `measured` says",
+                                    "type": "number",
+                                    "minimum": 0,
+                                },
                                 "ebike_min": {"type": "number", "minimum": 0},
                                 "estimate": {"type": "boolean"},
+                                **MEASURED,
                                 "hours": {"$ref": "#/components/schemas/Hours"},
                                 "hours_on_arrival": {"$ref": "#/components/schemas/Hours"},
                                 **HOURS_WORDS,
@@ -1140,6 +1200,22 @@ def build_document(
                 "in_service_area": {"type": "boolean"},
                 "distance_to_service_area_m": {"type": "number", "minimum": 0},
                 "detour_factor": {"type": "number"},
+                "travel_basis": {
+                    "description": "how the answer was measured: `network` (every result "
+                    "along the street network), `straight-line` (none: no network, or the "
+                    "point is off it) or `mixed` (see each result's `measured`); the "
+                    "network's source, date and attribution when the data has one",
+                    "type": "object",
+                    "required": ["measured", "straight_reasons", "network"],
+                    "properties": {
+                        "measured": {"type": "string", "enum": [NETWORK, STRAIGHT, "mixed"]},
+                        "straight_reasons": {
+                            "type": "array",
+                            "items": {"type": "string", "enum": list(STRAIGHT_REASONS)},
+                        },
+                        "network": NETWORK_INFO,
+                    },
+                },
                 "estimate_note": {
                     "type": "object",
                     "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},

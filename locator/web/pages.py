@@ -223,6 +223,11 @@ def home():
         # station's own number
         hotline=svc.city.hotline_number,
         phone_config=_phone_config(svc.version, travel),
+        network_date=fmt.network_date(svc.network_info),
+        # the street network's credit when the answer's times are along it
+        network_credit=fmt.network_credit(svc.network_info, current_lang())
+        if view.answer is not None and view.answer.measured != "straight-line"
+        else None,
     )
 
 
@@ -248,6 +253,8 @@ PHONE_TEXTS = (
     "unknown_left_out",
     "show_unknown",
     "amenities",
+    "straight_estimate",
+    "offline_estimates",
 )
 
 
@@ -338,6 +345,7 @@ def map_page():
             translate("boundaries_layer", lang),
             lang=lang,
             city=svc.city,
+            network_credit=fmt.network_credit(svc.network_info, lang),
         )
         chips = [
             {
@@ -435,6 +443,7 @@ def facility_page(facility_id: str):
     trip = parse_trip(args, now())
     details = svc.facility_details(facility_id, trip.at, trip.origin, trip.travel)
     travel = trip.travel
+    lang = current_lang()
     fac, layer = details.facility, details.layer
     parts = facility_map(
         map_assets(),
@@ -444,6 +453,7 @@ def facility_page(facility_id: str):
         layer.colour,
         lang=current_lang(),
         city=svc.city,
+        network_credit=fmt.network_credit(svc.network_info, lang),
     )
     twin_args = [(k, v) for k, v in args.items(multi=True) if k in TRIP_PARAMS]
     return _page(
@@ -464,6 +474,10 @@ def facility_page(facility_id: str):
         any_sample=fac.is_sample,
         travel=travel,
         hotline=svc.city.hotline_number,
+        network_date=fmt.network_date(details.network),
+        network_credit=fmt.network_credit(details.network, lang)
+        if details.trip is not None and details.trip.along_network
+        else None,
     )
 
 
@@ -507,6 +521,7 @@ def route_page(route_id: str):
         f"?lang={lang}" if lang != "zh" else "",
         lang=lang,
         city=svc.city,
+        network_credit=fmt.network_credit(svc.network_info, lang),
     )
     return _page(
         "route.html",

@@ -340,8 +340,9 @@ K = Param("k", "integer", "结果数量", "number of results", 1, MAX_K, default
 MAX_DISTANCE = Param(
     "max_distance_m",
     "number",
-    "只返回此距离(米)以内的设施",
-    "only facilities within this many metres",
+    "只返回此距离(米)以内的设施;有道路网络时按沿道路的距离",
+    "only facilities within this many metres (along the streets for results measured "
+    "along a street network, else straight-line)",
     0,
     1e8,
     exclusive_minimum=True,
@@ -375,9 +376,10 @@ UNKNOWN_HOURS = Param(
 TRAVEL = Param(
     "travel",
     "choice",
-    "出行方式:walk(步行,默认)或 ebike(电动车);决定到达时间和导航方式",
+    "出行方式:walk(步行,默认)或 ebike(电动车);决定到达时间、导航方式和(有道路网络时)所用的道路",
     "how you travel: walk (default) or ebike; sets the arrival time "
-    "for open_now and the kind of route the map apps are asked for",
+    "for open_now, the kind of route the map apps are asked for and, with a street "
+    "network, the streets the times are measured along",
     choices=("walk", "ebike"),
     default="walk",
 )

@@ -38,6 +38,7 @@ from locator.web.context import (
     link_alternate,
     service,
 )
+from locator.web.format import network_credit
 from locator.web.i18n import current_lang
 from locator.web.report_requests import request_points
 
@@ -298,6 +299,7 @@ def _coverage_map(svc: Service, report, result):
         ],
         lang=current_lang(),
         city=svc.city,
+        network_credit=network_credit(svc.network_info, current_lang()),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from locator.operations.hours import DaySchedule, HoursPhrase, HoursStatus, hours_phrase
 from locator.operations.nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
+from locator.operations.network import NetworkInfo
 from locator.operations.routes import (
     ALONG_M,
     BASIS_TEXT,
@@ -20,7 +21,7 @@ from locator.operations.routes import (
 )
 from locator.service import FacilityDetails, NearestAnswer
 from locator.values.models import CollectionInfo, Facility, Feature
-from locator.web.format import phrase_text
+from locator.web.format import phrase_text, trip_text
 from locator.web.i18n import LANGS
 
 
@@ -72,7 +73,7 @@ def _phrase_words(phrase: HoursPhrase) -> dict[str, Any]:
     }
 
 
-def facility_details_json(details: FacilityDetails) -> dict[str, Any]:
+def facility_details_json(details: FacilityDetails, travel: str = "walk") -> dict[str, Any]:
     """The facility page's JSON twin: the Feature, its hours now and the week ahead; from
     a starting point, the trip (distance, estimates, hours on arrival) too."""
     trip = details.trip
@@ -87,9 +88,42 @@ def facility_details_json(details: FacilityDetails) -> dict[str, Any]:
             "walk_min": round(trip.walk_min, 1),
             "ebike_min": round(trip.ebike_min, 1),
             "estimate": True,
+            **measured_json(trip),
             "hours_on_arrival": hours_json(trip.hours_on_arrival),
+            # the card's line, for a map's popup: along the streets or the estimates
+            "trip_text": {
+                lang: trip_text(trip, travel, lang, details.network is not None) for lang in LANGS
+            },
         }
+        extra["network"] = network_json(details.network)
     return details.facility.to_feature(extra)
+
+
+def measured_json(item: Nearby) -> dict[str, Any]:
+    """How a result's distance and time were measured: ``measured`` network or
+    straight-line (with ``measured_reason``), the straight ``straight_m`` beside the
+    ``distance_m`` shown, and ``network_min`` (minutes along the streets by the query's
+    way of travel; null when straight-line)."""
+    return {
+        "measured": item.measured,
+        "measured_reason": item.reason,
+        "straight_m": round(item.straight_m, 1),
+        "network_min": None if item.network_min is None else round(item.network_min, 1),
+    }
+
+
+def network_json(info: NetworkInfo | None) -> dict[str, Any] | None:
+    """The street network behind the answer's network figures (None: no network)."""
+    if info is None:
+        return None
+    return {
+        "source": info.source,
+        "source_timestamp": info.source_timestamp,
+        "built_at": info.built_at,
+        "licence": info.licence,
+        "attribution": info.attribution,
+        "fixture": info.fixture,
+    }
 
 
 def feature_collection(features: list[dict[str, Any]], **members) -> dict[str, Any]:
@@ -104,6 +138,7 @@ def nearby_feature(item: Nearby) -> dict[str, Any]:
             "walk_min": round(item.walk_min, 1),
             "ebike_min": round(item.ebike_min, 1),
             "estimate": True,
+            **measured_json(item),
             "hours": hours_json(item.hours),
             "hours_on_arrival": hours_json(item.hours_on_arrival),
             **hours_words(item.hours, item.hours_on_arrival),
@@ -126,6 +161,11 @@ def nearest_json(answer: NearestAnswer, coord: str, travel: str = "walk") -> dic
         distance_to_service_area_m=round(answer.distance_to_service_area_m, 1),
         detour_factor=DETOUR_FACTOR,
         estimate_note=ESTIMATE_NOTE,
+        travel_basis={
+            "measured": answer.measured,
+            "straight_reasons": answer.straight_reasons,
+            "network": network_json(answer.network),
+        },
         numberReturned=len(answer.results),
         unknown_hours_left_out=answer.unknown_hours_left_out_total,
         unknown_hours_left_out_by_layer=answer.unknown_hours_left_out,

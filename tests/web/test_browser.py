@@ -1153,3 +1153,40 @@ def test_with_the_database_away_the_phone_answers_from_its_pack(browser, pg_serv
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "database-away-360x640.png"))
         ctx.close()
+
+
+# --------------------------------------------------------------------------- street network
+
+
+def test_cards_along_the_streets_at_360x640(browser, network_data_dir):
+    """On the Jiangmen TEST-FIXTURE network: after "Locate me", the first card says the
+    distance and time along the streets by e-bike and that they are ("沿道路"), whole above
+    the fold in zh and en; the footer credits OpenStreetMap; axe finds nothing serious and
+    every glyph is drawn."""
+    with serve(data_dir=network_data_dir) as base:
+        for lang, ride, label in (("zh", "骑行 ", "沿道路"), ("en", "By e-bike ", "along streets")):
+            ctx, page, rec, _ = new_page(
+                browser,
+                base,
+                geolocation=PENGJIANG,
+                permissions=["geolocation"],
+                locale="zh-CN" if lang == "zh" else "en-US",
+            )
+            page.goto(f"{base}/?lang={lang}&travel=ebike&at=2026-12-07T20:50")
+            page.click(".locate-btn >> nth=0")
+            page.wait_for_selector("#results li.facility")
+            card = page.locator("#results li.facility").first
+            assert card.locator(".meta").get_attribute("data-measured") == "network"
+            assert card.locator(".distance").inner_text().startswith(ride)
+            assert card.locator(".basis").inner_text() == label
+            assert page.evaluate("window.scrollY") == 0
+            box = card.bounding_box()
+            assert box["y"] + box["height"] <= 640, lang
+            assert "OpenStreetMap contributors (ODbL)" in page.inner_text("footer")
+            assert missing_glyphs(page) == []
+            if lang == "zh":  # the page's structure is the same in both languages
+                assert serious_axe_violations(page) == []
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"network-home-{lang}-360x640.png"))
+            assert rec.foreign_hosts() == set()
+            ctx.close()

@@ -63,6 +63,10 @@
         trip.appendChild(el('span', 'estimate' + (i === 0 ? ' primary' : ''),
                             O.minutesText(e[0], e[1], T, cfg.lang)));
       });
+      // offline there is no street network: say the figures are straight-line estimates
+      trip.appendChild(document.createTextNode(' · '));
+      trip.appendChild(el('small', 'basis', T.straight_estimate));
+      trip.dataset.measured = 'straight-line';
       box.appendChild(trip);
       arrival = O.statusAt(pack, row[9], atMs + (travel === 'ebike' ? ebike : walk) * 60000);
     }

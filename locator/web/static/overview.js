@@ -174,6 +174,9 @@
       address.textContent = row[5];
       box.appendChild(address);
     }
+    var trip = document.createElement('div');  // from your position: filled when it opens
+    trip.className = 'trip';
+    box.appendChild(trip);
     var hours = document.createElement('div');  // filled when the popup opens
     hours.className = 'hours';
     box.appendChild(hours);
@@ -213,6 +216,12 @@
         hours.className = 'hours state-' + state;
         hours.dataset.phrase = p.hours_phrase;
         hours.textContent = p.hours_text[cfg.lang];
+        // the distance and time from here: along the streets or a straight-line estimate
+        var trip = box.querySelector('.trip');
+        if (trip && p.trip && p.trip.trip_text) {
+          trip.textContent = p.trip.trip_text[cfg.lang];
+          trip.dataset.measured = p.trip.measured;
+        }
         e.popup.update();
       }).catch(function () {});
   });

@@ -80,6 +80,8 @@
       box.replaceChildren();
       box.appendChild(el('p', 'sample-banner offline-banner',
         fill(fill(T.offline_banner, 'version', p.version.slice(0, 8)), 'day', p.start)));
+      // offline, every figure is the straight-line estimate (the pack has no street network)
+      box.appendChild(el('p', 'note offline-estimates', T.offline_estimates));
       if (p.not_packed.length) {
         box.appendChild(el('p', 'note not-packed', fill(T.not_packed, 'layers',
           p.not_packed.map(function (l) { return cfg.lang === 'zh' ? l.name_zh : l.name_en; })
@@ -98,8 +100,11 @@
           li.appendChild(el('h3', 'name', cfg.lang === 'en' && row[3] ? row[3] : row[2]));
           var first = travel === 'ebike' ? [r.ebike_min, 'ebike', r.walk_min, 'walk']
                                              : [r.walk_min, 'walk', r.ebike_min, 'ebike'];
-          li.appendChild(el('div', 'meta', distance(r.distance_m) + ' · ' +
-            minutes(first[0], first[1]) + ' · ' + minutes(first[2], first[3])));
+          var meta = el('div', 'meta', distance(r.distance_m) + ' · ' +
+            minutes(first[0], first[1]) + ' · ' + minutes(first[2], first[3]) + ' · ');
+          meta.dataset.measured = 'straight-line';
+          meta.appendChild(el('small', 'basis', T.straight_estimate));
+          li.appendChild(meta);
           // the server's words: the state on arrival first when it differs from now
           var phrase = LocatorOffline.hoursPhrase(r.hours, r.hoursOnArrival);
           var hours = el('div', 'hours state-' + phrase.state,
