@@ -16,11 +16,12 @@ A time is ``access leg from the point + the path between the nodes + access leg 
 facility`` (the legs straight, at ``ACCESS_M_PER_S``). Points and facilities join the
 nearest node of the graph's largest strongly connected component (:func:`join_graph`),
 so that every facility on the network can be reached from every point on it. A facility
-with no such node within ``SNAP_MAX_M`` is off the network, and one the network reaches
-only by a detour longer than ``UNREACHABLE_FACTOR`` x its straight-line estimate +
-``UNREACHABLE_EXTRA_S`` (a river with its bridge far away, a gap in the map's ways) is
-taken as unreachable: either gets today's straight-line estimate, ranked by it and
-labelled. A starting point off the network (or outside its area) gets ``None``: the
+with no such node within ``SNAP_MAX_M`` is off the network: it gets today's straight-line
+estimate, ranked by it and labelled. A long detour (a river with its bridge far away) is
+measured, not guessed: the place ranks by its time along the network, however much longer
+than the straight line; only a trip longer than ``MAX_TRIP_S`` is taken as unreachable,
+ranked after every place reached and labelled (its figures are the straight-line
+estimate's). A starting point off the network (or outside its area) gets ``None``: the
 caller answers with today's straight-line estimates, labelled.
 
 Filters: amenities as today; ``max_distance_m`` bounds the distance shown, metres along
@@ -58,10 +59,9 @@ from locator.operations.nearest import (
 from locator.operations.network import SNAP_MAX_M, StreetNetwork
 from locator.values.geo.distance import geodesic_inverse_point, to_metric
 
-#: a facility the network does not reach within this many times its straight-line
-#: estimate, plus UNREACHABLE_EXTRA_S, is taken as unreachable (it keeps its estimate)
-UNREACHABLE_FACTOR = 3.0
-UNREACHABLE_EXTRA_S = 600.0
+#: a facility the network does not reach within this many seconds is taken as
+#: unreachable: ranked after every place reached, with its straight-line estimate
+MAX_TRIP_S = 2 * 3600.0
 #: the straight metres of the lower bound are shrunk by this share: access legs are
 #: measured in the metric projection, whose scale differs from the ellipsoid's by less
 #: than 0.1 % over a city in its own UTM zone
@@ -304,7 +304,7 @@ def _index_nearest(
                         int(fac_node[p]),
                         acc_m,
                         origin.access_s + acc_m * access_s_per_m,
-                        UNREACHABLE_FACTOR * est + UNREACHABLE_EXTRA_S,
+                        MAX_TRIP_S,
                     )
                 seen[p] = got
             if got is not None:
@@ -331,9 +331,9 @@ def _index_nearest(
                 if t_node <= cap - legs:  # inf (not reached) never is
                     rows.append((legs + float(t_node), ids[p], p, None))
                 elif cap - legs <= searched:  # searched far enough: not within the cap
-                    rows.append((est, ids[p], p, UNREACHABLE))
-                else:  # beyond the limit: no quicker than the limit, or its estimate
-                    pending = min(pending, legs + searched, est)
+                    rows.append((cap + est, ids[p], p, UNREACHABLE))  # after all reached
+                else:  # beyond the limit: no quicker than the limit
+                    pending = min(pending, legs + searched)
             rows.sort()
             picked: list[_Row] = []
             for key_s, fid, p, label in rows:
@@ -363,7 +363,8 @@ def _index_nearest(
                         break
             if len(picked) == k or math.isinf(pending):
                 break
-            limit = times.limit * 2.0  # an undetermined one may still rank: search further
+            # an undetermined one may still rank: search further
+            limit = min(times.limit * 2.0, MAX_TRIP_S)
         # candidates not yet looked at are at least the last chord away (chord <= geodesic)
         reach = chord[-1] * (1.0 - _BOUND_SLACK)
         unexamined = min(net.lower_bound_s(mode, reach), estimate_s(reach, mode))
@@ -411,7 +412,13 @@ def _keep(
             return False
     if not q.open_on_arrival:
         return True
-    return _passes(_arrival(hours[row.pos], at, row.key_s, calendar).state, q)
+    return _passes(_arrival(hours[row.pos], at, _trip_s(row, q), calendar).state, q)
+
+
+def _trip_s(row: _Row, q: NearestQuery) -> float:
+    """The seconds a row's trip takes: along the network, or the straight-line estimate
+    (an unreachable place ranks behind every other, but its arrival is the estimate's)."""
+    return row.key_s if row.measured == NETWORK else estimate_s(row.straight_m, q.travel)
 
 
 def network_nearest(
@@ -486,7 +493,7 @@ def _nearby(
         walk,
         ebike,
         hours_status(expr, at, calendar),
-        _arrival(expr, at, row.key_s, calendar),
+        _arrival(expr, at, _trip_s(row, q), calendar),
         row.measured,
         row.reason,
         s,
@@ -524,10 +531,16 @@ def network_trip(
         return _nearby(index, row, q, at, calendar, times)
     acc_m = float(snapped.access_m[p])
     legs = origin.access_s + float(net.access_s(q.travel, acc_m))
-    cap = UNREACHABLE_FACTOR * est + UNREACHABLE_EXTRA_S
-    times.ensure(max(0.0, cap - legs))
-    t_node = float(times.dist[node])
-    if math.isfinite(t_node) and legs + t_node <= cap:
+    # as nearest searches: a first limit from the estimate, doubled until the place is
+    # reached or the search has gone MAX_TRIP_S
+    limit = FIRST_LIMIT_FACTOR * est + FIRST_LIMIT_EXTRA_S
+    while True:
+        times.ensure(min(limit, MAX_TRIP_S))
+        t_node = float(times.dist[node])
+        if math.isfinite(t_node) or limit >= MAX_TRIP_S:
+            break
+        limit *= 2.0
+    if math.isfinite(t_node) and legs + t_node <= MAX_TRIP_S:
         row = _Row(legs + t_node, fid, p, s, az % 360.0, NETWORK, None, node, acc_m)
     else:
         row = _Row(est, fid, p, s, az % 360.0, STRAIGHT, UNREACHABLE)

@@ -241,8 +241,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "this place is too far from the street network",
     },
     "reason_unreachable": {
-        "zh": "道路网络到不了该设施",
-        "en": "the street network does not reach this place",
+        "zh": "沿道路 2 小时内到不了该设施",
+        "en": "not reachable along the streets within 2 hours",
     },
     "network_note": {
         "zh": "距离和时间沿道路计算（OpenStreetMap 道路数据，{date}）；"

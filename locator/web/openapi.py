@@ -48,7 +48,8 @@ MEASURED = {
         "description": "why a result is a straight-line estimate: the data has no street "
         "network, the point or the facility is off it (more than 1 km from a street the "
         "way of travel can use, or outside its area), or the network does not reach the "
-        "facility within 3 x its estimate + 10 min; null when along the network",
+        "facility within 2 hours (ranked after every place reached); null when along the "
+        "network",
         "type": "string",
         "nullable": True,
         "enum": [*STRAIGHT_REASONS, None],

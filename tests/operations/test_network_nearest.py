@@ -19,8 +19,7 @@ from locator.operations.nearest import (
 )
 from locator.operations.network import SNAP_MAX_M
 from locator.operations.network_nearest import (
-    UNREACHABLE_EXTRA_S,
-    UNREACHABLE_FACTOR,
+    MAX_TRIP_S,
     estimate_s,
     join_graph,
     network_nearest,
@@ -110,10 +109,10 @@ def brute(net, layers, q, lids):
                 continue
             acc = float(snapped.access_m[p])
             t = float(net.access_s(q.travel, origin.access_m + acc)) + float(times[node])
-            if math.isfinite(t) and t <= UNREACHABLE_FACTOR * est + UNREACHABLE_EXTRA_S:
+            if math.isfinite(t) and t <= MAX_TRIP_S:
                 rows.append((t, fac.id, NETWORK, s, fac, node, acc))
-            else:
-                rows.append((est, fac.id, UNREACHABLE, s, fac, node, 0.0))
+            else:  # after every place reached; its arrival is the estimate's
+                rows.append((MAX_TRIP_S + est, fac.id, UNREACHABLE, s, fac, node, 0.0))
     rows.sort(key=lambda r: (r[0], r[1]))
     out = []
     for key, fid, how, s, fac, node, acc in rows:  # the filters, in rank order
@@ -124,7 +123,8 @@ def brute(net, layers, q, lids):
             continue
         if q.open_on_arrival:
             expr = fac.properties.get("opening_hours")
-            state = hours_status(expr, at + dt.timedelta(seconds=key), CAL).state
+            trip = key if how == NETWORK else estimate_s(s, q.travel)
+            state = hours_status(expr, at + dt.timedelta(seconds=trip), CAL).state
             if not (state == OPEN or (q.keep_unknown_hours and state == UNKNOWN)):
                 continue
         out.append((key, fid, how, shown))
@@ -266,10 +266,13 @@ def test_snapping_joins_the_nearest_node_of_the_big_component(net):
     assert SNAP_MAX_M == 1000.0
 
 
-def test_a_long_detour_is_unreachable_and_keeps_its_estimate():
-    """Two streets 200 m apart, joined only by a 10 km detour: the facility across is
-    ranked by its straight-line estimate and labelled unreachable (it comes before a
-    place 1 km down the street); the place down the street is along the network."""
+@pytest.mark.parametrize("detour_m", [5000.0, 1500.0])
+def test_a_long_detour_is_measured_and_beyond_max_trip_unreachable(detour_m):
+    """Two streets 200 m apart, joined only by a detour: the facility across (200 m as
+    the crow flies) is ranked by its time along the streets, behind a place 1 km down
+    the street; a detour of 13 km (about 3 h on foot, over MAX_TRIP_S) is unreachable,
+    still ranked behind everything reached, labelled, with the straight-line figures;
+    one of 6 km (about 80 min) is measured along the network. A bridge puts it first."""
     import dataclasses
 
     from locator.operations.network import NetworkInfo, StreetNetwork
@@ -278,7 +281,7 @@ def test_a_long_detour_is_unreachable_and_keeps_its_estimate():
     x0, y0 = to_metric(113.05, 22.58, 32649)
     # street A: y0, x0 .. x0+2000 every 100 m; street B: y0+200; the detour: far east
     xa = x0 + 100.0 * np.arange(21)
-    xs = np.concatenate([xa, xa, [x0 + 2000 + 5000]])
+    xs = np.concatenate([xa, xa, [x0 + 2000 + detour_m]])
     ys = np.concatenate([np.full(21, y0), np.full(21, y0 + 200.0), [y0 + 100.0]])
     tail = [*range(20), *range(21, 41), 20, 41]
     head = [*range(1, 21), *range(22, 42), 42, 42]
@@ -314,13 +317,18 @@ def test_a_long_detour_is_unreachable_and_keeps_its_estimate():
     start = from_metric(x0 + 500, y0 - 10, 32649)
     q = NearestQuery(Point(*start), ("love_stations",), k=2, travel="walk")
     rows = network_nearest(line, joinable, [(index, snapped)], q, NOW, calendar=CAL)
+    far = detour_m > 2000
     assert [(r.facility.id, r.measured, r.reason) for r in rows] == [
-        ("f000000", STRAIGHT, UNREACHABLE),
         ("f000001", NETWORK, None),
+        ("f000000", STRAIGHT, UNREACHABLE) if far else ("f000000", NETWORK, None),
     ]
-    assert rows[0].distance_m == rows[0].straight_m and rows[0].network_min is None
     trip = network_trip(line, joinable, index, snapped, 0, q, NOW, calendar=CAL)
-    assert (trip.measured, trip.reason) == (STRAIGHT, UNREACHABLE)
+    if far:
+        assert rows[1].distance_m == rows[1].straight_m and rows[1].network_min is None
+        assert (trip.measured, trip.reason) == (STRAIGHT, UNREACHABLE)
+    else:
+        assert 60 < rows[1].network_min < 100 and rows[1].distance_m > 5000
+        assert (trip.measured, trip.network_min) == (NETWORK, rows[1].network_min)
     # with a bridge in the middle, the same place is along the network, and first
     bridged = dataclasses.replace(q, k=2)
     edges2 = {
