@@ -56,7 +56,7 @@ from locator.operations.nearest import (
     NearestQuery,
     _ecef1,
 )
-from locator.operations.network import SNAP_MAX_M, StreetNetwork
+from locator.operations.network import StreetNetwork
 from locator.values.geo.distance import geodesic_inverse_point, to_metric
 
 #: a facility the network does not reach within this many seconds is taken as
@@ -95,30 +95,16 @@ class Joinable:
 
     def snap(self, net: StreetNetwork, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         """Nodes (-1: none within SNAP_MAX_M) and access legs (metres) of points given
-        in metres of ``net.info.metric_epsg``."""
-        xs, ys = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
-        if self.nodes.size == 0:
-            return np.full(xs.size, -1, np.int64), np.full(xs.size, np.inf)
-        dist, pos = self.tree.query(np.column_stack([xs, ys]), k=1, distance_upper_bound=SNAP_MAX_M)
-        near = np.isfinite(dist)
-        node = np.full(xs.size, -1, dtype=np.int64)
-        node[near] = self.nodes[pos[near]]
-        return node, np.where(near, dist, np.inf)
+        in metres of ``net.info.metric_epsg`` (:meth:`StreetNetwork.snap`)."""
+        snapped = net.snap(self.mode, x, y)
+        return snapped.node, snapped.access_m
 
 
 def join_graph(net: StreetNetwork, mode: str) -> Joinable:
-    """The :class:`Joinable` nodes of ``mode``'s graph (scipy's strongly connected
-    components; tens of milliseconds for 500,000 edges)."""
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
-    usable = net.graphs[mode].usable
-    if usable.size == 0:
-        return Joinable(mode, usable, None)
-    _, labels = connected_components(net.graphs[mode].forward, directed=True, connection="strong")
-    big = int(np.bincount(labels[usable]).argmax())
-    nodes = usable[labels[usable] == big]
-    return Joinable(mode, nodes, cKDTree(np.column_stack([net.x[nodes], net.y[nodes]])))
+    """The :class:`Joinable` nodes of ``mode``'s graph (:meth:`StreetNetwork.joinable`:
+    its largest strongly connected component)."""
+    tree, nodes = net.joinable(mode)
+    return Joinable(mode, nodes, tree)
 
 
 @dataclass(frozen=True)

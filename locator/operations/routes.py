@@ -53,7 +53,10 @@ BASIS_TEXT = {
 }
 REASON_TEXT = {
     NO_NETWORK: {"zh": "未载入道路网", "en": "no street network loaded"},
-    OFF_NETWORK: {"zh": "站点离道路太远", "en": "a stop is too far from any road"},
+    OFF_NETWORK: {
+        "zh": "站点 1 公里内没有连通主路网的道路",
+        "en": "no road joined to the main network within 1 km of a stop",
+    },
     NO_PATH: {"zh": "道路网中找不到合理路径", "en": "no reasonable path in the street network"},
 }
 COACH_NOTE = {

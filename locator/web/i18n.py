@@ -237,8 +237,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "your position is too far from the street network",
     },
     "reason_facility-off-network": {
-        "zh": "该设施离道路网络太远",
-        "en": "this place is too far from the street network",
+        "zh": "该设施 1 公里内没有连通主路网的道路",
+        "en": "no street joined to the main network within 1 km of this place",
     },
     "reason_unreachable": {
         "zh": "沿道路 2 小时内到不了该设施",

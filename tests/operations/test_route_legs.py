@@ -15,7 +15,6 @@ from locator.operations.network import DRIVE, EBIKE, NetworkInfo, StreetNetwork
 from locator.operations.routes import (
     NETWORK,
     NO_NETWORK,
-    NO_PATH,
     OFF_NETWORK,
     STRAIGHT,
     route_details,
@@ -39,7 +38,7 @@ def _wgs(x, y):
 def grid():
     """A grid with random speeds on its streets (so that the quickest path is not the
     obvious one), plus an island of two nodes 3 km east that no street reaches and a
-    one-way cycle bridge (bikes only) leads to."""
+    cycle bridge (bikes only) leads to: on the bikes' network, off the cars'."""
     rng = np.random.default_rng(24)
     xs, ys = np.meshgrid(np.arange(SIDE) * STEP + X0, np.arange(SIDE) * STEP + Y0)
     x = np.concatenate([xs.ravel(), [X0 + 7_000, X0 + 7_200]])
@@ -62,13 +61,13 @@ def grid():
     for mode, (lo, hi) in {DRIVE: (20, 60), EBIKE: (12, 20)}.items():
         kmh = rng.uniform(lo, hi, tail.size)
         edges[mode] = (tail, head, length, length / (kmh / 3.6))
-    # a one-way cycle bridge from the grid's south-east corner to the island: bikes only
+    # a cycle bridge from the grid's south-east corner to the island: bikes only
     corner = SIDE - 1
     _, _, bridge = GEOD.inv(lon[corner], lat[corner], lon[island], lat[island])
     t, h, m, s = edges[EBIKE]
     edges[EBIKE] = (
-        np.append(t, corner), np.append(h, island), np.append(m, bridge),
-        np.append(s, bridge / (15 / 3.6)),
+        np.append(t, [corner, island]), np.append(h, [island, corner]),
+        np.append(m, [bridge, bridge]), np.append(s, [bridge / (15 / 3.6)] * 2),
     )  # fmt: skip
     info = NetworkInfo(
         "grid", "0" * 64, None, "2026-12-05T00:00:00Z", "440700", EPSG,
@@ -80,8 +79,8 @@ def grid():
 
 def _stops():
     """A and B inside the grid (off its nodes by tens of metres), C beside the island
-    (snaps, but no street leads there, only the cycle bridge), D 20 km away (off the
-    network)."""
+    (off the network: the island's streets are not joined to the main network, only the
+    cycle bridge leads there), D 20 km away (off the network)."""
     return [
         _wgs(X0 + 260, Y0 + 540),
         _wgs(X0 + 3_460, Y0 + 2_980),
@@ -99,7 +98,7 @@ def test_a_leg_follows_the_graph_and_equals_networkx(grid):
     net, edges = grid
     legs = route_legs(_stops(), net)
     assert [leg.basis for leg in legs] == [NETWORK, STRAIGHT, STRAIGHT]
-    assert [leg.coach.reason for leg in legs] == ["", NO_PATH, OFF_NETWORK]
+    assert [leg.coach.reason for leg in legs] == ["", OFF_NETWORK, OFF_NETWORK]
     leg = legs[0]
     # the course: stop, the path's nodes, stop; each consecutive pair of nodes an edge
     assert leg.coords[0] == _stops()[0] and leg.coords[-1] == _stops()[1]
@@ -126,10 +125,11 @@ def test_a_leg_follows_the_graph_and_equals_networkx(grid):
     )
     # the bike has its own graph and times, along the roads too
     assert leg.bike.basis == NETWORK and leg.bike.minutes > leg.coach.minutes
-    # the bike crosses the one-way cycle bridge to the island, but not back
+    # the bike crosses the cycle bridge to the island and back; for the coach the island
+    # is off the network (its two nodes are not joined to the grid)
     assert legs[1].bike.basis == NETWORK and legs[1].bike.length_m > legs[1].coach.length_m
     (back,) = route_legs([_stops()[2], _stops()[1]], net)
-    assert (back.coach.reason, back.bike.reason) == (NO_PATH, NO_PATH)
+    assert (back.coach.reason, back.bike.basis) == (OFF_NETWORK, NETWORK)
     # the straight legs keep the stops as their course and today's estimates
     assert legs[1].coords == (_stops()[1], _stops()[2])
     assert legs[2].length_m == pytest.approx(GEOD.inv(*_stops()[2], *_stops()[3])[2])
@@ -211,7 +211,11 @@ def test_downloads_carry_the_road_course_and_say_which_legs_are_straight(details
     line = body["features"][0]
     assert line["geometry"]["coordinates"] == details.summary.geometry["coordinates"]
     assert [leg["basis"] for leg in line["properties"]["legs"]] == [NETWORK, STRAIGHT, STRAIGHT]
-    assert [leg["reason"] for leg in line["properties"]["legs"]] == [None, NO_PATH, OFF_NETWORK]
+    assert [leg["reason"] for leg in line["properties"]["legs"]] == [
+        None,
+        OFF_NETWORK,
+        OFF_NETWORK,
+    ]
     a, b = line["properties"]["legs"][0]["coords"]
     assert line["geometry"]["coordinates"][a : b + 1] == [list(c) for c in details.legs[0].coords]
     assert "ODbL" in line["properties"]["attribution"]
