@@ -18,6 +18,7 @@ from locator.operations.routes import (
     STRAIGHT,
     Leg,
     RouteDetails,
+    RouteSummary,
     coach_note,
     leg_spans,
     leg_text,
@@ -31,6 +32,34 @@ ILLUSTRATIVE = (
 )
 
 
+#: the route list's note when some routes follow the roads
+ILLUSTRATIVE_ALONG_ROADS = (
+    "示意路线：官方站点名单未公开；路段在道路网到达处沿道路，其余为直线（见各路线的 basis 和 "
+    "along_roads_share） · Illustrative routes: the official stop list is not public; legs "
+    "follow the roads where the street network reaches, the others are straight lines "
+    "(each route's basis and along_roads_share say which)"
+)
+
+
+def routes_note(basis: str) -> str:
+    """The route list's note for routes of this basis (straight, network or mixed)."""
+    return ILLUSTRATIVE if basis == STRAIGHT else ILLUSTRATIVE_ALONG_ROADS
+
+
+def geometry_note(s: RouteSummary) -> str:
+    """What a route's line is: the data's own note for straight lines, or the share along
+    the roads."""
+    if s.basis == STRAIGHT:
+        return s.geometry_note
+    pct = f"{s.along_roads_share * 100:.0f}%"
+    rest = "" if s.along_roads_share >= 1.0 else "，其余为直线"
+    rest_en = "" if s.along_roads_share >= 1.0 else ", the others are straight lines"
+    return (
+        f"站点之间的路段沿道路（全长的 {pct}）{rest} · legs between the stops follow the "
+        f"roads ({pct} of the length){rest_en}"
+    )
+
+
 def route_note(details: RouteDetails) -> str:
     """What the file's line is: straight segments, or legs along roads (with the share
     and the network's attribution)."""
@@ -38,12 +67,14 @@ def route_note(details: RouteDetails) -> str:
     if s.basis == STRAIGHT:
         return ILLUSTRATIVE
     pct = f"{s.along_roads_share * 100:.0f}%"
+    whole = s.along_roads_share >= 1.0
     fixture = " · 测试用道路网 test-fixture network" if s.network_fixture else ""
     return (
-        f"示意路线：官方站点名单未公开；站点之间的路段沿道路（全长的 {pct}），其余为直线 · "
+        f"示意路线：官方站点名单未公开；站点之间的路段沿道路（全长的 {pct}）"
+        f"{'' if whole else '，其余为直线'} · "
         f"Illustrative route: the official stop list is not public; legs follow the roads "
-        f"({pct} of the length), the others are straight lines. {s.network_attribution}"
-        f"{fixture}"
+        f"({pct} of the length){'' if whole else ', the others are straight lines'}. "
+        f"{s.network_attribution}{fixture}"
     )
 
 
@@ -107,6 +138,7 @@ def route_to_geojson(details: RouteDetails) -> dict[str, Any]:
             "coach_min": round(s.coach_min, 1),
             "bike_min": round(s.bike_min, 1),
             "note": route_note(details),
+            "geometry_note": geometry_note(s),
             "basis": s.basis,
             "along_roads_share": round(s.along_roads_share, 4),
             "coach_note": coach_note(s),

@@ -8,10 +8,10 @@ import orjson
 from flask import Blueprint, Response, request
 
 from locator.formats.routes import (
-    ILLUSTRATIVE,
     route_to_geojson,
     route_to_gpx,
     route_to_kml,
+    routes_note,
 )
 from locator.operations.hours import now
 from locator.operations.routes import RouteDetails, coach_note_for
@@ -115,7 +115,7 @@ def routes():
         [route_summary_json(r) for r in found.routes],
         numberMatched=len(found.routes),
         total=found.total,
-        illustrative_note=ILLUSTRATIVE,
+        illustrative_note=routes_note(_basis_of(found.routes)),
         coach_note=coach_note_for(_basis_of(found.routes)),
     )
     return cacheable(body, GEOJSON, svc.version)

@@ -6,6 +6,8 @@ import datetime as dt
 import math
 import re
 
+from markupsafe import Markup
+
 from locator.operations.hours import HoursPhrase, HoursStatus, hours_phrase
 from locator.operations.nearest import Nearby
 from locator.operations.network import NetworkInfo
@@ -120,10 +122,12 @@ def network_texts(item: Nearby, travel: str, lang: str) -> list[str]:
 
 
 def network_credit(info: NetworkInfo | None, lang: str) -> str | None:
-    """The street network's credit for a map or a footer (None without a network)."""
+    """The street network's credit for a map or a footer (None without a network), as
+    escaped markup: the attribution comes from the network file, and Leaflet puts a
+    map's attribution line in as HTML."""
     if info is None:
         return None
-    return translate("network_credit", lang, attribution=info.attribution)
+    return Markup.escape(translate("network_credit", lang, attribution=info.attribution))
 
 
 def network_date(info: NetworkInfo | None) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
+from locator.formats.routes import geometry_note
 from locator.operations.hours import DaySchedule, HoursPhrase, HoursStatus, hours_phrase
 from locator.operations.nearest import DETOUR_FACTOR, ESTIMATE_NOTE, Nearby
 from locator.operations.network import NetworkInfo
@@ -212,7 +213,7 @@ def route_summary_json(route: RouteSummary) -> dict[str, Any]:
             ),
             "sample": route.sample,
             "illustrative": route.illustrative,
-            "geometry_note": route.geometry_note,
+            "geometry_note": geometry_note(route),
         },
     }
 

@@ -53,11 +53,18 @@ def test_a_broken_network_is_refused_and_the_old_version_kept(copy_dir):
     assert NETWORK_FILE in str(fingerprint(copy_dir))
 
 
-def test_a_network_of_another_city_is_refused(copy_dir):
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"city_code": "460200"}, "built for city '460200'.*locator build-network"),
+        ({"metric_epsg": 32650}, "built in EPSG:32650, not in the city's .*EPSG:32649"),
+    ],
+)
+def test_a_network_of_another_city_or_projection_is_refused(copy_dir, change, message):
     net = network_from_bytes((copy_dir / NETWORK_FILE).read_bytes())
-    other = dataclasses.replace(net, info=dataclasses.replace(net.info, city_code="460200"))
+    other = dataclasses.replace(net, info=dataclasses.replace(net.info, **change))
     (copy_dir / NETWORK_FILE).write_bytes(network_to_bytes(other))
-    with pytest.raises(DataError, match="built for city '460200'.*locator build-network"):
+    with pytest.raises(DataError, match=message):
         read_geodata(copy_dir)
 
 

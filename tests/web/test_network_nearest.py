@@ -202,3 +202,28 @@ def test_the_answers_along_the_streets_match_the_openapi_document(network_client
     fid = body["features"][0]["id"]
     trip = network_client.get(f"/api/v1/facilities/{fid}?lon={town.lon}&lat={town.lat}")
     check(trip.get_json(), "FacilityDetails")
+
+
+def test_a_hostile_network_attribution_stays_text(tmp_path, network_data_dir):
+    """The network file's attribution reaches the maps' attribution line (which Leaflet
+    puts in as HTML) and the phone page's footer: escaped in both."""
+    import dataclasses
+    import shutil
+
+    from locator.formats.network import network_from_bytes, network_to_bytes
+    from locator.operations.network import NETWORK_FILE
+    from locator.web import create_app
+
+    data = tmp_path / "data"
+    shutil.copytree(network_data_dir, data)
+    net = network_from_bytes((data / NETWORK_FILE).read_bytes())
+    hostile = '<img src=x onerror="alert(1)"><a href="https://evil.example/">OSM</a>'
+    info = dataclasses.replace(net.info, attribution=hostile)
+    (data / NETWORK_FILE).write_bytes(network_to_bytes(dataclasses.replace(net, info=info)))
+    app = create_app({"TESTING": True, "DATA_DIR": str(data), "WATCH_DATA": False})
+    client = app.test_client()
+    page = client.get("/map").get_data(as_text=True)
+    assert "\\u003cimg" not in page and "<img src=x" not in page
+    assert "\\u0026lt;img src=x" in page  # &lt;img ... as a JSON string: text, not markup
+    phone = client.get("/?lon=113.08&lat=22.58&travel=ebike").get_data(as_text=True)
+    assert "<img src=x" not in phone and "&lt;img src=x" in phone

@@ -230,3 +230,22 @@ def test_the_answers_keep_to_the_openapi_document(network_client):
         assert [e.message for e in validator.iter_errors(body)] == [], route_id
     body["properties"]["legs"][0]["basis"] = "roads"  # the schema can tell
     assert list(validator.iter_errors(body))
+
+
+def test_no_note_calls_a_route_along_the_roads_straight(network_client):
+    """The list's note, the route's geometry note and its GeoJSON download follow the
+    basis: a route wholly along the roads is not described as straight lines."""
+    listing = network_client.get("/api/v1/routes").get_json()
+    assert "沿道路" in listing["illustrative_note"]
+    routed = [f for f in listing["features"] if f["properties"]["basis"] == "network"]
+    assert routed
+    rid = routed[0]["id"]
+    props = network_client.get(f"/api/v1/routes/{rid}").get_json()["properties"]
+    download = network_client.get(f"/api/v1/routes/{rid}.geojson").get_json()
+    for text in (
+        props["geometry_note"],
+        download["features"][0]["properties"]["geometry_note"],
+        download["features"][0]["properties"]["note"],
+    ):
+        assert "straight" not in text and "直线" not in text, text
+        assert "沿道路" in text

@@ -1023,6 +1023,13 @@ def network_of(data: bytes, digest: str, profile: CityProfile) -> StreetNetwork:
             f"{profile.code} ({profile.name.zh} · {profile.name.en}); build it again with "
             "`locator build-network`",
         )
+    if net.info.metric_epsg != profile.metric_epsg:
+        # its metres (snapping, access legs, the planner's cells) would not be the city's
+        raise DataError(
+            NETWORK_FILE,
+            f"built in EPSG:{net.info.metric_epsg}, not in the city's metric projection "
+            f"EPSG:{profile.metric_epsg}; build it again with `locator build-network`",
+        )
     return net
 
 
