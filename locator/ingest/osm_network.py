@@ -185,6 +185,7 @@ _CLASS_INDEX = {c: i for i, c in enumerate(CLASSES)}
 RULE_KEYS: tuple[str, ...] = (
     "highway",
     "area",
+    "motorroad",
     "oneway",
     "oneway:bicycle",
     "junction",
@@ -212,7 +213,9 @@ def _allowed(mode: str, highway: str, tags: dict[str, str]) -> bool:
     if highway not in SPEEDS[mode]:
         return False
     value = next((tags[k] for k in ACCESS_KEYS[mode] if k in tags), None)
-    if highway in NEEDS_PERMISSION[mode]:
+    # motorroad=yes: a road for motor vehicles only (汽车专用公路, many trunk roads in
+    # China), closed to walkers and e-bikes unless a tag lets them on
+    if highway in NEEDS_PERMISSION[mode] or (mode != DRIVE and tags.get("motorroad") == "yes"):
         return value in GRANTED
     return value not in DENIED
 

@@ -281,6 +281,8 @@ def test_a_motorway_is_driven_but_neither_walked_nor_ridden(kotka):
         ({"highway": "motorway_link", "foot": "yes"}, (0, 0, 3)),
         ({"highway": "footway", "area": "yes"}, None),
         ({"highway": "construction"}, None),
+        ({"highway": "trunk", "motorroad": "yes"}, (0, 0, 3)),
+        ({"highway": "trunk", "motorroad": "yes", "bicycle": "yes"}, (0, 3, 3)),
     ],
 )
 def test_way_rules(tags, expected):
