@@ -31,6 +31,10 @@ endef
 # with Debian's Chromium) from the npm registry, with Debian's npm when the machine has none
 AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
 
+# two pytest workers (pytest-xdist), a test file to a worker: the suite waits on browsers,
+# servers and PostgreSQL as much as it computes, so two cores finish it in two thirds of
+# the time (PYTEST_ARGS="" runs it in one process)
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: $(VENV)/.installed-test browser postgis $(AXE) sources
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
