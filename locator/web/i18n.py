@@ -403,10 +403,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "planner_title": {"zh": "服务覆盖分析", "en": "Coverage planner"},
     "planner_intro": {
         "zh": "哪些镇街在步行范围内没有服务？下一批站点放在哪里最有用？"
-        "在{city_short}陆地的规则网格上（{city_metric_crs}，直线距离）计算。",
+        "在{city_short}陆地的规则网格上（{city_metric_crs}）计算：按半径为直线距离，"
+        "按出行时间则沿道路（有道路网时）。",
         "en": "Which towns have no service within reach, and where would the "
         "next stations do the most good? Computed on a regular grid over "
-        "{city_short}'s land ({city_metric_crs}, straight-line distance).",
+        "{city_short}'s land ({city_metric_crs}): a radius is a straight line, a travel "
+        "time is along the streets (with a street network).",
     },
     "radius": {"zh": "覆盖半径（米）", "en": "Radius (m)"},
     "reach": {"zh": "覆盖范围按", "en": "Reach by"},
