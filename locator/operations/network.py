@@ -73,6 +73,18 @@ class NetworkInfo:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def about(self) -> dict[str, Any]:
+        """What an answer says of the network it was measured on (JSON-ready)."""
+        return {
+            "source": self.source,
+            "source_timestamp": self.source_timestamp,
+            "built_at": self.built_at,
+            "licence": self.licence,
+            "attribution": self.attribution,
+            "fixture": self.fixture,
+            "city_covered": self.city_covered,
+        }
+
 
 @dataclass(frozen=True)
 class ModeGraph:

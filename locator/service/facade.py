@@ -925,18 +925,7 @@ class Service:
     def _network_about(self) -> dict[str, Any] | None:
         """What the answers say of the network they were measured on."""
         net = self.network
-        if net is None:
-            return None
-        info = net.info
-        return {
-            "source": info.source,
-            "source_timestamp": info.source_timestamp,
-            "built_at": info.built_at,
-            "licence": info.licence,
-            "attribution": info.attribution,
-            "fixture": info.fixture,
-            "city_covered": info.city_covered,
-        }
+        return None if net is None else net.info.about()
 
     def _cell_nodes(self, grid: Grid, travel: str) -> Any:
         """Where each cell of ``grid`` joins the ``travel`` graph (once a version)."""

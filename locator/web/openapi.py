@@ -37,6 +37,18 @@ HOURS_WORDS = {
 }
 
 #: how a nearest result (or a trip) was measured (locator.operations.network_nearest)
+#: a route leg's figures for one way of travel (the coach's, the bike's)
+LEG_TRAVEL = {
+    "type": "object",
+    "properties": {
+        "length_m": {"type": "number", "minimum": 0},
+        "minutes": {"type": "number", "minimum": 0},
+        "basis": {"type": "string", "enum": ["network", "straight"]},
+        "reason": {"type": "string", "nullable": True},
+        "reason_text": {"type": "object", "nullable": True},
+    },
+}
+
 MEASURED = {
     "measured": {
         "description": "`network`: distance_m and network_min along the street network "
@@ -960,38 +972,8 @@ def build_document(
                                             },
                                             "basis_text": {"type": "object"},
                                             "length_m": {"type": "number", "minimum": 0},
-                                            "coach": {
-                                                "type": "object",
-                                                "properties": {
-                                                    "length_m": {"type": "number", "minimum": 0},
-                                                    "minutes": {"type": "number", "minimum": 0},
-                                                    "basis": {
-                                                        "type": "string",
-                                                        "enum": ["network", "straight"],
-                                                    },
-                                                    "reason": {"type": "string", "nullable": True},
-                                                    "reason_text": {
-                                                        "type": "object",
-                                                        "nullable": True,
-                                                    },
-                                                },
-                                            },
-                                            "bike": {
-                                                "type": "object",
-                                                "properties": {
-                                                    "length_m": {"type": "number", "minimum": 0},
-                                                    "minutes": {"type": "number", "minimum": 0},
-                                                    "basis": {
-                                                        "type": "string",
-                                                        "enum": ["network", "straight"],
-                                                    },
-                                                    "reason": {"type": "string", "nullable": True},
-                                                    "reason_text": {
-                                                        "type": "object",
-                                                        "nullable": True,
-                                                    },
-                                                },
-                                            },
+                                            "coach": LEG_TRAVEL,
+                                            "bike": LEG_TRAVEL,
                                             "coords": {
                                                 "type": "array",
                                                 "nullable": True,

@@ -115,16 +115,7 @@ def measured_json(item: Nearby) -> dict[str, Any]:
 
 def network_json(info: NetworkInfo | None) -> dict[str, Any] | None:
     """The street network behind the answer's network figures (None: no network)."""
-    if info is None:
-        return None
-    return {
-        "source": info.source,
-        "source_timestamp": info.source_timestamp,
-        "built_at": info.built_at,
-        "licence": info.licence,
-        "attribution": info.attribution,
-        "fixture": info.fixture,
-    }
+    return None if info is None else info.about()
 
 
 def feature_collection(features: list[dict[str, Any]], **members) -> dict[str, Any]:
