@@ -9,7 +9,7 @@ What it holds, so that tests can reason about it:
   only at two bridges (the rows nearest the 25th and 75th percentiles of the town seats'
   northings): across it, travel along streets is much longer than the straight line;
 - primary roads from each town seat to its two nearest seats on the same bank (nodes
-  every :data:`SPACING_M` / 2), joined to the lattice at both ends;
+  every :data:`SPACING_M` / 2); each seat is one node, joined to the nearest lattice node;
 - a motorway (drivers only) from the westmost to the eastmost town seat, bridging the
   river without a junction on it;
 - a park of footways (walkers only) in the 4 x 4 lattice cells north-east of the first
@@ -95,20 +95,31 @@ def make_fixture_network(data_dir: Path | str) -> StreetNetwork:
 
     lattice_tree = cKDTree(np.column_stack([node_x, node_y]))
 
-    def add_road(x0: float, y0: float, x1: float, y1: float, highway: str, join: bool) -> None:
-        """A straight road with nodes every SPACING_M / 2, joined to the nearest lattice
-        node at both ends when ``join``."""
+    seat_node: dict[int, int] = {}  # town -> its seat's node, shared by its roads
+
+    def seat(town: int) -> int:
+        """The node at a town's seat: made once, joined to the nearest lattice node."""
+        if town not in seat_node:
+            seat_node[town] = len(node_x)
+            node_x.append(float(tx[town]))
+            node_y.append(float(ty[town]))
+            _, near = lattice_tree.query([tx[town], ty[town]])
+            lattice.append((seat_node[town], int(near), "residential", False))
+        return seat_node[town]
+
+    def add_road(a: int, b: int, highway: str) -> None:
+        """A straight road from town ``a``'s seat to town ``b``'s, nodes every
+        SPACING_M / 2."""
+        x0, y0, x1, y1 = tx[a], ty[a], tx[b], ty[b]
         steps = max(1, int(np.hypot(x1 - x0, y1 - y0) // (SPACING_M / 2)))
-        first = len(node_x)
-        for i in range(steps + 1):
+        chain = [seat(a)]
+        for i in range(1, steps):
+            chain.append(len(node_x))
             node_x.append(x0 + (x1 - x0) * i / steps)
             node_y.append(y0 + (y1 - y0) * i / steps)
-        for i in range(steps):
-            lattice.append((first + i, first + i + 1, highway, False))
-        if join:
-            for end in (first, first + steps):
-                _, near = lattice_tree.query([node_x[end], node_y[end]])
-                lattice.append((end, int(near), "residential", False))
+        chain.append(seat(b))
+        for u, v in zip(chain, chain[1:], strict=False):
+            lattice.append((u, v, highway, False))
 
     # primary roads between near town seats on the same bank
     tree = cKDTree(np.column_stack([tx, ty]))
@@ -120,10 +131,10 @@ def make_fixture_network(data_dir: Path | str) -> StreetNetwork:
             same_bank = (tx[i] < river_x) == (tx[j] < river_x)
             if same_bank and (j, i) not in done:
                 done.add((i, j))
-                add_road(tx[i], ty[i], tx[j], ty[j], "primary", join=True)
+                add_road(i, j, "primary")
     # the motorway: westmost to eastmost seat, joined at its ends only
     w, e = int(np.argmin(tx)), int(np.argmax(tx))
-    add_road(tx[w], ty[w], tx[e], ty[e], "motorway", join=True)
+    add_road(w, e, "motorway")
 
     node_x_a, node_y_a = np.asarray(node_x), np.asarray(node_y)
     lon, lat = (np.asarray(a) for a in from_metric(node_x_a, node_y_a, epsg))
