@@ -500,11 +500,10 @@ def suggest_sites_by_time(
     cand = np.flatnonzero(near)
     cand_node = snapped.node[cand]
     cand_xy = np.column_stack([cx[cand], cy[cand]])
-    cand_s = np.where(
-        cand_node >= 0,
-        np.asarray(net.access_s(travel, np.where(cand_node >= 0, snapped.access_m[cand], 0.0))),
-        0.0,
-    ).astype(float)
+    # access seconds of the candidates on the network (0 off it: unused there)
+    cand_s = np.asarray(
+        net.access_s(travel, np.where(cand_node >= 0, snapped.access_m[cand], 0.0)), float
+    )
     work, tiles = reach_work(net, travel, cand_node[cand_node >= 0], limit_s)
     if work > MAX_REACH_WORK:
         raise TooCostly(
