@@ -211,9 +211,14 @@ def coverage(
     if out is None:
         for a in report.areas:
             s = "—" if a.covered_share is None else f"{a.covered_share * 100:5.1f}%"
+            estimated = (
+                f"  {a.estimated_km2:8.1f} km² by straight-line estimate"
+                if report.travel is not None and report.travel.basis != "network"
+                else ""
+            )
             click.echo(
                 f"  {a.code} {a.name:<8} {s:>7}  {a.facilities:>4} facilities  "
-                f"{a.uncovered_km2:8.1f} km² uncovered"
+                f"{a.uncovered_km2:8.1f} km² uncovered{estimated}"
             )
     elif out.suffix == ".csv":
         write_text_atomic(out, coverage_csv(report))

@@ -38,9 +38,17 @@ TIME_COLUMNS = (
     ("mean_minutes", "平均时间(分钟)", "mean_minutes"),
     ("max_minutes", "最长时间(分钟)", "max_minutes"),
     ("unreachable_km2", "无法到达面积(平方公里)", "unreachable_km2"),
+    ("estimated_km2", "直线估算面积(平方公里)", "estimated_km2"),
 )
 ALONG_STREETS = "沿道路 · along streets"
 STRAIGHT_ESTIMATE = "直线估算 · straight-line estimate"
+MIXED_ESTIMATE = "沿道路，部分为直线估算 · along streets, partly straight-line estimates"
+#: a CellTimes / TravelReach basis -> the answers' ``along`` and label
+ALONG = {
+    "network": ("streets", ALONG_STREETS),
+    "straight": ("straight_line_estimate", STRAIGHT_ESTIMATE),
+    "mixed": ("mixed", MIXED_ESTIMATE),
+}
 TRAVEL_NAMES = {"walk": ("步行", "walking"), "ebike": ("电动车", "by e-bike")}
 
 
@@ -71,6 +79,7 @@ def area_json(a: AreaCoverage) -> dict[str, Any]:
                 "mean_minutes": _finite(a.mean_minutes),
                 "max_minutes": _finite(a.max_minutes),
                 "unreachable_km2": round(a.unreachable_km2, 3),
+                "estimated_km2": round(a.estimated_km2 or 0.0, 3),
             }
         ),
     }
@@ -88,11 +97,28 @@ def reach_json(report: CoverageReport) -> dict[str, Any]:
             "label": "直线距离 · straight line",
         }
     zh, en = TRAVEL_NAMES[t.travel]
+    est_zh = f"直线距离 × 1.3 ÷ 速度，{t.minutes:g} 分钟即 {t.radius_m:,.0f} 米"
+    est_en = f"straight-line distance x 1.3 / speed: {t.minutes:g} min is {t.radius_m:,.0f} m"
     if t.basis == "network":
+        note = f"{zh} {t.minutes:g} 分钟，沿道路计算 · {t.minutes:g} min {en} along the streets" + (
+            f"；{t.unreachable_km2:,.1f} 平方公里无法到达任何计入设施 · "
+            f"{t.unreachable_km2:,.1f} km² reach no counted facility"
+            if t.unreachable_km2
+            else ""
+        )
+    elif t.basis == "mixed":
         note = (
-            f"{zh} {t.minutes:g} 分钟，沿道路计算；不在路网上或无法沿道路到达的网格计为未覆盖 · "
-            f"{t.minutes:g} min {en} along the streets; cells off the street network or "
-            "with no way along it count as not covered"
+            f"{zh} {t.minutes:g} 分钟，沿道路计算，部分为直线估算：{t.estimated_km2:,.1f} "
+            f"平方公里的网格不在路网上或最近的设施不在路网上，按{est_zh} · "
+            f"{t.minutes:g} min {en} along the streets, partly straight-line estimates: "
+            f"{t.estimated_km2:,.1f} km² of cells off the street network, or nearest a "
+            f"facility off it, by {est_en}"
+        )
+    elif t.network is not None:
+        note = (
+            f"{zh} {t.minutes:g} 分钟为直线估算：路网不覆盖这些网格（{est_zh}） · "
+            f"{t.minutes:g} min {en} is a straight-line estimate: the street network "
+            f"reaches none of these cells ({est_en})"
         )
     else:
         note = (
@@ -100,14 +126,20 @@ def reach_json(report: CoverageReport) -> dict[str, Any]:
             f"{t.minutes:g} min {en} is a straight-line estimate (straight-line distance x "
             f"1.3 / speed): {t.radius_m:,.0f} m; no street network in the data"
         )
+    along, label = ALONG[t.basis]
     return {
         "kind": "travel_time",
         "minutes": t.minutes,
         "travel": t.travel,
-        "along": "streets" if t.basis == "network" else "straight_line_estimate",
-        "label": ALONG_STREETS if t.basis == "network" else STRAIGHT_ESTIMATE,
+        "along": along,
+        "label": label,
+        # the radius the estimate amounts to, wherever some time is an estimate
         "straight_radius_m": None if t.basis == "network" else round(t.radius_m, 1),
         "off_network_km2": t.off_network_km2,
+        # cells answered by the straight-line estimate (off the network, or nearest a
+        # facility off it; every cell reaching a facility without a network)
+        "estimated_km2": t.estimated_km2,
+        # cells that reach no counted facility at all
         "unreachable_km2": t.unreachable_km2,
         "facilities_off_network": t.facilities_off_network,
         "network": t.network,
@@ -119,9 +151,9 @@ def coverage_json(report: CoverageReport) -> dict[str, Any]:
     """The whole answer: parameters, how shares are weighted, the city and each area."""
     return {
         "layers": list(report.layers),
-        # within a travel time along the streets there is no radius
+        # within a travel time along the streets (even partly) there is no radius
         "radius_m": None
-        if report.travel is not None and report.travel.basis == "network"
+        if report.travel is not None and report.travel.basis != "straight"
         else report.radius_m,
         "reach": reach_json(report),
         "cell_m": report.cell_m,
@@ -170,7 +202,7 @@ def coverage_json(report: CoverageReport) -> dict[str, Any]:
 
 def coverage_csv(report: CoverageReport) -> str:
     """CSV with a UTF-8 byte order mark (Excel then shows Chinese), a bilingual header,
-    one row per area and the city last; within a travel time, three more columns
+    one row per area and the city last; within a travel time, four more columns
     (:data:`TIME_COLUMNS`)."""
     out = io.StringIO()
     out.write("\ufeff")
@@ -244,10 +276,9 @@ def suggestions_geojson(result: SuggestResult) -> dict[str, Any]:
         "solution": None if result.solution is None else solution_json(result.solution),
         # how "within reach" was measured
         "along": result.along,
-        "along_label": {
-            "streets": ALONG_STREETS,
-            "straight_line_estimate": STRAIGHT_ESTIMATE,
-        }.get(result.along, "直线距离 · straight line"),
+        "along_label": {along: label for along, label in ALONG.values()}.get(
+            result.along, "直线距离 · straight line"
+        ),
         "features": [
             {
                 "type": "Feature",

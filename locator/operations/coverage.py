@@ -346,28 +346,35 @@ class AreaCoverage:
     approximate: bool = False
     geometry: Any = field(default=None, repr=False)  # metric CRS polygon, for the downloads
     #: within a travel time only (None for a radius): minutes from the cells to the
-    #: nearest counted facility (mean and most, over the cells that reach one), and the
-    #: km² of cells that reach none (off the street network, or no path)
+    #: nearest counted facility (mean and most, over the cells that reach one), the km²
+    #: of cells that reach none (no facility counted), and the km² of cells whose time
+    #: is the straight-line estimate (off the street network, or nearest a facility off
+    #: it; every cell without a network)
     mean_minutes: float | None = None
     max_minutes: float | None = None
     unreachable_km2: float | None = None
+    estimated_km2: float | None = None
 
 
 @dataclass(frozen=True)
 class TravelReach:
     """What "within reach" meant for a coverage by travel time: ``minutes`` by
-    ``travel`` (walk | ebike), found along the streets (``basis`` ``network``) or by the
-    straight-line estimate (``straight``: the same as ``radius_m``, straight-line metres);
-    what the network left out; and where the network came from (None when straight)."""
+    ``travel`` (walk | ebike), found along the streets (``basis`` ``network``), by the
+    straight-line estimate (``straight``: the same as ``radius_m``, straight-line metres)
+    or both (``mixed``: along the streets where the network reaches, the estimate
+    elsewhere); what the network left out; and where the network came from (None when
+    there is none)."""
 
     minutes: float
     travel: str
-    basis: str  # network | straight
+    basis: str  # network | straight | mixed
     radius_m: float  # the straight-line radius the estimate amounts to
     off_network_km2: float = 0.0
     unreachable_km2: float = 0.0
     facilities_off_network: int = 0
     network: dict[str, Any] | None = None
+    #: km² of cells whose time is the straight-line estimate
+    estimated_km2: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -468,6 +475,7 @@ def _area_row(
     name_en: str = "",
     kind: str = "city",
     seconds: np.ndarray | None = None,
+    estimated: np.ndarray | None = None,
 ) -> AreaCoverage:
     n = int(mask.sum())
     area_km2 = n * grid.cell_km2
@@ -488,6 +496,9 @@ def _area_row(
             "mean_minutes": float(reached.mean()) if reached.size else None,
             "max_minutes": float(reached.max()) if reached.size else None,
             "unreachable_km2": round(float((~np.isfinite(t)).sum()) * grid.cell_km2, 3),
+            "estimated_km2": round(
+                float(estimated[mask].sum() if estimated is not None else 0) * grid.cell_km2, 3
+            ),
         }
     return AreaCoverage(
         area.code if area else code,
@@ -545,6 +556,7 @@ def coverage_report(
     if dist is None:
         dist = nearest_distances(grid, counted)
     seconds = None if times is None else times.seconds
+    estimated = None if times is None else times.by_estimate
     if seconds is not None:
         assert limit_s is not None, "a travel time needs its limit"
         covered = seconds <= limit_s
@@ -573,6 +585,7 @@ def coverage_report(
                 grid,
                 per_district[a.code],
                 seconds=seconds,
+                estimated=estimated,
             )
             for i, a in enumerate(grid.districts)
         )
@@ -587,6 +600,7 @@ def coverage_report(
                 grid,
                 per_town[a.code],
                 seconds=seconds,
+                estimated=estimated,
             )
             for i, a in enumerate(grid.towns)
         )
@@ -605,6 +619,7 @@ def coverage_report(
         profile.name.en,
         "city",
         seconds=seconds,
+        estimated=estimated,
     )
     without: dict[str, list[tuple[str, str]]] = {}
     for layer in layers:  # "no facility at all": whatever the time asked about
@@ -662,6 +677,7 @@ def coverage_report(
             round(float((~np.isfinite(times.seconds)).sum()) * grid.cell_km2, 3),
             times.facilities_off_network,
             network,
+            round(float(estimated.sum()) * grid.cell_km2, 3) if estimated is not None else 0.0,
         ),
     )
 
@@ -725,7 +741,8 @@ class SuggestResult:
     total: float
     solution: Solution | None = None
     #: how reach was measured: straight_line (a radius), streets (a travel time along
-    #: the network) or straight_line_estimate (a travel time without one)
+    #: the network), straight_line_estimate (a travel time without one) or mixed (along
+    #: the network where it reaches, the estimate for cells or candidates off it)
     along: str = "straight_line"
 
 

@@ -9,9 +9,13 @@ takes at most ``minutes`` by the chosen way of travel (``walk`` or ``ebike``).
   at the mode's access speed). One shortest-path pass (scipy's Dijkstra) over the
   *reversed* graph from a virtual node joined to every facility node by that facility's
   access time gives, for every node, the seconds to the nearest facility including its
-  access leg; a cell's time adds its own access leg. A cell with no node within reach is
-  *off the network*, a cell whose node has no path to any facility is *unreachable*:
-  both count as not covered, and are counted and labelled.
+  access leg; a cell's time adds its own access leg. A network may cover only part of
+  the city (``build-network --allow-partial``): a cell with no node within reach is *off
+  the network* and gets the straight-line estimate to the nearest facility, and a
+  facility off the network reaches every cell by that estimate (a cell's time is the
+  least of the network time via the facilities on it and the estimates from those off
+  it). The cells so answered are *estimated* (counted and labelled: the basis is then
+  :data:`MIXED`); a cell with no time at all (no facility counted) is *unreachable*.
 * **Straight-line estimate** (no network): minutes = straight-line metres x
   :data:`~locator.operations.nearest.DETOUR_FACTOR` / the mode's speed, the arithmetic of
   the nearest answers' estimates; a time is then a radius
@@ -22,8 +26,11 @@ the radius (:func:`~locator.operations.coverage.choose_sites`: exact or with a p
 bound), with "candidate covers bin" decided along the network: for each tile of
 candidates, a Dijkstra bounded by the time limit on the sub-network within reach of the
 tile. Reach is bounded by the network's top speed (no node further than ``limit x top
-speed`` in a straight line can be reached in time), so the sub-network is exact, and its
-size is estimated and bounded before any search (:data:`MAX_REACH_WORK`).
+speed`` in a straight line can be reached in time; the buckets are :data:`UTM_SLACK`
+wider, as metric metres may run longer than the true ones), so the sub-network is exact,
+and its size is estimated and bounded before any search (:data:`MAX_REACH_WORK`). A
+candidate or a cell off the network reaches and is reached by the straight-line estimate
+(within :func:`equivalent_radius_m`), as in coverage.
 
 Coordinates: cells and nodes in metres of the city's metric CRS (the grid's EPSG, which a
 network is built in), facilities WGS-84.
@@ -59,8 +66,13 @@ from locator.values.models import Facility
 TRAVELS = ("walk", "ebike")
 #: straight-line estimate speeds, metres a minute (those of the nearest answers)
 ESTIMATE_M_PER_MIN = {"walk": WALK_M_PER_MIN, "ebike": EBIKE_M_PER_MIN}
-#: along streets | straight-line estimate
-NETWORK, STRAIGHT = "network", "straight"
+#: along streets | straight-line estimate | along streets where the network reaches, the
+#: estimate elsewhere (a partial network, or facilities off it)
+NETWORK, STRAIGHT, MIXED = "network", "straight", "mixed"
+#: the metric CRS (UTM) runs up to ~0.03 % longer than true distance in the city: straight-
+#: line bounds of reach in metric metres are widened by this factor so that no node at the
+#: very edge of reach is missed
+UTM_SLACK = 1.001
 #: the most (source x sub-network node) entries the suggestions' bounded searches may
 #: fill (scipy's Dijkstra writes one distance per source and node of its graph): about
 #: 1.5 s of work on this machine's cores
@@ -88,28 +100,46 @@ def check_travel(travel: str, param: str = "travel") -> str:
 
 @dataclass(frozen=True)
 class CellTimes:
-    """Seconds from each grid cell to the nearest counted facility (inf: not reachable),
-    and how they were found: ``basis`` is :data:`NETWORK` or :data:`STRAIGHT`."""
+    """Seconds from each grid cell to the nearest counted facility (inf: none reached),
+    and how they were found: ``basis`` is :data:`NETWORK` (every time along the
+    streets), :data:`STRAIGHT` (every time the straight-line estimate) or :data:`MIXED`
+    (both occur: a partial network, or facilities off it)."""
 
     seconds: np.ndarray = field(repr=False)
     basis: str
     travel: str
     #: cells with no node of the mode's graph within reach (always False when straight)
     off_network: np.ndarray = field(repr=False)
-    #: counted facilities with no node within reach (left out of the network times)
+    #: counted facilities with no node within reach (reaching cells by the estimate)
     facilities_off_network: int = 0
+    #: cells whose time is the straight-line estimate (every cell reaching a facility when
+    #: straight; with a network, those off it and those nearest, by the estimate, a
+    #: facility off it)
+    estimated: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def unreachable(self) -> np.ndarray:
-        """Cells from which no facility can be reached at all (off the network included)."""
+        """Cells from which no facility can be reached at all (no facility counted)."""
         return ~np.isfinite(self.seconds)
+
+    @property
+    def by_estimate(self) -> np.ndarray:
+        """:attr:`estimated`, every cell when straight and not given."""
+        if self.estimated is not None:
+            return self.estimated
+        return np.isfinite(self.seconds) & (self.basis == STRAIGHT)
 
 
 def straight_cell_times(dist_m: np.ndarray, travel: str) -> CellTimes:
     """The estimate from each cell's straight-line metres to the nearest facility."""
     check_travel(travel)
+    n = dist_m.size
     return CellTimes(
-        estimate_seconds(dist_m, travel), STRAIGHT, travel, np.zeros(dist_m.size, dtype=bool)
+        estimate_seconds(dist_m, travel),
+        STRAIGHT,
+        travel,
+        np.zeros(n, dtype=bool),
+        estimated=np.isfinite(dist_m),
     )
 
 
@@ -143,15 +173,26 @@ def facility_nodes(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """The nodes the facilities join ``travel``'s graph at and their access seconds
     (facilities off the network left out), and how many were left out."""
+    nodes, access, off_xy = _facility_join(net, travel, facilities, epsg)
+    return nodes, access, len(off_xy)
+
+
+def _facility_join(
+    net: StreetNetwork, travel: str, facilities: Sequence[Facility], epsg: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`facility_nodes`, with the metric positions (k, 2) of those off the network."""
     if not facilities:
-        return np.empty(0, np.int64), np.empty(0), 0
-    fx, fy = to_metric(
-        np.array([f.lon for f in facilities]), np.array([f.lat for f in facilities]), epsg
+        return np.empty(0, np.int64), np.empty(0), np.empty((0, 2))
+    fx, fy = (
+        np.asarray(a, float)
+        for a in to_metric(
+            np.array([f.lon for f in facilities]), np.array([f.lat for f in facilities]), epsg
+        )
     )
     snapped = net.snap(travel, fx, fy)
     on = snapped.on_network
     access = np.asarray(net.access_s(travel, snapped.access_m), float)
-    return snapped.node[on], access[on], int((~on).sum())
+    return snapped.node[on], access[on], np.column_stack([fx[~on], fy[~on]])
 
 
 def times_to_facilities(
@@ -193,15 +234,42 @@ def network_cell_times(
     cells: CellNodes | None = None,
 ) -> CellTimes:
     """Seconds from every cell to the nearest of ``facilities`` along ``travel``'s
-    streets (see the module docstring); ``cells`` when already snapped."""
+    streets, and by the straight-line estimate where the network does not reach (see the
+    module docstring); ``cells`` when already snapped."""
+    from scipy.spatial import cKDTree
+
     check_travel(travel)
+    _check_crs(net, grid)
     cells = cells or snap_cells(net, travel, grid)
-    nodes, offsets, off = facility_nodes(net, travel, facilities, grid.epsg)
+    nodes, offsets, off_xy = _facility_join(net, travel, facilities, grid.epsg)
     to_fac = times_to_facilities(net, travel, nodes, offsets)
     on = cells.node >= 0
-    seconds = np.full(grid.size, np.inf)
-    seconds[on] = to_fac[cells.node[on]] + cells.access_s[on]
-    return CellTimes(seconds, NETWORK, travel, ~on, off)
+    along = np.full(grid.size, np.inf)
+    along[on] = to_fac[cells.node[on]] + cells.access_s[on]
+    # the estimate: cells off the network to the nearest facility of any kind, cells on
+    # it to the nearest facility off it (one KD-tree query each, only when needed)
+    guess = np.full(grid.size, np.inf)
+    cell_xy = np.column_stack([grid.x, grid.y])
+    if facilities and (~on).any():
+        fx, fy = to_metric(
+            np.array([f.lon for f in facilities]),
+            np.array([f.lat for f in facilities]),
+            grid.epsg,
+        )
+        dist, _ = cKDTree(np.column_stack([fx, fy])).query(cell_xy[~on], workers=-1)
+        guess[~on] = estimate_seconds(dist, travel)
+    if len(off_xy) and on.any():
+        dist, _ = cKDTree(off_xy).query(cell_xy[on], workers=-1)
+        guess[on] = estimate_seconds(dist, travel)
+    seconds = np.minimum(along, guess)
+    estimated = (~on | (guess < along)) & np.isfinite(seconds)
+    if not estimated.any():
+        basis = NETWORK
+    elif estimated.all():
+        basis = STRAIGHT
+    else:
+        basis = MIXED
+    return CellTimes(seconds, basis, travel, ~on, len(off_xy), estimated)
 
 
 # ---------------------------------------------------------------------- reach
@@ -263,7 +331,7 @@ def reach_work(
     """The (source x sub-network node) entries :func:`reach_matrix` would fill for
     ``sources`` (nodes), counted before any search, and the tiling it uses."""
     sources = np.asarray(sources, np.int64)
-    reach_m = limit_s * net.top_speeds[travel]
+    reach_m = limit_s * net.top_speeds[travel] * UTM_SLACK
     bucket = max(reach_m, 250.0)
     per_tile = max(1, int(MIN_TILE_M // bucket))
     origin = (float(net.x.min(initial=0.0)), float(net.y.min(initial=0.0)))
@@ -388,19 +456,21 @@ def suggest_sites_by_time(
 
     As :func:`~locator.operations.coverage.suggest_sites`: candidates every half of the
     straight-line equivalent radius (at least :data:`MIN_SPACING_M`) on the grid, or the
-    given WGS-84 premises, each joined to the network; uncovered cells on the network
-    gathered in bins of a quarter of that radius, each bin at its heaviest cell's node;
-    "covers" decided along the network (:func:`reach_matrix`); the choice by
-    :func:`choose_sites`; the gains then measured on the grid's own cells. TooCostly
-    (naming ``param``) when the searches would fill more than :data:`MAX_REACH_WORK`
-    entries."""
+    given WGS-84 premises, each joined to the network; uncovered cells gathered in bins
+    of a quarter of that radius (those on the network and those off it apart), each bin
+    at its heaviest cell; "covers" decided along the network (:func:`reach_matrix`)
+    between a candidate and a bin both on it, else by the straight-line estimate (within
+    :func:`equivalent_radius_m`, as coverage does off the network); the choice by
+    :func:`choose_sites`; the gains then measured on the grid's own cells. ``along`` says
+    ``streets``, or ``mixed`` when the estimate took part. TooCostly (naming ``param``)
+    when the searches would fill more than :data:`MAX_REACH_WORK` entries."""
     from locator.operations.coverage import MAX_SUGGEST
 
     if not 1 <= n <= MAX_SUGGEST:
         raise InvalidQuery("n", f"n must be an integer from 1 to {MAX_SUGGEST}, got {n}")
     limit_s = minutes * 60.0
     radius_m = equivalent_radius_m(minutes, travel)
-    open_cells = (times.seconds > limit_s) & (weights > 0) & (cells.node >= 0)
+    open_cells = (times.seconds > limit_s) & (weights > 0)
     progress("candidates", 0.3)
     if candidates:
         cx, cy = to_metric(
@@ -412,23 +482,29 @@ def suggest_sites_by_time(
         iy = np.rint((grid.y - grid.y0) / grid.cell_m).astype(np.int64)
         keep = (ix % step == step // 2) & (iy % step == step // 2)
         cx, cy = grid.x[keep], grid.y[keep]
+    cx, cy = np.asarray(cx, float), np.asarray(cy, float)
     snapped = net.snap(travel, cx, cy)
-    on = snapped.on_network
-    # only candidates some uncovered cell could reach in time (a straight-line bound)
-    reach_m = limit_s * net.top_speeds[travel]
-    if open_cells.any() and on.any():
+    # only candidates some uncovered cell could reach in time (a straight-line bound: the
+    # network's top speed on it, the estimate's radius off it)
+    reach_m = limit_s * net.top_speeds[travel] * UTM_SLACK
+    bound = np.where(snapped.on_network, max(reach_m, radius_m), radius_m)
+    if open_cells.any() and cx.size:
         from scipy.spatial import cKDTree
 
         gap, _ = cKDTree(np.column_stack([grid.x[open_cells], grid.y[open_cells]])).query(
-            np.column_stack([cx, cy]), distance_upper_bound=reach_m
+            np.column_stack([cx, cy]), distance_upper_bound=float(bound.max())
         )
-        on &= np.isfinite(gap)
+        near = gap <= bound
     else:
-        on &= False
-    cand = np.flatnonzero(on)
+        near = np.zeros(cx.size, dtype=bool)
+    cand = np.flatnonzero(near)
     cand_node = snapped.node[cand]
-    cand_s = np.asarray(net.access_s(travel, snapped.access_m[cand]), float)
-    work, tiles = reach_work(net, travel, cand_node, limit_s)
+    cand_xy = np.column_stack([cx[cand], cy[cand]])
+    # access seconds of the candidates on the network (0 off it: unused there)
+    cand_s = np.asarray(
+        net.access_s(travel, np.where(cand_node >= 0, snapped.access_m[cand], 0.0)), float
+    )
+    work, tiles = reach_work(net, travel, cand_node[cand_node >= 0], limit_s)
     if work > MAX_REACH_WORK:
         raise TooCostly(
             param,
@@ -438,40 +514,27 @@ def suggest_sites_by_time(
             "ask with a larger cell_m (fewer candidates)",
         )
     factor = max(1, int(round(max(radius_m / 4, MIN_SPACING_M) / grid.cell_m)))
-    bin_cells, bin_w = _heaviest_in_bins(grid, open_cells, weights, factor)
-    matrix = reach_matrix(
-        net,
-        travel,
-        cand_node,
-        cand_s,
-        cells.node[bin_cells],
-        cells.access_s[bin_cells],
-        limit_s,
-        progress,
-        tiles,
-    )
+    on_cells = cells.node >= 0
+    on_bins, on_w = _heaviest_in_bins(grid, open_cells & on_cells, weights, factor)
+    off_bins, off_w = _heaviest_in_bins(grid, open_cells & ~on_cells, weights, factor)
+    bin_cells = np.concatenate([on_bins, off_bins])
+    bin_w = np.concatenate([on_w, off_w])
+    reach = _Reach(net, travel, limit_s, radius_m, grid, cells)
+    matrix = reach.matrix(cand_node, cand_s, cand_xy, bin_cells, progress, tiles)
     useful = np.nonzero(np.diff(matrix.indptr) > 0)[0]
     progress("greedy", 0.6)
-    picked, method, value, bound = choose_sites(matrix[useful], bin_w, n)
+    picked, method, value, bound_v = choose_sites(matrix[useful], bin_w, n)
     chosen = ranked(matrix, bin_w, [int(useful[i]) for i in picked])
     progress("gains", 0.8)
     solution = Solution(
-        method, value, bound, int(useful.size), int(bin_w.size), float(factor * grid.cell_m)
+        method, value, bound_v, int(useful.size), int(bin_w.size), float(factor * grid.cell_m)
     )
     # exact gains on the grid's cells, in the order chosen
     left = np.where(open_cells, weights, 0.0)
     open_idx = np.flatnonzero(open_cells)
     picks = [i for i, _ in chosen]
-    exact = reach_matrix(
-        net,
-        travel,
-        cand_node[picks],
-        cand_s[picks],
-        cells.node[open_idx],
-        cells.access_s[open_idx],
-        limit_s,
-    )
-    px, py = cx[cand[picks]], cy[cand[picks]]
+    exact = reach.matrix(cand_node[picks], cand_s[picks], cand_xy[picks], open_idx)
+    px, py = cand_xy[picks, 0], cand_xy[picks, 1]
     town_index = _assign(grid.towns, px, py) if picks else np.empty(0)
     out = []
     for rank in range(1, len(picks) + 1):
@@ -494,6 +557,7 @@ def suggest_sites_by_time(
     progress("greedy", 1.0)
     covered = times.seconds <= limit_s
     before = float(weights[covered].sum())
+    estimated = times.basis != NETWORK or bool(off_bins.size) or bool((cand_node < 0).any())
     return SuggestResult(
         tuple(out),
         "demand" if by_demand else "area",
@@ -501,8 +565,67 @@ def suggest_sites_by_time(
         before + sum(x.gain for x in out),
         float(weights.sum()),
         solution,
-        "streets",
+        MIXED if estimated else "streets",
     )
+
+
+@dataclass
+class _Reach:
+    """Which cells a candidate site reaches within ``limit_s``: along the network when
+    both are on it, else by the straight-line estimate (``radius_m``, metric metres)."""
+
+    net: StreetNetwork
+    travel: str
+    limit_s: float
+    radius_m: float
+    grid: Grid
+    cells: CellNodes
+
+    def matrix(
+        self,
+        cand_node: np.ndarray,
+        cand_s: np.ndarray,
+        cand_xy: np.ndarray,
+        targets: np.ndarray,
+        progress: Progress = _quiet,
+        tiles: _Tiles | None = None,
+    ):
+        """Sparse 0/1 matrix (candidates x ``targets``, cell indices of the grid)."""
+        from scipy.sparse import coo_matrix
+
+        from locator.operations.coverage import covering_matrix
+
+        targets = np.asarray(targets, np.int64)
+        t_node = self.cells.node[targets]
+        on_c, on_t = np.flatnonzero(cand_node >= 0), np.flatnonzero(t_node >= 0)
+        off_c, off_t = np.flatnonzero(cand_node < 0), np.flatnonzero(t_node < 0)
+        t_xy = np.column_stack([self.grid.x[targets], self.grid.y[targets]])
+        rows, cols = [], []
+        if on_c.size and on_t.size:
+            along = reach_matrix(
+                self.net,
+                self.travel,
+                cand_node[on_c],
+                cand_s[on_c],
+                t_node[on_t],
+                self.cells.access_s[targets[on_t]],
+                self.limit_s,
+                progress,
+                tiles,
+            ).tocoo()
+            rows.append(on_c[along.row])
+            cols.append(on_t[along.col])
+        for cs, ts in ((on_c, off_t), (off_c, np.arange(targets.size))):
+            if cs.size and ts.size:
+                straight = covering_matrix(cand_xy[cs], t_xy[ts], self.radius_m).tocoo()
+                rows.append(cs[straight.row])
+                cols.append(ts[straight.col])
+        r = np.concatenate(rows) if rows else np.empty(0, np.int64)
+        c = np.concatenate(cols) if cols else np.empty(0, np.int64)
+        out = coo_matrix((np.ones(r.size), (r, c)), shape=(cand_node.size, targets.size)).tocsr()
+        out.sum_duplicates()
+        out.data[:] = 1.0
+        return out
 
 
 def _heaviest_in_bins(

@@ -862,7 +862,7 @@ class Service:
     ) -> SuggestResult:
         """``n`` new sites that bring the most uncovered demand (or area) within reach:
         within the radius, or within the travel time along the streets (with a network;
-        without one the time's straight-line radius)."""
+        off a partial one, and without one, the time's straight-line radius)."""
         from locator.operations.coverage import suggest_sites
 
         layers = self._planner_layers(query)
@@ -946,8 +946,9 @@ class Service:
     ) -> Any:
         """Seconds from every cell to the nearest counted facility by ``query.travel``
         (None for a radius): along the streets with a network (one Dijkstra pass, kept
-        per version and question: the same for every number of minutes), else the
-        straight-line estimate from ``dist``."""
+        per version and question: the same for every number of minutes; cells and
+        facilities off a partial network by the straight-line estimate, basis
+        ``mixed``), else the straight-line estimate from ``dist``."""
         from locator.operations.travel_coverage import (
             network_cell_times,
             straight_cell_times,

@@ -231,6 +231,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "net_long": {"zh": "约 {text}", "en": "about {text}"},
     "along_streets": {"zh": "沿道路", "en": "along streets"},
     "straight_estimate": {"zh": "直线估算", "en": "straight-line estimate"},
+    "partly_estimate": {
+        "zh": "沿道路，部分为直线估算",
+        "en": "along streets, partly straight-line estimates",
+    },
     "reason_no-network": {"zh": "没有道路网络数据", "en": "no street network data"},
     "reason_origin-off-network": {
         "zh": "你的位置离道路网络太远",
@@ -433,9 +437,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Note: this street network is a test fixture (generated), not real streets.",
     },
     "reach_unreachable": {
-        "zh": "{km2} 平方公里的网格不在路网上或无法沿道路到达任何计入设施，计为未覆盖。",
-        "en": "{km2} km² of cells are off the street network or cannot reach any counted "
-        "facility along it: counted as not covered.",
+        "zh": "{km2} 平方公里的网格无法到达任何计入设施，计为未覆盖。",
+        "en": "{km2} km² of cells reach no counted facility: counted as not covered.",
+    },
+    "reach_estimated": {
+        "zh": "部分为直线估算 · partly straight-line estimates：{km2} 平方公里的网格不在路网上"
+        "或最近的设施不在路网上（{facilities} 处设施不在路网上），按直线距离 × 1.3 ÷ 速度估算"
+        "（{minutes} 分钟即 {radius} 米）。",
+        "en": "Partly straight-line estimates · 部分为直线估算: {km2} km² of cells are off "
+        "the street network or nearest a facility off it ({facilities} facilities off it), "
+        "estimated as straight-line distance x 1.3 / speed ({minutes} min is {radius} m).",
+    },
+    "reach_network_none": {
+        "zh": "直线估算 · straight-line estimate：路网不覆盖这些网格，"
+        "{minutes} 分钟按直线距离 × 1.3 ÷ 速度估算，即 {radius} 米半径。",
+        "en": "Straight-line estimate · 直线估算: the street network reaches none of these "
+        "cells, so {minutes} min is estimated as straight-line distance x 1.3 / speed: a "
+        "{radius} m radius.",
     },
     "reach_straight": {
         "zh": "直线估算 · straight-line estimate：没有路网，"
@@ -473,6 +491,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "col_mean_min": {"zh": "平均时间", "en": "Mean time"},
     "col_max_min": {"zh": "最长时间", "en": "Longest time"},
     "col_unreachable": {"zh": "无法到达（平方公里）", "en": "Unreachable (km²)"},
+    "col_estimated": {"zh": "直线估算（平方公里）", "en": "Estimated (km²)"},
     "minutes_value": {"zh": "{minutes} 分钟", "en": "{minutes} min"},
     "at_time": {
         "zh": "时间（只计开放的设施；留空为全部）",

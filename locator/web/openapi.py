@@ -1007,7 +1007,7 @@ def build_document(
                     "type": "number",
                     "nullable": True,
                     "description": "the radius; within a travel time, the straight-line "
-                    "radius the estimate amounts to, or null along the streets",
+                    "radius the estimate amounts to, or null along the streets (even partly)",
                 },
                 "reach": {
                     "type": "object",
@@ -1019,12 +1019,30 @@ def build_document(
                         "kind": {"type": "string", "enum": ["radius", "travel_time"]},
                         "along": {
                             "type": "string",
-                            "enum": ["straight_line", "streets", "straight_line_estimate"],
+                            "enum": [
+                                "straight_line",
+                                "streets",
+                                "straight_line_estimate",
+                                "mixed",
+                            ],
+                            "description": "`mixed`: along the streets where the network "
+                            "reaches, the straight-line estimate for cells off it or "
+                            "nearest a facility off it (a partial network)",
                         },
                         "label": {"type": "string"},
                         "minutes": {"type": "number"},
                         "travel": {"type": "string", "enum": ["walk", "ebike"]},
-                        "unreachable_km2": {"type": "number", "minimum": 0},
+                        "unreachable_km2": {
+                            "type": "number",
+                            "minimum": 0,
+                            "description": "km² of cells that reach no counted facility",
+                        },
+                        "estimated_km2": {
+                            "type": "number",
+                            "minimum": 0,
+                            "description": "km² of cells whose time is the straight-line "
+                            "estimate (all of them without a network)",
+                        },
                         "network": {"type": "object", "nullable": True},
                     },
                 },
@@ -1053,6 +1071,7 @@ def build_document(
                 "mean_minutes": {"type": "number", "nullable": True},
                 "max_minutes": {"type": "number", "nullable": True},
                 "unreachable_km2": {"type": "number", "minimum": 0},
+                "estimated_km2": {"type": "number", "minimum": 0},
             },
         },
         "Suggestions": {

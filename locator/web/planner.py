@@ -317,6 +317,7 @@ def _sort_key(column: str):
         "mean_minutes",
         "max_minutes",
         "unreachable_km2",
+        "estimated_km2",
     )
     if column not in allowed:
         raise InvalidQuery("sort", f"sort must be one of {', '.join(allowed)}")

@@ -13,9 +13,11 @@ import shapely
 from pyproj import Transformer
 
 from locator.operations.coverage import build_grid, coverage_report
-from locator.operations.nearest import DETOUR_FACTOR, EBIKE_M_PER_MIN
+from locator.operations.nearest import DETOUR_FACTOR, EBIKE_M_PER_MIN, WALK_M_PER_MIN
 from locator.operations.network import NetworkInfo, StreetNetwork
 from locator.operations.travel_coverage import (
+    MIXED,
+    NETWORK,
     equivalent_radius_m,
     network_cell_times,
     reach_matrix,
@@ -189,22 +191,114 @@ def test_river_straight_line_says_covered_streets_say_not(grid, river):
     assert east and report.travel is not None and report.travel.basis == "network"
 
 
-def test_off_network_cells_are_counted_not_covered(grid):
-    """A network that covers the west town only: the east town's cells are off it."""
-    half = lattice()
-    keep = half.x <= X0 + 3000
-    # rebuild with the eastern nodes' edges removed
+@pytest.fixture(scope="module")
+def west_only():
+    """A network that covers the west town only (nodes east of X0 + 3 km keep no edge):
+    the east town's cells are off it."""
+    whole = lattice()
+    keep = whole.x <= X0 + 3000
     edges = {}
     for mode in ("walk", "ebike"):
-        g = half.graphs[mode]
-        tail = np.repeat(np.arange(half.nodes), np.diff(g.indptr))
+        g = whole.graphs[mode]
+        tail = np.repeat(np.arange(whole.nodes), np.diff(g.indptr))
         ok = keep[tail] & keep[g.indices]
         edges[mode] = (tail[ok], g.indices[ok], g.length_m[ok], g.time_s[ok])
-    west_only = StreetNetwork.from_edges(half.info, half.lon, half.lat, half.x, half.y, edges)
-    times = network_cell_times(west_only, "walk", grid, [fac("b", X0 + 1020, Y0 + 900)])
-    assert times.off_network[grid.x > X0 + 4100].all()
-    assert not times.off_network[grid.x < X0 + 3000].any()
-    assert not np.isfinite(times.seconds[times.off_network]).any()
+    return StreetNetwork.from_edges(whole.info, whole.lon, whole.lat, whole.x, whole.y, edges)
+
+
+def test_off_the_network_cells_and_facilities_get_the_estimate(grid, west_only):
+    """Cells off a partial network get the straight-line estimate to the nearest
+    facility (not "never reached"); a facility off it reaches cells on it by the
+    estimate too; the cells so answered are counted, and the basis says mixed."""
+    west, east = fac("b", X0 + 1020, Y0 + 900), fac("e", X0 + 6000, Y0 + 2000)
+    times = network_cell_times(west_only, "walk", grid, [west])
+    off = times.off_network
+    assert off[grid.x > X0 + 4100].all() and not off[grid.x < X0 + 3000].any()
+    dist_w = np.hypot(grid.x - (X0 + 1020), grid.y - (Y0 + 900))
+    want = dist_w * DETOUR_FACTOR / WALK_M_PER_MIN * 60
+    assert times.seconds[off] == pytest.approx(want[off], rel=1e-9)
+    assert (times.estimated == off).all() and times.basis == MIXED
+    along = network_cell_times(west_only, "walk", grid, [west, east])
+    assert along.facilities_off_network == 1
+    dist_e = np.hypot(grid.x - (X0 + 6000), grid.y - (Y0 + 2000))
+    est_e = dist_e * DETOUR_FACTOR / WALK_M_PER_MIN * 60
+    on = ~along.off_network
+    # on the network: the least of the streets to the west station and the estimate to
+    # the east one, and "estimated" exactly where the estimate wins
+    assert along.seconds[on] == pytest.approx(np.minimum(times.seconds[on], est_e[on]))
+    assert (along.estimated[on] == (est_e[on] < times.seconds[on])).all()
+    assert along.estimated[on].any() and not along.estimated[on].all()
+    assert along.seconds[off] == pytest.approx(np.minimum(want[off], est_e[off]), rel=1e-9)
+    report = coverage_report(
+        grid,
+        {"love_stations": [west, east]},
+        ["love_stations"],
+        1000.0,
+        by="town",
+        times=along,
+        limit_s=600.0,
+    )
+    assert report.travel is not None and report.travel.basis == MIXED
+    east_row = next(a for a in report.areas if a.code == "440703005")
+    assert east_row.estimated_km2 == pytest.approx(east_row.area_km2)  # all off it
+    assert east_row.covered_share == pytest.approx(
+        float((along.seconds[grid.town == 1] <= 600).mean())
+    )
+    assert east_row.covered_share > 0 and east_row.unreachable_km2 == 0
+    assert report.city.estimated_km2 == pytest.approx(
+        float(along.estimated.sum()) * grid.cell_km2, abs=1e-3
+    )
+    # no facility at all: nothing estimated, nothing reached
+    none = network_cell_times(west_only, "walk", grid, [])
+    assert none.basis == NETWORK and not np.isfinite(none.seconds).any()
+
+
+def test_suggestions_reach_off_the_network_by_the_estimate(grid, west_only):
+    """With the network in the west only and a station there, the east town (off the
+    network) is open ground for new sites: a site there reaches the cells within the
+    estimate's radius, and its gain is exactly those still uncovered."""
+    station = fac("b", X0 + 1020, Y0 + 900)
+    times = network_cell_times(west_only, "ebike", grid, [station])
+    cells = snap_cells(west_only, "ebike", grid)
+    weights = np.full(grid.size, grid.cell_km2)
+    result = suggest_sites_by_time(grid, west_only, "ebike", 5, 3, times, weights, cells, False)
+    assert result.along == MIXED and len(result.suggestions) == 3
+    radius = equivalent_radius_m(5, "ebike")
+    left = times.seconds > 300.0
+    for s in result.suggestions:
+        sx, sy = TO_WGS.transform(s.lon, s.lat, direction="INVERSE")
+        site = west_only.snap("ebike", [sx], [sy])
+        straight = np.hypot(grid.x - sx, grid.y - sy) <= radius
+        if site.node[0] >= 0:  # along the streets to the cells on them
+            back = west_only.times_from("ebike", int(site.node[0]))  # symmetric lattice
+            trip = (
+                back[np.maximum(cells.node, 0)] + cells.access_s + site.access_m[0] / (10.0 / 3.6)
+            )
+            reached = np.where(cells.node >= 0, trip <= 300.0, straight)
+        else:
+            reached = straight
+        assert s.gain == pytest.approx(float(weights[reached & left].sum()), rel=1e-9)
+        left &= ~reached
+    east = [s for s in result.suggestions if s.town_code == "440703005"]
+    assert east and all(s.gain > 0 for s in east)
+
+
+def test_reach_buckets_allow_for_metric_metres_longer_than_true_ones():
+    """Two nodes 1,000 m apart along the way (its true length) lie 1,000.3 m apart in the
+    metric CRS (UTM runs ~0.03 % long in the east of the city): a trip of exactly the
+    time limit is found, though the buckets are as wide as the reach."""
+    x = np.array([0.0, 1999.9, 1999.9 + 1000.3])
+    y = np.zeros(3)
+    lon, lat = TO_WGS.transform(X0 + x, Y0 + y)
+    tail, head = np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1])
+    length = np.array([1999.9, 1999.9, 1000.0, 1000.0])
+    info = lattice().info
+    net = StreetNetwork.from_edges(
+        info, np.asarray(lon), np.asarray(lat), x, y, {"walk": (tail, head, length, length / 5)}
+    )
+    assert net.top_speeds["walk"] == pytest.approx(5.0)
+    found = reach_matrix(net, "walk", [2], [0.0], [1], [0.0], 200.0)  # 1,000 m at 5 m/s
+    assert found.nnz == 1
 
 
 def test_suggestions_along_streets_gain_what_the_streets_reach(grid, river):
