@@ -181,7 +181,7 @@ def test_the_other_city_appears_where_jiangmen_did(client, ids, app):
     assert re.search(r'"zoom":\s*9\b', bundled_map)
 
     planner = _text(client, "/planner?lang=zh")
-    assert "在海城陆地的规则网格上（UTM 50N，直线距离）计算" in planner
+    assert "在海城陆地的规则网格上（UTM 50N）计算" in planner
     assert "over Haicheng's land (UTM 50N" in readable(_text(client, "/planner?lang=en"))
 
     coverage = json.loads(_text(client, "/api/v1/coverage?layer=love_stations&radius_m=1000"))
