@@ -60,7 +60,10 @@ class PgServer:
         first database made from given contents is loaded and kept as a template, and every
         later one with the same contents (the same files, byte for byte) is a copy of it.
         """
-        name = f"t_{re.sub(r'[^a-z0-9]', '_', label.lower())[:40]}_{next(_COUNTER)}"
+        # the process in the name: two pytest-xdist workers may share one server
+        # (LOCATOR_TEST_DATABASE_URL), and each counts from 0
+        label = re.sub(r"[^a-z0-9]", "_", label.lower())[:30]
+        name = f"t_{label}_{os.getpid()}_{next(_COUNTER)}"
         template = self._template(data_dir)
         self._admin(
             f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}" TEMPLATE "{template}"'

@@ -116,9 +116,9 @@ def reach_json(report: CoverageReport) -> dict[str, Any]:
         )
     elif t.network is not None:
         note = (
-            f"{zh} {t.minutes:g} 分钟为直线估算：路网不覆盖这些网格（{est_zh}） · "
-            f"{t.minutes:g} min {en} is a straight-line estimate: the street network "
-            f"reaches none of these cells ({est_en})"
+            f"{zh} {t.minutes:g} 分钟为直线估算：这些网格或计入的设施都不在路网上（{est_zh}） · "
+            f"{t.minutes:g} min {en} is a straight-line estimate: these cells, or the "
+            f"facilities counted, are all off the street network ({est_en})"
         )
     else:
         note = (

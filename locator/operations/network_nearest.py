@@ -115,6 +115,15 @@ class SnappedLayer:
     node: np.ndarray = field(repr=False)
     access_m: np.ndarray = field(repr=False)
 
+    @property
+    def off(self) -> np.ndarray:
+        """Positions of the facilities off the network (they rank by the estimate)."""
+        found = self.__dict__.get("_off")
+        if found is None:
+            found = np.flatnonzero(self.node < 0)
+            object.__setattr__(self, "_off", found)
+        return found
+
 
 def snap_index(net: StreetNetwork, joinable: Joinable, index: LayerIndex) -> SnappedLayer:
     """Join an index's facilities (WGS-84) to the graph of ``joinable``, through the
@@ -291,6 +300,7 @@ def _index_nearest(
                         acc_m,
                         origin.access_s + acc_m * access_s_per_m,
                         MAX_TRIP_S,
+                        net.lower_bound_s(mode, d * (1.0 - _BOUND_SLACK)),
                     )
                 seen[p] = got
             if got is not None:
@@ -301,7 +311,8 @@ def _index_nearest(
         # generous one costs every query
         if limit < 0:
             first = [got[2] for _, got in cands[:k]] or [0.0]
-            limit = FIRST_LIMIT_FACTOR * max(first) + FIRST_LIMIT_EXTRA_S
+            # nothing beyond MAX_TRIP_S changes an answer
+            limit = min(FIRST_LIMIT_FACTOR * max(first) + FIRST_LIMIT_EXTRA_S, MAX_TRIP_S)
             if limit <= times.limit * (1 + 1e-6):  # another group's search went as far
                 limit = times.limit
         while True:
@@ -309,14 +320,14 @@ def _index_nearest(
             dist, searched = times.dist, times.limit
             rows: list[tuple[float, str, int, str | None]] = []  # (key, id, position, label)
             pending = math.inf  # the least any undetermined candidate could rank at
-            for p, (_s, _az, est, node, _acc, legs, cap) in cands:
+            for p, (_s, _az, est, node, _acc, legs, cap, lower) in cands:
                 if node < 0:
                     rows.append((est, ids[p], p, FACILITY_OFF))
                     continue
                 t_node = dist[node]
                 if t_node <= cap - legs:  # inf (not reached) never is
                     rows.append((legs + float(t_node), ids[p], p, None))
-                elif cap - legs <= searched:  # searched far enough: not within the cap
+                elif cap - legs <= searched or lower > cap:  # not within the cap
                     rows.append((cap + est, ids[p], p, UNREACHABLE))  # after all reached
                 else:  # beyond the limit: no quicker than the limit
                     pending = min(pending, legs + searched)
@@ -328,7 +339,7 @@ def _index_nearest(
                 if p in kept:
                     row = kept[p]
                 else:
-                    d, az, _, node, acc_m, _, _ = seen[p]  # type: ignore[misc]
+                    d, az, _, node, acc_m, _, _, _ = seen[p]  # type: ignore[misc]
                     row = _Row(
                         key_s,
                         fid,
@@ -351,12 +362,75 @@ def _index_nearest(
                 break
             # an undetermined one may still rank: search further
             limit = min(times.limit * 2.0, MAX_TRIP_S)
-        # candidates not yet looked at are at least the last chord away (chord <= geodesic)
+        # candidates not yet looked at are at least the last chord away (chord <= geodesic):
+        # on the network, no quicker than the straight line at the top speed, or if not
+        # within MAX_TRIP_S, ranked after it by their estimate; off it, by the estimate
         reach = chord[-1] * (1.0 - _BOUND_SLACK)
-        unexamined = min(net.lower_bound_s(mode, reach), estimate_s(reach, mode))
+        on_network = min(net.lower_bound_s(mode, reach), MAX_TRIP_S + estimate_s(reach, mode))
+        if len(picked) == k and picked[-1].key_s > on_network and times.limit >= MAX_TRIP_S:
+            # far from everything: the search has gone MAX_TRIP_S, so the places it did not
+            # reach are unreachable and rank after it; those it reached are read off it
+            on_network = _reached_bound(snapped, seen, times, mask, on_network, reach, mode)
+        unexamined = min(on_network, estimate_s(reach, mode))
         if exhausted or (len(picked) == k and picked[-1].key_s <= unexamined):
             return picked
+        if len(picked) == k and picked[-1].key_s <= on_network:
+            # only places off the network could still come first: the nearest of them
+            # not looked at yet settles it (they are few: often none)
+            if picked[-1].key_s <= _off_bound(snapped, seen, index, q, mask, per_m_s):
+                return picked
         kk = min(n, kk * 4)
+
+
+def _reached_bound(
+    snapped: SnappedLayer,
+    seen: dict[int, tuple | None],
+    times: _Times,
+    mask: np.ndarray | None,
+    fallback: float,
+    reach: float,
+    mode: str,
+) -> float:
+    """With the search gone MAX_TRIP_S: the least key a facility on the network not
+    looked at yet may have (seconds): its time from the search when reached (no less than
+    the node's time plus the origin's access leg), else MAX_TRIP_S + its estimate (at
+    least ``reach`` metres away)."""
+    node = snapped.node
+    todo = node >= 0
+    if mask is not None:
+        todo &= mask
+    if seen:
+        todo[np.fromiter(seen, dtype=np.int64)] = False
+    at = times.dist[node[todo]]
+    at = at[np.isfinite(at) & (at <= MAX_TRIP_S)]
+    unreached = MAX_TRIP_S + estimate_s(reach, mode)
+    if at.size == 0:
+        return max(fallback, unreached)
+    return min(unreached, float(at.min()) + times.origin.access_s)
+
+
+def _off_bound(
+    snapped: SnappedLayer,
+    seen: dict[int, tuple | None],
+    index: LayerIndex,
+    q: NearestQuery,
+    mask: np.ndarray | None,
+    per_m_s: float,
+) -> float:
+    """The least estimate (seconds) of a facility off the network not looked at yet and
+    passing the amenity mask (inf when none)."""
+    off = snapped.off
+    if off.size == 0:
+        return math.inf
+    todo = np.array([p for p in off.tolist() if p not in seen], dtype=np.int64)
+    if mask is not None and todo.size:
+        todo = todo[mask[todo]]
+    if todo.size == 0:
+        return math.inf
+    from locator.values.geo.distance import geodesic_distance_m
+
+    d = geodesic_distance_m(q.point.lon, q.point.lat, index.layer.lon[todo], index.layer.lat[todo])
+    return float(np.min(d)) * per_m_s
 
 
 def _first_limit(index: LayerIndex, q: NearestQuery) -> float:
@@ -377,7 +451,8 @@ def _first_limit(index: LayerIndex, q: NearestQuery) -> float:
     found = chord[ok][: q.k]
     if found.size == 0:
         return 0.0
-    return FIRST_LIMIT_FACTOR * estimate_s(float(found[-1]), q.travel) + FIRST_LIMIT_EXTRA_S
+    first = FIRST_LIMIT_FACTOR * estimate_s(float(found[-1]), q.travel) + FIRST_LIMIT_EXTRA_S
+    return min(first, MAX_TRIP_S)
 
 
 def _keep(

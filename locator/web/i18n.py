@@ -449,11 +449,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "estimated as straight-line distance x 1.3 / speed ({minutes} min is {radius} m).",
     },
     "reach_network_none": {
-        "zh": "直线估算 · straight-line estimate：路网不覆盖这些网格，"
+        "zh": "直线估算 · straight-line estimate：这些网格或计入的设施都不在路网上，"
         "{minutes} 分钟按直线距离 × 1.3 ÷ 速度估算，即 {radius} 米半径。",
-        "en": "Straight-line estimate · 直线估算: the street network reaches none of these "
-        "cells, so {minutes} min is estimated as straight-line distance x 1.3 / speed: a "
-        "{radius} m radius.",
+        "en": "Straight-line estimate · 直线估算: these cells, or the facilities counted, "
+        "are all off the street network, so {minutes} min is estimated as straight-line "
+        "distance x 1.3 / speed: a {radius} m radius.",
     },
     "reach_straight": {
         "zh": "直线估算 · straight-line estimate：没有路网，"

@@ -157,7 +157,7 @@ def test_only_the_apps_temporary_files_of_dead_processes_are_removed(tmp_path):
     assert not stale.exists() and live.exists() and other.exists()
 
 
-def test_a_killed_import_leaves_the_database_as_it_was(pg_server, ddir, tmp_path):
+def test_a_killed_import_leaves_the_database_as_it_was(pg_server, ddir, tmp_path, monkeypatch):
     """With PostGIS the import is one transaction: killed after the working copy's layer
     is replaced, the database has neither the layer nor a log line (the connection
     dropped, the transaction rolled back); the working copy it left in the temporary
@@ -167,7 +167,17 @@ def test_a_killed_import_leaves_the_database_as_it_was(pg_server, ddir, tmp_path
     url = pg_server.database("crash", ddir)
     before = version(url)
     register = write_register(tmp_path / "r", "csv-utf8", good_rows())
-    env = {**os.environ, CRASH_ENV: "after_replace", "LOCATOR_DATABASE_URL": url}
+    # a temporary folder of this test's own: a working copy made in another pytest worker
+    # meanwhile would sweep the dead process's copy from the shared one before we look
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(own_tmp))
+    env = {
+        **os.environ,
+        CRASH_ENV: "after_replace",
+        "LOCATOR_DATABASE_URL": url,
+        "TMPDIR": str(own_tmp),
+    }
     cmd = [LOCATOR, "import", str(register), "--layer", LAYER, "--coord", "wgs84"]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env) as killed:
         output = killed.communicate(timeout=120)[0]

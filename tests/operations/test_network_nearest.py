@@ -369,3 +369,40 @@ def test_one_search_settles_most_queries(net, layers, monkeypatch):
         q = NearestQuery(Point(lon, lat), ("love_stations",), k=5, travel="ebike")
         ask(net, groups, q)
     assert len(runs) <= 44
+
+
+def test_far_from_every_place_the_search_stays_small(monkeypatch):
+    """A walker hours from 3,000 places (all unreachable within MAX_TRIP_S): the answer
+    is settled by the search gone MAX_TRIP_S, not by measuring every place (the candidate
+    set used to grow to the whole layer: 80 ms for 20,000 places)."""
+    from locator.operations import network_nearest as mod
+
+    lattice = lattice_network((112.9, 22.4, 113.35, 22.8), 300.0, seed=1)
+    rng = np.random.default_rng(0)
+    lon, lat = rng.uniform(113.2, 113.35, 3000), rng.uniform(22.4, 22.8, 3000)
+    index = build_index(make_layer("love_stations", lon, lat))
+    joinable = join_graph(lattice, "walk")
+    groups = [(index, snap_index(lattice, joinable, index))]
+    measured = []
+    real = mod.geodesic_inverse_point
+
+    def counting():
+        inverse = real()
+
+        def counted(*args):
+            measured.append(args)
+            return inverse(*args)
+
+        return counted
+
+    monkeypatch.setattr(mod, "geodesic_inverse_point", counting)
+    q = NearestQuery(Point(112.95, 22.6), ("love_stations",), k=5, travel="walk")
+    rows = network_nearest(lattice, joinable, groups, q, NOW, calendar=CAL)
+    assert [r.reason for r in rows] == [UNREACHABLE] * 5  # 25 km and more on foot
+    assert len(measured) <= 100
+    # and the same answer as ranking every place (brute force)
+    expected = sorted(
+        (MAX_TRIP_S + estimate_s(float(d), "walk"), index.ids[p])
+        for p, d in enumerate(geodesic_distance_m(112.95, 22.6, lon, lat))
+    )[:5]
+    assert [r.facility.id for r in rows] == [fid for _, fid in expected]
