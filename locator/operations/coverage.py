@@ -917,6 +917,21 @@ def lagrangian_bound(
     return best
 
 
+def suggestion_at(grid: Grid, rank: int, x: float, y: float, town: int, gain: float) -> Suggestion:
+    """A suggested site at metric ``(x, y)`` of ``grid``: WGS-84 to 6 decimals (about
+    0.1 m), in the town at position ``town`` of ``grid.towns`` (-1: none)."""
+    lon, lat = from_metric(x, y, grid.epsg)
+    area = grid.towns[town] if town >= 0 else None
+    return Suggestion(
+        rank,
+        round(float(lon), 6),
+        round(float(lat), 6),
+        area.code if area else "",
+        area.name if area else "",
+        gain,
+    )
+
+
 def choose_sites(
     matrix,
     weights: np.ndarray,
@@ -1163,19 +1178,7 @@ def suggest_sites(
         near = box[np.hypot(grid.x[box] - x, grid.y[box] - y) <= radius_m]
         gain = float(left[near].sum())
         left[near] = 0.0
-        lon, lat = from_metric(x, y, grid.epsg)
-        t = int(town_index[rank - 1])
-        area = grid.towns[t] if t >= 0 else None
-        out.append(
-            Suggestion(
-                rank,
-                round(float(lon), 6),
-                round(float(lat), 6),
-                area.code if area else "",
-                area.name if area else "",
-                gain,
-            )
-        )
+        out.append(suggestion_at(grid, rank, x, y, int(town_index[rank - 1]), gain))
     progress("greedy", 1.0)
     total = float(weights.sum())
     before = float(weights[~open_cells].sum())

@@ -49,17 +49,17 @@ from locator.operations.coverage import (
     Grid,
     Progress,
     Solution,
-    Suggestion,
     SuggestResult,
     _assign,
     _quiet,
     choose_sites,
     ranked,
+    suggestion_at,
 )
 from locator.operations.nearest import DETOUR_FACTOR, EBIKE_M_PER_MIN, WALK_M_PER_MIN
 from locator.operations.network import StreetNetwork
 from locator.values.errors import DataError, InvalidQuery, TooCostly
-from locator.values.geo.distance import from_metric, to_metric
+from locator.values.geo.distance import to_metric
 from locator.values.models import Facility
 
 #: ways of travel a planner may ask about (network modes of the same name)
@@ -541,19 +541,8 @@ def suggest_sites_by_time(
         hit = open_idx[exact.indices[exact.indptr[rank - 1] : exact.indptr[rank]]]
         gain = float(left[hit].sum())
         left[hit] = 0.0
-        lon, lat = from_metric(px[rank - 1], py[rank - 1], grid.epsg)
-        t = int(town_index[rank - 1])
-        area = grid.towns[t] if t >= 0 else None
-        out.append(
-            Suggestion(
-                rank,
-                round(float(lon), 6),
-                round(float(lat), 6),
-                area.code if area else "",
-                area.name if area else "",
-                gain,
-            )
-        )
+        x, y = float(px[rank - 1]), float(py[rank - 1])
+        out.append(suggestion_at(grid, rank, x, y, int(town_index[rank - 1]), gain))
     progress("greedy", 1.0)
     covered = times.seconds <= limit_s
     before = float(weights[covered].sum())
