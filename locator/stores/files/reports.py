@@ -21,6 +21,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -122,16 +123,34 @@ class SqliteReports:
                 check_same_thread=False,
             )
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            with self._ready_lock:
-                if not self._ready:
-                    conn.executescript(SCHEMA)  # each statement idempotent
-                    self._ready = True
+            self._set_up(conn)
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailable(f"reports {self.path}: {exc}") from None
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
+        """WAL, full sync and the schema, on a new connection. Connections opening a new
+        file at once (two worker processes' first requests) can find it locked while one
+        of them switches it to WAL, which SQLite reports at once, without its busy
+        handler: that is waited out here, as a busy writer is (BUSY_TIMEOUT_MS)."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        pause = 0.005
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                with self._ready_lock:
+                    if not self._ready:
+                        conn.executescript(SCHEMA)  # each statement idempotent
+                        self._ready = True
+                return
+            except sqlite3.OperationalError as exc:
+                text = str(exc)
+                if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.2)
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         try:
