@@ -31,7 +31,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -40,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_http import free_port  # noqa: E402
+from bench_http import start_locator  # noqa: E402
 
 try:
     from locator.service.planner_request import RADII_M
@@ -53,27 +52,9 @@ LAYERS = ("love_stations", "mothers_rooms", "book_rooms", "service_centers")
 
 def serve(workers: int) -> tuple[subprocess.Popen, int]:
     """``locator serve`` on a free port (``workers`` 0: waitress), once it answers."""
-    port = free_port()
-    locator = str(Path(sys.executable).with_name("locator"))
-    cmd = [locator, "serve", "--port", str(port)]
-    if workers:
-        cmd += ["--workers", str(workers)]
-    proc = subprocess.Popen(
-        cmd,
-        env={**os.environ, "LOCATOR_DATABASE_URL": ""},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    return start_locator(
+        ["--workers", str(workers)] if workers else [], {"LOCATOR_DATABASE_URL": ""}
     )
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).read()
-            return proc, port
-        except OSError:
-            if proc.poll() is not None:
-                sys.exit("locator serve did not start")
-            time.sleep(0.2)
-    proc.kill()
-    sys.exit("locator serve did not answer")
 
 
 class Client:

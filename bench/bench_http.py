@@ -29,6 +29,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_locator(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    """``locator serve --port <free> *args`` with ``env`` over this environment, once its
+    health check answers: the process and its port (exits the benchmark if it never does)."""
+    import os
+
+    port = free_port()
+    locator = str(Path(sys.executable).with_name("locator"))
+    proc = subprocess.Popen(
+        [locator, "serve", "--port", str(port), *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).read()
+            return proc, port
+        except OSError:
+            if proc.poll() is not None:
+                sys.exit("locator serve did not start")
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit("locator serve did not answer")
+
+
 def parse_wrk(out: str) -> tuple[float, float]:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)

@@ -28,7 +28,6 @@ import http.client
 import itertools
 import json
 import multiprocessing
-import os
 import random
 import shutil
 import subprocess
@@ -44,31 +43,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from bench_http import free_port  # noqa: E402
+from bench_http import start_locator  # noqa: E402
 
 from locator.values.paths import DEFAULT_DATA_DIR  # noqa: E402
 
 
 def serve(data_dir: Path, database_url: str | None) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    locator = str(Path(sys.executable).with_name("locator"))
-    env = {**os.environ, "LOCATOR_PROXY_COUNT": "1", "LOCATOR_DATABASE_URL": database_url or ""}
-    proc = subprocess.Popen(
-        [locator, "serve", "--port", str(port), "--data-dir", str(data_dir)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).read()
-            return proc, port
-        except OSError:
-            if proc.poll() is not None:
-                sys.exit("locator serve did not start")
-            time.sleep(0.2)
-    proc.kill()
-    sys.exit("locator serve did not answer")
+    env = {"LOCATOR_PROXY_COUNT": "1", "LOCATOR_DATABASE_URL": database_url or ""}
+    return start_locator(["--data-dir", str(data_dir)], env)
 
 
 def facility_ids(port: int) -> list[str]:

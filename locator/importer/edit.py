@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from locator.importer import ImportOutcome, ImportPlan
 from locator.importer.register import check_register, facility_decl, load_context
@@ -172,6 +173,63 @@ def edit_facility(
             locked=True,
         )
     return ImportOutcome(plan, written)
+
+
+class ReportDecisions(Protocol):
+    """What accepting a report needs of the reports (:class:`locator.service.reports.Reports`)."""
+
+    def decide(
+        self,
+        report_id: str,
+        status: str,
+        note: str | None = None,
+        merged_into: str | None = None,
+        expect: str = "received",
+    ) -> Any: ...
+
+    def reopen(self, report_id: str) -> Any: ...
+
+
+def accept_with_edit(
+    decisions: ReportDecisions,
+    report_id: str,
+    edit: FacilityEdit,
+    layer: str,
+    working_dir: Callable[[str], AbstractContextManager[Path]],
+    who: str,
+    note: str = "",
+) -> ImportOutcome:
+    """Accept a report whose change is a layer edit. The report is claimed first (one
+    conditional update in the store: of two accepts, or an accept and a reject, at once,
+    one wins and only the winner writes the layer); the edit then goes through the
+    import path in ``working_dir(layer)`` (the data directory, or a database working
+    copy). When nothing is written (the plan's errors say why) or anything fails, the
+    report goes back to waiting; accepted without a ``note``, its decision records which
+    layer version was kept."""
+    decisions.decide(report_id, "accepted", note)
+    try:
+        with working_dir(layer) as data_dir:
+            outcome = edit_facility(
+                data_dir,
+                edit,
+                {"report": report_id, "report_kind": edit.kind},
+                who,
+                layer=layer,
+            )
+    except BaseException:
+        decisions.reopen(report_id)
+        raise
+    if not outcome.written:
+        decisions.reopen(report_id)
+        return outcome
+    if not note and outcome.entry:
+        decisions.decide(
+            report_id,
+            "accepted",
+            f"layer version {outcome.entry['previous_version']} kept",
+            expect="accepted",
+        )
+    return outcome
 
 
 def today_beijing() -> str:

@@ -88,23 +88,27 @@ COVER_RADIUS_M = SNAP_MAX_M
 #: way of travel -> OSM ``highway`` value -> speed in km/h. A class missing from a mode's
 #: table is never used by it; classes in :data:`NEEDS_PERMISSION` only with an explicit
 #: ``yes|designated|permissive`` for that mode.
+#: the general roads, below motorways: walked, and ridden at the e-bike's 15 km/h
+_ROADS = (
+    "trunk",
+    "trunk_link",
+    "primary",
+    "primary_link",
+    "secondary",
+    "secondary_link",
+    "tertiary",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "road",
+    "service",
+)
 SPEEDS: dict[str, dict[str, float]] = {
     WALK: {
         **dict.fromkeys(
             (
-                "trunk",
-                "trunk_link",
-                "primary",
-                "primary_link",
-                "secondary",
-                "secondary_link",
-                "tertiary",
-                "tertiary_link",
-                "unclassified",
-                "residential",
+                *_ROADS,
                 "living_street",
-                "service",
-                "road",
                 "track",
                 "path",
                 "footway",
@@ -118,24 +122,7 @@ SPEEDS: dict[str, dict[str, float]] = {
         "steps": 2.0,
     },
     EBIKE: {
-        **dict.fromkeys(
-            (
-                "trunk",
-                "trunk_link",
-                "primary",
-                "primary_link",
-                "secondary",
-                "secondary_link",
-                "tertiary",
-                "tertiary_link",
-                "unclassified",
-                "residential",
-                "road",
-                "service",
-                "cycleway",
-            ),
-            15.0,
-        ),
+        **dict.fromkeys((*_ROADS, "cycleway"), 15.0),
         "living_street": 10.0,
         "track": 10.0,
         "path": 10.0,

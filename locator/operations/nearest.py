@@ -279,6 +279,14 @@ def _ecef1(lon: float, lat: float) -> tuple[float, float, float]:
 _UNMEASURED = ()
 
 
+def amenity_mask(index: LayerIndex, amenities: frozenset[str]) -> np.ndarray | None:
+    """The positions of ``index`` offering every amenity asked (None: none asked)."""
+    mask = None
+    for term in amenities:
+        mask = index.amenity_masks[term] if mask is None else mask & index.amenity_masks[term]
+    return mask
+
+
 def _layer_nearest(
     index: LayerIndex,
     q: NearestQuery,
@@ -291,9 +299,7 @@ def _layer_nearest(
     n = index.size
     if n == 0 or index.tree is None:
         return []
-    mask = None
-    for term in q.amenities:
-        mask = index.amenity_masks[term] if mask is None else mask & index.amenity_masks[term]
+    mask = amenity_mask(index, q.amenities)
     if mask is not None and not mask.any():
         return []
     ids, lonlat = index.ids, index.lonlat

@@ -55,6 +55,7 @@ from locator.operations.nearest import (
     Nearby,
     NearestQuery,
     _ecef1,
+    amenity_mask,
 )
 from locator.operations.network import StreetNetwork
 from locator.values.geo.distance import geodesic_inverse_point, to_metric
@@ -253,9 +254,7 @@ def _index_nearest(
     n = index.size
     if n == 0 or index.tree is None:
         return []
-    mask = None
-    for term in q.amenities:
-        mask = index.amenity_masks[term] if mask is None else mask & index.amenity_masks[term]
+    mask = amenity_mask(index, q.amenities)
     if mask is not None and not mask.any():
         return []
     mode, origin, k = q.travel, times.origin, q.k

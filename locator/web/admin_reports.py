@@ -269,7 +269,7 @@ def _waiting(report: Any) -> None:
 def accept_report(report_id: str):
     """Accept a report: the layer change it stands for goes through the importer (with
     what staff typed: ``value``, ``lon``/``lat``), then the report is marked accepted."""
-    from locator.importer.edit import EDITING_KINDS, FacilityEdit, edit_facility
+    from locator.importer.edit import EDITING_KINDS, FacilityEdit, accept_with_edit
 
     report = _report(report_id)
     _waiting(report)
@@ -295,23 +295,10 @@ def accept_report(report_id: str):
         if report.kind == "confirm" and not value:
             value = _report_day(report)
         edit = FacilityEdit(report.kind, facility.id, value, lon, lat)
-        # claim the report first (one statement in the store): of two accepts, or an
-        # accept and a reject, at once, one wins and only the winner writes the layer
-        reports().decide(report.id, "accepted", note)
-        try:
-            with _data(facility.layer) as data_dir:
-                outcome = edit_facility(
-                    data_dir,
-                    edit,
-                    {"report": report.id, "report_kind": report.kind},
-                    auth.who(),
-                    layer=facility.layer,
-                )
-        except BaseException:
-            reports().reopen(report.id)
-            raise
+        outcome = accept_with_edit(
+            reports(), report.id, edit, facility.layer, _data, auth.who(), note
+        )
         if not outcome.written:
-            reports().reopen(report.id)
             lang = current_lang()
             problems = [p.as_dict() for p in outcome.plan.errors]
             text = "; ".join(outcome.plan.report(lang)[:3])
@@ -323,13 +310,6 @@ def accept_report(report_id: str):
             raise InvalidQuery("value", f"未做任何更改 · nothing changed: {text}")
         entry = outcome.entry
         _swap_now()
-        if not note and entry:  # the decision records which version was kept
-            reports().decide(
-                report.id,
-                "accepted",
-                f"layer version {entry['previous_version']} kept",
-                expect="accepted",
-            )
     else:
         reports().decide(report.id, "accepted", note)
     if auth.is_api_client():
