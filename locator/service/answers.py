@@ -121,6 +121,13 @@ class RouteList:
     def any_sample(self) -> bool:
         return any(r.sample for r in self.routes)
 
+    @property
+    def basis(self) -> str:
+        """The listed routes' common basis (straight, network, mixed; none listed:
+        straight): what the list's note says of their lines."""
+        bases = {r.basis for r in self.routes} or {"straight"}
+        return bases.pop() if len(bases) == 1 else "mixed"
+
 
 @dataclass(frozen=True)
 class CoverageQuery:

@@ -101,12 +101,6 @@ def nearest():
     return resp
 
 
-def _basis_of(routes) -> str:
-    """The routes' common basis, "mixed" when they differ (or none is listed: straight)."""
-    bases = {r.basis for r in routes} or {"straight"}
-    return bases.pop() if len(bases) == 1 else "mixed"
-
-
 @bp.get("/routes")
 def routes():
     svc = service()
@@ -115,8 +109,8 @@ def routes():
         [route_summary_json(r) for r in found.routes],
         numberMatched=len(found.routes),
         total=found.total,
-        illustrative_note=routes_note(_basis_of(found.routes)),
-        coach_note=coach_note_for(_basis_of(found.routes)),
+        illustrative_note=routes_note(found.basis),
+        coach_note=coach_note_for(found.basis),
     )
     return cacheable(body, GEOJSON, svc.version)
 

@@ -249,3 +249,11 @@ def test_no_note_calls_a_route_along_the_roads_straight(network_client):
     ):
         assert "straight" not in text and "直线" not in text, text
         assert "沿道路" in text
+
+
+def test_the_route_list_page_does_not_call_routes_along_the_roads_straight(network_client, client):
+    page = network_client.get("/routes?lang=en").get_data(as_text=True)
+    assert "legs follow the roads where they can" in page
+    assert "segments are straight lines, not roads" not in page
+    plain = client.get("/routes?lang=en").get_data(as_text=True)  # no network
+    assert "segments are straight lines, not roads" in plain
